@@ -56,6 +56,47 @@ struct relocd_conf {
 	bool		 allow_localhost;
 };
 
+/*
+ * Journal states.  The source's and the target's records of one job share
+ * its id.  The commit point is the target's durable J_COMMITTED record:
+ * before it the source owns the domain, after it the target does.  A
+ * source whose COMMIT is in doubt (J_COMMIT_SENT) asks the target.
+ */
+enum jstate {
+	J_NONE = 0,
+	J_PRECHECK,		/* src: checks passed, nothing moved */
+	J_RESERVED,		/* both: target holds memory */
+	J_STREAMING,		/* src: save running; dst: restore running */
+	J_SUSPENDED,		/* src: guest suspended (stop-and-copy) */
+	J_RECEIVED,		/* dst: NAME--incoming complete, paused */
+	J_COMMIT_SENT,		/* src: renamed to --migratedaway, COMMIT sent */
+	J_COMMITTED,		/* dst: COMMIT received: the point of no return */
+	J_ACTIVATED,		/* dst: renamed to NAME and unpaused */
+	J_DONE,			/* both: finished; nothing left to do */
+	J_ABORTED,		/* both: failed and cleaned up */
+	J__MAX
+};
+
+enum jrole {
+	JR_SOURCE,
+	JR_TARGET,
+};
+
+#define JOURNAL_NAME_MAX	64
+
+struct jrec {
+	uint64_t	 job;			/* job id, shared by both ends */
+	uint64_t	 time_ms;		/* wall clock, for people */
+	enum jrole	 role;
+	enum jstate	 state;
+	int		 domid;			/* -1 when none */
+	char		 name[JOURNAL_NAME_MAX + 1];	/* the domain's own name */
+	char		 uuid[37];
+	char		 peer[64];		/* host:port of the other end */
+};
+
+struct journal;
+
 /* config.c */
 void	config_defaults(struct relocd_conf *);
 int	config_load(const char *, struct relocd_conf *, struct mig_err *);
@@ -64,5 +105,19 @@ int	config_load_data(const char *, const char *, size_t,
 void	config_free(struct relocd_conf *);
 void	config_print(const struct relocd_conf *, FILE *);
 int	parse_size(const char *, uint64_t *);
+
+/* journal.c */
+struct journal	*journal_open(const char *, struct mig_err *);
+int		 journal_append(struct journal *, const struct jrec *,
+		    struct mig_err *);
+int		 journal_replay(const char *,
+		    int (*)(const struct jrec *, void *), void *,
+		    struct mig_err *);
+int		 journal_compact(struct journal *, struct mig_err *);
+void		 journal_close(struct journal *);
+const char	*journal_state_name(enum jstate);
+int		 journal_state_final(enum jstate);
+int		 jrec_format(const struct jrec *, char *, size_t);
+int		 jrec_parse(const char *, struct jrec *);
 
 #endif

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The journal: one line per phase transition, appended and fdatasync'd
+ * before the step it announces is taken, so that after a crash relocd knows
+ * how far every job got and can reconcile its leftovers.
+ *
+ * Text, not binary: an administrator reading STATE_DIR/journal after an
+ * incident should not need a tool.  A line is
+ *
+ *	JOBID TIME_MS ROLE STATE DOMID NAME UUID PEER
+ *
+ * with NAME and PEER percent-escaped so no field holds a space.  A crash
+ * can tear only the last line (it has no newline); replay ignores it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "relocd.h"
+
+#define JOURNAL_FILE	"journal"
+#define JOURNAL_TMP	"journal.tmp"
+#define JOURNAL_MAXSZ	(64 * 1024 * 1024)
+#define JLINE_MAX	512
+
+struct journal {
+	int	 dirfd;
+	int	 fd;
+	char	*dir;
+};
+
+static const char *const jstate_names[J__MAX] = {
+	[J_NONE] = "NONE",
+	[J_PRECHECK] = "PRECHECK",
+	[J_RESERVED] = "RESERVED",
+	[J_STREAMING] = "STREAMING",
+	[J_SUSPENDED] = "SUSPENDED",
+	[J_RECEIVED] = "RECEIVED",
+	[J_COMMIT_SENT] = "COMMIT_SENT",
+	[J_COMMITTED] = "COMMITTED",
+	[J_ACTIVATED] = "ACTIVATED",
+	[J_DONE] = "DONE",
+	[J_ABORTED] = "ABORTED",
+};
+
+const char *
+journal_state_name(enum jstate s)
+{
+	if ((unsigned)s >= J__MAX)
+		return "?";
+	return jstate_names[s];
+}
+
+int
+journal_state_final(enum jstate s)
+{
+	return s == J_DONE || s == J_ABORTED;
+}
+
+static int
+state_from_name(const char *s, enum jstate *out)
+{
+	unsigned	i;
+
+	for (i = 1; i < J__MAX; i++)
+		if (strcmp(s, jstate_names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+escape(const char *in, char *out, size_t outlen)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			o = 0;
+	unsigned char		c;
+
+	if (*in == '\0')
+		in = "-";
+	for (; (c = (unsigned char)*in) != '\0'; in++) {
+		if (isalnum(c) || strchr("._:-[]", c) != NULL) {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = c;
+		} else {
+			if (o + 3 >= outlen)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int
+unescape(const char *in, char *out, size_t outlen)
+{
+	size_t		o = 0;
+	unsigned	v;
+
+	if (strcmp(in, "-") == 0) {
+		*out = '\0';
+		return 0;
+	}
+	for (; *in != '\0'; in++) {
+		if (o + 1 >= outlen)
+			return -1;
+		if (*in == '%') {
+			if (!isxdigit((unsigned char)in[1]) ||
+			    !isxdigit((unsigned char)in[2]) ||
+			    sscanf(in + 1, "%2x", &v) != 1 || v == 0)
+				return -1;
+			out[o++] = (char)v;
+			in += 2;
+		} else
+			out[o++] = *in;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int
+jrec_format(const struct jrec *r, char *buf, size_t len)
+{
+	char	name[3 * JOURNAL_NAME_MAX + 1], peer[3 * 64 + 1];
+	int	n;
+
+	if ((unsigned)r->state >= J__MAX || r->state == J_NONE ||
+	    escape(r->name, name, sizeof(name)) == -1 ||
+	    escape(r->peer, peer, sizeof(peer)) == -1)
+		return -1;
+	n = snprintf(buf, len, "%016" PRIx64 " %" PRIu64 " %s %s %d %s %s %s\n",
+	    r->job, r->time_ms, r->role == JR_SOURCE ? "src" : "dst",
+	    jstate_names[r->state], r->domid, name,
+	    r->uuid[0] != '\0' ? r->uuid : "-", peer);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+/* Parses one line without its newline; -1 on anything malformed. */
+int
+jrec_parse(const char *line, struct jrec *r)
+{
+	char	job[17], role[4], state[16], name[3 * JOURNAL_NAME_MAX + 1];
+	char	uuid[37], peer[3 * 64 + 1], tail;
+	char	*end;
+
+	memset(r, 0, sizeof(*r));
+	if (strlen(line) >= JLINE_MAX ||
+	    sscanf(line, "%16s %" SCNu64 " %3s %15s %d %192s %36s %192s %c",
+	    job, &r->time_ms, role, state, &r->domid, name, uuid, peer,
+	    &tail) != 8)
+		return -1;
+	errno = 0;
+	r->job = strtoull(job, &end, 16);
+	if (errno != 0 || *end != '\0' || strlen(job) != 16)
+		return -1;
+	if (strcmp(role, "src") == 0)
+		r->role = JR_SOURCE;
+	else if (strcmp(role, "dst") == 0)
+		r->role = JR_TARGET;
+	else
+		return -1;
+	if (state_from_name(state, &r->state) == -1 ||
+	    unescape(name, r->name, sizeof(r->name)) == -1 ||
+	    unescape(peer, r->peer, sizeof(r->peer)) == -1)
+		return -1;
+	if (strcmp(uuid, "-") != 0)
+		memcpy(r->uuid, uuid, sizeof(r->uuid));
+	return 0;
+}
+
+struct journal *
+journal_open(const char *dir, struct mig_err *err)
+{
+	struct journal	*j;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		mig_seterrno(err, MIG_E_IO, "state directory %s", dir);
+		return NULL;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->dir = strdup(dir)) == NULL) {
+		free(j);
+		mig_seterrno(err, MIG_E_NOMEM, "journal");
+		return NULL;
+	}
+	j->fd = -1;
+	if ((j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (j->fd = openat(j->dirfd, JOURNAL_FILE,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    fsync(j->dirfd) == -1) {
+		mig_seterrno(err, MIG_E_IO, "journal %s/%s", dir, JOURNAL_FILE);
+		journal_close(j);
+		return NULL;
+	}
+	return j;
+}
+
+void
+journal_close(struct journal *j)
+{
+	if (j == NULL)
+		return;
+	if (j->fd != -1)
+		close(j->fd);
+	if (j->dirfd != -1)
+		close(j->dirfd);
+	free(j->dir);
+	free(j);
+}
+
+static int
+write_line(int fd, const char *line, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, line, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		line += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int
+journal_append(struct journal *j, const struct jrec *r, struct mig_err *err)
+{
+	char		line[JLINE_MAX];
+	struct stat	st;
+	int		n;
+
+	if ((n = jrec_format(r, line, sizeof(line))) == -1)
+		return mig_seterr(err, MIG_E_INVAL, "journal: record for job "
+		    "%016" PRIx64 " cannot be written", r->job);
+	if (fstat(j->fd, &st) == -1)
+		return mig_seterrno(err, MIG_E_IO, "journal %s", j->dir);
+	if (write_line(j->fd, line, n) == -1) {
+		/* Cut a torn line off so that the next append starts clean. */
+		mig_seterrno(err, MIG_E_IO, "journal %s/%s", j->dir,
+		    JOURNAL_FILE);
+		if (ftruncate(j->fd, st.st_size) == -1)
+			log_warn("journal: cannot truncate torn record");
+		return -1;
+	}
+	if (fdatasync(j->fd) == -1)
+		return mig_seterrno(err, MIG_E_IO, "journal %s/%s: fdatasync",
+		    j->dir, JOURNAL_FILE);
+	return 0;
+}
+
+/* The last record of each (job, role): what replay and compaction need. */
+struct last {
+	struct jrec	*v;
+	size_t		 n;
+};
+
+static int
+last_put(struct last *l, const struct jrec *r)
+{
+	struct jrec	*nv;
+	size_t		 i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].job == r->job && l->v[i].role == r->role) {
+			l->v[i] = *r;
+			return 0;
+		}
+	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL)
+		return -1;
+	l->v = nv;
+	l->v[l->n++] = *r;
+	return 0;
+}
+
+static int
+read_last(int dirfd, const char *dir, struct last *l, struct mig_err *err)
+{
+	struct stat	 st;
+	struct jrec	 r;
+	char		*buf, *line, *nl;
+	ssize_t		 n;
+	int		 fd, lineno = 0;
+
+	memset(l, 0, sizeof(*l));
+	if ((fd = openat(dirfd, JOURNAL_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return mig_seterrno(err, MIG_E_IO, "journal %s", dir);
+	}
+	if (fstat(fd, &st) == -1 || st.st_size > JOURNAL_MAXSZ) {
+		close(fd);
+		return mig_seterr(err, MIG_E_TOOBIG, "journal %s/%s: larger "
+		    "than %d bytes", dir, JOURNAL_FILE, JOURNAL_MAXSZ);
+	}
+	if ((buf = malloc(st.st_size + 1)) == NULL) {
+		close(fd);
+		return mig_seterrno(err, MIG_E_NOMEM, "journal");
+	}
+	n = read(fd, buf, st.st_size);
+	close(fd);
+	if (n != st.st_size) {
+		free(buf);
+		return mig_seterrno(err, MIG_E_IO, "journal %s: short read",
+		    dir);
+	}
+	buf[n] = '\0';
+	for (line = buf; *line != '\0'; line = nl + 1) {
+		lineno++;
+		if ((nl = strchr(line, '\n')) == NULL) {
+			log_warnx("journal %s: line %d torn by a crash, "
+			    "ignored", dir, lineno);
+			break;
+		}
+		*nl = '\0';
+		if (jrec_parse(line, &r) == -1) {
+			log_warnx("journal %s: line %d malformed, ignored",
+			    dir, lineno);
+			continue;
+		}
+		if (last_put(l, &r) == -1) {
+			free(buf);
+			free(l->v);
+			return mig_seterrno(err, MIG_E_NOMEM, "journal");
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/* Calls cb with the last record of every job that did not finish. */
+int
+journal_replay(const char *dir, int (*cb)(const struct jrec *, void *),
+    void *arg, struct mig_err *err)
+{
+	struct last	l;
+	size_t		i;
+	int		dirfd, rc = 0;
+
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return mig_seterrno(err, MIG_E_IO, "state directory %s", dir);
+	}
+	rc = read_last(dirfd, dir, &l, err);
+	close(dirfd);
+	for (i = 0; rc == 0 && i < l.n; i++)
+		if (!journal_state_final(l.v[i].state))
+			rc = cb(&l.v[i], arg);
+	free(l.v);
+	return rc;
+}
+
+/*
+ * Rewrites the journal with only the last record of each unfinished job,
+ * atomically: a crash during compaction leaves the old journal.
+ */
+int
+journal_compact(struct journal *j, struct mig_err *err)
+{
+	char		line[JLINE_MAX];
+	struct last	l;
+	size_t		i;
+	int		fd, n, rc = -1;
+
+	if (read_last(j->dirfd, j->dir, &l, err) == -1)
+		return -1;
+	if ((fd = openat(j->dirfd, JOURNAL_TMP,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+		mig_seterrno(err, MIG_E_IO, "journal %s/%s", j->dir,
+		    JOURNAL_TMP);
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (journal_state_final(l.v[i].state))
+			continue;
+		if ((n = jrec_format(&l.v[i], line, sizeof(line))) == -1 ||
+		    write_line(fd, line, n) == -1) {
+			mig_seterrno(err, MIG_E_IO, "journal compaction");
+			goto fail;
+		}
+	}
+	if (fsync(fd) == -1 ||
+	    renameat(j->dirfd, JOURNAL_TMP, j->dirfd, JOURNAL_FILE) == -1 ||
+	    fsync(j->dirfd) == -1) {
+		mig_seterrno(err, MIG_E_IO, "journal %s: compaction", j->dir);
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	/* The append fd still points at the replaced file: reopen. */
+	close(j->fd);
+	if ((j->fd = openat(j->dirfd, JOURNAL_FILE,
+	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		mig_seterrno(err, MIG_E_IO, "journal %s", j->dir);
+		goto out;
+	}
+	rc = 0;
+	goto out;
+ fail:
+	close(fd);
+	unlinkat(j->dirfd, JOURNAL_TMP, 0);
+ out:
+	free(l.v);
+	return rc;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "relocd.h"
+
+struct collected {
+	struct jrec	r[16];
+	size_t		n;
+};
+
+static int
+collect(const struct jrec *r, void *arg)
+{
+	struct collected	*c = arg;
+
+	assert_true(c->n < 16);
+	c->r[c->n++] = *r;
+	return 0;
+}
+
+static char *
+mkstate(void)
+{
+	char	*d = strdup("/tmp/relocd-journal-XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+static void
+rmstate(char *d)
+{
+	char	cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	assert_int_equal(system(cmd), 0);
+	free(d);
+}
+
+static struct jrec
+rec(uint64_t job, enum jrole role, enum jstate st, const char *name)
+{
+	struct jrec	r;
+
+	memset(&r, 0, sizeof(r));
+	r.job = job;
+	r.time_ms = 1700000000000ULL;
+	r.role = role;
+	r.state = st;
+	r.domid = 7;
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.uuid, sizeof(r.uuid),
+	    "6f0bc3b2-1f4e-4c59-9d2a-4c2d0e8a5b11");
+	snprintf(r.peer, sizeof(r.peer), "[::1]:8002");
+	return r;
+}
+
+static void
+append_ok(struct journal *j, struct jrec r)
+{
+	struct mig_err	err;
+
+	if (journal_append(j, &r, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+static void
+test_format_parse_roundtrip(void **state)
+{
+	struct jrec	a = rec(0xdeadbeef01ULL, JR_TARGET, J_COMMITTED,
+			    "web 1 %odd/name");
+	struct jrec	b;
+	char		line[512];
+
+	assert_true(jrec_format(&a, line, sizeof(line)) > 0);
+	/* One line, eight space-separated fields, none empty. */
+	assert_non_null(strchr(line, '\n'));
+	assert_null(strchr(strchr(line, '\n') + 1, '\n'));
+	*strchr(line, '\n') = '\0';
+	assert_int_equal(jrec_parse(line, &b), 0);
+	assert_true(b.job == a.job);
+	assert_int_equal(b.role, JR_TARGET);
+	assert_int_equal(b.state, J_COMMITTED);
+	assert_int_equal(b.domid, 7);
+	assert_string_equal(b.name, "web 1 %odd/name");
+	assert_string_equal(b.uuid, a.uuid);
+	assert_string_equal(b.peer, "[::1]:8002");
+
+	assert_int_equal(jrec_parse("", &b), -1);
+	assert_int_equal(jrec_parse("00000000000000zz 1 src DONE 1 a - -", &b),
+	    -1);
+	assert_int_equal(jrec_parse("0000000000000001 1 xxx DONE 1 a - -", &b),
+	    -1);
+	assert_int_equal(jrec_parse("0000000000000001 1 src BOGUS 1 a - -", &b),
+	    -1);
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a%0 - -", &b),
+	    -1);
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - x", &b),
+	    -1);
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - -", &b),
+	    0);
+}
+
+static void
+test_replay_reports_unfinished_jobs(void **state)
+{
+	char			*dir = mkstate();
+	struct journal		*j;
+	struct collected	 c = { .n = 0 };
+	struct mig_err		 err;
+
+	assert_non_null(j = journal_open(dir, &err));
+	append_ok(j, rec(1, JR_SOURCE, J_PRECHECK, "a"));
+	append_ok(j, rec(1, JR_SOURCE, J_STREAMING, "a"));
+	append_ok(j, rec(2, JR_TARGET, J_RESERVED, "b"));
+	append_ok(j, rec(1, JR_SOURCE, J_COMMIT_SENT, "a"));
+	append_ok(j, rec(2, JR_TARGET, J_ABORTED, "b"));
+	append_ok(j, rec(3, JR_TARGET, J_RECEIVED, "c"));
+	/* A localhost migration: both roles of one job in one journal. */
+	append_ok(j, rec(4, JR_SOURCE, J_STREAMING, "d"));
+	append_ok(j, rec(4, JR_TARGET, J_COMMITTED, "d"));
+	journal_close(j);
+
+	assert_int_equal(journal_replay(dir, collect, &c, &err), 0);
+	assert_int_equal(c.n, 4);
+	assert_true(c.r[0].job == 1);
+	assert_int_equal(c.r[0].state, J_COMMIT_SENT);
+	assert_true(c.r[1].job == 3);
+	assert_int_equal(c.r[1].state, J_RECEIVED);
+	assert_int_equal(c.r[2].role, JR_SOURCE);
+	assert_int_equal(c.r[3].state, J_COMMITTED);
+	rmstate(dir);
+}
+
+static void
+test_torn_and_malformed_lines(void **state)
+{
+	char			*dir = mkstate(), path[256];
+	struct journal		*j;
+	struct collected	 c = { .n = 0 };
+	struct mig_err		 err;
+	int			 fd;
+
+	assert_non_null(j = journal_open(dir, &err));
+	append_ok(j, rec(5, JR_SOURCE, J_RESERVED, "e"));
+	journal_close(j);
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+	/* garbage line, then a record torn by a crash (no newline) */
+	assert_int_equal(write(fd, "garbage\n", 8), 8);
+	assert_int_equal(write(fd, "0000000000000005 1 src DONE", 27), 27);
+	close(fd);
+
+	assert_int_equal(journal_replay(dir, collect, &c, &err), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.r[0].state, J_RESERVED);
+	rmstate(dir);
+}
+
+static void
+test_compaction(void **state)
+{
+	char			*dir = mkstate();
+	struct journal		*j;
+	struct collected	 c = { .n = 0 };
+	struct mig_err		 err;
+
+	assert_non_null(j = journal_open(dir, &err));
+	append_ok(j, rec(1, JR_SOURCE, J_PRECHECK, "a"));
+	append_ok(j, rec(1, JR_SOURCE, J_DONE, "a"));
+	append_ok(j, rec(2, JR_TARGET, J_RESERVED, "b"));
+	assert_int_equal(journal_compact(j, &err), 0);
+	/* Appends after compaction land in the new file. */
+	append_ok(j, rec(3, JR_TARGET, J_STREAMING, "c"));
+	journal_close(j);
+
+	assert_int_equal(journal_replay(dir, collect, &c, &err), 0);
+	assert_int_equal(c.n, 2);
+	assert_true(c.r[0].job == 2);
+	assert_true(c.r[1].job == 3);
+	rmstate(dir);
+}
+
+static void
+test_open_errors(void **state)
+{
+	struct mig_err		err;
+	struct collected	c = { .n = 0 };
+
+	assert_null(journal_open("/proc/no/such/dir", &err));
+	assert_int_equal(err.code, MIG_E_IO);
+	assert_non_null(strstr(err.msg, "/proc/no/such/dir"));
+	/* No state directory yet: nothing to reconcile, not an error. */
+	assert_int_equal(journal_replay("/nonexistent-relocd", collect, &c,
+	    &err), 0);
+	assert_int_equal(c.n, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_parse_roundtrip),
+		cmocka_unit_test(test_replay_reports_unfinished_jobs),
+		cmocka_unit_test(test_torn_and_malformed_lines),
+		cmocka_unit_test(test_compaction),
+		cmocka_unit_test(test_open_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
