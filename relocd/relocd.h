@@ -97,6 +97,16 @@ struct jrec {
 
 struct journal;
 
+enum ledger_refusal {
+	LEDGER_OK = 0,
+	LEDGER_NO_MEMORY,
+	LEDGER_NAME_CLASH,
+	LEDGER_UUID_CLASH,
+	LEDGER_FULL,
+};
+
+struct ledger;
+
 /* config.c */
 void	config_defaults(struct relocd_conf *);
 int	config_load(const char *, struct relocd_conf *, struct mig_err *);
@@ -105,6 +115,19 @@ int	config_load_data(const char *, const char *, size_t,
 void	config_free(struct relocd_conf *);
 void	config_print(const struct relocd_conf *, FILE *);
 int	parse_size(const char *, uint64_t *);
+
+/* ledger.c */
+struct ledger	*ledger_new(unsigned);
+void		 ledger_free(struct ledger *);
+enum ledger_refusal ledger_reserve(struct ledger *, uint64_t, uint64_t,
+		    const char *, const uint8_t [16], unsigned, uint64_t,
+		    uint64_t *);
+int		 ledger_hold(struct ledger *, uint64_t);
+void		 ledger_release(struct ledger *, uint64_t);
+void		 ledger_expire(struct ledger *, uint64_t);
+uint64_t	 ledger_held_kib(struct ledger *, uint64_t);
+size_t		 ledger_count(struct ledger *, uint64_t);
+const char	*ledger_refusal_text(enum ledger_refusal);
 
 /* journal.c */
 struct journal	*journal_open(const char *, struct mig_err *);
