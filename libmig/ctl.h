@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The control protocol: between xl-reloc and relocd over relocd's UNIX
+ * socket, and between relocd and its job workers over their pipes.  Both
+ * are SOCK_SEQPACKET, so a message is one packet and needs no framing of
+ * its own: a u16 type, then the fields in network byte order.
+ *
+ * Encoding and decoding are pure functions over buffers, like proto.h.
+ * A decoder validates every field and copies text into the message, so a
+ * decoded message owns nothing and points at nothing.
+ */
+#ifndef MIG_CTL_H
+#define MIG_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define CTL_MSG_MAX		8192	/* largest packet */
+#define CTL_DOMAIN_MAX		128	/* a domain name, id or uuid */
+#define CTL_HOST_MAX		255
+#define CTL_PATH_MAX		1024
+#define CTL_TEXT_MAX		512
+
+enum ctl_type {
+	/* requests, xl-reloc -> relocd */
+	CTL_MIGRATE = 1,
+	CTL_SAVE,
+	CTL_RESTORE,
+	CTL_JOBS,
+	CTL_CANCEL,		/* also relocd -> worker */
+	/* answers and events, relocd -> xl-reloc (workers -> relocd too) */
+	CTL_ACCEPTED,		/* a job was started: its id */
+	CTL_EVENT,		/* progress of a job */
+	CTL_RESULT,		/* the end of a job */
+	CTL_JOB,		/* one row of a CTL_JOBS answer */
+	CTL_JOBS_END,		/* after the last row */
+	CTL_ERROR,		/* a request refused before any job ran */
+	/* workers <-> relocd only */
+	CTL_RESERVE_REQ,
+	CTL_RESERVE_ANS,
+	CTL_RESERVE_HOLD,	/* the stream started: no more expiry */
+	CTL_RESERVE_RELEASE,
+	CTL__MAX
+};
+
+/* CTL_MIGRATE flags */
+#define CTL_MF_TLS		0x0001	/* connect to the TLS port */
+#define CTL_MF_LIVE		0x0002	/* iterative pre-copy (else stop-and-copy) */
+#define CTL_MF_COMPRESS		0x0004	/* offer zstd */
+#define CTL_MF_PAUSED		0x0008	/* leave it paused at the target */
+#define CTL_MF_AUTO_CONVERGE	0x0010
+#define CTL_MF_DOWNTIME_ABORT	0x0020
+#define CTL_MF_LOCALHOST	0x0040	/* the target may be this host */
+#define CTL_MF_ALL		0x007f
+
+/* CTL_SAVE / CTL_RESTORE flags */
+#define CTL_SF_COMPRESS		0x0001
+#define CTL_SF_KEEP_RUNNING	0x0002	/* save: resume the domain after */
+#define CTL_SF_PAUSED		0x0004	/* restore: leave it paused */
+#define CTL_SF_ALL		0x0007
+
+enum ctl_job_kind {
+	CTL_JOB_MIGRATE_OUT = 1,
+	CTL_JOB_MIGRATE_IN,
+	CTL_JOB_SAVE,
+	CTL_JOB_RESTORE,
+	CTL_JOB__MAX
+};
+
+/* How a job ended, which is also xl-reloc's exit status (xl-reloc(1)). */
+enum ctl_status {
+	CTL_ST_OK = 0,
+	CTL_ST_USAGE = 1,	/* never sent: xl-reloc's own */
+	CTL_ST_NOTFOUND = 2,	/* no such domain, file or job */
+	CTL_ST_REFUSED = 3,	/* the target refused; nothing moved */
+	CTL_ST_FAILED = 4,	/* failed; the domain runs where it was */
+	CTL_ST_CANCELLED = 5,	/* cancelled; the domain runs where it was */
+	CTL_ST_NODAEMON = 6,	/* never sent: relocd is not running */
+	CTL_ST_UNDEFINED = 7,	/* must never happen: see the text */
+	CTL_ST__MAX
+};
+
+struct ctl_migrate {
+	char		domain[CTL_DOMAIN_MAX + 1];
+	char		host[CTL_HOST_MAX + 1];
+	uint16_t	port;		/* 0: the target's default */
+	uint32_t	flags;		/* CTL_MF_* */
+	uint64_t	bandwidth;	/* bytes/s, 0 = the daemon's default */
+	uint32_t	max_downtime_ms;	/* 0 = the daemon's default */
+};
+
+struct ctl_save {			/* CTL_SAVE and CTL_RESTORE */
+	char		domain[CTL_DOMAIN_MAX + 1];	/* save only */
+	char		path[CTL_PATH_MAX + 1];
+	char		key[CTL_PATH_MAX + 1];		/* "" = none */
+	uint32_t	flags;		/* CTL_SF_* */
+};
+
+struct ctl_event {
+	uint64_t	job;
+	uint16_t	phase;		/* enum mig_phase (proto.h) */
+	uint32_t	round;
+	uint64_t	pages_sent;	/* this job so far */
+	uint64_t	pages_total;	/* of the domain */
+	uint64_t	dirty_left;
+	uint64_t	bytes_wire;
+	uint64_t	rate;		/* bytes/s, recent */
+	uint32_t	downtime_ms;	/* expected */
+	uint64_t	elapsed_ms;
+	char		text[CTL_TEXT_MAX + 1];
+};
+
+struct ctl_result {
+	uint64_t	job;
+	uint16_t	status;		/* enum ctl_status */
+	uint16_t	code;		/* enum mig_errcode */
+	char		text[CTL_TEXT_MAX + 1];
+	uint32_t	domid;		/* where it runs now, if known */
+	uint64_t	total_ms;
+	uint64_t	paused_ms;	/* the guest was not running */
+	uint64_t	bytes_wire;
+	uint64_t	bytes_stream;
+	uint32_t	rounds;
+};
+
+struct ctl_job {
+	uint64_t	job;
+	uint16_t	kind;		/* enum ctl_job_kind */
+	uint16_t	phase;		/* enum mig_phase */
+	char		domain[CTL_DOMAIN_MAX + 1];
+	char		peer[CTL_HOST_MAX + 1];	/* host, or file path */
+	uint64_t	elapsed_ms;
+	uint64_t	bytes_wire;
+	int32_t		pid;		/* the worker */
+};
+
+struct ctl_reserve_req {
+	char		name[CTL_DOMAIN_MAX + 1];
+	uint8_t		uuid[16];
+	uint64_t	need_kib;
+	uint64_t	free_kib;	/* the hypervisor's figure, just read */
+};
+
+struct ctl_reserve_ans {
+	uint16_t	refusal;	/* 0, or a reason (relocd.h) */
+	uint64_t	id;
+	uint32_t	ttl_sec;
+	char		text[CTL_TEXT_MAX + 1];
+};
+
+struct ctl_error {
+	uint16_t	status;		/* enum ctl_status */
+	char		text[CTL_TEXT_MAX + 1];
+};
+
+struct ctl_msg {
+	uint16_t	type;		/* enum ctl_type */
+	union {
+		struct ctl_migrate	migrate;
+		struct ctl_save		save;	/* SAVE and RESTORE */
+		uint64_t		job;	/* CANCEL, ACCEPTED, HOLD, RELEASE */
+		struct ctl_event	event;
+		struct ctl_result	result;
+		struct ctl_job		jobrow;
+		struct ctl_reserve_req	reserve_req;
+		struct ctl_reserve_ans	reserve_ans;
+		struct ctl_error	error;
+	} u;				/* JOBS and JOBS_END have no fields */
+};
+
+/* ctl.c */
+int		 ctl_encode(const struct ctl_msg *, uint8_t *, size_t,
+		    size_t *, struct mig_err *);
+int		 ctl_decode(const uint8_t *, size_t, struct ctl_msg *,
+		    struct mig_err *);
+const char	*ctl_type_name(uint16_t);
+const char	*ctl_status_name(uint16_t);
+const char	*ctl_job_kind_name(uint16_t);
+/* Copies src into a text field, truncating, printable ASCII only. */
+void		 ctl_text_set(char [CTL_TEXT_MAX + 1], const char *);
+/* One packet, whole; -1 with MIG_E_EOF when the peer has gone. */
+int		 ctl_send(int, const struct ctl_msg *, struct mig_err *);
+int		 ctl_recv(int, struct ctl_msg *, struct mig_err *);
+
+#endif
