@@ -96,9 +96,13 @@ get_text(struct wire_rd *r, const struct textclass *tc, const char *what,
     char *dst, struct mig_err *err)
 {
 	size_t		 len = wire_get_be16(r);
-	const uint8_t	*p = wire_get_bytes(r, len);
+	const uint8_t	*p;
 
-	if (p == NULL)
+	/* An over-long length is the clearer error, whatever follows it. */
+	if (!r->bad && len > tc->max)
+		return mig_seterr(err, MIG_E_TOOBIG, "%s: %zu bytes, limit %zu",
+		    what, len, tc->max);
+	if ((p = wire_get_bytes(r, len)) == NULL)
 		return mig_seterr(err, MIG_E_TRUNC, "%s: truncated", what);
 	if (text_check(tc, what, p, len, MIG_E_PROTO, err) == -1)
 		return -1;
