@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "proto.h"
 #include "xlcompat.h"
 
 /*
@@ -145,6 +146,25 @@ test_status_from_rc(void **state)
 	assert_int_not_equal(mig_xl_status_from_rc(-2147483647 - 1), 0);
 }
 
+/*
+ * xl-reloc tunnel tells relocd's refusal frame from the xl banner by the
+ * first 8 bytes; that only works if the banner is never a valid header.
+ */
+static void
+test_banner_is_not_a_frame(void **state)
+{
+	struct mig_frame_hdr	h;
+	struct mig_preamble	pre;
+	struct mig_err		err;
+
+	assert_int_equal(mig_frame_hdr_decode(banner, &h, &err), -1);
+	assert_int_equal(mig_xl_msg_match(MIG_XL_MSG_BANNER, banner, 8, &err),
+	    0);
+	/* And a relocd server that gets the xl banner says so. */
+	assert_int_equal(mig_preamble_decode(banner, &pre, &err), -1);
+	assert_non_null(strstr(err.msg, "xl"));
+}
+
 int
 main(void)
 {
@@ -153,6 +173,7 @@ main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_status_from_rc),
+		cmocka_unit_test(test_banner_is_not_a_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
