@@ -62,7 +62,6 @@ struct mig_acl *
 mig_acl_new(const char *const *patterns, size_t n, struct mig_err *err)
 {
 	struct mig_acl	*acl;
-	char		*wrapped;
 	char		 ebuf[128];
 	size_t		 i;
 	int		 rc;
@@ -81,17 +80,18 @@ mig_acl_new(const char *const *patterns, size_t n, struct mig_err *err)
 		goto fail;
 	}
 	for (i = 0; i < n; i++) {
-		if ((acl->src[i] = strdup(patterns[i])) == NULL ||
-		    asprintf(&wrapped, "^(%s)$", patterns[i]) == -1) {
+		if ((acl->src[i] = strdup(patterns[i])) == NULL) {
 			mig_seterrno(err, MIG_E_NOMEM, "host-allow list");
 			goto fail;
 		}
-		/* Subexpression offsets are kept (no REG_NOSUB) so that a
-		 * match is also checked to span the whole string: a pattern
-		 * with a stray ')' could otherwise break out of the ^(...)$
-		 * wrapper and match a substring. */
-		rc = regcomp(&acl->re[i], wrapped, REG_EXTENDED | REG_ICASE);
-		free(wrapped);
+		/*
+		 * Anchoring is done at match time (acl_match), not by
+		 * wrapping the text as ^(pattern)$: a pattern holding a
+		 * stray ')', which ERE takes literally, would close the
+		 * wrapper's group early and leave an unanchored alternative
+		 * ("x)|(.*" becomes "^(x)|(.*)$").
+		 */
+		rc = regcomp(&acl->re[i], patterns[i], REG_EXTENDED | REG_ICASE);
 		if (rc != 0) {
 			regerror(rc, &acl->re[i], ebuf, sizeof(ebuf));
 			mig_seterr(err, MIG_E_INVAL,
@@ -142,7 +142,12 @@ mig_acl_count(const struct mig_acl *acl)
 	return acl->n;
 }
 
-/* The pattern that matches all of s, or NULL. */
+/*
+ * The pattern that matches all of s, or NULL.  POSIX regexec reports the
+ * leftmost match and, of those, the longest; so when any match spans the
+ * whole string, the one reported does: checking its bounds is the same as
+ * matching ^(pattern)$.
+ */
 static const char *
 acl_match(const struct mig_acl *acl, const char *s)
 {

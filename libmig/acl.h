@@ -27,7 +27,8 @@
  *
  * Every pattern is ANCHORED: it must match the whole string, as if written
  * ^(pattern)$, so "10.0.0.1" does not admit 10.0.0.12 and "host" does not
- * admit evilhost.example.  Remember to escape dots: "10.0.0.1" also matches
+ * admit evilhost.example.  (The check is on the match bounds, not by
+ * rewriting the text, so a stray ')' cannot escape the anchors.)  Remember to escape dots: "10.0.0.1" also matches
  * "10a0b0c1", harmless for addresses, not for names ("10\.0\.0\.1").
  * Matching ignores case (DNS names are case-insensitive).
  *

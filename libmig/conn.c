@@ -33,6 +33,17 @@ struct mig_conn {
 
 enum ssl_op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
 
+/* How each operation is named: alone (TLS errors) and before the peer. */
+static const struct {
+	const char	*verb;
+	const char	*phrase;
+} ssl_op_names[] = {
+	[OP_HANDSHAKE] = { "handshake", "TLS handshake with" },
+	[OP_READ] = { "read", "read from" },
+	[OP_WRITE] = { "write", "write to" },
+	[OP_SHUTDOWN] = { "shutdown", "TLS shutdown of" },
+};
+
 uint64_t
 mig_conn_now_ms(void)
 {
@@ -152,22 +163,25 @@ conn_ssl_call(struct mig_conn *c, enum ssl_op op, void *buf, int len)
 }
 
 /*
- * After an SSL call returned ret <= 0: wait for what it wants and return 1
- * (call again), or fill err and return -1.
+ * After the SSL call op returned ret <= 0: wait for what it wants and
+ * return 1 (call again), or fill err and return -1.
  */
 static int
-conn_ssl_retry(struct mig_conn *c, int ret, uint64_t deadline,
-    const char *what, struct mig_err *err)
+conn_ssl_retry(struct mig_conn *c, enum ssl_op op, int ret,
+    uint64_t deadline, struct mig_err *err)
 {
+	const char	*phrase = ssl_op_names[op].phrase;
+
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
-		return conn_wait(c->fd, POLLIN, deadline, what, c->peer,
+		return conn_wait(c->fd, POLLIN, deadline, phrase, c->peer,
 		    err) == 0 ? 1 : -1;
 	case SSL_ERROR_WANT_WRITE:
-		return conn_wait(c->fd, POLLOUT, deadline, what, c->peer,
+		return conn_wait(c->fd, POLLOUT, deadline, phrase, c->peer,
 		    err) == 0 ? 1 : -1;
 	default:
-		return mig_tls_seterr(c->ssl, ret, what, c->peer, err);
+		return mig_tls_seterr(c->ssl, ret, ssl_op_names[op].verb,
+		    c->peer, err);
 	}
 }
 
@@ -418,7 +432,7 @@ conn_handshake(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
 	for (;;) {
 		if ((ret = conn_ssl_call(c, OP_HANDSHAKE, NULL, 0)) == 1)
 			return 0;
-		if (conn_ssl_retry(c, ret, deadline, "handshake", err) == -1)
+		if (conn_ssl_retry(c, OP_HANDSHAKE, ret, deadline, err) == -1)
 			return -1;
 	}
 }
@@ -454,9 +468,18 @@ conn_ssl_new(struct mig_conn *c, SSL_CTX *ctx, struct mig_err *err)
 	return ssl;
 }
 
+/*
+ * Undo a failed handshake.  OpenSSL has sent its alert, if any; a FIN
+ * after it means a peer never waits for an answer that will not come (a
+ * tls-peers-allow refusal happens after a successful handshake, and sends
+ * close_notify instead).
+ */
 static int
-conn_tls_failed(struct mig_conn *c)
+conn_tls_failed(struct mig_conn *c, int notify)
 {
+	if (notify)
+		(void)conn_ssl_call(c, OP_SHUTDOWN, NULL, 0);
+	(void)shutdown(c->fd, SHUT_WR);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
 	ERR_clear_error();
@@ -487,11 +510,11 @@ mig_conn_tls_client(struct mig_conn *c, SSL_CTX *ctx,
 	if (!ok) {
 		mig_seterr(err, MIG_E_INVAL, "TLS to %s: bad expected host "
 		    "name '%s'", c->peer, expected_host);
-		return conn_tls_failed(c);
+		return conn_tls_failed(c, 0);
 	}
 	SSL_set_connect_state(ssl);
 	if (conn_handshake(c, mig_conn_deadline(timeout_ms), err) == -1)
-		return conn_tls_failed(c);
+		return conn_tls_failed(c, 0);
 	return 0;
 }
 
@@ -537,9 +560,10 @@ mig_conn_tls_server(struct mig_conn *c, SSL_CTX *ctx, int timeout_ms,
 		return -1;
 	c->ssl = ssl;
 	SSL_set_accept_state(ssl);
-	if (conn_handshake(c, deadline, err) == -1 ||
-	    mig_tls_check_peer(ssl, c->peer, err) == -1)
-		return conn_tls_failed(c);
+	if (conn_handshake(c, deadline, err) == -1)
+		return conn_tls_failed(c, 0);
+	if (mig_tls_check_peer(ssl, c->peer, err) == -1)
+		return conn_tls_failed(c, 1);
 	return 0;
 }
 
@@ -557,7 +581,7 @@ conn_read_once(struct mig_conn *c, void *buf, size_t len, uint64_t deadline,
 				return ret;
 			if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN)
 				return 0;
-			if (conn_ssl_retry(c, ret, deadline, "read from",
+			if (conn_ssl_retry(c, OP_READ, ret, deadline,
 			    err) == -1)
 				return -1;
 			continue;
@@ -625,8 +649,8 @@ mig_conn_write_all(struct mig_conn *c, const void *buf, size_t len,
 			    chunk);
 			if (ret > 0)
 				off += ret;
-			else if (conn_ssl_retry(c, ret, deadline, "write to",
-			    err) == -1)
+			else if (conn_ssl_retry(c, OP_WRITE, ret,
+			    deadline, err) == -1)
 				return -1;
 			continue;
 		}
@@ -667,7 +691,7 @@ mig_conn_shutdown(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
 	 * wait for the peer's, the socket shutdown below ends our side. */
 	while (c->ssl != NULL &&
 	    (ret = conn_ssl_call(c, OP_SHUTDOWN, NULL, 0)) < 0)
-		if (conn_ssl_retry(c, ret, deadline, "shutdown of", err) == -1)
+		if (conn_ssl_retry(c, OP_SHUTDOWN, ret, deadline, err) == -1)
 			return -1;
 	if (shutdown(c->fd, SHUT_WR) == -1 && errno != ENOTCONN)
 		return mig_seterrno(err, MIG_E_IO, "shutdown of %s", c->peer);

@@ -64,8 +64,10 @@ struct mig_conn	*mig_conn_new(int fd, struct mig_err *);
  * certificate is valid for expected_host (a name, or an IP address literal).
  * The server first checks that the peer's first byte starts a TLS record
  * ("plaintext on TLS port" otherwise), then handshakes and applies the
- * context's tls-peers-allow.  On failure the connection stays plain (and is
- * best closed).
+ * context's tls-peers-allow.  After a failed handshake the connection has
+ * sent its alert (or close_notify) and a FIN: all that is left is to close
+ * it.  A plaintext peer is refused before anything is sent, so the caller
+ * may still answer it in plaintext.
  */
 int		 mig_conn_tls_client(struct mig_conn *, SSL_CTX *,
 		    const char *expected_host, int timeout_ms,
