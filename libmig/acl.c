@@ -170,7 +170,7 @@ acl_match(const struct mig_acl *acl, const char *s)
  */
 static socklen_t
 acl_normalize(const struct sockaddr *sa, socklen_t salen,
-    struct sockaddr_storage *out, char *str, size_t strlen_)
+    struct sockaddr_storage *out, char *str, size_t strsz)
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)out;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)out;
@@ -203,7 +203,7 @@ acl_normalize(const struct sockaddr *sa, socklen_t salen,
 	} else
 		return 0;
 	if (str != NULL &&
-	    inet_ntop(out->ss_family, addr, str, strlen_) == NULL)
+	    inet_ntop(out->ss_family, addr, str, strsz) == NULL)
 		return 0;
 	return len;
 }

@@ -38,9 +38,13 @@ tls_acl_idx_init(void)
 static const char *
 tls_reason(void)
 {
+	unsigned long	 e = ERR_peek_error();
 	const char	*s;
 
-	s = ERR_reason_error_string(ERR_peek_error());
+	/* A failed fopen() and the like carry errno, with no string. */
+	if (e != 0 && ERR_SYSTEM_ERROR(e))
+		return strerror(ERR_GET_REASON(e));
+	s = ERR_reason_error_string(e);
 	return s != NULL ? s : "unknown OpenSSL error";
 }
 

@@ -554,7 +554,8 @@ test_ctx_errors(void **state)
 	conf.key_file = tc.client.key;
 	conf.ca_file = "/nonexistent/ca.pem";
 	assert_null(mig_tls_client_ctx(&conf, &err));
-	assert_err(&err, MIG_E_TLS, "cannot load CA file /nonexistent/ca.pem");
+	assert_err(&err, MIG_E_TLS, "cannot load CA file /nonexistent/ca.pem: "
+	    "No such file or directory");
 
 	conf.ca_file = NULL;
 	assert_null(mig_tls_client_ctx(&conf, &err));
@@ -568,7 +569,13 @@ test_ctx_errors(void **state)
 	conf.cert_file = "/nonexistent/cert.pem";
 	assert_null(mig_tls_server_ctx(&conf, &err));
 	assert_err(&err, MIG_E_TLS, "cannot load certificate file "
-	    "/nonexistent/cert.pem");
+	    "/nonexistent/cert.pem: No such file or directory");
+
+	/* a certificate where the key should be */
+	conf.cert_file = tc.server.cert;
+	conf.key_file = tc.server.cert;
+	assert_null(mig_tls_server_ctx(&conf, &err));
+	assert_err(&err, MIG_E_TLS, "cannot load key file");
 }
 
 static int
