@@ -710,6 +710,20 @@ mig_conn_close(struct mig_conn *c)
 }
 
 int
+mig_conn_ktls(const struct mig_conn *c)
+{
+	int	bits = 0;
+
+	if (c->ssl == NULL)
+		return 0;
+	if (BIO_get_ktls_send(SSL_get_wbio(c->ssl)))
+		bits |= MIG_KTLS_TX;
+	if (BIO_get_ktls_recv(SSL_get_rbio(c->ssl)))
+		bits |= MIG_KTLS_RX;
+	return bits;
+}
+
+int
 mig_conn_fd(const struct mig_conn *c)
 {
 	return c->fd;

@@ -99,6 +99,11 @@ int		 mig_conn_shutdown(struct mig_conn *, uint64_t deadline,
 		    struct mig_err *);
 void		 mig_conn_close(struct mig_conn *);
 
+/* Which directions kernel TLS took over (see mig_tls_conf.ktls). */
+#define MIG_KTLS_TX	0x1
+#define MIG_KTLS_RX	0x2
+int		 mig_conn_ktls(const struct mig_conn *);
+
 int		 mig_conn_fd(const struct mig_conn *);
 SSL		*mig_conn_ssl(const struct mig_conn *);
 /* "192.0.2.1:8002", "[2001:db8::1]:8002", or "local" for non-IP sockets. */
