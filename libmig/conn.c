@@ -459,8 +459,8 @@ conn_ssl_new(struct mig_conn *c, SSL_CTX *ctx, struct mig_err *err)
 	}
 	ERR_clear_error();
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, c->fd) != 1) {
-		mig_seterr(err, MIG_E_NOMEM, "TLS for %s: %s", c->peer,
-		    ERR_reason_error_string(ERR_peek_error()));
+		mig_seterr(err, MIG_E_NOMEM, "TLS for %s: cannot set up the "
+		    "connection", c->peer);
 		ERR_clear_error();
 		SSL_free(ssl);
 		return NULL;
