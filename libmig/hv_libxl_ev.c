@@ -19,8 +19,10 @@
  *
  * epoll (libevent's backend on Linux) refuses regular files with EPERM,
  * while poll(2), which libxl's own loop uses, calls them always ready.
- * Such an fd (a save to a plain file) gets the poll answer: an event
- * made active by hand on every loop pass while libxl wants it.
+ * Such an fd (a save to a plain file) gets the poll answer: a timer
+ * of zero re-armed on every loop pass while libxl wants it.  (A timer,
+ * not event_active(): an event activated from its own callback runs
+ * again in the same pass, and the loop would never get past it.)
  */
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -60,6 +62,14 @@ fd_free(struct hvx_fd *r)
 }
 
 static void
+ready_soon(struct hvx_fd *r)
+{
+	static const struct timeval	zero = { 0, 0 };
+
+	evtimer_add(r->ev, &zero);
+}
+
+static void
 fd_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct hvx_fd	*r = arg;
@@ -85,7 +95,7 @@ fd_fire(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r->always_ready && r->events != 0 && r->ev != NULL)
-		event_active(r->ev, EV_READ | EV_WRITE, 0);
+		ready_soon(r);
 }
 
 /* Points r at a new set of events; on failure r is as it was. */
@@ -97,12 +107,12 @@ fd_arm(struct hvx_fd *r, short events)
 
 	if (r->always_ready) {
 		if (r->ev == NULL &&
-		    (r->ev = event_new(r->x->base, -1, 0, fd_fire, r)) == NULL)
+		    (r->ev = evtimer_new(r->x->base, fd_fire, r)) == NULL)
 			return ERROR_OSEVENT_REG_FAIL;
 		event_del(r->ev);
 		r->events = events;
 		if (events & (POLLIN | POLLOUT))
-			event_active(r->ev, EV_READ | EV_WRITE, 0);
+			ready_soon(r);
 		return 0;
 	}
 	if (events & (POLLIN | POLLPRI))
