@@ -36,6 +36,7 @@ TAILQ_HEAD(notes, note);
 
 struct mig_hv_op {
 	TAILQ_ENTRY(mig_hv_op)	 entry;		/* hv->ops_live */
+	TAILQ_ENTRY(mig_hv_op)	 all_entry;	/* hv->ops_all */
 	struct mig_hv		*hv;
 	int			 kind;
 	uint32_t		 domid;
@@ -51,6 +52,7 @@ struct mig_hv_op {
 	struct note		 done_note;	/* never fails to queue */
 };
 TAILQ_HEAD(ops_live, mig_hv_op);
+TAILQ_HEAD(ops_all, mig_hv_op);
 
 struct mig_hv {
 	const struct mig_hv_ops	*ops;
@@ -59,6 +61,7 @@ struct mig_hv {
 	struct event		*flush_ev;
 	struct notes		 notes;
 	struct ops_live		 ops_live;	/* not yet finished */
+	struct ops_all		 ops_all;	/* not yet freed */
 };
 
 static void	flush_notes(evutil_socket_t, short, void *);
@@ -79,6 +82,7 @@ mig_hv_open(const struct mig_hv_ops *ops, void *arg, struct event_base *base,
 	hv->base = base;
 	TAILQ_INIT(&hv->notes);
 	TAILQ_INIT(&hv->ops_live);
+	TAILQ_INIT(&hv->ops_all);
 	if ((hv->flush_ev = event_new(base, -1, 0, flush_notes, hv)) == NULL) {
 		free(hv);
 		return mig_seterr(err, MIG_E_NOMEM,
@@ -107,6 +111,14 @@ drop_notes(struct mig_hv *hv, struct mig_hv_op *op)
 	}
 }
 
+static void
+op_destroy(struct mig_hv_op *op)
+{
+	drop_notes(op->hv, op);
+	TAILQ_REMOVE(&op->hv->ops_all, op, all_entry);
+	free(op);
+}
+
 void
 mig_hv_close(struct mig_hv *hv)
 {
@@ -116,16 +128,30 @@ mig_hv_close(struct mig_hv *hv)
 	if (hv == NULL)
 		return;
 	/* The library must not be torn down under a running operation:
-	 * abort each and let the loop run until all have ended. */
-	TAILQ_FOREACH(op, &hv->ops_live, entry)
-		if (hv->ops->abort != NULL)
+	 * abort each and let the loop run until all have ended.  Their
+	 * callbacks are not called any more (orphans): the caller is
+	 * closing, and hv frees them as they end. */
+	TAILQ_FOREACH(op, &hv->ops_live, entry) {
+		drop_notes(hv, op);
+		if (!op->orphan && hv->ops->abort != NULL)
 			(void)hv->ops->abort(hv, op, NULL);
+		op->orphan = 1;
+	}
 	while (!TAILQ_EMPTY(&hv->ops_live))
 		if (event_base_loop(hv->base, EVLOOP_ONCE) != 0) {
 			log_warnx("hypervisor: closing with %s operations "
 			    "still running", hv->ops->name);
 			break;
 		}
+	/* Finished ops the caller never freed. */
+	while ((op = TAILQ_FIRST(&hv->ops_all)) != NULL) {
+		if (!op->finished) {
+			/* Still in libxl's hands: leak rather than crash. */
+			TAILQ_REMOVE(&hv->ops_all, op, all_entry);
+			continue;
+		}
+		op_destroy(op);
+	}
 	while ((n = TAILQ_FIRST(&hv->notes)) != NULL) {
 		TAILQ_REMOVE(&hv->notes, n, entry);
 		if (!n->is_done)
@@ -198,14 +224,23 @@ mig_hv_find(struct mig_hv *hv, const char *spec, struct mig_hv_dominfo *di,
     struct mig_err *err)
 {
 	struct mig_hv_dominfo	*list;
+	struct mig_err		 e;
 	uint8_t			 uuid[16];
 	uint32_t		 domid;
 	int			 n, i, byuuid, found = -1;
 
 	if (spec == NULL || *spec == '\0')
 		return mig_seterr(err, MIG_E_INVAL, "empty domain name");
-	if (parse_domid(spec, &domid) == 0)
-		return mig_hv_dominfo(hv, domid, di, err);
+	/* A domid first, then (as xl does) the same string as a name. */
+	if (parse_domid(spec, &domid) == 0) {
+		if (mig_hv_dominfo(hv, domid, di, &e) == 0)
+			return 0;
+		if (e.code != MIG_E_NOTFOUND) {
+			if (err != NULL)
+				*err = e;
+			return -1;
+		}
+	}
 	if (strlen(spec) >= MIG_HV_NAMELEN)
 		return mig_seterr(err, MIG_E_TOOBIG,
 		    "domain name longer than %d characters", MIG_HV_NAMELEN - 1);
@@ -260,6 +295,7 @@ op_new(struct mig_hv *hv, int kind, mig_hv_progress_cb pcb,
 	op->arg = arg;
 	op->done_note.op = op;
 	op->done_note.is_done = 1;
+	TAILQ_INSERT_TAIL(&hv->ops_all, op, all_entry);
 	return op;
 }
 
@@ -279,8 +315,7 @@ mig_hv_save(struct mig_hv *hv, uint32_t domid, int fd, int flags,
 	TAILQ_INSERT_TAIL(&hv->ops_live, op, entry);
 	if (hv->ops->save_start(hv, op, domid, fd, flags, err) == -1) {
 		TAILQ_REMOVE(&hv->ops_live, op, entry);
-		drop_notes(hv, op);
-		free(op);
+		op_destroy(op);
 		return NULL;
 	}
 	return op;
@@ -304,8 +339,7 @@ mig_hv_restore(struct mig_hv *hv, int fd, const char *json, const char *name,
 	TAILQ_INSERT_TAIL(&hv->ops_live, op, entry);
 	if (hv->ops->restore_start(hv, op, fd, json, name, err) == -1) {
 		TAILQ_REMOVE(&hv->ops_live, op, entry);
-		drop_notes(hv, op);
-		free(op);
+		op_destroy(op);
 		return NULL;
 	}
 	return op;
@@ -378,7 +412,7 @@ mig_hv_op_free(struct mig_hv_op *op)
 			(void)op->hv->ops->abort(op->hv, op, NULL);
 		return;
 	}
-	free(op);
+	op_destroy(op);
 }
 
 static void
@@ -399,7 +433,7 @@ mig_hv_op_complete(struct mig_hv_op *op, const struct mig_err *err)
 	op->priv = NULL;
 	TAILQ_REMOVE(&hv->ops_live, op, entry);
 	if (op->orphan) {
-		free(op);
+		op_destroy(op);
 		return;
 	}
 	if (err != NULL && err->code != MIG_OK)

@@ -158,7 +158,9 @@ struct mig_hv_libxl_conf {
 /* --- handle (hv.c) --- */
 struct mig_hv	*mig_hv_open(const struct mig_hv_ops *, void *arg,
 		    struct event_base *, struct mig_err *);
-/* Aborts operations still in flight and waits for them, then frees. */
+/* Aborts the operations still in flight (without calling their
+ * callbacks) and runs the loop until they have ended, then frees every
+ * op and the handle: no op pointer is valid afterwards. */
 void		 mig_hv_close(struct mig_hv *);
 struct event_base *mig_hv_base(struct mig_hv *);
 const char	*mig_hv_backend_name(const struct mig_hv *);

@@ -256,8 +256,14 @@ test_find(void **state)
 	assert_int_equal(mig_hv_find(e->hv, "", &di, &err), -1);
 	assert_int_equal(err.code, MIG_E_INVAL);
 
+	/* Digits that are no domid are tried as a name, as xl does. */
+	fake_add_dom(9, "123", NULL, LIBXL_DOMAIN_TYPE_HVM);
+	assert_int_equal(mig_hv_find(e->hv, "123", &di, &err), 0);
+	assert_int_equal(di.domid, 9);
+	assert_int_equal(di.type, MIG_HV_TYPE_HVM);
+
 	assert_int_equal(mig_hv_list(e->hv, &list, &n, &err), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	assert_string_equal(list[1].name, "guest1");
 	free(list);
 }
@@ -448,6 +454,28 @@ test_save_free_in_flight(void **state)
 		assert_int_equal(event_base_loop(e->base, EVLOOP_ONCE), 0);
 	assert_int_equal(event_base_loop(e->base, EVLOOP_NONBLOCK), 0);
 	assert_int_equal(e->done_calls, 0);
+}
+
+static void
+test_close_with_ops_outstanding(void **state)
+{
+	struct env		*e = *state;
+	struct mig_hv_op	*op;
+	struct mig_err		 err;
+
+	/* One finished and never freed, one still running. */
+	op = mig_hv_save(e->hv, 5, e->sv[0], 0, on_progress, on_done, e,
+	    &err);
+	assert_non_null(op);
+	assert_int_equal(mig_hv_wait(op, &err), 0);
+	fake.save_hold = 1;
+	assert_non_null(mig_hv_save(e->hv, 5, e->sv[0], 0, on_progress,
+	    on_done, e, &err));
+	mig_hv_close(e->hv);		/* aborts, waits, frees both */
+	e->hv = NULL;
+	assert_int_equal(fake.abort_calls, 1);
+	assert_int_equal(fake.inflight, 0);
+	assert_int_equal(e->done_calls, 1);	/* the aborted one: silent */
 }
 
 static void
@@ -804,6 +832,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_save_free_in_flight, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_close_with_ops_outstanding,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_logdirty_unsupported,
 		    setup, teardown),
 		cmocka_unit_test(test_logdirty_line),
