@@ -41,6 +41,7 @@ struct mig_hv_op {
 	int			 kind;
 	uint32_t		 domid;
 	int			 paused;	/* restore: leave paused */
+	char			 name[MIG_HV_NAMELEN];	/* restore: or "" */
 	mig_hv_progress_cb	 progress_cb;
 	mig_hv_done_cb		 done_cb;
 	void			*arg;
@@ -336,6 +337,8 @@ mig_hv_restore(struct mig_hv *hv, int fd, const char *json, const char *name,
 	if ((op = op_new(hv, OP_RESTORE, NULL, dcb, arg, err)) == NULL)
 		return NULL;
 	op->paused = paused;
+	if (name != NULL)
+		snprintf(op->name, sizeof(op->name), "%s", name);
 	TAILQ_INSERT_TAIL(&hv->ops_live, op, entry);
 	if (hv->ops->restore_start(hv, op, fd, json, name, err) == -1) {
 		TAILQ_REMOVE(&hv->ops_live, op, entry);
@@ -459,6 +462,30 @@ mig_hv_op_progress(struct mig_hv_op *op, const struct mig_hv_progress *p)
 	queue_note(op->hv, n);
 }
 
+/* A failed restore may leave a half-built domain (libxl: after an
+ * abort).  It is ours -- it has the name we gave it -- and must go: the
+ * target's half of the failure rule. */
+static void
+discard_restore(struct mig_hv_op *op)
+{
+	struct mig_hv_dominfo	di;
+	struct mig_err		e;
+	size_t			n;
+
+	if (op->domid == MIG_HV_INVALID_DOMID)
+		return;
+	if (mig_hv_dominfo(op->hv, op->domid, &di, &e) == 0 &&
+	    (op->name[0] == '\0' || strcmp(di.name, op->name) == 0) &&
+	    mig_hv_destroy(op->hv, op->domid, &e) == -1) {
+		n = strlen(op->result.msg);
+		snprintf(op->result.msg + n, sizeof(op->result.msg) - n,
+		    "; and the half-built domain %u remains: %s", op->domid,
+		    e.msg);
+		log_warnx("%s", op->result.msg);
+	}
+	op->domid = MIG_HV_INVALID_DOMID;
+}
+
 /* A restore leaves the domain paused; unpausing is ours, so that it
  * happens the same way for every backend and outside the library. */
 static void
@@ -466,7 +493,13 @@ finish_restore(struct mig_hv_op *op)
 {
 	struct mig_err	e;
 
-	if (op->kind != OP_RESTORE || op->paused || op->result.code != MIG_OK)
+	if (op->kind != OP_RESTORE)
+		return;
+	if (op->result.code != MIG_OK) {
+		discard_restore(op);
+		return;
+	}
+	if (op->paused)
 		return;
 	if (mig_hv_unpause(op->hv, op->domid, &e) == -1)
 		mig_seterr(&op->result, e.code, "restored domain %u but left "

@@ -160,7 +160,8 @@ struct mig_hv	*mig_hv_open(const struct mig_hv_ops *, void *arg,
 		    struct event_base *, struct mig_err *);
 /* Aborts the operations still in flight (without calling their
  * callbacks) and runs the loop until they have ended, then frees every
- * op and the handle: no op pointer is valid afterwards. */
+ * op and the handle: no op pointer is valid afterwards.  Not from inside
+ * one of the handle's callbacks. */
 void		 mig_hv_close(struct mig_hv *);
 struct event_base *mig_hv_base(struct mig_hv *);
 const char	*mig_hv_backend_name(const struct mig_hv *);
@@ -201,7 +202,8 @@ struct mig_hv_op *mig_hv_restore(struct mig_hv *, int fd, const char *json,
 /* Asks the operation to stop; it still completes through its done
  * callback, with MIG_E_CANCELLED if the abort took effect. */
 int		 mig_hv_abort(struct mig_hv_op *, struct mig_err *);
-/* Runs the event loop until op has finished; returns its result. */
+/* Runs the event loop until op has finished; returns its result.  Not
+ * from inside a callback of the same loop (libevent loops do not nest). */
 int		 mig_hv_wait(struct mig_hv_op *, struct mig_err *);
 int		 mig_hv_op_done(const struct mig_hv_op *);
 int		 mig_hv_op_result(const struct mig_hv_op *, struct mig_err *);

@@ -111,6 +111,17 @@ X(struct mig_hv *hv)
 	return mig_hv_priv(hv);
 }
 
+/* Every operation starts here: an error message quotes libxl's last
+ * error line, which must be this operation's and not an older one. */
+static struct hvx *
+begin(struct mig_hv *hv)
+{
+	struct hvx	*x = X(hv);
+
+	x->lasterr[0] = '\0';
+	return x;
+}
+
 /* --- open / close --- */
 
 /* libxl writes streams to pipes and sockets whose reader may vanish:
@@ -205,15 +216,15 @@ static int
 hvx_hostinfo(struct mig_hv *hv, struct mig_hv_hostinfo *hi,
     struct mig_err *err)
 {
-	struct hvx			*x = X(hv);
+	struct hvx			*x = begin(hv);
 	const libxl_version_info	*vi;
 	libxl_physinfo			 pi;
 	uint64_t			 pagekib;
 	int				 rc;
 
 	if ((vi = libxl_get_version_info(x->ctx)) == NULL)
-		return mig_seterr(err, MIG_E_HV,
-		    "cannot read the Xen version: %s", x->lasterr);
+		return mig_seterr(err, MIG_E_HV, "cannot read the Xen version%s%s",
+		    x->lasterr[0] ? ": " : "", x->lasterr);
 	hi->xen_major = vi->xen_version_major;
 	hi->xen_minor = vi->xen_version_minor;
 	snprintf(hi->xen_extra, sizeof(hi->xen_extra), "%s",
@@ -280,7 +291,7 @@ static int
 hvx_dominfo(struct mig_hv *hv, uint32_t domid, struct mig_hv_dominfo *di,
     struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	libxl_dominfo	 li;
 	int		 rc;
 
@@ -301,7 +312,7 @@ static int
 hvx_list(struct mig_hv *hv, struct mig_hv_dominfo **list, int *n,
     struct mig_err *err)
 {
-	struct hvx		*x = X(hv);
+	struct hvx		*x = begin(hv);
 	struct mig_hv_dominfo	*out;
 	libxl_dominfo		*li;
 	int			 i, nb;
@@ -326,7 +337,7 @@ hvx_list(struct mig_hv *hv, struct mig_hv_dominfo **list, int *n,
 static char *
 hvx_config_json(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx		*x = X(hv);
+	struct hvx		*x = begin(hv);
 	libxl_domain_config	 dc;
 	char			*json;
 	int			 rc;
@@ -364,7 +375,7 @@ static int
 hvx_config_memory(struct mig_hv *hv, const char *json, uint64_t *kib,
     struct mig_err *err)
 {
-	struct hvx		*x = X(hv);
+	struct hvx		*x = begin(hv);
 	libxl_domain_config	 dc;
 	int			 rc;
 
@@ -410,9 +421,10 @@ hvx_ao_done(libxl_ctx *ctx, int rc, void *arg)
 			hvx_seterr(x, &e, rc, "save of domain %u failed",
 			    xop->domid);
 	} else {
-		/* On failure libxl has destroyed what it had built. */
-		mig_hv_op_set_domid(op, rc == 0 ? xop->domid :
-		    MIG_HV_INVALID_DOMID);
+		/* Usually libxl has destroyed what it had built by now, and
+		 * says INVALID_DOMID; after ERROR_ABORTED the domain may be
+		 * left half-built, with its id: hv.c destroys it. */
+		mig_hv_op_set_domid(op, xop->domid);
 		if (rc != 0)
 			hvx_seterr(x, &e, rc, "restore failed");
 	}
@@ -441,7 +453,7 @@ static int
 hvx_save_start(struct mig_hv *hv, struct mig_hv_op *op, uint32_t domid,
     int fd, int flags, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	struct hvx_op	*xop;
 	int		 rc;
 
@@ -449,7 +461,6 @@ hvx_save_start(struct mig_hv *hv, struct mig_hv_op *op, uint32_t domid,
 		return -1;
 	xop->domid = domid;
 	x->logdirty_unsupported = 0;
-	x->lasterr[0] = '\0';
 	mig_hv_op_set_priv(op, xop);
 	x->progress_op = op;
 	rc = libxl_domain_suspend(x->ctx, domid, fd,
@@ -469,7 +480,7 @@ static int
 hvx_restore_start(struct mig_hv *hv, struct mig_hv_op *op, int fd,
     const char *json, const char *name, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	struct hvx_op	*xop;
 	char		*dup;
 	int		 rc;
@@ -509,7 +520,7 @@ hvx_restore_start(struct mig_hv *hv, struct mig_hv_op *op, int fd,
 static int
 hvx_abort(struct mig_hv *hv, struct mig_hv_op *op, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	struct hvx_op	*xop = mig_hv_op_priv(op);
 	int		 rc;
 
@@ -529,7 +540,7 @@ static int
 hvx_rename(struct mig_hv *hv, uint32_t domid, const char *old,
     const char *new, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_rename(x->ctx, domid, old, new)) != 0)
@@ -541,7 +552,7 @@ hvx_rename(struct mig_hv *hv, uint32_t domid, const char *old,
 static int
 hvx_pause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_pause(x->ctx, domid, NULL)) != 0)
@@ -552,7 +563,7 @@ hvx_pause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 hvx_unpause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_unpause(x->ctx, domid, NULL)) != 0)
@@ -564,7 +575,7 @@ hvx_unpause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 hvx_destroy(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_destroy(x->ctx, domid, NULL)) != 0)
@@ -576,7 +587,7 @@ hvx_destroy(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 hvx_resume(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = X(hv);
+	struct hvx	*x = begin(hv);
 	int		 rc;
 
 	/* suspend_cancel: the guest sees its suspend hypercall fail and
@@ -614,7 +625,7 @@ hvx_cap_get(struct mig_hv *hv, uint32_t domid, int *cap, struct mig_err *err)
 {
 	libxl_domain_sched_params	p;
 
-	if (sched_get(X(hv), domid, &p, err) == -1)
+	if (sched_get(begin(hv), domid, &p, err) == -1)
 		return -1;
 	*cap = p.cap;
 	libxl_domain_sched_params_dispose(&p);
@@ -624,7 +635,7 @@ hvx_cap_get(struct mig_hv *hv, uint32_t domid, int *cap, struct mig_err *err)
 static int
 hvx_cap_set(struct mig_hv *hv, uint32_t domid, int cap, struct mig_err *err)
 {
-	struct hvx			*x = X(hv);
+	struct hvx			*x = begin(hv);
 	libxl_domain_sched_params	 p;
 	int				 rc;
 

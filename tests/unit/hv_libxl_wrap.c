@@ -215,7 +215,8 @@ __wrap_libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *dc,
 	fake.restore_fd = restore_fd;
 	fake.restore_maxmem = dc->b_info.max_memkb;
 	/* libxl writes *domid as soon as the domain exists. */
-	*domid = fake.restore_rc == 0 ? fake.restore_domid : INVALID_DOMID;
+	*domid = fake.restore_rc == 0 || fake.restore_leaves ?
+	    fake.restore_domid : INVALID_DOMID;
 	fake.how = *how;
 	fake.inflight = 1;
 	complete_later(fake.restore_rc);

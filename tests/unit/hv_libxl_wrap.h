@@ -56,6 +56,7 @@ struct fake_libxl {
 
 	/* restore */
 	int			 restore_rc;
+	int			 restore_leaves;	/* failed, domain left */
 	uint32_t		 restore_domid;
 	int			 restore_calls;
 	char			 restore_name[128];

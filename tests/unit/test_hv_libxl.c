@@ -566,6 +566,29 @@ test_restore_failure(void **state)
 	assert_non_null(strstr(err.msg, "ERROR_BADFAIL"));
 	assert_int_equal(mig_hv_op_domid(op), MIG_HV_INVALID_DOMID);
 	assert_int_equal(fake.unpause_calls, 0);
+	assert_int_equal(fake.destroy_calls, 0);
+	mig_hv_op_free(op);
+
+	/* Aborted half-way, libxl leaves the container: it is destroyed,
+	 * but only because it has the name we gave it. */
+	fake.restore_rc = ERROR_ABORTED;
+	fake.restore_leaves = 1;
+	fake_add_dom(12, "g--incoming", NULL, LIBXL_DOMAIN_TYPE_PV);
+	op = mig_hv_restore(e->hv, e->sv[1], CONFIG_JSON, "g--incoming", 1,
+	    NULL, NULL, &err);
+	assert_non_null(op);
+	assert_int_equal(mig_hv_wait(op, &err), -1);
+	assert_int_equal(err.code, MIG_E_CANCELLED);
+	assert_int_equal(fake.destroy_calls, 1);
+	assert_int_equal(fake.destroy_domid, 12);
+	assert_int_equal(mig_hv_op_domid(op), MIG_HV_INVALID_DOMID);
+	mig_hv_op_free(op);
+	fake.doms[fake.ndoms - 1].name = "someone-else";
+	op = mig_hv_restore(e->hv, e->sv[1], CONFIG_JSON, "g--incoming", 1,
+	    NULL, NULL, &err);
+	assert_non_null(op);
+	assert_int_equal(mig_hv_wait(op, &err), -1);
+	assert_int_equal(fake.destroy_calls, 1);
 	mig_hv_op_free(op);
 
 	/* Bad input never reaches libxl. */
@@ -575,7 +598,7 @@ test_restore_failure(void **state)
 	    &err));
 	assert_null(mig_hv_restore(e->hv, e->sv[1], CONFIG_JSON, "", 1, NULL,
 	    NULL, &err));
-	assert_int_equal(fake.restore_calls, 1);
+	assert_int_equal(fake.restore_calls, 3);
 }
 
 /* --- control --- */
@@ -603,6 +626,8 @@ test_control(void **state)
 	assert_non_null(strstr(err.msg, "ERROR_DOMAIN_NOTFOUND"));
 
 	fake.control_rc = ERROR_FAIL;
+	/* An older libxl error line is not quoted by a later failure. */
+	xtl_log(fake.lg, XTL_ERROR, -1, "libxl", "an older failure");
 	assert_int_equal(mig_hv_pause(e->hv, 5, &err), -1);
 	assert_string_equal(err.msg, "cannot pause domain 5: libxl ERROR_FAIL "
 	    "(-3)");
