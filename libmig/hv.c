@@ -129,12 +129,11 @@ mig_hv_close(struct mig_hv *hv)
 	if (hv == NULL)
 		return;
 	/* The library must not be torn down under a running operation:
-	 * abort each and let the loop run until all have ended.  Their
-	 * callbacks are not called any more (orphans): the caller is
+	 * abort each and let the loop run until all have ended.  No
+	 * callback is called any more (all become orphans): the caller is
 	 * closing, and hv frees them as they end. */
-	TAILQ_FOREACH(op, &hv->ops_live, entry) {
-		drop_notes(hv, op);
-		if (!op->orphan && hv->ops->abort != NULL)
+	TAILQ_FOREACH(op, &hv->ops_all, all_entry) {
+		if (!op->finished && !op->orphan && hv->ops->abort != NULL)
 			(void)hv->ops->abort(hv, op, NULL);
 		op->orphan = 1;
 	}
@@ -144,7 +143,7 @@ mig_hv_close(struct mig_hv *hv)
 			    "still running", hv->ops->name);
 			break;
 		}
-	/* Finished ops the caller never freed. */
+	flush_notes(-1, 0, hv);		/* orphans' ends: restores cleaned */
 	while ((op = TAILQ_FIRST(&hv->ops_all)) != NULL) {
 		if (!op->finished) {
 			/* Still in libxl's hands: leak rather than crash. */
@@ -407,15 +406,16 @@ mig_hv_op_free(struct mig_hv_op *op)
 {
 	if (op == NULL)
 		return;
-	drop_notes(op->hv, op);
-	if (!op->finished) {
-		/* libxl holds a pointer to it until it ends: detach. */
-		op->orphan = 1;
-		if (op->hv->ops->abort != NULL)
-			(void)op->hv->ops->abort(op->hv, op, NULL);
+	if (op->delivered || (op->finished && op->kind != OP_RESTORE)) {
+		op_destroy(op);
 		return;
 	}
-	op_destroy(op);
+	/* Its end is still to come or still queued: let it come, without
+	 * callbacks.  libxl holds a pointer to a running op, and a restore
+	 * nobody will hear of must not leave its domain behind. */
+	op->orphan = 1;
+	if (!op->finished && op->hv->ops->abort != NULL)
+		(void)op->hv->ops->abort(op->hv, op, NULL);
 }
 
 static void
@@ -435,7 +435,7 @@ mig_hv_op_complete(struct mig_hv_op *op, const struct mig_err *err)
 	op->finished = 1;
 	op->priv = NULL;
 	TAILQ_REMOVE(&hv->ops_live, op, entry);
-	if (op->orphan) {
+	if (op->orphan && op->kind != OP_RESTORE) {
 		op_destroy(op);
 		return;
 	}
@@ -517,8 +517,21 @@ flush_notes(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&hv->notes, n, entry);
 		op = n->op;
 		if (!n->is_done) {
-			op->progress_cb(op, &n->p, op->arg);
+			if (!op->orphan)
+				op->progress_cb(op, &n->p, op->arg);
 			free(n);
+			continue;
+		}
+		if (op->orphan) {
+			/* Abandoned: a restored domain is unwanted too. */
+			if (op->kind == OP_RESTORE) {
+				if (op->result.code == MIG_OK)
+					mig_seterr(&op->result,
+					    MIG_E_CANCELLED, "restore "
+					    "abandoned by its caller");
+				discard_restore(op);
+			}
+			op_destroy(op);
 			continue;
 		}
 		finish_restore(op);

@@ -208,8 +208,9 @@ int		 mig_hv_wait(struct mig_hv_op *, struct mig_err *);
 int		 mig_hv_op_done(const struct mig_hv_op *);
 int		 mig_hv_op_result(const struct mig_hv_op *, struct mig_err *);
 uint32_t	 mig_hv_op_domid(const struct mig_hv_op *);
-/* Frees a finished op.  An op still in flight is aborted and detached:
- * its callbacks will not be called and hv frees it when it ends. */
+/* Frees an op.  One whose end the caller has not seen yet is aborted
+ * and detached instead: no callback is called any more, hv frees it when
+ * it ends, and a restore's domain is then destroyed. */
 void		 mig_hv_op_free(struct mig_hv_op *);
 
 /*

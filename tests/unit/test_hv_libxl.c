@@ -599,6 +599,19 @@ test_restore_failure(void **state)
 	assert_null(mig_hv_restore(e->hv, e->sv[1], CONFIG_JSON, "", 1, NULL,
 	    NULL, &err));
 	assert_int_equal(fake.restore_calls, 3);
+
+	/* Abandoned in flight: aborted, and its container destroyed. */
+	fake.doms[fake.ndoms - 1].name = "g--incoming";
+	op = mig_hv_restore(e->hv, e->sv[1], CONFIG_JSON, "g--incoming", 1,
+	    on_done, e, &err);
+	assert_non_null(op);
+	mig_hv_op_free(op);
+	while (fake.inflight)
+		assert_int_equal(event_base_loop(e->base, EVLOOP_ONCE), 0);
+	assert_int_equal(event_base_loop(e->base, EVLOOP_NONBLOCK), 0);
+	assert_int_equal(fake.abort_calls, 1);
+	assert_int_equal(fake.destroy_calls, 2);
+	assert_int_equal(e->done_calls, 0);
 }
 
 /* --- control --- */
