@@ -670,6 +670,44 @@ test_errname(void **state)
 	    "ERROR_-999");
 }
 
+/* --- the logger --- */
+
+/* Runs one xtl_log through the ctx's logger and returns what reached
+ * stderr (log.h's destination in the foreground). */
+static const char *
+logged(xentoollog_level level, int errnoval, const char *msg)
+{
+	static char	buf[512];
+	int		p[2], saved;
+	ssize_t		n;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_int_equal(dup2(p[1], STDERR_FILENO), STDERR_FILENO);
+	xtl_log(fake.lg, level, errnoval, "libxl", "%s", msg);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	close(p[1]);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	return buf;
+}
+
+static void
+test_logger_levels(void **state)
+{
+	assert_string_equal(logged(XTL_ERROR, ENOENT, "cannot open x"),
+	    "libxl: cannot open x: No such file or directory\n");
+	assert_string_equal(logged(XTL_WARN, -1, "careful"),
+	    "libxl: careful\n");
+	/* Below the default minimum: not shown. */
+	assert_string_equal(logged(XTL_DEBUG, -1, "chatter"), "");
+	assert_string_equal(logged(XTL_ERROR, -1, "two\nlines"),
+	    "libxl: two lines\n");
+}
+
 /* --- progress strings --- */
 
 static void
@@ -880,6 +918,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 		cmocka_unit_test(test_errname),
+		cmocka_unit_test_setup_teardown(test_logger_levels, setup,
+		    teardown),
 		cmocka_unit_test(test_progress_parse),
 		cmocka_unit_test_setup_teardown(test_hooks_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hooks_timeout, setup,
