@@ -143,7 +143,14 @@ struct mig_hv_ops {
 
 extern const struct mig_hv_ops mig_hv_libxl_ops;
 
-/* Options for mig_hv_libxl_ops (the arg of mig_hv_open, may be NULL). */
+/*
+ * Options for mig_hv_libxl_ops (the arg of mig_hv_open, may be NULL).
+ * The libxl backend owns SIGCHLD for the life of the handle (libxl's
+ * selective-reap mode): open refuses if the process has a SIGCHLD handler
+ * (a worker forked from relocd's parent resets it to SIG_DFL first), and
+ * the process may reap its own children only with waitpid(pid).  It also
+ * sets SIGPIPE to ignored if it was at its default.
+ */
 enum mig_hv_loglevel {
 	MIG_HV_LOG_DEFAULT,	/* INFO, or DEBUG when log_getverbose() > 1 */
 	MIG_HV_LOG_DEBUG,
