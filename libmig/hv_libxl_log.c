@@ -100,6 +100,10 @@ one_line(char *s)
 			*s = ' ';
 }
 
+static void	hvx_vmessage(xentoollog_logger *, xentoollog_level, int,
+		    const char *, const char *, va_list)
+		    __attribute__((format(printf, 5, 0)));
+
 static void
 hvx_vmessage(xentoollog_logger *vt, xentoollog_level level, int errnoval,
     const char *context, const char *fmt, va_list ap)
