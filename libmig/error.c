@@ -25,6 +25,9 @@ static const char *const errnames[MIG_E__MAX] = {
 	[MIG_E_NOTFOUND] = "not-found",
 };
 
+static void vseterr(struct mig_err *, int, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 vseterr(struct mig_err *err, int code, int saved_errno, const char *fmt,
     va_list ap)

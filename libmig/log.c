@@ -69,6 +69,9 @@ vlog(int pri, const char *fmt, va_list ap)
 }
 
 /* As vlog, with ": strerror(saved)" appended. */
+static void vlog_errno(int, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vlog_errno(int pri, int saved, const char *fmt, va_list ap)
 {
