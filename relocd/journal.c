@@ -7,7 +7,7 @@
  * Text, not binary: an administrator reading STATE_DIR/journal after an
  * incident should not need a tool.  A line is
  *
- *	JOBID TIME_MS ROLE STATE DOMID NAME UUID PEER
+ *	JOBID TIME_MS ROLE STATE DOMID NAME UUID PEER RESV
  *
  * with NAME and PEER percent-escaped so no field holds a space.  A crash
  * can tear only the last line (it has no newline); replay ignores it.
@@ -140,11 +140,23 @@ jrec_format(const struct jrec *r, char *buf, size_t len)
 	    escape(r->name, name, sizeof(name)) == -1 ||
 	    escape(r->peer, peer, sizeof(peer)) == -1)
 		return -1;
-	n = snprintf(buf, len, "%016" PRIx64 " %" PRIu64 " %s %s %d %s %s %s\n",
-	    r->job, r->time_ms, r->role == JR_SOURCE ? "src" : "dst",
-	    jstate_names[r->state], r->domid, name,
-	    r->uuid[0] != '\0' ? r->uuid : "-", peer);
+	n = snprintf(buf, len, "%016" PRIx64 " %" PRIu64 " %s %s %d %s %s %s "
+	    "%016" PRIx64 "\n", r->job, r->time_ms,
+	    r->role == JR_SOURCE ? "src" : "dst", jstate_names[r->state],
+	    r->domid, name, r->uuid[0] != '\0' ? r->uuid : "-", peer, r->resv);
 	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+static int
+parse_hex64(const char *s, uint64_t *out)
+{
+	char	*end;
+
+	if (strlen(s) != 16 || strspn(s, "0123456789abcdefABCDEF") != 16)
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 16);
+	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
 /* Parses one line without its newline; -1 on anything malformed. */
@@ -152,18 +164,14 @@ int
 jrec_parse(const char *line, struct jrec *r)
 {
 	char	job[17], role[4], state[16], name[3 * JOURNAL_NAME_MAX + 1];
-	char	uuid[37], peer[3 * 64 + 1], tail;
-	char	*end;
-
+	char	uuid[37], peer[3 * 64 + 1], resv[17], tail;
 	memset(r, 0, sizeof(*r));
 	if (strlen(line) >= JLINE_MAX ||
-	    sscanf(line, "%16s %" SCNu64 " %3s %15s %d %192s %36s %192s %c",
-	    job, &r->time_ms, role, state, &r->domid, name, uuid, peer,
-	    &tail) != 8)
+	    sscanf(line, "%16s %" SCNu64 " %3s %15s %d %192s %36s %192s %16s %c",
+	    job, &r->time_ms, role, state, &r->domid, name, uuid, peer, resv,
+	    &tail) != 9)
 		return -1;
-	errno = 0;
-	r->job = strtoull(job, &end, 16);
-	if (errno != 0 || *end != '\0' || strlen(job) != 16)
+	if (parse_hex64(job, &r->job) == -1 || parse_hex64(resv, &r->resv) == -1)
 		return -1;
 	if (strcmp(role, "src") == 0)
 		r->role = JR_SOURCE;

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "ctl.h"
 #include "error.h"
 
 #define RELOCD_CONF_FILE	SYSCONFDIR "/xen/relocd.conf"
@@ -93,6 +97,7 @@ struct jrec {
 	char		 name[JOURNAL_NAME_MAX + 1];	/* the domain's own name */
 	char		 uuid[37];
 	char		 peer[64];		/* host:port of the other end */
+	uint64_t	 resv;			/* the target's reservation id */
 };
 
 struct journal;
@@ -106,6 +111,112 @@ enum ledger_refusal {
 };
 
 struct ledger;
+
+struct event_base;
+struct event;
+struct mig_acl;
+struct mig_hv_ops;
+struct relocd;
+
+/* A listening socket. */
+struct listener {
+	int			 fd;
+	int			 tls;
+	char			 addr[64];
+	struct event		*ev;
+	struct relocd		*rd;
+	TAILQ_ENTRY(listener)	 entry;
+};
+
+/* An accepted connection that has not yet sent a byte: it costs an fd and
+ * an event, never a process, until the peer speaks. */
+struct pending {
+	int			 fd;
+	int			 tls;
+	int			 acl_recheck;	/* denied by address: worker asks DNS */
+	char			 peer[80];
+	struct event		*ev;
+	struct relocd		*rd;
+	TAILQ_ENTRY(pending)	 entry;
+};
+
+/* A client of the control socket (xl-reloc). */
+struct client {
+	int			 fd;
+	struct event		*ev;
+	struct relocd		*rd;
+	TAILQ_ENTRY(client)	 entry;
+};
+
+struct job {
+	uint64_t		 id;
+	uint16_t		 kind;		/* enum ctl_job_kind */
+	uint16_t		 phase;		/* enum mig_phase */
+	pid_t			 pid;
+	int			 fd;		/* the worker's pipe */
+	struct event		*ev;
+	struct client		*watcher;	/* may be NULL */
+	char			 domain[CTL_DOMAIN_MAX + 1];
+	char			 peer[CTL_HOST_MAX + 1];
+	uint64_t		 started_ms;
+	uint64_t		 bytes_wire;
+	uint64_t		 resv;		/* ledger id held for it, 0 none */
+	int			 result_seen;
+	struct relocd		*rd;
+	TAILQ_ENTRY(job)	 entry;
+};
+
+struct relocd {
+	struct relocd_conf	 conf;
+	const char		*conf_path;
+	const struct mig_hv_ops	*ops;
+	struct event_base	*base;
+	struct mig_acl		*acl;		/* hosts-allow, compiled */
+	struct ledger		*ledger;
+	char			 self[4096];	/* our executable, for workers */
+	int			 verbose;
+	int			 foreground;
+	int			 stopping;
+	int			 ctl_fd;
+	struct event		*ctl_ev;
+	struct event		*sig_ev[4];
+	size_t			 npending;
+	size_t			 nworkers_in;
+	TAILQ_HEAD(, listener)	 listeners;
+	TAILQ_HEAD(, pending)	 pending;
+	TAILQ_HEAD(, client)	 clients;
+	TAILQ_HEAD(, job)	 jobs;
+};
+
+/* Limits of the parent; see relocd(8), "Limits". */
+#define RELOCD_PENDING_MAX	512	/* silent connections held */
+#define RELOCD_HELLO_TIMEOUT	10	/* seconds to first byte */
+
+/* relocd.c */
+int		 relocd_main(int, char **, const struct mig_hv_ops *);
+uint64_t	 now_ms(void);
+
+/* listen.c */
+int		 listen_start(struct relocd *, struct mig_err *);
+void		 listen_stop(struct relocd *);
+void		 pending_free(struct pending *);
+
+/* control.c */
+int		 control_start(struct relocd *, struct mig_err *);
+void		 control_stop(struct relocd *);
+void		 client_free(struct client *);
+int		 client_send(struct client *, const struct ctl_msg *);
+
+/* job.c */
+struct job	*job_spawn(struct relocd *, uint16_t, int, const char *,
+		    const struct ctl_msg *, struct client *, struct mig_err *);
+struct job	*job_find(struct relocd *, uint64_t);
+void		 job_cancel(struct job *);
+void		 job_reap(struct relocd *);
+void		 job_forget_client(struct relocd *, struct client *);
+size_t		 job_count(struct relocd *, uint16_t);
+int		 job_list(struct relocd *, struct client *);
+uint64_t	 job_next_id(struct relocd *);
 
 /* config.c */
 void	config_defaults(struct relocd_conf *);

@@ -61,6 +61,7 @@ rec(uint64_t job, enum jrole role, enum jstate st, const char *name)
 	snprintf(r.uuid, sizeof(r.uuid),
 	    "6f0bc3b2-1f4e-4c59-9d2a-4c2d0e8a5b11");
 	snprintf(r.peer, sizeof(r.peer), "[::1]:8002");
+	r.resv = 0x8877665544332211ULL;
 	return r;
 }
 
@@ -94,20 +95,23 @@ test_format_parse_roundtrip(void **state)
 	assert_string_equal(b.name, "web 1 %odd/name");
 	assert_string_equal(b.uuid, a.uuid);
 	assert_string_equal(b.peer, "[::1]:8002");
+	assert_true(b.resv == 0x8877665544332211ULL);
 
 	assert_int_equal(jrec_parse("", &b), -1);
-	assert_int_equal(jrec_parse("00000000000000zz 1 src DONE 1 a - -", &b),
+	assert_int_equal(jrec_parse("00000000000000zz 1 src DONE 1 a - - 0000000000000000", &b),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 xxx DONE 1 a - -", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 xxx DONE 1 a - - 0000000000000000", &b),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src BOGUS 1 a - -", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 src BOGUS 1 a - - 0000000000000000", &b),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a%0 - -", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a%0 - - 0000000000000000", &b),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - x", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - 0000000000000000 x", &b),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - -", &b),
-	    0);
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - 00", &b),
+	    -1);
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - "
+	    "0000000000000000", &b), 0);
 }
 
 static void
