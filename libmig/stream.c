@@ -710,10 +710,15 @@ pass(struct mig_stream *s, const uint8_t *p, size_t n)
 			    "xl save image config refused by the caller");
 		break;
 	case ST_PAD:
-		for (i = 0; i < n; i++)
-			if (p[i] != 0)
-				return recfail(s, MIG_E_CORRUPT,
-				    "non-zero padding");
+		for (i = 0; i < n; i++) {
+			if (p[i] == 0)
+				continue;
+			/* Count up to the bad byte, whatever the split. */
+			s->stats.bytes -= n - i;
+			return recfail(s, MIG_E_CORRUPT,
+			    "non-zero padding at offset %llu",
+			    (unsigned long long)s->stats.bytes);
+		}
 		break;
 	}
 	return 0;
