@@ -42,9 +42,15 @@ fail(struct mig_image_writer *w, struct mig_err *err, int code,
     const char *what)
 {
 	w->failed = true;
-	if (code == MIG_E_IO)
-		return mig_seterrno(err, code, "image %s: %s", w->path, what);
 	return mig_seterr(err, code, "image %s: %s", w->path, what);
+}
+
+/* As fail(), with errno's reason appended. */
+static int
+failsys(struct mig_image_writer *w, struct mig_err *err, const char *what)
+{
+	w->failed = true;
+	return mig_seterrno(err, MIG_E_IO, "image %s: %s", w->path, what);
 }
 
 /* Writes file bytes; hashed unless they are the trailer. */
@@ -64,7 +70,7 @@ out(struct mig_image_writer *w, const void *buf, size_t len, bool hash,
 		if (n <= 0) {
 			if (n == 0)
 				errno = ENOSPC;
-			return fail(w, err, MIG_E_IO, "write failed");
+			return failsys(w, err, "write failed");
 		}
 		p += n;
 		len -= (size_t)n;
@@ -330,17 +336,17 @@ mig_image_writer_commit(struct mig_image_writer *w, struct mig_err *err)
 	    write_trailer(w, err) == -1)
 		goto fail;
 	if (w->fsync_fn(w->fd) == -1) {
-		fail(w, err, MIG_E_IO, "fsync failed");
+		failsys(w, err, "fsync failed");
 		goto fail;
 	}
 	fd = w->fd;
 	w->fd = -1;
 	if (close(fd) == -1) {
-		fail(w, err, MIG_E_IO, "close failed");
+		failsys(w, err, "close failed");
 		goto fail;
 	}
 	if (rename(w->tmp, w->path) == -1) {
-		fail(w, err, MIG_E_IO, "rename failed");
+		failsys(w, err, "rename failed");
 		goto fail;
 	}
 	free(w->tmp);

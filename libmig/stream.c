@@ -401,16 +401,14 @@ libxl_rechdr(struct mig_stream *s)
 		if (!s->libxc_done)
 			return recfail(s, MIG_E_CORRUPT,
 			    "stream ends without a complete libxc image");
-		/* FALLTHROUGH */
+		return check_len(s, 0, 0);
 	case MIG_LIBXL_LIBXC_CONTEXT:
-		if (s->rec.type == MIG_LIBXL_LIBXC_CONTEXT &&
-		    (s->libxc_done || s->in_checkpoint))
+		if (s->libxc_done || s->in_checkpoint)
 			return recfail(s, MIG_E_CORRUPT,
 			    "a second libxc image");
-		/* FALLTHROUGH */
+		return check_len(s, 0, 0);
 	case MIG_LIBXL_CHECKPOINT_END:
-		if (s->rec.type == MIG_LIBXL_CHECKPOINT_END &&
-		    !s->in_checkpoint)
+		if (!s->in_checkpoint)
 			return recfail(s, MIG_E_CORRUPT,
 			    "no libxc CHECKPOINT precedes it");
 		return check_len(s, 0, 0);

@@ -499,6 +499,28 @@ unknown_libxl(struct sg *g)
 }
 
 static void
+short_emulator(struct sg *g)
+{
+	uint64_t	pfn = 1;
+
+	libxc_start(g);
+	sg_pages(g, &pfn, 1, sg_pattern_page, NULL);
+	sg_record(g, MIG_LIBXC_END, NULL, 0);
+	sg_record(g, MIG_LIBXL_EMULATOR_CONTEXT, "\2\0\0\0", 4);
+}
+
+static void
+second_libxc(struct sg *g)
+{
+	uint64_t	pfn = 1;
+
+	libxc_start(g);
+	sg_pages(g, &pfn, 1, sg_pattern_page, NULL);
+	sg_record(g, MIG_LIBXC_END, NULL, 0);
+	sg_record(g, MIG_LIBXL_LIBXC_CONTEXT, NULL, 0);
+}
+
+static void
 check_custom_fails(void (*fn)(struct sg *), int code, const char *what)
 {
 	struct sg_buf		b;
@@ -523,6 +545,8 @@ test_structure_errors(void **state)
 	check_custom_fails(stray_checkpoint_end, MIG_E_CORRUPT,
 	    "no libxc CHECKPOINT");
 	check_custom_fails(unknown_libxl, MIG_E_NOTSUP, "unknown mandatory");
+	check_custom_fails(short_emulator, MIG_E_CORRUPT, "length must be 8..");
+	check_custom_fails(second_libxc, MIG_E_CORRUPT, "a second libxc image");
 }
 
 static void
