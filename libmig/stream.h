@@ -98,7 +98,14 @@ void	mig_xlhdr_encode(uint8_t *, const struct mig_xlhdr *);
 /* libxc's own REC_LENGTH_MAX; libxl has none, we apply the same cap. */
 #define MIG_REC_LEN_MAX			(128U << 20)
 
-/* --- parser --- */
+/*
+ * --- parser ---
+ * Input starts with the xl header, both in a save file and on xl's migrate
+ * channel (xl_migrate.c writes it right after the receiver's banner).  On
+ * that channel the sender later writes "domain is yours, you are cleared
+ * to unpause" after the libxl END: a relay parses with MIG_STREAM_TRAILER
+ * and handles those bytes itself.
+ */
 #define MIG_STREAM_NO_XL_HEADER	0x1	/* input starts with "LibxlFmt" */
 #define MIG_STREAM_TRAILER	0x2	/* stop after END; caller reads on */
 
