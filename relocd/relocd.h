@@ -174,6 +174,8 @@ struct relocd {
 	struct mig_acl		*acl;		/* hosts-allow, compiled */
 	struct ledger		*ledger;
 	char			 self[4096];	/* our executable, for workers */
+	int			 ids_fd;	/* STATE_DIR/next-job */
+	uint64_t		 next_id;
 	int			 verbose;
 	int			 foreground;
 	int			 stopping;
@@ -191,6 +193,9 @@ struct relocd {
 /* Limits of the parent; see relocd(8), "Limits". */
 #define RELOCD_PENDING_MAX	512	/* silent connections held */
 #define RELOCD_HELLO_TIMEOUT	10	/* seconds to first byte */
+#define RELOCD_RESERVATIONS_MAX	64
+#define RELOCD_WORKER_FD_PIPE	3	/* a worker's pipe to the parent */
+#define RELOCD_WORKER_FD_CONN	4	/* an incoming worker's connection */
 
 /* relocd.c */
 int		 relocd_main(int, char **, const struct mig_hv_ops *);
@@ -200,6 +205,7 @@ uint64_t	 now_ms(void);
 int		 listen_start(struct relocd *, struct mig_err *);
 void		 listen_stop(struct relocd *);
 void		 pending_free(struct pending *);
+void		 pending_flush(struct relocd *);
 
 /* control.c */
 int		 control_start(struct relocd *, struct mig_err *);
@@ -207,8 +213,13 @@ void		 control_stop(struct relocd *);
 void		 client_free(struct client *);
 int		 client_send(struct client *, const struct ctl_msg *);
 
-/* job.c */
-struct job	*job_spawn(struct relocd *, uint16_t, int, const char *,
+/* job.c; worker_exec flags */
+#define WORKER_TLS		0x1	/* the connection came to the TLS port */
+#define WORKER_ACL_RECHECK	0x2	/* denied by address: try its name */
+int		 job_ids_open(struct relocd *, struct mig_err *);
+int		 worker_exec(struct relocd *, const char *, uint64_t, int, int,
+		    pid_t *, int *, struct mig_err *);
+struct job	*job_spawn(struct relocd *, uint16_t, int, int,
 		    const struct ctl_msg *, struct client *, struct mig_err *);
 struct job	*job_find(struct relocd *, uint64_t);
 void		 job_cancel(struct job *);
@@ -216,7 +227,89 @@ void		 job_reap(struct relocd *);
 void		 job_forget_client(struct relocd *, struct client *);
 size_t		 job_count(struct relocd *, uint16_t);
 int		 job_list(struct relocd *, struct client *);
-uint64_t	 job_next_id(struct relocd *);
+
+/* peer.c */
+struct mig_conn;
+struct mig_msg;
+struct mig_hv;
+struct peer_buf {
+	uint8_t		body[256 * 1024];	/* MIG_FRAME_CTRL_MAX */
+};
+int		 peer_send(struct mig_conn *, const struct mig_msg *, uint64_t,
+		    struct mig_err *);
+int		 peer_recv(struct mig_conn *, struct peer_buf *,
+		    struct mig_msg *, uint64_t, struct mig_err *);
+int		 peer_expect(struct mig_conn *, struct peer_buf *, uint16_t,
+		    struct mig_msg *, uint64_t, struct mig_err *);
+void		 peer_abort(struct mig_conn *, uint16_t, const struct mig_err *);
+int		 peer_hello_fill(struct mig_hv *, struct mig_msg *,
+		    struct mig_err *);
+int		 peer_open(struct mig_conn *, const struct mig_msg *,
+		    struct peer_buf *, struct mig_msg *, uint64_t,
+		    struct mig_err *);
+
+/* A worker's state (worker.c and the phase machines). */
+struct mig_hv_op;
+struct mig_relay;
+struct worker {
+	uint64_t		 job;
+	const char		*conf_path;
+	struct relocd_conf	 conf;
+	struct mig_acl		*acl;
+	struct event_base	*base;
+	struct mig_hv		*hv;
+	struct journal		*journal;
+	struct jrec		 rec;		/* this job's, as last written */
+	int			 pipe;		/* to the parent */
+	struct event		*pipe_ev;
+	struct event		*sig_ev;
+	int			 conn_fd;	/* incoming: the socket */
+	int			 tls;		/* incoming on the TLS port */
+	int			 acl_recheck;
+	volatile int		 cancelled;
+	struct mig_hv_op	*op;		/* in flight, for cancel */
+	struct mig_relay	*relay;		/* in flight, for cancel */
+	struct ctl_reserve_ans	 reserve_ans;
+	int			 reserve_answered;
+	/* progress */
+	uint16_t		 phase;
+	uint32_t		 round;
+	uint64_t		 pages_total;
+	uint64_t		 pages_sent;
+	uint64_t		 dirty_left;
+	uint64_t		 bytes_wire;
+	uint64_t		 bytes_stream;
+	uint64_t		 rate;		/* bytes/s */
+	uint64_t		 rate_ms, rate_bytes;
+	uint32_t		 page_size;
+	uint64_t		 started_ms;
+	uint64_t		 suspended_ms;	/* guest stopped */
+	uint64_t		 resumed_ms;	/* guest runs again (somewhere) */
+	uint32_t		 result_domid;
+};
+
+/* worker.c */
+int		 worker_main(int, char **, const struct mig_hv_ops *);
+uint64_t	 wall_ms(void);
+void		 worker_interrupt(struct worker *);
+void		 worker_send(struct worker *, const struct ctl_msg *);
+void		 worker_describe(struct worker *, const char *, const char *);
+void		 worker_event(struct worker *, uint16_t, const char *);
+int		 worker_result(struct worker *, uint16_t,
+		    const struct mig_err *);
+int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
+int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
+		    uint64_t, uint64_t, struct mig_err *);
+void		 worker_reserve_msg(struct worker *, uint16_t);
+
+/* worker_out.c */
+int		 worker_out(struct worker *);
+
+/* worker_in.c */
+int		 worker_in(struct worker *);
+
+/* reconcile.c */
+int		 reconcile_run(struct worker *);
 
 /* config.c */
 void	config_defaults(struct relocd_conf *);

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket: a UNIX SOCK_SEQPACKET socket through which xl-reloc
+ * asks for jobs and hears how they go.  Moving domains is root's business,
+ * so the socket is mode 0600 and every client's credentials are checked
+ * (SO_PEERCRED) as well.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "relocd.h"
+
+void
+client_free(struct client *c)
+{
+	struct relocd	*rd = c->rd;
+
+	job_forget_client(rd, c);
+	TAILQ_REMOVE(&rd->clients, c, entry);
+	if (c->ev != NULL)
+		event_free(c->ev);
+	close(c->fd);
+	free(c);
+}
+
+int
+client_send(struct client *c, const struct ctl_msg *m)
+{
+	struct mig_err	err;
+
+	if (ctl_send(c->fd, m, &err) == -1) {
+		log_debug("control client: %s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+send_error(struct client *c, uint16_t status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+send_error(struct client *c, uint16_t status, const char *fmt, ...)
+{
+	struct ctl_msg	m;
+	va_list		ap;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_ERROR;
+	m.u.error.status = status;
+	va_start(ap, fmt);
+	vsnprintf(m.u.error.text, sizeof(m.u.error.text), fmt, ap);
+	va_end(ap);
+	client_send(c, &m);
+}
+
+/* One job per domain at a time, whichever way it is moving. */
+static struct job *
+busy_with(struct relocd *rd, const char *domain)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, &rd->jobs, entry)
+		if (strcmp(j->domain, domain) == 0)
+			return j;
+	return NULL;
+}
+
+static void
+start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
+    const char *domain, const char *peer)
+{
+	struct relocd	*rd = c->rd;
+	struct job	*j;
+	struct ctl_msg	 ok;
+	struct mig_err	 err;
+
+	if (rd->stopping) {
+		send_error(c, CTL_ST_REFUSED, "relocd is shutting down");
+		return;
+	}
+	if (domain[0] != '\0' && (j = busy_with(rd, domain)) != NULL) {
+		send_error(c, CTL_ST_REFUSED, "domain %s: already in job %"
+		    PRIu64 " (%s)", domain, j->id, ctl_job_kind_name(j->kind));
+		return;
+	}
+	if (kind == CTL_JOB_MIGRATE_OUT &&
+	    job_count(rd, kind) >= rd->conf.max_outgoing) {
+		send_error(c, CTL_ST_REFUSED, "%zu outgoing migrations "
+		    "already (max_outgoing %u)", job_count(rd, kind),
+		    rd->conf.max_outgoing);
+		return;
+	}
+	if ((j = job_spawn(rd, kind, -1, 0, m, c, &err)) == NULL) {
+		send_error(c, CTL_ST_FAILED, "%s", err.msg);
+		return;
+	}
+	snprintf(j->domain, sizeof(j->domain), "%s", domain);
+	snprintf(j->peer, sizeof(j->peer), "%s", peer);
+	memset(&ok, 0, sizeof(ok));
+	ok.type = CTL_ACCEPTED;
+	ok.u.job = j->id;
+	client_send(c, &ok);
+	log_info("job %" PRIu64 ": %s %s%s%s", j->id, ctl_job_kind_name(kind),
+	    domain, peer[0] ? " to " : "", peer);
+}
+
+static void
+on_client(evutil_socket_t fd, short ev, void *arg)
+{
+	struct client	*c = arg;
+	struct relocd	*rd = c->rd;
+	struct ctl_msg	 m, ok;
+	struct job	*j;
+	struct mig_err	 err;
+
+	if (ctl_recv(fd, &m, &err) == -1) {
+		if (err.code != MIG_E_EOF)
+			log_warnx("control client: %s", err.msg);
+		client_free(c);
+		return;
+	}
+	switch (m.type) {
+	case CTL_MIGRATE:
+		start_job(c, CTL_JOB_MIGRATE_OUT, &m, m.u.migrate.domain,
+		    m.u.migrate.host);
+		break;
+	case CTL_SAVE:
+		start_job(c, CTL_JOB_SAVE, &m, m.u.save.domain, m.u.save.path);
+		break;
+	case CTL_RESTORE:
+		start_job(c, CTL_JOB_RESTORE, &m, "", m.u.save.path);
+		break;
+	case CTL_JOBS:
+		job_list(rd, c);
+		break;
+	case CTL_CANCEL:
+		if ((j = job_find(rd, m.u.job)) == NULL) {
+			send_error(c, CTL_ST_NOTFOUND, "job %" PRIu64 ": no "
+			    "such job", m.u.job);
+			break;
+		}
+		job_cancel(j);
+		memset(&ok, 0, sizeof(ok));
+		ok.type = CTL_ACCEPTED;
+		ok.u.job = j->id;
+		client_send(c, &ok);
+		break;
+	default:
+		send_error(c, CTL_ST_USAGE, "%s is not a request",
+		    ctl_type_name(m.type));
+	}
+}
+
+static void
+on_control(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct relocd	*rd = arg;
+	struct client	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("control accept");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != 0) {
+		log_info("control: refused a client of uid %ld (root only)",
+		    (long)cred.uid);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("control client");
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->rd = rd;
+	TAILQ_INSERT_TAIL(&rd->clients, c, entry);
+	if ((c->ev = event_new(rd->base, fd, EV_READ | EV_PERSIST, on_client,
+	    c)) == NULL || event_add(c->ev, NULL) == -1) {
+		log_warnx("control client: cannot watch it");
+		client_free(c);
+	}
+}
+
+int
+control_start(struct relocd *rd, struct mig_err *err)
+{
+	struct sockaddr_un	 sun;
+	const char		*path = rd->conf.control_socket;
+	mode_t			 old;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return mig_seterr(err, MIG_E_INVAL, "control socket %s: path "
+		    "too long", path);
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return mig_seterrno(err, MIG_E_IO, "control socket %s", path);
+	/* The pid file lock says no other relocd runs: a socket file left
+	 * here is stale. */
+	if (unlink(path) == -1 && errno != ENOENT) {
+		close(fd);
+		return mig_seterrno(err, MIG_E_IO, "control socket %s", path);
+	}
+	old = umask(0077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(old);
+		close(fd);
+		return mig_seterrno(err, MIG_E_IO, "control socket %s", path);
+	}
+	umask(old);
+	if (listen(fd, 16) == -1) {
+		close(fd);
+		return mig_seterrno(err, MIG_E_IO, "control socket %s", path);
+	}
+	rd->ctl_fd = fd;
+	if ((rd->ctl_ev = event_new(rd->base, fd, EV_READ | EV_PERSIST,
+	    on_control, rd)) == NULL || event_add(rd->ctl_ev, NULL) == -1)
+		return mig_seterr(err, MIG_E_IO, "control socket %s: cannot "
+		    "watch it", path);
+	return 0;
+}
+
+void
+control_stop(struct relocd *rd)
+{
+	struct client	*c;
+
+	if (rd->ctl_ev != NULL) {
+		event_free(rd->ctl_ev);
+		rd->ctl_ev = NULL;
+	}
+	if (rd->ctl_fd != -1) {
+		close(rd->ctl_fd);
+		unlink(rd->conf.control_socket);
+		rd->ctl_fd = -1;
+	}
+	/* Clients watching jobs keep their connections until the jobs end;
+	 * at exit they are closed with the rest. */
+	if (!rd->stopping)
+		while ((c = TAILQ_FIRST(&rd->clients)) != NULL)
+			client_free(c);
+}

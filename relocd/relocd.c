@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * relocd's parent process: options, configuration, daemonising, signals
+ * and the event loop that owns the listeners, the control socket, the job
+ * table and the reservation ledger.  It never touches the hypervisor: each
+ * job runs in a worker process (worker.c), started by fork and exec of
+ * this same program, so that a worker begins with no inherited event loop,
+ * signal handlers or descriptors, owns its own libxl context, and cannot
+ * take the daemon or other jobs down when it crashes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "acl.h"
+#include "log.h"
+#include "relocd.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: relocd [-dfnv] [-c file]\n"
+	    "  -c file  configuration (default %s)\n"
+	    "  -d, -f   stay in the foreground, log to stderr\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -v       more verbose (twice: debug, and libxl's debug)\n",
+	    RELOCD_CONF_FILE);
+	exit(1);
+}
+
+uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Loads and checks the configuration, compiling what can be compiled, into
+ * *conf and *acl; on error neither is touched.
+ */
+static int
+load_config(const char *path, struct relocd_conf *conf, struct mig_acl **acl,
+    struct mig_err *err)
+{
+	struct relocd_conf	c;
+	struct mig_acl		*a;
+
+	config_defaults(&c);
+	if (config_load(path, &c, err) == -1) {
+		config_free(&c);
+		return -1;
+	}
+	if ((a = mig_acl_new((const char *const *)c.hosts_allow.v,
+	    c.hosts_allow.n, err)) == NULL) {
+		config_free(&c);
+		return -1;
+	}
+	*conf = c;
+	*acl = a;
+	return 0;
+}
+
+/* The pid file is locked for as long as we run: a second relocd fails
+ * here instead of fighting over the ports and the journal.  The lock
+ * belongs to the open file, so it survives daemon()'s fork. */
+static int
+pidfile_open(const char *path, struct mig_err *err)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		return mig_seterrno(err, MIG_E_IO, "pid file %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		if (errno == EWOULDBLOCK)
+			return mig_seterr(err, MIG_E_INVAL, "another relocd is "
+			    "running (pid file %s is locked)", path);
+		return mig_seterrno(err, MIG_E_IO, "pid file %s", path);
+	}
+	return fd;
+}
+
+static int
+pidfile_write(int fd, const char *path, struct mig_err *err)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+		return mig_seterrno(err, MIG_E_IO, "pid file %s", path);
+	return 0;
+}
+
+static void
+on_sigterm(evutil_socket_t sig, short ev, void *arg)
+{
+	struct relocd	*rd = arg;
+	struct job	*j;
+
+	if (!rd->stopping)
+		log_info("%s: stopping; cancelling %zu job(s) that have not "
+		    "committed", strsignal(sig), job_count(rd, 0));
+	rd->stopping = 1;
+	listen_stop(rd);
+	pending_flush(rd);
+	control_stop(rd);
+	/* The rule (relocd(8)): a job before its commit point is cancelled,
+	 * which resumes the source; one past it is left to finish.  Workers
+	 * decide which applies to them. */
+	TAILQ_FOREACH(j, &rd->jobs, entry)
+		job_cancel(j);
+	if (TAILQ_EMPTY(&rd->jobs))
+		event_base_loopexit(rd->base, NULL);
+}
+
+static void
+on_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	struct relocd		*rd = arg;
+	struct relocd_conf	 c;
+	struct mig_acl		*acl;
+	struct mig_err		 err;
+
+	if (load_config(rd->conf_path, &c, &acl, &err) == -1) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err.msg);
+		return;
+	}
+	/* Listeners follow the new addresses and ports; running jobs keep
+	 * the configuration they started with (workers read their own). */
+	listen_stop(rd);
+	config_free(&rd->conf);
+	mig_acl_free(rd->acl);
+	rd->conf = c;
+	rd->acl = acl;
+	if (listen_start(rd, &err) == -1)
+		log_warnx("reload: %s", err.msg);
+	log_info("configuration reloaded from %s", rd->conf_path);
+}
+
+static void
+on_sigchld(evutil_socket_t sig, short ev, void *arg)
+{
+	struct relocd	*rd = arg;
+
+	job_reap(rd);
+	if (rd->stopping && TAILQ_EMPTY(&rd->jobs))
+		event_base_loopexit(rd->base, NULL);
+}
+
+static int
+signals_start(struct relocd *rd)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	event_callback_fn	 cbs[] = { on_sigterm, on_sigterm, on_sighup,
+				    on_sigchld };
+	size_t			 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < 4; i++) {
+		rd->sig_ev[i] = evsignal_new(rd->base, sigs[i], cbs[i], rd);
+		if (rd->sig_ev[i] == NULL || evsignal_add(rd->sig_ev[i],
+		    NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+relocd_free(struct relocd *rd)
+{
+	size_t	i;
+
+	listen_stop(rd);
+	pending_flush(rd);
+	control_stop(rd);
+	for (i = 0; i < 4; i++)
+		if (rd->sig_ev[i] != NULL)
+			event_free(rd->sig_ev[i]);
+	ledger_free(rd->ledger);
+	mig_acl_free(rd->acl);
+	config_free(&rd->conf);
+	if (rd->base != NULL)
+		event_base_free(rd->base);
+}
+
+/*
+ * Settles what the journal says was in flight when relocd last stopped,
+ * before anything new is accepted.  A worker does it, because it needs the
+ * hypervisor; that also proves the hypervisor can be reached, so it runs
+ * before daemonising, where its one-line error (no Xen, say) still reaches
+ * the terminal.
+ */
+static int
+reconcile(struct relocd *rd, struct mig_err *err)
+{
+	pid_t	pid;
+	int	fd, status;
+
+	if (worker_exec(rd, "reconcile", 0, -1, 0, &pid, &fd, err) == -1)
+		return -1;
+	close(fd);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return mig_seterrno(err, MIG_E_IO, "reconciliation");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return mig_seterr(err, MIG_E_HV, "relocd cannot start: the "
+		    "hypervisor check or the journal reconciliation failed "
+		    "(above)");
+	return 0;
+}
+
+int
+relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
+{
+	struct relocd	 rd;
+	struct mig_err	 err;
+	const char	*conf_path = RELOCD_CONF_FILE;
+	int		 ch, checkonly = 0, pidfd = -1, rc = 1;
+	ssize_t		 n;
+
+	/* A worker: everything it needs is in its arguments. */
+	if (argc > 1 && strcmp(argv[1], "-W") == 0)
+		return worker_main(argc, argv, ops);
+
+	memset(&rd, 0, sizeof(rd));
+	rd.ops = ops;
+	rd.ctl_fd = -1;
+	TAILQ_INIT(&rd.listeners);
+	TAILQ_INIT(&rd.pending);
+	TAILQ_INIT(&rd.clients);
+	TAILQ_INIT(&rd.jobs);
+	while ((ch = getopt(argc, argv, "c:dfnvh")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'd':
+		case 'f':
+			rd.foreground = 1;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'v':
+			rd.verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	rd.conf_path = conf_path;
+	log_init(1, LOG_DAEMON);
+	log_setverbose(rd.verbose);
+
+	if (load_config(conf_path, &rd.conf, &rd.acl, &err) == -1) {
+		log_warnx("%s", err.msg);
+		return 1;
+	}
+	if (checkonly) {
+		if (rd.verbose)
+			config_print(&rd.conf, stdout);
+		fprintf(stderr, "configuration OK\n");
+		config_free(&rd.conf);
+		mig_acl_free(rd.acl);
+		return 0;
+	}
+	if ((n = readlink("/proc/self/exe", rd.self, sizeof(rd.self) - 1)) <= 0)
+		fatal("cannot find my own executable");
+	rd.self[n] = '\0';
+	if ((pidfd = pidfile_open(rd.conf.pid_file, &err)) == -1 ||
+	    job_ids_open(&rd, &err) == -1 || reconcile(&rd, &err) == -1) {
+		log_warnx("%s", err.msg);
+		goto out;
+	}
+	if (!rd.foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	log_init(rd.foreground, LOG_DAEMON);
+	if (pidfile_write(pidfd, rd.conf.pid_file, &err) == -1) {
+		log_warnx("%s", err.msg);
+		goto out;
+	}
+	if ((rd.base = event_base_new()) == NULL ||
+	    (rd.ledger = ledger_new(RELOCD_RESERVATIONS_MAX)) == NULL ||
+	    signals_start(&rd) == -1) {
+		log_warnx("cannot set up the event loop");
+		goto out;
+	}
+	if (listen_start(&rd, &err) == -1 || control_start(&rd, &err) == -1) {
+		log_warnx("%s", err.msg);
+		goto out;
+	}
+	log_info("ready (pid %ld)", (long)getpid());
+	event_base_dispatch(rd.base);
+	log_info("stopped");
+	rc = 0;
+ out:
+	if (pidfd != -1) {
+		unlink(rd.conf.pid_file);
+		close(pidfd);
+	}
+	relocd_free(&rd);
+	return rc;
+}

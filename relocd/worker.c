@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A job's worker process ("relocd -W KIND -j ID ..."): it owns the job's
+ * hypervisor handle, connection, relay and journal records, runs one phase
+ * machine (worker_out.c, worker_in.c, reconcile.c) and reports to the
+ * parent over its pipe (fd 3).  Cancel comes as a CTL_CANCEL on the pipe
+ * or as SIGTERM, and only ever sets a flag and aborts what is in flight:
+ * the phase machine itself decides what cancelling means at that point.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "acl.h"
+#include "conn.h"
+#include "hv.h"
+#include "log.h"
+#include "relay.h"
+#include "relocd.h"
+
+static void
+worker_usage(void)
+{
+	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTA]\n");
+	exit(1);
+}
+
+uint64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Anything that is in flight stops; the phase machine sees the flag. */
+void
+worker_interrupt(struct worker *w)
+{
+	w->cancelled = 1;
+	if (w->op != NULL && !mig_hv_op_done(w->op))
+		mig_hv_abort(w->op, NULL);
+	if (w->relay != NULL)
+		mig_relay_cancel(w->relay);
+}
+
+static void
+on_pipe(evutil_socket_t fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	struct ctl_msg	 m;
+	struct mig_err	 err;
+
+	if (ctl_recv(fd, &m, &err) == -1) {
+		/* The parent is gone: nobody to report to, but the job
+		 * still finishes or cancels cleanly. */
+		event_del(w->pipe_ev);
+		if (err.code == MIG_E_EOF && !w->cancelled) {
+			log_warnx("parent gone; cancelling");
+			worker_interrupt(w);
+		}
+		return;
+	}
+	if (m.type == CTL_CANCEL) {
+		log_info("cancel requested");
+		worker_interrupt(w);
+	} else if (m.type == CTL_RESERVE_ANS) {
+		w->reserve_ans = m.u.reserve_ans;
+		w->reserve_answered = 1;
+	} else
+		log_warnx("unexpected %s from parent", ctl_type_name(m.type));
+}
+
+static void
+on_sigterm(evutil_socket_t sig, short ev, void *arg)
+{
+	log_info("SIGTERM: cancelling");
+	worker_interrupt(arg);
+}
+
+void
+worker_send(struct worker *w, const struct ctl_msg *m)
+{
+	struct mig_err	err;
+
+	if (ctl_send(w->pipe, m, &err) == -1 && err.code != MIG_E_EOF)
+		log_warnx("%s", err.msg);
+}
+
+/* Tells the parent (and so `xl-reloc jobs`) what this job is about. */
+void
+worker_describe(struct worker *w, const char *domain, const char *peer)
+{
+	struct ctl_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_JOB;
+	snprintf(m.u.jobrow.domain, sizeof(m.u.jobrow.domain), "%s", domain);
+	snprintf(m.u.jobrow.peer, sizeof(m.u.jobrow.peer), "%s", peer);
+	worker_send(w, &m);
+}
+
+void
+worker_event(struct worker *w, uint16_t phase, const char *text)
+{
+	struct ctl_msg		m;
+	struct mig_relay_stats	st;
+	uint64_t		now = now_ms();
+
+	w->phase = phase;
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_EVENT;
+	m.u.event.phase = phase;
+	m.u.event.round = w->round;
+	m.u.event.pages_total = w->pages_total;
+	m.u.event.dirty_left = w->dirty_left;
+	if (w->relay != NULL) {
+		mig_relay_stats(w->relay, &st);
+		w->bytes_wire = st.wire_bytes;
+		w->bytes_stream = st.stream_bytes;
+		w->pages_sent = st.pages;
+	}
+	m.u.event.pages_sent = w->pages_sent;
+	m.u.event.bytes_wire = w->bytes_wire;
+	if (now > w->rate_ms + 200) {
+		w->rate = (w->bytes_wire - w->rate_bytes) * 1000 /
+		    (now - w->rate_ms);
+		w->rate_ms = now;
+		w->rate_bytes = w->bytes_wire;
+	}
+	m.u.event.rate = w->rate;
+	/* What stop-and-copy would cost now: the dirty pages at the rate
+	 * the link has been doing. */
+	if (w->rate > 0)
+		m.u.event.downtime_ms = (uint32_t)(w->dirty_left *
+		    w->page_size * 1000 / w->rate);
+	m.u.event.elapsed_ms = now - w->started_ms;
+	ctl_text_set(m.u.event.text, text != NULL ? text : "");
+	worker_send(w, &m);
+}
+
+/* Sends the job's end to the parent; returns the worker's exit status. */
+int
+worker_result(struct worker *w, uint16_t status, const struct mig_err *err)
+{
+	struct ctl_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_RESULT;
+	m.u.result.status = status;
+	m.u.result.code = err != NULL ? err->code : MIG_OK;
+	ctl_text_set(m.u.result.text, err != NULL ? err->msg : "");
+	m.u.result.domid = w->result_domid;
+	m.u.result.total_ms = now_ms() - w->started_ms;
+	if (w->suspended_ms != 0)
+		m.u.result.paused_ms = (w->resumed_ms ? w->resumed_ms :
+		    now_ms()) - w->suspended_ms;
+	m.u.result.bytes_wire = w->bytes_wire;
+	m.u.result.bytes_stream = w->bytes_stream;
+	m.u.result.rounds = w->round;
+	worker_send(w, &m);
+	return status == CTL_ST_OK ? 0 : 1;
+}
+
+/* Appends the job's record in its new state, durably, before the step. */
+int
+worker_journal(struct worker *w, enum jstate st, struct mig_err *err)
+{
+	w->rec.state = st;
+	w->rec.time_ms = wall_ms();
+	if (journal_append(w->journal, &w->rec, err) == -1)
+		return -1;
+	log_debug("journal: %s", journal_state_name(st));
+	return 0;
+}
+
+/*
+ * Asks the parent's ledger to hold memory for an arriving domain.  The
+ * answer comes through on_pipe, so the loop runs until it does (a cancel
+ * may arrive meanwhile, and is noted).
+ */
+int
+worker_reserve(struct worker *w, const char *name, const uint8_t uuid[16],
+    uint64_t need_kib, uint64_t free_kib, struct mig_err *err)
+{
+	struct ctl_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_RESERVE_REQ;
+	snprintf(m.u.reserve_req.name, sizeof(m.u.reserve_req.name), "%s",
+	    name);
+	memcpy(m.u.reserve_req.uuid, uuid, 16);
+	m.u.reserve_req.need_kib = need_kib;
+	m.u.reserve_req.free_kib = free_kib;
+	w->reserve_answered = 0;
+	if (ctl_send(w->pipe, &m, err) == -1)
+		return -1;
+	while (!w->reserve_answered && !w->cancelled)
+		if (event_base_loop(w->base, EVLOOP_ONCE) == -1)
+			return mig_seterr(err, MIG_E_IO, "event loop");
+	if (w->cancelled)
+		return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
+	return 0;
+}
+
+void
+worker_reserve_msg(struct worker *w, uint16_t type)
+{
+	struct ctl_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	worker_send(w, &m);
+}
+
+static int
+worker_open(struct worker *w, const struct mig_hv_ops *ops,
+    struct mig_err *err)
+{
+	struct mig_hv_libxl_conf	hvc = { MIG_HV_LOG_DEFAULT };
+
+	config_defaults(&w->conf);
+	if (config_load(w->conf_path, &w->conf, err) == -1)
+		return -1;
+	if ((w->acl = mig_acl_new((const char *const *)w->conf.hosts_allow.v,
+	    w->conf.hosts_allow.n, err)) == NULL)
+		return -1;
+	if ((w->base = event_base_new()) == NULL)
+		return mig_seterr(err, MIG_E_NOMEM, "event loop");
+	if ((w->pipe_ev = event_new(w->base, w->pipe, EV_READ | EV_PERSIST,
+	    on_pipe, w)) == NULL || event_add(w->pipe_ev, NULL) == -1 ||
+	    (w->sig_ev = evsignal_new(w->base, SIGTERM, on_sigterm, w)) ==
+	    NULL || evsignal_add(w->sig_ev, NULL) == -1)
+		return mig_seterr(err, MIG_E_NOMEM, "event loop");
+	if ((w->hv = mig_hv_open(ops, ops == &mig_hv_libxl_ops ? &hvc : NULL,
+	    w->base, err)) == NULL)
+		return -1;
+	if ((w->journal = journal_open(w->conf.state_dir, err)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+worker_close(struct worker *w)
+{
+	if (w->hv != NULL)
+		mig_hv_close(w->hv);
+	journal_close(w->journal);
+	if (w->pipe_ev != NULL)
+		event_free(w->pipe_ev);
+	if (w->sig_ev != NULL)
+		event_free(w->sig_ev);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	mig_acl_free(w->acl);
+	config_free(&w->conf);
+}
+
+int
+worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
+{
+	struct worker	 w;
+	struct mig_err	 err;
+	const char	*kind = argv[2];
+	char		 name[32];
+	int		 ch, foreground = 0, verbose = 0, rc;
+
+	if (argc < 3)
+		worker_usage();
+	memset(&w, 0, sizeof(w));
+	w.pipe = RELOCD_WORKER_FD_PIPE;
+	w.conn_fd = -1;
+	w.result_domid = MIG_HV_INVALID_DOMID;
+	w.started_ms = w.rate_ms = now_ms();
+	w.page_size = 4096;
+	w.conf_path = RELOCD_CONF_FILE;
+	optind = 3;
+	while ((ch = getopt(argc, argv, "j:c:fvTA")) != -1) {
+		switch (ch) {
+		case 'j':
+			w.job = strtoull(optarg, NULL, 10);
+			break;
+		case 'c':
+			w.conf_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'T':
+			w.tls = 1;
+			break;
+		case 'A':
+			w.acl_recheck = 1;
+			break;
+		default:
+			worker_usage();
+		}
+	}
+	log_init(foreground, LOG_DAEMON);
+	log_setverbose(verbose);
+	snprintf(name, sizeof(name), "job %" PRIu64, w.job);
+	log_procname(strcmp(kind, "reconcile") == 0 ? "reconcile" : name);
+	if (strcmp(kind, "in") == 0)
+		w.conn_fd = RELOCD_WORKER_FD_CONN;
+
+	if (worker_open(&w, ops, &err) == -1) {
+		log_warnx("%s", err.msg);
+		rc = worker_result(&w, CTL_ST_FAILED, &err);
+	} else if (strcmp(kind, "out") == 0)
+		rc = worker_out(&w);
+	else if (strcmp(kind, "in") == 0)
+		rc = worker_in(&w);
+	else if (strcmp(kind, "reconcile") == 0)
+		rc = reconcile_run(&w);
+	else {
+		log_warnx("unknown worker kind %s", kind);
+		rc = 1;
+	}
+	if (w.conn_fd != -1)
+		close(w.conn_fd);
+	worker_close(&w);
+	return rc;
+}

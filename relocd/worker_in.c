@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The target side of a migration.  The domain is built paused under a
+ * temporary name, NAME--incoming, and only gets its own name and runs
+ * after the source's COMMIT has been journaled here: that record is the
+ * point of no return.  Before it, any failure destroys the container and
+ * the source resumes its copy; after it, this side owns the domain.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acl.h"
+#include "conn.h"
+#include "hv.h"
+#include "log.h"
+#include "proto.h"
+#include "relay.h"
+#include "relocd.h"
+#include "tls.h"
+
+struct in {
+	struct worker		*w;
+	struct mig_conn		*conn;
+	SSL_CTX			*tls;
+	struct mig_acl		*peers;		/* tls_peers_allow */
+	struct peer_buf		*buf;
+	struct mig_msg_reserve	 req;
+	char			*json;		/* NUL-terminated copy */
+	char			 incoming[MIG_HV_NAMELEN];
+	uint32_t		 domid;		/* of the container */
+	uint64_t		 resv;
+};
+
+static uint64_t
+deadline(struct in *in)
+{
+	return mig_conn_deadline((int)in->w->conf.peer_timeout * 1000);
+}
+
+static int
+refuse(struct in *in, uint16_t reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Answers REFUSED; nothing has been changed on this host. */
+static int
+refuse(struct in *in, uint16_t reason, const char *fmt, ...)
+{
+	struct mig_msg	m;
+	struct mig_err	err;
+	char		text[MIG_TEXT_MAX + 1];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_info("refused %s from %s: %s", in->req.name,
+	    mig_conn_peer(in->conn), text);
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_REFUSED;
+	m.u.refused.reason = reason;
+	mig_text_set(m.u.refused.text, text);
+	peer_send(in->conn, &m, deadline(in), &err);
+	mig_seterr(&err, MIG_E_DENIED, "refused %s: %s", in->req.name, text);
+	return worker_result(in->w, CTL_ST_REFUSED, &err);
+}
+
+static int
+admit(struct in *in, struct mig_err *err)
+{
+	struct worker		*w = in->w;
+	struct mig_tls_conf	 tc;
+	const struct sockaddr	*sa;
+	socklen_t		 len;
+	char			 why[256];
+
+	if ((in->conn = mig_conn_new(w->conn_fd, err)) == NULL)
+		return -1;
+	w->conn_fd = -1;
+	/* The parent admits by address; a name needs DNS, done here. */
+	if (w->acl_recheck) {
+		sa = mig_conn_peer_addr(in->conn, &len);
+		if (sa == NULL || !mig_acl_check(w->acl, sa, len, why,
+		    sizeof(why)))
+			return mig_seterr(err, MIG_E_DENIED, "refused "
+			    "connection from %s: %s", mig_conn_peer(in->conn),
+			    why);
+	}
+	if (!w->tls)
+		return 0;
+	memset(&tc, 0, sizeof(tc));
+	tc.cert_file = w->conf.tls_cert;
+	tc.key_file = w->conf.tls_key;
+	tc.ca_file = w->conf.tls_ca;
+	tc.client_cert_optional = !w->conf.tls_require_client_cert;
+	tc.ktls = w->conf.tls_ktls;
+	/* The context borrows the ACL: both are ours until the job ends. */
+	if (w->conf.tls_peers_allow.n > 0 && (in->peers = mig_acl_new(
+	    (const char *const *)w->conf.tls_peers_allow.v,
+	    w->conf.tls_peers_allow.n, err)) == NULL)
+		return -1;
+	tc.peers_allow = in->peers;
+	if ((in->tls = mig_tls_server_ctx(&tc, err)) == NULL)
+		return -1;
+	return mig_conn_tls_server(in->conn, in->tls,
+	    (int)w->conf.peer_timeout * 1000, err);
+}
+
+/* Pre-checks of a RESERVE; 0 when it may go on to the ledger. */
+static int
+check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
+    int *refused)
+{
+	struct worker		*w = in->w;
+	struct mig_msg_reserve	*r = &in->req;
+	struct mig_hv_dominfo	 d;
+	struct mig_err		 err;
+	char			 uuid[37];
+	int			 localhost = r->flags & MIG_RESERVE_F_LOCALHOST;
+
+	*refused = 1;
+	if (strcmp(r->arch, us->arch) != 0)
+		return refuse(in, MIG_REFUSE_ARCH, "this host is %s, the "
+		    "domain %s", us->arch, r->arch);
+	if (r->page_size != us->page_size)
+		return refuse(in, MIG_REFUSE_PAGE_SIZE, "this host has %u-byte "
+		    "pages, the domain %u", us->page_size, r->page_size);
+	if (r->xen_major > us->xen_major || (r->xen_major == us->xen_major &&
+	    r->xen_minor > us->xen_minor))
+		return refuse(in, MIG_REFUSE_XEN_VERSION, "this host runs Xen "
+		    "%u.%u, older than the source's %u.%u", us->xen_major,
+		    us->xen_minor, r->xen_major, r->xen_minor);
+	if (localhost && !w->conf.allow_localhost)
+		return refuse(in, MIG_REFUSE_NOT_ALLOWED, "localhost migration "
+		    "is off (allow_localhost_migration)");
+	if (!localhost && mig_hv_find(w->hv, r->name, &d, NULL) == 0)
+		return refuse(in, MIG_REFUSE_NAME_CLASH, "a domain called %s "
+		    "runs here already (domid %u)", r->name, d.domid);
+	if (mig_hv_find(w->hv, in->incoming, &d, NULL) == 0)
+		return refuse(in, MIG_REFUSE_NAME_CLASH, "%s exists here "
+		    "already", in->incoming);
+	mig_hv_uuid_format(r->uuid, uuid);
+	if (!localhost && mig_hv_find(w->hv, uuid, &d, NULL) == 0)
+		return refuse(in, MIG_REFUSE_UUID_CLASH, "domain %s here has "
+		    "the same uuid %s", d.name, uuid);
+	if (mig_hv_config_memory(w->hv, in->json, need, &err) == -1)
+		return refuse(in, MIG_REFUSE_BAD_CONFIG, "%s", err.msg);
+	*refused = 0;
+	return 0;
+}
+
+static int
+receive(struct in *in, int zstd, struct mig_err *err)
+{
+	struct worker		*w = in->w;
+	struct mig_relay_conf	 rc;
+	struct mig_relay_stats	 st;
+	struct mig_err		 rerr;
+	int			 sv[2], rc_restore, rc_relay;
+
+	if (mig_relay_socketpair(sv, err) == -1)
+		return -1;
+	memset(&rc, 0, sizeof(rc));
+	rc.dir = MIG_RELAY_RECV;
+	rc.flags = MIG_RELAY_F_NO_XL_HEADER;
+	rc.local_fd = sv[0];
+	rc.conn = in->conn;
+	rc.name = in->incoming;
+	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	(void)zstd;	/* each DATA frame says whether it is compressed */
+	w->op = mig_hv_restore(w->hv, sv[1], in->json, in->incoming, 1, NULL,
+	    NULL, err);
+	rc_restore = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	if (rc_restore == 0)
+		in->domid = mig_hv_op_domid(w->op);
+	if (rc_restore == -1)
+		mig_relay_cancel(w->relay);
+	rc_relay = mig_relay_join(w->relay, &st, &rerr);
+	w->relay = NULL;
+	close(sv[0]);
+	close(sv[1]);
+	w->bytes_wire = st.wire_bytes;
+	w->bytes_stream = st.stream_bytes;
+	w->pages_sent = st.pages;
+	if (w->op != NULL) {
+		mig_hv_op_free(w->op);
+		w->op = NULL;
+	}
+	if (rc_restore == -1)
+		return -1;
+	if (rc_relay == -1) {
+		/* libxl took a stream the relay could not vouch for (its
+		 * hash or length was wrong): the domain must never run. */
+		*err = rerr;
+		return -1;
+	}
+	return 0;
+}
+
+/* Before commit: the container goes, the source resumes its copy. */
+static int
+discard(struct in *in, const struct mig_err *why, int tell_peer)
+{
+	struct worker	*w = in->w;
+	struct mig_err	 err;
+
+	log_warnx("%s", why->msg);
+	if (tell_peer)
+		peer_abort(in->conn, MIG_MSG_ERROR, why);
+	if (in->domid != MIG_HV_INVALID_DOMID &&
+	    mig_hv_destroy(w->hv, in->domid, &err) == -1)
+		log_warnx("%s", err.msg);
+	if (in->resv != 0)
+		worker_reserve_msg(w, CTL_RESERVE_RELEASE);
+	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
+		log_warnx("%s", err.msg);
+	return worker_result(w, why->code == MIG_E_CANCELLED ?
+	    CTL_ST_CANCELLED : CTL_ST_FAILED, why);
+}
+
+static int
+activate(struct in *in, struct mig_err *err)
+{
+	struct worker	*w = in->w;
+	struct mig_msg	 m;
+	struct mig_err	 e2;
+	int		 ok;
+
+	if (worker_journal(w, J_COMMITTED, err) == -1)
+		return discard(in, err, 1);
+	/* Ours now.  The source renamed its copy out of the way before it
+	 * sent COMMIT, so the name is free even on one host. */
+	ok = mig_hv_rename(w->hv, in->domid, in->incoming, in->req.name,
+	    err) == 0 && ((in->req.flags & MIG_RESERVE_F_START_PAUSED) ||
+	    mig_hv_unpause(w->hv, in->domid, err) == 0);
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_ACTIVATED;
+	m.u.activated.domid = in->domid;
+	if (!ok) {
+		/* It cannot run here: say so, and the source resumes its
+		 * copy, which it still has, suspended. */
+		m.u.activated.status = -1;
+		mig_text_set(m.u.activated.text, err->msg);
+		peer_send(in->conn, &m, deadline(in), &e2);
+		mig_hv_destroy(w->hv, in->domid, &e2);
+		worker_journal(w, J_ABORTED, &e2);
+		return worker_result(w, CTL_ST_FAILED, err);
+	}
+	if (worker_journal(w, J_ACTIVATED, err) == -1)
+		log_warnx("%s", err->msg);
+	if (peer_send(in->conn, &m, deadline(in), err) == -1)
+		log_warnx("%s (the domain runs here)", err->msg);
+	worker_journal(w, J_DONE, &e2);
+	w->result_domid = in->domid;
+	log_info("%s arrived from %s as domain %u", in->req.name,
+	    mig_conn_peer(in->conn), in->domid);
+	return worker_result(w, CTL_ST_OK, NULL);
+}
+
+static int
+run(struct in *in)
+{
+	struct worker	*w = in->w;
+	struct mig_msg	 us, them, m;
+	struct mig_err	 err;
+	uint64_t	 need = 0;
+	int		 refused, zstd;
+
+	if (admit(in, &err) == -1) {
+		log_info("%s", err.msg);
+		return worker_result(w, CTL_ST_REFUSED, &err);
+	}
+	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
+	    peer_open(in->conn, &us, in->buf, &them, deadline(in), &err) == -1 ||
+	    peer_recv(in->conn, in->buf, &m, deadline(in), &err) == -1) {
+		log_info("connection from %s: %s", mig_conn_peer(in->conn),
+		    err.msg);
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	if (m.type != MIG_MSG_RESERVE) {
+		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
+		    mig_conn_peer(in->conn), mig_msg_name(m.type));
+		peer_abort(in->conn, MIG_MSG_ERROR, &err);
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	in->req = m.u.reserve;
+	if ((in->json = strndup((const char *)m.u.reserve.config,
+	    m.u.reserve.config_len)) == NULL) {
+		mig_seterrno(&err, MIG_E_NOMEM, "config");
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	snprintf(in->incoming, sizeof(in->incoming), "%s--incoming",
+	    in->req.name);
+	worker_describe(w, in->req.name, mig_conn_peer(in->conn));
+	worker_event(w, MIG_PHASE_RESERVATION, "reserving");
+	if (check(in, &us.u.hello, &need, &refused) != 0 || refused)
+		return 1;
+	if (worker_reserve(w, in->req.name, in->req.uuid, need,
+	    us.u.hello.mem_free_kib, &err) == -1)
+		return discard(in, &err, 1);
+	if (w->reserve_ans.refusal != 0)
+		return refuse(in, w->reserve_ans.refusal == LEDGER_NO_MEMORY ?
+		    MIG_REFUSE_NO_MEMORY : w->reserve_ans.refusal ==
+		    LEDGER_FULL ? MIG_REFUSE_BUSY : MIG_REFUSE_NAME_CLASH,
+		    "%s (%" PRIu64 " KiB needed, %" PRIu64 " KiB free)",
+		    w->reserve_ans.text, need, us.u.hello.mem_free_kib);
+	in->resv = w->reserve_ans.id;
+	w->rec.job = w->job;
+	w->rec.role = JR_TARGET;
+	w->rec.domid = -1;
+	w->rec.resv = in->resv;
+	snprintf(w->rec.name, sizeof(w->rec.name), "%s", in->req.name);
+	mig_hv_uuid_format(in->req.uuid, w->rec.uuid);
+	snprintf(w->rec.peer, sizeof(w->rec.peer), "%s",
+	    mig_conn_peer(in->conn));
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_RESERVED;
+	m.u.reserved.id = in->resv;
+	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
+	m.u.reserved.features = in->req.features & MIG_FEAT_ZSTD;
+	if (worker_journal(w, J_RESERVED, &err) == -1 ||
+	    peer_send(in->conn, &m, deadline(in), &err) == -1)
+		return discard(in, &err, 0);
+
+	/* The source has ttl seconds to start its stream. */
+	if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
+	    mig_conn_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
+		return discard(in, &err, 0);
+	if (m.u.stream_start.reservation_id != in->resv) {
+		mig_seterr(&err, MIG_E_PROTO, "STREAM_START for reservation "
+		    "%" PRIx64 ", not ours", m.u.stream_start.reservation_id);
+		return discard(in, &err, 1);
+	}
+	zstd = (m.u.stream_start.flags & MIG_STREAM_F_ZSTD) != 0;
+	worker_reserve_msg(w, CTL_RESERVE_HOLD);
+	if (worker_journal(w, J_STREAMING, &err) == -1)
+		return discard(in, &err, 1);
+	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
+	if (receive(in, zstd, &err) == -1)
+		return discard(in, &err, 1);
+	/* The domain holds its memory now: the ledger need not. */
+	worker_reserve_msg(w, CTL_RESERVE_RELEASE);
+	in->resv = 0;
+	w->rec.domid = (int)in->domid;
+	if (worker_journal(w, J_RECEIVED, &err) == -1)
+		return discard(in, &err, 1);
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_RECEIVED;
+	m.u.received.domid = in->domid;
+	worker_event(w, MIG_PHASE_COMMITMENT, "received, paused");
+	if (peer_send(in->conn, &m, deadline(in), &err) == -1 ||
+	    peer_expect(in->conn, in->buf, MIG_MSG_COMMIT, &m, deadline(in),
+	    &err) == -1)
+		return discard(in, &err, 0);
+	return activate(in, &err);
+}
+
+int
+worker_in(struct worker *w)
+{
+	struct in	in;
+	struct mig_err	err;
+	int		rc;
+
+	memset(&in, 0, sizeof(in));
+	in.w = w;
+	in.domid = MIG_HV_INVALID_DOMID;
+	if ((in.buf = malloc(sizeof(*in.buf))) == NULL) {
+		mig_seterrno(&err, MIG_E_NOMEM, "buffer");
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	rc = run(&in);
+	if (in.conn != NULL)
+		mig_conn_close(in.conn);
+	if (in.tls != NULL)
+		SSL_CTX_free(in.tls);
+	mig_acl_free(in.peers);
+	free(in.json);
+	free(in.buf);
+	return rc;
+}

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The source side of a migration, phase by phase (DESIGN.md's table):
+ *
+ *   0 pre-migration   checks here, HELLO both ways, checks of the target
+ *   1 reservation     RESERVE -> RESERVED | REFUSED; nothing moved yet
+ *   2 pre-copy        libxl writes the stream into a socketpair; the relay
+ *   3 stop-and-copy     thread frames it onto the connection
+ *   4 commitment      RECEIVED; rename to NAME--migratedaway; COMMIT
+ *   5 activation      ACTIVATED: destroy our copy
+ *
+ * The failure rule: until the target has journaled the COMMIT, this side
+ * owns the domain and every failure ends with it running here again; once
+ * COMMIT is sent and no answer comes, the domain stays suspended here and
+ * the job is reported in doubt, to be settled with the target.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conn.h"
+#include "hv.h"
+#include "log.h"
+#include "proto.h"
+#include "relay.h"
+#include "relocd.h"
+#include "tls.h"
+
+#define CONNECT_TIMEOUT_MS	15000
+
+struct out {
+	struct worker		*w;
+	struct ctl_migrate	 req;
+	struct mig_hv_dominfo	 dom;
+	struct mig_conn		*conn;
+	SSL_CTX			*tls;
+	struct peer_buf		*buf;
+	char			*json;
+	int			 granted_zstd;
+	int			 suspended;
+};
+
+static uint64_t
+deadline(struct out *o)
+{
+	return mig_conn_deadline((int)o->w->conf.peer_timeout * 1000);
+}
+
+static void
+on_progress(struct mig_hv_op *op, const struct mig_hv_progress *p, void *arg)
+{
+	struct out	*o = arg;
+	struct worker	*w = o->w;
+	struct mig_err	 err;
+
+	switch (p->kind) {
+	case MIG_HV_PROGRESS_ROUND:
+		w->round = p->round;
+		w->dirty_left = p->dirty_left;
+		if (p->round == 0)
+			w->pages_total = p->pages_total;
+		worker_event(w, MIG_PHASE_PRECOPY, NULL);
+		break;
+	case MIG_HV_PROGRESS_SUSPENDED:
+		o->suspended = 1;
+		w->suspended_ms = now_ms();
+		if (worker_journal(w, J_SUSPENDED, &err) == -1)
+			log_warnx("%s", err.msg);	/* save goes on: the
+						 * record is advisory */
+		worker_event(w, MIG_PHASE_STOPCOPY, "domain suspended");
+		break;
+	case MIG_HV_PROGRESS_END:
+		break;
+	}
+}
+
+static void
+on_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct out	*o = arg;
+
+	worker_event(o->w, o->suspended ? MIG_PHASE_STOPCOPY :
+	    MIG_PHASE_PRECOPY, NULL);
+}
+
+/* Pre-migration checks on this side. */
+static int
+check_domain(struct out *o, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	size_t		 n;
+
+	if (mig_hv_find(w->hv, o->req.domain, &o->dom, err) == -1)
+		return -1;
+	n = strlen(o->dom.name);
+	if ((n > 10 && strcmp(o->dom.name + n - 10, "--incoming") == 0) ||
+	    (n > 15 && strcmp(o->dom.name + n - 15, "--migratedaway") == 0))
+		return mig_seterr(err, MIG_E_INVAL, "domain %s is itself in "
+		    "the middle of a migration", o->dom.name);
+	if (o->dom.domid == 0)
+		return mig_seterr(err, MIG_E_INVAL, "Domain-0 cannot be "
+		    "migrated");
+	if (o->dom.state != MIG_HV_DOM_RUNNING &&
+	    o->dom.state != MIG_HV_DOM_PAUSED)
+		return mig_seterr(err, MIG_E_INVAL, "domain %s is %s, not "
+		    "running", o->dom.name, mig_hv_domstate_name(o->dom.state));
+	if (n > MIG_NAME_MAX)
+		return mig_seterr(err, MIG_E_INVAL, "domain name %s is longer "
+		    "than %d bytes", o->dom.name, MIG_NAME_MAX);
+	return 0;
+}
+
+/* Pre-migration checks of the target's HELLO against ours. */
+static int
+check_target(struct out *o, const struct mig_msg_hello *us,
+    const struct mig_msg_hello *them, struct mig_err *err)
+{
+	if (strcmp(us->arch, them->arch) != 0)
+		return mig_seterr(err, MIG_E_NOTSUP, "%s is %s, this host %s",
+		    o->req.host, them->arch, us->arch);
+	if (us->page_size != them->page_size)
+		return mig_seterr(err, MIG_E_NOTSUP, "%s has %u-byte pages, "
+		    "this host %u", o->req.host, them->page_size,
+		    us->page_size);
+	if (them->xen_major < us->xen_major || (them->xen_major ==
+	    us->xen_major && them->xen_minor < us->xen_minor))
+		return mig_seterr(err, MIG_E_NOTSUP, "%s runs Xen %u.%u, older "
+		    "than this host's %u.%u: a domain never moves to an older "
+		    "Xen", o->req.host, them->xen_major, them->xen_minor,
+		    us->xen_major, us->xen_minor);
+	if (strcmp(us->hostname, them->hostname) == 0 &&
+	    !(o->req.flags & CTL_MF_LOCALHOST))
+		return mig_seterr(err, MIG_E_INVAL, "%s is this host (%s); "
+		    "use --localhost to migrate to it", o->req.host,
+		    them->hostname);
+	if ((o->req.flags & CTL_MF_LIVE) && !(us->features & MIG_FEAT_LIVE))
+		return mig_seterr(err, MIG_E_NOTSUP, "this hypervisor cannot "
+		    "track dirty pages for PV guests; use a stop-and-copy "
+		    "migration (--non-live) or a hypervisor with shadow "
+		    "paging");
+	if (them->mem_free_kib < o->dom.maxmem_kib)
+		log_info("%s reports %" PRIu64 " KiB free for a %" PRIu64
+		    " KiB domain; asking anyway", o->req.host,
+		    them->mem_free_kib, o->dom.maxmem_kib);
+	return 0;
+}
+
+static int
+connect_target(struct out *o, struct mig_err *err)
+{
+	struct worker		*w = o->w;
+	struct mig_tls_conf	 tc;
+	char			 port[8];
+	int			 tls = o->req.flags & CTL_MF_TLS;
+
+	snprintf(port, sizeof(port), "%u", o->req.port ? o->req.port :
+	    tls ? w->conf.tls_port : w->conf.plain_port);
+	if ((o->conn = mig_conn_connect(o->req.host, port, CONNECT_TIMEOUT_MS,
+	    err)) == NULL)
+		return -1;
+	if (!tls)
+		return 0;
+	memset(&tc, 0, sizeof(tc));
+	tc.cert_file = w->conf.tls_cert;
+	tc.key_file = w->conf.tls_key;
+	tc.ca_file = w->conf.tls_ca;
+	tc.ktls = w->conf.tls_ktls;
+	if (tc.cert_file == NULL || tc.key_file == NULL || tc.ca_file == NULL)
+		return mig_seterr(err, MIG_E_INVAL, "--tls needs tls_cert, "
+		    "tls_key and tls_ca in %s", w->conf_path);
+	if ((o->tls = mig_tls_client_ctx(&tc, err)) == NULL)
+		return -1;
+	return mig_conn_tls_client(o->conn, o->tls, o->req.host,
+	    CONNECT_TIMEOUT_MS, err);
+}
+
+static int
+reserve(struct out *o, const struct mig_msg_hello *us,
+    struct mig_msg *m, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	uint64_t	 need;
+
+	if ((o->json = mig_hv_config_json(w->hv, o->dom.domid, err)) == NULL ||
+	    mig_hv_config_memory(w->hv, o->json, &need, err) == -1)
+		return -1;
+	if (strlen(o->json) > MIG_FRAME_CTRL_MAX - 1024)
+		return mig_seterr(err, MIG_E_TOOBIG, "domain %s: config of "
+		    "%zu bytes", o->dom.name, strlen(o->json));
+	memset(m, 0, sizeof(*m));
+	m->type = MIG_MSG_RESERVE;
+	snprintf(m->u.reserve.name, sizeof(m->u.reserve.name), "%s",
+	    o->dom.name);
+	memcpy(m->u.reserve.uuid, o->dom.uuid, 16);
+	m->u.reserve.config = (const uint8_t *)o->json;
+	m->u.reserve.config_len = strlen(o->json);
+	m->u.reserve.mem_kib = need;
+	m->u.reserve.xen_major = us->xen_major;
+	m->u.reserve.xen_minor = us->xen_minor;
+	snprintf(m->u.reserve.arch, sizeof(m->u.reserve.arch), "%s", us->arch);
+	m->u.reserve.page_size = us->page_size;
+	m->u.reserve.flags = (o->req.flags & CTL_MF_LIVE ? MIG_RESERVE_F_LIVE :
+	    0) | (o->req.flags & CTL_MF_LOCALHOST ? MIG_RESERVE_F_LOCALHOST :
+	    0) | (o->req.flags & CTL_MF_PAUSED ? MIG_RESERVE_F_START_PAUSED :
+	    0);
+	m->u.reserve.features = (o->req.flags & CTL_MF_COMPRESS) ||
+	    w->conf.compression ? MIG_FEAT_ZSTD : 0;
+	if (peer_send(o->conn, m, deadline(o), err) == -1 ||
+	    peer_recv(o->conn, o->buf, m, deadline(o), err) == -1)
+		return -1;
+	if (m->type == MIG_MSG_REFUSED)
+		return mig_seterr(err, MIG_E_DENIED, "%s refused %s: %s (%s)",
+		    o->req.host, o->dom.name, m->u.refused.text,
+		    mig_refuse_reason_name(m->u.refused.reason));
+	if (m->type != MIG_MSG_RESERVED)
+		return mig_seterr(err, MIG_E_PROTO, "%s sent %s to RESERVE",
+		    o->req.host, mig_msg_name(m->type));
+	o->granted_zstd = (m->u.reserved.features & MIG_FEAT_ZSTD) != 0;
+	return 0;
+}
+
+/* Phases 2 and 3: the stream, from libxl through the relay. */
+static int
+stream(struct out *o, uint64_t resv, struct mig_err *err)
+{
+	struct worker		*w = o->w;
+	struct mig_relay_conf	 rc;
+	struct mig_relay_stats	 st;
+	struct mig_msg		 m;
+	struct mig_err		 rerr;
+	struct event		*tick;
+	struct timeval		 half = { 0, 500000 };
+	int			 sv[2], rc_save, rc_relay;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_STREAM_START;
+	m.u.stream_start.reservation_id = resv;
+	m.u.stream_start.flags = o->granted_zstd ? MIG_STREAM_F_ZSTD : 0;
+	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
+	    mig_relay_socketpair(sv, err) == -1)
+		return -1;
+	memset(&rc, 0, sizeof(rc));
+	rc.dir = MIG_RELAY_SEND;
+	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
+	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0);
+	rc.local_fd = sv[0];
+	rc.conn = o->conn;
+	rc.zstd_level = w->conf.compression_level;
+	rc.bw_limit = o->req.bandwidth ? o->req.bandwidth :
+	    w->conf.bandwidth_limit;
+	rc.name = o->dom.name;
+	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (worker_journal(w, J_STREAMING, err) == -1) {
+		mig_relay_cancel(w->relay);
+		goto join;
+	}
+	worker_event(w, MIG_PHASE_PRECOPY, "streaming");
+	tick = event_new(w->base, -1, EV_PERSIST, on_tick, o);
+	if (tick != NULL)
+		event_add(tick, &half);
+	w->op = mig_hv_save(w->hv, o->dom.domid, sv[1],
+	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
+	    NULL, o, err);
+	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	if (tick != NULL)
+		event_free(tick);
+	/* libxl never closes the fd: closing our copy of its end is what
+	 * tells the relay the stream is complete. */
+	close(sv[1]);
+	if (rc_save == -1)
+		mig_relay_cancel(w->relay);
+ join:
+	rc_relay = mig_relay_join(w->relay, &st, &rerr);
+	w->relay = NULL;
+	close(sv[0]);
+	w->bytes_wire = st.wire_bytes;
+	w->bytes_stream = st.stream_bytes;
+	w->pages_sent = st.pages;
+	if (w->op != NULL) {
+		mig_hv_op_free(w->op);
+		w->op = NULL;
+	}
+	if (rc_save == -1)
+		return -1;
+	if (rc_relay == -1) {
+		*err = rerr;
+		return -1;
+	}
+	return 0;
+}
+
+/* Before commit: make the domain run here again. */
+static int
+undo(struct out *o, const struct mig_err *why)
+{
+	struct worker	*w = o->w;
+	struct mig_err	 err;
+	uint16_t	 status = why->code == MIG_E_CANCELLED ?
+			    CTL_ST_CANCELLED : why->code == MIG_E_DENIED ?
+			    CTL_ST_REFUSED : CTL_ST_FAILED;
+
+	log_warnx("%s", why->msg);
+	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
+	    mig_hv_recover_source(w->hv, o->dom.domid, why, &err) == -1) {
+		log_warnx("%s", err.msg);
+		return worker_result(w, CTL_ST_UNDEFINED, &err);
+	}
+	w->resumed_ms = now_ms();
+	w->result_domid = o->dom.domid;
+	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
+		log_warnx("%s", err.msg);
+	return worker_result(w, status, why);
+}
+
+/* Phases 4 and 5. */
+static int
+commit(struct out *o, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	struct mig_msg	 m;
+	char		 away[MIG_HV_NAMELEN];
+	struct mig_err	 e2;
+
+	worker_event(w, MIG_PHASE_COMMITMENT, "waiting for the target");
+	if (peer_expect(o->conn, o->buf, MIG_MSG_RECEIVED, &m, deadline(o),
+	    err) == -1) {
+		peer_abort(o->conn, MIG_MSG_CANCEL, err);
+		return undo(o, err);
+	}
+	if (w->cancelled) {
+		mig_seterr(err, MIG_E_CANCELLED, "cancelled before commit");
+		peer_abort(o->conn, MIG_MSG_CANCEL, err);
+		return undo(o, err);
+	}
+	snprintf(away, sizeof(away), "%s--migratedaway", o->dom.name);
+	if (mig_hv_rename(w->hv, o->dom.domid, o->dom.name, away, err) == -1) {
+		peer_abort(o->conn, MIG_MSG_CANCEL, err);
+		return undo(o, err);
+	}
+	if (worker_journal(w, J_COMMIT_SENT, err) == -1) {
+		mig_hv_rename(w->hv, o->dom.domid, away, o->dom.name, &e2);
+		peer_abort(o->conn, MIG_MSG_CANCEL, err);
+		return undo(o, err);
+	}
+	/* The point of no return is the target's record of this COMMIT;
+	 * from here on we never resume on our own. */
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_COMMIT;
+	worker_event(w, MIG_PHASE_ACTIVATION, "committed");
+	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
+	    peer_expect(o->conn, o->buf, MIG_MSG_ACTIVATED, &m, deadline(o),
+	    err) == -1) {
+		mig_seterr(err, MIG_E_IO, "COMMIT sent to %s but no answer "
+		    "(%s): %s stays suspended here as %s until relocd settles "
+		    "it with %s; check 'xl list' on both hosts", o->req.host,
+		    err->msg, o->dom.name, away, o->req.host);
+		log_warnx("%s", err->msg);
+		return worker_result(w, CTL_ST_UNDEFINED, err);
+	}
+	w->resumed_ms = now_ms();
+	if (m.u.activated.status != 0) {
+		/* The target could not start it and destroyed its copy:
+		 * ours is the one. */
+		mig_seterr(err, MIG_E_HV, "%s could not start %s: %s",
+		    o->req.host, o->dom.name, m.u.activated.text);
+		mig_hv_rename(w->hv, o->dom.domid, away, o->dom.name, &e2);
+		return undo(o, err);
+	}
+	w->result_domid = m.u.activated.domid;
+	if (mig_hv_destroy(w->hv, o->dom.domid, err) == -1)
+		log_warnx("%s: the domain runs on %s; destroy %s here by hand",
+		    err->msg, o->req.host, away);
+	if (worker_journal(w, J_DONE, err) == -1)
+		log_warnx("%s", err->msg);
+	worker_event(w, MIG_PHASE_ACTIVATION, "done");
+	return worker_result(w, CTL_ST_OK, NULL);
+}
+
+static int
+run(struct out *o)
+{
+	struct worker	*w = o->w;
+	struct mig_msg	 us, them, m;
+	struct mig_err	 err;
+	char		 peer[CTL_HOST_MAX + 8];
+
+	snprintf(peer, sizeof(peer), "%s", o->req.host);
+	worker_event(w, MIG_PHASE_PREMIGRATION, "checking");
+	if (check_domain(o, &err) == -1)
+		return worker_result(w, err.code == MIG_E_NOTFOUND ?
+		    CTL_ST_NOTFOUND : CTL_ST_FAILED, &err);
+	worker_describe(w, o->dom.name, peer);
+	w->rec.job = w->job;
+	w->rec.role = JR_SOURCE;
+	w->rec.domid = (int)o->dom.domid;
+	snprintf(w->rec.name, sizeof(w->rec.name), "%s", o->dom.name);
+	mig_hv_uuid_format(o->dom.uuid, w->rec.uuid);
+	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.56s:%u", o->req.host,
+	    o->req.port);
+	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
+	    connect_target(o, &err) == -1 ||
+	    peer_open(o->conn, &us, o->buf, &them, deadline(o), &err) == -1 ||
+	    check_target(o, &us.u.hello, &them.u.hello, &err) == -1)
+		return worker_result(w, err.code == MIG_E_DENIED ?
+		    CTL_ST_REFUSED : CTL_ST_FAILED, &err);
+	if (worker_journal(w, J_PRECHECK, &err) == -1)
+		return worker_result(w, CTL_ST_FAILED, &err);
+	worker_event(w, MIG_PHASE_RESERVATION, "reserving");
+	if (reserve(o, &us.u.hello, &m, &err) == -1)
+		return undo(o, &err);
+	w->rec.resv = m.u.reserved.id;
+	if (worker_journal(w, J_RESERVED, &err) == -1)
+		return undo(o, &err);
+	if (w->cancelled) {
+		mig_seterr(&err, MIG_E_CANCELLED, "cancelled");
+		peer_abort(o->conn, MIG_MSG_CANCEL, &err);
+		return undo(o, &err);
+	}
+	if (stream(o, m.u.reserved.id, &err) == -1) {
+		if (w->cancelled)
+			mig_seterr(&err, MIG_E_CANCELLED, "cancelled during the "
+			    "stream; %s runs here again", o->dom.name);
+		return undo(o, &err);
+	}
+	return commit(o, &err);
+}
+
+int
+worker_out(struct worker *w)
+{
+	struct out	 o;
+	struct ctl_msg	 req;
+	struct mig_err	 err;
+	int		 rc;
+
+	memset(&o, 0, sizeof(o));
+	o.w = w;
+	o.dom.domid = MIG_HV_INVALID_DOMID;
+	if (ctl_recv(w->pipe, &req, &err) == -1 || req.type != CTL_MIGRATE) {
+		log_warnx("no migrate request from the parent");
+		return 1;
+	}
+	o.req = req.u.migrate;
+	if (o.req.flags & ~CTL_MF_ALL) {
+		mig_seterr(&err, MIG_E_INVAL, "unknown migrate flags %#x",
+		    o.req.flags);
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	if ((o.buf = malloc(sizeof(*o.buf))) == NULL) {
+		mig_seterrno(&err, MIG_E_NOMEM, "buffer");
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	rc = run(&o);
+	if (o.conn != NULL)
+		mig_conn_close(o.conn);
+	if (o.tls != NULL)
+		SSL_CTX_free(o.tls);
+	free(o.json);
+	free(o.buf);
+	return rc;
+}
