@@ -1,0 +1,759 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Message bodies of the relocation protocol: one encoder and one decoder
+ * per type, driven by a table, over the bounded cursors of wire.h.  The
+ * encoder applies the decoder's rules, so that we never send what a peer
+ * of ours must refuse.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "error.h"
+#include "proto.h"
+#include "wire.h"
+
+/* Xen reserves domids from DOMID_FIRST_RESERVED (0x7ff0) up. */
+#define DOMID_LIMIT		0x7ff0u
+#define PAGE_SIZE_MIN		4096u
+#define PAGE_SIZE_MAX		(1u << 30)
+#define DATA_FRAME_MIN		4096u
+
+/* Which bytes a text field may hold, and how many. */
+struct textclass {
+	size_t	 min;
+	size_t	 max;
+	bool	(*ok)(uint8_t);
+};
+
+static bool
+is_print(uint8_t c)
+{
+	return c >= 0x20 && c <= 0x7e;
+}
+
+static bool
+is_graph(uint8_t c)
+{
+	return c > 0x20 && c <= 0x7e;
+}
+
+static bool
+is_archchar(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * Names and texts are printable ASCII: they end up in one-line logs, in
+ * xenstore and on command lines, where a control byte or a stray UTF-8
+ * sequence does harm and no legitimate use needs one.
+ */
+static const struct textclass tc_name = { 1, MIG_NAME_MAX, is_print };
+static const struct textclass tc_name_opt = { 0, MIG_NAME_MAX, is_print };
+static const struct textclass tc_host = { 1, MIG_HOSTNAME_MAX, is_graph };
+static const struct textclass tc_version = { 1, MIG_VERSION_MAX, is_print };
+static const struct textclass tc_arch = { 1, MIG_ARCH_MAX, is_archchar };
+static const struct textclass tc_text = { 0, MIG_TEXT_MAX, is_print };
+
+/* ecode: what a bad byte is, MIG_E_INVAL for our own, MIG_E_PROTO for a peer's */
+static int
+text_check(const struct textclass *tc, const char *what, const uint8_t *s,
+    size_t len, int ecode, struct mig_err *err)
+{
+	size_t	i;
+
+	if (len > tc->max)
+		return mig_seterr(err, MIG_E_TOOBIG,
+		    "%s: %zu bytes, limit %zu", what, len, tc->max);
+	if (len < tc->min)
+		return mig_seterr(err, ecode, "%s: empty", what);
+	for (i = 0; i < len; i++)
+		if (!tc->ok(s[i]))
+			return mig_seterr(err, ecode,
+			    "%s: byte 0x%02x at offset %zu not allowed",
+			    what, s[i], i);
+	return 0;
+}
+
+/* src is a field buffer of max + 1 bytes; a missing NUL means too long. */
+static int
+put_text(struct wire_wr *w, const struct textclass *tc, const char *what,
+    const char *src, struct mig_err *err)
+{
+	size_t	len = strnlen(src, tc->max + 1);
+
+	if (text_check(tc, what, (const uint8_t *)src, len, MIG_E_INVAL,
+	    err) == -1)
+		return -1;
+	wire_put_be16(w, len);
+	wire_put_bytes(w, src, len);
+	return 0;
+}
+
+static int
+get_text(struct wire_rd *r, const struct textclass *tc, const char *what,
+    char *dst, struct mig_err *err)
+{
+	size_t		 len = wire_get_be16(r);
+	const uint8_t	*p;
+
+	/* An over-long length is the clearer error, whatever follows it. */
+	if (!r->bad && len > tc->max)
+		return mig_seterr(err, MIG_E_TOOBIG, "%s: %zu bytes, limit %zu",
+		    what, len, tc->max);
+	if ((p = wire_get_bytes(r, len)) == NULL)
+		return mig_seterr(err, MIG_E_TRUNC, "%s: truncated", what);
+	if (text_check(tc, what, p, len, MIG_E_PROTO, err) == -1)
+		return -1;
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+static int
+check_page_size(const char *what, uint32_t ps, int ecode,
+    struct mig_err *err)
+{
+	if (ps < PAGE_SIZE_MIN || ps > PAGE_SIZE_MAX || (ps & (ps - 1)) != 0)
+		return mig_seterr(err, ecode,
+		    "%s: page size %u is not a power of two in [%u, %u]",
+		    what, ps, PAGE_SIZE_MIN, PAGE_SIZE_MAX);
+	return 0;
+}
+
+/*
+ * Field rules that are not about text.  Both directions call these, with
+ * ecode saying whose fault a violation is.
+ */
+static int
+hello_check(const struct mig_msg_hello *m, int ecode, struct mig_err *err)
+{
+	if (check_page_size("HELLO", m->page_size, ecode, err) == -1)
+		return -1;
+	if (m->mem_free_kib > m->mem_total_kib)
+		return mig_seterr(err, ecode,
+		    "HELLO: free memory %llu KiB above total %llu KiB",
+		    (unsigned long long)m->mem_free_kib,
+		    (unsigned long long)m->mem_total_kib);
+	if (m->max_data_frame < DATA_FRAME_MIN ||
+	    m->max_data_frame > MIG_FRAME_DATA_MAX)
+		return mig_seterr(err, ecode,
+		    "HELLO: max data frame %u not in [%u, %u]",
+		    m->max_data_frame, DATA_FRAME_MIN, MIG_FRAME_DATA_MAX);
+	return 0;
+}
+
+static int
+reserve_check(const struct mig_msg_reserve *m, int ecode,
+    struct mig_err *err)
+{
+	if (m->config_len == 0 || m->config == NULL)
+		return mig_seterr(err, ecode, "RESERVE config: empty");
+	if (memchr(m->config, '\0', m->config_len) != NULL)
+		return mig_seterr(err, ecode, "RESERVE config: embedded NUL");
+	if (m->mem_kib == 0)
+		return mig_seterr(err, ecode, "RESERVE: memory need is 0");
+	if (check_page_size("RESERVE", m->page_size, ecode, err) == -1)
+		return -1;
+	if (m->flags & ~MIG_RESERVE_F_ALL)
+		return mig_seterr(err, ecode, "RESERVE: unknown flags 0x%x",
+		    m->flags & ~MIG_RESERVE_F_ALL);
+	return 0;
+}
+
+static int
+domid_check(const char *what, uint32_t domid, bool required, int ecode,
+    struct mig_err *err)
+{
+	if (domid >= DOMID_LIMIT || (required && domid == 0))
+		return mig_seterr(err, ecode, "%s: bad domid %u", what, domid);
+	return 0;
+}
+
+/* --- per-type encoders: body only, into w --- */
+
+static int
+enc_hello(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	const struct mig_msg_hello	*m = &msg->u.hello;
+
+	if (hello_check(m, MIG_E_INVAL, err) == -1 ||
+	    put_text(w, &tc_version, "HELLO version", m->version, err) == -1 ||
+	    put_text(w, &tc_host, "HELLO hostname", m->hostname, err) == -1)
+		return -1;
+	wire_put_be32(w, m->xen_major);
+	wire_put_be32(w, m->xen_minor);
+	if (put_text(w, &tc_arch, "HELLO arch", m->arch, err) == -1)
+		return -1;
+	wire_put_be32(w, m->page_size);
+	wire_put_be64(w, m->mem_total_kib);
+	wire_put_be64(w, m->mem_free_kib);
+	wire_put_be64(w, m->features);
+	wire_put_be32(w, m->max_data_frame);
+	return 0;
+}
+
+static int
+enc_reserve(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	const struct mig_msg_reserve	*m = &msg->u.reserve;
+
+	if (reserve_check(m, MIG_E_INVAL, err) == -1 ||
+	    put_text(w, &tc_name, "RESERVE name", m->name, err) == -1)
+		return -1;
+	wire_put_bytes(w, m->uuid, MIG_UUID_LEN);
+	wire_put_be64(w, m->mem_kib);
+	wire_put_be32(w, m->xen_major);
+	wire_put_be32(w, m->xen_minor);
+	if (put_text(w, &tc_arch, "RESERVE arch", m->arch, err) == -1)
+		return -1;
+	wire_put_be32(w, m->page_size);
+	wire_put_be32(w, m->flags);
+	wire_put_be64(w, m->features);
+	/* Last, being the large one: a reader sees every small field first. */
+	wire_put_be32(w, m->config_len);
+	wire_put_bytes(w, m->config, m->config_len);
+	return 0;
+}
+
+static int
+enc_reserved(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	const struct mig_msg_reserved	*m = &msg->u.reserved;
+
+	if (m->id == 0 || m->ttl_sec == 0)
+		return mig_seterr(err, MIG_E_INVAL,
+		    "RESERVED: id and ttl must be non-zero");
+	wire_put_be64(w, m->id);
+	wire_put_be32(w, m->ttl_sec);
+	wire_put_be64(w, m->features);
+	return 0;
+}
+
+static int
+enc_refused(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	const struct mig_msg_refused	*m = &msg->u.refused;
+
+	if (m->reason == 0)
+		return mig_seterr(err, MIG_E_INVAL, "REFUSED: reason 0");
+	wire_put_be16(w, m->reason);
+	return put_text(w, &tc_text, "REFUSED text", m->text, err);
+}
+
+static int
+enc_stream_start(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	const struct mig_msg_stream_start	*m = &msg->u.stream_start;
+
+	if (m->reservation_id == 0)
+		return mig_seterr(err, MIG_E_INVAL,
+		    "STREAM_START: reservation id 0");
+	if (m->flags & ~MIG_STREAM_F_ALL)
+		return mig_seterr(err, MIG_E_INVAL,
+		    "STREAM_START: unknown flags 0x%x",
+		    m->flags & ~MIG_STREAM_F_ALL);
+	wire_put_be64(w, m->reservation_id);
+	wire_put_be16(w, m->flags);
+	return 0;
+}
+
+static int
+enc_data(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	wire_put_bytes(w, msg->u.data.data, msg->u.data.len);
+	return 0;
+}
+
+static int
+enc_stream_end(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	wire_put_be64(w, msg->u.stream_end.bytes);
+	wire_put_be64(w, msg->u.stream_end.pages);
+	wire_put_bytes(w, msg->u.stream_end.sha256, MIG_SHA256_LEN);
+	return 0;
+}
+
+static int
+enc_received(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	if (domid_check("RECEIVED", msg->u.received.domid, true,
+	    MIG_E_INVAL, err) == -1)
+		return -1;
+	wire_put_be32(w, msg->u.received.domid);
+	return 0;
+}
+
+static int
+enc_empty(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	return 0;
+}
+
+static int
+enc_activated(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	const struct mig_msg_activated	*m = &msg->u.activated;
+
+	if (domid_check("ACTIVATED", m->domid, m->status == 0, MIG_E_INVAL,
+	    err) == -1)
+		return -1;
+	wire_put_be32(w, (uint32_t)m->status);
+	wire_put_be32(w, m->domid);
+	return put_text(w, &tc_text, "ACTIVATED text", m->text, err);
+}
+
+static int
+enc_cancel(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	return put_text(w, &tc_text, "CANCEL text", msg->u.cancel.text, err);
+}
+
+static int
+enc_error(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	if (msg->u.error.code == 0)
+		return mig_seterr(err, MIG_E_INVAL, "ERROR: code 0");
+	wire_put_be16(w, msg->u.error.code);
+	return put_text(w, &tc_text, "ERROR text", msg->u.error.text, err);
+}
+
+static int
+enc_progress(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	const struct mig_msg_progress	*m = &msg->u.progress;
+
+	if (m->phase >= MIG_PHASE__MAX)
+		return mig_seterr(err, MIG_E_INVAL, "PROGRESS: phase %u",
+		    m->phase);
+	wire_put_be16(w, m->phase);
+	wire_put_be32(w, m->round);
+	wire_put_be64(w, m->pages_sent);
+	wire_put_be64(w, m->dirty_left);
+	wire_put_be64(w, m->bytes);
+	wire_put_be32(w, m->downtime_ms);
+	return 0;
+}
+
+static int
+enc_ping(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	wire_put_be64(w, msg->u.ping.nonce);
+	return 0;
+}
+
+static int
+enc_xl_tunnel(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	const struct mig_msg_xl_tunnel	*m = &msg->u.xl_tunnel;
+
+	if (m->flags & ~MIG_XLT_F_ALL)
+		return mig_seterr(err, MIG_E_INVAL,
+		    "XL_TUNNEL: unknown flags 0x%x", m->flags & ~MIG_XLT_F_ALL);
+	wire_put_be16(w, m->flags);
+	return put_text(w, &tc_name_opt, "XL_TUNNEL name", m->name, err);
+}
+
+/* --- per-type decoders: r holds exactly the body --- */
+
+static int
+dec_hello(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_hello	*m = &msg->u.hello;
+
+	if (get_text(r, &tc_version, "HELLO version", m->version, err) == -1 ||
+	    get_text(r, &tc_host, "HELLO hostname", m->hostname, err) == -1)
+		return -1;
+	m->xen_major = wire_get_be32(r);
+	m->xen_minor = wire_get_be32(r);
+	if (get_text(r, &tc_arch, "HELLO arch", m->arch, err) == -1)
+		return -1;
+	m->page_size = wire_get_be32(r);
+	m->mem_total_kib = wire_get_be64(r);
+	m->mem_free_kib = wire_get_be64(r);
+	m->features = wire_get_be64(r);
+	m->max_data_frame = wire_get_be32(r);
+	if (r->bad)
+		return 0;	/* the caller names the truncation */
+	return hello_check(m, MIG_E_PROTO, err);
+}
+
+static int
+dec_reserve(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_reserve	*m = &msg->u.reserve;
+	const uint8_t		*uuid;
+
+	if (get_text(r, &tc_name, "RESERVE name", m->name, err) == -1)
+		return -1;
+	if ((uuid = wire_get_bytes(r, MIG_UUID_LEN)) != NULL)
+		memcpy(m->uuid, uuid, MIG_UUID_LEN);
+	m->mem_kib = wire_get_be64(r);
+	m->xen_major = wire_get_be32(r);
+	m->xen_minor = wire_get_be32(r);
+	if (get_text(r, &tc_arch, "RESERVE arch", m->arch, err) == -1)
+		return -1;
+	m->page_size = wire_get_be32(r);
+	m->flags = wire_get_be32(r);
+	m->features = wire_get_be64(r);
+	m->config_len = wire_get_be32(r);
+	m->config = wire_get_bytes(r, m->config_len);
+	if (r->bad) {
+		m->config = NULL;
+		m->config_len = 0;
+		return 0;
+	}
+	return reserve_check(m, MIG_E_PROTO, err);
+}
+
+static int
+dec_reserved(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_reserved	*m = &msg->u.reserved;
+
+	m->id = wire_get_be64(r);
+	m->ttl_sec = wire_get_be32(r);
+	m->features = wire_get_be64(r);
+	if (!r->bad && (m->id == 0 || m->ttl_sec == 0))
+		return mig_seterr(err, MIG_E_PROTO,
+		    "RESERVED: id and ttl must be non-zero");
+	return 0;
+}
+
+static int
+dec_refused(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	msg->u.refused.reason = wire_get_be16(r);
+	if (!r->bad && msg->u.refused.reason == 0)
+		return mig_seterr(err, MIG_E_PROTO, "REFUSED: reason 0");
+	return get_text(r, &tc_text, "REFUSED text", msg->u.refused.text, err);
+}
+
+static int
+dec_stream_start(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_stream_start	*m = &msg->u.stream_start;
+
+	m->reservation_id = wire_get_be64(r);
+	m->flags = wire_get_be16(r);
+	if (r->bad)
+		return 0;
+	if (m->reservation_id == 0)
+		return mig_seterr(err, MIG_E_PROTO,
+		    "STREAM_START: reservation id 0");
+	if (m->flags & ~MIG_STREAM_F_ALL)
+		return mig_seterr(err, MIG_E_PROTO,
+		    "STREAM_START: unknown flags 0x%x",
+		    m->flags & ~MIG_STREAM_F_ALL);
+	return 0;
+}
+
+static int
+dec_data(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	msg->u.data.len = wire_rd_left(r);
+	msg->u.data.data = wire_get_bytes(r, msg->u.data.len);
+	return 0;
+}
+
+static int
+dec_stream_end(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	const uint8_t	*sum;
+
+	msg->u.stream_end.bytes = wire_get_be64(r);
+	msg->u.stream_end.pages = wire_get_be64(r);
+	if ((sum = wire_get_bytes(r, MIG_SHA256_LEN)) != NULL)
+		memcpy(msg->u.stream_end.sha256, sum, MIG_SHA256_LEN);
+	return 0;
+}
+
+static int
+dec_received(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	msg->u.received.domid = wire_get_be32(r);
+	if (r->bad)
+		return 0;
+	return domid_check("RECEIVED", msg->u.received.domid, true,
+	    MIG_E_PROTO, err);
+}
+
+static int
+dec_empty(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	return 0;
+}
+
+static int
+dec_activated(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_activated	*m = &msg->u.activated;
+
+	m->status = (int32_t)wire_get_be32(r);
+	m->domid = wire_get_be32(r);
+	if (!r->bad && domid_check("ACTIVATED", m->domid, m->status == 0,
+	    MIG_E_PROTO, err) == -1)
+		return -1;
+	return get_text(r, &tc_text, "ACTIVATED text", m->text, err);
+}
+
+static int
+dec_cancel(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	return get_text(r, &tc_text, "CANCEL text", msg->u.cancel.text, err);
+}
+
+static int
+dec_error(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	msg->u.error.code = wire_get_be16(r);
+	if (!r->bad && msg->u.error.code == 0)
+		return mig_seterr(err, MIG_E_PROTO, "ERROR: code 0");
+	return get_text(r, &tc_text, "ERROR text", msg->u.error.text, err);
+}
+
+static int
+dec_progress(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_progress	*m = &msg->u.progress;
+
+	m->phase = wire_get_be16(r);
+	m->round = wire_get_be32(r);
+	m->pages_sent = wire_get_be64(r);
+	m->dirty_left = wire_get_be64(r);
+	m->bytes = wire_get_be64(r);
+	m->downtime_ms = wire_get_be32(r);
+	if (!r->bad && m->phase >= MIG_PHASE__MAX)
+		return mig_seterr(err, MIG_E_PROTO, "PROGRESS: phase %u",
+		    m->phase);
+	return 0;
+}
+
+static int
+dec_ping(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	msg->u.ping.nonce = wire_get_be64(r);
+	return 0;
+}
+
+static int
+dec_xl_tunnel(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_xl_tunnel	*m = &msg->u.xl_tunnel;
+
+	m->flags = wire_get_be16(r);
+	if (!r->bad && (m->flags & ~MIG_XLT_F_ALL))
+		return mig_seterr(err, MIG_E_PROTO,
+		    "XL_TUNNEL: unknown flags 0x%x", m->flags & ~MIG_XLT_F_ALL);
+	return get_text(r, &tc_name_opt, "XL_TUNNEL name", m->name, err);
+}
+
+struct codec {
+	int	(*enc)(const struct mig_msg *, struct wire_wr *,
+		    struct mig_err *);
+	int	(*dec)(struct wire_rd *, struct mig_msg *, struct mig_err *);
+};
+
+static const struct codec codecs[MIG_MSG__MAX] = {
+	[MIG_MSG_HELLO] = { enc_hello, dec_hello },
+	[MIG_MSG_RESERVE] = { enc_reserve, dec_reserve },
+	[MIG_MSG_RESERVED] = { enc_reserved, dec_reserved },
+	[MIG_MSG_REFUSED] = { enc_refused, dec_refused },
+	[MIG_MSG_STREAM_START] = { enc_stream_start, dec_stream_start },
+	[MIG_MSG_DATA] = { enc_data, dec_data },
+	[MIG_MSG_STREAM_END] = { enc_stream_end, dec_stream_end },
+	[MIG_MSG_RECEIVED] = { enc_received, dec_received },
+	[MIG_MSG_COMMIT] = { enc_empty, dec_empty },
+	[MIG_MSG_ACTIVATED] = { enc_activated, dec_activated },
+	[MIG_MSG_CANCEL] = { enc_cancel, dec_cancel },
+	[MIG_MSG_ERROR] = { enc_error, dec_error },
+	[MIG_MSG_PROGRESS] = { enc_progress, dec_progress },
+	[MIG_MSG_PING] = { enc_ping, dec_ping },
+	[MIG_MSG_PONG] = { enc_ping, dec_ping },
+	[MIG_MSG_XL_TUNNEL] = { enc_xl_tunnel, dec_xl_tunnel },
+};
+
+int
+mig_msg_encode(const struct mig_msg *msg, uint8_t *buf, size_t cap,
+    size_t *lenp, struct mig_err *err)
+{
+	struct mig_frame_hdr	 h;
+	struct wire_wr		 w;
+	size_t			 blen;
+
+	if (!mig_msg_known(msg->type))
+		return mig_seterr(err, MIG_E_INVAL,
+		    "encode: unknown message type %u", msg->type);
+	if (cap < MIG_FRAME_HDR_LEN)
+		return mig_seterr(err, MIG_E_TOOBIG,
+		    "encode %s: buffer of %zu bytes too small",
+		    mig_msg_name(msg->type), cap);
+	/* The body first, then the header that announces its length. */
+	wire_wr_init(&w, buf + MIG_FRAME_HDR_LEN, cap - MIG_FRAME_HDR_LEN);
+	if (codecs[msg->type].enc(msg, &w, err) == -1)
+		return -1;
+	if (w.bad)
+		return mig_seterr(err, MIG_E_TOOBIG,
+		    "encode %s: buffer of %zu bytes too small",
+		    mig_msg_name(msg->type), cap);
+	blen = w.off;
+	if (blen > mig_msg_max_body(msg->type))
+		return mig_seterr(err, MIG_E_TOOBIG,
+		    "encode %s: body of %zu bytes, limit %u",
+		    mig_msg_name(msg->type), blen,
+		    mig_msg_max_body(msg->type));
+	h.len = blen;
+	h.type = msg->type;
+	h.flags = mig_msg_mandatory(msg->type) ? MIG_FRAME_F_MANDATORY : 0;
+	if (msg->type == MIG_MSG_DATA && msg->u.data.zstd)
+		h.flags |= MIG_FRAME_F_ZSTD;
+	if (mig_frame_hdr_encode(buf, &h, err) == -1)
+		return -1;
+	*lenp = MIG_FRAME_HDR_LEN + blen;
+	return 0;
+}
+
+int
+mig_msg_decode(const struct mig_frame_hdr *hdr, const uint8_t *body,
+    struct mig_msg *msg, struct mig_err *err)
+{
+	struct wire_rd	r;
+
+	memset(msg, 0, sizeof(*msg));
+	msg->type = hdr->type;
+	if (!mig_msg_known(hdr->type))
+		return mig_seterr(err, MIG_E_NOTSUP,
+		    "decode: unknown message type %u", hdr->type);
+	if (hdr->type == MIG_MSG_DATA)
+		msg->u.data.zstd = (hdr->flags & MIG_FRAME_F_ZSTD) != 0;
+	wire_rd_init(&r, body, hdr->len);
+	if (codecs[hdr->type].dec(&r, msg, err) == -1)
+		return -1;
+	if (r.bad)
+		return mig_seterr(err, MIG_E_TRUNC,
+		    "decode %s: body of %u bytes truncated",
+		    mig_msg_name(hdr->type), hdr->len);
+	return 0;
+}
+
+static bool
+reserve_equal(const struct mig_msg_reserve *a, const struct mig_msg_reserve *b)
+{
+	return strcmp(a->name, b->name) == 0 &&
+	    memcmp(a->uuid, b->uuid, MIG_UUID_LEN) == 0 &&
+	    a->config_len == b->config_len &&
+	    (a->config_len == 0 ||
+	    memcmp(a->config, b->config, a->config_len) == 0) &&
+	    a->mem_kib == b->mem_kib && a->xen_major == b->xen_major &&
+	    a->xen_minor == b->xen_minor && strcmp(a->arch, b->arch) == 0 &&
+	    a->page_size == b->page_size && a->flags == b->flags &&
+	    a->features == b->features;
+}
+
+static bool
+hello_equal(const struct mig_msg_hello *a, const struct mig_msg_hello *b)
+{
+	return strcmp(a->version, b->version) == 0 &&
+	    strcmp(a->hostname, b->hostname) == 0 &&
+	    a->xen_major == b->xen_major && a->xen_minor == b->xen_minor &&
+	    strcmp(a->arch, b->arch) == 0 && a->page_size == b->page_size &&
+	    a->mem_total_kib == b->mem_total_kib &&
+	    a->mem_free_kib == b->mem_free_kib &&
+	    a->features == b->features &&
+	    a->max_data_frame == b->max_data_frame;
+}
+
+bool
+mig_msg_equal(const struct mig_msg *a, const struct mig_msg *b)
+{
+	const struct mig_msg_progress	*pa = &a->u.progress;
+	const struct mig_msg_progress	*pb = &b->u.progress;
+
+	if (a->type != b->type)
+		return false;
+	switch (a->type) {
+	case MIG_MSG_HELLO:
+		return hello_equal(&a->u.hello, &b->u.hello);
+	case MIG_MSG_RESERVE:
+		return reserve_equal(&a->u.reserve, &b->u.reserve);
+	case MIG_MSG_RESERVED:
+		return a->u.reserved.id == b->u.reserved.id &&
+		    a->u.reserved.ttl_sec == b->u.reserved.ttl_sec &&
+		    a->u.reserved.features == b->u.reserved.features;
+	case MIG_MSG_REFUSED:
+		return a->u.refused.reason == b->u.refused.reason &&
+		    strcmp(a->u.refused.text, b->u.refused.text) == 0;
+	case MIG_MSG_STREAM_START:
+		return a->u.stream_start.reservation_id ==
+		    b->u.stream_start.reservation_id &&
+		    a->u.stream_start.flags == b->u.stream_start.flags;
+	case MIG_MSG_DATA:
+		return a->u.data.zstd == b->u.data.zstd &&
+		    a->u.data.len == b->u.data.len && (a->u.data.len == 0 ||
+		    memcmp(a->u.data.data, b->u.data.data, a->u.data.len) == 0);
+	case MIG_MSG_STREAM_END:
+		return a->u.stream_end.bytes == b->u.stream_end.bytes &&
+		    a->u.stream_end.pages == b->u.stream_end.pages &&
+		    memcmp(a->u.stream_end.sha256, b->u.stream_end.sha256,
+		    MIG_SHA256_LEN) == 0;
+	case MIG_MSG_RECEIVED:
+		return a->u.received.domid == b->u.received.domid;
+	case MIG_MSG_COMMIT:
+		return true;
+	case MIG_MSG_ACTIVATED:
+		return a->u.activated.status == b->u.activated.status &&
+		    a->u.activated.domid == b->u.activated.domid &&
+		    strcmp(a->u.activated.text, b->u.activated.text) == 0;
+	case MIG_MSG_CANCEL:
+		return strcmp(a->u.cancel.text, b->u.cancel.text) == 0;
+	case MIG_MSG_ERROR:
+		return a->u.error.code == b->u.error.code &&
+		    strcmp(a->u.error.text, b->u.error.text) == 0;
+	case MIG_MSG_PROGRESS:
+		return pa->phase == pb->phase && pa->round == pb->round &&
+		    pa->pages_sent == pb->pages_sent &&
+		    pa->dirty_left == pb->dirty_left &&
+		    pa->bytes == pb->bytes &&
+		    pa->downtime_ms == pb->downtime_ms;
+	case MIG_MSG_PING:
+	case MIG_MSG_PONG:
+		return a->u.ping.nonce == b->u.ping.nonce;
+	case MIG_MSG_XL_TUNNEL:
+		return a->u.xl_tunnel.flags == b->u.xl_tunnel.flags &&
+		    strcmp(a->u.xl_tunnel.name, b->u.xl_tunnel.name) == 0;
+	default:
+		return false;
+	}
+}
+
+int
+mig_name_valid(const char *s, size_t len, struct mig_err *err)
+{
+	return text_check(&tc_name, "domain name", (const uint8_t *)s, len,
+	    MIG_E_INVAL, err);
+}
+
+int
+mig_hostname_valid(const char *s, size_t len, struct mig_err *err)
+{
+	return text_check(&tc_host, "hostname", (const uint8_t *)s, len,
+	    MIG_E_INVAL, err);
+}
+
+void
+mig_text_set(char dst[MIG_TEXT_MAX + 1], const char *src)
+{
+	size_t	i;
+
+	for (i = 0; i < MIG_TEXT_MAX && src[i] != '\0'; i++)
+		dst[i] = tc_text.ok((uint8_t)src[i]) ? src[i] : '?';
+	dst[i] = '\0';
+}
