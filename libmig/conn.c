@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "conn.h"
+#include "tls.h"
+
+struct mig_conn {
+	int			 fd;
+	SSL			*ssl;
+	struct sockaddr_storage	 peer_sa;
+	socklen_t		 peer_salen;
+	char			 peer[MIG_PEERLEN];
+};
+
+enum ssl_op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
+
+uint64_t
+mig_conn_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t
+mig_conn_deadline(int timeout_ms)
+{
+	return timeout_ms > 0 ? mig_conn_now_ms() + timeout_ms : 0;
+}
+
+/*
+ * Wait until fd is ready for events or the deadline passes.  Errors and
+ * hangups count as ready: the next read or write reports them properly.
+ */
+static int
+conn_wait(int fd, short events, uint64_t deadline, const char *what,
+    const char *peer, struct mig_err *err)
+{
+	struct pollfd	pfd = { .fd = fd, .events = events };
+	uint64_t	now;
+	int		timeout, n;
+
+	for (;;) {
+		timeout = -1;
+		if (deadline != 0) {
+			now = mig_conn_now_ms();
+			if (now >= deadline)
+				return mig_seterr(err, MIG_E_TIMEOUT, "%s %s: "
+				    "timed out", what, peer);
+			timeout = deadline - now > INT_MAX ? INT_MAX :
+			    (int)(deadline - now);
+		}
+		n = poll(&pfd, 1, timeout);
+		if (n > 0) {
+			if (pfd.revents & POLLNVAL) {
+				errno = EBADF;
+				return mig_seterrno(err, MIG_E_IO, "%s %s",
+				    what, peer);
+			}
+			return 0;
+		}
+		if (n == -1 && errno != EINTR)
+			return mig_seterrno(err, MIG_E_IO, "%s %s: poll", what,
+			    peer);
+	}
+}
+
+/*
+ * OpenSSL writes with write(2) through its socket BIO, which raises SIGPIPE
+ * on a closed connection.  Rather than make every program ignore SIGPIPE, or
+ * replace the BIO (which would disable kernel TLS), block SIGPIPE around each
+ * SSL call and discard one that the call raised.
+ */
+struct pipe_guard {
+	sigset_t	old;
+	int		was_pending;
+};
+
+static void
+pipe_guard_on(struct pipe_guard *g)
+{
+	sigset_t	set, pend;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+	g->was_pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
+}
+
+static void
+pipe_guard_off(struct pipe_guard *g)
+{
+	static const struct timespec	zero = { 0, 0 };
+	sigset_t			set, pend;
+	int				saved = errno;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (!g->was_pending && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE))
+		while (sigtimedwait(&set, NULL, &zero) == -1 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+	errno = saved;
+}
+
+static int
+conn_ssl_call(struct mig_conn *c, enum ssl_op op, void *buf, int len)
+{
+	struct pipe_guard	g;
+	int			ret = -1;
+
+	pipe_guard_on(&g);
+	ERR_clear_error();
+	errno = 0;
+	switch (op) {
+	case OP_HANDSHAKE:
+		ret = SSL_do_handshake(c->ssl);
+		break;
+	case OP_READ:
+		ret = SSL_read(c->ssl, buf, len);
+		break;
+	case OP_WRITE:
+		ret = SSL_write(c->ssl, buf, len);
+		break;
+	case OP_SHUTDOWN:
+		ret = SSL_shutdown(c->ssl);
+		break;
+	}
+	pipe_guard_off(&g);
+	return ret;
+}
+
+/*
+ * After an SSL call returned ret <= 0: wait for what it wants and return 1
+ * (call again), or fill err and return -1.
+ */
+static int
+conn_ssl_retry(struct mig_conn *c, int ret, uint64_t deadline,
+    const char *what, struct mig_err *err)
+{
+	switch (SSL_get_error(c->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		return conn_wait(c->fd, POLLIN, deadline, what, c->peer,
+		    err) == 0 ? 1 : -1;
+	case SSL_ERROR_WANT_WRITE:
+		return conn_wait(c->fd, POLLOUT, deadline, what, c->peer,
+		    err) == 0 ? 1 : -1;
+	default:
+		return mig_tls_seterr(c->ssl, ret, what, c->peer, err);
+	}
+}
+
+static void
+conn_format_peer(struct mig_conn *c)
+{
+	const struct sockaddr_in	*sin = (const void *)&c->peer_sa;
+	const struct sockaddr_in6	*sin6 = (const void *)&c->peer_sa;
+	char				 a[INET6_ADDRSTRLEN];
+	struct in_addr			 a4;
+
+	snprintf(c->peer, sizeof(c->peer), "local");
+	if (c->peer_salen >= sizeof(*sin) && sin->sin_family == AF_INET) {
+		if (inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a)) != NULL)
+			snprintf(c->peer, sizeof(c->peer), "%s:%u", a,
+			    ntohs(sin->sin_port));
+	} else if (c->peer_salen >= sizeof(*sin6) &&
+	    sin6->sin6_family == AF_INET6) {
+		/* Show a mapped IPv4 peer as IPv4, as the ACL sees it. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			memcpy(&a4, &sin6->sin6_addr.s6_addr[12], sizeof(a4));
+			if (inet_ntop(AF_INET, &a4, a, sizeof(a)) != NULL)
+				snprintf(c->peer, sizeof(c->peer), "%s:%u", a,
+				    ntohs(sin6->sin6_port));
+		} else if (inet_ntop(AF_INET6, &sin6->sin6_addr, a,
+		    sizeof(a)) != NULL)
+			snprintf(c->peer, sizeof(c->peer), "[%s]:%u", a,
+			    ntohs(sin6->sin6_port));
+	}
+}
+
+static void
+conn_set_nodelay(int fd)
+{
+	int	one = 1;
+
+	/* Fails harmlessly on a UNIX socket: nothing to do there. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Takes fd: on failure it is closed. */
+static struct mig_conn *
+conn_alloc(int fd, const struct sockaddr *sa, socklen_t salen,
+    struct mig_err *err)
+{
+	struct mig_conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		mig_seterrno(err, MIG_E_NOMEM, "connection");
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	if (sa != NULL && salen > 0 && salen <= sizeof(c->peer_sa)) {
+		memcpy(&c->peer_sa, sa, salen);
+		c->peer_salen = salen;
+	}
+	conn_format_peer(c);
+	return c;
+}
+
+struct mig_conn *
+mig_conn_new(int fd, struct mig_err *err)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	int			fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		mig_seterrno(err, MIG_E_IO, "connection fd %d", fd);
+		close(fd);
+		return NULL;
+	}
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		len = 0;
+	conn_set_nodelay(fd);
+	return conn_alloc(fd, (struct sockaddr *)&ss, len, err);
+}
+
+/* One non-blocking connect to ai; the fd, or -1 with err set. */
+static int
+conn_connect_one(const struct addrinfo *ai, const char *name, int timeout_ms,
+    struct mig_err *err)
+{
+	int		fd, soerr = 0;
+	socklen_t	len = sizeof(soerr);
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, ai->ai_protocol);
+	if (fd == -1)
+		return mig_seterrno(err, MIG_E_IO, "connect to %s: socket",
+		    name);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS) {
+		mig_seterrno(err, MIG_E_IO, "connect to %s", name);
+		goto fail;
+	}
+	if (conn_wait(fd, POLLOUT, mig_conn_deadline(timeout_ms),
+	    "connect to", name, err) == -1)
+		goto fail;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1) {
+		mig_seterrno(err, MIG_E_IO, "connect to %s", name);
+		goto fail;
+	}
+	if (soerr != 0) {
+		errno = soerr;
+		mig_seterrno(err, MIG_E_IO, "connect to %s", name);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct mig_conn *
+mig_conn_connect(const char *host, const char *port, int timeout_ms,
+    struct mig_err *err)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct mig_conn	 tmp;
+	int		 fd = -1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		mig_seterr(err, MIG_E_IO, "connect to %s port %s: %s", host,
+		    port, gai_strerror(rc));
+		return NULL;
+	}
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next) {
+		/* Name each address in the error as the peer string would. */
+		memset(&tmp, 0, sizeof(tmp));
+		memcpy(&tmp.peer_sa, ai->ai_addr, ai->ai_addrlen);
+		tmp.peer_salen = ai->ai_addrlen;
+		conn_format_peer(&tmp);
+		fd = conn_connect_one(ai, tmp.peer, timeout_ms, err);
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		return NULL;
+	return mig_conn_new(fd, err);
+}
+
+static int
+conn_bind_one(int family, const struct sockaddr *sa, socklen_t salen,
+    int backlog, int flags, const char *name, struct mig_err *err)
+{
+	int	fd, one = 1, v6only = (flags & MIG_LISTEN_V6ONLY) != 0;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1)
+		return mig_seterrno(err, MIG_E_IO, "listen on %s: socket",
+		    name);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 ||
+	    (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+	    &v6only, sizeof(v6only)) == -1)) {
+		mig_seterrno(err, MIG_E_IO, "listen on %s: setsockopt", name);
+		goto fail;
+	}
+	if (bind(fd, sa, salen) == -1) {
+		mig_seterrno(err, MIG_E_IO, "listen on %s: bind", name);
+		goto fail;
+	}
+	if (listen(fd, backlog) == -1) {
+		mig_seterrno(err, MIG_E_IO, "listen on %s", name);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Bind and listen on the first address host:port resolves to that works. */
+static int
+conn_listen_host(const char *host, const char *name, const char *port,
+    int backlog, int flags, struct mig_err *err)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 fd = -1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		errno = EADDRNOTAVAIL;
+		return mig_seterr(err, MIG_E_IO, "listen on %s: %s", name,
+		    gai_strerror(rc));
+	}
+	for (ai = res; ai != NULL && fd == -1; ai = ai->ai_next)
+		fd = conn_bind_one(ai->ai_family, ai->ai_addr, ai->ai_addrlen,
+		    backlog, flags, name, err);
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+mig_conn_listen(const char *addr, const char *port, int backlog, int flags,
+    struct mig_err *err)
+{
+	char	name[MIG_PEERLEN + 16];
+	int	fd, any;
+
+	any = addr == NULL || *addr == '\0' || strcmp(addr, "*") == 0;
+	snprintf(name, sizeof(name), "%s port %s", any ? "*" : addr, port);
+	if (!any)
+		return conn_listen_host(addr, name, port, backlog, flags, err);
+	/* The IPv6 wildcard, which unless V6ONLY also takes IPv4; 0.0.0.0
+	 * on hosts without IPv6. */
+	fd = conn_listen_host("::", name, port, backlog, flags, err);
+	if (fd == -1 && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL))
+		fd = conn_listen_host("0.0.0.0", name, port, backlog, flags,
+		    err);
+	return fd;
+}
+
+struct mig_conn *
+mig_conn_accept_fd(int lfd, struct mig_err *err)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	int			fd;
+
+	do
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
+	while (fd == -1 && errno == EINTR);
+	if (fd == -1) {
+		mig_seterrno(err, MIG_E_IO, "accept");
+		return NULL;
+	}
+	conn_set_nodelay(fd);
+	return conn_alloc(fd, (struct sockaddr *)&ss, len, err);
+}
+
+static int
+conn_handshake(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
+{
+	int	ret;
+
+	for (;;) {
+		if ((ret = conn_ssl_call(c, OP_HANDSHAKE, NULL, 0)) == 1)
+			return 0;
+		if (conn_ssl_retry(c, ret, deadline, "handshake", err) == -1)
+			return -1;
+	}
+}
+
+static int
+conn_is_ip_literal(const char *s)
+{
+	struct in6_addr	a;
+
+	return inet_pton(AF_INET, s, &a) == 1 ||
+	    inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* A new SSL on c's fd; the caller installs it in c->ssl. */
+static SSL *
+conn_ssl_new(struct mig_conn *c, SSL_CTX *ctx, struct mig_err *err)
+{
+	SSL	*ssl;
+
+	if (c->ssl != NULL) {
+		mig_seterr(err, MIG_E_INVAL, "connection to %s already uses "
+		    "TLS", c->peer);
+		return NULL;
+	}
+	ERR_clear_error();
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, c->fd) != 1) {
+		mig_seterr(err, MIG_E_NOMEM, "TLS for %s: %s", c->peer,
+		    ERR_reason_error_string(ERR_peek_error()));
+		ERR_clear_error();
+		SSL_free(ssl);
+		return NULL;
+	}
+	return ssl;
+}
+
+static int
+conn_tls_failed(struct mig_conn *c)
+{
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	ERR_clear_error();
+	return -1;
+}
+
+int
+mig_conn_tls_client(struct mig_conn *c, SSL_CTX *ctx,
+    const char *expected_host, int timeout_ms, struct mig_err *err)
+{
+	SSL	*ssl;
+	int	 ok;
+
+	if (expected_host == NULL || *expected_host == '\0')
+		return mig_seterr(err, MIG_E_INVAL, "TLS to %s: no expected "
+		    "host name to verify the certificate against", c->peer);
+	if ((ssl = conn_ssl_new(c, ctx, err)) == NULL)
+		return -1;
+	if (conn_is_ip_literal(expected_host))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    expected_host);
+	else {
+		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		ok = SSL_set1_host(ssl, expected_host) == 1 &&
+		    SSL_set_tlsext_host_name(ssl, expected_host) == 1;
+	}
+	c->ssl = ssl;
+	if (!ok) {
+		mig_seterr(err, MIG_E_INVAL, "TLS to %s: bad expected host "
+		    "name '%s'", c->peer, expected_host);
+		return conn_tls_failed(c);
+	}
+	SSL_set_connect_state(ssl);
+	if (conn_handshake(c, mig_conn_deadline(timeout_ms), err) == -1)
+		return conn_tls_failed(c);
+	return 0;
+}
+
+/* Refuse a peer whose first bytes cannot start a TLS handshake. */
+static int
+conn_sniff(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
+{
+	uint8_t	buf[8];
+	ssize_t	n;
+
+	for (;;) {
+		n = recv(c->fd, buf, sizeof(buf), MSG_PEEK);
+		if (n > 0)
+			return mig_tls_sniff(buf, n, c->peer, err);
+		if (n == 0)
+			return mig_seterr(err, MIG_E_EOF, "TLS handshake: peer "
+			    "%s closed the connection before sending "
+			    "anything", c->peer);
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return mig_seterrno(err, MIG_E_IO, "TLS handshake "
+			    "with %s", c->peer);
+		if (conn_wait(c->fd, POLLIN, deadline, "TLS handshake with",
+		    c->peer, err) == -1)
+			return -1;
+	}
+}
+
+int
+mig_conn_tls_server(struct mig_conn *c, SSL_CTX *ctx, int timeout_ms,
+    struct mig_err *err)
+{
+	uint64_t	 deadline = mig_conn_deadline(timeout_ms);
+	SSL		*ssl;
+
+	if (c->ssl != NULL)
+		return mig_seterr(err, MIG_E_INVAL, "connection to %s already "
+		    "uses TLS", c->peer);
+	if (conn_sniff(c, deadline, err) == -1)
+		return -1;
+	if ((ssl = conn_ssl_new(c, ctx, err)) == NULL)
+		return -1;
+	c->ssl = ssl;
+	SSL_set_accept_state(ssl);
+	if (conn_handshake(c, deadline, err) == -1 ||
+	    mig_tls_check_peer(ssl, c->peer, err) == -1)
+		return conn_tls_failed(c);
+	return 0;
+}
+
+/* 1..len bytes, 0 at a clean end of stream, -1 on error or deadline. */
+static ssize_t
+conn_read_once(struct mig_conn *c, void *buf, size_t len, uint64_t deadline,
+    struct mig_err *err)
+{
+	ssize_t	n;
+	int	ret, chunk = len > INT_MAX ? INT_MAX : (int)len;
+
+	for (;;) {
+		if (c->ssl != NULL) {
+			if ((ret = conn_ssl_call(c, OP_READ, buf, chunk)) > 0)
+				return ret;
+			if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN)
+				return 0;
+			if (conn_ssl_retry(c, ret, deadline, "read from",
+			    err) == -1)
+				return -1;
+			continue;
+		}
+		if ((n = recv(c->fd, buf, len, 0)) >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return mig_seterrno(err, MIG_E_IO, "read from %s",
+			    c->peer);
+		if (conn_wait(c->fd, POLLIN, deadline, "read from", c->peer,
+		    err) == -1)
+			return -1;
+	}
+}
+
+ssize_t
+mig_conn_read_some(struct mig_conn *c, void *buf, size_t len,
+    uint64_t deadline, struct mig_err *err)
+{
+	if (len == 0)
+		return mig_seterr(err, MIG_E_INVAL, "read from %s: zero-length "
+		    "buffer", c->peer);
+	return conn_read_once(c, buf, len, deadline, err);
+}
+
+int
+mig_conn_read_full(struct mig_conn *c, void *buf, size_t len,
+    uint64_t deadline, struct mig_err *err)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < len) {
+		n = conn_read_once(c, (uint8_t *)buf + off, len - off,
+		    deadline, err);
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return mig_seterr(err, MIG_E_EOF, "read from %s: "
+			    "connection closed after %zu of %zu bytes",
+			    c->peer, off, len);
+		off += n;
+	}
+	return 0;
+}
+
+int
+mig_conn_write_all(struct mig_conn *c, const void *buf, size_t len,
+    uint64_t deadline, struct mig_err *err)
+{
+	const uint8_t	*p = buf;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 ret, chunk;
+
+	while (off < len) {
+		if (c->ssl != NULL) {
+			/* A retried SSL_write must repeat the same
+			 * arguments; chunk depends only on off. */
+			chunk = len - off > INT_MAX ? INT_MAX :
+			    (int)(len - off);
+			ret = conn_ssl_call(c, OP_WRITE, (void *)(p + off),
+			    chunk);
+			if (ret > 0)
+				off += ret;
+			else if (conn_ssl_retry(c, ret, deadline, "write to",
+			    err) == -1)
+				return -1;
+			continue;
+		}
+		n = send(c->fd, p + off, len - off, MSG_NOSIGNAL);
+		if (n >= 0) {
+			off += n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return mig_seterrno(err, MIG_E_IO, "write to %s",
+			    c->peer);
+		if (conn_wait(c->fd, POLLOUT, deadline, "write to", c->peer,
+		    err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+size_t
+mig_conn_pending(const struct mig_conn *c)
+{
+	int	n;
+
+	if (c->ssl == NULL)
+		return 0;
+	n = SSL_pending(c->ssl);
+	return n > 0 ? (size_t)n : 0;
+}
+
+int
+mig_conn_shutdown(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
+{
+	int	ret;
+
+	/* SSL_shutdown returns 0 once our close_notify is out; we do not
+	 * wait for the peer's, the socket shutdown below ends our side. */
+	while (c->ssl != NULL &&
+	    (ret = conn_ssl_call(c, OP_SHUTDOWN, NULL, 0)) < 0)
+		if (conn_ssl_retry(c, ret, deadline, "shutdown of", err) == -1)
+			return -1;
+	if (shutdown(c->fd, SHUT_WR) == -1 && errno != ENOTCONN)
+		return mig_seterrno(err, MIG_E_IO, "shutdown of %s", c->peer);
+	return 0;
+}
+
+void
+mig_conn_close(struct mig_conn *c)
+{
+	if (c == NULL)
+		return;
+	SSL_free(c->ssl);
+	if (c->fd != -1)
+		close(c->fd);
+	free(c);
+}
+
+int
+mig_conn_fd(const struct mig_conn *c)
+{
+	return c->fd;
+}
+
+SSL *
+mig_conn_ssl(const struct mig_conn *c)
+{
+	return c->ssl;
+}
+
+const char *
+mig_conn_peer(const struct mig_conn *c)
+{
+	return c->peer;
+}
+
+const struct sockaddr *
+mig_conn_peer_addr(const struct mig_conn *c, socklen_t *len)
+{
+	*len = c->peer_salen;
+	return (const struct sockaddr *)&c->peer_sa;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A connection: one socket, optionally wrapped in TLS, used by everything
+ * above the transport (relay, relocd, xl-reloc).  The connection owns both
+ * its fd and its SSL; mig_conn_close() releases them.
+ *
+ * The fd is always non-blocking; the blocking-style helpers below wait with
+ * poll(2) up to an absolute deadline in CLOCK_MONOTONIC milliseconds
+ * (mig_conn_deadline()), 0 meaning no deadline.  A deadline that passes is
+ * MIG_E_TIMEOUT; a peer that closes in the middle of a read is MIG_E_EOF.
+ *
+ * SIGPIPE: plain sends use MSG_NOSIGNAL; TLS calls run with SIGPIPE blocked
+ * in the calling thread and a SIGPIPE they raise is discarded, so programs
+ * need not ignore SIGPIPE (and kernel TLS, which needs OpenSSL's own socket
+ * BIO, keeps working).
+ */
+#ifndef MIG_CONN_H
+#define MIG_CONN_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+
+#include "error.h"
+
+struct mig_conn;
+
+/* Room for "[ipv6-address%scope]:port". */
+#define MIG_PEERLEN	80
+
+/* mig_conn_listen() flags */
+#define MIG_LISTEN_V6ONLY	0x1	/* an IPv6 socket refuses IPv4 */
+
+/* Current CLOCK_MONOTONIC time, and "now + timeout_ms" (0 if <= 0). */
+uint64_t	 mig_conn_now_ms(void);
+uint64_t	 mig_conn_deadline(int timeout_ms);
+
+/*
+ * Resolve host:port (IPv4 and IPv6) and connect to each address in turn,
+ * giving each timeout_ms (<= 0: the kernel's own timeout).
+ */
+struct mig_conn	*mig_conn_connect(const char *host, const char *port,
+		    int timeout_ms, struct mig_err *);
+/*
+ * A listening socket (non-blocking, close-on-exec, SO_REUSEADDR) on addr,
+ * NULL/""/"*" meaning every address: "::" accepting IPv4 too unless
+ * MIG_LISTEN_V6ONLY, or 0.0.0.0 where there is no IPv6.  port "0" picks a
+ * free port.  Returns the fd or -1.
+ */
+int		 mig_conn_listen(const char *addr, const char *port,
+		    int backlog, int flags, struct mig_err *);
+/*
+ * Accept one connection on a listening fd.  NULL with errno EAGAIN (code
+ * MIG_E_IO) when none is pending, for event-loop callers.
+ */
+struct mig_conn	*mig_conn_accept_fd(int lfd, struct mig_err *);
+/* Wrap a connected socket (e.g. one end of a socketpair); takes the fd. */
+struct mig_conn	*mig_conn_new(int fd, struct mig_err *);
+
+/*
+ * TLS handshakes.  The client verifies the server's chain and that its
+ * certificate is valid for expected_host (a name, or an IP address literal).
+ * The server first checks that the peer's first byte starts a TLS record
+ * ("plaintext on TLS port" otherwise), then handshakes and applies the
+ * context's tls-peers-allow.  On failure the connection stays plain (and is
+ * best closed).
+ */
+int		 mig_conn_tls_client(struct mig_conn *, SSL_CTX *,
+		    const char *expected_host, int timeout_ms,
+		    struct mig_err *);
+int		 mig_conn_tls_server(struct mig_conn *, SSL_CTX *,
+		    int timeout_ms, struct mig_err *);
+
+/* Exactly len bytes, or -1 (MIG_E_EOF if the peer closed first). */
+int		 mig_conn_read_full(struct mig_conn *, void *, size_t,
+		    uint64_t deadline, struct mig_err *);
+int		 mig_conn_write_all(struct mig_conn *, const void *, size_t,
+		    uint64_t deadline, struct mig_err *);
+/*
+ * Between 1 and len bytes, waiting until the deadline for the first; 0 at a
+ * clean end of stream (FIN, or TLS close_notify).  A TLS peer that closes
+ * without close_notify is an error (MIG_E_EOF), not an end: it may be a
+ * truncation.
+ */
+ssize_t		 mig_conn_read_some(struct mig_conn *, void *, size_t,
+		    uint64_t deadline, struct mig_err *);
+/*
+ * Bytes already decrypted and buffered in the SSL layer: a relay that polls
+ * the fd itself must read these first, the fd will not show them.
+ */
+size_t		 mig_conn_pending(const struct mig_conn *);
+
+/* Send TLS close_notify (if TLS) and shut down our sending side. */
+int		 mig_conn_shutdown(struct mig_conn *, uint64_t deadline,
+		    struct mig_err *);
+void		 mig_conn_close(struct mig_conn *);
+
+int		 mig_conn_fd(const struct mig_conn *);
+SSL		*mig_conn_ssl(const struct mig_conn *);
+/* "192.0.2.1:8002", "[2001:db8::1]:8002", or "local" for non-IP sockets. */
+const char	*mig_conn_peer(const struct mig_conn *);
+/* The peer's address, for mig_acl_check(); *len 0 if not known. */
+const struct sockaddr *mig_conn_peer_addr(const struct mig_conn *,
+		    socklen_t *len);
+
+#endif
