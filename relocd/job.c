@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +42,8 @@ job_ids_open(struct relocd *rd, struct mig_err *err)
 	char		path[PATH_MAX], buf[32];
 	ssize_t		n;
 
-	if (mkdir(rd->conf.state_dir, 0700) == -1 && errno != EEXIST)
-		return mig_seterrno(err, MIG_E_IO, "state directory %s",
-		    rd->conf.state_dir);
+	if (state_dir_make(rd->conf.state_dir, err) == -1)
+		return -1;
 	snprintf(path, sizeof(path), "%s/next-job", rd->conf.state_dir);
 	if ((rd->ids_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 		return mig_seterrno(err, MIG_E_IO, "%s", path);

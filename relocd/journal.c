@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,15 +189,34 @@ jrec_parse(const char *line, struct jrec *r)
 	return 0;
 }
 
+/* mkdir -p: parents 0755 (they may be /var/lib), the directory 0700. */
+int
+state_dir_make(const char *dir, struct mig_err *err)
+{
+	char	path[PATH_MAX], *p;
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return mig_seterr(err, MIG_E_INVAL, "state directory %s: path "
+		    "too long", dir);
+	for (p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(path, 0755) == -1 && errno != EEXIST)
+			return mig_seterrno(err, MIG_E_IO, "state directory "
+			    "%s", path);
+		*p = '/';
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return mig_seterrno(err, MIG_E_IO, "state directory %s", dir);
+	return 0;
+}
+
 struct journal *
 journal_open(const char *dir, struct mig_err *err)
 {
 	struct journal	*j;
 
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		mig_seterrno(err, MIG_E_IO, "state directory %s", dir);
+	if (state_dir_make(dir, err) == -1)
 		return NULL;
-	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->dir = strdup(dir)) == NULL) {
 		free(j);

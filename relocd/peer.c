@@ -131,7 +131,8 @@ peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 		    "unknown");
 	m->u.hello.xen_major = hi.xen_major;
 	m->u.hello.xen_minor = hi.xen_minor;
-	snprintf(m->u.hello.arch, sizeof(m->u.hello.arch), "%s", hi.arch);
+	snprintf(m->u.hello.arch, sizeof(m->u.hello.arch), "%.*s", MIG_ARCH_MAX,
+	    hi.arch);
 	m->u.hello.page_size = hi.page_size;
 	m->u.hello.mem_total_kib = hi.total_kib;
 	m->u.hello.mem_free_kib = hi.free_kib;

@@ -334,6 +334,7 @@ size_t		 ledger_count(struct ledger *, uint64_t);
 const char	*ledger_refusal_text(enum ledger_refusal);
 
 /* journal.c */
+int		 state_dir_make(const char *, struct mig_err *);
 struct journal	*journal_open(const char *, struct mig_err *);
 int		 journal_append(struct journal *, const struct jrec *,
 		    struct mig_err *);

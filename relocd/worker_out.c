@@ -234,7 +234,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	struct mig_err		 rerr;
 	struct event		*tick;
 	struct timeval		 half = { 0, 500000 };
-	int			 sv[2], rc_save, rc_relay;
+	int			 sv[2], rc_save = -1, rc_relay;
 
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_STREAM_START;
@@ -259,6 +259,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 		return -1;
 	}
 	if (worker_journal(w, J_STREAMING, err) == -1) {
+		close(sv[1]);
 		mig_relay_cancel(w->relay);
 		goto join;
 	}

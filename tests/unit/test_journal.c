@@ -202,7 +202,8 @@ test_open_errors(void **state)
 
 	assert_null(journal_open("/proc/no/such/dir", &err));
 	assert_int_equal(err.code, MIG_E_IO);
-	assert_non_null(strstr(err.msg, "/proc/no/such/dir"));
+	/* the first level that could not be made is named */
+	assert_non_null(strstr(err.msg, "state directory /proc/no"));
 	/* No state directory yet: nothing to reconcile, not an error. */
 	assert_int_equal(journal_replay("/nonexistent-relocd", collect, &c,
 	    &err), 0);
