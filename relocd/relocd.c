@@ -60,18 +60,30 @@ load_config(const char *path, struct relocd_conf *conf, struct mig_acl **acl,
     struct mig_err *err)
 {
 	struct relocd_conf	c;
-	struct mig_acl		*a;
+	struct mig_acl		*a, *peers;
 
 	config_defaults(&c);
 	if (config_load(path, &c, err) == -1) {
 		config_free(&c);
 		return -1;
 	}
-	if ((a = mig_acl_new((const char *const *)c.hosts_allow.v,
+	/* Workers compile tls_peers_allow for themselves; compiling it here
+	 * too means a bad pattern stops relocd at start, not a job later. */
+	a = NULL;
+	if ((peers = mig_acl_new((const char *const *)c.tls_peers_allow.v,
+	    c.tls_peers_allow.n, err)) == NULL ||
+	    (a = mig_acl_new((const char *const *)c.hosts_allow.v,
 	    c.hosts_allow.n, err)) == NULL) {
+		char msg[MIG_ERRLEN];
+
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		mig_seterr(err, MIG_E_INVAL, "%s: %s: %s", path, peers == NULL ?
+		    "tls_peers_allow" : "relocation_hosts_allow", msg);
+		mig_acl_free(peers);
 		config_free(&c);
 		return -1;
 	}
+	mig_acl_free(peers);
 	*conf = c;
 	*acl = a;
 	return 0;
