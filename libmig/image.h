@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Save images: the xl save format (so stock "xl restore" reads what we
+ * write and we read what "xl save" writes) plus an integrity trailer after
+ * the libxl END record, which xl never reads, and optional AES-256-GCM
+ * encryption.  The layout is in doc/image-format.md.
+ *
+ * Writing is atomic: a temporary file in the target directory becomes the
+ * image only on commit (fsync, rename, fsync of the directory); any
+ * failure leaves an existing image untouched and no temporary behind.
+ * Reading is streaming: the caller restores while reading and unpauses
+ * only if mig_image_reader_verify_end() succeeds.
+ */
+#ifndef MIG_IMAGE_H
+#define MIG_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "stream.h"
+
+#define MIG_IMAGE_KEY_LEN	32
+
+struct mig_image_key {
+	uint8_t	k[MIG_IMAGE_KEY_LEN];
+};
+
+/* A key file holds 32 raw bytes or 64 hex digits (and optional newline). */
+int	mig_image_key_load(const char *, struct mig_image_key *,
+	    struct mig_err *);
+
+struct mig_image_opts {
+	const struct mig_image_key *key;	/* NULL: not encrypted */
+	/* Injectable for tests (ENOSPC, EIO); NULL means write(2)/fsync(2). */
+	ssize_t	(*write_fn)(int, const void *, size_t);
+	int	(*fsync_fn)(int);
+};
+
+struct mig_image_writer;
+
+/*
+ * Opens a writer for path with the domain's config JSON (xl's
+ * libxl_domain_config_to_json output; a terminating NUL is added if
+ * missing, as xl restore needs one).  opts may be NULL.
+ */
+struct mig_image_writer *mig_image_writer_open(const char *, const char *,
+	    size_t, const struct mig_image_opts *, struct mig_err *);
+/* Appends libxl stream bytes ("LibxlFmt" ... END), checked as they pass. */
+int	mig_image_writer_write(struct mig_image_writer *, const void *, size_t,
+	    struct mig_err *);
+/* Finishes and publishes the image; frees the writer whatever happens. */
+int	mig_image_writer_commit(struct mig_image_writer *, struct mig_err *);
+/* Drops the temporary file and frees the writer; NULL is a no-op. */
+void	mig_image_writer_abort(struct mig_image_writer *);
+
+#define MIG_IMAGE_REQUIRE_TRAILER	0x1	/* reject stock xl images */
+
+struct mig_image_reader;
+
+struct mig_image_reader *mig_image_reader_open(const char *,
+	    const struct mig_image_key *, unsigned, struct mig_err *);
+/* As open, on an fd the reader then owns (closes). */
+struct mig_image_reader *mig_image_reader_fdopen(int, const char *,
+	    const struct mig_image_key *, unsigned, struct mig_err *);
+/* The config JSON (NUL-terminated) and its length without the NUL. */
+const char *mig_image_reader_config(const struct mig_image_reader *, size_t *);
+/*
+ * Reads libxl stream bytes (decrypted), "LibxlFmt" through END; returns
+ * the count, 0 once END has been read, -1 on error (truncated, corrupt).
+ */
+ssize_t	mig_image_reader_read(struct mig_image_reader *, void *, size_t,
+	    struct mig_err *);
+/*
+ * Reads whatever stream is left, then checks the trailer: 0 if the image
+ * is whole.  An image without trailer (stock xl) passes unless
+ * MIG_IMAGE_REQUIRE_TRAILER was given; the summary says so.
+ */
+int	mig_image_reader_verify_end(struct mig_image_reader *,
+	    struct mig_err *);
+const struct mig_stream_stats *mig_image_reader_stats(
+	    const struct mig_image_reader *);
+void	mig_image_reader_close(struct mig_image_reader *);
+
+struct mig_image_summary {
+	char		name[128];	/* c_info.name from the config, or "" */
+	uint64_t	file_bytes;
+	uint64_t	stream_bytes;	/* the libxl stream */
+	uint64_t	pages;		/* pages of memory in the stream */
+	uint32_t	config_len;
+	uint32_t	guest_type;	/* MIG_LIBXC_DOM_* */
+	bool		encrypted;
+	bool		trailer;	/* trailer present and matching */
+	char		note[128];	/* e.g. why there is no trailer */
+};
+
+void	mig_image_reader_summary(const struct mig_image_reader *,
+	    struct mig_image_summary *);
+/* Reads and checks a whole image; fills the summary (may be NULL). */
+int	mig_image_verify(const char *, const struct mig_image_key *,
+	    unsigned, struct mig_image_summary *, struct mig_err *);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Pieces of the save image format shared by the writer and the reader
+ * (private to libmig): the integrity trailer, the encryption parameters
+ * and the chunk cipher.  doc/image-format.md is the reference.
+ */
+#ifndef MIG_IMAGE_FMT_H
+#define MIG_IMAGE_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "error.h"
+#include "image.h"
+
+#define IMG_SHA_LEN		32
+
+#define IMG_TRAILER_SIZE	64
+#define IMG_TRAILER_MAGIC	"XRELOCTR"
+#define IMG_TRAILER_END		"XRTRLEND"
+#define IMG_TRAILER_VERSION	1
+#define IMG_TRAILER_ENCRYPTED	0x1
+
+struct img_trailer {
+	uint32_t	version;
+	uint32_t	flags;
+	uint64_t	length;		/* bytes before the trailer */
+	uint8_t		sha[IMG_SHA_LEN];
+};
+
+void	img_trailer_encode(uint8_t *, const struct img_trailer *);
+/* Checks both magics and the version. */
+int	img_trailer_decode(const uint8_t *, struct img_trailer *,
+	    struct mig_err *);
+
+/* Encrypted images: xl optional data = u32 0 + these parameters. */
+#define IMG_CRYPT_MAGIC		"XRELOCEN"
+#define IMG_CRYPT_SIZE		40
+#define IMG_CRYPT_VERSION	1
+#define IMG_CIPHER_AES256GCM	1
+#define IMG_NONCE_LEN		12
+#define IMG_TAG_LEN		16
+#define IMG_CHUNK_SIZE		(1U << 20)
+#define IMG_CHUNK_MIN		4096
+#define IMG_CHUNK_MAX		(16U << 20)
+#define IMG_CHUNK_HDR		8	/* u32 plaintext length, u32 flags */
+#define IMG_CHUNK_FINAL		0x1
+
+struct img_crypt {
+	uint32_t	chunk_size;
+	uint8_t		nonce[IMG_NONCE_LEN];
+};
+
+void	img_crypt_encode(uint8_t *, const struct img_crypt *);
+int	img_crypt_decode(const uint8_t *, struct img_crypt *,
+	    struct mig_err *);
+
+/* AES-256-GCM over numbered chunks: nonce = base XOR chunk number. */
+struct img_aead {
+	EVP_CIPHER_CTX	*ctx;
+	uint8_t		 key[MIG_IMAGE_KEY_LEN];
+	uint8_t		 nonce[IMG_NONCE_LEN];
+	uint64_t	 index;		/* of the next chunk */
+};
+
+int	img_aead_init(struct img_aead *, const struct mig_image_key *,
+	    const uint8_t *, struct mig_err *);
+void	img_aead_free(struct img_aead *);
+/* Encrypts buf in place and writes the tag; the chunk header is AAD. */
+int	img_aead_seal(struct img_aead *, const uint8_t *, uint8_t *, size_t,
+	    uint8_t *, struct mig_err *);
+/* Decrypts in place; -1 (no message) if the tag does not match. */
+int	img_aead_open(struct img_aead *, const uint8_t *, uint8_t *, size_t,
+	    const uint8_t *);
+
+void	img_chunk_hdr_encode(uint8_t *, uint32_t, uint32_t);
+
+#endif

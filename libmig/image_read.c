@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Save image reader.  The inner image (xl header, config, libxl stream) is
+ * read straight from the file, or from decrypted chunks; either way it
+ * goes through the stream parser, which finds the END record and so where
+ * the trailer starts.  The SHA-256 covers the file bytes before the
+ * trailer: for an encrypted image that is the ciphertext.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "image_fmt.h"
+#include "wire.h"
+
+#define SCRATCH_LEN	65536
+
+struct mig_image_reader {
+	int			 fd;
+	char			*path;
+	unsigned		 flags;
+	bool			 encrypted;
+	bool			 failed;
+	bool			 verified;
+	bool			 trailer;
+	struct mig_err		 ferr;		/* sticky failure */
+	EVP_MD_CTX		*sha;
+	uint64_t		 hashed;	/* file bytes before trailer */
+	uint64_t		 stream_bytes;	/* libxl stream handed out */
+	/* encrypted images */
+	struct img_aead		 aead;
+	uint8_t			*chunk;
+	uint32_t		 chunk_size;
+	size_t			 chunk_len;
+	size_t			 chunk_off;
+	uint64_t		 nchunks;
+	bool			 final_seen;
+	/* plain images: bytes read past END, the trailer */
+	uint8_t			 tail[IMG_TRAILER_SIZE];
+	size_t			 tail_len;
+	char			*config;
+	size_t			 config_got;
+	char			 note[128];
+	struct mig_stream	 parser;
+};
+
+/* Records a one-line error, prefixed with the image path; sticky. */
+static int __attribute__((format(printf, 4, 5)))
+rfail(struct mig_image_reader *r, struct mig_err *err, int code,
+    const char *fmt, ...)
+{
+	char	msg[MIG_ERRLEN];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->failed = true;
+	mig_seterr(&r->ferr, code, "image %s: %s", r->path, msg);
+	if (err != NULL)
+		*err = r->ferr;
+	return -1;
+}
+
+/* Reads up to len file bytes; fewer only at end of file. */
+static ssize_t
+file_read(struct mig_image_reader *r, void *buf, size_t len,
+    struct mig_err *err)
+{
+	uint8_t	*p = buf;
+	size_t	 got = 0;
+	ssize_t	 n;
+
+	while (got < len) {
+		n = read(r->fd, p + got, len - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return rfail(r, err, MIG_E_IO, "read failed: %s",
+			    strerror(errno));
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static int
+hash(struct mig_image_reader *r, const void *p, size_t len,
+    struct mig_err *err)
+{
+	if (len > 0 && EVP_DigestUpdate(r->sha, p, len) != 1)
+		return rfail(r, err, MIG_E_IO, "SHA-256 failed");
+	r->hashed += len;
+	return 0;
+}
+
+/* Exactly len hashed file bytes, or "truncated in <what>". */
+static int
+file_exact(struct mig_image_reader *r, void *buf, size_t len,
+    const char *what, struct mig_err *err)
+{
+	ssize_t	n = file_read(r, buf, len, err);
+
+	if (n == -1)
+		return -1;
+	if ((size_t)n < len)
+		return rfail(r, err, MIG_E_TRUNC, "truncated in %s", what);
+	return hash(r, buf, len, err);
+}
+
+static int
+fetch_chunk(struct mig_image_reader *r, struct mig_err *err)
+{
+	uint8_t		hdr[IMG_CHUNK_HDR];
+	struct wire_rd	rd;
+	uint32_t	len, flags;
+
+	if (file_exact(r, hdr, sizeof(hdr), "the encrypted data (no final "
+	    "chunk)", err) == -1)
+		return -1;
+	wire_rd_init(&rd, hdr, sizeof(hdr));
+	len = wire_get_be32(&rd);
+	flags = wire_get_be32(&rd);
+	if (len > r->chunk_size || (flags & ~IMG_CHUNK_FINAL) != 0)
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: encrypted "
+		    "chunk %llu has a bad header",
+		    (unsigned long long)r->nchunks);
+	if (file_exact(r, r->chunk, len + IMG_TAG_LEN, "an encrypted chunk",
+	    err) == -1)
+		return -1;
+	if (img_aead_open(&r->aead, hdr, r->chunk, len, r->chunk + len) ==
+	    -1) {
+		if (r->nchunks == 0)
+			return rfail(r, err, MIG_E_CORRUPT,
+			    "wrong key or corrupted image");
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: encrypted "
+		    "chunk %llu fails authentication",
+		    (unsigned long long)r->nchunks);
+	}
+	r->nchunks++;
+	r->chunk_len = len;
+	r->chunk_off = 0;
+	r->final_seen = (flags & IMG_CHUNK_FINAL) != 0;
+	return 0;
+}
+
+/* Up to len bytes of the inner image; 0 at its end. */
+static ssize_t
+pull(struct mig_image_reader *r, void *buf, size_t len, struct mig_err *err)
+{
+	size_t	n;
+
+	if (!r->encrypted)
+		return file_read(r, buf, len, err);
+	while (r->chunk_off == r->chunk_len) {
+		if (r->final_seen)
+			return 0;
+		if (fetch_chunk(r, err) == -1)
+			return -1;
+	}
+	n = r->chunk_len - r->chunk_off;
+	if (n > len)
+		n = len;
+	memcpy(buf, r->chunk + r->chunk_off, n);
+	r->chunk_off += n;
+	return (ssize_t)n;
+}
+
+/* Parses inner-image bytes; plain bytes past END are the trailer. */
+static ssize_t
+feed(struct mig_image_reader *r, const uint8_t *p, size_t n,
+    struct mig_err *err)
+{
+	struct mig_err	perr;
+	ssize_t		c;
+
+	if ((c = mig_stream_feed(&r->parser, p, n, &perr)) == -1)
+		return rfail(r, err, perr.code, "%s", perr.msg);
+	if (!r->encrypted && hash(r, p, (size_t)c, err) == -1)
+		return -1;
+	if ((size_t)c < n) {
+		if (n - (size_t)c > sizeof(r->tail) - r->tail_len)
+			return rfail(r, err, MIG_E_CORRUPT, "corrupted: "
+			    "trailing data after the END record");
+		memcpy(r->tail + r->tail_len, p + c, n - (size_t)c);
+		r->tail_len += n - (size_t)c;
+	}
+	return c;
+}
+
+static int
+truncated(struct mig_image_reader *r, struct mig_err *err)
+{
+	struct mig_err	perr;
+
+	mig_stream_finish(&r->parser, &perr);
+	return rfail(r, err, MIG_E_TRUNC, "%s", perr.msg);
+}
+
+/* Feeds the inner xl header and config, up to the "LibxlFmt" header. */
+static int
+read_inner_header(struct mig_image_reader *r, struct mig_err *err)
+{
+	uint8_t			buf[4096];
+	const struct mig_stream_stats *st = &r->parser.stats;
+	uint64_t		want;
+	ssize_t			n;
+
+	while (mig_stream_phase(&r->parser) == MIG_PHASE_XL_HEADER) {
+		want = st->xl_header ? MIG_XLHDR_SIZE +
+		    (uint64_t)st->xl_optional_data_len : MIG_XLHDR_SIZE;
+		want -= st->bytes;
+		if (want > sizeof(buf))
+			want = sizeof(buf);
+		if ((n = pull(r, buf, (size_t)want, err)) == -1)
+			return -1;
+		if (n == 0)
+			return truncated(r, err);
+		if (feed(r, buf, (size_t)n, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+on_config(void *arg, const void *p, size_t len)
+{
+	struct mig_image_reader	*r = arg;
+
+	if (r->config == NULL &&
+	    (r->config = calloc(1, r->parser.stats.config_len + 1)) == NULL)
+		return -1;
+	memcpy(r->config + r->config_got, p, len);
+	r->config_got += len;
+	return 0;
+}
+
+static int
+open_encrypted(struct mig_image_reader *r, const struct mig_xlhdr *h,
+    const struct mig_image_key *key, struct mig_err *err)
+{
+	uint8_t			opt[4 + IMG_CRYPT_SIZE];
+	struct img_crypt	c;
+	struct mig_err		e;
+
+	if (key == NULL)
+		return rfail(r, err, MIG_E_INVAL,
+		    "encrypted image: a key is needed to read it");
+	if (h->optional_data_len != sizeof(opt))
+		return rfail(r, err, MIG_E_CORRUPT,
+		    "corrupted: bad encryption header");
+	if (file_exact(r, opt, sizeof(opt), "the encryption header",
+	    err) == -1)
+		return -1;
+	if (img_crypt_decode(opt + 4, &c, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
+	if (img_aead_init(&r->aead, key, c.nonce, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
+	r->chunk_size = c.chunk_size;
+	if ((r->chunk = malloc(c.chunk_size + IMG_TAG_LEN)) == NULL)
+		return rfail(r, err, MIG_E_NOMEM, "out of memory");
+	r->encrypted = true;
+	return 0;
+}
+
+static int
+reader_start(struct mig_image_reader *r, const struct mig_image_key *key,
+    struct mig_err *err)
+{
+	uint8_t			hdr[MIG_XLHDR_SIZE];
+	struct mig_xlhdr	h;
+	struct mig_err		e;
+	struct mig_stream_cbs	cbs = { .on_config = on_config, .arg = r };
+	ssize_t			n;
+
+	if ((r->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
+		return rfail(r, err, MIG_E_NOMEM, "SHA-256 context");
+	if ((n = file_read(r, hdr, sizeof(hdr), err)) == -1)
+		return -1;
+	if (n == 0)
+		return rfail(r, err, MIG_E_TRUNC, "empty file");
+	if (memcmp(hdr, MIG_XLHDR_MAGIC, (size_t)n < MIG_XLHDR_MAGIC_LEN ?
+	    (size_t)n : MIG_XLHDR_MAGIC_LEN) != 0)
+		return rfail(r, err, MIG_E_CORRUPT,
+		    "foreign file: not an xl save image");
+	if ((size_t)n < sizeof(hdr))
+		return rfail(r, err, MIG_E_TRUNC, "truncated in the xl header");
+	if (mig_xlhdr_decode(hdr, &h, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
+	if (h.mandatory_flags & MIG_XL_FLAG_ENCRYPTED) {
+		if (hash(r, hdr, sizeof(hdr), err) == -1 ||
+		    open_encrypted(r, &h, key, err) == -1)
+			return -1;
+		mig_stream_init(&r->parser, 0);
+		mig_stream_set_cbs(&r->parser, &cbs);
+	} else {
+		mig_stream_init(&r->parser, MIG_STREAM_TRAILER);
+		mig_stream_set_cbs(&r->parser, &cbs);
+		if (feed(r, hdr, sizeof(hdr), err) == -1)
+			return -1;
+	}
+	if (read_inner_header(r, err) == -1)
+		return -1;
+	if (r->config == NULL && (r->config = strdup("")) == NULL)
+		return rfail(r, err, MIG_E_NOMEM, "out of memory");
+	return 0;
+}
+
+struct mig_image_reader *
+mig_image_reader_fdopen(int fd, const char *name,
+    const struct mig_image_key *key, unsigned flags, struct mig_err *err)
+{
+	struct mig_image_reader	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->path = strdup(name)) == NULL) {
+		free(r);
+		close(fd);
+		mig_seterr(err, MIG_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	r->fd = fd;
+	r->flags = flags;
+	if (reader_start(r, key, err) == -1) {
+		mig_image_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct mig_image_reader *
+mig_image_reader_open(const char *path, const struct mig_image_key *key,
+    unsigned flags, struct mig_err *err)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		mig_seterrno(err, errno == ENOENT ? MIG_E_NOTFOUND : MIG_E_IO,
+		    "image %s", path);
+		return NULL;
+	}
+	return mig_image_reader_fdopen(fd, path, key, flags, err);
+}
+
+const char *
+mig_image_reader_config(const struct mig_image_reader *r, size_t *len)
+{
+	size_t	n = r->config_got;
+
+	/* xl counts the terminating NUL in the config length. */
+	while (n > 0 && r->config[n - 1] == '\0')
+		n--;
+	if (len != NULL)
+		*len = n;
+	return r->config;
+}
+
+ssize_t
+mig_image_reader_read(struct mig_image_reader *r, void *buf, size_t len,
+    struct mig_err *err)
+{
+	ssize_t	n;
+
+	if (r->failed) {
+		if (err != NULL)
+			*err = r->ferr;
+		return -1;
+	}
+	if (mig_stream_phase(&r->parser) == MIG_PHASE_END || len == 0)
+		return 0;
+	if ((n = pull(r, buf, len, err)) == -1)
+		return -1;
+	if (n == 0)
+		return truncated(r, err);
+	if ((n = feed(r, buf, (size_t)n, err)) == -1)
+		return -1;
+	r->stream_bytes += (uint64_t)n;
+	return n;
+}
+
+/* Encrypted: nothing may follow END inside the final chunk. */
+static int
+check_plain_end(struct mig_image_reader *r, struct mig_err *err)
+{
+	while (!r->final_seen || r->chunk_off < r->chunk_len) {
+		if (r->chunk_off < r->chunk_len)
+			return rfail(r, err, MIG_E_CORRUPT, "corrupted: "
+			    "trailing data after the END record");
+		if (fetch_chunk(r, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+check_trailer(struct mig_image_reader *r, struct mig_err *err)
+{
+	struct img_trailer	t;
+	struct mig_err		e;
+	uint8_t			sha[IMG_SHA_LEN];
+	unsigned int		mdlen;
+
+	if (r->tail_len < IMG_TRAILER_SIZE)
+		return rfail(r, err, MIG_E_TRUNC,
+		    "truncated in the integrity trailer");
+	if (img_trailer_decode(r->tail, &t, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
+	if (EVP_DigestFinal_ex(r->sha, sha, &mdlen) != 1)
+		return rfail(r, err, MIG_E_IO, "SHA-256 failed");
+	if (t.length != r->hashed)
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: the trailer "
+		    "counts %llu bytes, the image has %llu",
+		    (unsigned long long)t.length,
+		    (unsigned long long)r->hashed);
+	if (((t.flags & IMG_TRAILER_ENCRYPTED) != 0) != r->encrypted)
+		return rfail(r, err, MIG_E_CORRUPT,
+		    "corrupted: trailer flags do not match the header");
+	if (CRYPTO_memcmp(sha, t.sha, sizeof(sha)) != 0)
+		return rfail(r, err, MIG_E_CORRUPT,
+		    "corrupted: SHA-256 mismatch");
+	return 0;
+}
+
+int
+mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
+{
+	uint8_t	*scratch;
+	ssize_t	 n;
+
+	if ((scratch = malloc(SCRATCH_LEN)) == NULL)
+		return rfail(r, err, MIG_E_NOMEM, "out of memory");
+	while ((n = mig_image_reader_read(r, scratch, SCRATCH_LEN, err)) > 0)
+		;
+	free(scratch);
+	if (n == -1 || (r->encrypted && check_plain_end(r, err) == -1))
+		return -1;
+	/* The rest of the file is the trailer, or nothing. */
+	if ((n = file_read(r, r->tail + r->tail_len,
+	    sizeof(r->tail) - r->tail_len, err)) == -1)
+		return -1;
+	r->tail_len += (size_t)n;
+	if (r->tail_len == IMG_TRAILER_SIZE &&
+	    (n = file_read(r, &(uint8_t){ 0 }, 1, err)) != 0)
+		return n == -1 ? -1 : rfail(r, err, MIG_E_CORRUPT,
+		    "corrupted: trailing data after the integrity trailer");
+	if (r->tail_len == 0 && !r->encrypted) {
+		snprintf(r->note, sizeof(r->note),
+		    "no integrity trailer (written by xl save)");
+		if (r->flags & MIG_IMAGE_REQUIRE_TRAILER)
+			return rfail(r, err, MIG_E_NOTSUP, "%s", r->note);
+		r->verified = true;
+		return 0;
+	}
+	if (check_trailer(r, err) == -1)
+		return -1;
+	r->verified = true;
+	r->trailer = true;
+	return 0;
+}
+
+const struct mig_stream_stats *
+mig_image_reader_stats(const struct mig_image_reader *r)
+{
+	return &r->parser.stats;
+}
+
+/* Best effort: c_info.name from libxl's JSON, as "name": "value". */
+static void
+config_name(const char *json, char *name, size_t size)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	name[0] = '\0';
+	if ((p = strstr(json, "\"c_info\"")) == NULL ||
+	    (p = strstr(p, "\"name\"")) == NULL)
+		return;
+	p += strlen("\"name\"");
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ':')
+		p++;
+	if (*p++ != '"')
+		return;
+	while (*p != '\0' && *p != '"' && n + 1 < size) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		name[n++] = *p++;
+	}
+	name[n] = '\0';
+}
+
+void
+mig_image_reader_summary(const struct mig_image_reader *r,
+    struct mig_image_summary *sum)
+{
+	const struct mig_stream_stats	*st = &r->parser.stats;
+
+	memset(sum, 0, sizeof(*sum));
+	config_name(r->config, sum->name, sizeof(sum->name));
+	sum->file_bytes = r->hashed + (r->trailer ? IMG_TRAILER_SIZE : 0);
+	sum->stream_bytes = r->stream_bytes;
+	sum->pages = st->pages;
+	sum->config_len = st->config_len;
+	sum->guest_type = st->guest_type;
+	sum->encrypted = r->encrypted;
+	sum->trailer = r->trailer;
+	snprintf(sum->note, sizeof(sum->note), "%s", r->note);
+}
+
+void
+mig_image_reader_close(struct mig_image_reader *r)
+{
+	if (r == NULL)
+		return;
+	close(r->fd);
+	img_aead_free(&r->aead);
+	if (r->chunk != NULL) {
+		OPENSSL_cleanse(r->chunk, r->chunk_size + IMG_TAG_LEN);
+		free(r->chunk);
+	}
+	EVP_MD_CTX_free(r->sha);
+	free(r->config);
+	free(r->path);
+	free(r);
+}
+
+int
+mig_image_verify(const char *path, const struct mig_image_key *key,
+    unsigned flags, struct mig_image_summary *sum,
+    struct mig_err *err)
+{
+	struct mig_image_reader	*r;
+	int			 rc;
+
+	if (sum != NULL)
+		memset(sum, 0, sizeof(*sum));
+	if ((r = mig_image_reader_open(path, key, flags, err)) == NULL)
+		return -1;
+	rc = mig_image_reader_verify_end(r, err);
+	if (sum != NULL)
+		mig_image_reader_summary(r, sum);
+	mig_image_reader_close(r);
+	return rc;
+}

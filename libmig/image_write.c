@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Save image writer: xl header and config, the caller's libxl stream
+ * (checked by the stream parser as it passes, so a commit can only publish
+ * a complete stream), optionally sealed in AES-256-GCM chunks, then the
+ * integrity trailer.  Written to a temporary file that replaces the target
+ * only when everything, including fsync, has succeeded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "image_fmt.h"
+#include "wire.h"
+
+struct mig_image_writer {
+	char			*path;
+	char			*tmp;
+	char			*dir;
+	int			 fd;
+	ssize_t			(*write_fn)(int, const void *, size_t);
+	int			(*fsync_fn)(int);
+	bool			 failed;
+	bool			 encrypted;
+	struct img_aead		 aead;
+	uint8_t			*chunk;		/* plaintext, then sealed */
+	size_t			 chunk_len;
+	uint32_t		 chunk_size;
+	EVP_MD_CTX		*sha;
+	uint64_t		 written;	/* file bytes so far */
+	struct mig_stream	 parser;
+};
+
+static int
+fail(struct mig_image_writer *w, struct mig_err *err, int code,
+    const char *what)
+{
+	w->failed = true;
+	if (code == MIG_E_IO)
+		return mig_seterrno(err, code, "image %s: %s", w->path, what);
+	return mig_seterr(err, code, "image %s: %s", w->path, what);
+}
+
+/* Writes file bytes; hashed unless they are the trailer. */
+static int
+out(struct mig_image_writer *w, const void *buf, size_t len, bool hash,
+    struct mig_err *err)
+{
+	const uint8_t	*p = buf;
+	ssize_t		 n;
+
+	if (hash && len > 0 && EVP_DigestUpdate(w->sha, buf, len) != 1)
+		return fail(w, err, MIG_E_IO, "SHA-256 failed");
+	while (len > 0) {
+		n = w->write_fn(w->fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return fail(w, err, MIG_E_IO, "write failed");
+		}
+		p += n;
+		len -= (size_t)n;
+		w->written += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int
+seal_chunk(struct mig_image_writer *w, uint32_t flags, struct mig_err *err)
+{
+	uint8_t	hdr[IMG_CHUNK_HDR], tag[IMG_TAG_LEN];
+
+	img_chunk_hdr_encode(hdr, (uint32_t)w->chunk_len, flags);
+	if (img_aead_seal(&w->aead, hdr, w->chunk, w->chunk_len, tag,
+	    err) == -1) {
+		w->failed = true;
+		return -1;
+	}
+	if (out(w, hdr, sizeof(hdr), true, err) == -1 ||
+	    out(w, w->chunk, w->chunk_len, true, err) == -1 ||
+	    out(w, tag, sizeof(tag), true, err) == -1)
+		return -1;
+	w->chunk_len = 0;
+	return 0;
+}
+
+/* Bytes of the inner image: to the file, or through the chunk cipher. */
+static int
+payload(struct mig_image_writer *w, const void *buf, size_t len,
+    struct mig_err *err)
+{
+	const uint8_t	*p = buf;
+	size_t		 n;
+
+	if (!w->encrypted)
+		return out(w, buf, len, true, err);
+	while (len > 0) {
+		/* Sealed only when more follows: the last chunk is final. */
+		if (w->chunk_len == w->chunk_size &&
+		    seal_chunk(w, 0, err) == -1)
+			return -1;
+		n = w->chunk_size - w->chunk_len;
+		if (n > len)
+			n = len;
+		memcpy(w->chunk + w->chunk_len, p, n);
+		w->chunk_len += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int
+write_config(struct mig_image_writer *w, const char *json, size_t len,
+    struct mig_err *err)
+{
+	uint8_t			hdr[MIG_XLHDR_SIZE + 4];
+	struct mig_xlhdr	h;
+	struct wire_wr		ww;
+	size_t			clen;
+	bool			addnul;
+
+	/* xl restore parses the config as a C string: it needs the NUL. */
+	addnul = len > 0 && json[len - 1] != '\0';
+	clen = len + addnul;
+	if (clen > MIG_XL_OPTDATA_MAX - 4)
+		return fail(w, err, MIG_E_TOOBIG, "config JSON too large");
+	memset(&h, 0, sizeof(h));
+	h.mandatory_flags = MIG_XL_FLAG_STREAMV2 |
+	    (clen > 0 ? MIG_XL_FLAG_JSON : 0);
+	h.optional_data_len = 4 + (uint32_t)clen;
+	mig_xlhdr_encode(hdr, &h);
+	wire_wr_init(&ww, hdr + MIG_XLHDR_SIZE, 4);
+	wire_put_le32(&ww, clen);
+	if (payload(w, hdr, sizeof(hdr), err) == -1 ||
+	    payload(w, json, len, err) == -1)
+		return -1;
+	return addnul ? payload(w, "", 1, err) : 0;
+}
+
+/* Outer header of an encrypted image: no config in the clear. */
+static int
+write_crypt_header(struct mig_image_writer *w, const struct mig_image_key *key,
+    struct mig_err *err)
+{
+	uint8_t			hdr[MIG_XLHDR_SIZE + 4 + IMG_CRYPT_SIZE];
+	struct mig_xlhdr	h;
+	struct img_crypt	c;
+
+	c.chunk_size = IMG_CHUNK_SIZE;
+	if (RAND_bytes(c.nonce, sizeof(c.nonce)) != 1)
+		return fail(w, err, MIG_E_IO, "no random nonce");
+	if (img_aead_init(&w->aead, key, c.nonce, err) == -1 ||
+	    (w->chunk = malloc(IMG_CHUNK_SIZE)) == NULL)
+		return fail(w, err, MIG_E_NOMEM, "out of memory");
+	w->chunk_size = c.chunk_size;
+	memset(&h, 0, sizeof(h));
+	h.mandatory_flags = MIG_XL_FLAG_STREAMV2 | MIG_XL_FLAG_ENCRYPTED;
+	h.optional_data_len = 4 + IMG_CRYPT_SIZE;
+	mig_xlhdr_encode(hdr, &h);
+	memset(hdr + MIG_XLHDR_SIZE, 0, 4);	/* config length 0 */
+	img_crypt_encode(hdr + MIG_XLHDR_SIZE + 4, &c);
+	return out(w, hdr, sizeof(hdr), true, err);
+}
+
+static int
+make_temp(struct mig_image_writer *w, const char *path, struct mig_err *err)
+{
+	const char	*slash = strrchr(path, '/');
+	const char	*base = slash ? slash + 1 : path;
+
+	if (*base == '\0')
+		return mig_seterr(err, MIG_E_INVAL, "image %s: not a file name",
+		    path);
+	if (slash == NULL)
+		w->dir = strdup(".");
+	else if (slash == path)
+		w->dir = strdup("/");
+	else
+		w->dir = strndup(path, (size_t)(slash - path));
+	if (w->dir == NULL || (w->path = strdup(path)) == NULL ||
+	    asprintf(&w->tmp, "%s/.%s.XXXXXX", w->dir, base) == -1) {
+		w->tmp = NULL;
+		return mig_seterr(err, MIG_E_NOMEM, "out of memory");
+	}
+	/* mkostemp creates the file with mode 0600. */
+	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) == -1) {
+		free(w->tmp);
+		w->tmp = NULL;
+		return mig_seterrno(err, MIG_E_IO, "image %s: cannot create "
+		    "a temporary file in %s", path, w->dir);
+	}
+	return 0;
+}
+
+struct mig_image_writer *
+mig_image_writer_open(const char *path, const char *json, size_t len,
+    const struct mig_image_opts *opts, struct mig_err *err)
+{
+	struct mig_image_writer	*w;
+	const struct mig_image_key *key = opts ? opts->key : NULL;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		mig_seterr(err, MIG_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	w->fd = -1;
+	w->write_fn = opts && opts->write_fn ? opts->write_fn : write;
+	w->fsync_fn = opts && opts->fsync_fn ? opts->fsync_fn : fsync;
+	w->encrypted = key != NULL;
+	mig_stream_init(&w->parser, MIG_STREAM_NO_XL_HEADER);
+	if (make_temp(w, path, err) == -1)
+		goto fail;
+	if ((w->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
+		mig_seterr(err, MIG_E_NOMEM, "SHA-256 context");
+		goto fail;
+	}
+	if (w->encrypted && write_crypt_header(w, key, err) == -1)
+		goto fail;
+	if (write_config(w, json, json ? len : 0, err) == -1)
+		goto fail;
+	return w;
+ fail:
+	mig_image_writer_abort(w);
+	return NULL;
+}
+
+int
+mig_image_writer_write(struct mig_image_writer *w, const void *buf,
+    size_t len, struct mig_err *err)
+{
+	struct mig_err	perr;
+
+	if (w->failed)
+		return mig_seterr(err, MIG_E_INVAL,
+		    "image %s: writer failed earlier", w->path);
+	if (mig_stream_feed(&w->parser, buf, len, &perr) == -1) {
+		w->failed = true;
+		return mig_seterr(err, perr.code, "image %s: %s", w->path,
+		    perr.msg);
+	}
+	return payload(w, buf, len, err);
+}
+
+static void
+writer_free(struct mig_image_writer *w)
+{
+	if (w->fd != -1)
+		close(w->fd);
+	if (w->encrypted) {
+		img_aead_free(&w->aead);
+		if (w->chunk != NULL)
+			OPENSSL_cleanse(w->chunk, w->chunk_size);
+	}
+	free(w->chunk);
+	EVP_MD_CTX_free(w->sha);
+	free(w->path);
+	free(w->tmp);
+	free(w->dir);
+	free(w);
+}
+
+void
+mig_image_writer_abort(struct mig_image_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->tmp != NULL)
+		unlink(w->tmp);
+	writer_free(w);
+}
+
+static int
+write_trailer(struct mig_image_writer *w, struct mig_err *err)
+{
+	struct img_trailer	t;
+	uint8_t			buf[IMG_TRAILER_SIZE];
+	unsigned int		mdlen;
+
+	t.version = IMG_TRAILER_VERSION;
+	t.flags = w->encrypted ? IMG_TRAILER_ENCRYPTED : 0;
+	t.length = w->written;
+	if (EVP_DigestFinal_ex(w->sha, t.sha, &mdlen) != 1)
+		return fail(w, err, MIG_E_IO, "SHA-256 failed");
+	img_trailer_encode(buf, &t);
+	return out(w, buf, sizeof(buf), false, err);
+}
+
+static int
+sync_dir(struct mig_image_writer *w, struct mig_err *err)
+{
+	int	dfd, rc = 0;
+
+	if ((dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return mig_seterrno(err, MIG_E_IO, "image %s written, but "
+		    "its directory cannot be opened to sync", w->path);
+	if (w->fsync_fn(dfd) == -1)
+		rc = mig_seterrno(err, MIG_E_IO, "image %s written, but "
+		    "syncing its directory failed", w->path);
+	close(dfd);
+	return rc;
+}
+
+int
+mig_image_writer_commit(struct mig_image_writer *w, struct mig_err *err)
+{
+	struct mig_err	perr;
+	int		fd, rc;
+
+	if (w->failed) {
+		mig_seterr(err, MIG_E_INVAL, "image %s: writer failed earlier",
+		    w->path);
+		goto fail;
+	}
+	if (mig_stream_finish(&w->parser, &perr) == -1) {
+		mig_seterr(err, perr.code, "image %s: incomplete stream: %s",
+		    w->path, perr.msg);
+		goto fail;
+	}
+	if ((w->encrypted && seal_chunk(w, IMG_CHUNK_FINAL, err) == -1) ||
+	    write_trailer(w, err) == -1)
+		goto fail;
+	if (w->fsync_fn(w->fd) == -1) {
+		fail(w, err, MIG_E_IO, "fsync failed");
+		goto fail;
+	}
+	fd = w->fd;
+	w->fd = -1;
+	if (close(fd) == -1) {
+		fail(w, err, MIG_E_IO, "close failed");
+		goto fail;
+	}
+	if (rename(w->tmp, w->path) == -1) {
+		fail(w, err, MIG_E_IO, "rename failed");
+		goto fail;
+	}
+	free(w->tmp);
+	w->tmp = NULL;
+	rc = sync_dir(w, err);
+	writer_free(w);
+	return rc;
+ fail:
+	mig_image_writer_abort(w);
+	return -1;
+}

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "image.h"
+#include "stream.h"
+#include "streamgen.h"
+#include "wire.h"
+
+#define CONFIG	"{\"c_info\": {\"type\": \"pv\", \"name\": \"web-01\"}, " \
+		"\"b_info\": {\"max_memkb\": 524288}}"
+#define TRAILER	64
+
+struct fx {
+	char		dir[64];
+	char		path[128];
+	struct sg_buf	stream;		/* libxl stream, no xl header */
+};
+
+static struct mig_image_key	key1 = { { 1, 2, 3, 4, 5, 6, 7, 8 } };
+static struct mig_image_key	key2 = { { 9, 9, 9 } };
+
+static void
+gen_stream(struct sg_buf *b, bool xlhdr, size_t npages)
+{
+	struct sg_opts	o = { .no_xl_header = !xlhdr, .config = CONFIG,
+	    .config_len = sizeof(CONFIG), .p2m_size = 4096 };
+	struct sg	g;
+	uint64_t	*pfns = calloc(npages, sizeof(*pfns));
+	size_t		i;
+
+	assert_non_null(pfns);
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < npages; i++)
+		pfns[i] = i * 3;
+	assert_int_equal(sg_begin(&g, &o, sg_buf_write, b), 0);
+	assert_int_equal(sg_pages(&g, pfns, npages, sg_pattern_page, NULL), 0);
+	assert_int_equal(sg_end(&g), 0);
+	free(pfns);
+}
+
+static int
+setup(void **state)
+{
+	struct fx	*f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_image.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/dom.save", f->dir);
+	/* 600 pages: 2.4 MiB, three encryption chunks. */
+	gen_stream(&f->stream, false, 600);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*f = *state;
+	DIR		*d;
+	struct dirent	*e;
+	char		 p[512];
+
+	if ((d = opendir(f->dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	sg_buf_free(&f->stream);
+	free(f);
+	return 0;
+}
+
+/* Writes the fixture stream as an image in uneven pieces. */
+static int
+write_image(struct fx *f, const char *path, const struct mig_image_opts *o,
+    size_t upto, struct mig_err *err)
+{
+	struct mig_image_writer	*w;
+	size_t			 off = 0, n, k = 0;
+	static const size_t	 sizes[] = { 1, 4095, 70000, 13, 1 << 20 };
+
+	w = mig_image_writer_open(path, CONFIG, strlen(CONFIG), o, err);
+	if (w == NULL)
+		return -1;
+	while (off < upto) {
+		n = sizes[k++ % 5];
+		if (n > upto - off)
+			n = upto - off;
+		if (mig_image_writer_write(w, f->stream.p + off, n, err) ==
+		    -1) {
+			mig_image_writer_abort(w);
+			return -1;
+		}
+		off += n;
+	}
+	return mig_image_writer_commit(w, err);
+}
+
+static void
+must_write(struct fx *f, const struct mig_image_key *key)
+{
+	struct mig_image_opts	o = { .key = key };
+	struct mig_err		err;
+
+	if (write_image(f, f->path, &o, f->stream.len, &err) != 0)
+		fail_msg("write: %s", err.msg);
+}
+
+static void
+slurp(const char *path, struct sg_buf *b)
+{
+	int	fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t	buf[65536];
+	ssize_t	n;
+
+	assert_true(fd >= 0);
+	memset(b, 0, sizeof(*b));
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		assert_int_equal(sg_buf_write(b, buf, (size_t)n), 0);
+	close(fd);
+}
+
+static void
+spew(const char *path, const void *p, size_t len)
+{
+	int	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(sg_fd_write(&fd, p, len), 0);
+	close(fd);
+}
+
+/* Reads the stream back in uneven pieces and compares it. */
+static void
+read_back(struct fx *f, const struct mig_image_key *key)
+{
+	struct mig_image_reader	*r;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+	struct sg_buf		 got = { 0 };
+	uint8_t			 buf[9000];
+	const char		*cfg;
+	size_t			 clen, k = 0;
+	ssize_t			 n;
+
+	if ((r = mig_image_reader_open(f->path, key, 0, &err)) == NULL)
+		fail_msg("open: %s", err.msg);
+	cfg = mig_image_reader_config(r, &clen);
+	assert_int_equal(clen, strlen(CONFIG));
+	assert_string_equal(cfg, CONFIG);
+	while ((n = mig_image_reader_read(r, buf, 1 + (k++ * 997) % 9000,
+	    &err)) > 0)
+		assert_int_equal(sg_buf_write(&got, buf, (size_t)n), 0);
+	if (n != 0)
+		fail_msg("read: %s", err.msg);
+	assert_int_equal(got.len, f->stream.len);
+	assert_memory_equal(got.p, f->stream.p, got.len);
+	if (mig_image_reader_verify_end(r, &err) != 0)
+		fail_msg("verify_end: %s", err.msg);
+	mig_image_reader_summary(r, &sum);
+	assert_string_equal(sum.name, "web-01");
+	assert_true(sum.trailer);
+	assert_int_equal(sum.encrypted, key != NULL);
+	assert_int_equal(sum.pages, 600);
+	assert_int_equal(sum.stream_bytes, f->stream.len);
+	assert_int_equal(sum.guest_type, MIG_LIBXC_DOM_X86_PV);
+	assert_int_equal(mig_image_reader_stats(r)->pages, 600);
+	mig_image_reader_close(r);
+	sg_buf_free(&got);
+}
+
+static void
+test_roundtrip_plain(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 file;
+	struct mig_stream	 s;
+	struct mig_err		 err;
+	struct stat		 st;
+	struct wire_rd		 r;
+
+	must_write(f, NULL);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	read_back(f, NULL);
+
+	/* Byte for byte what xl save writes, then the trailer. */
+	slurp(f->path, &file);
+	assert_memory_equal(file.p, MIG_XLHDR_MAGIC, MIG_XLHDR_MAGIC_LEN);
+	wire_rd_init(&r, file.p + 36, 16);
+	assert_int_equal(wire_get_le32(&r), MIG_XL_FLAG_JSON |
+	    MIG_XL_FLAG_STREAMV2);
+	assert_int_equal(wire_get_le32(&r), 0);
+	assert_int_equal(wire_get_le32(&r), 4 + sizeof(CONFIG));
+	assert_int_equal(wire_get_le32(&r), sizeof(CONFIG));	/* with NUL */
+	assert_int_equal(file.p[52 + sizeof(CONFIG) - 1], '\0');
+	assert_int_equal(file.len, 52 + sizeof(CONFIG) + f->stream.len +
+	    TRAILER);
+	assert_memory_equal(file.p + 52 + sizeof(CONFIG), f->stream.p,
+	    f->stream.len);
+	mig_stream_init(&s, MIG_STREAM_TRAILER);
+	assert_int_equal(mig_stream_feed(&s, file.p, file.len, &err),
+	    file.len - TRAILER);
+	assert_int_equal(mig_stream_finish(&s, &err), 0);
+	assert_memory_equal(file.p + file.len - 8, "XRTRLEND", 8);
+	sg_buf_free(&file);
+}
+
+static void
+test_roundtrip_encrypted(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 file;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+	struct wire_rd		 r;
+
+	must_write(f, &key1);
+	read_back(f, &key1);
+	slurp(f->path, &file);
+	/* Stock xl sees an unknown mandatory flag and refuses. */
+	wire_rd_init(&r, file.p + 36, 4);
+	assert_true(wire_get_le32(&r) & MIG_XL_FLAG_ENCRYPTED);
+	/* Neither config nor memory in the clear. */
+	assert_null(memmem(file.p, file.len, "web-01", 6));
+	assert_null(memmem(file.p, file.len, "LibxlFmt", 8));
+	sg_buf_free(&file);
+
+	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), 0);
+	assert_true(sum.encrypted);
+	assert_string_equal(sum.name, "web-01");
+	assert_int_equal(mig_image_verify(f->path, &key2, 0, &sum, &err), -1);
+	assert_non_null(strstr(err.msg, "wrong key or corrupted image"));
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), -1);
+	assert_non_null(strstr(err.msg, "key is needed"));
+}
+
+static void
+expect_verify(const char *path, const struct mig_image_key *key,
+    unsigned flags, int code, const char *what)
+{
+	struct mig_image_summary	sum;
+	struct mig_err			err;
+
+	mig_clearerr(&err);
+	if (mig_image_verify(path, key, flags, &sum, &err) != -1)
+		fail_msg("%s: damage not detected (want %s)", path, what);
+	if (err.code != code || strstr(err.msg, what) == NULL)
+		fail_msg("want %s/%s, got %s: %s", mig_errcode_name(code),
+		    what, mig_errcode_name(err.code), err.msg);
+}
+
+static void
+check_truncations(struct fx *f, const struct mig_image_key *key)
+{
+	struct sg_buf	file;
+	char		cut[160];
+	size_t		offs[8], i;
+
+	slurp(f->path, &file);
+	offs[0] = 1;
+	offs[1] = 47;
+	offs[2] = 100;
+	offs[3] = file.len / 3;
+	offs[4] = file.len / 2 + 5;
+	offs[5] = file.len - TRAILER - 1;
+	offs[6] = file.len - TRAILER + 10;
+	offs[7] = file.len - 1;
+	snprintf(cut, sizeof(cut), "%s/cut", f->dir);
+	for (i = 0; i < 8; i++) {
+		spew(cut, file.p, offs[i]);
+		expect_verify(cut, key, 0, MIG_E_TRUNC, "truncated");
+	}
+	sg_buf_free(&file);
+}
+
+static void
+test_truncated(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_buf	 file;
+	char		 cut[160];
+	struct mig_image_summary sum;
+	struct mig_err	 err;
+
+	must_write(f, NULL);
+	check_truncations(f, NULL);
+	must_write(f, &key1);
+	check_truncations(f, &key1);
+	/* Without its trailer, an encrypted image is truncated... */
+	slurp(f->path, &file);
+	snprintf(cut, sizeof(cut), "%s/cut", f->dir);
+	spew(cut, file.p, file.len - TRAILER);
+	expect_verify(cut, &key1, 0, MIG_E_TRUNC, "trailer");
+	sg_buf_free(&file);
+	/* ...a plain one is what xl save writes: accepted with a note. */
+	must_write(f, NULL);
+	slurp(f->path, &file);
+	spew(cut, file.p, file.len - TRAILER);
+	assert_int_equal(mig_image_verify(cut, NULL, 0, &sum, &err), 0);
+	assert_false(sum.trailer);
+	assert_string_equal(sum.note,
+	    "no integrity trailer (written by xl save)");
+	sg_buf_free(&file);
+}
+
+static void
+flip(const char *path, off_t at)
+{
+	int	fd = open(path, O_RDWR | O_CLOEXEC);
+	uint8_t	c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, at), 1);
+	c ^= 0x40;
+	assert_int_equal(pwrite(fd, &c, 1, at), 1);
+	close(fd);
+}
+
+static void
+test_flipped_byte(void **state)
+{
+	struct fx	*f = *state;
+	struct stat	 st;
+
+	must_write(f, NULL);
+	assert_int_equal(stat(f->path, &st), 0);
+	flip(f->path, st.st_size / 2);		/* inside page data */
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	must_write(f, NULL);
+	flip(f->path, st.st_size - 40);		/* inside the trailer hash */
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	must_write(f, NULL);
+	flip(f->path, st.st_size - 3);		/* trailer end magic */
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "trailer");
+
+	must_write(f, &key1);
+	assert_int_equal(stat(f->path, &st), 0);
+	flip(f->path, st.st_size / 2);
+	expect_verify(f->path, &key1, 0, MIG_E_CORRUPT,
+	    "fails authentication");
+	must_write(f, &key1);
+	flip(f->path, 100);			/* first chunk */
+	expect_verify(f->path, &key1, 0, MIG_E_CORRUPT, "wrong key or "
+	    "corrupted");
+}
+
+/* Fails with ENOSPC once the budget of bytes is spent. */
+static size_t	budget;
+
+static ssize_t
+short_write(int fd, const void *p, size_t len)
+{
+	if (budget == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (len > budget)
+		len = budget;
+	budget -= len;
+	return write(fd, p, len);
+}
+
+static int
+bad_fsync(int fd)
+{
+	errno = EIO;
+	return -1;
+}
+
+static void
+assert_only_image(struct fx *f, const char *content)
+{
+	DIR		*d = opendir(f->dir);
+	struct dirent	*e;
+	struct sg_buf	 b;
+	int		 n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0) {
+			assert_string_equal(e->d_name, "dom.save");
+			n++;
+		}
+	closedir(d);
+	assert_int_equal(n, 1);
+	slurp(f->path, &b);
+	assert_int_equal(b.len, strlen(content));
+	assert_memory_equal(b.p, content, b.len);
+	sg_buf_free(&b);
+}
+
+static void
+test_enospc_keeps_old(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_opts	 o = { .write_fn = short_write };
+	struct mig_err		 err;
+	size_t			 budgets[] = { 0, 30, 5000, 1 << 20 };
+	size_t			 i;
+
+	spew(f->path, "old image", 9);
+	for (i = 0; i < 4; i++) {
+		budget = budgets[i];
+		assert_int_equal(write_image(f, f->path, &o, f->stream.len,
+		    &err), -1);
+		assert_int_equal(err.code, MIG_E_IO);
+		assert_non_null(strstr(err.msg, "No space left on device"));
+		assert_only_image(f, "old image");
+	}
+	o.key = &key1;
+	budget = 2 << 20;
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_only_image(f, "old image");
+	o.write_fn = NULL;
+	o.fsync_fn = bad_fsync;
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_non_null(strstr(err.msg, "fsync"));
+	assert_only_image(f, "old image");
+}
+
+static void
+test_incomplete_stream_refused(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_writer	*w;
+	struct mig_err		 err;
+
+	spew(f->path, "old image", 9);
+	assert_int_equal(write_image(f, f->path, NULL, f->stream.len - 8,
+	    &err), -1);
+	assert_int_equal(err.code, MIG_E_TRUNC);
+	assert_non_null(strstr(err.msg, "incomplete stream"));
+	assert_only_image(f, "old image");
+	/* Garbage is refused as it is written. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL,
+	    &err);
+	assert_non_null(w);
+	assert_int_equal(mig_image_writer_write(w, "NotLibxlFormat!!", 16,
+	    &err), -1);
+	assert_non_null(strstr(err.msg, "LibxlFmt"));
+	assert_int_equal(mig_image_writer_commit(w, &err), -1);
+	assert_only_image(f, "old image");
+}
+
+static void
+test_stock_xl_image(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 xl;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+
+	/* What "xl save" writes: header, config, stream, nothing else. */
+	gen_stream(&xl, true, 5);
+	spew(f->path, xl.p, xl.len);
+	sg_buf_free(&xl);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_false(sum.trailer);
+	assert_false(sum.encrypted);
+	assert_int_equal(sum.pages, 5);
+	assert_string_equal(sum.name, "web-01");
+	assert_non_null(strstr(sum.note, "written by xl save"));
+	expect_verify(f->path, NULL, MIG_IMAGE_REQUIRE_TRAILER, MIG_E_NOTSUP,
+	    "no integrity trailer");
+}
+
+static void
+test_foreign_and_garbage(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_buf	 file;
+
+	spew(f->path, "#!/bin/sh\necho this is not a domain\n", 36);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "not an xl save image");
+	spew(f->path, "", 0);
+	expect_verify(f->path, NULL, 0, MIG_E_TRUNC, "empty");
+	expect_verify("/nonexistent/x", NULL, 0, MIG_E_NOTFOUND, "x");
+	must_write(f, NULL);
+	slurp(f->path, &file);
+	assert_int_equal(sg_buf_write(&file, "extra", 5), 0);
+	spew(f->path, file.p, file.len);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "trailing data");
+	sg_buf_free(&file);
+}
+
+static void
+test_key_load(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_key	 k;
+	struct mig_err		 err;
+	char			 path[160], hex[80];
+	size_t			 i;
+
+	snprintf(path, sizeof(path), "%s/key", f->dir);
+	spew(path, key1.k, 32);
+	assert_int_equal(mig_image_key_load(path, &k, &err), 0);
+	assert_memory_equal(k.k, key1.k, 32);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02X", key2.k[i]);
+	hex[64] = '\n';
+	spew(path, hex, 65);
+	memset(&k, 0, sizeof(k));
+	assert_int_equal(mig_image_key_load(path, &k, &err), 0);
+	assert_memory_equal(k.k, key2.k, 32);
+	spew(path, "too short\n", 10);
+	assert_int_equal(mig_image_key_load(path, &k, &err), -1);
+	assert_non_null(strstr(err.msg, "64 hex digits"));
+	hex[3] = 'g';
+	spew(path, hex, 64);
+	assert_int_equal(mig_image_key_load(path, &k, &err), -1);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_roundtrip_plain, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip_encrypted,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_flipped_byte, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_enospc_keeps_old, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_incomplete_stream_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stock_xl_image, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_and_garbage,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_load, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
