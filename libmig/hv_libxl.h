@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to the libxl backend (hv_libxl*.c): not installed.
+ */
+#ifndef MIG_HV_LIBXL_H
+#define MIG_HV_LIBXL_H
+
+#include <libxl.h>
+#include <libxl_event.h>
+#include <xentoollog.h>
+
+struct event;
+struct mig_hv;
+struct mig_hv_op;
+struct hvx;
+
+/* Our xentoollog_logger; vt must come first, libxl sees only that. */
+struct hvx_logger {
+	xentoollog_logger	 vt;
+	struct hvx		*x;
+	xentoollog_level	 min;
+};
+
+struct hvx {
+	struct mig_hv		*hv;
+	struct event_base	*base;
+	libxl_ctx		*ctx;
+	struct hvx_logger	 lg;
+	/* The save that progress reports belong to: libxl has one logger
+	 * per ctx, so one save at a time gets them. */
+	struct mig_hv_op	*progress_op;
+	int			 logdirty_unsupported;	/* since last save */
+	char			 lasterr[200];	/* last libxl error line */
+};
+
+/* hv_libxl_log.c */
+void	hvx_logger_init(struct hvx *, int);
+/* Whether a libxenguest error line says dirty-page tracking is missing. */
+int	hvx_is_logdirty_notsup(const char *);
+
+/* hv_libxl_ev.c */
+extern const libxl_osevent_hooks	hvx_osevent_hooks;
+
+/* hv_libxl.c */
+int	hvx_seterr(struct hvx *, struct mig_err *, int, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+const char *hvx_errname(int, char *, size_t);
+
+#endif
