@@ -459,6 +459,7 @@ hv_sim_destroy(const char *dir, uint32_t domid, struct mig_err *err)
 {
 	struct sim_txn		 t;
 	struct hv_sim_dom	*d;
+	char			 name[32], path[PATH_MAX];
 
 	if (sim_begin(&t, dir, 1, err) == -1)
 		return -1;
@@ -471,6 +472,9 @@ hv_sim_destroy(const char *dir, uint32_t domid, struct mig_err *err)
 	if (sim_commit(&t, err) == -1)
 		return -1;
 	sim_mem_unlink(dir, domid);
+	/* Domids are never reused: no save can want this lock again. */
+	snprintf(name, sizeof(name), "save.%" PRIu32, domid);
+	(void)unlink(sim_path(dir, name, path, sizeof(path)));
 	return 0;
 }
 

@@ -117,6 +117,7 @@ struct sim_job {
 	int			 fd;		/* the stream */
 	int			 savelock;	/* one save per domain */
 	int			 is_sock;
+	int			 is_fifo;
 	uint64_t		 bytes;		/* through the fd */
 	struct mig_err		 err;		/* the thread's failure */
 	/* save */

@@ -63,7 +63,10 @@ sim_job_new(struct mig_hv_op *op, const char *dir, int fd,
 	j->op = op;
 	j->note_rd = j->note_wr = j->wake = j->savelock = -1;
 	j->fd = fd;
-	j->is_sock = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+	if (fstat(fd, &st) == 0) {
+		j->is_sock = S_ISSOCK(st.st_mode);
+		j->is_fifo = S_ISFIFO(st.st_mode);
+	}
 	j->domid = j->new_domid = MIG_HV_INVALID_DOMID;
 	snprintf(j->dir, sizeof(j->dir), "%s", dir);
 	if (sim_faults_load(dir, &j->faults, err) == -1) {
@@ -254,8 +257,10 @@ out_once(struct sim_job *j, const uint8_t *p, size_t len)
 			return -1;
 		if (j->is_sock)
 			n = send(j->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		else
+		else if (j->is_fifo)	/* fits once poll said POLLOUT */
 			n = write(j->fd, p, len < PIPE_BUF ? len : PIPE_BUF);
+		else
+			n = write(j->fd, p, len);
 		if (n > 0)
 			return n;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -194,7 +195,7 @@ struct sink {
 	pthread_t	t;
 	int		fd;
 	struct sg_buf	buf;
-	volatile size_t	got;
+	atomic_size_t	got;	/* read by the test while the thread runs */
 };
 
 static void *
@@ -222,6 +223,18 @@ sink_start(struct sink *s)
 	s->fd = sv[1];
 	assert_int_equal(pthread_create(&s->t, NULL, sink_main, s), 0);
 	return sv[0];
+}
+
+static int
+sink_start_pipe(struct sink *s)
+{
+	int	p[2];
+
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	s->fd = p[0];
+	assert_int_equal(pthread_create(&s->t, NULL, sink_main, s), 0);
+	return p[1];
 }
 
 /* Closes the writer's end and collects what arrived. */
@@ -925,6 +938,119 @@ test_second_save_refused(void **state)
 	close(sv[1]);
 }
 
+static void
+test_no_logdirty(void **state)
+{
+	struct env	*e = *state;
+	struct sink	 s;
+	struct mig_err	 err;
+	uint32_t	 domid;
+
+	domid = mkdom(&e->a, "vm", 0);
+	assert_int_equal(hv_sim_host_set(e->a.dir, "pv_logdirty", "0", &err),
+	    0);
+	assert_int_equal(save_to_buf(e, domid, MIG_HV_SAVE_LIVE, &s, &err), -1);
+	assert_int_equal(err.code, MIG_E_NOTSUP);
+	assert_int_equal(domstate(&e->a, domid), MIG_HV_DOM_RUNNING);
+	sg_buf_free(&s.buf);
+	/* Stop-and-copy needs no dirty tracking. */
+	assert_int_equal(save_to_buf(e, domid, 0, &s, &err), 0);
+	sg_buf_free(&s.buf);
+}
+
+/* A pipe and a regular file take the same stream as a socket. */
+static void
+test_pipe_and_file(void **state)
+{
+	struct env		*e = *state;
+	struct mig_hv_op	*op;
+	struct mig_err		 err;
+	struct sink		 s;
+	char			 path[] = "/tmp/test_hv_sim.img.XXXXXX";
+	char			 src[65], dst[65], *json;
+	uint32_t		 domid;
+	int			 fd, wfd;
+
+	domid = mkdom(&e->a, "vm", 3000);
+	wfd = sink_start_pipe(&s);
+	op = save_start(e, domid, wfd, MIG_HV_SAVE_LIVE);
+	assert_int_equal(mig_hv_wait(op, &err), 0);
+	mig_hv_op_free(op);
+	sink_stop(&s, wfd);
+	assert_true(s.buf.len > NPAGES * 4096);
+	sg_buf_free(&s.buf);
+	assert_int_equal(mig_hv_resume(e->a.hv, domid, NULL), 0);
+
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	op = save_start(e, domid, fd, 0);
+	assert_int_equal(mig_hv_wait(op, &err), 0);
+	mig_hv_op_free(op);
+	checksum(&e->a, domid, src);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	json = mig_hv_config_json(e->a.hv, domid, &err);
+	op = mig_hv_restore(e->b.hv, fd, json, NULL, 1, NULL, NULL, &err);
+	assert_non_null(op);
+	assert_int_equal(mig_hv_wait(op, &err), 0);
+	checksum(&e->b, mig_hv_op_domid(op), dst);
+	assert_string_equal(src, dst);
+	mig_hv_op_free(op);
+	free(json);
+	close(fd);
+}
+
+static int
+run(const char *cmd, char *out, size_t len)
+{
+	FILE	*f;
+	size_t	 n;
+
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	return pclose(f);
+}
+
+/* simctl, as shell tests use it (run from the build directory). */
+static void
+test_simctl(void **state)
+{
+	struct env	*e = *state;
+	struct hv_sim_dom d;
+	char		 cmd[512], out[1024], hex[65];
+	const char	*bin = "tests/sim/simctl";
+
+	if (access(bin, X_OK) == -1)
+		skip();
+#define SIMCTL(args) (snprintf(cmd, sizeof(cmd), "%s -d %s " args \
+	" 2>&1", bin, e->a.dir), run(cmd, out, sizeof(out)))
+	assert_int_equal(SIMCTL("create web --mem-mib 4 --dirty-rate 77"), 0);
+	assert_int_equal(hv_sim_lookup(e->a.dir, "web", &d, NULL), 0);
+	assert_int_equal(d.dirty_rate, 77);
+	assert_int_equal(SIMCTL("list"), 0);
+	assert_string_equal(out, "1 web running 4\n");
+	assert_int_equal(SIMCTL("set-rate web 5"), 0);
+	assert_int_equal(SIMCTL("info 1"), 0);
+	assert_non_null(strstr(out, "dirty_rate: 5\n"));
+	assert_int_equal(SIMCTL("checksum web"), 0);
+	assert_int_equal(hv_sim_checksum(e->a.dir, 1, hex, NULL), 0);
+	assert_memory_equal(out, hex, 64);
+	assert_int_equal(SIMCTL("fault die_after 100"), 0);
+	assert_int_not_equal(SIMCTL("fault die_after lots"), 0);
+	assert_non_null(strstr(out, "die_after"));
+	assert_int_not_equal(SIMCTL("create web --mem-mib 4"), 0);
+	assert_non_null(strstr(out, "already exists"));
+	assert_int_not_equal(SIMCTL("create huge --mem-mib 100000"), 0);
+	assert_non_null(strstr(out, "not enough free memory"));
+	assert_int_not_equal(SIMCTL("info nosuch"), 0);
+	assert_int_equal(SIMCTL("destroy web"), 0);
+	assert_int_equal(SIMCTL("list"), 0);
+	assert_string_equal(out, "");
+	assert_int_not_equal(SIMCTL("init"), 0);	/* already a host */
+#undef SIMCTL
+}
+
 int
 main(void)
 {
@@ -951,6 +1077,9 @@ main(void)
 		T(test_hosts_independent),
 		T(test_processes_share_a_host),
 		T(test_second_save_refused),
+		T(test_no_logdirty),
+		T(test_pipe_and_file),
+		T(test_simctl),
 #undef T
 	};
 
