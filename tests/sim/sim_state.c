@@ -129,7 +129,7 @@ sim_host_set(struct sim_host *h, const char *key, const char *val,
 		strcpy(dst, val);
 		return 0;
 	}
-	if (!num || v > UINT32_MAX * 1024ULL * 1024)
+	if (!num)
 		return mig_seterr(err, MIG_E_INVAL,
 		    "host fact %s: \"%s\" is not a number", key, val);
 #define SETU(field, max)						\
