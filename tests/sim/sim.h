@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The simulated host's private interfaces, one heading per file. */
+#ifndef SIM_H
+#define SIM_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "hv.h"
+#include "hv_sim.h"
+
+#define SIM_MAXDOMS	256
+#define SIM_PAGE	4096
+
+/* sim_state.c: the host file, read and written under the host lock */
+struct sim_host {
+	int			xen_major;
+	int			xen_minor;
+	char			xen_extra[32];
+	char			arch[32];
+	uint32_t		page_size;
+	uint64_t		total_kib;
+	uint64_t		free_kib;
+	uint32_t		nr_cpus;
+	int			pv_logdirty;
+	/* Length of a pre-copy round for the dirtying model; 0 = the
+	 * real time the round took.  Tests set it to be deterministic. */
+	uint32_t		round_ms;
+	uint32_t		next_domid;
+	int			ndoms;
+	struct hv_sim_dom	doms[SIM_MAXDOMS];
+};
+
+/* One look at, or one change of, the host: the lock is held from
+ * sim_begin() to sim_commit()/sim_end(). */
+struct sim_txn {
+	const char	*dir;
+	int		 lockfd;
+	struct sim_host	*h;
+};
+
+int	sim_begin(struct sim_txn *, const char *, int excl, struct mig_err *);
+int	sim_commit(struct sim_txn *, struct mig_err *);
+void	sim_end(struct sim_txn *);
+struct hv_sim_dom *sim_dom(struct sim_host *, uint32_t);
+struct hv_sim_dom *sim_dom_byname(struct sim_host *, const char *);
+/* Adds a domain: checks name and memory, gives it an id. */
+struct hv_sim_dom *sim_dom_add(struct sim_host *, const char *, uint64_t,
+	    struct mig_err *);
+void	sim_dom_remove(struct sim_host *, struct hv_sim_dom *);
+int	sim_state_init(const char *, uint64_t, int, int, struct mig_err *);
+int	sim_host_set(struct sim_host *, const char *, const char *,
+	    struct mig_err *);
+const char *sim_path(const char *, const char *, char *, size_t);
+void	sim_uuid_random(uint8_t[16]);
+/* Reads the domain, under a shared lock. */
+int	sim_dom_get(const char *, uint32_t, struct hv_sim_dom *,
+	    struct mig_err *);
+/* Sets the state of domid if it is in one of the states of mask. */
+int	sim_dom_set_state(const char *, uint32_t, unsigned, int,
+	    struct mig_err *);
+#define SIM_ST(s)	(1u << (s))
+
+/* sim_faults.c */
+struct sim_faults {
+	int	fail_suspend;
+	int64_t	die_after;	/* bytes; -1 off */
+	int	die_exit;	/* 1: _exit() the process; 0: fail the save */
+	int64_t	stall_after;	/* bytes; -1 off */
+	int	restore_nomem;
+	int	never_converge;
+};
+int	sim_faults_load(const char *, struct sim_faults *, struct mig_err *);
+int	sim_faults_set(const char *, const char *, const char *,
+	    struct mig_err *);
+
+/* sim_mem.c: a domain's memory, a file of pages */
+const char *sim_mem_path(const char *, uint32_t, char *, size_t);
+int	sim_mem_create(const char *, const struct hv_sim_dom *, int fill,
+	    struct mig_err *);
+int	sim_mem_open(const char *, uint32_t, struct mig_err *);
+void	sim_mem_unlink(const char *, uint32_t);
+int	sim_mem_read(int, uint64_t, uint8_t *);
+int	sim_mem_write(int, uint64_t, const uint8_t *);
+/* The guest writes to the page: a new counter value in it. */
+int	sim_mem_touch(int, uint64_t);
+int	sim_mem_sha256(const char *, uint32_t, char[65], struct mig_err *);
+
+/* sim_json.c: the minimal libxl domain config the host keeps */
+struct sim_cfg {
+	char		name[MIG_HV_NAMELEN];
+	int		has_uuid;
+	uint8_t		uuid[16];
+	int		type;
+	uint64_t	max_memkb;
+	uint32_t	vcpus;
+};
+char	*sim_json_write(const struct hv_sim_dom *);
+int	sim_json_parse(const char *, struct sim_cfg *, struct mig_err *);
+
+/* sim_job.c: a save or restore run in a thread, reporting to the loop */
+struct sim_job {
+	struct mig_hv_op	*op;
+	char			 dir[PATH_MAX];
+	struct sim_faults	 faults;
+	void			*(*run)(void *);
+	pthread_t		 thread;
+	int			 started;
+	int			 note_rd;
+	int			 note_wr;
+	int			 wake;		/* eventfd: abort */
+	struct event		*ev;
+	atomic_int		 aborted;
+	int			 fd;		/* the stream */
+	int			 savelock;	/* one save per domain */
+	int			 is_sock;
+	int			 is_fifo;
+	uint64_t		 bytes;		/* through the fd */
+	struct mig_err		 err;		/* the thread's failure */
+	/* save */
+	uint32_t		 domid;
+	int			 live;
+	int			 suspended;
+	uint8_t			 obuf[65536];
+	size_t			 olen;
+	/* restore */
+	struct sim_cfg		 cfg;
+	uint32_t		 new_domid;
+};
+
+struct sim_job *sim_job_new(struct mig_hv_op *, const char *, int,
+	    struct mig_err *);
+/* Starts the thread; on failure the job is freed. */
+int	sim_job_start(struct sim_job *, void *(*)(void *), struct mig_err *);
+void	sim_job_free(struct sim_job *);
+void	sim_job_abort(struct sim_job *);
+int	sim_job_aborted(struct sim_job *);
+/* From the thread: */
+void	sim_job_progress(struct sim_job *, const struct mig_hv_progress *);
+void	sim_job_done(struct sim_job *, uint32_t domid);
+int	sim_job_write(struct sim_job *, const void *, size_t);
+int	sim_job_flush(struct sim_job *);
+int	sim_job_read(struct sim_job *, void *, size_t);
+void	sim_job_stall(struct sim_job *);
+int	sim_job_cancelled(struct sim_job *);
+
+/* sim_save.c, sim_restore.c: the thread bodies */
+void	*sim_save_main(void *);
+void	*sim_restore_main(void *);
+
+#endif

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The domain configuration as libxl JSON: the simulated host writes a
+ * minimal but valid libxl_domain_config (c_info name/uuid/type, b_info
+ * vcpus and memory) and reads back just those fields from any libxl
+ * JSON, a real one from xl included.  The reader validates the whole
+ * document first, so bad JSON is refused and never half-read.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+#define MAXDEPTH	64
+
+static const char *
+ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* A string at p (at its quote); copies it to out (cap bytes) if out is
+ * not NULL.  Returns the end or NULL. */
+static const char *
+string(const char *p, char *out, size_t cap)
+{
+	size_t	n = 0;
+	char	c;
+
+	if (*p++ != '"')
+		return NULL;
+	while ((c = *p++) != '"') {
+		if ((unsigned char)c < 0x20)
+			return NULL;
+		if (c == '\\') {
+			switch ((c = *p++)) {
+			case '"': case '\\': case '/':	break;
+			case 'b': c = '\b'; break;
+			case 'f': c = '\f'; break;
+			case 'n': c = '\n'; break;
+			case 'r': c = '\r'; break;
+			case 't': c = '\t'; break;
+			case 'u':
+				if (strspn(p, "0123456789abcdefABCDEF") < 4)
+					return NULL;
+				p += 4;
+				c = '?';	/* names here are ASCII */
+				break;
+			default:
+				return NULL;
+			}
+		}
+		if (out != NULL) {
+			if (n + 1 >= cap)
+				return NULL;
+			out[n++] = c;
+		}
+	}
+	if (out != NULL)
+		out[n] = '\0';
+	return p;
+}
+
+static const char *
+number(const char *p)
+{
+	const char	*s = p;
+
+	if (*p == '-')
+		p++;
+	if (strspn(p, "0123456789") == 0)
+		return NULL;
+	p += strspn(p, "0123456789");
+	if (*p == '.') {
+		p++;
+		if (strspn(p, "0123456789") == 0)
+			return NULL;
+		p += strspn(p, "0123456789");
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (strspn(p, "0123456789") == 0)
+			return NULL;
+		p += strspn(p, "0123456789");
+	}
+	return p > s ? p : NULL;
+}
+
+static const char *value(const char *, int);
+
+/* Members or elements of an object or array at p. */
+static const char *
+container(const char *p, int depth)
+{
+	char	close = *p == '{' ? '}' : ']';
+
+	p = ws(p + 1);
+	if (*p == close)
+		return p + 1;
+	for (;;) {
+		if (close == '}') {
+			if ((p = string(p, NULL, 0)) == NULL)
+				return NULL;
+			p = ws(p);
+			if (*p++ != ':')
+				return NULL;
+		}
+		if ((p = value(ws(p), depth + 1)) == NULL)
+			return NULL;
+		p = ws(p);
+		if (*p == close)
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+		p = ws(p);
+	}
+}
+
+static const char *
+value(const char *p, int depth)
+{
+	if (depth > MAXDEPTH)
+		return NULL;
+	switch (*p) {
+	case '{':
+	case '[':
+		return container(p, depth);
+	case '"':
+		return string(p, NULL, 0);
+	case 't':
+		return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+	case 'f':
+		return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+	case 'n':
+		return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+	default:
+		return number(p);
+	}
+}
+
+/* The value of member key of the (valid) object at obj, or NULL. */
+static const char *
+member(const char *obj, const char *key)
+{
+	char		 k[64];
+	const char	*p, *q;
+
+	if (obj == NULL || *obj != '{')
+		return NULL;
+	p = ws(obj + 1);
+	while (*p == '"') {
+		if ((q = string(p, k, sizeof(k))) == NULL) {
+			/* A key too long to be ours (the document is valid,
+			 * so it is a string): skip it. */
+			k[0] = '\0';
+			q = string(p, NULL, 0);
+		}
+		p = ws(ws(q) + 1);	/* past ':' */
+		if (strcmp(k, key) == 0)
+			return p;
+		p = ws(value(p, 0));
+		if (*p == ',')
+			p = ws(p + 1);
+	}
+	return NULL;
+}
+
+static int
+get_u64(const char *obj, const char *key, uint64_t *v)
+{
+	const char	*p = member(obj, key);
+
+	if (p == NULL || *p < '0' || *p > '9')
+		return -1;
+	*v = strtoull(p, NULL, 10);
+	return 0;
+}
+
+int
+sim_json_parse(const char *json, struct sim_cfg *c, struct mig_err *err)
+{
+	const char	*end, *ci, *bi, *p;
+	char		 s[64];
+	uint64_t	 v;
+
+	memset(c, 0, sizeof(*c));
+	c->type = MIG_HV_TYPE_PV;
+	c->vcpus = 1;
+	end = value(ws(json), 0);
+	if (end == NULL || *ws(end) != '\0' || *ws(json) != '{')
+		return mig_seterr(err, MIG_E_INVAL,
+		    "bad domain configuration JSON");
+	ci = member(ws(json), "c_info");
+	bi = member(ws(json), "b_info");
+	if ((p = member(ci, "name")) != NULL &&
+	    string(p, c->name, sizeof(c->name)) == NULL)
+		return mig_seterr(err, MIG_E_INVAL, "domain configuration: "
+		    "bad c_info.name");
+	if ((p = member(ci, "uuid")) != NULL) {
+		if (string(p, s, sizeof(s)) == NULL ||
+		    mig_hv_uuid_parse(s, c->uuid) == -1)
+			return mig_seterr(err, MIG_E_INVAL, "domain "
+			    "configuration: bad c_info.uuid");
+		c->has_uuid = 1;
+	}
+	if ((p = member(ci, "type")) != NULL && string(p, s, sizeof(s))) {
+		if (strcmp(s, "hvm") == 0)
+			c->type = MIG_HV_TYPE_HVM;
+		else if (strcmp(s, "pvh") == 0)
+			c->type = MIG_HV_TYPE_PVH;
+	}
+	if (get_u64(bi, "max_memkb", &c->max_memkb) == -1 &&
+	    get_u64(bi, "target_memkb", &c->max_memkb) == -1)
+		return mig_seterr(err, MIG_E_INVAL, "domain configuration: "
+		    "no b_info.max_memkb");
+	if (c->max_memkb == 0 || c->max_memkb > (1ULL << 40))
+		return mig_seterr(err, MIG_E_INVAL, "domain configuration: "
+		    "b_info.max_memkb %" PRIu64 " out of range", c->max_memkb);
+	if (get_u64(bi, "max_vcpus", &v) == 0 && v > 0 && v <= 512)
+		c->vcpus = (uint32_t)v;
+	return 0;
+}
+
+/* The name, JSON-escaped: domain names are plain text, but a quote or
+ * a backslash must not break the document. */
+static void
+put_escaped(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+}
+
+char *
+sim_json_write(const struct hv_sim_dom *d)
+{
+	char	*buf = NULL, u[37];
+	size_t	 len = 0;
+	FILE	*f;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	mig_hv_uuid_format(d->uuid, u);
+	fprintf(f, "{\n    \"c_info\": {\n        \"type\": \"%s\",\n"
+	    "        \"name\": \"", mig_hv_domtype_name(d->type));
+	put_escaped(f, d->name);
+	fprintf(f, "\",\n        \"uuid\": \"%s\"\n    },\n"
+	    "    \"b_info\": {\n        \"max_vcpus\": %" PRIu32 ",\n"
+	    "        \"max_memkb\": %" PRIu64 ",\n"
+	    "        \"target_memkb\": %" PRIu64 "\n    }\n}\n", u, d->vcpus,
+	    d->mem_kib, d->mem_kib);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
