@@ -136,14 +136,18 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 	if (localhost && !w->conf.allow_localhost)
 		return refuse(in, MIG_REFUSE_NOT_ALLOWED, "localhost migration "
 		    "is off (allow_localhost_migration)");
-	if (!localhost && mig_hv_find(w->hv, r->name, &d, NULL) == 0)
+	/* On one host the source itself holds the name and the uuid: only
+	 * that domain (same name and uuid) may share them. */
+	if (mig_hv_find(w->hv, r->name, &d, NULL) == 0 && !(localhost &&
+	    memcmp(d.uuid, r->uuid, 16) == 0))
 		return refuse(in, MIG_REFUSE_NAME_CLASH, "a domain called %s "
 		    "runs here already (domid %u)", r->name, d.domid);
 	if (mig_hv_find(w->hv, in->incoming, &d, NULL) == 0)
 		return refuse(in, MIG_REFUSE_NAME_CLASH, "%s exists here "
 		    "already", in->incoming);
 	mig_hv_uuid_format(r->uuid, uuid);
-	if (!localhost && mig_hv_find(w->hv, uuid, &d, NULL) == 0)
+	if (mig_hv_find(w->hv, uuid, &d, NULL) == 0 && !(localhost &&
+	    strcmp(d.name, r->name) == 0))
 		return refuse(in, MIG_REFUSE_UUID_CLASH, "domain %s here has "
 		    "the same uuid %s", d.name, uuid);
 	if (mig_hv_config_memory(w->hv, in->json, need, &err) == -1)

@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Two relocd daemons on loopback, each on its own simulated Xen host
+# (tests/sim): migrations that must succeed, refusals that must change
+# nothing, and the failure rule.  Each case is checked from both hosts'
+# domain lists and memory checksums, never from relocd's word alone.
+set -u
+B=${BUILDDIR:-.}
+SIMCTL=$B/tests/sim/simctl
+RELOCD=$B/tests/sim/relocd-sim
+CTLC=$B/tests/integration/ctlc
+T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
+PA=$((20000 + $$ % 20000))
+PB=$((PA + 1))
+pass=0 fail=0
+F_LIVE=0x2 F_LOCALHOST=0x40
+
+cleanup() {
+	for h in a b; do
+		[ -f "$T/$h/relocd.pid" ] && kill "$(cat "$T/$h/relocd.pid")" 2>/dev/null
+	done
+	sleep 0.3
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
+bad() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; for h in a b; do echo "--- relocd $h:"; tail -15 "$T/$h/log"; done; }
+
+start() {	# HOST PORT [extra config]
+	h=$1
+	mkdir -p "$T/$h"
+	"$SIMCTL" -d "$T/$h/host" init --mem-mib "${MEM:-1024}" >/dev/null
+	cat > "$T/$h/relocd.conf" <<CONF
+relocation_port = $2
+state_dir = "$T/$h/state"
+pid_file = "$T/$h/relocd.pid"
+control_socket = "$T/$h/relocd.sock"
+allow_localhost_migration = 1
+peer_timeout = 10
+${3:-}
+CONF
+	RELOCD_SIM_DIR=$T/$h/host "$RELOCD" -f -c "$T/$h/relocd.conf" >"$T/$h/log" 2>&1 &
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		[ -S "$T/$h/relocd.sock" ] && return 0
+		sleep 0.1
+	done
+	echo "relocd $h did not start:"; cat "$T/$h/log"; exit 1
+}
+
+# names on host H, one per line
+names() { "$SIMCTL" -d "$T/$1/host" list | awk '{ print $2 }' | sort | tr '\n' ' '; }
+sum() { "$SIMCTL" -d "$T/$1/host" checksum "$2"; }
+migrate() { "$CTLC" "$T/$1/relocd.sock" migrate "$2" 127.0.0.1 "$3" "$4" > "$T/out" 2>&1; }
+
+start a "$PA"
+start b "$PB"
+
+# 1. Live migration of a busy guest: several rounds, lands running at B.
+"$SIMCTL" -d "$T/a/host" create busy --mem-mib 64 --dirty-rate 3000 >/dev/null
+if migrate a busy "$PB" $((F_LIVE | F_LOCALHOST)) && [ "$(names a)" = "" ] &&
+    [ "$(names b)" = "busy " ] && grep -q 'result status=0' "$T/out" &&
+    "$SIMCTL" -d "$T/b/host" info busy | grep -q running; then
+	ok "live migration of a dirtying guest"
+else bad "live migration of a dirtying guest: $(tail -1 "$T/out")"; fi
+
+# 2. The memory that arrives is the memory that left (a calm guest, so
+#    the source's memory before is its memory at suspend).
+"$SIMCTL" -d "$T/a/host" create calm --mem-mib 32 >/dev/null
+before=$(sum a calm)
+if migrate a calm "$PB" $((F_LIVE | F_LOCALHOST)) && [ "$(sum b calm)" = "$before" ] &&
+    [ "$(names a)" = "" ]; then
+	ok "memory identical at the target"
+else bad "memory identical at the target: $(tail -1 "$T/out")"; fi
+
+# 3. And back, stop-and-copy.
+before=$(sum b calm)
+if migrate b calm "$PA" "$F_LOCALHOST" && [ "$(sum a calm)" = "$before" ] &&
+    [ "$(names b)" = "busy " ]; then
+	ok "stop-and-copy migration back"
+else bad "stop-and-copy migration back: $(tail -1 "$T/out")"; fi
+
+# 4. A name clash is refused and nothing changes on either side.
+"$SIMCTL" -d "$T/b/host" create calm --mem-mib 16 >/dev/null
+migrate a calm "$PB" "$F_LOCALHOST"; rc=$?
+if [ "$rc" -eq 3 ] && grep -q "runs here already" "$T/out" &&
+    [ "$(names a)" = "calm " ] && [ "$(names b)" = "busy calm " ] &&
+    "$SIMCTL" -d "$T/a/host" info calm | grep -q running; then
+	ok "name clash refused, nothing changed"
+else bad "name clash refused, nothing changed: rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/b/host" destroy calm >/dev/null
+
+# 5. Not enough memory at the target: refused before any byte moves.
+"$SIMCTL" -d "$T/a/host" create big --mem-mib 900 >/dev/null
+"$SIMCTL" -d "$T/b/host" create hog --mem-mib 600 >/dev/null
+migrate a big "$PB" "$F_LOCALHOST"; rc=$?
+if [ "$rc" -eq 3 ] && grep -q "not enough free memory" "$T/out" &&
+    "$SIMCTL" -d "$T/a/host" info big | grep -q running &&
+    [ "$(names b)" = "busy hog " ]; then
+	ok "not enough memory refused"
+else bad "not enough memory refused: rc $rc $(tail -1 "$T/out")"; fi
+
+# 6. Without --localhost a daemon on this same host is refused.
+migrate a calm "$PB" 0; rc=$?
+if [ "$rc" -ne 0 ] && grep -q "is this host" "$T/out" &&
+    [ "$(names a)" = "big calm " ]; then
+	ok "localhost refused unless asked for"
+else bad "localhost refused unless asked for: rc $rc $(tail -1 "$T/out")"; fi
+
+# 7. The suspend fails at the source: it keeps running, the target is clean.
+"$SIMCTL" -d "$T/a/host" fault fail_suspend on >/dev/null
+migrate a calm "$PB" $((F_LIVE | F_LOCALHOST)); rc=$?
+"$SIMCTL" -d "$T/a/host" fault fail_suspend off >/dev/null
+if [ "$rc" -eq 4 ] && "$SIMCTL" -d "$T/a/host" info calm | grep -q running &&
+    [ "$(names b)" = "busy hog " ]; then
+	ok "failed suspend: source runs, target clean"
+else bad "failed suspend: source runs, target clean: rc $rc $(tail -1 "$T/out")"; fi
+
+# 8. No such domain.
+migrate a nosuch "$PB" "$F_LOCALHOST"; rc=$?
+if [ "$rc" -eq 2 ]; then ok "unknown domain"; else bad "unknown domain: rc $rc"; fi
+
+# 9. Nothing is left half-way on either host.
+if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
+    ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--'; then
+	ok "no --incoming or --migratedaway left"
+else bad "leftovers: $(names a) / $(names b)"; fi
+
+echo "[  PASSED  ] $pass test(s)."
+[ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s), listed above"; exit 1; }
