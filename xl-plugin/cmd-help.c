@@ -26,8 +26,12 @@ cmd_help(const struct xr_global *g, int argc, char **argv)
 	const struct xr_cmd	*c;
 	char			 msg[MIG_ERRLEN];
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+	if (argc < 2) {
 		help_list(stdout);
+		return CTL_ST_OK;
+	}
+	if (strcmp(argv[1], "--help") == 0) {
+		cmd_usage(stdout, cmd_find("help"));
 		return CTL_ST_OK;
 	}
 	if (argc > 2)
