@@ -86,7 +86,7 @@ enum ctl_type {
 #define CTL_SF_ALL		0x0007
 
 /* CTL_PROBE flags */
-#define CTL_PF_TLS		0x0001	/* probe the TLS port, as MIGRATE would */
+#define CTL_PF_TLS		0x0001	/* the TLS port, as MIGRATE would */
 #define CTL_PF_ALL		0x0001
 
 /* CTL_DOMAIN state: what xl list shows, reduced to what planning needs */

@@ -78,7 +78,8 @@ client_open(const struct xr_global *g, struct xr_client *cl,
 		return CTL_ST_USAGE;
 	}
 	strcpy(sun.sun_path, cl->path);
-	if ((cl->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1) {
+	cl->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (cl->fd == -1) {
 		mig_seterrno(err, MIG_E_IO, "control socket");
 		client_close(cl);
 		return CTL_ST_FAILED;
@@ -86,9 +87,9 @@ client_open(const struct xr_global *g, struct xr_client *cl,
 	if (connect(cl->fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
 		return CTL_ST_OK;
 	if (errno == ENOENT || errno == ECONNREFUSED) {
-		mig_seterr(err, MIG_E_NOTFOUND, "relocd is not running (%s %s): "
-		    "start it with 'systemctl start relocd' or 'relocd'",
-		    errno == ENOENT ? "no" : "nothing listens on", cl->path);
+		mig_seterr(err, MIG_E_NOTFOUND, "relocd is not running "
+		    "(%s %s): start it with 'systemctl start relocd' or "
+		    "'relocd'", errno == ENOENT ? "no" : "nothing listens on", cl->path);
 		st = CTL_ST_NODAEMON;
 	} else {
 		mig_seterrno(err, MIG_E_IO, "%s", cl->path);

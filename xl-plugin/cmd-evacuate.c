@@ -69,7 +69,8 @@ evacuate_parse(int argc, char **argv, struct evacuate_args *a,
 	memset(a, 0, sizeof(*a));
 	a->parallel = 1;
 	args_begin();
-	while ((c = args_next("evacuate", argc, argv, "", longopts, err)) != -1) {
+	while ((c = args_next("evacuate", argc, argv, "", longopts,
+	    err)) != -1) {
 		switch (c) {
 		case O_TO:
 			if (add_targets(a, optarg, err) == -1)
@@ -254,16 +255,17 @@ probe_targets(struct evac_run *r, struct xr_client *cl, struct mig_err *err)
 		    r->a->to[i]);
 		m.u.probe.port = r->a->port;
 		m.u.probe.flags = r->a->plain ? 0 : CTL_PF_TLS;
-		if ((st = client_ask(cl, &m, take_probed, &p, err)) != CTL_ST_OK)
+		st = client_ask(cl, &m, take_probed, &p, err);
+		if (st != CTL_ST_OK)
 			return st;
 		snprintf(r->tgt[i].host, sizeof(r->tgt[i].host), "%s",
 		    r->a->to[i]);
 		/* An unreachable target takes nothing, but is not fatal. */
 		r->tgt[i].free_kib = p.status == CTL_ST_OK ? p.mem_free_kib : 0;
 		if (p.status != CTL_ST_OK)
-			fprintf(stderr, "xl-reloc: evacuate: target %s: %s: "
-			    "%s\n", r->a->to[i], ctl_status_name(p.status),
-			    p.text);
+			fprintf(stderr, "xl-reloc: evacuate: target %s %s: "
+			    "%s\n", r->a->to[i], p.status == CTL_ST_REFUSED ?
+			    "refused us" : "is unreachable", p.text);
 	}
 	r->ntgt = r->a->nto;
 	return CTL_ST_OK;

@@ -40,7 +40,8 @@ migrate_parse(int argc, char **argv, struct migrate_args *a,
 	/* TLS by default: a domain's memory holds its secrets. */
 	r->flags = CTL_MF_TLS | CTL_MF_LIVE;
 	args_begin();
-	while ((c = args_next("migrate", argc, argv, "", longopts, err)) != -1) {
+	while ((c = args_next("migrate", argc, argv, "", longopts,
+	    err)) != -1) {
 		switch (c) {
 		case O_TLS:
 			r->flags |= CTL_MF_TLS;
@@ -53,7 +54,8 @@ migrate_parse(int argc, char **argv, struct migrate_args *a,
 				return -1;
 			break;
 		case O_BANDWIDTH:
-			if (args_rate("migrate", optarg, &r->bandwidth, err) == -1)
+			if (args_rate("migrate", optarg, &r->bandwidth,
+			    err) == -1)
 				return -1;
 			break;
 		case O_MAXDOWN:

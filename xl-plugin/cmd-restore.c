@@ -23,7 +23,8 @@ restore_parse(int argc, char **argv, struct save_args *a,
 
 	memset(a, 0, sizeof(*a));
 	args_begin();
-	while ((c = args_next("restore", argc, argv, "", longopts, err)) != -1) {
+	while ((c = args_next("restore", argc, argv, "", longopts,
+	    err)) != -1) {
 		switch (c) {
 		case O_PAUSED:
 			a->req.flags |= CTL_SF_PAUSED;

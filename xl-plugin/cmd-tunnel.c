@@ -4,7 +4,8 @@
  * lets stock xl send to a relocd receiver.  "xl migrate -s 'xl-reloc
  * tunnel' DOMAIN HOST" runs
  *
- *	exec xl-reloc tunnel HOST xl [-t] [-T] [-v...] migrate-receive [-e] [-d] [-p]
+ *	exec xl-reloc tunnel HOST xl [-t] [-T] [-v...]
+ *	    migrate-receive [-e] [-d] [-p]
  *
  * (Xen 4.17's xl_migrate.c) and speaks its migrate protocol over our stdin
  * and stdout.  We connect to relocd on HOST, switch the connection to xl
@@ -26,7 +27,7 @@
 
 #define TUNNEL_TIMEOUT_MS	30000	/* connect, handshakes, first answer */
 #define PUMP_BUF		65536
-#define XL_PEEK			8	/* "xl migra": tells banner from frame */
+#define XL_PEEK			8	/* "xl migra": banner, not frame */
 
 enum { O_PLAIN = 0x100, O_TLS, O_PORT, O_NAME, O_HELP };
 
@@ -48,8 +49,8 @@ parse_rune(int argc, char **argv, struct tunnel_args *a, struct mig_err *err)
 			continue;
 		}
 		if (argv[i][0] != '-' || argv[i][1] == '\0')
-			return mig_seterr(err, MIG_E_INVAL, "tunnel: unexpected "
-			    "argument '%s'", argv[i]);
+			return mig_seterr(err, MIG_E_INVAL, "tunnel: "
+			    "unexpected argument '%s'", argv[i]);
 		for (p = argv[i] + 1; *p != '\0'; p++) {
 			/* Before migrate-receive: xl's own -t, -T, -v. */
 			if (!receive && (*p == 't' || *p == 'T' || *p == 'v'))
@@ -61,8 +62,9 @@ parse_rune(int argc, char **argv, struct tunnel_args *a, struct mig_err *err)
 			else if (receive && *p == 'p')
 				a->xlflags |= MIG_XLT_F_PAUSED;
 			else
-				return mig_seterr(err, MIG_E_INVAL, "tunnel: xl "
-				    "option '-%c' is not supported", *p);
+				return mig_seterr(err, MIG_E_INVAL,
+				    "tunnel: xl option '-%c' is not "
+				    "supported", *p);
 		}
 	}
 	if (!receive)
@@ -88,7 +90,8 @@ tunnel_parse(int argc, char **argv, struct tunnel_args *a,
 	memset(a, 0, sizeof(*a));
 	args_begin();
 	/* '+': xl's own options follow HOST and are not ours. */
-	while ((c = args_next("tunnel", argc, argv, "+", longopts, err)) != -1) {
+	while ((c = args_next("tunnel", argc, argv, "+", longopts,
+	    err)) != -1) {
 		switch (c) {
 		case O_PLAIN:
 			a->plain = true;
@@ -383,7 +386,8 @@ cmd_tunnel(const struct xr_global *g, int argc, char **argv)
 		return CTL_ST_OK;
 	}
 	if ((c = tunnel_connect(g, &a, &err)) == NULL) {
-		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host, err.msg);
+		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
+		    err.msg);
 		return err.code == MIG_E_DENIED || err.code == MIG_E_TLS ?
 		    CTL_ST_REFUSED : CTL_ST_FAILED;
 	}
@@ -391,7 +395,8 @@ cmd_tunnel(const struct xr_global *g, int argc, char **argv)
 	    tunnel_pump(c, STDIN_FILENO, STDOUT_FILENO, &err) == -1)
 		st = CTL_ST_FAILED;
 	if (st != CTL_ST_OK)
-		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host, err.msg);
+		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
+		    err.msg);
 	mig_conn_close(c);
 	return st;
 }

@@ -457,7 +457,8 @@ test_jobs_rows(void **state)
 	    "               pre-copy         2m05s       1.5");
 	jobs_json_row(b, sizeof(b), &j);
 	assert_string_equal(b, "{\"job\":7,\"kind\":\"migrate-out\","
-	    "\"domain\":\"web1\",\"peer\":\"node2:8003\",\"phase\":\"pre-copy\","
+	    "\"domain\":\"web1\",\"peer\":\"node2:8003\","
+	    "\"phase\":\"pre-copy\","
 	    "\"elapsed_ms\":125000,\"bytes_wire\":1572864,\"pid\":4242}");
 }
 
@@ -645,7 +646,7 @@ fake_relocd(void *arg)
 }
 
 static void
-fake_start(struct fake *f, bool interrupt)
+fake_start(struct fake *f, bool interrupt, void *(*serve)(void *))
 {
 	struct sockaddr_un	sun;
 	FILE			*c;
@@ -666,7 +667,7 @@ fake_start(struct fake *f, bool interrupt)
 	assert_int_equal(listen(f->lfd, 1), 0);
 	f->interrupt = interrupt;
 	f->client = pthread_self();
-	assert_int_equal(pthread_create(&f->thread, NULL, fake_relocd, f), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
 }
 
 static void
@@ -690,7 +691,7 @@ test_run_job_lines(void **state)
 	char			text[1024];
 	size_t			n;
 
-	fake_start(&f, false);
+	fake_start(&f, false, fake_relocd);
 	g.conf = f.conf;
 	g.conf_given = true;
 	memset(&m, 0, sizeof(m));
@@ -724,7 +725,7 @@ test_run_job_ctrl_c_cancels(void **state)
 	struct view		v;
 	FILE			*out;
 
-	fake_start(&f, true);
+	fake_start(&f, true, fake_relocd);
 	g.conf = f.conf;
 	g.conf_given = true;
 	memset(&m, 0, sizeof(m));
@@ -769,6 +770,129 @@ test_no_relocd(void **state)
 	assert_int_equal(cl.fd, -1);
 	unlink(conf);
 	rmdir(dir);
+}
+
+/* A relocd that answers evacuate's questions: three connections, the
+ * first asking DOMAINS and PROBEs, each other one MIGRATE. */
+static void
+evac_answer(int fd, const struct ctl_msg *q)
+{
+	static const struct { const char *name; uint32_t domid;
+	    uint64_t mib; uint16_t state; } doms[] = {
+		{ "Domain-0", 0, 4096, CTL_DS_RUNNING },
+		{ "web1", 3, 2048, CTL_DS_RUNNING },
+		{ "db", 4, 4096, CTL_DS_PAUSED },
+		{ "old", 5, 1024, CTL_DS_SHUTDOWN },
+	};
+	struct ctl_msg	m;
+	size_t		i;
+
+	memset(&m, 0, sizeof(m));
+	switch (q->type) {
+	case CTL_DOMAINS:
+		for (i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+			memset(&m, 0, sizeof(m));
+			m.type = CTL_DOMAIN;
+			strcpy(m.u.domain.name, doms[i].name);
+			m.u.domain.domid = doms[i].domid;
+			m.u.domain.mem_kib = doms[i].mib * MiB_KIB;
+			m.u.domain.state = doms[i].state;
+			fake_send(fd, &m);
+		}
+		memset(&m, 0, sizeof(m));
+		m.type = CTL_DOMAINS_END;
+		fake_send(fd, &m);
+		break;
+	case CTL_PROBE:
+		assert_int_equal(q->u.probe.flags, CTL_PF_TLS);
+		m.type = CTL_PROBED;
+		strcpy(m.u.probed.host, q->u.probe.host);
+		if (strcmp(q->u.probe.host, "down") == 0) {
+			m.u.probed.status = CTL_ST_FAILED;
+			strcpy(m.u.probed.text, "connect: Connection refused");
+		} else
+			m.u.probed.mem_free_kib = m.u.probed.mem_total_kib =
+			    (strcmp(q->u.probe.host, "n1") == 0 ? 5120 : 2048) *
+			    MiB_KIB;
+		fake_send(fd, &m);
+		break;
+	case CTL_MIGRATE:
+		m.type = CTL_ACCEPTED;
+		m.u.job = q->u.migrate.domain[0];
+		fake_send(fd, &m);
+		memset(&m, 0, sizeof(m));
+		m.type = CTL_RESULT;
+		m.u.result.job = q->u.migrate.domain[0];
+		m.u.result.total_ms = 2000;
+		/* db goes to n1 (most memory) and fails there */
+		if (strcmp(q->u.migrate.host, "n1") == 0) {
+			m.u.result.status = CTL_ST_FAILED;
+			strcpy(m.u.result.text, "target stopped answering");
+		}
+		fake_send(fd, &m);
+		break;
+	default:
+		fail_msg("unexpected %s", ctl_type_name(q->type));
+	}
+}
+
+static void *
+fake_evac_relocd(void *arg)
+{
+	struct fake	*f = arg;
+	struct ctl_msg	 q;
+	int		 fd, n;
+
+	for (n = 0; n < 3; n++) {
+		fd = accept4(f->lfd, NULL, NULL, SOCK_CLOEXEC);
+		assert_true(fd >= 0);
+		while (ctl_recv(fd, &q, NULL) == 0)
+			evac_answer(fd, &q);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void
+test_evacuate_against_fake_relocd(void **state)
+{
+	char *argv[] = { "evacuate", "--to", "n1,n2,down", "--parallel", "2" };
+	struct fake		f;
+	struct xr_global	g;
+	FILE			*out;
+	char			text[4096];
+	size_t			n;
+	int			saved, st;
+
+	fake_start(&f, false, fake_evac_relocd);
+	g.conf = f.conf;
+	g.conf_given = true;
+	assert_non_null(out = tmpfile());
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	dup2(fileno(out), STDOUT_FILENO);
+	st = cmd_evacuate(&g, ARGC(argv), argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	fake_stop(&f);
+	rewind(out);
+	n = fread(text, 1, sizeof(text) - 1, out);
+	text[n] = '\0';
+	fclose(out);
+	/* the worst outcome: db failed (old was skipped: refused, 3) */
+	assert_int_equal(st, CTL_ST_FAILED);
+	assert_non_null(strstr(text,
+	    "db                           4096.0  n1\n"));
+	assert_non_null(strstr(text,
+	    "web1                         2048.0  n2\n"));
+	assert_null(strstr(text, "Domain-0"));
+	assert_null(strstr(text, "old"));
+	assert_non_null(strstr(text, "db                       n1"
+	    "                       failed, source resumed         2.0s  "
+	    "target stopped answering\n"));
+	assert_non_null(strstr(text, "web1                     n2"
+	    "                       ok                             2.0s  \n"));
 }
 
 /* --- the tunnel against a fake relocd --- */
@@ -860,8 +984,8 @@ fake_peer(void *arg)
 static void
 test_tunnel_pump(void **state)
 {
-	static const char	 payload[] = "Xen saved domain, xl format\n \0 \r"
-	    "...stream bytes...";
+	static const char	 payload[] =
+	    "Xen saved domain, xl format\n \0 \r...stream bytes...";
 	struct tunnel_args	 a;
 	struct fake_peer	 p;
 	struct mig_conn		*c;
@@ -962,6 +1086,7 @@ main(void)
 		cmocka_unit_test(test_run_job_lines),
 		cmocka_unit_test(test_run_job_ctrl_c_cancels),
 		cmocka_unit_test(test_no_relocd),
+		cmocka_unit_test(test_evacuate_against_fake_relocd),
 		cmocka_unit_test(test_tunnel_pump),
 		cmocka_unit_test(test_tunnel_refused),
 	};
