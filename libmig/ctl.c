@@ -115,6 +115,32 @@ static const struct field f_error[] = {
 	STR(ctl_error, text, CTL_TEXT_MAX),
 	END
 };
+static const struct field f_probe[] = {
+	STR(ctl_probe, host, CTL_HOST_MAX),
+	U16(ctl_probe, port),
+	U32(ctl_probe, flags),
+	END
+};
+static const struct field f_probed[] = {
+	U16(ctl_probed, status),
+	STR(ctl_probed, host, CTL_HOST_MAX),
+	STR(ctl_probed, hostname, CTL_HOST_MAX),
+	STR(ctl_probed, version, CTL_DOMAIN_MAX),
+	U32(ctl_probed, xen_major),
+	U32(ctl_probed, xen_minor),
+	U64(ctl_probed, mem_total_kib),
+	U64(ctl_probed, mem_free_kib),
+	U64(ctl_probed, features),
+	STR(ctl_probed, text, CTL_TEXT_MAX),
+	END
+};
+static const struct field f_domain[] = {
+	STR(ctl_domain, name, CTL_DOMAIN_MAX),
+	U32(ctl_domain, domid),
+	U64(ctl_domain, mem_kib),
+	U16(ctl_domain, state),
+	END
+};
 static const struct field f_none[] = {
 	END
 };
@@ -138,6 +164,11 @@ static const struct {
 	[CTL_RESERVE_ANS] = { "RESERVE_ANS", f_reserve_ans },
 	[CTL_RESERVE_HOLD] = { "RESERVE_HOLD", f_job },
 	[CTL_RESERVE_RELEASE] = { "RESERVE_RELEASE", f_job },
+	[CTL_PROBE] = { "PROBE", f_probe },
+	[CTL_PROBED] = { "PROBED", f_probed },
+	[CTL_DOMAINS] = { "DOMAINS", f_none },
+	[CTL_DOMAIN] = { "DOMAIN", f_domain },
+	[CTL_DOMAINS_END] = { "DOMAINS_END", f_none },
 };
 
 static const struct field *
@@ -182,6 +213,19 @@ ctl_job_kind_name(uint16_t k)
 	};
 
 	return k > 0 && k < CTL_JOB__MAX ? names[k] : "unknown";
+}
+
+const char *
+ctl_dom_state_name(uint16_t st)
+{
+	static const char *const names[CTL_DS__MAX] = {
+		[CTL_DS_RUNNING] = "running",
+		[CTL_DS_PAUSED] = "paused",
+		[CTL_DS_SHUTDOWN] = "shutdown",
+		[CTL_DS_MIGRATING] = "migrating",
+	};
+
+	return st > 0 && st < CTL_DS__MAX ? names[st] : "unknown";
 }
 
 void

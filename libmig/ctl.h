@@ -43,8 +43,31 @@ enum ctl_type {
 	CTL_RESERVE_ANS,
 	CTL_RESERVE_HOLD,	/* the stream started: no more expiry */
 	CTL_RESERVE_RELEASE,
+	/* xl-reloc evacuate's questions, xl-reloc -> relocd, and answers */
+	CTL_PROBE,		/* ask relocd to HELLO a target */
+	CTL_PROBED,		/* what the target's HELLO said */
+	CTL_DOMAINS,		/* list this host's domains */
+	CTL_DOMAIN,		/* one row of a CTL_DOMAINS answer */
+	CTL_DOMAINS_END,	/* after the last row */
 	CTL__MAX
 };
+
+/*
+ * Conversations on the control socket (relocd answers on the connection
+ * the request came on; one connection may carry several requests in turn):
+ *
+ *   MIGRATE | SAVE | RESTORE -> ACCEPTED(job), EVENT..., RESULT
+ *			      or ERROR (nothing started)
+ *	The job belongs to relocd, not to the connection: it runs on if the
+ *	client goes away.  A CANCEL(job) on the same connection is answered
+ *	ACCEPTED(job) (the cancel was delivered: the RESULT follows) or
+ *	ERROR (e.g. CTL_ST_REFUSED "past commit").
+ *   CANCEL(job)		   -> ACCEPTED(job) or ERROR (NOTFOUND, REFUSED)
+ *   JOBS			   -> JOB..., JOBS_END
+ *   PROBE			   -> PROBED (always exactly one), or ERROR
+ *				      for a malformed request
+ *   DOMAINS			   -> DOMAIN..., DOMAINS_END, or ERROR
+ */
 
 /* CTL_MIGRATE flags */
 #define CTL_MF_TLS		0x0001	/* connect to the TLS port */
@@ -61,6 +84,19 @@ enum ctl_type {
 #define CTL_SF_KEEP_RUNNING	0x0002	/* save: resume the domain after */
 #define CTL_SF_PAUSED		0x0004	/* restore: leave it paused */
 #define CTL_SF_ALL		0x0007
+
+/* CTL_PROBE flags */
+#define CTL_PF_TLS		0x0001	/* the TLS port, as MIGRATE would */
+#define CTL_PF_ALL		0x0001
+
+/* CTL_DOMAIN state: what xl list shows, reduced to what planning needs */
+enum ctl_dom_state {
+	CTL_DS_RUNNING = 1,	/* running or blocked: can be migrated */
+	CTL_DS_PAUSED,		/* paused: can be migrated (stays paused) */
+	CTL_DS_SHUTDOWN,	/* shutting down, crashed or dying: skip */
+	CTL_DS_MIGRATING,	/* a relocd job holds it already: skip */
+	CTL_DS__MAX
+};
 
 enum ctl_job_kind {
 	CTL_JOB_MIGRATE_OUT = 1,
@@ -156,6 +192,49 @@ struct ctl_error {
 	char		text[CTL_TEXT_MAX + 1];
 };
 
+/*
+ * CTL_PROBE: relocd connects to host:port (0: 8003 with CTL_PF_TLS, else
+ * 8002) exactly as CTL_MIGRATE would (same TLS identity, same timeouts),
+ * exchanges preambles and HELLOs, and closes without reserving anything.
+ */
+struct ctl_probe {
+	char		host[CTL_HOST_MAX + 1];
+	uint16_t	port;
+	uint32_t	flags;		/* CTL_PF_* */
+};
+
+/*
+ * CTL_PROBED: status CTL_ST_OK with the target's HELLO; CTL_ST_REFUSED
+ * when the target was reached but would not talk (TLS, host-allow,
+ * protocol version); CTL_ST_FAILED when it could not be reached.  text
+ * says why when status is not OK.  mem_free_kib is the target's HELLO
+ * figure: free memory minus what its reservations hold.
+ */
+struct ctl_probed {
+	uint16_t	status;		/* enum ctl_status */
+	char		host[CTL_HOST_MAX + 1];		/* as asked */
+	char		hostname[CTL_HOST_MAX + 1];	/* from its HELLO */
+	char		version[CTL_DOMAIN_MAX + 1];	/* its relocd */
+	uint32_t	xen_major;
+	uint32_t	xen_minor;
+	uint64_t	mem_total_kib;
+	uint64_t	mem_free_kib;
+	uint64_t	features;	/* MIG_FEAT_* (proto.h) */
+	char		text[CTL_TEXT_MAX + 1];
+};
+
+/*
+ * CTL_DOMAIN: one domain of this host, Domain-0 included (xl-reloc skips
+ * domid 0).  mem_kib is what a RESERVE for it would ask (the memory the
+ * target must hold, as the migration would compute it).
+ */
+struct ctl_domain {
+	char		name[CTL_DOMAIN_MAX + 1];
+	uint32_t	domid;
+	uint64_t	mem_kib;
+	uint16_t	state;		/* enum ctl_dom_state */
+};
+
 struct ctl_msg {
 	uint16_t	type;		/* enum ctl_type */
 	union {
@@ -168,7 +247,10 @@ struct ctl_msg {
 		struct ctl_reserve_req	reserve_req;
 		struct ctl_reserve_ans	reserve_ans;
 		struct ctl_error	error;
-	} u;				/* JOBS and JOBS_END have no fields */
+		struct ctl_probe	probe;
+		struct ctl_probed	probed;
+		struct ctl_domain	domain;
+	} u;	/* JOBS, JOBS_END, DOMAINS, DOMAINS_END have no fields */
 };
 
 /* ctl.c */
@@ -179,6 +261,7 @@ int		 ctl_decode(const uint8_t *, size_t, struct ctl_msg *,
 const char	*ctl_type_name(uint16_t);
 const char	*ctl_status_name(uint16_t);
 const char	*ctl_job_kind_name(uint16_t);
+const char	*ctl_dom_state_name(uint16_t);
 /* Copies src into a text field, truncating, printable ASCII only. */
 void		 ctl_text_set(char [CTL_TEXT_MAX + 1], const char *);
 /* One packet, whole; -1 with MIG_E_EOF when the peer has gone. */

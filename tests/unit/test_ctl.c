@@ -88,6 +88,28 @@ samples(struct ctl_msg *m, size_t max)
 	m[n++].u.job = 9;
 	m[n].type = CTL_RESERVE_RELEASE;
 	m[n++].u.job = 9;
+	m[n].type = CTL_PROBE;
+	strcpy(m[n].u.probe.host, "node3.example.org");
+	m[n].u.probe.port = 8003;
+	m[n++].u.probe.flags = CTL_PF_TLS;
+	m[n].type = CTL_PROBED;
+	m[n].u.probed.status = CTL_ST_OK;
+	strcpy(m[n].u.probed.host, "node3");
+	strcpy(m[n].u.probed.hostname, "node3.example.org");
+	strcpy(m[n].u.probed.version, "xen-relocd 0.1.0");
+	m[n].u.probed.xen_major = 4;
+	m[n].u.probed.xen_minor = 17;
+	m[n].u.probed.mem_total_kib = 67108864;
+	m[n].u.probed.mem_free_kib = 33554432;
+	m[n].u.probed.features = 0x7;
+	strcpy(m[n++].u.probed.text, "ok");
+	m[n++].type = CTL_DOMAINS;
+	m[n].type = CTL_DOMAIN;
+	strcpy(m[n].u.domain.name, "web1");
+	m[n].u.domain.domid = 5;
+	m[n].u.domain.mem_kib = 2097152;
+	m[n++].u.domain.state = CTL_DS_PAUSED;
+	m[n++].type = CTL_DOMAINS_END;
 	assert_int_equal(n, CTL__MAX - 1);
 	return n;
 }
@@ -193,6 +215,16 @@ test_text_set_sanitizes(void **state)
 }
 
 static void
+test_names_of_new_types(void **state)
+{
+	assert_string_equal(ctl_type_name(CTL_PROBE), "PROBE");
+	assert_string_equal(ctl_type_name(CTL_DOMAINS_END), "DOMAINS_END");
+	assert_string_equal(ctl_dom_state_name(CTL_DS_MIGRATING), "migrating");
+	assert_string_equal(ctl_dom_state_name(0), "unknown");
+	assert_string_equal(ctl_dom_state_name(CTL_DS__MAX), "unknown");
+}
+
+static void
 test_send_recv_packets(void **state)
 {
 	struct ctl_msg	m, d;
@@ -228,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_bad_fields),
 		cmocka_unit_test(test_text_set_sanitizes),
+		cmocka_unit_test(test_names_of_new_types),
 		cmocka_unit_test(test_send_recv_packets),
 	};
 

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* xl-reloc jobs [--json] */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+#include "xl-reloc.h"
+
+enum { O_JSON = 0x100, O_HELP };
+
+#define ROW_FMT	"%-6s %-12s %-16s %-24s %-13s %8s %9s"
+
+int
+jobs_parse(int argc, char **argv, struct jobs_args *a, struct mig_err *err)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	c;
+
+	memset(a, 0, sizeof(*a));
+	args_begin();
+	while ((c = args_next("jobs", argc, argv, "", longopts, err)) != -1) {
+		switch (c) {
+		case O_JSON:
+			a->json = true;
+			break;
+		case O_HELP:
+			a->help = true;
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc)
+		return mig_seterr(err, MIG_E_INVAL, "jobs: unexpected argument "
+		    "'%s'", argv[optind]);
+	return 0;
+}
+
+int
+jobs_header(char *buf, size_t len)
+{
+	return snprintf(buf, len, ROW_FMT, "JOB", "KIND", "DOMAIN", "PEER",
+	    "PHASE", "ELAPSED", "MiB");
+}
+
+int
+jobs_row(char *buf, size_t len, const struct ctl_job *j)
+{
+	char	id[24], el[32], mib[32];
+
+	snprintf(id, sizeof(id), "%" PRIu64, j->job);
+	fmt_duration(el, sizeof(el), j->elapsed_ms);
+	fmt_mib(mib, sizeof(mib), j->bytes_wire);
+	return snprintf(buf, len, ROW_FMT, id, ctl_job_kind_name(j->kind),
+	    j->domain, j->peer, mig_phase_name(j->phase), el, mib);
+}
+
+int
+jobs_json_row(char *buf, size_t len, const struct ctl_job *j)
+{
+	char	dom[CTL_DOMAIN_MAX * 6 + 3], peer[CTL_HOST_MAX * 6 + 3];
+
+	json_string(dom, sizeof(dom), j->domain);
+	json_string(peer, sizeof(peer), j->peer);
+	return snprintf(buf, len, "{\"job\":%" PRIu64 ",\"kind\":\"%s\","
+	    "\"domain\":%s,\"peer\":%s,\"phase\":\"%s\",\"elapsed_ms\":%"
+	    PRIu64 ",\"bytes_wire\":%" PRIu64 ",\"pid\":%" PRId32 "}", j->job,
+	    ctl_job_kind_name(j->kind), dom, peer, mig_phase_name(j->phase),
+	    j->elapsed_ms, j->bytes_wire, j->pid);
+}
+
+static int
+print_row(const struct ctl_msg *m, void *arg)
+{
+	const struct jobs_args	*a = arg;
+	char			 line[XR_LINE_MAX];
+
+	if (m->type == CTL_JOBS_END)
+		return 1;
+	if (m->type != CTL_JOB)
+		return 0;
+	if (a->json)
+		jobs_json_row(line, sizeof(line), &m->u.jobrow);
+	else
+		jobs_row(line, sizeof(line), &m->u.jobrow);
+	printf("%s\n", line);
+	return 0;
+}
+
+int
+cmd_jobs(const struct xr_global *g, int argc, char **argv)
+{
+	struct jobs_args	a;
+	struct xr_client	cl;
+	struct ctl_msg		m;
+	struct mig_err		err;
+	char			line[XR_LINE_MAX];
+	int			st;
+
+	if (jobs_parse(argc, argv, &a, &err) == -1)
+		return cmd_usage_error("jobs", err.msg);
+	if (a.help) {
+		cmd_usage(stdout, cmd_find("jobs"));
+		return CTL_ST_OK;
+	}
+	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {
+		fprintf(stderr, "xl-reloc: %s\n", err.msg);
+		return st;
+	}
+	if (!a.json) {
+		jobs_header(line, sizeof(line));
+		printf("%s\n", line);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_JOBS;
+	if ((st = client_ask(&cl, &m, print_row, &a, &err)) != CTL_ST_OK)
+		fprintf(stderr, "xl-reloc: jobs: %s\n", err.msg);
+	client_close(&cl);
+	return st;
+}

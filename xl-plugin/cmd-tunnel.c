@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xl-reloc tunnel HOST xl [...] migrate-receive [...]: the transport that
+ * lets stock xl send to a relocd receiver.  "xl migrate -s 'xl-reloc
+ * tunnel' DOMAIN HOST" runs
+ *
+ *	exec xl-reloc tunnel HOST xl [-t] [-T] [-v...]
+ *	    migrate-receive [-e] [-d] [-p]
+ *
+ * (Xen 4.17's xl_migrate.c) and speaks its migrate protocol over our stdin
+ * and stdout.  We connect to relocd on HOST, switch the connection to xl
+ * mode (XL_TUNNEL, doc/protocol.md section 8) and copy bytes both ways.
+ */
+#include <sys/utsname.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "relocd.h"
+#include "tls.h"
+#include "xlcompat.h"
+#include "xl-reloc.h"
+
+#define TUNNEL_TIMEOUT_MS	30000	/* connect, handshakes, first answer */
+#define PUMP_BUF		65536
+#define XL_PEEK			8	/* "xl migra": banner, not frame */
+
+enum { O_PLAIN = 0x100, O_TLS, O_PORT, O_NAME, O_HELP };
+
+/* The words xl puts after HOST; only -d and -p reach the receiver. */
+static int
+parse_rune(int argc, char **argv, struct tunnel_args *a, struct mig_err *err)
+{
+	int		 i = 0;
+	bool		 receive = false;
+	const char	*p;
+
+	if (argc < 2 || strcmp(argv[0], "xl") != 0)
+		return mig_seterr(err, MIG_E_INVAL, "tunnel: expected 'xl ... "
+		    "migrate-receive' after HOST (xl migrate -s \"xl-reloc "
+		    "tunnel\" writes it)");
+	for (i = 1; i < argc; i++) {
+		if (!receive && strcmp(argv[i], "migrate-receive") == 0) {
+			receive = true;
+			continue;
+		}
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			return mig_seterr(err, MIG_E_INVAL, "tunnel: "
+			    "unexpected argument '%s'", argv[i]);
+		for (p = argv[i] + 1; *p != '\0'; p++) {
+			/* Before migrate-receive: xl's own -t, -T, -v. */
+			if (!receive && (*p == 't' || *p == 'T' || *p == 'v'))
+				continue;
+			if (receive && *p == 'e')	/* xl's terminal only */
+				continue;
+			if (receive && *p == 'd')
+				a->xlflags |= MIG_XLT_F_DEBUG;
+			else if (receive && *p == 'p')
+				a->xlflags |= MIG_XLT_F_PAUSED;
+			else
+				return mig_seterr(err, MIG_E_INVAL,
+				    "tunnel: xl option '-%c' is not "
+				    "supported", *p);
+		}
+	}
+	if (!receive)
+		return mig_seterr(err, MIG_E_INVAL, "tunnel: no "
+		    "'migrate-receive' after 'xl'");
+	return 0;
+}
+
+int
+tunnel_parse(int argc, char **argv, struct tunnel_args *a,
+    struct mig_err *err)
+{
+	static const struct option longopts[] = {
+		{ "plain", no_argument, NULL, O_PLAIN },
+		{ "tls", no_argument, NULL, O_TLS },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	c;
+
+	memset(a, 0, sizeof(*a));
+	args_begin();
+	/* '+': xl's own options follow HOST and are not ours. */
+	while ((c = args_next("tunnel", argc, argv, "+", longopts,
+	    err)) != -1) {
+		switch (c) {
+		case O_PLAIN:
+			a->plain = true;
+			break;
+		case O_TLS:
+			a->plain = false;
+			break;
+		case O_PORT:
+			if (args_port("tunnel", optarg, &a->port, err) == -1)
+				return -1;
+			break;
+		case O_NAME:
+			if (strlen(optarg) > MIG_NAME_MAX ||
+			    mig_name_valid(optarg, strlen(optarg), NULL) == -1)
+				return mig_seterr(err, MIG_E_INVAL, "tunnel: "
+				    "bad domain name '%s'", optarg);
+			snprintf(a->name, sizeof(a->name), "%s", optarg);
+			break;
+		case O_HELP:
+			a->help = true;
+			return 0;
+		default:
+			return -1;
+		}
+	}
+	if (optind >= argc)
+		return mig_seterr(err, MIG_E_INVAL, "tunnel: expected HOST");
+	a->host = argv[optind];
+	if (mig_hostname_valid(a->host, strlen(a->host), NULL) == -1)
+		return mig_seterr(err, MIG_E_INVAL, "tunnel: bad host '%s'",
+		    a->host);
+	return parse_rune(argc - optind - 1, argv + optind + 1, a, err);
+}
+
+static void
+our_hello(struct mig_msg *m)
+{
+	struct utsname	u;
+	long		ps = sysconf(_SC_PAGESIZE);
+
+	memset(m, 0, sizeof(*m));
+	m->type = MIG_MSG_HELLO;
+	snprintf(m->u.hello.version, sizeof(m->u.hello.version),
+	    "xl-reloc %s", PACKAGE_VERSION);
+	if (gethostname(m->u.hello.hostname, sizeof(m->u.hello.hostname) - 1)
+	    == -1 || mig_hostname_valid(m->u.hello.hostname,
+	    strlen(m->u.hello.hostname), NULL) == -1)
+		snprintf(m->u.hello.hostname, sizeof(m->u.hello.hostname),
+		    "localhost");
+	/* The tunnel sends no domain itself: xl does, through it. */
+	snprintf(m->u.hello.arch, sizeof(m->u.hello.arch), "%.*s",
+	    MIG_ARCH_MAX, uname(&u) == 0 ? u.machine : "x86_64");
+	m->u.hello.page_size = ps > 0 ? (uint32_t)ps : 4096;
+	m->u.hello.features = MIG_FEAT_XL_TUNNEL;
+	m->u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
+}
+
+static int
+send_msg(struct mig_conn *c, const struct mig_msg *m, uint64_t dl,
+    struct mig_err *err)
+{
+	uint8_t	buf[1024];
+	size_t	len;
+
+	if (mig_msg_encode(m, buf, sizeof(buf), &len, err) == -1)
+		return -1;
+	return mig_conn_write_all(c, buf, len, dl, err);
+}
+
+/* Reads a whole frame after its 8 header bytes; buf holds the body. */
+static int
+read_frame(struct mig_conn *c, const uint8_t hdrb[MIG_FRAME_HDR_LEN],
+    struct mig_msg *m, uint8_t *buf, size_t cap, uint64_t dl,
+    struct mig_err *err)
+{
+	struct mig_frame_hdr	hdr;
+
+	if (mig_frame_hdr_decode(hdrb, &hdr, err) == -1)
+		return -1;
+	if (hdr.len > cap)
+		return mig_seterr(err, MIG_E_TOOBIG, "%s frame of %u bytes",
+		    mig_msg_name(hdr.type), hdr.len);
+	if (mig_conn_read_full(c, buf, hdr.len, dl, err) == -1)
+		return -1;
+	if (!mig_msg_known(hdr.type)) {
+		memset(m, 0, sizeof(*m));
+		m->type = hdr.type;	/* optional and unknown: skipped */
+		return 0;
+	}
+	return mig_msg_decode(&hdr, buf, m, err);
+}
+
+int
+tunnel_handshake(struct mig_conn *c, const struct tunnel_args *a, int out,
+    struct mig_err *err)
+{
+	uint64_t	dl = mig_conn_deadline(TUNNEL_TIMEOUT_MS);
+	uint8_t		pre[MIG_PREAMBLE_LEN], hdr[MIG_FRAME_HDR_LEN];
+	uint8_t		body[4096];
+	struct mig_preamble pp;
+	struct mig_msg	m;
+
+	mig_preamble_encode(pre);
+	our_hello(&m);
+	if (mig_conn_write_all(c, pre, sizeof(pre), dl, err) == -1 ||
+	    send_msg(c, &m, dl, err) == -1 ||
+	    mig_conn_read_full(c, pre, sizeof(pre), dl, err) == -1 ||
+	    mig_preamble_decode(pre, &pp, err) == -1 ||
+	    mig_conn_read_full(c, hdr, sizeof(hdr), dl, err) == -1 ||
+	    read_frame(c, hdr, &m, body, sizeof(body), dl, err) == -1)
+		return CTL_ST_FAILED;
+	if (m.type != MIG_MSG_HELLO) {
+		mig_seterr(err, MIG_E_PROTO, "expected HELLO, got %s",
+		    mig_msg_name(m.type));
+		return CTL_ST_FAILED;
+	}
+	if ((m.u.hello.features & MIG_FEAT_XL_TUNNEL) == 0) {
+		mig_seterr(err, MIG_E_NOTSUP, "relocd on %s does not accept xl "
+		    "tunnels", m.u.hello.hostname);
+		return CTL_ST_REFUSED;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_XL_TUNNEL;
+	m.u.xl_tunnel.flags = a->xlflags;
+	snprintf(m.u.xl_tunnel.name, sizeof(m.u.xl_tunnel.name), "%s",
+	    a->name);
+	if (send_msg(c, &m, dl, err) == -1)
+		return CTL_ST_FAILED;
+	for (;;) {
+		if (mig_conn_read_full(c, hdr, XL_PEEK, dl, err) == -1)
+			return CTL_ST_FAILED;
+		/* As a frame header these bytes announce a length no decoder
+		 * accepts, so the two readings cannot be confused. */
+		if (memcmp(hdr, MIG_XL_BANNER, XL_PEEK) == 0)
+			break;
+		if (read_frame(c, hdr, &m, body, sizeof(body), dl, err) == -1)
+			return CTL_ST_FAILED;
+		if (m.type == MIG_MSG_REFUSED) {
+			mig_seterr(err, MIG_E_DENIED, "refused (%s): %s",
+			    mig_refuse_reason_name(m.u.refused.reason),
+			    m.u.refused.text);
+			return CTL_ST_REFUSED;
+		}
+		if (m.type == MIG_MSG_ERROR) {
+			mig_seterr(err, m.u.error.code, "relocd: %s",
+			    m.u.error.text);
+			return CTL_ST_FAILED;
+		}
+		if (mig_msg_mandatory(m.type)) {
+			mig_seterr(err, MIG_E_PROTO, "unexpected %s after "
+			    "XL_TUNNEL", mig_msg_name(m.type));
+			return CTL_ST_FAILED;
+		}
+	}
+	/* xl checks the whole banner itself: pass on what we have read. */
+	if (write(out, hdr, XL_PEEK) != XL_PEEK) {
+		mig_seterrno(err, MIG_E_IO, "writing to xl");
+		return CTL_ST_FAILED;
+	}
+	return CTL_ST_OK;
+}
+
+static int
+write_out(int fd, const uint8_t *p, size_t len, struct mig_err *err)
+{
+	struct pollfd	pfd = { fd, POLLOUT, 0 };
+	ssize_t		n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n == -1 && errno == EAGAIN)
+			(void)poll(&pfd, 1, -1);
+		else if (n == -1 && errno != EINTR)
+			return mig_seterrno(err, MIG_E_IO, "writing to xl");
+	}
+	return 0;
+}
+
+int
+tunnel_pump(struct mig_conn *c, int in, int out, struct mig_err *err)
+{
+	uint8_t		buf[PUMP_BUF];
+	struct pollfd	pfd[2];
+	bool		in_open = true;
+	ssize_t		n;
+	int		cfd = mig_conn_fd(c);
+
+	/* Ends when relocd closes: nothing xl sends after that can arrive. */
+	for (;;) {
+		pfd[0].fd = in_open ? in : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = cfd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		/* Decrypted bytes wait in OpenSSL, not on the fd. */
+		if (mig_conn_pending(c) == 0 &&
+		    poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			return mig_seterrno(err, MIG_E_IO, "poll");
+		}
+		if (mig_conn_pending(c) > 0 || pfd[1].revents != 0) {
+			n = mig_conn_read_some(c, buf, sizeof(buf),
+			    mig_conn_deadline(TUNNEL_TIMEOUT_MS), err);
+			if (n == -1)
+				return -1;
+			if (n == 0)
+				return 0;
+			if (write_out(out, buf, (size_t)n, err) == -1)
+				return -1;
+		}
+		if (in_open && pfd[0].revents != 0) {
+			n = read(in, buf, sizeof(buf));
+			if (n == -1 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n == -1)
+				return mig_seterrno(err, MIG_E_IO, "reading "
+				    "from xl");
+			if (n == 0) {
+				in_open = false;
+				if (mig_conn_shutdown(c,
+				    mig_conn_deadline(TUNNEL_TIMEOUT_MS),
+				    err) == -1)
+					return -1;
+			} else if (mig_conn_write_all(c, buf, (size_t)n, 0,
+			    err) == -1)
+				return -1;
+		}
+	}
+}
+
+static struct mig_conn *
+tunnel_connect(const struct xr_global *g, const struct tunnel_args *a,
+    struct mig_err *err)
+{
+	struct relocd_conf	 conf;
+	struct mig_tls_conf	 tc;
+	struct mig_conn		*c;
+	SSL_CTX			*ctx = NULL;
+	char			 port[8];
+
+	if (client_conf(g, &conf, err) != CTL_ST_OK)
+		return NULL;
+	if (!a->plain && conf.tls_ca == NULL) {
+		mig_seterr(err, MIG_E_INVAL, "TLS needs tls_ca (and tls_cert, "
+		    "tls_key) in %s; or use --plain", g->conf);
+		config_free(&conf);
+		return NULL;
+	}
+	if (!a->plain) {
+		memset(&tc, 0, sizeof(tc));
+		tc.cert_file = conf.tls_cert;
+		tc.key_file = conf.tls_key;
+		tc.ca_file = conf.tls_ca;
+		ctx = mig_tls_client_ctx(&tc, err);
+		config_free(&conf);
+		if (ctx == NULL)
+			return NULL;
+	} else
+		config_free(&conf);
+	snprintf(port, sizeof(port), "%u", a->port != 0 ? a->port :
+	    a->plain ? RELOCD_PORT : RELOCD_TLS_PORT);
+	if ((c = mig_conn_connect(a->host, port, TUNNEL_TIMEOUT_MS, err)) ==
+	    NULL || ctx == NULL) {
+		SSL_CTX_free(ctx);
+		return c;
+	}
+	if (mig_conn_tls_client(c, ctx, a->host, TUNNEL_TIMEOUT_MS, err) ==
+	    -1) {
+		mig_conn_close(c);
+		c = NULL;
+	}
+	SSL_CTX_free(ctx);
+	return c;
+}
+
+int
+cmd_tunnel(const struct xr_global *g, int argc, char **argv)
+{
+	struct tunnel_args	 a;
+	struct mig_conn		*c;
+	struct mig_err		 err;
+	int			 st;
+
+	if (tunnel_parse(argc, argv, &a, &err) == -1)
+		return cmd_usage_error("tunnel", err.msg);
+	if (a.help) {
+		cmd_usage(stdout, cmd_find("tunnel"));
+		return CTL_ST_OK;
+	}
+	if ((c = tunnel_connect(g, &a, &err)) == NULL) {
+		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
+		    err.msg);
+		return err.code == MIG_E_DENIED || err.code == MIG_E_TLS ?
+		    CTL_ST_REFUSED : CTL_ST_FAILED;
+	}
+	if ((st = tunnel_handshake(c, &a, STDOUT_FILENO, &err)) == CTL_ST_OK &&
+	    tunnel_pump(c, STDIN_FILENO, STDOUT_FILENO, &err) == -1)
+		st = CTL_ST_FAILED;
+	if (st != CTL_ST_OK)
+		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
+		    err.msg);
+	mig_conn_close(c);
+	return st;
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xl-reloc: the xl-style command.  A command table (cmdtable.c) and one
+ * cmd-NAME.c per command, as xl and tmux are built; this header declares
+ * each file's functions under its name.
+ *
+ * Every command's arguments are parsed by a NAME_parse() that does no I/O,
+ * so the tests can feed it argv.  Commands return an exit status, which is
+ * an enum ctl_status (ctl.h, xl-reloc(1) EXIT STATUS).
+ */
+#ifndef XL_RELOC_H
+#define XL_RELOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conn.h"
+#include "ctl.h"
+#include "error.h"
+#include "proto.h"
+
+#define XR_LINE_MAX	4096	/* one formatted line, JSON included */
+#define XR_PAGE_SIZE	4096	/* ctl_event counts x86 pages */
+
+/* Options before the command name. */
+struct xr_global {
+	const char	*conf;		/* -c FILE */
+	bool		 conf_given;	/* a missing -c FILE is an error */
+};
+
+struct xr_cmd {
+	const char	*name;
+	int		(*exec)(const struct xr_global *, int, char **);
+	const char	*synopsis;	/* what follows "xl-reloc NAME" */
+	const char	*summary;	/* one line for "xl-reloc help" */
+	const char	*options;	/* one "  --opt  text\n" per option */
+};
+
+/* cmdtable.c */
+extern const struct xr_cmd xr_cmds[];
+const struct xr_cmd	*cmd_find(const char *);
+void			 cmd_usage(FILE *, const struct xr_cmd *);
+/* Prints "xl-reloc: MSG" and the command's synopsis; returns CTL_ST_USAGE. */
+int			 cmd_usage_error(const char *, const char *);
+
+/* args.c: option parsing shared by the commands */
+struct option;
+/*
+ * getopt_long() with our own one-line messages: returns the option, -1 at
+ * the end, or '?' with err filled ("CMD: unknown option '--x'",
+ * "CMD: option '--port' needs a value").  Starts a fresh scan of argv.
+ */
+void	 args_begin(void);
+int	 args_next(const char *, int, char **, const char *,
+	    const struct option *, struct mig_err *);
+int	 args_port(const char *, const char *, uint16_t *, struct mig_err *);
+int	 args_rate(const char *, const char *, uint64_t *, struct mig_err *);
+int	 args_uint(const char *, const char *, const char *, uint64_t,
+	    uint64_t, uint64_t *, struct mig_err *);
+int	 args_copy(const char *, const char *, char *, size_t,
+	    struct mig_err *);
+/* Makes path absolute (relocd does not share our working directory). */
+int	 args_path(const char *, const char *, char *, size_t,
+	    struct mig_err *);
+
+/* client.c: the control socket */
+struct xr_client {
+	int	 fd;
+	char	*path;		/* the control socket's path */
+};
+
+/* How a job is shown while it runs. */
+enum view_mode {
+	VIEW_TTY,		/* one progress line, redrawn in place */
+	VIEW_LINES,		/* one line per phase change */
+	VIEW_JSON,		/* one JSON object per message */
+	VIEW_QUIET,		/* nothing (evacuate draws its own table) */
+};
+
+struct view {
+	enum view_mode	 mode;
+	FILE		*out;
+	int		 last_phase;	/* -1 before the first event */
+	bool		 drawn;		/* a TTY line is on screen */
+};
+
+/* A job being followed on its own control connection. */
+struct job_watch {
+	struct xr_client	 c;
+	struct view		*view;
+	const char		*what;		/* "migrate web1 to node2" */
+	uint64_t		 job;		/* 0 until ACCEPTED */
+	bool			 cancel_wanted;
+	bool			 cancel_sent;
+	bool			 done;
+	int			 status;	/* exit status once done */
+	struct ctl_result	 res;
+	struct mig_err		 err;		/* of the last call */
+	char			 why[CTL_TEXT_MAX + 512]; /* when status != 0 */
+};
+
+/*
+ * The control socket's path: relocd.conf's control_socket.  The default
+ * configuration file may be absent (relocd's defaults apply); a file given
+ * with -c must exist.  Returns an exit status.
+ */
+struct relocd_conf;
+int	 client_conf(const struct xr_global *, struct relocd_conf *,
+	    struct mig_err *);
+int	 client_socket_path(const struct xr_global *, char **,
+	    struct mig_err *);
+/* Connects; CTL_ST_NODAEMON with the "relocd is not running" message. */
+int	 client_open(const struct xr_global *, struct xr_client *,
+	    struct mig_err *);
+void	 client_close(struct xr_client *);
+/* One request, then answers until done(msg) says stop: for JOBS etc. */
+int	 client_ask(struct xr_client *, const struct ctl_msg *,
+	    int (*)(const struct ctl_msg *, void *), void *,
+	    struct mig_err *);
+/* Maps a status relocd sent to an exit status (unknown: UNDEFINED). */
+int	 client_exit_status(uint16_t);
+/*
+ * Ctrl-C: the first SIGINT asks every watched job to cancel, and they
+ * keep being followed to their RESULT; the default action is restored,
+ * so a second Ctrl-C ends xl-reloc (relocd finishes the rollback).
+ */
+void	 client_sigint_setup(void);
+void	 client_sigint_restore(void);
+/* False once a Ctrl-C has been seen (and before setup). */
+bool	 client_sigint_armed(void);
+int	 watch_start(struct job_watch *, const struct xr_global *,
+	    const struct ctl_msg *, struct view *, const char *);
+/* Waits for input on the running watches and handles it; returns how
+ * many are still running. */
+size_t	 watch_poll(struct job_watch **, size_t);
+/* Handles one message for a watch (exposed for the tests). */
+void	 watch_handle(struct job_watch *, const struct ctl_msg *);
+void	 watch_end(struct job_watch *);
+/* Follows a single job from request to result, printing through view. */
+int	 client_run_job(const struct xr_global *, const struct ctl_msg *,
+	    struct view *, const char *);
+
+/* progress.c: pure formatters (snprintf semantics), and the view */
+int	 fmt_mib(char *, size_t, uint64_t);
+int	 fmt_duration(char *, size_t, uint64_t);
+int	 progress_line(char *, size_t, const struct ctl_event *);
+int	 progress_phase_line(char *, size_t, const struct ctl_event *);
+int	 progress_json_accepted(char *, size_t, uint64_t);
+int	 progress_json_event(char *, size_t, const struct ctl_event *);
+int	 progress_json_result(char *, size_t, const struct ctl_result *);
+int	 progress_summary(char *, size_t, const struct ctl_result *);
+/* "xl-reloc: WHAT: refused: TEXT; nothing moved" and the like. */
+int	 progress_failure(char *, size_t, const char *,
+	    const struct ctl_result *);
+int	 json_string(char *, size_t, const char *);
+void	 view_init(struct view *, FILE *, bool);
+void	 view_accepted(struct view *, uint64_t);
+void	 view_event(struct view *, const struct ctl_event *);
+void	 view_result(struct view *, const char *, const struct ctl_result *);
+
+/* cmd-migrate.c */
+struct migrate_args {
+	struct ctl_migrate	req;
+	bool			json;
+	bool			help;
+};
+int	 migrate_parse(int, char **, struct migrate_args *, struct mig_err *);
+int	 cmd_migrate(const struct xr_global *, int, char **);
+
+/* cmd-save.c */
+struct save_args {
+	struct ctl_save	req;
+	bool		json;
+	bool		help;
+};
+int	 save_parse(int, char **, struct save_args *, struct mig_err *);
+/* Sends a CTL_SAVE or CTL_RESTORE and follows the job. */
+int	 save_run(const struct xr_global *, uint16_t, const struct save_args *,
+	    const char *);
+int	 cmd_save(const struct xr_global *, int, char **);
+
+/* cmd-restore.c */
+int	 restore_parse(int, char **, struct save_args *, struct mig_err *);
+int	 cmd_restore(const struct xr_global *, int, char **);
+
+/* cmd-jobs.c */
+struct jobs_args {
+	bool	json;
+	bool	help;
+};
+int	 jobs_parse(int, char **, struct jobs_args *, struct mig_err *);
+int	 jobs_header(char *, size_t);
+int	 jobs_row(char *, size_t, const struct ctl_job *);
+int	 jobs_json_row(char *, size_t, const struct ctl_job *);
+int	 cmd_jobs(const struct xr_global *, int, char **);
+
+/* cmd-cancel.c */
+struct cancel_args {
+	uint64_t	job;
+	bool		help;
+};
+int	 cancel_parse(int, char **, struct cancel_args *, struct mig_err *);
+int	 cmd_cancel(const struct xr_global *, int, char **);
+
+/* cmd-evacuate.c */
+#define EVAC_TARGETS_MAX	32
+#define EVAC_PARALLEL_MAX	16
+struct evacuate_args {
+	char		 to[EVAC_TARGETS_MAX][CTL_HOST_MAX + 1];
+	size_t		 nto;
+	unsigned	 parallel;
+	uint16_t	 port;
+	bool		 plain;
+	bool		 dry_run;
+	bool		 json;
+	bool		 help;
+	char		**domains;	/* borrowed from argv */
+	size_t		 ndomains;
+};
+struct evac_dom {
+	char		name[CTL_DOMAIN_MAX + 1];
+	uint64_t	mem_kib;
+	int		target;		/* index, or -1: fits nowhere */
+};
+struct evac_target {
+	char		host[CTL_HOST_MAX + 1];
+	uint64_t	free_kib;
+};
+int	 evacuate_parse(int, char **, struct evacuate_args *,
+	    struct mig_err *);
+/*
+ * Largest domain first, each to the target with the most free memory that
+ * still holds it (the first listed on a tie), whose free memory then
+ * shrinks by it.  Returns how many fit nowhere (target -1).
+ */
+size_t	 evac_plan(struct evac_dom *, size_t, struct evac_target *, size_t);
+int	 cmd_evacuate(const struct xr_global *, int, char **);
+
+/* cmd-tunnel.c */
+struct tunnel_args {
+	bool		plain;
+	uint16_t	port;
+	const char	*host;
+	uint16_t	xlflags;	/* MIG_XLT_F_* */
+	char		name[MIG_NAME_MAX + 1];	/* --name, "" = xl's */
+	bool		help;
+};
+int	 tunnel_parse(int, char **, struct tunnel_args *, struct mig_err *);
+/*
+ * Preambles, HELLOs and XL_TUNNEL on c, then the first answer: an xl
+ * banner (its first bytes are written to out) or a REFUSED/ERROR frame.
+ * Returns an exit status.
+ */
+int	 tunnel_handshake(struct mig_conn *, const struct tunnel_args *,
+	    int, struct mig_err *);
+/* Copies in -> c and c -> out until both directions have ended. */
+int	 tunnel_pump(struct mig_conn *, int, int, struct mig_err *);
+int	 cmd_tunnel(const struct xr_global *, int, char **);
+
+/* cmd-help.c */
+int	 cmd_help(const struct xr_global *, int, char **);
+void	 help_list(FILE *);
+
+#endif
