@@ -63,7 +63,9 @@ on_progress(struct mig_hv_op *op, const struct mig_hv_progress *p, void *arg)
 		w->dirty_left = p->dirty_left;
 		if (p->round == 0)
 			w->pages_total = p->pages_total;
-		worker_event(w, MIG_PHASE_PRECOPY, NULL);
+		/* The last pass, after the suspend, is stop-and-copy. */
+		worker_event(w, o->suspended ? MIG_PHASE_STOPCOPY :
+		    MIG_PHASE_PRECOPY, NULL);
 		break;
 	case MIG_HV_PROGRESS_SUSPENDED:
 		o->suspended = 1;
