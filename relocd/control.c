@@ -137,10 +137,17 @@ on_client(evutil_socket_t fd, short ev, void *arg)
 		    m.u.migrate.host);
 		break;
 	case CTL_SAVE:
-		start_job(c, CTL_JOB_SAVE, &m, m.u.save.domain, m.u.save.path);
-		break;
 	case CTL_RESTORE:
-		start_job(c, CTL_JOB_RESTORE, &m, "", m.u.save.path);
+	case CTL_PROBE:
+	case CTL_DOMAINS:
+		/* Known requests this relocd does not serve yet: say so
+		 * plainly rather than start a job that cannot run. */
+		send_error(c, CTL_ST_FAILED, "this relocd (%s) does not do "
+		    "%s yet%s", PACKAGE_VERSION, m.type == CTL_SAVE ? "save" :
+		    m.type == CTL_RESTORE ? "restore" : m.type == CTL_PROBE ?
+		    "target probes (evacuate)" : "domain lists (evacuate)",
+		    m.type == CTL_SAVE || m.type == CTL_RESTORE ?
+		    ": use xl save / xl restore" : "");
 		break;
 	case CTL_JOBS:
 		job_list(rd, c);

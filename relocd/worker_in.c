@@ -288,6 +288,16 @@ run(struct in *in)
 		    err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
+	if (m.type == MIG_MSG_XL_TUNNEL) {
+		mig_text_set(m.u.refused.text, "this relocd does not receive "
+		    "from stock xl (xl-reloc tunnel) yet");
+		m.type = MIG_MSG_REFUSED;
+		m.u.refused.reason = MIG_REFUSE_FEATURE;
+		peer_send(in->conn, &m, deadline(in), &err);
+		mig_seterr(&err, MIG_E_NOTSUP, "%s: %s", mig_conn_peer(in->conn),
+		    m.u.refused.text);
+		return worker_result(w, CTL_ST_REFUSED, &err);
+	}
 	if (m.type != MIG_MSG_RESERVE) {
 		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
 		    mig_conn_peer(in->conn), mig_msg_name(m.type));

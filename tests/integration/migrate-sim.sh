@@ -10,6 +10,7 @@ B=${BUILDDIR:-.}
 SIMCTL=$B/tests/sim/simctl
 RELOCD=$B/tests/sim/relocd-sim
 CTLC=$B/tests/integration/ctlc
+XLRELOC=$B/xl-plugin/xl-reloc
 T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
 PA=$((20000 + $$ % 20000))
 PB=$((PA + 1))
@@ -121,7 +122,25 @@ else bad "failed suspend: source runs, target clean: rc $rc $(tail -1 "$T/out")"
 migrate a nosuch "$PB" "$F_LOCALHOST"; rc=$?
 if [ "$rc" -eq 2 ]; then ok "unknown domain"; else bad "unknown domain: rc $rc"; fi
 
-# 9. Nothing is left half-way on either host.
+# 9. Through xl-reloc, as a user types it: the summary, exit 0.
+out=$("$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PB" --localhost calm 127.0.0.1 2>&1)
+rc=$?
+if [ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q "migrate calm to 127.0.0.1: done" &&
+    [ "$(names a)" = "big " ] && [ "$(names b)" = "busy calm hog " ]; then
+	ok "xl-reloc migrate"
+else bad "xl-reloc migrate: rc $rc $out"; fi
+
+# 10. A request this relocd does not serve yet is refused in one line,
+#     and nothing is touched.
+out=$("$XLRELOC" -c "$T/a/relocd.conf" save big "$T/big.xl" 2>&1)
+rc=$?
+if [ "$rc" -eq 4 ] && printf '%s' "$out" | grep -q "does not do save yet" &&
+    [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ! [ -e "$T/big.xl" ] &&
+    "$SIMCTL" -d "$T/a/host" info big | grep -q running; then
+	ok "unserved request refused clearly"
+else bad "unserved request refused clearly: rc $rc $out"; fi
+
+# 11. Nothing is left half-way on either host.
 if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
     ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--'; then
 	ok "no --incoming or --migratedaway left"
