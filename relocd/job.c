@@ -175,7 +175,9 @@ answer_reserve(struct job *j, const struct ctl_reserve_req *req)
 
 	memset(&ans, 0, sizeof(ans));
 	ans.type = CTL_RESERVE_ANS;
-	if (rd->stopping)
+	/* max_incoming counts jobs that hold or are asking for memory. */
+	if (rd->stopping || ledger_count(rd->ledger, now_ms()) >=
+	    rd->conf.max_incoming)
 		r = LEDGER_FULL;
 	else
 		r = ledger_reserve(rd->ledger, req->free_kib, req->need_kib,

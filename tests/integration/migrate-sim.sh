@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Two relocd daemons on loopback, each on its own simulated Xen host
@@ -14,6 +14,7 @@ XLRELOC=$B/xl-plugin/xl-reloc
 T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
 PA=$((20000 + $$ % 20000))
 PB=$((PA + 1))
+PT=$((PA + 2))		# B's TLS port
 pass=0 fail=0
 F_LIVE=0x2 F_LOCALHOST=0x40
 
@@ -55,8 +56,36 @@ names() { "$SIMCTL" -d "$T/$1/host" list | awk '{ print $2 }' | sort | tr '\n' '
 sum() { "$SIMCTL" -d "$T/$1/host" checksum "$2"; }
 migrate() { "$CTLC" "$T/$1/relocd.sock" migrate "$2" 127.0.0.1 "$3" "$4" > "$T/out" 2>&1; }
 
-start a "$PA"
-start b "$PB"
+# A throwaway PKI: a CA, a certificate per host (CN and SAN), and one from
+# another CA for the refusal.
+pki() {
+	mkdir -p "$T/pki"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj /CN=test-ca -days 1 -keyout "$T/pki/ca.key" -out "$T/pki/ca.pem" 2>/dev/null
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj /CN=rogue-ca -days 1 -keyout "$T/pki/rogue-ca.key" -out "$T/pki/rogue-ca.pem" 2>/dev/null
+	for n in a b rogue; do
+		ca=ca; [ $n = rogue ] && ca=rogue-ca
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=host-$n" -keyout "$T/pki/$n.key" -out "$T/pki/$n.csr" 2>/dev/null
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$T/pki/ext"
+		openssl x509 -req -in "$T/pki/$n.csr" -CA "$T/pki/$ca.pem" \
+			-CAkey "$T/pki/$ca.key" -CAcreateserial -days 1 \
+			-extfile "$T/pki/ext" -out "$T/pki/$n.pem" 2>/dev/null
+	done
+}
+tls_conf() {	# HOST-CERT
+	printf 'tls_cert = "%s"\ntls_key = "%s"\ntls_ca = "%s"\n' \
+		"$T/pki/$1.pem" "$T/pki/$1.key" "$T/pki/ca.pem"
+}
+pki
+start a "$PA" "$(tls_conf a)
+max_incoming = 8
+max_outgoing = 8"
+start b "$PB" "$(tls_conf b)
+relocation_ssl_server = 1
+relocation_ssl_port = $PT
+max_incoming = 8"
 
 # 1. Live migration of a busy guest: several rounds, lands running at B.
 "$SIMCTL" -d "$T/a/host" create busy --mem-mib 64 --dirty-rate 3000 >/dev/null
@@ -140,7 +169,81 @@ if [ "$rc" -eq 4 ] && printf '%s' "$out" | grep -q "does not do save yet" &&
 	ok "unserved request refused clearly"
 else bad "unserved request refused clearly: rc $rc $out"; fi
 
-# 11. Nothing is left half-way on either host.
+# 11. Over TLS with client certificates, both ways verified.
+"$SIMCTL" -d "$T/a/host" destroy big >/dev/null
+"$SIMCTL" -d "$T/a/host" create sec --mem-mib 16 >/dev/null
+if "$XLRELOC" -c "$T/a/relocd.conf" migrate --tls --port "$PT" --localhost sec \
+    127.0.0.1 > "$T/out" 2>&1 && [ "$(names a)" = "" ] &&
+    [ "$(names b)" = "busy calm hog sec " ]; then
+	ok "TLS migration with client certificates"
+else bad "TLS migration with client certificates: $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/b/host" destroy sec >/dev/null
+
+# 12. A source whose certificate another CA signed is refused, and so is
+#     plaintext on the TLS port; nothing moves.
+"$SIMCTL" -d "$T/a/host" create guest --mem-mib 16 >/dev/null
+sed -i "s|$T/pki/a\.|$T/pki/rogue.|" "$T/a/relocd.conf"
+"$XLRELOC" -c "$T/a/relocd.conf" migrate --tls --port "$PT" --localhost guest \
+    127.0.0.1 > "$T/out" 2>&1; rc=$?
+sed -i "s|$T/pki/rogue\.|$T/pki/a.|" "$T/a/relocd.conf"
+"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PT" --localhost guest \
+    127.0.0.1 > "$T/out2" 2>&1; rc2=$?
+if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && [ "$(names a)" = "guest " ] &&
+    "$SIMCTL" -d "$T/a/host" info guest | grep -q running &&
+    grep -q "plaintext on TLS port" "$T/b/log"; then
+	ok "bad client certificate and plaintext refused"
+else bad "bad client certificate and plaintext refused: $rc/$rc2 $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
+
+# 13. Cancel during pre-copy (a slowed stream): the guest runs here again,
+#     the target has nothing.
+"$SIMCTL" -d "$T/a/host" create slow --mem-mib 64 --dirty-rate 1000 >/dev/null
+"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PB" --localhost \
+    --bandwidth 8M slow 127.0.0.1 > "$T/out" 2>&1 &
+mpid=$!
+sleep 2
+job=$("$XLRELOC" -c "$T/a/relocd.conf" jobs | awk '$3 == "slow" { print $1 }')
+"$XLRELOC" -c "$T/a/relocd.conf" cancel "${job:-0}" >/dev/null 2>&1
+wait "$mpid"; rc=$?
+if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info slow | grep -q running &&
+    [ "$(names b)" = "busy calm hog " ]; then
+	ok "cancel during pre-copy"
+else bad "cancel during pre-copy: job '$job' rc $rc $(tail -1 "$T/out")"; fi
+
+# 14. 200 idle connections hold no process, and B still serves a migration.
+idle_pids=""
+i=0
+while [ $i -lt 200 ]; do
+	(exec 5<>"/dev/tcp/127.0.0.1/$PB"; sleep 20) 2>/dev/null &
+	idle_pids="$idle_pids $!"
+	i=$((i + 1))
+done
+sleep 1
+workers=$(pgrep -f -c "relocd-sim -W in" || true)
+"$SIMCTL" -d "$T/a/host" create calm2 --mem-mib 16 >/dev/null
+migrate a calm2 "$PB" "$F_LOCALHOST"; rc=$?
+kill $idle_pids 2>/dev/null
+if [ "$rc" -eq 0 ] && [ "${workers:-0}" -eq 0 ] && [ "$(names a)" = "guest slow " ]; then
+	ok "200 idle connections, still serving"
+else bad "200 idle connections, still serving: rc $rc, $workers workers"; fi
+
+# 15. Eight migrations at once between the two daemons.
+for n in 1 2 3 4 5 6 7 8; do
+	"$SIMCTL" -d "$T/a/host" create "par$n" --mem-mib 16 --dirty-rate 500 >/dev/null
+done
+pids=""
+for n in 1 2 3 4 5 6 7 8; do
+	"$CTLC" "$T/a/relocd.sock" migrate "par$n" 127.0.0.1 "$PB" \
+	    $((F_LIVE | F_LOCALHOST)) > "$T/par$n" 2>&1 &
+	pids="$pids $!"
+done
+okn=0
+for p in $pids; do wait "$p" && okn=$((okn + 1)); done
+if [ "$okn" -eq 8 ] && [ "$(names a)" = "guest slow " ] &&
+    [ "$("$SIMCTL" -d "$T/b/host" list | grep -c ' par[1-8] ')" -eq 8 ]; then
+	ok "8 concurrent migrations"
+else bad "8 concurrent migrations: $okn of 8 ($(cat "$T"/par* | grep result | sort | uniq -c | head -3))"; fi
+
+# 16. Nothing is left half-way on either host.
 if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
     ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--'; then
 	ok "no --incoming or --migratedaway left"
