@@ -153,14 +153,17 @@ check_witness() {
 
 # --- two hosts ---------------------------------------------------------------
 
-# barrier PORT [SECONDS]: both hosts reach this point before either goes on.
+# barrier PORT [SECONDS]: both hosts reach this point before either goes on;
+# fails after SECONDS (60) without the peer.
 barrier() {
 	nc -l -p "$1" -e /bin/true &
 	_lp=$!
-	_n=0
+	_end=$(($(now_ms) + ${2:-60} * 1000))
 	until nc -w 2 "$XLAB_PEER" "$1" </dev/null >/dev/null 2>&1; do
-		_n=$((_n + 1))
-		[ $_n -gt "${2:-120}" ] && { kill $_lp; fail "barrier $1: peer never came"; }
+		if [ "$(now_ms)" -gt $_end ]; then
+			kill $_lp
+			fail "barrier $1: no peer after ${2:-60}s"
+		fi
 		sleep 1
 	done
 	wait $_lp

@@ -7,7 +7,7 @@
 SRCLOG=$CONSLOG/guest-witness--source.log
 case $XLAB_ROLE in
 a)
-	witness_create witness 64 64 8
+	witness_create witness 96 64 8
 	barrier 7001
 	barrier 7002	# b's receiver listens
 	before=$(last_tick witness)
@@ -26,7 +26,10 @@ b)
 	chmod +x /tmp/xl-recv
 	barrier 7001
 	nc -l -p 8002 -e /tmp/xl-recv &
-	nc -l -p 7004 > "$SRCLOG" &
+	# -e: a plain "nc -l" with stdin at EOF stops after the first read
+	printf '#!/bin/sh\nexec cat > %s\n' "$SRCLOG" > /tmp/save-log
+	chmod +x /tmp/save-log
+	nc -l -p 7004 -e /tmp/save-log &
 	logpid=$!
 	barrier 7002
 	wait $logpid
