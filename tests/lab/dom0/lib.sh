@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Sourced by every scenario (busybox sh, in dom0).  A scenario ends with
+# pass/fail; any check_* that finds a fault fails it.  Metrics go straight to
+# the console as "XLAB METRIC <scenario> <name> <value>".
+#
+# Set by the runner: XLAB_SCEN, XLAB_RESULT; by /init: XLAB_ROLE (single, a,
+# b), XLAB_IP, XLAB_PEER.
+
+CONSLOG=/var/log/xen/console
+GUEST_KERNEL=/lab/guest/vmlinuz
+GUEST_INITRD=/lab/guest/witness.gz
+
+say() { echo "xlab: $XLAB_SCEN: $*"; }
+pass() { echo "PASS $*" > "$XLAB_RESULT"; exit 0; }
+fail() { echo "FAIL $*" > "$XLAB_RESULT"; say "FAIL: $*"; exit 1; }
+metric() { echo "XLAB METRIC $XLAB_SCEN $1 $2"; }
+now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# timed cmd...: run cmd (its output on the console), ELAPSED_MS = its wall
+# time in ms; returns cmd's status.
+timed() {
+	_t0=$(now_ms)
+	"$@"
+	_rc=$?
+	ELAPSED_MS=$(($(now_ms) - _t0))
+	return $_rc
+}
+
+# witness_cfg NAME [MEMORY_MIB] [DIRTY_PAGES_PER_TICK] [WSS_MIB]: an xl config
+# for a witness guest at /tmp/NAME.cfg.
+witness_cfg() {
+	cat > "/tmp/$1.cfg" <<EOF
+name = "$1"
+type = "pv"
+kernel = "$GUEST_KERNEL"
+ramdisk = "$GUEST_INITRD"
+extra = "console=hvc0 loglevel=1 dirty=${3:-256} wss=${4:-32}"
+memory = ${2:-128}
+vcpus = 1
+on_crash = "preserve"
+EOF
+}
+
+# wlogs NAME[+NAME...]: console logs of the witness under each name and its
+# renamed copies (xenconsoled names a log after the domain's name when it
+# connects: an incoming migration writes guest-NAME--incoming.log even after
+# the rename).  A copy restored under another name is NAME+OTHER.
+wlogs() {
+	for _w in $(echo "$1" | tr + ' '); do
+		ls "$CONSLOG/guest-$_w.log" "$CONSLOG/guest-$_w"--*.log 2>/dev/null
+	done
+}
+
+# wall NAME: every witness line of NAME from all its logs, \r stripped.
+wall() {
+	_f=$(wlogs "$1")
+	[ -n "$_f" ] || return 0
+	# shellcheck disable=SC2086
+	cat $_f | tr -d '\r'
+}
+
+# last_tick NAME: the highest counter NAME has printed (0 if none).
+last_tick() {
+	wall "$1" | awk '$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ && $2 > m { m = $2 }
+	    END { print m + 0 }'
+}
+
+# wait_tick NAME MIN SECONDS: wait until NAME's counter passes MIN.
+wait_tick() {
+	_n=0
+	while [ "$(last_tick "$1")" -le "$2" ]; do
+		_n=$((_n + 1))
+		[ $_n -gt $(($3 * 5)) ] && return 1
+		usleep 200000
+	done
+	return 0
+}
+
+# witness_create NAME [MEMORY] [DIRTY] [WSS]: create and wait until it ticks.
+witness_create() {
+	witness_cfg "$@"
+	timed xl create -q "/tmp/$1.cfg" || fail "xl create $1 failed"
+	metric create_ms "$ELAPSED_MS"
+	wait_tick "$1" 5 60 || fail "witness $1 did not start ticking within 60s"
+}
+
+# check_domains NAME...: the guests xl lists are exactly NAME... (no
+# --incoming / --migratedaway leftovers, no second copy), none paused,
+# crashed or dying.
+check_domains() {
+	_want=$(for _d in "$@"; do echo "$_d"; done | sort | xargs)
+	_have=$(xl list | awk 'NR > 1 && $1 != "Domain-0" { print $1 }' | sort | xargs)
+	[ "$_have" = "$_want" ] ||
+		{ xl list; fail "xl list shows [$_have], want exactly [$_want]"; }
+	_bad=$(xl list | awk 'NR > 1 && $1 != "Domain-0" && $5 ~ /[pscd]/ { print $1 "=" $5 }')
+	[ -z "$_bad" ] || { xl list; fail "domain not running: $_bad"; }
+}
+
+# check_advancing NAME: the counter moves on (it is this guest that runs).
+check_advancing() {
+	_a=$(last_tick "$1")
+	wait_tick "$1" $((_a + 5)) 10 ||
+		fail "witness $1 stuck at tick $_a (not running)"
+}
+
+# check_witness NAME BEFORE: the guest's own account of an operation that
+# started after tick BEFORE.  Fails on a reboot (a second start line), two
+# copies (one counter with two timestamps), a changed checksum, or no ticks
+# after the operation; reports the largest realtime gap between consecutive
+# ticks from BEFORE on as the guest-visible downtime.
+check_witness() {
+	check_advancing "$1"
+	# wait for a checksum line printed after the operation
+	_n=0
+	while [ "$(wall "$1" | awk -v b="$2" '$1 == "XC" && $2 > b + 0 { c++ } END { print c + 0 }')" -eq 0 ]; do
+		_n=$((_n + 1))
+		[ $_n -gt 50 ] && fail "witness $1: no checksum line after tick $2"
+		usleep 200000
+	done
+	_r=$(wall "$1" | awk -v b="$2" '
+		/^XS start/ { starts++ }
+		$1 == "XC" && NF == 3 && $3 ~ /^[0-9a-f]+$/ { sum[$3] = 1 }
+		$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ {
+			if (($2 in rt) && rt[$2] != $3) twice++
+			rt[$2] = $3
+			g[$2] = $5
+			if ($2 > max) max = $2
+		}
+		END {
+			nsum = 0
+			for (s in sum) nsum++
+			gap = 0; lost = 0; at = 0
+			for (i = b + 1; i <= max; i++) {
+				if (!(i in rt)) { lost++; continue }
+				if (g[i] > gap) { gap = g[i]; at = i }
+			}
+			printf "%d %d %d %d %d %d %d\n", starts, nsum, twice, max, gap, lost, at
+		}')
+	# shellcheck disable=SC2086 # split into the seven numbers
+	set -- "$1" "$2" $_r
+	say "witness $1: starts=$3 checksums=$4 conflicts=$5 last=$6 maxgap=${7}ms lost=$8"
+	say "largest gap before tick $9: $(wall "$1" | awk -v n="$9" '$1 == "XW" && ($2 == n || $2 == n - 1)' | sort -u | xargs)"
+	[ "$3" -eq 1 ] || fail "witness $1 started $3 times (rebooted, not resumed)"
+	[ "$4" -eq 1 ] || fail "witness $1 memory checksum changed ($4 distinct values)"
+	[ "$5" -eq 0 ] || fail "witness $1 ran twice: $5 ticks with two timestamps"
+	[ "$6" -gt "$2" ] || fail "witness $1 did not tick after the operation"
+	metric downtime_ms "$7"
+	metric lost_lines "$8"
+	# shellcheck disable=SC2034 # for the scenario's pass line
+	DOWNTIME_MS=$7
+}
+
+# --- two hosts ---------------------------------------------------------------
+
+# barrier PORT [SECONDS]: both hosts reach this point before either goes on;
+# fails after SECONDS (60) without the peer.
+barrier() {
+	nc -l -p "$1" -e /bin/true &
+	_lp=$!
+	_end=$(($(now_ms) + ${2:-60} * 1000))
+	until nc -w 2 "$XLAB_PEER" "$1" </dev/null >/dev/null 2>&1; do
+		if [ "$(now_ms)" -gt $_end ]; then
+			kill $_lp
+			fail "barrier $1: no peer after ${2:-60}s"
+		fi
+		sleep 1
+	done
+	wait $_lp
+}
