@@ -4,7 +4,8 @@
  * connection, for bench/transport.
  *
  *   relay-pipe send --host H --port P [--tls --pki DIR] [--zstd]
- *                   [--level N] [--bw RATE] [--xen [--no-xl-header]] [-v]
+ *                   [--level N] [--bw RATE] [--chunk BYTES]
+ *                   [--xen [--no-xl-header]] [-v]
  *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR]
  *                   [--xen [--no-xl-header]] [-v]
  *
@@ -45,6 +46,7 @@ struct opts {
 	int		 zstd;
 	int		 level;
 	uint64_t	 bw;
+	size_t		 chunk;
 	unsigned	 flags;
 	int		 verbose;
 };
@@ -54,7 +56,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: relay-pipe send --host H --port P [--tls "
 	    "--pki DIR] [--zstd] [--level N]\n"
-	    "                  [--bw RATE] [--xen [--no-xl-header]] [-v]\n"
+	    "                  [--bw RATE] [--chunk BYTES] [--xen "
+	    "[--no-xl-header]] [-v]\n"
 	    "       relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] "
 	    "[--xen [--no-xl-header]] [-v]\n");
 	exit(2);
@@ -120,6 +123,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->level = atoi(argv[++i]);
 		else if (strcmp(a, "--bw") == 0)
 			o->bw = parse_rate(argv[++i]);
+		else if (strcmp(a, "--chunk") == 0)
+			o->chunk = parse_rate(argv[++i]);
 		else
 			usage();
 	}
@@ -250,6 +255,7 @@ main(int argc, char **argv)
 	rc.file_fd = -1;
 	rc.zstd_level = o.level;
 	rc.bw_limit = o.bw;
+	rc.chunk = o.chunk;
 	if ((r = mig_relay_start(&rc, &err)) == NULL)
 		die("relay", &err);
 	copy_rc = o.send ? copy(STDIN_FILENO, sv[0]) :
