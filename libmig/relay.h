@@ -36,6 +36,17 @@
  * write fails with EPIPE: libxl then fails instead of hanging.  If the
  * local fd is a pipe rather than a socket the caller must close it.
  *
+ * After a failed or cancelled relay the connection is unusable: a frame
+ * may have been cut in the middle (and a TLS write left pending), so the
+ * peer can no longer find frame boundaries.  Close it; the peer's relay
+ * then fails with MIG_E_EOF.  After a successful one it is positioned at a
+ * frame boundary and the caller carries on with it.
+ *
+ * A SEND relay that the peer stops reading from while it has something to
+ * say (an ERROR or CANCEL frame, or a close) fails with MIG_E_PROTO or
+ * MIG_E_EOF instead of waiting forever; the peer's frame is left unread,
+ * so the caller can read it.
+ *
  * The relay thread runs with every signal blocked: SIGPIPE from a write to a
  * dead peer is never delivered (writes report EPIPE), and the program's
  * signal handlers run in its own threads.
@@ -110,7 +121,9 @@ struct mig_relay_stats {
 	uint64_t	frames;		/* DATA frames */
 	uint64_t	records;	/* libxl + libxc records parsed */
 	uint64_t	pages;		/* pages that carried data */
-	int		phase;		/* enum mig_stream_phase */
+	int		phase;		/* enum mig_stream_phase; ERROR when
+					 * not parsing (F_NO_PARSE, or the
+					 * stream was not understood) */
 	bool		libxc_end;	/* libxc END record seen */
 	bool		libxl_end;	/* libxl END record seen */
 	bool		done;		/* the thread has finished */
