@@ -25,7 +25,8 @@
  *         peer's code, and the peer's text.
  *   TO_FILE / FROM_FILE copy raw bytes between the local fd and a file fd
  *         (save, restore: libevent cannot watch regular files).  No framing;
- *         any image trailer is the caller's business.
+ *         any image trailer, and the fsync, are the caller's business.
+ *         FROM_FILE shuts down the local socket's sending side at EOF.
  *
  * Ownership: the caller owns the local fd, the connection, the file fd and
  * a shared bandwidth bucket; the relay borrows them from start until
