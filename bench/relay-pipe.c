@@ -4,7 +4,9 @@
  * connection, for bench/transport.
  *
  *   relay-pipe send --host H --port P [--tls --pki DIR] [--zstd]
- *                   [--level N] [--bw RATE] [--xen [--no-xl-header]] [-v]
+ *                   [--level N] [--bw RATE] [--chunk BYTES]
+ *                   [--tls13-suites LIST]
+ *                   [--xen [--no-xl-header]] [-v]
  *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR]
  *                   [--xen [--no-xl-header]] [-v]
  *
@@ -13,7 +15,8 @@
  * the other end, exactly as relocd will.  Nothing else is in between: no
  * preamble or handshake, only the data path.  --xen parses the input as a
  * Xen stream (pages counted, and checked at the far end); without it the
- * bytes are opaque.  RATE is bytes/s with an optional k, M or G (powers
+ * bytes are opaque.  --tls13-suites LIST overrides libmig's TLS 1.3 suite
+ * order (to measure a cipher; relocd has no such knob).  RATE is bytes/s with an optional k, M or G (powers
  * of 1000).  PKI DIR holds ca.pem, server.pem/.key and client.pem/.key.
  */
 #include <sys/socket.h>
@@ -41,10 +44,12 @@ struct opts {
 	const char	*bind;
 	const char	*port;
 	const char	*pki;
+	const char	*suites;
 	int		 tls;
 	int		 zstd;
 	int		 level;
 	uint64_t	 bw;
+	size_t		 chunk;
 	unsigned	 flags;
 	int		 verbose;
 };
@@ -54,7 +59,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: relay-pipe send --host H --port P [--tls "
 	    "--pki DIR] [--zstd] [--level N]\n"
-	    "                  [--bw RATE] [--xen [--no-xl-header]] [-v]\n"
+	    "                  [--bw RATE] [--chunk BYTES] [--tls13-suites "
+	    "LIST]\n"
+	    "                  [--xen [--no-xl-header]] [-v]\n"
 	    "       relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] "
 	    "[--xen [--no-xl-header]] [-v]\n");
 	exit(2);
@@ -116,10 +123,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->port = argv[++i];
 		else if (strcmp(a, "--pki") == 0)
 			o->pki = argv[++i];
+		else if (strcmp(a, "--tls13-suites") == 0)
+			o->suites = argv[++i];
 		else if (strcmp(a, "--level") == 0)
 			o->level = atoi(argv[++i]);
 		else if (strcmp(a, "--bw") == 0)
 			o->bw = parse_rate(argv[++i]);
+		else if (strcmp(a, "--chunk") == 0)
+			o->chunk = parse_rate(argv[++i]);
 		else
 			usage();
 	}
@@ -182,6 +193,13 @@ open_conn(const struct opts *o, SSL_CTX **ctx, struct mig_err *err)
 		return c;
 	if ((*ctx = tls_ctx(o, err)) == NULL)
 		die("TLS context", err);
+	/* Measurement only: relocd uses libmig's suite policy as it is. */
+	if (o->suites != NULL && SSL_CTX_set_ciphersuites(*ctx,
+	    o->suites) != 1) {
+		fprintf(stderr, "relay-pipe: bad TLS 1.3 suites %s\n",
+		    o->suites);
+		exit(2);
+	}
 	if ((o->send ? mig_conn_tls_client(c, *ctx, o->host, TIMEOUT_MS,
 	    err) : mig_conn_tls_server(c, *ctx, TIMEOUT_MS, err)) == -1)
 		die("TLS handshake", err);
@@ -250,6 +268,7 @@ main(int argc, char **argv)
 	rc.file_fd = -1;
 	rc.zstd_level = o.level;
 	rc.bw_limit = o.bw;
+	rc.chunk = o.chunk;
 	if ((r = mig_relay_start(&rc, &err)) == NULL)
 		die("relay", &err);
 	copy_rc = o.send ? copy(STDIN_FILENO, sv[0]) :

@@ -25,7 +25,8 @@
  *         peer's code, and the peer's text.
  *   TO_FILE / FROM_FILE copy raw bytes between the local fd and a file fd
  *         (save, restore: libevent cannot watch regular files).  No framing;
- *         any image trailer is the caller's business.
+ *         any image trailer, and the fsync, are the caller's business.
+ *         FROM_FILE shuts down the local socket's sending side at EOF.
  *
  * Ownership: the caller owns the local fd, the connection, the file fd and
  * a shared bandwidth bucket; the relay borrows them from start until
@@ -35,6 +36,17 @@
  * socket down (SHUT_RDWR) so that libxl's next read sees EOF and its next
  * write fails with EPIPE: libxl then fails instead of hanging.  If the
  * local fd is a pipe rather than a socket the caller must close it.
+ *
+ * After a failed or cancelled relay the connection is unusable: a frame
+ * may have been cut in the middle (and a TLS write left pending), so the
+ * peer can no longer find frame boundaries.  Close it; the peer's relay
+ * then fails with MIG_E_EOF.  After a successful one it is positioned at a
+ * frame boundary and the caller carries on with it.
+ *
+ * A SEND relay that the peer stops reading from while it has something to
+ * say (an ERROR or CANCEL frame, or a close) fails with MIG_E_PROTO or
+ * MIG_E_EOF instead of waiting forever; the peer's frame is left unread,
+ * so the caller can read it.
  *
  * The relay thread runs with every signal blocked: SIGPIPE from a write to a
  * dead peer is never delivered (writes report EPIPE), and the program's
@@ -75,8 +87,9 @@ enum mig_relay_dir {
  */
 #define MIG_RELAY_CHUNK_MAX	MIG_FRAME_DATA_MAX
 /*
- * zstd level 1: on a 2-core machine fast negative levels gained nothing
- * measurable on guest memory and compress less (bench/RESULTS.md).
+ * zstd level 1: compression only pays on a link slower than the
+ * compressor, where the ratio matters more than the ~1.4x speed of the
+ * negative levels (bench/RESULTS.md).
  */
 #define MIG_RELAY_ZSTD_LEVEL_DEFAULT 1
 
@@ -109,7 +122,9 @@ struct mig_relay_stats {
 	uint64_t	frames;		/* DATA frames */
 	uint64_t	records;	/* libxl + libxc records parsed */
 	uint64_t	pages;		/* pages that carried data */
-	int		phase;		/* enum mig_stream_phase */
+	int		phase;		/* enum mig_stream_phase; ERROR when
+					 * not parsing (F_NO_PARSE, or the
+					 * stream was not understood) */
 	bool		libxc_end;	/* libxc END record seen */
 	bool		libxl_end;	/* libxl END record seen */
 	bool		done;		/* the thread has finished */
