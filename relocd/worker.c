@@ -213,6 +213,43 @@ worker_reserve(struct worker *w, const char *name, const uint8_t uuid[16],
 	return 0;
 }
 
+/*
+ * Ends a job's stream once its hypervisor operation has finished (rc_op,
+ * with *err set if it failed): stops the relay if the operation failed,
+ * joins it, keeps its counters, and frees the relay, the operation and our
+ * end of the socketpair.  The operation's error wins; a relay error after
+ * a good operation means libxl took a stream the relay could not vouch for
+ * (hash or length wrong), and that is a failure too.
+ */
+int
+worker_stream_end(struct worker *w, int rc_op, int local_fd,
+    struct mig_err *err)
+{
+	struct mig_relay_stats	st;
+	struct mig_err		rerr;
+	int			rc_relay;
+
+	if (rc_op == -1)
+		mig_relay_cancel(w->relay);
+	rc_relay = mig_relay_join(w->relay, &st, &rerr);
+	w->relay = NULL;
+	close(local_fd);
+	w->bytes_wire = st.wire_bytes;
+	w->bytes_stream = st.stream_bytes;
+	w->pages_sent = st.pages;
+	if (w->op != NULL) {
+		mig_hv_op_free(w->op);
+		w->op = NULL;
+	}
+	if (rc_op == -1)
+		return -1;
+	if (rc_relay == -1) {
+		*err = rerr;
+		return -1;
+	}
+	return 0;
+}
+
 void
 worker_reserve_msg(struct worker *w, uint16_t type)
 {

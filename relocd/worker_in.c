@@ -156,14 +156,14 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 	return 0;
 }
 
+/* Each DATA frame says whether it is compressed: the relay needs no
+ * word of STREAM_START's flag. */
 static int
-receive(struct in *in, int zstd, struct mig_err *err)
+receive(struct in *in, struct mig_err *err)
 {
 	struct worker		*w = in->w;
 	struct mig_relay_conf	 rc;
-	struct mig_relay_stats	 st;
-	struct mig_err		 rerr;
-	int			 sv[2], rc_restore, rc_relay;
+	int			 sv[2], rc_restore;
 
 	if (mig_relay_socketpair(sv, err) == -1)
 		return -1;
@@ -178,34 +178,14 @@ receive(struct in *in, int zstd, struct mig_err *err)
 		close(sv[1]);
 		return -1;
 	}
-	(void)zstd;	/* each DATA frame says whether it is compressed */
 	w->op = mig_hv_restore(w->hv, sv[1], in->json, in->incoming, 1, NULL,
 	    NULL, err);
 	rc_restore = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
 	if (rc_restore == 0)
 		in->domid = mig_hv_op_domid(w->op);
-	if (rc_restore == -1)
-		mig_relay_cancel(w->relay);
-	rc_relay = mig_relay_join(w->relay, &st, &rerr);
-	w->relay = NULL;
-	close(sv[0]);
+	rc_restore = worker_stream_end(w, rc_restore, sv[0], err);
 	close(sv[1]);
-	w->bytes_wire = st.wire_bytes;
-	w->bytes_stream = st.stream_bytes;
-	w->pages_sent = st.pages;
-	if (w->op != NULL) {
-		mig_hv_op_free(w->op);
-		w->op = NULL;
-	}
-	if (rc_restore == -1)
-		return -1;
-	if (rc_relay == -1) {
-		/* libxl took a stream the relay could not vouch for (its
-		 * hash or length was wrong): the domain must never run. */
-		*err = rerr;
-		return -1;
-	}
-	return 0;
+	return rc_restore;
 }
 
 /* Before commit: the container goes, the source resumes its copy. */
@@ -275,7 +255,7 @@ run(struct in *in)
 	struct mig_msg	 us, them, m;
 	struct mig_err	 err;
 	uint64_t	 need = 0;
-	int		 refused, zstd;
+	int		 refused;
 
 	if (admit(in, &err) == -1) {
 		log_info("%s", err.msg);
@@ -352,12 +332,11 @@ run(struct in *in)
 		    "%" PRIx64 ", not ours", m.u.stream_start.reservation_id);
 		return discard(in, &err, 1);
 	}
-	zstd = (m.u.stream_start.flags & MIG_STREAM_F_ZSTD) != 0;
 	worker_reserve_msg(w, CTL_RESERVE_HOLD);
 	if (worker_journal(w, J_STREAMING, &err) == -1)
 		return discard(in, &err, 1);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
-	if (receive(in, zstd, &err) == -1)
+	if (receive(in, &err) == -1)
 		return discard(in, &err, 1);
 	/* The domain holds its memory now: the ledger need not. */
 	worker_reserve_msg(w, CTL_RESERVE_RELEASE);

@@ -231,12 +231,10 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 {
 	struct worker		*w = o->w;
 	struct mig_relay_conf	 rc;
-	struct mig_relay_stats	 st;
 	struct mig_msg		 m;
-	struct mig_err		 rerr;
 	struct event		*tick;
 	struct timeval		 half = { 0, 500000 };
-	int			 sv[2], rc_save = -1, rc_relay;
+	int			 sv[2], rc_save;
 
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_STREAM_START;
@@ -262,8 +260,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	}
 	if (worker_journal(w, J_STREAMING, err) == -1) {
 		close(sv[1]);
-		mig_relay_cancel(w->relay);
-		goto join;
+		return worker_stream_end(w, -1, sv[0], err);
 	}
 	worker_event(w, MIG_PHASE_PRECOPY, "streaming");
 	tick = event_new(w->base, -1, EV_PERSIST, on_tick, o);
@@ -278,26 +275,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	/* libxl never closes the fd: closing our copy of its end is what
 	 * tells the relay the stream is complete. */
 	close(sv[1]);
-	if (rc_save == -1)
-		mig_relay_cancel(w->relay);
- join:
-	rc_relay = mig_relay_join(w->relay, &st, &rerr);
-	w->relay = NULL;
-	close(sv[0]);
-	w->bytes_wire = st.wire_bytes;
-	w->bytes_stream = st.stream_bytes;
-	w->pages_sent = st.pages;
-	if (w->op != NULL) {
-		mig_hv_op_free(w->op);
-		w->op = NULL;
-	}
-	if (rc_save == -1)
-		return -1;
-	if (rc_relay == -1) {
-		*err = rerr;
-		return -1;
-	}
-	return 0;
+	return worker_stream_end(w, rc_save, sv[0], err);
 }
 
 /* Before commit: make the domain run here again. */
