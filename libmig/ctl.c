@@ -210,6 +210,7 @@ ctl_job_kind_name(uint16_t k)
 		[CTL_JOB_MIGRATE_IN] = "migrate-in",
 		[CTL_JOB_SAVE] = "save",
 		[CTL_JOB_RESTORE] = "restore",
+		[CTL_JOB_QUERY] = "query",
 	};
 
 	return k > 0 && k < CTL_JOB__MAX ? names[k] : "unknown";

@@ -103,6 +103,7 @@ enum ctl_job_kind {
 	CTL_JOB_MIGRATE_IN,
 	CTL_JOB_SAVE,
 	CTL_JOB_RESTORE,
+	CTL_JOB_QUERY,		/* relocd-internal: a domain list or a probe */
 	CTL_JOB__MAX
 };
 

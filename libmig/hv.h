@@ -67,6 +67,9 @@ struct mig_hv_hostinfo {
 	/* Whether the hypervisor can track dirty pages of a PV guest
 	 * (needs shadow paging): 1 yes, 0 no, -1 cannot tell. */
 	int		pv_logdirty;
+	/* This host's name, as peers should see it: two relocd with the
+	 * same hostname are on the same host, so the same hypervisor. */
+	char		hostname[256];
 };
 
 /* Progress of a save.  The only place the pre-copy iterations can be

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <libxl_utils.h>
@@ -244,6 +245,8 @@ hvx_hostinfo(struct mig_hv *hv, struct mig_hv_hostinfo *hi,
 	/* PV log-dirty is done by shadow paging; without it Xen answers
 	 * EOPNOTSUPP when the save starts. */
 	hi->pv_logdirty = pi.cap_pv ? pi.cap_shadow : 0;
+	if (gethostname(hi->hostname, sizeof(hi->hostname) - 1) == -1)
+		snprintf(hi->hostname, sizeof(hi->hostname), "unknown");
 	libxl_physinfo_dispose(&pi);
 	return 0;
 }

@@ -65,18 +65,6 @@ send_error(struct client *c, uint16_t status, const char *fmt, ...)
 	client_send(c, &m);
 }
 
-/* One job per domain at a time, whichever way it is moving. */
-static struct job *
-busy_with(struct relocd *rd, const char *domain)
-{
-	struct job	*j;
-
-	TAILQ_FOREACH(j, &rd->jobs, entry)
-		if (strcmp(j->domain, domain) == 0)
-			return j;
-	return NULL;
-}
-
 static void
 start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
     const char *domain, const char *peer)
@@ -90,7 +78,7 @@ start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
 		send_error(c, CTL_ST_REFUSED, "relocd is shutting down");
 		return;
 	}
-	if (domain[0] != '\0' && (j = busy_with(rd, domain)) != NULL) {
+	if (domain[0] != '\0' && (j = job_busy_with(rd, domain)) != NULL) {
 		send_error(c, CTL_ST_REFUSED, "domain %s: already in job %"
 		    PRIu64 " (%s)", domain, j->id, ctl_job_kind_name(j->kind));
 		return;
@@ -138,16 +126,19 @@ on_client(evutil_socket_t fd, short ev, void *arg)
 		break;
 	case CTL_SAVE:
 	case CTL_RESTORE:
-	case CTL_PROBE:
-	case CTL_DOMAINS:
 		/* Known requests this relocd does not serve yet: say so
 		 * plainly rather than start a job that cannot run. */
 		send_error(c, CTL_ST_FAILED, "this relocd (%s) does not do "
-		    "%s yet%s", PACKAGE_VERSION, m.type == CTL_SAVE ? "save" :
-		    m.type == CTL_RESTORE ? "restore" : m.type == CTL_PROBE ?
-		    "target probes (evacuate)" : "domain lists (evacuate)",
-		    m.type == CTL_SAVE || m.type == CTL_RESTORE ?
-		    ": use xl save / xl restore" : "");
+		    "%s yet: use xl %s", PACKAGE_VERSION, m.type == CTL_SAVE ?
+		    "save" : "restore", m.type == CTL_SAVE ? "save" :
+		    "restore");
+		break;
+	case CTL_PROBE:
+	case CTL_DOMAINS:
+		/* Answered by a worker (it needs the hypervisor or the
+		 * network); no ACCEPTED: the answer itself follows. */
+		if (job_spawn(rd, CTL_JOB_QUERY, -1, 0, &m, c, &err) == NULL)
+			send_error(c, CTL_ST_FAILED, "%s", err.msg);
 		break;
 	case CTL_JOBS:
 		job_list(rd, c);

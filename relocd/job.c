@@ -29,6 +29,7 @@ static const char *const kind_names[] = {
 	[CTL_JOB_MIGRATE_IN] = "in",
 	[CTL_JOB_SAVE] = "save",
 	[CTL_JOB_RESTORE] = "restore",
+	[CTL_JOB_QUERY] = "query",
 };
 
 /*
@@ -226,6 +227,20 @@ on_pipe(evutil_socket_t fd, short ev, void *arg)
 		    m.u.result.text[0] ? ": " : "", m.u.result.text);
 		forward(j, &m);
 		break;
+	case CTL_DOMAIN:
+		/* Only the parent knows which domains its jobs hold. */
+		if (m.u.domain.state != CTL_DS_MIGRATING &&
+		    job_busy_with(j->rd, m.u.domain.name) != NULL)
+			m.u.domain.state = CTL_DS_MIGRATING;
+		forward(j, &m);
+		break;
+	case CTL_DOMAINS_END:
+	case CTL_PROBED:
+	case CTL_ERROR:
+		/* A question's one answer: the job is over. */
+		j->result_seen = 1;
+		forward(j, &m);
+		break;
 	case CTL_JOB:
 		/* The worker names what it works on once it knows. */
 		snprintf(j->domain, sizeof(j->domain), "%s",
@@ -298,6 +313,18 @@ job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
 	if (connfd != -1)
 		close(connfd);
 	free(j);
+	return NULL;
+}
+
+/* The job moving a domain of that name, if any (queries hold nothing). */
+struct job *
+job_busy_with(struct relocd *rd, const char *domain)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, &rd->jobs, entry)
+		if (j->kind != CTL_JOB_QUERY && strcmp(j->domain, domain) == 0)
+			return j;
 	return NULL;
 }
 
@@ -413,6 +440,8 @@ job_list(struct relocd *rd, struct client *c)
 	uint64_t	 now = now_ms();
 
 	TAILQ_FOREACH(j, &rd->jobs, entry) {
+		if (j->kind == CTL_JOB_QUERY)
+			continue;
 		memset(&m, 0, sizeof(m));
 		m.type = CTL_JOB;
 		m.u.jobrow.job = j->id;

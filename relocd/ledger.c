@@ -6,10 +6,11 @@
  * other already holds, so they cannot both be promised the same pages.
  *
  * A reservation expires after its time-to-live unless its stream starts
- * (ledger_hold), and is released when the incoming domain is complete or
- * the job fails.  While a restore runs, its memory is counted both in the
- * ledger and, as it is allocated, in the hypervisor's figure: deliberately
- * conservative, never optimistic.
+ * (ledger_hold), and is released when the incoming domain is renamed at
+ * commit or the job fails.  While a restore runs, its memory is both held
+ * here and, as it is allocated, missing from the hypervisor's free figure;
+ * the caller passes that figure with the memory of every NAME--incoming
+ * container added back (worker_in.c), so each counts once.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -13,6 +13,9 @@
 #include "log.h"
 #include "proto.h"
 #include "relocd.h"
+#include "tls.h"
+
+#define CONNECT_TIMEOUT_MS	15000
 
 int
 peer_send(struct mig_conn *c, const struct mig_msg *m, uint64_t deadline,
@@ -126,9 +129,8 @@ peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 	m->type = MIG_MSG_HELLO;
 	snprintf(m->u.hello.version, sizeof(m->u.hello.version), "relocd %s",
 	    PACKAGE_VERSION);
-	if (gethostname(m->u.hello.hostname, MIG_HOSTNAME_MAX) == -1)
-		snprintf(m->u.hello.hostname, sizeof(m->u.hello.hostname),
-		    "unknown");
+	snprintf(m->u.hello.hostname, sizeof(m->u.hello.hostname), "%.*s",
+	    MIG_HOSTNAME_MAX, hi.hostname);
 	m->u.hello.xen_major = hi.xen_major;
 	m->u.hello.xen_minor = hi.xen_minor;
 	snprintf(m->u.hello.arch, sizeof(m->u.hello.arch), "%.*s", MIG_ARCH_MAX,
@@ -164,4 +166,37 @@ peer_open(struct mig_conn *c, const struct mig_msg *ours, struct peer_buf *p,
 	    mig_preamble_decode(pre, &pv, err) == -1)
 		return -1;
 	return peer_expect(c, p, MIG_MSG_HELLO, theirs, deadline, err);
+}
+
+/*
+ * Connects to another relocd as this host's configuration says: port 0
+ * means the target's default for the transport, TLS presents our
+ * certificate and verifies the target's against our CA and its name.  On
+ * success *conn and, with TLS, *ctx are the caller's to free.
+ */
+int
+peer_connect(struct worker *w, const char *host, unsigned port, int tls,
+    struct mig_conn **conn, SSL_CTX **ctx, struct mig_err *err)
+{
+	struct mig_tls_conf	tc;
+	char			portstr[16];
+
+	snprintf(portstr, sizeof(portstr), "%u", port ? port : tls ?
+	    w->conf.tls_port : w->conf.plain_port);
+	if ((*conn = mig_conn_connect(host, portstr, CONNECT_TIMEOUT_MS,
+	    err)) == NULL)
+		return -1;
+	if (!tls)
+		return 0;
+	memset(&tc, 0, sizeof(tc));
+	tc.cert_file = w->conf.tls_cert;
+	tc.key_file = w->conf.tls_key;
+	tc.ca_file = w->conf.tls_ca;
+	tc.ktls = w->conf.tls_ktls;
+	if (tc.cert_file == NULL || tc.key_file == NULL || tc.ca_file == NULL)
+		return mig_seterr(err, MIG_E_INVAL, "TLS needs tls_cert, "
+		    "tls_key and tls_ca in %s", w->conf_path);
+	if ((*ctx = mig_tls_client_ctx(&tc, err)) == NULL)
+		return -1;
+	return mig_conn_tls_client(*conn, *ctx, host, CONNECT_TIMEOUT_MS, err);
 }

@@ -222,6 +222,7 @@ int		 worker_exec(struct relocd *, const char *, uint64_t, int, int,
 struct job	*job_spawn(struct relocd *, uint16_t, int, int,
 		    const struct ctl_msg *, struct client *, struct mig_err *);
 struct job	*job_find(struct relocd *, uint64_t);
+struct job	*job_busy_with(struct relocd *, const char *);
 void		 job_cancel(struct job *);
 void		 job_reap(struct relocd *);
 void		 job_forget_client(struct relocd *, struct client *);
@@ -247,6 +248,10 @@ int		 peer_hello_fill(struct mig_hv *, struct mig_msg *,
 int		 peer_open(struct mig_conn *, const struct mig_msg *,
 		    struct peer_buf *, struct mig_msg *, uint64_t,
 		    struct mig_err *);
+struct worker;
+struct ssl_ctx_st;
+int		 peer_connect(struct worker *, const char *, unsigned, int,
+		    struct mig_conn **, struct ssl_ctx_st **, struct mig_err *);
 
 /* A worker's state (worker.c and the phase machines). */
 struct mig_hv_op;
@@ -305,6 +310,9 @@ int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
 
 /* worker_out.c */
 int		 worker_out(struct worker *);
+
+/* worker_query.c */
+int		 worker_query(struct worker *);
 
 /* worker_in.c */
 int		 worker_in(struct worker *);

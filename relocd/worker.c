@@ -307,6 +307,7 @@ int
 worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 {
 	struct worker	 w;
+	struct ctl_msg	 m;
 	struct mig_err	 err;
 	const char	*kind = argv[2];
 	char		 name[32];
@@ -355,13 +356,25 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 
 	if (worker_open(&w, ops, &err) == -1) {
 		log_warnx("%s", err.msg);
-		rc = worker_result(&w, CTL_ST_FAILED, &err);
+		/* A question's one answer is then the reason; a job's
+		 * result says it failed before touching anything. */
+		if (strcmp(kind, "query") == 0) {
+			memset(&m, 0, sizeof(m));
+			m.type = CTL_ERROR;
+			m.u.error.status = CTL_ST_FAILED;
+			ctl_text_set(m.u.error.text, err.msg);
+			worker_send(&w, &m);
+			rc = 1;
+		} else
+			rc = worker_result(&w, CTL_ST_FAILED, &err);
 	} else if (strcmp(kind, "out") == 0)
 		rc = worker_out(&w);
 	else if (strcmp(kind, "in") == 0)
 		rc = worker_in(&w);
 	else if (strcmp(kind, "reconcile") == 0)
 		rc = reconcile_run(&w);
+	else if (strcmp(kind, "query") == 0)
+		rc = worker_query(&w);
 	else {
 		log_warnx("unknown worker kind %s", kind);
 		rc = 1;

@@ -109,6 +109,33 @@ admit(struct in *in, struct mig_err *err)
 	    (int)w->conf.peer_timeout * 1000, err);
 }
 
+/*
+ * The memory NAME--incoming containers hold already.  Each of them keeps
+ * its reservation in the ledger until it is renamed, so this is added back
+ * to the hypervisor's free figure before the ledger subtracts what it
+ * holds: a restore in progress then counts once, not twice, and parallel
+ * migrations to one host are not refused for memory that is there.
+ */
+static uint64_t
+incoming_kib(struct worker *w)
+{
+	struct mig_hv_dominfo	*list;
+	uint64_t		 sum = 0;
+	size_t			 len;
+	int			 n, i;
+
+	if (mig_hv_list(w->hv, &list, &n, NULL) == -1)
+		return 0;
+	for (i = 0; i < n; i++) {
+		len = strlen(list[i].name);
+		if (len > 10 && strcmp(list[i].name + len - 10,
+		    "--incoming") == 0)
+			sum += list[i].mem_kib;
+	}
+	free(list);
+	return sum;
+}
+
 /* Pre-checks of a RESERVE; 0 when it may go on to the ledger. */
 static int
 check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
@@ -224,6 +251,10 @@ activate(struct in *in, struct mig_err *err)
 	ok = mig_hv_rename(w->hv, in->domid, in->incoming, in->req.name,
 	    err) == 0 && ((in->req.flags & MIG_RESERVE_F_START_PAUSED) ||
 	    mig_hv_unpause(w->hv, in->domid, err) == 0);
+	/* No longer NAME--incoming: its memory is the host's, not the
+	 * ledger's (incoming_kib). */
+	worker_reserve_msg(w, CTL_RESERVE_RELEASE);
+	in->resv = 0;
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_ACTIVATED;
 	m.u.activated.domid = in->domid;
@@ -297,7 +328,7 @@ run(struct in *in)
 	if (check(in, &us.u.hello, &need, &refused) != 0 || refused)
 		return 1;
 	if (worker_reserve(w, in->req.name, in->req.uuid, need,
-	    us.u.hello.mem_free_kib, &err) == -1)
+	    us.u.hello.mem_free_kib + incoming_kib(w), &err) == -1)
 		return discard(in, &err, 1);
 	if (w->reserve_ans.refusal != 0)
 		return refuse(in, w->reserve_ans.refusal == LEDGER_NO_MEMORY ?
@@ -338,9 +369,6 @@ run(struct in *in)
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
 	if (receive(in, &err) == -1)
 		return discard(in, &err, 1);
-	/* The domain holds its memory now: the ledger need not. */
-	worker_reserve_msg(w, CTL_RESERVE_RELEASE);
-	in->resv = 0;
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)
 		return discard(in, &err, 1);

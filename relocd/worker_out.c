@@ -30,8 +30,6 @@
 #include "relocd.h"
 #include "tls.h"
 
-#define CONNECT_TIMEOUT_MS	15000
-
 struct out {
 	struct worker		*w;
 	struct ctl_migrate	 req;
@@ -149,35 +147,6 @@ check_target(struct out *o, const struct mig_msg_hello *us,
 		    " KiB domain; asking anyway", o->req.host,
 		    them->mem_free_kib, o->dom.maxmem_kib);
 	return 0;
-}
-
-static int
-connect_target(struct out *o, struct mig_err *err)
-{
-	struct worker		*w = o->w;
-	struct mig_tls_conf	 tc;
-	char			 port[8];
-	int			 tls = o->req.flags & CTL_MF_TLS;
-
-	snprintf(port, sizeof(port), "%u", o->req.port ? o->req.port :
-	    tls ? w->conf.tls_port : w->conf.plain_port);
-	if ((o->conn = mig_conn_connect(o->req.host, port, CONNECT_TIMEOUT_MS,
-	    err)) == NULL)
-		return -1;
-	if (!tls)
-		return 0;
-	memset(&tc, 0, sizeof(tc));
-	tc.cert_file = w->conf.tls_cert;
-	tc.key_file = w->conf.tls_key;
-	tc.ca_file = w->conf.tls_ca;
-	tc.ktls = w->conf.tls_ktls;
-	if (tc.cert_file == NULL || tc.key_file == NULL || tc.ca_file == NULL)
-		return mig_seterr(err, MIG_E_INVAL, "--tls needs tls_cert, "
-		    "tls_key and tls_ca in %s", w->conf_path);
-	if ((o->tls = mig_tls_client_ctx(&tc, err)) == NULL)
-		return -1;
-	return mig_conn_tls_client(o->conn, o->tls, o->req.host,
-	    CONNECT_TIMEOUT_MS, err);
 }
 
 static int
@@ -387,7 +356,8 @@ run(struct out *o)
 	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.56s:%u", o->req.host,
 	    o->req.port);
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
-	    connect_target(o, &err) == -1 ||
+	    peer_connect(w, o->req.host, o->req.port, o->req.flags & CTL_MF_TLS,
+	    &o->conn, &o->tls, &err) == -1 ||
 	    peer_open(o->conn, &us, o->buf, &them, deadline(o), &err) == -1 ||
 	    check_target(o, &us.u.hello, &them.u.hello, &err) == -1)
 		return worker_result(w, err.code == MIG_E_DENIED ?

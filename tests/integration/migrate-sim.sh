@@ -12,14 +12,14 @@ RELOCD=$B/tests/sim/relocd-sim
 CTLC=$B/tests/integration/ctlc
 XLRELOC=$B/xl-plugin/xl-reloc
 T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
-PA=$((20000 + $$ % 20000))
+PA=$((20000 + $$ % 12000))	# below the ephemeral range (32768-)
 PB=$((PA + 1))
 PT=$((PA + 2))		# B's TLS port
 pass=0 fail=0
 F_LIVE=0x2 F_LOCALHOST=0x40
 
 cleanup() {
-	for h in a b; do
+	for h in a b c; do
 		[ -f "$T/$h/relocd.pid" ] && kill "$(cat "$T/$h/relocd.pid")" 2>/dev/null
 	done
 	sleep 0.3
@@ -131,8 +131,9 @@ if [ "$rc" -eq 3 ] && grep -q "not enough free memory" "$T/out" &&
 	ok "not enough memory refused"
 else bad "not enough memory refused: rc $rc $(tail -1 "$T/out")"; fi
 
-# 6. Without --localhost a daemon on this same host is refused.
-migrate a calm "$PB" 0; rc=$?
+# 6. Without --localhost a daemon on this same host is refused: here A
+#    itself (each simulated host has a name of its own).
+migrate a calm "$PA" 0; rc=$?
 if [ "$rc" -ne 0 ] && grep -q "is this host" "$T/out" &&
     [ "$(names a)" = "big calm " ]; then
 	ok "localhost refused unless asked for"
@@ -243,9 +244,36 @@ if [ "$okn" -eq 8 ] && [ "$(names a)" = "guest slow " ] &&
 	ok "8 concurrent migrations"
 else bad "8 concurrent migrations: $okn of 8 ($(cat "$T"/par* | grep result | sort | uniq -c | head -3))"; fi
 
-# 16. Nothing is left half-way on either host.
+# 16. Evacuate: 5 domains from A to two targets, 2 at a time, one target
+#     short of memory.  B (127.0.0.1) has room for little; C (127.0.0.2,
+#     same port) for much; the domain that fits nowhere stays running here.
+for n in 1 2 3 4 5 6 7 8; do "$SIMCTL" -d "$T/b/host" destroy "par$n" >/dev/null; done
+for d in guest slow calm2; do "$SIMCTL" -d "$T/a/host" destroy "$d" >/dev/null 2>&1; done
+"$SIMCTL" -d "$T/b/host" destroy calm >/dev/null 2>&1
+"$SIMCTL" -d "$T/b/host" destroy calm2 >/dev/null 2>&1
+# B moves to 127.0.0.1 alone by a reload (SIGHUP rebinds the listeners),
+# which frees 127.0.0.2 on that port for C.
+sed -i "s/^relocation_port = .*/&\nrelocation_address = [ \"127.0.0.1\" ]/" "$T/b/relocd.conf"
+kill -HUP "$(cat "$T/b/relocd.pid")"; sleep 0.5
+MEM=512 start c "$PB" "relocation_address = [ \"127.0.0.2\" ]"
+# A holds all five (954 of 1024 MiB); B has 360 MiB free, C 512: e5 fits
+# on neither, the others fit somewhere, and the plan must use both.
+for d in e1:150 e2:120 e3:100 e4:64 e5:520; do
+	"$SIMCTL" -d "$T/a/host" create "${d%%:*}" --mem-mib "${d##*:}" >/dev/null
+done
+out=$("$XLRELOC" -c "$T/a/relocd.conf" evacuate --to 127.0.0.1,127.0.0.2 --plain \
+    --port "$PB" --parallel 2 2>&1); rc=$?
+onb=$(names b) onc=$(names c)
+if [ "$rc" -ne 0 ] && [ "$(names a)" = "e5 " ] &&
+    "$SIMCTL" -d "$T/a/host" info e5 | grep -q running &&
+    [ "$(echo "$onb $onc" | tr ' ' '\n' | grep -c '^e[1-4]$')" -eq 4 ]; then
+	ok "evacuate 5 domains to 2 targets, one left (fits nowhere)"
+else bad "evacuate: rc $rc, A: $(names a) B: $onb C: $onc; $out"; fi
+
+# 17. Nothing is left half-way on any host.
 if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
-    ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--'; then
+    ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--' &&
+    ! "$SIMCTL" -d "$T/c/host" list | grep -q -- '--'; then
 	ok "no --incoming or --migratedaway left"
 else bad "leftovers: $(names a) / $(names b)"; fi
 

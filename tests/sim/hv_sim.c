@@ -22,6 +22,16 @@ struct hv_sim {
 	char	dir[PATH_MAX];
 };
 
+static unsigned
+sim_name_hash(const char *s)
+{
+	unsigned	h = 2166136261u;	/* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 static const char *
 D(struct mig_hv *hv)
 {
@@ -102,6 +112,10 @@ sim_hostinfo(struct mig_hv *hv, struct mig_hv_hostinfo *hi,
 	hi->nr_cpus = t.h->nr_cpus;
 	hi->pv_logdirty = t.h->pv_logdirty;
 	sim_end(&t);
+	/* Each simulated host is a host of its own, whatever this machine
+	 * is called: its name is derived from its directory. */
+	snprintf(hi->hostname, sizeof(hi->hostname), "sim-%08x",
+	    sim_name_hash(D(hv)));
 	return 0;
 }
 
