@@ -151,6 +151,50 @@ check_witness() {
 	DOWNTIME_MS=$7
 }
 
+# --- relocd ------------------------------------------------------------------
+
+# relocd_start NAME PORT [FILE]: a relocd of our own in dom0, its files
+# under /run/rNAME, allowed to migrate to this same host, with FILE's lines
+# added to its configuration, in the foreground with its log in
+# /run/rNAME/log; waits for its control socket.
+relocd_start() {
+	_r=$1 _p=$2 _extra=${3:-/dev/null}
+	# Scenarios share dom0: an earlier one's relocd of this name goes
+	# first (SIGTERM; it has no job left), with its state.
+	if [ -f "/run/r$_r/relocd.pid" ]; then
+		kill "$(cat "/run/r$_r/relocd.pid")" 2>/dev/null
+		_n=0
+		while [ -S "/run/r$_r/relocd.sock" ] && [ $_n -lt 50 ]; do
+			_n=$((_n + 1))
+			usleep 100000
+		done
+	fi
+	rm -rf "/run/r$_r"
+	mkdir -p "/run/r$_r"
+	{
+		echo "relocation_port = $_p"
+		echo "state_dir = \"/run/r$_r/state\""
+		echo "pid_file = \"/run/r$_r/relocd.pid\""
+		echo "control_socket = \"/run/r$_r/relocd.sock\""
+		echo "allow_localhost_migration = 1"
+		cat "$_extra"
+	} > "/run/r$_r/relocd.conf"
+	/usr/local/sbin/relocd -n -c "/run/r$_r/relocd.conf" ||
+		fail "relocd $_r: configuration refused"
+	/usr/local/sbin/relocd -f -v -c "/run/r$_r/relocd.conf" > "/run/r$_r/log" 2>&1 &
+	_n=0
+	while [ ! -S "/run/r$_r/relocd.sock" ]; do
+		_n=$((_n + 1))
+		[ $_n -gt 100 ] && { cat "/run/r$_r/log"; fail "relocd $_r did not start"; }
+		usleep 100000
+	done
+}
+
+# relocd_logs NAME...: their logs on the console.
+relocd_logs() {
+	for _r in "$@"; do say "--- relocd $_r"; sed 's/^/  /' "/run/r$_r/log"; done
+}
+
 # --- two hosts ---------------------------------------------------------------
 
 # barrier PORT [SECONDS]: both hosts reach this point before either goes on;
