@@ -219,7 +219,8 @@ while [ $i -lt 200 ]; do
 	i=$((i + 1))
 done
 sleep 1
-workers=$(pgrep -f -c "relocd-sim -W in" || true)
+# B's own workers only: other tests may run relocd-sim at the same time
+workers=$(pgrep -c -P "$(cat "$T/b/relocd.pid")" || true)
 "$SIMCTL" -d "$T/a/host" create calm2 --mem-mib 16 >/dev/null
 migrate a calm2 "$PB" "$F_LOCALHOST"; rc=$?
 kill $idle_pids 2>/dev/null
