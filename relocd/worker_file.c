@@ -113,10 +113,10 @@ copy_from_image(void *arg)
 }
 
 /*
- * Runs one hypervisor operation (already started as w->op, NULL if it
- * failed to start) beside the copy thread, with a progress event every
- * half second, and joins the thread.  libxl never closes its end: closing
- * ours after the operation is what ends the copy.
+ * Waits for one hypervisor operation (already started as w->op, NULL if
+ * it failed to start) beside the copy thread, then joins the thread.
+ * libxl never closes its end: closing ours after the operation is what
+ * ends the copy.
  */
 static int
 copy_run(struct worker *w, struct copier *c, int hv_fd, uint32_t *domid,
