@@ -125,13 +125,11 @@ on_client(evutil_socket_t fd, short ev, void *arg)
 		    m.u.migrate.host);
 		break;
 	case CTL_SAVE:
+		start_job(c, CTL_JOB_SAVE, &m, m.u.save.domain, "");
+		break;
 	case CTL_RESTORE:
-		/* Known requests this relocd does not serve yet: say so
-		 * plainly rather than start a job that cannot run. */
-		send_error(c, CTL_ST_FAILED, "this relocd (%s) does not do "
-		    "%s yet: use xl %s", PACKAGE_VERSION, m.type == CTL_SAVE ?
-		    "save" : "restore", m.type == CTL_SAVE ? "save" :
-		    "restore");
+		/* The domain's name is in the image: the worker says. */
+		start_job(c, CTL_JOB_RESTORE, &m, "", "");
 		break;
 	case CTL_PROBE:
 	case CTL_DOMAINS:

@@ -311,6 +311,9 @@ int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
 /* worker_out.c */
 int		 worker_out(struct worker *);
 
+/* worker_file.c: kind "save" (0) or "restore" (1) */
+int		 worker_file(struct worker *, int);
+
 /* worker_query.c */
 int		 worker_query(struct worker *);
 

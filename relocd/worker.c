@@ -375,6 +375,10 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		rc = reconcile_run(&w);
 	else if (strcmp(kind, "query") == 0)
 		rc = worker_query(&w);
+	else if (strcmp(kind, "save") == 0)
+		rc = worker_file(&w, 0);
+	else if (strcmp(kind, "restore") == 0)
+		rc = worker_file(&w, 1);
 	else {
 		log_warnx("unknown worker kind %s", kind);
 		rc = 1;

@@ -29,7 +29,7 @@ const struct xr_cmd xr_cmds[] = {
 	{ "save", cmd_save,
 	  "[options] DOMAIN FILE",
 	  "save a domain to FILE (xl save format) through relocd",
-	  "  --compress          compress the image (zstd)\n"
+	  "  --compress          accepted; images are not compressed\n"
 	  "  --encrypt-key FILE  encrypt the image with the key in FILE\n"
 	  "  --keep-running      leave the domain running after the save\n"
 	  "  --json              one JSON object per event on stdout\n" },
@@ -39,6 +39,10 @@ const struct xr_cmd xr_cmds[] = {
 	  "  --paused            leave the domain paused\n"
 	  "  --key FILE          the key FILE was encrypted with\n"
 	  "  --json              one JSON object per event on stdout\n" },
+	{ "verify", cmd_verify,
+	  "[--key FILE] FILE",
+	  "check that a save image is whole (no relocd needed)",
+	  "  --key FILE          the key FILE was encrypted with\n" },
 	{ "jobs", cmd_jobs,
 	  "[--json]",
 	  "list relocd's running jobs",

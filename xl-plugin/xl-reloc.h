@@ -185,6 +185,9 @@ int	 cmd_save(const struct xr_global *, int, char **);
 int	 restore_parse(int, char **, struct save_args *, struct mig_err *);
 int	 cmd_restore(const struct xr_global *, int, char **);
 
+/* cmd-verify.c */
+int	 cmd_verify(const struct xr_global *, int, char **);
+
 /* cmd-jobs.c */
 struct jobs_args {
 	bool	json;

@@ -160,15 +160,14 @@ if [ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q "migrate calm to 127.0.0.1: d
 	ok "xl-reloc migrate"
 else bad "xl-reloc migrate: rc $rc $out"; fi
 
-# 10. A request this relocd does not serve yet is refused in one line,
-#     and nothing is touched.
-out=$("$XLRELOC" -c "$T/a/relocd.conf" save big "$T/big.xl" 2>&1)
+# 10. Save of a domain that does not exist: refused, the reason in the
+#     last line, no file written.
+out=$("$XLRELOC" -c "$T/a/relocd.conf" save nosuch "$T/nosuch.xl" 2>&1)
 rc=$?
-if [ "$rc" -eq 4 ] && printf '%s' "$out" | grep -q "does not do save yet" &&
-    [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ! [ -e "$T/big.xl" ] &&
-    "$SIMCTL" -d "$T/a/host" info big | grep -q running; then
-	ok "unserved request refused clearly"
-else bad "unserved request refused clearly: rc $rc $out"; fi
+if [ "$rc" -eq 2 ] && printf '%s\n' "$out" | tail -1 | grep -q "no domain nosuch" &&
+    ! [ -e "$T/nosuch.xl" ] && "$SIMCTL" -d "$T/a/host" info big | grep -q running; then
+	ok "save of an unknown domain refused"
+else bad "save of an unknown domain refused: rc $rc $out"; fi
 
 # 11. Over TLS with client certificates, both ways verified.
 "$SIMCTL" -d "$T/a/host" destroy big >/dev/null
@@ -271,7 +270,138 @@ if [ "$rc" -ne 0 ] && [ "$(names a)" = "e5 " ] &&
 	ok "evacuate 5 domains to 2 targets, one left (fits nowhere)"
 else bad "evacuate: rc $rc, A: $(names a) B: $onb C: $onc; $out"; fi
 
-# 17. Nothing is left half-way on any host.
+# 17. Save and restore through xl-reloc: the domain is gone after the
+#     save (as with xl save), and comes back running with the same memory.
+X() { "$XLRELOC" -c "$T/a/relocd.conf" "$@"; }
+flip() {	# FILE OFFSET: change the byte at OFFSET in place
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf '%b' "\\$(printf '%03o' $(((b + 1) % 256)))" |
+	    dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+"$SIMCTL" -d "$T/a/host" create img --mem-mib 32 >/dev/null
+before=$(sum a img)
+X save img "$T/img.xl" > "$T/out" 2>&1; rc=$?
+names_saved=$(names a)
+X restore "$T/img.xl" > "$T/out2" 2>&1; rc2=$?
+if [ "$rc" -eq 0 ] && [ "$names_saved" = "e5 " ] && [ -s "$T/img.xl" ] &&
+    [ "$rc2" -eq 0 ] && [ "$(sum a img)" = "$before" ] &&
+    "$SIMCTL" -d "$T/a/host" info img | grep -q running; then
+	ok "save and restore round trip"
+else bad "save and restore round trip: $rc/$rc2 [$names_saved] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
+
+# 18. A restore whose domain name is taken is refused; nothing changes.
+X restore "$T/img.xl" > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 3 ] && grep -q "runs here already" "$T/out" &&
+    [ "$(names a)" = "e5 img " ]; then
+	ok "restore over an existing name refused"
+else bad "restore over an existing name refused: rc $rc $(tail -1 "$T/out")"; fi
+
+# 19. --keep-running: the image is written and the domain still runs.
+before=$(sum a img)
+X save --keep-running img "$T/keep.xl" > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 0 ] && [ -s "$T/keep.xl" ] && [ "$(names a)" = "e5 img " ] &&
+    "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
+    X verify "$T/keep.xl" >/dev/null 2>&1; then
+	ok "save --keep-running"
+else bad "save --keep-running: rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null
+
+# 20. A damaged image never runs: one flipped byte in the middle, and a
+#     truncated copy, are both refused and leave no domain, not even a
+#     paused one.
+size=$(stat -c %s "$T/img.xl")
+cp "$T/img.xl" "$T/bad.xl"
+flip "$T/bad.xl" $((size / 2))
+head -c $((size / 2)) "$T/img.xl" > "$T/short.xl"
+X restore "$T/bad.xl" > "$T/out" 2>&1; rc=$?
+names_bad=$(names a)
+X restore "$T/short.xl" > "$T/out2" 2>&1; rc2=$?
+if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && grep -q "image corrupted" "$T/out" &&
+    grep -q "image corrupted" "$T/out2" &&
+    [ "$names_bad" = "e5 " ] && [ "$(names a)" = "e5 " ]; then
+	ok "corrupted and truncated images refused, no domain left"
+else bad "corrupted and truncated images refused: $rc/$rc2 [$names_bad] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
+
+# 21. Damage only the trailer (the last byte): libxl takes the whole
+#     stream and builds the domain, paused; the trailer check fails and
+#     the domain is destroyed, never unpaused.
+cp "$T/img.xl" "$T/tail.xl"
+flip "$T/tail.xl" $((size - 1))
+X restore "$T/tail.xl" > "$T/out" 2>&1; rc=$?
+if [ "$rc" -ne 0 ] && grep -q "image corrupted" "$T/out" &&
+    [ "$(names a)" = "e5 " ]; then
+	ok "damaged trailer: built paused, then destroyed"
+else bad "damaged trailer: rc $rc $(tail -1 "$T/out")"; fi
+
+# 22. xl-reloc verify: a good image passes, a damaged one fails in one line.
+out=$(X verify "$T/img.xl" 2>&1); rc=$?
+out2=$(X verify "$T/bad.xl" 2>&1); rc2=$?
+if [ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q "OK" && [ "$rc2" -ne 0 ] &&
+    [ "$(printf '%s\n' "$out2" | wc -l)" -eq 1 ]; then
+	ok "verify a good and a damaged image"
+else bad "verify: $rc/$rc2 $out / $out2"; fi
+
+# 23. Encrypted: the right key restores the same memory, a wrong one is
+#     refused and leaves nothing.
+head -c 32 /dev/urandom > "$T/key"
+head -c 32 /dev/urandom > "$T/wrongkey"
+X restore "$T/img.xl" > /dev/null 2>&1
+before=$(sum a img)
+X save --encrypt-key "$T/key" img "$T/enc.xl" > "$T/out" 2>&1; rc=$?
+X restore --key "$T/wrongkey" "$T/enc.xl" > "$T/out2" 2>&1; rc2=$?
+names_wrong=$(names a)
+X restore --key "$T/key" "$T/enc.xl" > "$T/out3" 2>&1; rc3=$?
+if [ "$rc" -eq 0 ] && [ "$rc2" -ne 0 ] && [ "$names_wrong" = "e5 " ] &&
+    [ "$rc3" -eq 0 ] && [ "$(sum a img)" = "$before" ] &&
+    X verify --key "$T/key" "$T/enc.xl" >/dev/null 2>&1 &&
+    ! X verify "$T/enc.xl" >/dev/null 2>&1; then
+	ok "encrypted save and restore, wrong key refused"
+else bad "encrypted save and restore: $rc/$rc2/$rc3 [$names_wrong] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -1 "$T/out3")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+
+# 24. restore --paused.
+mkdir -p "$T/imgs"
+X restore --paused "$T/img.xl" > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 0 ] && "$SIMCTL" -d "$T/a/host" info img | grep -q paused; then
+	ok "restore --paused leaves it paused"
+else bad "restore --paused: rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null
+X restore "$T/img.xl" >/dev/null 2>&1
+
+# 25. A save that fails mid-stream over an existing image: the domain runs
+#     again, the old image is untouched and nothing else is left beside it.
+cp "$T/img.xl" "$T/imgs/old.xl"
+"$SIMCTL" -d "$T/a/host" fault die_after 1048576 >/dev/null
+"$SIMCTL" -d "$T/a/host" fault die_mode fail >/dev/null
+X save img "$T/imgs/old.xl" > "$T/out" 2>&1; rc=$?
+"$SIMCTL" -d "$T/a/host" fault die_after off >/dev/null
+"$SIMCTL" -d "$T/a/host" fault die_mode off >/dev/null
+if [ "$rc" -eq 4 ] && "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
+    cmp -s "$T/img.xl" "$T/imgs/old.xl" && [ "$(ls -A "$T/imgs")" = "old.xl" ]; then
+	ok "failed save: domain runs, old image untouched"
+else bad "failed save: rc $rc [$(find "$T/imgs" -type f | tr '\n' ' ')] $(tail -1 "$T/out")"; fi
+
+# 26. Cancel during a save (a stalled stream): the domain runs again, no file.
+"$SIMCTL" -d "$T/a/host" fault stall_after 1048576 >/dev/null
+X save img "$T/imgs/stalled.xl" > "$T/out" 2>&1 &
+spid=$!
+job=""
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	job=$(X jobs | awk '$2 == "save" { print $1 }')
+	[ -n "$job" ] && break
+	sleep 0.2
+done
+sleep 0.5
+X cancel "${job:-0}" >/dev/null 2>&1
+wait "$spid"; rc=$?
+"$SIMCTL" -d "$T/a/host" fault stall_after off >/dev/null
+if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
+    [ "$(ls -A "$T/imgs")" = "old.xl" ]; then
+	ok "cancel during a save"
+else bad "cancel during a save: job '$job' rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+
+# 27. Nothing is left half-way on any host.
 if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
     ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--' &&
     ! "$SIMCTL" -d "$T/c/host" list | grep -q -- '--'; then
