@@ -241,8 +241,6 @@ control_start(struct relocd *rd, struct mig_err *err)
 void
 control_stop(struct relocd *rd)
 {
-	struct client	*c;
-
 	if (rd->ctl_ev != NULL) {
 		event_free(rd->ctl_ev);
 		rd->ctl_ev = NULL;
@@ -252,9 +250,17 @@ control_stop(struct relocd *rd)
 		unlink(rd->conf.control_socket);
 		rd->ctl_fd = -1;
 	}
-	/* Clients watching jobs keep their connections until the jobs end;
-	 * at exit they are closed with the rest. */
+	/* Clients watching jobs keep their connections until the jobs end
+	 * (a stop waits for them); clients_flush closes them at exit. */
 	if (!rd->stopping)
-		while ((c = TAILQ_FIRST(&rd->clients)) != NULL)
-			client_free(c);
+		clients_flush(rd);
+}
+
+void
+clients_flush(struct relocd *rd)
+{
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&rd->clients)) != NULL)
+		client_free(c);
 }

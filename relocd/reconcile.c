@@ -59,13 +59,13 @@ settle_target(struct worker *w, const struct jrec *r)
 	struct mig_err		err;
 	char			incoming[MIG_HV_NAMELEN];
 
-	snprintf(incoming, sizeof(incoming), "%s--incoming", r->name);
+	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, r->name);
 	if (r->state == J_ACTIVATED) {
 		close_record(w, r, J_DONE);
 		return 0;
 	}
 	if (r->state != J_COMMITTED) {
-		if (find(w, r, "--incoming", &d) == 0) {
+		if (find(w, r, INCOMING_SUFFIX, &d) == 0) {
 			if (mig_hv_destroy(w->hv, d.domid, &err) == -1) {
 				log_warnx("%s", err.msg);
 				return -1;
@@ -76,7 +76,7 @@ settle_target(struct worker *w, const struct jrec *r)
 		close_record(w, r, J_ABORTED);
 		return 0;
 	}
-	if (find(w, r, "--incoming", &d) == 0) {
+	if (find(w, r, INCOMING_SUFFIX, &d) == 0) {
 		if (mig_hv_rename(w->hv, d.domid, incoming, r->name,
 		    &err) == -1 || mig_hv_unpause(w->hv, d.domid, &err) == -1) {
 			log_warnx("%s", err.msg);
@@ -96,7 +96,7 @@ settle_source(struct worker *w, const struct jrec *r)
 	struct mig_err		err, why;
 
 	if (r->state == J_COMMIT_SENT) {
-		if (find(w, r, "--migratedaway", &d) == 0)
+		if (find(w, r, AWAY_SUFFIX, &d) == 0)
 			log_warnx("job %016" PRIx64 ": COMMIT for %s was sent "
 			    "to %s with no answer: %s--migratedaway stays "
 			    "suspended here.  If %s runs on %s, destroy it "

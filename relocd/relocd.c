@@ -204,6 +204,7 @@ relocd_free(struct relocd *rd)
 	listen_stop(rd);
 	pending_flush(rd);
 	control_stop(rd);
+	clients_flush(rd);
 	for (i = 0; i < 4; i++)
 		if (rd->sig_ev[i] != NULL)
 			event_free(rd->sig_ev[i]);

@@ -210,6 +210,7 @@ void		 pending_flush(struct relocd *);
 /* control.c */
 int		 control_start(struct relocd *, struct mig_err *);
 void		 control_stop(struct relocd *);
+void		 clients_flush(struct relocd *);
 void		 client_free(struct client *);
 int		 client_send(struct client *, const struct ctl_msg *);
 
@@ -243,6 +244,9 @@ int		 peer_recv(struct mig_conn *, struct peer_buf *,
 int		 peer_expect(struct mig_conn *, struct peer_buf *, uint16_t,
 		    struct mig_msg *, uint64_t, struct mig_err *);
 void		 peer_abort(struct mig_conn *, uint16_t, const struct mig_err *);
+#define INCOMING_SUFFIX	"--incoming"
+#define AWAY_SUFFIX	"--migratedaway"
+const char	*temp_suffix(const char *);
 int		 peer_hello_fill(struct mig_hv *, struct mig_msg *,
 		    struct mig_err *);
 int		 peer_open(struct mig_conn *, const struct mig_msg *,

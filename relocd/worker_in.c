@@ -120,18 +120,16 @@ static uint64_t
 incoming_kib(struct worker *w)
 {
 	struct mig_hv_dominfo	*list;
+	const char		*sfx;
 	uint64_t		 sum = 0;
-	size_t			 len;
 	int			 n, i;
 
 	if (mig_hv_list(w->hv, &list, &n, NULL) == -1)
 		return 0;
-	for (i = 0; i < n; i++) {
-		len = strlen(list[i].name);
-		if (len > 10 && strcmp(list[i].name + len - 10,
-		    "--incoming") == 0)
+	for (i = 0; i < n; i++)
+		if ((sfx = temp_suffix(list[i].name)) != NULL &&
+		    strcmp(sfx, INCOMING_SUFFIX) == 0)
 			sum += list[i].mem_kib;
-	}
 	free(list);
 	return sum;
 }
@@ -321,7 +319,7 @@ run(struct in *in)
 		mig_seterrno(&err, MIG_E_NOMEM, "config");
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
-	snprintf(in->incoming, sizeof(in->incoming), "%s--incoming",
+	snprintf(in->incoming, sizeof(in->incoming), "%s" INCOMING_SUFFIX,
 	    in->req.name);
 	worker_describe(w, in->req.name, mig_conn_peer(in->conn));
 	worker_event(w, MIG_PHASE_RESERVATION, "reserving");

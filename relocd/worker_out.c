@@ -92,13 +92,10 @@ static int
 check_domain(struct out *o, struct mig_err *err)
 {
 	struct worker	*w = o->w;
-	size_t		 n;
 
 	if (mig_hv_find(w->hv, o->req.domain, &o->dom, err) == -1)
 		return -1;
-	n = strlen(o->dom.name);
-	if ((n > 10 && strcmp(o->dom.name + n - 10, "--incoming") == 0) ||
-	    (n > 15 && strcmp(o->dom.name + n - 15, "--migratedaway") == 0))
+	if (temp_suffix(o->dom.name) != NULL)
 		return mig_seterr(err, MIG_E_INVAL, "domain %s is itself in "
 		    "the middle of a migration", o->dom.name);
 	if (o->dom.domid == 0)
@@ -108,7 +105,7 @@ check_domain(struct out *o, struct mig_err *err)
 	    o->dom.state != MIG_HV_DOM_PAUSED)
 		return mig_seterr(err, MIG_E_INVAL, "domain %s is %s, not "
 		    "running", o->dom.name, mig_hv_domstate_name(o->dom.state));
-	if (n > MIG_NAME_MAX)
+	if (strlen(o->dom.name) > MIG_NAME_MAX)
 		return mig_seterr(err, MIG_E_INVAL, "domain name %s is longer "
 		    "than %d bytes", o->dom.name, MIG_NAME_MAX);
 	return 0;
@@ -290,7 +287,7 @@ commit(struct out *o, struct mig_err *err)
 		peer_abort(o->conn, MIG_MSG_CANCEL, err);
 		return undo(o, err);
 	}
-	snprintf(away, sizeof(away), "%s--migratedaway", o->dom.name);
+	snprintf(away, sizeof(away), "%s" AWAY_SUFFIX, o->dom.name);
 	if (mig_hv_rename(w->hv, o->dom.domid, o->dom.name, away, err) == -1) {
 		peer_abort(o->conn, MIG_MSG_CANCEL, err);
 		return undo(o, err);

@@ -19,10 +19,7 @@
 static uint16_t
 dom_state(const struct mig_hv_dominfo *d)
 {
-	size_t	n = strlen(d->name);
-
-	if ((n > 10 && strcmp(d->name + n - 10, "--incoming") == 0) ||
-	    (n > 14 && strcmp(d->name + n - 14, "--migratedaway") == 0))
+	if (temp_suffix(d->name) != NULL)
 		return CTL_DS_MIGRATING;
 	switch (d->state) {
 	case MIG_HV_DOM_RUNNING:

@@ -152,6 +152,18 @@ else bad "failed suspend: source runs, target clean: rc $rc $(tail -1 "$T/out")"
 migrate a nosuch "$PB" "$F_LOCALHOST"; rc=$?
 if [ "$rc" -eq 2 ]; then ok "unknown domain"; else bad "unknown domain: rc $rc"; fi
 
+# 8b. A domain under a temporary name (a migration in flight, or its
+#     leftover) is not moved again, whichever name it has.
+for t in x--migratedaway y--incoming; do
+	"$SIMCTL" -d "$T/a/host" create "$t" --mem-mib 16 >/dev/null
+	migrate a "$t" "$PB" "$F_LOCALHOST"; rc=$?
+	if [ "$rc" -eq 4 ] && grep -q "in the middle of a migration" "$T/out" &&
+	    ! "$SIMCTL" -d "$T/b/host" list | grep -q " $t "; then
+		ok "$t refused"
+	else bad "$t refused: rc $rc $(tail -1 "$T/out")"; fi
+	"$SIMCTL" -d "$T/a/host" destroy "$t" >/dev/null
+done
+
 # 9. Through xl-reloc, as a user types it: the summary, exit 0.
 out=$("$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PB" --localhost calm 127.0.0.1 2>&1)
 rc=$?
