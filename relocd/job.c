@@ -111,6 +111,8 @@ worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
 		argv[argc++] = "-T";
 	if (flags & WORKER_ACL_RECHECK)
 		argv[argc++] = "-A";
+	if (flags & WORKER_RETRY)
+		argv[argc++] = "-R";
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {
@@ -382,8 +384,8 @@ report_death(struct job *j, int status)
 	    "log", why);
 	forward(j, &m);
 	/* The journal knows how far it got; a reconcile worker settles it. */
-	if (!j->rd->stopping && worker_exec(j->rd, "reconcile", j->id, -1, 0,
-	    &pid, &fd, &err) == 0)
+	if (!j->rd->stopping && worker_exec(j->rd, "reconcile", j->id, -1,
+	    WORKER_RETRY, &pid, &fd, &err) == 0)
 		close(fd);	/* reaped like any worker; nobody watches */
 }
 

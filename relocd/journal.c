@@ -394,6 +394,40 @@ journal_replay(const char *dir, int (*cb)(const struct jrec *, void *),
 }
 
 /*
+ * The last record, finished or not, of the newest job whose last record
+ * match() accepts: 1 and *out when there is one, 0 when none, -1 on error.
+ * Newest by time, because a key such as a reservation id may repeat
+ * across restarts.
+ */
+int
+journal_lookup(const char *dir, int (*match)(const struct jrec *, void *),
+    void *arg, struct jrec *out, struct mig_err *err)
+{
+	struct last	l;
+	size_t		i;
+	int		dirfd, found = 0;
+
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return mig_seterrno(err, MIG_E_IO, "state directory %s", dir);
+	}
+	if (read_last(dirfd, dir, &l, err) == -1) {
+		close(dirfd);
+		return -1;
+	}
+	close(dirfd);
+	for (i = 0; i < l.n; i++)
+		if (match(&l.v[i], arg) && (!found ||
+		    l.v[i].time_ms >= out->time_ms)) {
+			*out = l.v[i];
+			found = 1;
+		}
+	free(l.v);
+	return found;
+}
+
+/*
  * Rewrites the journal with only the last record of each unfinished job,
  * atomically: a crash during compaction leaves the old journal.
  */

@@ -234,11 +234,31 @@ reconcile(struct relocd *rd, struct mig_err *err)
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			return mig_seterrno(err, MIG_E_IO, "reconciliation");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == RECONCILE_IN_DOUBT)
+		return 1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return mig_seterr(err, MIG_E_HV, "relocd cannot start: the "
 		    "hypervisor check or the journal reconciliation failed "
 		    "(above)");
 	return 0;
+}
+
+/* The in-doubt jobs the startup pass left: a background worker asks
+ * their targets until each is settled; it is reaped like any other. */
+static void
+reconcile_background(struct relocd *rd)
+{
+	struct mig_err	err;
+	pid_t		pid;
+	int		fd;
+
+	if (worker_exec(rd, "reconcile", 0, -1, WORKER_RETRY, &pid, &fd,
+	    &err) == -1) {
+		log_warnx("%s; in-doubt jobs stay for the next start", err.msg);
+		return;
+	}
+	close(fd);
+	log_info("asking the targets of in-doubt jobs (pid %ld)", (long)pid);
 }
 
 int
@@ -247,7 +267,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	struct relocd	 rd;
 	struct mig_err	 err;
 	const char	*conf_path = RELOCD_CONF_FILE;
-	int		 ch, checkonly = 0, pidfd = -1, rc = 1;
+	int		 ch, checkonly = 0, pidfd = -1, rc = 1, in_doubt = 0;
 	ssize_t		 n;
 
 	/* A worker: everything it needs is in its arguments. */
@@ -302,7 +322,8 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		fatal("cannot find my own executable");
 	rd.self[n] = '\0';
 	if ((pidfd = pidfile_open(rd.conf.pid_file, &err)) == -1 ||
-	    job_ids_open(&rd, &err) == -1 || reconcile(&rd, &err) == -1) {
+	    job_ids_open(&rd, &err) == -1 ||
+	    (in_doubt = reconcile(&rd, &err)) == -1) {
 		log_warnx("%s", err.msg);
 		goto out;
 	}
@@ -323,6 +344,8 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		log_warnx("%s", err.msg);
 		goto out;
 	}
+	if (in_doubt)
+		reconcile_background(&rd);
 	log_info("ready (pid %ld)", (long)getpid());
 	event_base_dispatch(rd.base);
 	log_info("stopped");

@@ -217,6 +217,7 @@ int		 client_send(struct client *, const struct ctl_msg *);
 /* job.c; worker_exec flags */
 #define WORKER_TLS		0x1	/* the connection came to the TLS port */
 #define WORKER_ACL_RECHECK	0x2	/* denied by address: try its name */
+#define WORKER_RETRY		0x4	/* reconcile: ask until settled */
 int		 job_ids_open(struct relocd *, struct mig_err *);
 int		 worker_exec(struct relocd *, const char *, uint64_t, int, int,
 		    pid_t *, int *, struct mig_err *);
@@ -275,6 +276,7 @@ struct worker {
 	int			 conn_fd;	/* incoming: the socket */
 	int			 tls;		/* incoming on the TLS port */
 	int			 acl_recheck;
+	int			 retry;		/* reconcile: -R */
 	volatile int		 cancelled;
 	struct mig_hv_op	*op;		/* in flight, for cancel */
 	struct mig_relay	*relay;		/* in flight, for cancel */
@@ -324,8 +326,23 @@ int		 worker_query(struct worker *);
 /* worker_in.c */
 int		 worker_in(struct worker *);
 
-/* reconcile.c */
+/* reconcile.c; reconcile_run's exit status when records stay in doubt */
+#define RECONCILE_IN_DOUBT	3
+struct mig_hv_dominfo;
 int		 reconcile_run(struct worker *);
+int		 reconcile_find(struct worker *, const struct jrec *,
+		    const char *, struct mig_hv_dominfo *);
+void		 reconcile_close(struct worker *, const struct jrec *,
+		    enum jstate);
+int		 reconcile_resume_source(struct worker *, const struct jrec *);
+
+/* indoubt.c: a COMMIT whose fate only the target knows */
+#define INDOUBT_SETTLED		0
+#define INDOUBT_OPEN		1	/* still in doubt: nothing changed */
+int		 indoubt_settle(struct worker *, const struct jrec *, int);
+int		 indoubt_answer(struct worker *, struct mig_conn *,
+		    const struct mig_msg *);
+void		 indoubt_peer(char *, size_t, const char *, unsigned, int);
 
 /* config.c */
 void	config_defaults(struct relocd_conf *);
@@ -357,6 +374,9 @@ int		 journal_append(struct journal *, const struct jrec *,
 int		 journal_replay(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct mig_err *);
+int		 journal_lookup(const char *,
+		    int (*)(const struct jrec *, void *), void *,
+		    struct jrec *, struct mig_err *);
 int		 journal_compact(struct journal *, struct mig_err *);
 void		 journal_close(struct journal *);
 const char	*journal_state_name(enum jstate);

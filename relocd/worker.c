@@ -30,7 +30,7 @@
 static void
 worker_usage(void)
 {
-	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTA]\n");
+	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTAR]\n");
 	exit(1);
 }
 
@@ -323,7 +323,7 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	w.page_size = 4096;
 	w.conf_path = RELOCD_CONF_FILE;
 	optind = 3;
-	while ((ch = getopt(argc, argv, "j:c:fvTA")) != -1) {
+	while ((ch = getopt(argc, argv, "j:c:fvTAR")) != -1) {
 		switch (ch) {
 		case 'j':
 			w.job = strtoull(optarg, NULL, 10);
@@ -342,6 +342,9 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 			break;
 		case 'A':
 			w.acl_recheck = 1;
+			break;
+		case 'R':
+			w.retry = 1;
 			break;
 		default:
 			worker_usage();

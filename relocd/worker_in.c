@@ -307,6 +307,8 @@ run(struct in *in)
 		    m.u.refused.text);
 		return worker_result(w, CTL_ST_REFUSED, &err);
 	}
+	if (m.type == MIG_MSG_QUERY)		/* a source in doubt asks */
+		return indoubt_answer(w, in->conn, &m);
 	if (m.type != MIG_MSG_RESERVE) {
 		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
 		    mig_conn_peer(in->conn), mig_msg_name(m.type));

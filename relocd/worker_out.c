@@ -267,6 +267,40 @@ undo(struct out *o, const struct mig_err *why)
 	return worker_result(w, status, why);
 }
 
+/*
+ * COMMIT went out and no ACTIVATED came back: ask the target (indoubt.c)
+ * until it says, while the domain stays suspended here.
+ */
+static int
+in_doubt(struct out *o, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	int		 rc;
+
+	log_warnx("COMMIT sent to %s, no answer: %s", o->req.host, err->msg);
+	worker_event(w, MIG_PHASE_COMMITMENT, "in doubt: asking the target");
+	mig_conn_close(o->conn);
+	o->conn = NULL;
+	rc = indoubt_settle(w, &w->rec, 1);
+	if (rc == INDOUBT_SETTLED && w->rec.state == J_DONE) {
+		worker_event(w, MIG_PHASE_ACTIVATION, "done");
+		return worker_result(w, CTL_ST_OK, NULL);
+	}
+	if (rc == INDOUBT_SETTLED) {
+		w->resumed_ms = now_ms();
+		w->result_domid = o->dom.domid;
+		mig_seterr(err, MIG_E_IO, "%s did not commit %s after the "
+		    "connection failed; it runs here again", o->req.host,
+		    o->dom.name);
+		return worker_result(w, CTL_ST_FAILED, err);
+	}
+	mig_seterr(err, MIG_E_IO, "COMMIT sent to %s but no answer: %s stays "
+	    "suspended here as %s" AWAY_SUFFIX " until relocd settles it with "
+	    "%s (see the log); check 'xl list' on both hosts", o->req.host,
+	    o->dom.name, o->dom.name, o->req.host);
+	return worker_result(w, CTL_ST_UNDEFINED, err);
+}
+
 /* Phases 4 and 5. */
 static int
 commit(struct out *o, struct mig_err *err)
@@ -304,14 +338,8 @@ commit(struct out *o, struct mig_err *err)
 	worker_event(w, MIG_PHASE_ACTIVATION, "committed");
 	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
 	    peer_expect(o->conn, o->buf, MIG_MSG_ACTIVATED, &m, deadline(o),
-	    err) == -1) {
-		mig_seterr(err, MIG_E_IO, "COMMIT sent to %s but no answer "
-		    "(%s): %s stays suspended here as %s until relocd settles "
-		    "it with %s; check 'xl list' on both hosts", o->req.host,
-		    err->msg, o->dom.name, away, o->req.host);
-		log_warnx("%s", err->msg);
-		return worker_result(w, CTL_ST_UNDEFINED, err);
-	}
+	    err) == -1)
+		return in_doubt(o, err);
 	w->resumed_ms = now_ms();
 	if (m.u.activated.status != 0) {
 		/* The target could not start it and destroyed its copy:
@@ -350,8 +378,8 @@ run(struct out *o)
 	w->rec.domid = (int)o->dom.domid;
 	snprintf(w->rec.name, sizeof(w->rec.name), "%s", o->dom.name);
 	mig_hv_uuid_format(o->dom.uuid, w->rec.uuid);
-	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.56s:%u", o->req.host,
-	    o->req.port);
+	indoubt_peer(w->rec.peer, sizeof(w->rec.peer), o->req.host,
+	    o->req.port, o->req.flags & CTL_MF_TLS);
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
 	    peer_connect(w, o->req.host, o->req.port, o->req.flags & CTL_MF_TLS,
 	    &o->conn, &o->tls, &err) == -1 ||

@@ -108,6 +108,14 @@ sample(uint16_t type, struct mig_msg *m)
 		m->u.xl_tunnel.flags = MIG_XLT_F_PAUSED | MIG_XLT_F_DEBUG;
 		strcpy(m->u.xl_tunnel.name, "guest1-copy");
 		break;
+	case MIG_MSG_QUERY:
+		m->u.query.reservation_id = 42;
+		memset(m->u.query.uuid, 0xab, MIG_UUID_LEN);
+		break;
+	case MIG_MSG_ANSWER:
+		m->u.answer.state = MIG_QUERY_COMMITTED;
+		strcpy(m->u.answer.text, "committed at 12:00, runs as 7");
+		break;
 	default:
 		fail_msg("no sample for type %u", type);
 	}
