@@ -90,6 +90,16 @@ settle_target(struct worker *w, const struct jrec *r)
 		}
 		log_info("job %016" PRIx64 ": %s committed before the crash; "
 		    "it runs now as domain %u", r->job, r->name, d.domid);
+	} else if (reconcile_find(w, r, "", &d) == 0 &&
+	    d.state == MIG_HV_DOM_PAUSED) {
+		/* Renamed, not yet unpaused.  (A start-paused migration is
+		 * not journaled as such, and runs too.) */
+		if (mig_hv_unpause(w->hv, d.domid, &err) == -1) {
+			log_warnx("%s", err.msg);
+			return -1;
+		}
+		log_info("job %016" PRIx64 ": %s committed before the crash; "
+		    "unpaused it (domain %u)", r->job, r->name, d.domid);
 	}
 	reconcile_close(w, r, J_DONE);
 	return 0;
@@ -187,14 +197,15 @@ reconcile_run(struct worker *w)
 	struct rec_ctx	c = { w, wall_ms(), 0, 0 };
 	struct mig_err	err;
 
+	/* Only the startup pass compacts (a single job's pass runs while
+	 * other workers append), and before it settles anything, so that
+	 * the journal keeps what this pass did until the next start. */
+	if (w->job == 0 && !w->retry && journal_compact(w->journal, &err) == -1)
+		log_warnx("%s", err.msg);
 	if (journal_replay(w->conf.state_dir, settle, &c, &err) == -1) {
 		log_warnx("%s", err.msg);
 		return 1;
 	}
-	/* Only the startup pass compacts: a single job's pass runs while
-	 * other workers append. */
-	if (w->job == 0 && !w->retry && journal_compact(w->journal, &err) == -1)
-		log_warnx("%s", err.msg);
 	if (c.failed)
 		return 1;
 	return c.open ? RECONCILE_IN_DOUBT : 0;
