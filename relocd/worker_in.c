@@ -198,6 +198,7 @@ receive(struct in *in, struct mig_err *err)
 	rc.local_fd = sv[0];
 	rc.conn = in->conn;
 	rc.name = in->incoming;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);

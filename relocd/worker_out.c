@@ -219,6 +219,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	rc.bw_limit = o->req.bandwidth ? o->req.bandwidth :
 	    w->conf.bandwidth_limit;
 	rc.name = o->dom.name;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);
