@@ -40,6 +40,7 @@ struct out {
 	char			*json;
 	int			 granted_zstd;
 	int			 suspended;
+	int			 save_failed;	/* the hypervisor's save did */
 };
 
 static uint64_t
@@ -237,6 +238,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
 	    NULL, o, err);
 	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	o->save_failed = rc_save == -1;
 	if (tick != NULL)
 		event_free(tick);
 	/* libxl never closes the fd: closing our copy of its end is what
@@ -245,7 +247,11 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	return worker_stream_end(w, rc_save, sv[0], err);
 }
 
-/* Before commit: make the domain run here again. */
+/*
+ * Before commit: make the domain run here again.  Only the save's own
+ * error can say the guest's state is unknown (a suspend that timed out);
+ * a peer's timeout says nothing about our guest.
+ */
 static int
 undo(struct out *o, const struct mig_err *why)
 {
@@ -257,7 +263,8 @@ undo(struct out *o, const struct mig_err *why)
 
 	log_warnx("%s", why->msg);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
-	    mig_hv_recover_source(w->hv, o->dom.domid, why, &err) == -1) {
+	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ? why :
+	    NULL, &err) == -1) {
 		log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}

@@ -87,18 +87,25 @@ settled() {	# DOM MIGRATE-PID
 release() {
 	for h in a b; do
 		"$SIMCTL" -d "$T/$h/host" fault hold off >/dev/null
-		"$SIMCTL" -d "$T/$h/host" fault stall_after off >/dev/null
 		rm -f "$T/$h/host/held"
 	done
 }
 
-# Brings the migration of DOM to the boundary: arms the hold (or, for
-# pre-copy, stalls the stream) and waits until a process stands there.
+# Brings the migration of DOM to the boundary: arms the hold, and then
+# (reached) waits until a process stands there.
+# Pre-copy is caught by slowing the stream (a bandwidth limit), not by
+# stopping it: a stream that never moves again would hide whether relocd
+# notices its peer's fate.
 arm() {	# SIDE POINT DOM
-	if [ "$2" = precopy ]; then
-		"$SIMCTL" -d "$T/a/host" fault stall_after 1048576 >/dev/null
+	[ "$2" = precopy ] || "$SIMCTL" -d "$T/$1/host" fault hold "$2" >/dev/null
+}
+start_migration() {	# POINT DOM OUT
+	if [ "$1" = precopy ]; then
+		"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PX" \
+		    --localhost --bandwidth 4M "$2" 127.0.0.1 > "$3" 2>&1
 	else
-		"$SIMCTL" -d "$T/$1/host" fault hold "$2" >/dev/null
+		"$CTLC" "$T/a/relocd.sock" migrate "$2" 127.0.0.1 "$PX" \
+		    $((F_LIVE | F_LOCALHOST)) > "$3" 2>&1
 	fi
 }
 reached() {	# SIDE POINT DOM
@@ -141,8 +148,7 @@ row() {	# NAME SIDE POINT FAULT EXPECT
 	"$SIMCTL" -d "$T/a/host" create "$dom" --mem-mib 16 >/dev/null
 	before=$(sum a "$dom")
 	arm "$2" "$3" "$dom"
-	"$CTLC" "$T/a/relocd.sock" migrate "$dom" 127.0.0.1 "$PX" \
-	    $((F_LIVE | F_LOCALHOST)) > "$T/out.$n" 2>&1 &
+	start_migration "$3" "$dom" "$T/out.$n" &
 	mpid=$!
 	if ! reached "$2" "$3" "$dom"; then
 		why="never reached $3"
