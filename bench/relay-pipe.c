@@ -4,10 +4,10 @@
  * connection, for bench/transport.
  *
  *   relay-pipe send --host H --port P [--tls --pki DIR] [--zstd]
- *                   [--level N] [--bw RATE] [--chunk BYTES]
+ *                   [--sha256] [--level N] [--bw RATE] [--chunk BYTES]
  *                   [--tls13-suites LIST]
  *                   [--xen [--no-xl-header]] [-v]
- *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR]
+ *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] [--sha256]
  *                   [--xen [--no-xl-header]] [-v]
  *
  * The main thread plays libxl-save-helper: it copies stdin into one end of
@@ -15,8 +15,10 @@
  * the other end, exactly as relocd will.  Nothing else is in between: no
  * preamble or handshake, only the data path.  --xen parses the input as a
  * Xen stream (pages counted, and checked at the far end); without it the
- * bytes are opaque.  --tls13-suites LIST overrides libmig's TLS 1.3 suite
- * order (to measure a cipher; relocd has no such knob).  RATE is bytes/s with an optional k, M or G (powers
+ * bytes are opaque.  STREAM_END carries XXH3-128, as between two relocd;
+ * --sha256 (on both ends) measures the SHA-256 fallback.  --tls13-suites
+ * LIST overrides libmig's TLS 1.3 suite order (to measure a cipher; relocd
+ * has no such knob).  RATE is bytes/s with an optional k, M or G (powers
  * of 1000).  PKI DIR holds ca.pem, server.pem/.key and client.pem/.key.
  */
 #include <sys/socket.h>
@@ -58,12 +60,12 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: relay-pipe send --host H --port P [--tls "
-	    "--pki DIR] [--zstd] [--level N]\n"
+	    "--pki DIR] [--zstd] [--sha256] [--level N]\n"
 	    "                  [--bw RATE] [--chunk BYTES] [--tls13-suites "
 	    "LIST]\n"
 	    "                  [--xen [--no-xl-header]] [-v]\n"
 	    "       relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] "
-	    "[--xen [--no-xl-header]] [-v]\n");
+	    "[--sha256] [--xen [--no-xl-header]] [-v]\n");
 	exit(2);
 }
 
@@ -93,7 +95,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	int	i;
 
 	memset(o, 0, sizeof(*o));
-	o->flags = MIG_RELAY_F_NO_PARSE;
+	/* relocd's default between two relocd: XXH3-128 in STREAM_END */
+	o->flags = MIG_RELAY_F_NO_PARSE | MIG_RELAY_F_XXH3;
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "send") == 0)
@@ -107,6 +110,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->tls = 1;
 		else if (strcmp(a, "--zstd") == 0)
 			o->zstd = 1;
+		else if (strcmp(a, "--sha256") == 0)
+			o->flags &= ~MIG_RELAY_F_XXH3;
 		else if (strcmp(a, "--xen") == 0)
 			o->flags &= ~MIG_RELAY_F_NO_PARSE;
 		else if (strcmp(a, "--no-xl-header") == 0)
