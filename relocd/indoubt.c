@@ -81,8 +81,8 @@ ask(struct worker *w, const struct jrec *r, struct mig_msg_answer *ans,
 	int			 tls, rc = -1;
 
 	if (peer_parse(r->peer, host, sizeof(host), &port, &tls) == -1)
-		return mig_seterr(err, MIG_E_CORRUPT, "journal: job %016"
-		    PRIx64 " names no peer I can ask (\"%s\")", r->job,
+		return mig_seterr(err, MIG_E_CORRUPT, "journal: job %"
+		    PRIu64 " names no peer I can ask (\"%s\")", r->job,
 		    r->peer);
 	if ((buf = malloc(sizeof(*buf))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "buffer");
@@ -91,7 +91,7 @@ ask(struct worker *w, const struct jrec *r, struct mig_msg_answer *ans,
 	m.type = MIG_MSG_QUERY;
 	m.u.query.reservation_id = r->resv;
 	if (mig_hv_uuid_parse(r->uuid, m.u.query.uuid) == -1) {
-		mig_seterr(err, MIG_E_CORRUPT, "journal: job %016" PRIx64
+		mig_seterr(err, MIG_E_CORRUPT, "journal: job %" PRIu64
 		    ": bad uuid \"%s\"", r->job, r->uuid);
 		goto out;
 	}
@@ -124,7 +124,7 @@ give_up_copy(struct worker *w, const struct jrec *r)
 			log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %016" PRIx64 ": %s committed %s: destroyed "
+		log_info("job %" PRIu64 ": %s committed %s: destroyed "
 		    "%s" AWAY_SUFFIX " (domain %u) here", r->job, r->peer,
 		    r->name, r->name, d.domid);
 	}
@@ -167,14 +167,14 @@ indoubt_settle(struct worker *w, const struct jrec *r, int retry)
 		case MIG_QUERY_COMMITTED:
 			return give_up_copy(w, r);
 		case MIG_QUERY_ABORTED:
-			log_info("job %016" PRIx64 ": %s did not commit %s "
+			log_info("job %" PRIu64 ": %s did not commit %s "
 			    "(%s)", r->job, r->peer, r->name, ans.text);
 			if (reconcile_resume_source(w, r) == -1)
 				return -1;
 			reconcile_close(w, r, J_ABORTED);
 			return INDOUBT_SETTLED;
 		case MIG_QUERY_UNKNOWN:
-			log_warnx("job %016" PRIx64 ": IN DOUBT: %s knows "
+			log_warnx("job %" PRIu64 ": IN DOUBT: %s knows "
 			    "nothing of %s (reservation %" PRIu64 ", uuid %s)"
 			    ": %s.  %s" AWAY_SUFFIX " stays suspended here.  "
 			    "Check 'xl list' on %s: if %s runs there, 'xl "
@@ -189,7 +189,7 @@ indoubt_settle(struct worker *w, const struct jrec *r, int retry)
 		}
 		/* Unreachable, or pending: say so once per backoff step. */
 		if (said++ == 0 || backoff < INDOUBT_BACKOFF_MAX)
-			log_warnx("job %016" PRIx64 ": IN DOUBT: COMMIT of %s "
+			log_warnx("job %" PRIu64 ": IN DOUBT: COMMIT of %s "
 			    "was sent to %s, which %s.  %s" AWAY_SUFFIX " stays "
 			    "suspended here, never resumed while in doubt; "
 			    "%s.  An operator may check 'xl list' on %s and "
@@ -199,7 +199,7 @@ indoubt_settle(struct worker *w, const struct jrec *r, int retry)
 			    r->name, retry ? "asking again" : "relocd asks "
 			    "again in the background", r->peer, r->resv);
 		if (st != MIG_QUERY_PENDING)
-			log_info("job %016" PRIx64 ": %s", r->job, err.msg);
+			log_info("job %" PRIu64 ": %s", r->job, err.msg);
 		if (!retry || !nap(backoff, parent))
 			return INDOUBT_OPEN;
 		if ((backoff *= 2) > INDOUBT_BACKOFF_MAX)
@@ -287,7 +287,7 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 	}
 	if (found) {
 		m.u.answer.state = answer_state(r.state);
-		snprintf(text, sizeof(text), "job %016" PRIx64 " is %s here",
+		snprintf(text, sizeof(text), "job %" PRIu64 " is %s here",
 		    r.job, journal_state_name(r.state));
 	} else
 		m.u.answer.state = answer_from_host(w, &k, text, sizeof(text));

@@ -76,7 +76,7 @@ settle_target(struct worker *w, const struct jrec *r)
 				log_warnx("%s", err.msg);
 				return -1;
 			}
-			log_info("job %016" PRIx64 ": destroyed %s (domain %u):"
+			log_info("job %" PRIu64 ": destroyed %s (domain %u):"
 			    " it never committed", r->job, incoming, d.domid);
 		}
 		reconcile_close(w, r, J_ABORTED);
@@ -88,7 +88,7 @@ settle_target(struct worker *w, const struct jrec *r)
 			log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %016" PRIx64 ": %s committed before the crash; "
+		log_info("job %" PRIu64 ": %s committed before the crash; "
 		    "it runs now as domain %u", r->job, r->name, d.domid);
 	} else if (reconcile_find(w, r, "", &d) == 0 &&
 	    d.state == MIG_HV_DOM_PAUSED) {
@@ -98,7 +98,7 @@ settle_target(struct worker *w, const struct jrec *r)
 			log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %016" PRIx64 ": %s committed before the crash; "
+		log_info("job %" PRIu64 ": %s committed before the crash; "
 		    "unpaused it (domain %u)", r->job, r->name, d.domid);
 	}
 	reconcile_close(w, r, J_DONE);
@@ -125,7 +125,7 @@ reconcile_resume_source(struct worker *w, const struct jrec *r)
 			log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %016" PRIx64 ": renamed %s back to %s",
+		log_info("job %" PRIu64 ": renamed %s back to %s",
 		    r->job, away, r->name);
 	}
 	if (d.state == MIG_HV_DOM_SUSPENDED) {
@@ -134,7 +134,7 @@ reconcile_resume_source(struct worker *w, const struct jrec *r)
 			log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %016" PRIx64 ": resumed %s (domain %u): its "
+		log_info("job %" PRIu64 ": resumed %s (domain %u): its "
 		    "migration never committed", r->job, r->name, d.domid);
 	}
 	return 0;
@@ -149,14 +149,14 @@ settle_source(struct rec_ctx *c, const struct jrec *r)
 
 	if (r->state == J_COMMIT_SENT) {
 		if (reconcile_find(w, r, AWAY_SUFFIX, &d) == -1) {
-			log_info("job %016" PRIx64 ": no %s" AWAY_SUFFIX
+			log_info("job %" PRIu64 ": no %s" AWAY_SUFFIX
 			    " here any more: nothing to settle", r->job,
 			    r->name);
 			reconcile_close(w, r, J_DONE);
 			return 0;
 		}
 		if (!w->retry) {
-			log_warnx("job %016" PRIx64 ": in doubt: COMMIT of %s "
+			log_warnx("job %" PRIu64 ": in doubt: COMMIT of %s "
 			    "was sent to %s; %s" AWAY_SUFFIX " stays suspended "
 			    "while relocd asks it", r->job, r->name, r->peer,
 			    r->name);
