@@ -1,5 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# Lists of pids are split into words on purpose.
+# shellcheck disable=SC2046,SC2086
 #
 # The failure rule at every phase boundary (DESIGN.md, issue #5): two
 # relocd daemons on loopback, each on its own simulated Xen host; A
@@ -21,6 +23,7 @@
 # FAULTS_ROWS=REGEX runs only the rows whose name matches.
 set -u
 T=$(mktemp -d /tmp/faults-sim.XXXXXX)
+# shellcheck source=tests/integration/sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
 PA=$((20000 + ($$ * 7 + 3) % 12000))
 PB=$((PA + 1))

@@ -7,6 +7,7 @@
 # domain lists and memory checksums, never from relocd's word alone.
 set -u
 T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
+# shellcheck source=tests/integration/sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
 PA=$((20000 + $$ % 12000))	# below the ephemeral range (32768-)
 PB=$((PA + 1))

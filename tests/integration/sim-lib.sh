@@ -3,6 +3,7 @@
 # Sourced by the integration scripts: relocd-sim daemons on loopback, each
 # on its own simulated Xen host under $T/HOST (tests/sim), and the ways to
 # look at them.  The caller sets T (a scratch directory) first.
+# shellcheck shell=bash disable=SC2034	# the callers use these
 B=${BUILDDIR:-.}
 SIMCTL=$B/tests/sim/simctl
 RELOCD=$B/tests/sim/relocd-sim
