@@ -174,9 +174,20 @@ settle_source(struct rec_ctx *c, const struct jrec *r)
 }
 
 static int
-settle(const struct jrec *r, void *arg)
+same_job(const struct jrec *r, void *arg)
+{
+	const struct jrec	*k = arg;
+
+	return r->job == k->job && r->role == k->role;
+}
+
+static int
+settle(const struct jrec *snap, void *arg)
 {
 	struct rec_ctx	*c = arg;
+	struct jrec	 key = *snap, now = *snap, *r = &now;
+	struct mig_err	 err;
+	int		 fd;
 
 	if (c->w->job != 0 && r->job != c->w->job)
 		return 0;
@@ -185,9 +196,30 @@ settle(const struct jrec *r, void *arg)
 	if (c->w->job == 0 && c->w->retry && (r->state != J_COMMIT_SENT ||
 	    r->time_ms >= c->started))
 		return 0;
-	if ((r->role == JR_TARGET ? settle_target(c->w, r) :
+	/* A worker that outlived its relocd may still run the job: wait
+	 * for it, then settle what the journal says now. */
+	if ((fd = journal_lock_job(c->w->conf.state_dir, r->job, 0,
+	    NULL)) == -1) {
+		log_info("job %" PRIu64 ": its worker still runs; waiting for "
+		    "it before settling", r->job);
+		fd = journal_lock_job(c->w->conf.state_dir, r->job, 1, &err);
+	}
+	if (fd == -1) {
+		log_warnx("%s", err.msg);
+		c->failed = 1;
+		return 0;
+	}
+	if (journal_lookup(c->w->conf.state_dir, same_job, &key, &now,
+	    &err) == -1) {
+		log_warnx("%s", err.msg);
+		c->failed = 1;
+	} else if (!journal_state_final(r->state) &&
+	    (r->role == JR_TARGET ? settle_target(c->w, r) :
 	    settle_source(c, r)) == -1)
 		c->failed = 1;
+	journal_unlock_job(c->w->conf.state_dir, r->job, fd,
+	    journal_state_final(c->w->rec.job == r->job ? c->w->rec.state :
+	    r->state));
 	return 0;
 }
 
@@ -197,6 +229,7 @@ reconcile_run(struct worker *w)
 	struct rec_ctx	c = { w, wall_ms(), 0, 0 };
 	struct mig_err	err;
 
+	w->lock_fd = -2;	/* settle() locks each job it settles */
 	/* Only the startup pass compacts (a single job's pass runs while
 	 * other workers append), and before it settles anything, so that
 	 * the journal keeps what this pass did until the next start. */

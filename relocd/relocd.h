@@ -277,6 +277,9 @@ struct worker {
 	int			 tls;		/* incoming on the TLS port */
 	int			 acl_recheck;
 	int			 retry;		/* reconcile: -R */
+	int			 lock_fd;	/* the job's lock: -1 not yet,
+						 * -2 never (reconcile locks
+						 * each job it settles) */
 	volatile int		 cancelled;
 	struct mig_hv_op	*op;		/* in flight, for cancel */
 	struct mig_relay	*relay;		/* in flight, for cancel */
@@ -378,6 +381,8 @@ int		 journal_lookup(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct jrec *, struct mig_err *);
 int		 journal_compact(struct journal *, struct mig_err *);
+int		 journal_lock_job(const char *, uint64_t, int, struct mig_err *);
+void		 journal_unlock_job(const char *, uint64_t, int, int);
 void		 journal_close(struct journal *);
 const char	*journal_state_name(enum jstate);
 int		 journal_state_final(enum jstate);

@@ -176,6 +176,9 @@ worker_result(struct worker *w, uint16_t status, const struct mig_err *err)
 int
 worker_journal(struct worker *w, enum jstate st, struct mig_err *err)
 {
+	if (w->lock_fd == -1 && (w->lock_fd = journal_lock_job(
+	    w->conf.state_dir, w->rec.job, 0, err)) == -1)
+		return -1;
 	w->rec.state = st;
 	w->rec.time_ms = wall_ms();
 	if (journal_append(w->journal, &w->rec, err) == -1)
@@ -292,6 +295,9 @@ worker_close(struct worker *w)
 {
 	if (w->hv != NULL)
 		mig_hv_close(w->hv);
+	if (w->lock_fd >= 0)
+		journal_unlock_job(w->conf.state_dir, w->rec.job, w->lock_fd,
+		    journal_state_final(w->rec.state));
 	journal_close(w->journal);
 	if (w->pipe_ev != NULL)
 		event_free(w->pipe_ev);
@@ -318,6 +324,7 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	memset(&w, 0, sizeof(w));
 	w.pipe = RELOCD_WORKER_FD_PIPE;
 	w.conn_fd = -1;
+	w.lock_fd = -1;
 	w.result_domid = MIG_HV_INVALID_DOMID;
 	w.started_ms = w.rate_ms = now_ms();
 	w.page_size = 4096;

@@ -17,8 +17,14 @@
 #     B after; "either" where the fault races the commit itself);
 #   - no NAME--incoming or NAME--migratedaway on either host;
 #   - every journal record of the job closed (DONE or ABORTED): what
-#     reconciliation did is written down;
+#     reconciliation did is written down; no job lock left behind;
 #   - and both daemons still migrate: the guest moves once more.
+#
+# The faults: kill -9 of the source relocd with its workers (a crash),
+# of the source's parent alone (its worker lives on, orphaned), of the
+# source's worker alone, of the target relocd with its workers; the
+# connection cut; the source or the target stopped (SIGSTOP) for longer
+# than peer_timeout.
 #
 # FAULTS_ROWS=REGEX runs only the rows whose name matches.
 set -u
@@ -130,6 +136,7 @@ reached() {	# SIDE POINT DOM
 inject() {	# FAULT
 	case $1 in
 	kill9-src)		kill -9 $(pids_of a); dead="a" ;;
+	kill9-src-parent)	kill -9 "$(cat "$T/a/relocd.pid")"; dead="a" ;;
 	kill9-src-worker)	kill -9 $(pgrep -P "$(cat "$T/a/relocd.pid")") ;;
 	kill9-dst)		kill -9 $(pids_of b); dead="b" ;;
 	cut)			kill $(pgrep -P "$SOCAT") 2>/dev/null ;;
@@ -185,6 +192,8 @@ row() {	# NAME SIDE POINT FAULT EXPECT
 	elif [ "$(sum "$at" "$dom")" != "$before" ]; then why="memory differs"
 	elif ! o=$(journal_closed a "$dom"); then why="A journal open: $o"
 	elif ! o=$(journal_closed b "$dom"); then why="B journal open: $o"
+	elif o=$(ls "$T"/[ab]/state/job-*.lock 2>/dev/null) && [ -n "$o" ]; then
+		why="job locks left: $o"
 	else
 		# both daemons still work: the guest moves once more
 		if [ "$at" = a ]; then to=b port=$PB; else to=a port=$PA; fi
@@ -209,23 +218,29 @@ PEER_TIMEOUT=$PEER_TIMEOUT start a "$PA"
 PEER_TIMEOUT=$PEER_TIMEOUT start b "$PB"
 proxy
 
-FAULTS="kill9-src kill9-src-worker kill9-dst cut stall-src stall-dst"
-#	boundary		hold at		expect	expect if stalled-dst
-while read -r bnd side point exp exp_stall; do
+FAULTS="kill9-src kill9-src-parent kill9-src-worker kill9-dst cut stall-src stall-dst"
+# The expected owner, and where it differs: after the target stalled past
+# peer_timeout (its COMMIT may or may not land in time), and after only
+# the source's parent died (its orphaned worker may finish the job before
+# it notices; it cancels only where it looks).
+while read -r bnd side point exp exp_stall exp_orphan; do
 	for f in $FAULTS; do
-		e=$exp
-		[ "$f" = stall-dst ] && e=$exp_stall
+		case $f in
+		stall-dst)		e=$exp_stall ;;
+		kill9-src-parent)	e=$exp_orphan ;;
+		*)			e=$exp ;;
+		esac
 		row "$bnd" "$side" "$point" "$f" "$e"
 	done
 done <<'ROWS'
-before-first-page	a	save		a	a
-during-precopy		a	precopy		a	a
-after-suspend		a	suspended	a	a
-after-received		a	rename		a	either
-after-rename-away	a	renamed		a	either
-after-committed		b	rename		b	b
-after-rename-in		b	unpause		b	b
-after-activated		a	destroy		b	b
+before-first-page	a	save		a	a	a
+during-precopy		a	precopy		a	a	a
+after-suspend		a	suspended	a	a	a
+after-received		a	rename		a	either	either
+after-rename-away	a	renamed		a	either	either
+after-committed		b	rename		b	b	b
+after-rename-in		b	unpause		b	b	b
+after-activated		a	destroy		b	b	b
 ROWS
 
 echo "$pass passed, $fail failed, of $n rows"
