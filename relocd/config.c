@@ -70,6 +70,7 @@ static const struct key keys[] = {
 	{ "max_downtime_ms",		K_UINT, O(max_downtime_ms), 0, 600000, NULL },
 	{ "auto_converge",		K_BOOL, O(auto_converge), 0, 1, NULL },
 	{ "downtime_abort",		K_BOOL, O(downtime_abort), 0, 1, NULL },
+	{ "downtime_rounds",		K_UINT, O(downtime_rounds), 1, 5, NULL },
 	{ "reservation_ttl",		K_UINT, O(reservation_ttl), 5, 3600, NULL },
 	{ "peer_timeout",		K_UINT, O(peer_timeout), 5, 3600, NULL },
 	{ "allow_localhost_migration",	K_BOOL, O(allow_localhost), 0, 1, NULL },
@@ -150,6 +151,7 @@ config_defaults(struct relocd_conf *c)
 	c->max_incoming = 4;
 	c->max_outgoing = 4;
 	c->compression_level = 1;
+	c->downtime_rounds = CONVERGE_ROUNDS;
 	c->reservation_ttl = 60;
 	c->peer_timeout = 60;
 	/* Allocation failures here leave NULL; config_load() checks. */
