@@ -103,7 +103,6 @@ downtime_abort(struct out *o, uint32_t expected)
 	    "round(s) over%s; aborted, it runs here again", o->dom.name,
 	    expected, o->conv.limit_ms, o->conv.over, o->capped ?
 	    " even throttled" : "");
-	log_warnx("%s", o->conv_why);
 	if (w->op != NULL && !mig_hv_op_done(w->op))
 		mig_hv_abort(w->op, NULL);
 	if (w->relay != NULL)
@@ -488,7 +487,7 @@ run(struct out *o)
 	cap_restore(o);
 	if (rc == -1) {
 		if (o->conv_aborted)
-			mig_seterr(&err, MIG_E_TIMEOUT, "%s", o->conv_why);
+			mig_seterr(&err, MIG_E_NOTSUP, "%s", o->conv_why);
 		else if (w->cancelled)
 			mig_seterr(&err, MIG_E_CANCELLED, "cancelled during the "
 			    "stream; %s runs here again", o->dom.name);
