@@ -298,6 +298,9 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		return mig_seterr(err, MIG_E_PROTO, "%s sent %s to RESERVE",
 		    o->req.host, mig_msg_name(m->type));
 	o->granted_zstd = (m->u.reserved.features & MIG_FEAT_ZSTD) != 0;
+	if (m->u.reserved.features & MIG_FEAT_ZSTD)
+		log_info("%s: %s agreed to zstd compression", o->dom.name,
+		    o->req.host);
 	return 0;
 }
 
