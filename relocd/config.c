@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "relocd.h"
+#include "tls.h"
 
 #define CONF_MAX_SIZE	(1024 * 1024)
 #define KEY_MAX		64
@@ -511,6 +512,19 @@ print_list(FILE *f, const char *name, const struct strlist *l)
 	for (i = 0; i < l->n; i++)
 		fprintf(f, "%s\"%s\"", i ? ", " : " ", l->v[i]);
 	fprintf(f, "%s]\n", l->n ? " " : "");
+}
+
+/* The TLS side of the configuration, as libmig's TLS wants it (peer
+ * ACL aside: it must be compiled and outlive the context). */
+void
+config_tls(const struct relocd_conf *c, struct mig_tls_conf *tc)
+{
+	memset(tc, 0, sizeof(*tc));
+	tc->cert_file = c->tls_cert;
+	tc->key_file = c->tls_key;
+	tc->ca_file = c->tls_ca;
+	tc->client_cert_optional = !c->tls_require_client_cert;
+	tc->ktls = c->tls_ktls;
 }
 
 /* What "relocd -n -v" shows: the configuration in effect, defaults

@@ -102,7 +102,8 @@ worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
 	argv[argc++] = "-j";
 	argv[argc++] = idbuf;
 	argv[argc++] = "-c";
-	argv[argc++] = (char *)rd->conf_path;
+	argv[argc++] = rd->run_conf[0] != '\0' ? rd->run_conf :
+	    (char *)rd->conf_path;
 	if (rd->foreground)
 		argv[argc++] = "-f";
 	for (i = 0; i < rd->verbose && i < 2; i++)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include <sys/queue.h>
@@ -170,6 +171,7 @@ struct job {
 struct relocd {
 	struct relocd_conf	 conf;
 	const char		*conf_path;
+	char			 run_conf[PATH_MAX];	/* what workers read */
 	const struct mig_hv_ops	*ops;
 	struct event_base	*base;
 	struct mig_acl		*acl;		/* hosts-allow, compiled */
@@ -357,6 +359,8 @@ int	config_load_data(const char *, const char *, size_t,
 	    struct relocd_conf *, struct mig_err *);
 void	config_free(struct relocd_conf *);
 void	config_print(const struct relocd_conf *, FILE *);
+struct mig_tls_conf;
+void	config_tls(const struct relocd_conf *, struct mig_tls_conf *);
 int	parse_size(const char *, uint64_t *);
 
 /* ledger.c */
