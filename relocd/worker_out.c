@@ -149,8 +149,9 @@ cap_restore(struct out *o)
 	if (!o->capped)
 		return;
 	if (mig_hv_cap_set(o->w->hv, o->dom.domid, o->cap_orig, &err) == -1)
-		log_warnx("%s; restore it by hand: xl sched-credit -d %s "
-		    "-c %d", err.msg, o->dom.name, o->cap_orig);
+		log_warnx("%s; restore it by hand: xl sched-credit2 (or "
+		    "sched-credit) -d %s -c %d", err.msg, o->dom.name,
+		    o->cap_orig);
 	else
 		log_info("%s: cpu cap restored to %d", o->dom.name,
 		    o->cap_orig);
