@@ -503,14 +503,30 @@ config_load(const char *file, struct relocd_conf *c, struct mig_err *err)
 	return rc;
 }
 
+/* A string as libxlutil reads it back: a regex's backslashes and a
+ * quote must be escaped, or the printed file does not load. */
+static void
+print_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static void
 print_list(FILE *f, const char *name, const struct strlist *l)
 {
 	size_t	i;
 
 	fprintf(f, "%s = [", name);
-	for (i = 0; i < l->n; i++)
-		fprintf(f, "%s\"%s\"", i ? ", " : " ", l->v[i]);
+	for (i = 0; i < l->n; i++) {
+		fputs(i ? ", " : " ", f);
+		print_quoted(f, l->v[i]);
+	}
 	fprintf(f, "%s]\n", l->n ? " " : "");
 }
 
@@ -554,9 +570,11 @@ config_print(const struct relocd_conf *c, FILE *f)
 			    (unsigned long long)*(const uint64_t *)field);
 			break;
 		case K_PATH:
-			if (*(char *const *)field != NULL)
-				fprintf(f, "%s = \"%s\"\n", k->name,
-				    *(char *const *)field);
+			if (*(char *const *)field != NULL) {
+				fprintf(f, "%s = ", k->name);
+				print_quoted(f, *(char *const *)field);
+				fputc('\n', f);
+			}
 			break;
 		case K_LIST:
 			print_list(f, k->name, (const struct strlist *)field);
