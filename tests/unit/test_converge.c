@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -202,6 +203,28 @@ caps(void **state)
 	assert_int_equal(converge_cap(0, 1, 9), 10);
 }
 
+/* The figure the rule judges: pages at the wire rate, a compressed
+ * stream's pages at the size compression has been giving them. */
+static void
+expected_downtime(void **state)
+{
+	struct worker	w;
+
+	memset(&w, 0, sizeof(w));
+	w.page_size = 4096;
+	assert_int_equal(worker_downtime_ms(&w, 1000), 0);	/* no rate yet */
+	w.rate = 4096 * 1000;			/* 1000 pages a second */
+	assert_int_equal(worker_downtime_ms(&w, 1000), 1000);
+	assert_int_equal(worker_downtime_ms(&w, 0), 0);
+	assert_int_equal(worker_downtime_ms(&w, 1), 1);
+	w.bytes_stream = 10 * 1048576;
+	w.bytes_wire = 1048576;			/* zstd: a tenth */
+	assert_int_equal(worker_downtime_ms(&w, 1000), 100);
+	w.rate = 1;
+	assert_int_equal(worker_downtime_ms(&w, UINT64_MAX / 8192),
+	    UINT32_MAX);
+}
+
 int
 main(void)
 {
@@ -216,6 +239,7 @@ main(void)
 		cmocka_unit_test(final_round_aborts_when_still_over),
 		cmocka_unit_test(one_round_acts_at_once),
 		cmocka_unit_test(caps),
+		cmocka_unit_test(expected_downtime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
