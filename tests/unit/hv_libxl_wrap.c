@@ -410,7 +410,7 @@ __wrap_libxl_domain_sched_params_set(libxl_ctx *ctx, uint32_t domid,
 {
 	fake.cap_set_calls++;
 	/* libxl refuses parameters of another scheduler than the domain's */
-	if (p->sched != fake.sched)
+	if ((int)p->sched != fake.sched)
 		return ERROR_INVAL;
 	fake.cap = p->cap;
 	return 0;
