@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include <sys/queue.h>
@@ -55,6 +56,7 @@ struct relocd_conf {
 	unsigned	 max_downtime_ms;	/* 0 = no limit */
 	bool		 auto_converge;
 	bool		 downtime_abort;
+	unsigned	 downtime_rounds;	/* N rounds over: act */
 	unsigned	 reservation_ttl;	/* seconds */
 	unsigned	 peer_timeout;		/* seconds without progress */
 	bool		 allow_localhost;
@@ -169,6 +171,7 @@ struct job {
 struct relocd {
 	struct relocd_conf	 conf;
 	const char		*conf_path;
+	char			 run_conf[PATH_MAX];	/* what workers read */
 	const struct mig_hv_ops	*ops;
 	struct event_base	*base;
 	struct mig_acl		*acl;		/* hosts-allow, compiled */
@@ -309,6 +312,7 @@ void		 worker_interrupt(struct worker *);
 void		 worker_send(struct worker *, const struct ctl_msg *);
 void		 worker_describe(struct worker *, const char *, const char *);
 void		 worker_event(struct worker *, uint16_t, const char *);
+uint32_t	 worker_downtime_ms(const struct worker *, uint64_t);
 int		 worker_result(struct worker *, uint16_t,
 		    const struct mig_err *);
 int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
@@ -319,6 +323,27 @@ int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
 
 /* worker_out.c */
 int		 worker_out(struct worker *);
+
+/* converge.c: the max-downtime policy, one decision per pre-copy round */
+#define CONVERGE_STEPS		3	/* caps: 50%, 25%, 10% */
+#define CONVERGE_ROUNDS		2	/* default rounds over before acting */
+enum converge_action {
+	CONV_NONE,
+	CONV_THROTTLE,		/* cap the guest at converge_cap(.., step) */
+	CONV_ABORT,		/* give up: the source resumes */
+};
+struct converge {
+	uint32_t	 limit_ms;	/* 0 = no limit */
+	unsigned	 rounds;	/* consecutive rounds over before acting */
+	bool		 auto_converge;
+	bool		 abort;
+	unsigned	 over;		/* consecutive rounds over, so far */
+	unsigned	 step;		/* throttle steps taken, 0 = none */
+};
+void		 converge_init(struct converge *, uint32_t, unsigned, bool,
+		    bool);
+enum converge_action converge_round(struct converge *, uint32_t, bool);
+int		 converge_cap(int, unsigned, unsigned);
 
 /* worker_file.c: kind "save" (0) or "restore" (1) */
 int		 worker_file(struct worker *, int);
@@ -354,6 +379,8 @@ int	config_load_data(const char *, const char *, size_t,
 	    struct relocd_conf *, struct mig_err *);
 void	config_free(struct relocd_conf *);
 void	config_print(const struct relocd_conf *, FILE *);
+struct mig_tls_conf;
+void	config_tls(const struct relocd_conf *, struct mig_tls_conf *);
 int	parse_size(const char *, uint64_t *);
 
 /* ledger.c */

@@ -139,14 +139,31 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
 		w->rate_bytes = w->bytes_wire;
 	}
 	m.u.event.rate = w->rate;
-	/* What stop-and-copy would cost now: the dirty pages at the rate
-	 * the link has been doing. */
-	if (w->rate > 0)
-		m.u.event.downtime_ms = (uint32_t)(w->dirty_left *
-		    w->page_size * 1000 / w->rate);
+	m.u.event.downtime_ms = worker_downtime_ms(w, w->dirty_left);
 	m.u.event.elapsed_ms = now - w->started_ms;
 	ctl_text_set(m.u.event.text, text != NULL ? text : "");
 	worker_send(w, &m);
+}
+
+/*
+ * What stop-and-copy of this many pages would cost now, at the rate the
+ * link has been doing; 0 while there is no rate yet.  The rate is of
+ * bytes on the wire, so a compressed stream's pages are counted at the
+ * size compression has been giving them.
+ */
+uint32_t
+worker_downtime_ms(const struct worker *w, uint64_t pages)
+{
+	double	bytes = (double)pages * w->page_size, ms;
+
+	if (w->rate == 0)
+		return 0;
+	if (w->bytes_stream > 0 && w->bytes_wire > 0)
+		bytes = bytes * (double)w->bytes_wire / (double)w->bytes_stream;
+	ms = bytes * 1000 / (double)w->rate;
+	if (ms >= UINT32_MAX)
+		return UINT32_MAX;
+	return ms < 1 && pages > 0 ? 1 : (uint32_t)ms;
 }
 
 /* Sends the job's end to the parent; returns the worker's exit status. */

@@ -157,9 +157,11 @@ else bad "TLS migration with client certificates: $(tail -1 "$T/out")"; fi
 #     plaintext on the TLS port; nothing moves.
 "$SIMCTL" -d "$T/a/host" create guest --mem-mib 16 >/dev/null
 sed -i "s|$T/pki/a\.|$T/pki/rogue.|" "$T/a/relocd.conf"
+kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3	# jobs run the reloaded config
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --tls --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out" 2>&1; rc=$?
 sed -i "s|$T/pki/rogue\.|$T/pki/a.|" "$T/a/relocd.conf"
+kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && [ "$(names a)" = "guest " ] &&

@@ -334,18 +334,7 @@ sim_cap_get(struct mig_hv *hv, uint32_t domid, int *cap, struct mig_err *err)
 static int
 sim_cap_set(struct mig_hv *hv, uint32_t domid, int cap, struct mig_err *err)
 {
-	struct sim_txn		 t;
-	struct hv_sim_dom	*d;
-
-	if (sim_begin(&t, D(hv), 1, err) == -1)
-		return -1;
-	if ((d = sim_dom(t.h, domid)) == NULL) {
-		sim_end(&t);
-		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
-		    domid);
-	}
-	d->cap = cap;
-	return sim_commit(&t, err);
+	return hv_sim_set_cap(D(hv), domid, cap, err);
 }
 
 const struct mig_hv_ops hv_sim_ops = {
@@ -472,6 +461,23 @@ hv_sim_set_rate(const char *dir, uint32_t domid, uint64_t rate,
 		    domid);
 	}
 	d->dirty_rate = rate;
+	return sim_commit(&t, err);
+}
+
+int
+hv_sim_set_cap(const char *dir, uint32_t domid, int cap, struct mig_err *err)
+{
+	struct sim_txn		 t;
+	struct hv_sim_dom	*d;
+
+	if (sim_begin(&t, dir, 1, err) == -1)
+		return -1;
+	if ((d = sim_dom(t.h, domid)) == NULL) {
+		sim_end(&t);
+		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
+		    domid);
+	}
+	d->cap = cap;
 	return sim_commit(&t, err);
 }
 

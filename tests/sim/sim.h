@@ -99,6 +99,7 @@ struct sim_cfg {
 	int		type;
 	uint64_t	max_memkb;
 	uint32_t	vcpus;
+	int		cap;		/* b_info.sched_params.cap; 0 = none */
 };
 char	*sim_json_write(const struct hv_sim_dom *);
 int	sim_json_parse(const char *, struct sim_cfg *, struct mig_err *);
