@@ -8,7 +8,8 @@
 # assertions are on the byte counters of xl-reloc's result, never on time.
 set -u
 PORT_SALT=5
-. "${srcdir:-.}/tests/integration/simlib.sh"
+. "${srcdir:-.}/tests/integration/sim-lib.sh"
+trap sim_cleanup EXIT
 
 start a "$PA"
 start b "$PB"

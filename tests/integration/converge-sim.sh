@@ -9,7 +9,8 @@
 # from the simulated hosts, not from relocd's word.
 set -u
 PORT_SALT=3
-. "${srcdir:-.}/tests/integration/simlib.sh"
+. "${srcdir:-.}/tests/integration/sim-lib.sh"
+trap sim_cleanup EXIT
 
 start a "$PA"
 start b "$PB"

@@ -28,15 +28,13 @@
 #
 # FAULTS_ROWS=REGEX runs only the rows whose name matches.
 set -u
-T=$(mktemp -d /tmp/faults-sim.XXXXXX)
+PORT_SALT=9
 # shellcheck source=tests/integration/sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
-PA=$((20000 + ($$ * 7 + 3) % 12000))
-PB=$((PA + 1))
-PX=$((PA + 2))		# the proxy to B
+PX=$PT			# the proxy to B
 PEER_TIMEOUT=5		# the least relocd.conf allows
 STALL=$((PEER_TIMEOUT + 3))
-pass=0 fail=0 n=0
+n=0
 SOCAT=""
 
 cleanup() {

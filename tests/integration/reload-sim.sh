@@ -8,7 +8,8 @@
 # the file on disk is now the bad one).
 set -u
 PORT_SALT=7
-. "${srcdir:-.}/tests/integration/simlib.sh"
+. "${srcdir:-.}/tests/integration/sim-lib.sh"
+trap sim_cleanup EXIT
 
 pki
 start a "$PA" "$(tls_conf a)"
