@@ -3,7 +3,7 @@
 # xlab: hosts=1 xen=shadow timeout=180 default=yes
 # xlab-desc: the target relocd killed mid-stream: the source resumes, the restarted target removes its --incoming
 # kill -9 of relocd B and of its worker in the middle of pre-copy: A sees
-# the connection die, so its guest runs on under its own name (xl-reloc
+# the connection die (and says so, not libxl's echo of it), so its guest runs on under its own name (xl-reloc
 # exits 4, failed); B's half-built NAME--incoming stays until B restarts,
 # and B's startup reconciliation destroys it, as its journal says the
 # migration never committed.
@@ -25,6 +25,8 @@ bpid=$(cat /run/rb/relocd.pid)
 [ -n "$wpid" ] && [ -n "$bpid" ] ||
 	{ relocd_logs a b; fail "no migrate-in worker on B (pid '$wpid') or no relocd B (pid '$bpid')"; }
 metric bytes_at_kill "$(relocd_job a migrate-out bytes_wire)"
+# Stopped first, so neither sees the other die and cleans up on its way out.
+kill -STOP "$bpid" "$wpid"
 kill -9 "$bpid" "$wpid"
 tk=$(now_ms)
 wait $mpid
@@ -34,7 +36,7 @@ cat /tmp/mig.out
 [ "$rc" -eq 4 ] || { relocd_logs a b; fail "xl-reloc migrate exited $rc after the target died, want 4"; }
 xl list
 xl list | grep -q 'witness--incoming' ||
-	say "no witness--incoming left after the kill (libxl removed it itself)"
+	{ relocd_logs a b; fail "no witness--incoming left for the restarted B to clean up"; }
 # the source copy runs on; the target's leftover is all there may be else
 check_advancing witness
 
@@ -47,7 +49,9 @@ until grep -q 'never committed' /run/rb/log; do
 done
 check_domains witness
 check_witness witness "$before"
-grep -q 'ABORTED' /run/rb/state/journal ||
-	{ relocd_logs a b; fail "B's journal does not close the job"; }
+grep -q 'reconcile: journal: ABORTED' /run/rb/log ||
+	{ relocd_logs a b; fail "B's reconciliation did not close the job in its journal"; }
+grep -q '127.0.0.1:8012' /tmp/mig.out && ! grep -q 'helper' /tmp/mig.out ||
+	{ relocd_logs a b; fail "xl-reloc does not say that the target went away"; }
 relocd_logs a b
 pass "source resumed (exit 4), restarted target cleaned up; guest gap ${DOWNTIME_MS}ms"
