@@ -3,10 +3,10 @@
 # xlab: hosts=1 xen=shadow timeout=180 default=yes
 # xlab-desc: the target relocd killed mid-stream: the source resumes, the restarted target removes its --incoming
 # kill -9 of relocd B and of its worker in the middle of pre-copy: A sees
-# the connection die (and says so, not libxl's echo of it), so its guest runs on under its own name (xl-reloc
-# exits 4, failed); B's half-built NAME--incoming stays until B restarts,
-# and B's startup reconciliation destroys it, as its journal says the
-# migration never committed.
+# the connection die and says so (not libxl's echo of it), and its guest
+# runs on under its own name (xl-reloc exits 4, failed); B's half-built
+# NAME--incoming stays until B restarts, and B's startup reconciliation
+# destroys it, as its journal says the migration never committed.
 [ -x /usr/local/sbin/relocd ] && [ -x /usr/local/sbin/xl-reloc ] ||
 	fail "no relocd/xl-reloc in dom0 (lab build --bindir DIR)"
 
