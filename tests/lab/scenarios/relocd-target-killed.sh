@@ -40,6 +40,7 @@ xl list | grep -q 'witness--incoming' ||
 # the source copy runs on; the target's leftover is all there may be else
 check_advancing witness
 
+tr=$(now_ms)
 relocd_run b
 _n=0
 until grep -q 'never committed' /run/rb/log; do
@@ -47,6 +48,7 @@ until grep -q 'never committed' /run/rb/log; do
 	[ $_n -gt 100 ] && { relocd_logs a b; fail "restarted relocd B did not reconcile the job"; }
 	usleep 200000
 done
+metric restart_reconcile_ms $(($(now_ms) - tr))
 check_domains witness
 check_witness witness "$before"
 grep -q 'reconcile: journal: ABORTED' /run/rb/log ||
