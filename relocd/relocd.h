@@ -320,6 +320,7 @@ int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
 		    uint64_t, uint64_t, struct mig_err *);
 void		 worker_reserve_msg(struct worker *, uint16_t);
 int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
+int		 worker_stream_cause(int, const struct mig_err *);
 
 /* worker_out.c */
 int		 worker_out(struct worker *);

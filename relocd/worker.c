@@ -234,12 +234,39 @@ worker_reserve(struct worker *w, const char *name, const uint8_t uuid[16],
 }
 
 /*
+ * Which of two failures a stream reports.  When the relay failed on its
+ * own, before the operation ended (the peer went away, the connection or
+ * the file broke), libxl's failure is only the echo of it -- its save
+ * helper dies of SIGPIPE once the relay shuts the socketpair -- so the
+ * relay's error is the cause.  Otherwise the operation's error wins: a
+ * relay stopped by us, or one that ran into the end of a stream libxl cut
+ * short, says nothing libxl did not.  Returns 1 if relay_err is the cause.
+ */
+int
+worker_stream_cause(int relay_failed_first, const struct mig_err *relay_err)
+{
+	if (!relay_failed_first)
+		return 0;
+	switch (relay_err->code) {
+	case MIG_E_EOF:
+	case MIG_E_IO:
+	case MIG_E_TLS:
+	case MIG_E_TIMEOUT:
+	case MIG_E_PROTO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * Ends a job's stream once its hypervisor operation has finished (rc_op,
  * with *err set if it failed): stops the relay if the operation failed,
  * joins it, keeps its counters, and frees the relay, the operation and our
- * end of the socketpair.  The operation's error wins; a relay error after
- * a good operation means libxl took a stream the relay could not vouch for
- * (hash or length wrong), and that is a failure too.
+ * end of the socketpair.  Of two failures, worker_stream_cause() picks the
+ * one reported; a relay error after a good operation means libxl took a
+ * stream the relay could not vouch for (hash or length wrong), and that
+ * is a failure too.
  */
 int
 worker_stream_end(struct worker *w, int rc_op, int local_fd,
@@ -247,8 +274,11 @@ worker_stream_end(struct worker *w, int rc_op, int local_fd,
 {
 	struct mig_relay_stats	st;
 	struct mig_err		rerr;
-	int			rc_relay;
+	int			rc_relay, first;
 
+	/* Sampled before our cancel, which would end it too. */
+	mig_relay_stats(w->relay, &st);
+	first = st.done;
 	if (rc_op == -1)
 		mig_relay_cancel(w->relay);
 	rc_relay = mig_relay_join(w->relay, &st, &rerr);
@@ -260,6 +290,11 @@ worker_stream_end(struct worker *w, int rc_op, int local_fd,
 	if (w->op != NULL) {
 		mig_hv_op_free(w->op);
 		w->op = NULL;
+	}
+	if (rc_op == -1 && rc_relay == -1 &&
+	    worker_stream_cause(first, &rerr)) {
+		log_info("%s", err->msg);
+		*err = rerr;
 	}
 	if (rc_op == -1)
 		return -1;

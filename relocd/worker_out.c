@@ -224,6 +224,20 @@ check_domain(struct out *o, struct mig_err *err)
 	return 0;
 }
 
+/* A live migration needs this hypervisor to track dirty pages (hostinfo
+ * said so in our HELLO): refused before the target hears of it. */
+static int
+check_live(struct out *o, const struct mig_msg_hello *us, struct mig_err *err)
+{
+	if ((o->req.flags & CTL_MF_LIVE) && !(us->features & MIG_FEAT_LIVE))
+		return mig_seterr(err, MIG_E_NOTSUP, "this hypervisor cannot "
+		    "track dirty pages for PV guests (no shadow paging): live "
+		    "migration is impossible here; use a stop-and-copy "
+		    "migration (--non-live) or a hypervisor with shadow "
+		    "paging");
+	return 0;
+}
+
 /* Pre-migration checks of the target's HELLO against ours. */
 static int
 check_target(struct out *o, const struct mig_msg_hello *us,
@@ -247,11 +261,6 @@ check_target(struct out *o, const struct mig_msg_hello *us,
 		return mig_seterr(err, MIG_E_INVAL, "%s is this host (%s); "
 		    "use --localhost to migrate to it", o->req.host,
 		    them->hostname);
-	if ((o->req.flags & CTL_MF_LIVE) && !(us->features & MIG_FEAT_LIVE))
-		return mig_seterr(err, MIG_E_NOTSUP, "this hypervisor cannot "
-		    "track dirty pages for PV guests; use a stop-and-copy "
-		    "migration (--non-live) or a hypervisor with shadow "
-		    "paging");
 	if (them->mem_free_kib < o->dom.maxmem_kib)
 		log_info("%s reports %" PRIu64 " KiB free for a %" PRIu64
 		    " KiB domain; asking anyway", o->req.host,
@@ -509,6 +518,7 @@ run(struct out *o)
 	indoubt_peer(w->rec.peer, sizeof(w->rec.peer), o->req.host,
 	    o->req.port, o->req.flags & CTL_MF_TLS);
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
+	    check_live(o, &us.u.hello, &err) == -1 ||
 	    peer_connect(w, o->req.host, o->req.port, o->req.flags & CTL_MF_TLS,
 	    &o->conn, &o->tls, &err) == -1 ||
 	    peer_open(o->conn, &us, o->buf, &them, deadline(o), &err) == -1 ||

@@ -347,6 +347,24 @@ if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info img | grep 
 else bad "cancel during a save: job '$job' rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
 
+# 26b. A hypervisor that cannot track dirty pages (no shadow paging): a
+#      live migration is refused before the target hears of it, with the
+#      reason; the domain runs on, and a stop-and-copy one still goes.
+"$SIMCTL" -d "$T/a/host" create flat --mem-mib 16 >/dev/null
+"$SIMCTL" -d "$T/a/host" host pv_logdirty 0
+blog=$(wc -l < "$T/b/log")
+X migrate --plain --port "$PB" --localhost flat 127.0.0.1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 4 ] && grep -q "cannot track dirty pages.*--non-live" "$T/out" &&
+    "$SIMCTL" -d "$T/a/host" info flat | grep -q running &&
+    [ "$(wc -l < "$T/b/log")" -eq "$blog" ] &&
+    X migrate --plain --port "$PB" --localhost --non-live flat 127.0.0.1 > "$T/out" 2>&1 &&
+    "$SIMCTL" -d "$T/b/host" info flat | grep -q running &&
+    ! "$SIMCTL" -d "$T/a/host" list | grep -q flat; then
+	ok "no dirty-page tracking: live refused up front, --non-live works"
+else bad "no dirty-page tracking: rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" host pv_logdirty 1
+"$SIMCTL" -d "$T/b/host" destroy flat >/dev/null 2>&1
+
 # 27. Nothing is left half-way on any host.
 if no_leftovers a b c; then
 	ok "no --incoming or --migratedaway left"
