@@ -353,11 +353,11 @@ else bad "cancel during a save: job '$job' rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" create flat --mem-mib 16 >/dev/null
 "$SIMCTL" -d "$T/a/host" host pv_logdirty 0
 blog=$(wc -l < "$T/b/log")
-X migrate --plain --port "$PB" --localhost flat 127.0.0.1 > "$T/out" 2>&1; rc=$?
+XA migrate --plain --port "$PB" --localhost flat 127.0.0.1 > "$T/out" 2>&1; rc=$?
 if [ "$rc" -eq 4 ] && grep -q "cannot track dirty pages.*--non-live" "$T/out" &&
     "$SIMCTL" -d "$T/a/host" info flat | grep -q running &&
     [ "$(wc -l < "$T/b/log")" -eq "$blog" ] &&
-    X migrate --plain --port "$PB" --localhost --non-live flat 127.0.0.1 > "$T/out" 2>&1 &&
+    XA migrate --plain --port "$PB" --localhost --non-live flat 127.0.0.1 > "$T/out" 2>&1 &&
     "$SIMCTL" -d "$T/b/host" info flat | grep -q running &&
     ! "$SIMCTL" -d "$T/a/host" list | grep -q flat; then
 	ok "no dirty-page tracking: live refused up front, --non-live works"
