@@ -153,6 +153,11 @@ xl_identify(struct xl *x, const struct mig_msg_xl_tunnel *t,
 		    "'%s'", uuid);
 	snprintf(in->incoming, sizeof(in->incoming), "%s" INCOMING_SUFFIX,
 	    in->req.name);
+	/* xl migrates on one host as it does between two: the sender's
+	 * own domain then holds the name and uuid until the go-ahead.
+	 * in_clash lets only that one (same name and uuid) share them. */
+	if (in->w->conf.allow_localhost)
+		in->req.flags |= MIG_RESERVE_F_LOCALHOST;
 	return 0;
 }
 
