@@ -120,8 +120,13 @@ else bad "sender gone mid-stream: NAME--incoming destroyed (rc $rc, B: $(names b
 #    reports a failure and hands the domain back; the sender resumes.
 "$SIMCTL" -d "$T/a/host" create slow --mem-mib 16 >/dev/null
 before=$(sum a slow)
-xlsend b "$PB" -n slow; rc=$?
+xlsend b "$PB" -n slow & sender=$!
+sleep 1.5	# B waits for the go-ahead: the job shows who sends
+"$XLRELOC" -c "$T/b/relocd.conf" jobs > "$T/jobs" 2>&1
+wait "$sender"; rc=$?
+cat "$T/jobs" >> "$T/out"
 if [ "$rc" -eq 1 ] && [ "$(state a slow)" = running ] && settled b &&
+    grep -q "slow.*xl via tunnel from 127.0.0.1" "$T/jobs" &&
     [ "$(names b)" = "busy calm " ] && grep -q "no go-ahead" "$T/b/log" &&
     grep -q "gave it back\|no go-ahead sent" "$T/out"; then
 	ok "no go-ahead: B destroys its copy, the sender keeps the domain"
