@@ -74,12 +74,14 @@ enum mig_msg_type {
 #define MIG_TEXT_MAX		512	/* human-readable reason */
 #define MIG_UUID_LEN		16
 #define MIG_SHA256_LEN		32
+#define MIG_DIGEST_LEN		32	/* STREAM_END's digest field */
 
 /* HELLO features, RESERVE requested features, RESERVED granted features */
 #define MIG_FEAT_ZSTD		(1ull << 0)	/* zstd-compressed DATA frames */
 #define MIG_FEAT_LIVE		(1ull << 1)	/* live (iterative pre-copy) migration */
 #define MIG_FEAT_XL_TUNNEL	(1ull << 2)	/* accepts XL_TUNNEL */
 #define MIG_FEAT_RESUME		(1ull << 3)	/* reconciles after restart (journal) */
+#define MIG_FEAT_XXH3		(1ull << 4)	/* STREAM_END digest may be XXH3-128 */
 
 /* RESERVE flags; unknown bits are refused */
 #define MIG_RESERVE_F_LIVE		0x0001
@@ -89,7 +91,8 @@ enum mig_msg_type {
 
 /* STREAM_START flags; unknown bits are refused */
 #define MIG_STREAM_F_ZSTD	0x0001
-#define MIG_STREAM_F_ALL	0x0001
+#define MIG_STREAM_F_XXH3	0x0002	/* STREAM_END carries XXH3-128, not SHA-256 */
+#define MIG_STREAM_F_ALL	0x0003
 
 /* XL_TUNNEL flags (mirror "xl migrate-receive" options); unknown refused */
 #define MIG_XLT_F_PAUSED	0x0001	/* -p: leave the domain paused */
@@ -179,7 +182,9 @@ struct mig_msg_data {
 struct mig_msg_stream_end {
 	uint64_t	bytes;		/* uncompressed stream bytes */
 	uint64_t	pages;
-	uint8_t		sha256[MIG_SHA256_LEN];	/* of the uncompressed stream */
+	/* Of the uncompressed stream: SHA-256, or with MIG_STREAM_F_XXH3
+	 * XXH3-128 (canonical, big-endian) then 16 zero bytes. */
+	uint8_t		digest[MIG_DIGEST_LEN];
 };
 
 struct mig_msg_received {

@@ -274,7 +274,7 @@ enc_stream_end(const struct mig_msg *msg, struct wire_wr *w,
 {
 	wire_put_be64(w, msg->u.stream_end.bytes);
 	wire_put_be64(w, msg->u.stream_end.pages);
-	wire_put_bytes(w, msg->u.stream_end.sha256, MIG_SHA256_LEN);
+	wire_put_bytes(w, msg->u.stream_end.digest, MIG_DIGEST_LEN);
 	return 0;
 }
 
@@ -471,8 +471,8 @@ dec_stream_end(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 
 	msg->u.stream_end.bytes = wire_get_be64(r);
 	msg->u.stream_end.pages = wire_get_be64(r);
-	if ((sum = wire_get_bytes(r, MIG_SHA256_LEN)) != NULL)
-		memcpy(msg->u.stream_end.sha256, sum, MIG_SHA256_LEN);
+	if ((sum = wire_get_bytes(r, MIG_DIGEST_LEN)) != NULL)
+		memcpy(msg->u.stream_end.digest, sum, MIG_DIGEST_LEN);
 	return 0;
 }
 
@@ -702,8 +702,8 @@ mig_msg_equal(const struct mig_msg *a, const struct mig_msg *b)
 	case MIG_MSG_STREAM_END:
 		return a->u.stream_end.bytes == b->u.stream_end.bytes &&
 		    a->u.stream_end.pages == b->u.stream_end.pages &&
-		    memcmp(a->u.stream_end.sha256, b->u.stream_end.sha256,
-		    MIG_SHA256_LEN) == 0;
+		    memcmp(a->u.stream_end.digest, b->u.stream_end.digest,
+		    MIG_DIGEST_LEN) == 0;
 	case MIG_MSG_RECEIVED:
 		return a->u.received.domid == b->u.received.domid;
 	case MIG_MSG_COMMIT:

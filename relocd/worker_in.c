@@ -195,11 +195,13 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 
 /*
  * The libxl stream from the connection into a new paused NAME--incoming:
- * DATA frames from a relocd (each says whether it is compressed: the relay
- * needs no word of STREAM_START's flag), or xl's raw bytes (RECV_RAW).
+ * DATA frames from a relocd (each says whether it is compressed: of
+ * STREAM_START's flags the relay needs only the digest's, in rflags as
+ * MIG_RELAY_F_XXH3), or xl's raw bytes (RECV_RAW, rflags 0).
  */
 int
-in_receive(struct in *in, enum mig_relay_dir dir, struct mig_err *err)
+in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
+    struct mig_err *err)
 {
 	struct worker		*w = in->w;
 	struct mig_relay_conf	 rc;
@@ -209,7 +211,7 @@ in_receive(struct in *in, enum mig_relay_dir dir, struct mig_err *err)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = dir;
-	rc.flags = MIG_RELAY_F_NO_XL_HEADER;
+	rc.flags = MIG_RELAY_F_NO_XL_HEADER | rflags;
 	rc.local_fd = sv[0];
 	rc.conn = in->conn;
 	rc.name = in->incoming;
@@ -362,7 +364,8 @@ run(struct in *in)
 	m.type = MIG_MSG_RESERVED;
 	m.u.reserved.id = in->resv;
 	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
-	m.u.reserved.features = in->req.features & MIG_FEAT_ZSTD;
+	m.u.reserved.features = in->req.features &
+	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
 	    peer_send(in->conn, &m, in_deadline(in), &err) == -1)
 		return in_discard(in, &err, 0);
@@ -380,7 +383,8 @@ run(struct in *in)
 	if (worker_journal(w, J_STREAMING, &err) == -1)
 		return in_discard(in, &err, 1);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
-	if (in_receive(in, MIG_RELAY_RECV, &err) == -1)
+	if (in_receive(in, MIG_RELAY_RECV, m.u.stream_start.flags &
+	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0, &err) == -1)
 		return in_discard(in, &err, 1);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)

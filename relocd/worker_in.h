@@ -33,7 +33,8 @@ struct in {
 uint64_t	 in_deadline(struct in *);
 uint64_t	 in_incoming_kib(struct worker *);
 int		 in_clash(struct in *, uint16_t *, char *, size_t);
-int		 in_receive(struct in *, enum mig_relay_dir, struct mig_err *);
+int		 in_receive(struct in *, enum mig_relay_dir, unsigned,
+		    struct mig_err *);
 int		 in_discard(struct in *, const struct mig_err *, int);
 void		 in_journal_begin(struct in *, const char *);
 

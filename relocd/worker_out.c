@@ -39,6 +39,7 @@ struct out {
 	struct peer_buf		*buf;
 	char			*json;
 	int			 granted_zstd;
+	int			 granted_xxh3;	/* else SHA-256 */
 	int			 suspended;
 };
 
@@ -175,8 +176,9 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	    0) | (o->req.flags & CTL_MF_LOCALHOST ? MIG_RESERVE_F_LOCALHOST :
 	    0) | (o->req.flags & CTL_MF_PAUSED ? MIG_RESERVE_F_START_PAUSED :
 	    0);
-	m->u.reserve.features = (o->req.flags & CTL_MF_COMPRESS) ||
-	    w->conf.compression ? MIG_FEAT_ZSTD : 0;
+	m->u.reserve.features = MIG_FEAT_XXH3 |
+	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
+	    MIG_FEAT_ZSTD : 0);
 	if (peer_send(o->conn, m, deadline(o), err) == -1 ||
 	    peer_recv(o->conn, o->buf, m, deadline(o), err) == -1)
 		return -1;
@@ -188,6 +190,7 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		return mig_seterr(err, MIG_E_PROTO, "%s sent %s to RESERVE",
 		    o->req.host, mig_msg_name(m->type));
 	o->granted_zstd = (m->u.reserved.features & MIG_FEAT_ZSTD) != 0;
+	o->granted_xxh3 = (m->u.reserved.features & MIG_FEAT_XXH3) != 0;
 	return 0;
 }
 
@@ -205,14 +208,16 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_STREAM_START;
 	m.u.stream_start.reservation_id = resv;
-	m.u.stream_start.flags = o->granted_zstd ? MIG_STREAM_F_ZSTD : 0;
+	m.u.stream_start.flags = (o->granted_zstd ? MIG_STREAM_F_ZSTD : 0) |
+	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0);
 	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
 	    mig_relay_socketpair(sv, err) == -1)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = MIG_RELAY_SEND;
 	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
-	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0);
+	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0) |
+	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0);
 	rc.local_fd = sv[0];
 	rc.conn = o->conn;
 	rc.zstd_level = w->conf.compression_level;

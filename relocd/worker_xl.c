@@ -297,7 +297,7 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 	if (worker_journal(w, J_STREAMING, &err) == -1)
 		return in_discard(in, &err, 0);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving from xl");
-	if (in_receive(in, MIG_RELAY_RECV_RAW, &err) == -1)
+	if (in_receive(in, MIG_RELAY_RECV_RAW, 0, &err) == -1)
 		return in_discard(in, &err, 0);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)

@@ -72,8 +72,8 @@ sample(uint16_t type, struct mig_msg *m)
 	case MIG_MSG_STREAM_END:
 		m->u.stream_end.bytes = 1ull << 33;
 		m->u.stream_end.pages = 262144;
-		memset(m->u.stream_end.sha256, 0xa5, MIG_SHA256_LEN);
-		m->u.stream_end.sha256[31] = 0x5a;
+		memset(m->u.stream_end.digest, 0xa5, MIG_SHA256_LEN);
+		m->u.stream_end.digest[31] = 0x5a;
 		break;
 	case MIG_MSG_RECEIVED:
 		m->u.received.domid = 17;
@@ -544,7 +544,7 @@ test_encoder_validation(void **state)
 	m.u.refused.reason = 0;
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	sample(MIG_MSG_STREAM_START, &m);
-	m.u.stream_start.flags = 2;
+	m.u.stream_start.flags = 4;	/* unknown bit */
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	sample(MIG_MSG_RECEIVED, &m);
 	m.u.received.domid = 0x7ff0;
@@ -586,7 +586,7 @@ test_decoder_validation(void **state)
 	/* STREAM_START flags live in the last two bytes. */
 	sample(MIG_MSG_STREAM_START, &m);
 	len = encode_ok(&m, buf, sizeof(buf));
-	buf[len - 1] = 0x03;
+	buf[len - 1] = 0x07;	/* ZSTD, XXH3 and an unknown bit */
 	assert_int_equal(decode_frame(buf, len, &d, &err), -1);
 	assert_int_equal(err.code, MIG_E_PROTO);
 
