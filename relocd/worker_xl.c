@@ -332,6 +332,9 @@ worker_in_xl(struct in *in, const struct mig_msg_hello *us,
 	x.flags = t->flags;
 	snprintf(x.peer, sizeof(x.peer), "%s", mig_conn_peer(in->conn));
 	rc = xl_run(&x, us, t);
+	/* End cleanly (TLS close_notify): the tunnel then tells our end
+	 * from a cut connection.  Best effort, the job is decided. */
+	(void)mig_conn_shutdown(in->conn, mig_conn_deadline(1000), NULL);
 	free(x.optdata);
 	return rc;
 }
