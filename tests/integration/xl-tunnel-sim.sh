@@ -76,7 +76,8 @@ start b "$PB"
 before=$(sum a calm)
 if xlsend b "$PB" calm && [ "$(names a)" = "" ] && [ "$(names b)" = "calm " ] &&
     [ "$(state b calm)" = running ] && [ "$(sum b calm)" = "$before" ] &&
-    grep -q "calm arrived from xl" "$T/b/log"; then
+    grep -q "calm arrived from xl" "$T/b/log" &&
+    ! grep -q "transport process exited with error" "$T/out"; then
 	ok "xl migrate through the tunnel"
 else bad "xl migrate through the tunnel"; fi
 

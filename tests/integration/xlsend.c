@@ -291,6 +291,11 @@ main(int argc, char **argv)
 	close(s.recv_fd);
 	while (waitpid(s.child, &st, 0) == -1 && errno == EINTR)
 		;
+	/* xl's migration_child_report says the same, and carries on. */
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fprintf(stderr, "xlsend: migration transport process exited "
+		    "with error status %d\n", WIFEXITED(st) ?
+		    WEXITSTATUS(st) : -1);
 	mig_hv_close(s.hv);
 	event_base_free(base);
 	return rc;
