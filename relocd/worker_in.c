@@ -215,6 +215,7 @@ in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
 	rc.local_fd = sv[0];
 	rc.conn = in->conn;
 	rc.name = in->incoming;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -331,6 +332,8 @@ run(struct in *in)
 	}
 	if (m.type == MIG_MSG_XL_TUNNEL)
 		return worker_in_xl(in, &us.u.hello, &m.u.xl_tunnel);
+	if (m.type == MIG_MSG_QUERY)		/* a source in doubt asks */
+		return indoubt_answer(w, in->conn, &m);
 	if (m.type != MIG_MSG_RESERVE) {
 		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
 		    mig_conn_peer(in->conn), mig_msg_name(m.type));
