@@ -6,6 +6,8 @@
 # the ports PA, PB (plain) and PT (TLS), the counters, and the helpers
 # below; the caller installs "trap sim_cleanup EXIT".  Scripts that
 # run side by side (make -j) set PORT_SALT to pick different ports.
+# Knobs read by start: MEM (MiB per host), PEER_TIMEOUT, LOCALHOST_OK
+# (allow_localhost_migration), RELOCD_FLAGS (e.g. -v).
 # shellcheck shell=bash disable=SC2034	# the callers use these
 B=${BUILDDIR:-.}
 SIMCTL=$B/tests/sim/simctl
@@ -31,7 +33,15 @@ sim_cleanup() {
 }
 
 ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
-bad() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; for h in a b; do echo "--- relocd $h:"; tail -15 "$T/$h/log"; done; }
+# bad TEXT: a failed case, with the last command's output ($T/out) and
+# every daemon's recent log
+bad() {
+	fail=$((fail + 1)); echo "[  FAILED  ] $1"
+	[ -f "$T/out" ] && cat "$T/out"
+	for h in "$T"/*/; do
+		[ -f "$h/log" ] && { echo "--- relocd $(basename "$h"):"; tail -15 "$h/log"; }
+	done
+}
 finish() {
 	echo "[  PASSED  ] $pass test(s)."
 	[ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s), listed above"; exit 1; }
@@ -42,7 +52,8 @@ finish() {
 daemon_start() {	# HOST
 	h=$1
 	rm -f "$T/$h/relocd.sock"
-	RELOCD_SIM_DIR=$T/$h/host "$RELOCD" -f -c "$T/$h/relocd.conf" >>"$T/$h/log" 2>&1 &
+	# shellcheck disable=SC2086	# RELOCD_FLAGS: words
+	RELOCD_SIM_DIR=$T/$h/host "$RELOCD" -f ${RELOCD_FLAGS:-} -c "$T/$h/relocd.conf" >>"$T/$h/log" 2>&1 &
 	for _ in $(seq 50); do
 		[ -S "$T/$h/relocd.sock" ] && return 0
 		sleep 0.1
@@ -60,7 +71,7 @@ relocation_port = $2
 state_dir = "$T/$h/state"
 pid_file = "$T/$h/relocd.pid"
 control_socket = "$T/$h/relocd.sock"
-allow_localhost_migration = 1
+allow_localhost_migration = ${LOCALHOST_OK:-1}
 peer_timeout = ${PEER_TIMEOUT:-10}
 ${3:-}
 CONF
