@@ -41,7 +41,8 @@ struct out {
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
 	int			 suspended;
-	int			 save_failed;	/* the hypervisor's save did */
+	int			 save_failed;	/* the hypervisor's save did, */
+	struct mig_err		 save_err;	/* with this error */
 	/* the max-downtime policy (converge.c) */
 	struct converge		 conv;
 	unsigned		 judged;	/* last round judged, + 1 */
@@ -366,7 +367,11 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
 	    NULL, o, err);
 	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
-	o->save_failed = rc_save == -1;
+	/* Kept apart: worker_stream_end() may report the relay's error
+	 * instead (a peer that went away), which says nothing about the
+	 * guest's state. */
+	if ((o->save_failed = rc_save == -1))
+		o->save_err = *err;
 	if (tick != NULL)
 		event_free(tick);
 	/* libxl never closes the fd: closing our copy of its end is what
@@ -391,8 +396,8 @@ undo(struct out *o, const struct mig_err *why)
 
 	log_warnx("%s", why->msg);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
-	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ? why :
-	    NULL, &err) == -1) {
+	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ?
+	    &o->save_err : NULL, &err) == -1) {
 		log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}
