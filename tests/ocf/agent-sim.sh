@@ -91,6 +91,15 @@ names() { "$SIMCTL" -d "$T/$1/host" list | awk '{ print $2 }' | sort | xargs; }
 state() { "$SIMCTL" -d "$T/$1/host" info "$2" 2>/dev/null | sed -n 's/^state: //p'; }
 to() { echo "OCF_RESKEY_CRM_meta_migrate_target=127.0.0.1"; }
 
+# 0. ocf-tester (resource-agents), on host a.
+if env PATH="$T/bin:$PATH" XL_SIM_HOST="$T/a/host" HA_RSCTMP="$T/rsctmp" \
+    ocf-tester -n vm -o name=vm -o xl_config="$T/vm.cfg" \
+    -o relocd_conf="$T/a/relocd.conf" -o tls=false -o shutdown_timeout=1 \
+    "$(cd "$(dirname "$AGENT")" && pwd)/xen-domain" > "$T/ra.out" 2>&1 &&
+    [ "$(names a)" = "" ]; then
+	ok "ocf-tester"
+else bad "ocf-tester [$(names a)]"; fi
+
 # 1. A probe where nothing runs; start; start again; monitor on both.
 ra a monitor OCF_RESKEY_CRM_meta_interval=0; r1=$rc
 ra a start; r2=$rc
