@@ -110,6 +110,9 @@ struct mig_relay_conf {
 	struct mig_bw		*bw_shared;
 	size_t			 chunk;		/* 0 = MIG_RELAY_CHUNK_DEFAULT */
 	const char		*name;		/* for messages; may be NULL */
+	/* Longest wait on conn, for data or for room to send, before the
+	 * relay fails with MIG_E_TIMEOUT: a stuck peer.  0 = forever. */
+	int			 idle_ms;
 };
 
 /*

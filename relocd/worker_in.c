@@ -199,6 +199,7 @@ receive(struct in *in, uint16_t sflags, struct mig_err *err)
 	rc.local_fd = sv[0];
 	rc.conn = in->conn;
 	rc.name = in->incoming;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -308,6 +309,8 @@ run(struct in *in)
 		    m.u.refused.text);
 		return worker_result(w, CTL_ST_REFUSED, &err);
 	}
+	if (m.type == MIG_MSG_QUERY)		/* a source in doubt asks */
+		return indoubt_answer(w, in->conn, &m);
 	if (m.type != MIG_MSG_RESERVE) {
 		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
 		    mig_conn_peer(in->conn), mig_msg_name(m.type));
