@@ -291,10 +291,9 @@ do_save(struct worker *w, const struct ctl_save *req)
 		    dom.name, mig_hv_domstate_name(dom.state));
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
-	if (req->flags & CTL_SF_COMPRESS)
-		log_info("%s: the image format has no compression; saving "
-		    "uncompressed", dom.name);
 	memset(&opts, 0, sizeof(opts));
+	opts.compress = (req->flags & CTL_SF_COMPRESS) != 0;
+	opts.zstd_level = (int)w->conf.compression_level;
 	if (load_key(req->key, &key, &opts.key, &err) == -1 ||
 	    (json = mig_hv_config_json(w->hv, dom.domid, &err)) == NULL)
 		return worker_result(w, CTL_ST_FAILED, &err);
