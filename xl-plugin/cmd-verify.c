@@ -83,8 +83,9 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 		    CTL_ST_FAILED;
 	}
 	printf("%s: OK: domain %s, %" PRIu64 " pages, %" PRIu64 " bytes%s%s"
-	    "%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)", sum.pages,
-	    sum.file_bytes, sum.encrypted ? ", encrypted" : "",
+	    "%s%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)", sum.pages,
+	    sum.file_bytes, sum.compressed ? ", compressed" : "",
+	    sum.encrypted ? ", encrypted" : "",
 	    sum.trailer ? "" : "; ", sum.trailer ? "" : sum.note);
 	return CTL_ST_OK;
 }

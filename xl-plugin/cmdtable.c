@@ -29,7 +29,7 @@ const struct xr_cmd xr_cmds[] = {
 	{ "save", cmd_save,
 	  "[options] DOMAIN FILE",
 	  "save a domain to FILE (xl save format) through relocd",
-	  "  --compress          accepted; images are not compressed\n"
+	  "  --compress          compress the image (zstd); xl cannot read it\n"
 	  "  --encrypt-key FILE  encrypt the image with the key in FILE\n"
 	  "  --keep-running      leave the domain running after the save\n"
 	  "  --json              one JSON object per event on stdout\n" },

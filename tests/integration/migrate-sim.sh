@@ -371,6 +371,33 @@ if [ "$rc" -eq 0 ] && [ "$rc2" -ne 0 ] && [ "$names_wrong" = "e5 " ] &&
 else bad "encrypted save and restore: $rc/$rc2/$rc3 [$names_wrong] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -1 "$T/out3")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
 
+# 23b. Compressed, alone and under encryption: the same memory comes back,
+#      verify says so, and a damaged compressed image never runs.
+X restore "$T/img.xl" > /dev/null 2>&1
+before=$(sum a img)
+X save --compress img "$T/z.xl" > "$T/out" 2>&1; rc=$?
+X restore "$T/z.xl" > "$T/out2" 2>&1; rc2=$?
+after=$(sum a img)
+X save --compress --encrypt-key "$T/key" img "$T/ze.xl" > "$T/out3" 2>&1; rc3=$?
+zsize=$(stat -c %s "$T/z.xl")
+cp "$T/z.xl" "$T/zbad.xl"
+flip "$T/zbad.xl" $((zsize / 2))
+head -c $((zsize / 2)) "$T/z.xl" > "$T/zshort.xl"
+X restore "$T/zbad.xl" > "$T/out4" 2>&1; rc4=$?
+X restore "$T/zshort.xl" >> "$T/out4" 2>&1; rc5=$?
+names_zbad=$(names a)
+X restore --key "$T/key" "$T/ze.xl" > "$T/out5" 2>&1; rc6=$?
+if [ "$rc" -eq 0 ] && [ "$rc2" -eq 0 ] && [ "$after" = "$before" ] &&
+    [ "$rc3" -eq 0 ] && [ "$rc4" -ne 0 ] && [ "$rc5" -ne 0 ] &&
+    [ "$names_zbad" = "e5 " ] && [ "$rc6" -eq 0 ] &&
+    [ "$(sum a img)" = "$before" ] &&
+    X verify "$T/z.xl" | grep -q "compressed" &&
+    X verify --key "$T/key" "$T/ze.xl" | grep -q "compressed, encrypted" &&
+    ! X verify "$T/zbad.xl" >/dev/null 2>&1; then
+	ok "compressed (and encrypted) save and restore, damage refused"
+else bad "compressed save and restore: $rc/$rc2/$rc3/$rc4/$rc5/$rc6 [$names_zbad] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -2 "$T/out4") / $(tail -1 "$T/out5")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+
 # 24. restore --paused.
 mkdir -p "$T/imgs"
 X restore --paused "$T/img.xl" > "$T/out" 2>&1; rc=$?
