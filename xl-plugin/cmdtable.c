@@ -32,17 +32,20 @@ const struct xr_cmd xr_cmds[] = {
 	  "  --compress          compress the image (zstd); xl cannot read it\n"
 	  "  --encrypt-key FILE  encrypt the image with the key in FILE\n"
 	  "  --keep-running      leave the domain running after the save\n"
+	  "  --direct            save in this process, without relocd\n"
 	  "  --json              one JSON object per event on stdout\n" },
 	{ "restore", cmd_restore,
 	  "[options] FILE",
 	  "restore a domain from FILE through relocd",
 	  "  --paused            leave the domain paused\n"
 	  "  --key FILE          the key FILE was encrypted with\n"
+	  "  --direct            restore in this process, without relocd\n"
 	  "  --json              one JSON object per event on stdout\n" },
 	{ "verify", cmd_verify,
-	  "[--key FILE] FILE",
+	  "[--key FILE] [--direct] FILE",
 	  "check that a save image is whole (no relocd needed)",
-	  "  --key FILE          the key FILE was encrypted with\n" },
+	  "  --key FILE          the key FILE was encrypted with\n"
+	  "  --direct            accepted; verify never needs relocd\n" },
 	{ "jobs", cmd_jobs,
 	  "[--json]",
 	  "list relocd's running jobs",

@@ -11,6 +11,7 @@ SIMCTL=$B/tests/sim/simctl
 RELOCD=$B/tests/sim/relocd-sim
 CTLC=$B/tests/integration/ctlc
 XLRELOC=$B/xl-plugin/xl-reloc
+XLRELOC_SIM=$B/tests/sim/xl-reloc-sim
 T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
 PA=$((20000 + $$ % 12000))	# below the ephemeral range (32768-)
 PB=$((PA + 1))
@@ -439,6 +440,43 @@ if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info img | grep 
 	ok "cancel during a save"
 else bad "cancel during a save: job '$job' rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+
+# 26b. --direct: with no relocd to talk to, save and restore run in
+#      xl-reloc itself (the same core), with the same guarantees.
+printf 'control_socket = "%s"\n' "$T/nobody.sock" > "$T/norelocd.conf"
+D() { RELOCD_SIM_DIR=$T/a/host "$XLRELOC_SIM" -c "$T/norelocd.conf" "$@"; }
+D save img "$T/d.xl" > "$T/out" 2>&1; rc=$?
+D restore --direct "$T/img.xl" > "$T/out2" 2>&1; rc2=$?
+before=$(sum a img)
+D save --direct --compress img "$T/d.xl" > "$T/out3" 2>&1; rc3=$?
+names_saved=$(names a)
+D restore --direct "$T/d.xl" > "$T/out4" 2>&1; rc4=$?
+if [ "$rc" -eq 6 ] && grep -q -- "--direct" "$T/out" && [ "$rc2" -eq 0 ] &&
+    [ "$rc3" -eq 0 ] && [ "$names_saved" = "e5 " ] && [ "$rc4" -eq 0 ] &&
+    [ "$(sum a img)" = "$before" ] &&
+    "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
+    D verify --direct "$T/d.xl" | grep -q compressed; then
+	ok "save and restore --direct without relocd"
+else bad "--direct: $rc/$rc2/$rc3/$rc4 [$names_saved] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -1 "$T/out3") / $(tail -1 "$T/out4")"; fi
+
+# 26c. --direct failures: a save that dies mid-stream resumes the domain
+#      and leaves no file; a damaged image is refused and never runs.
+"$SIMCTL" -d "$T/a/host" fault die_after 1048576 >/dev/null
+"$SIMCTL" -d "$T/a/host" fault die_mode fail >/dev/null
+D save --direct img "$T/imgs/direct.xl" > "$T/out" 2>&1; rc=$?
+"$SIMCTL" -d "$T/a/host" fault die_after off >/dev/null
+"$SIMCTL" -d "$T/a/host" fault die_mode off >/dev/null
+running=$("$SIMCTL" -d "$T/a/host" info img | grep -c running)
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+dsize=$(stat -c %s "$T/d.xl")
+cp "$T/d.xl" "$T/dbad.xl"
+flip "$T/dbad.xl" $((dsize - 1))
+D restore --direct "$T/dbad.xl" > "$T/out2" 2>&1; rc2=$?
+if [ "$rc" -eq 4 ] && [ "$running" -eq 1 ] &&
+    [ "$(ls -A "$T/imgs")" = "old.xl" ] && [ "$rc2" -ne 0 ] &&
+    grep -q "image corrupted" "$T/out2" && [ "$(names a)" = "e5 " ]; then
+	ok "--direct: failed save resumes, damaged image never runs"
+else bad "--direct failures: $rc/$running/$rc2 [$(ls -A "$T/imgs" | tr '\n' ' ')] [$(names a)] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
 
 # 27. Nothing is left half-way on any host.
 if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
