@@ -132,6 +132,24 @@ fj_event(struct file_job *j, uint16_t phase, const char *text)
 		j->event(j, phase, text);
 }
 
+static int
+fj_journal(struct file_job *j, enum jstate st, const char *name, int domid,
+    struct mig_err *err)
+{
+	return j->journal != NULL ? j->journal(j, st, name, domid, err) : 0;
+}
+
+/* For the records of a job that failed: the failure is reported anyway. */
+static void
+fj_journal_end(struct file_job *j, enum jstate st, const char *name,
+    int domid)
+{
+	struct mig_err	err;
+
+	if (fj_journal(j, st, name, domid, &err) == -1)
+		log_warnx("%s", err.msg);
+}
+
 static bool
 fj_cancelled(const struct file_job *j)
 {
@@ -303,6 +321,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	struct mig_image_opts		 opts;
 	struct mig_image_writer		*wr;
 	char				*json;
+	uint16_t			 st;
 
 	fj_event(j, MIG_PHASE_PREMIGRATION, "checking");
 	if (mig_hv_find(j->hv, req->domain, &dom, err) == -1)
@@ -329,8 +348,16 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	explicit_bzero(&key, sizeof(key));
 	if (wr == NULL)
 		return CTL_ST_FAILED;
-	if (save_image(j, &dom, wr, err) == -1)
-		return save_undo(j, &dom, err);
+	if (fj_journal(j, J_STREAMING, dom.name, (int)dom.domid, err) == -1) {
+		mig_image_writer_abort(wr);
+		return CTL_ST_FAILED;
+	}
+	if (save_image(j, &dom, wr, err) == -1) {
+		st = save_undo(j, &dom, err);
+		if (st != CTL_ST_UNDEFINED)
+			fj_journal_end(j, J_ABORTED, dom.name, (int)dom.domid);
+		return st;
+	}
 	/* The image is on disk: from here the domain's fate is the one
 	 * asked for, and a failure of it is reported, not undone. */
 	j->result_domid = dom.domid;
@@ -345,6 +372,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 		return CTL_ST_UNDEFINED;
 	} else
 		j->result_domid = MIG_HV_INVALID_DOMID;
+	fj_journal_end(j, J_DONE, dom.name, (int)dom.domid);
 	fj_event(j, MIG_PHASE_ACTIVATION, "saved");
 	log_info("%s saved to %s", dom.name, req->path);
 	return CTL_ST_OK;
@@ -385,23 +413,34 @@ restore_stream(struct file_job *j, struct mig_image_reader *rd,
 	return rc;
 }
 
-/* Restores into a new domain; it runs only if the whole image checks out. */
+/*
+ * Restores into NAME--incoming; it becomes NAME and runs only if the
+ * whole image checks out.
+ */
 static uint16_t
 restore_built(struct file_job *j, struct mig_image_reader *rd,
     const char *json, const char *name, const struct ctl_save *req,
     struct mig_err *err)
 {
 	struct mig_err	e2;
+	char		incoming[MIG_HV_NAMELEN + sizeof(INCOMING_SUFFIX)];
 	uint32_t	domid = MIG_HV_INVALID_DOMID;
 	int		rc;
 
-	rc = restore_stream(j, rd, json, name, &domid, err);
+	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, name);
+	if (fj_journal(j, J_STREAMING, name, -1, err) == -1)
+		return CTL_ST_FAILED;
+	rc = restore_stream(j, rd, json, incoming, &domid, err);
 	/* Built, paused: it runs only if the whole image checks out. */
 	if (rc == 0 && mig_image_reader_verify_end(rd, err) == -1) {
 		e2 = *err;
 		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", e2.msg);
 		rc = -1;
 	}
+	/* The point of no return, as a migration's COMMITTED: from here a
+	 * reconcile finishes the restore instead of undoing it. */
+	if (rc == 0 && fj_journal(j, J_COMMITTED, name, (int)domid, err) == -1)
+		rc = -1;
 	if (rc == -1) {
 		log_warnx("%s", err->msg);
 		if (domid != MIG_HV_INVALID_DOMID &&
@@ -409,18 +448,49 @@ restore_built(struct file_job *j, struct mig_image_reader *rd,
 			log_warnx("%s", e2.msg);
 			return CTL_ST_UNDEFINED;
 		}
+		fj_journal_end(j, J_ABORTED, name, -1);
 		return status_of(err);
 	}
 	j->result_domid = domid;
-	if (!(req->flags & CTL_SF_PAUSED) &&
-	    mig_hv_unpause(j->hv, domid, err) == -1) {
+	if (mig_hv_rename(j->hv, domid, incoming, name, err) == -1 ||
+	    (!(req->flags & CTL_SF_PAUSED) &&
+	    mig_hv_unpause(j->hv, domid, err) == -1)) {
 		log_warnx("%s", err->msg);
+		fj_journal_end(j, J_DONE, name, (int)domid);
 		return CTL_ST_FAILED;
 	}
 	j->resumed_ms = now_ms();
+	fj_journal_end(j, J_DONE, name, (int)domid);
 	fj_event(j, MIG_PHASE_ACTIVATION, "restored");
 	log_info("%s restored from %s as domid %u", name, req->path, domid);
 	return CTL_ST_OK;
+}
+
+/* A domain called NAME, or NAME--incoming, is there already. */
+static int
+name_taken(struct file_job *j, const char *name, uint16_t *st,
+    struct mig_err *err)
+{
+	struct mig_hv_dominfo	other;
+	char			incoming[MIG_HV_NAMELEN + sizeof(INCOMING_SUFFIX)];
+	const char		*n[2] = { name, incoming };
+	int			i;
+
+	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, name);
+	for (i = 0; i < 2; i++) {
+		if (mig_hv_find(j->hv, n[i], &other, err) == 0) {
+			mig_seterr(err, MIG_E_DENIED, "a domain called %s "
+			    "runs here already (domid %u): destroy or rename "
+			    "it first", n[i], other.domid);
+			*st = CTL_ST_REFUSED;
+			return 1;
+		}
+		if (err->code != MIG_E_NOTFOUND) {
+			*st = CTL_ST_FAILED;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 uint16_t
@@ -431,7 +501,6 @@ file_restore(struct file_job *j, const struct ctl_save *req,
 	const struct mig_image_key	*kp;
 	struct mig_image_reader		*rd;
 	struct mig_image_summary	 sum;
-	struct mig_hv_dominfo		 other;
 	const char			*json;
 	size_t				 len;
 	uint16_t			 st;
@@ -453,18 +522,15 @@ file_restore(struct file_job *j, const struct ctl_save *req,
 		st = CTL_ST_FAILED;
 		goto out;
 	}
-	if (mig_hv_find(j->hv, sum.name, &other, err) == 0) {
-		mig_seterr(err, MIG_E_DENIED, "a domain called %s runs here "
-		    "already (domid %u): destroy or rename it first",
-		    sum.name, other.domid);
-		st = CTL_ST_REFUSED;
+	if (name_taken(j, sum.name, &st, err))
 		goto out;
-	}
-	if (err->code != MIG_E_NOTFOUND) {
-		st = CTL_ST_FAILED;
+	if (j->reserve != NULL && j->reserve(j, sum.name, json, err) == -1) {
+		st = status_of(err);
 		goto out;
 	}
 	st = restore_built(j, rd, json, sum.name, req, err);
+	if (j->release != NULL)
+		j->release(j);
  out:
 	mig_image_reader_close(rd);
 	return st;

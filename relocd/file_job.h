@@ -9,6 +9,12 @@
  * the same whoever calls: the image appears only whole (atomic write); a
  * failed save resumes the domain; a restored domain is unpaused only
  * after the whole image has been verified, and destroyed otherwise.
+ *
+ * A restore builds NAME--incoming, as a migration's target does, and
+ * renames it NAME once verified: the journal records the steps of both
+ * jobs like a migration's (save as a source, restore as a target), so that
+ * reconcile.c settles a job whose worker died as it settles migrations:
+ * a suspended domain is resumed, an unverified NAME--incoming destroyed.
  */
 #ifndef RELOCD_FILE_JOB_H
 #define RELOCD_FILE_JOB_H
@@ -29,6 +35,18 @@ struct file_job {
 				    const char *);
 	void			(*describe)(struct file_job *, const char *,
 				    const char *);
+	/*
+	 * relocd's journal and ledger (NULL for --direct).  journal() makes
+	 * a step durable before it is taken: state is an enum jstate, then
+	 * the domain's name and domid (-1: none yet).  reserve() holds the
+	 * memory a restore needs (name, config JSON); release() gives it
+	 * back.  A failing journal() or reserve() stops the job.
+	 */
+	int			(*journal)(struct file_job *, int, const char *,
+				    int, struct mig_err *);
+	int			(*reserve)(struct file_job *, const char *,
+				    const char *, struct mig_err *);
+	void			(*release)(struct file_job *);
 	void			 *arg;
 	/* progress and outcome, for the callbacks and after the end */
 	uint32_t		  round;

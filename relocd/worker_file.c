@@ -3,6 +3,8 @@
  * relocd's save and restore jobs: the request from the parent, the core
  * in file_job.c, and its progress and outcome reported back up the pipe.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "file_job.h"
@@ -30,6 +32,45 @@ on_event(struct file_job *j, uint16_t phase, const char *text)
 
 	sync_progress(w, j);
 	worker_event(w, phase, text);
+}
+
+static int
+on_journal(struct file_job *j, int st, const char *name, int domid,
+    struct mig_err *err)
+{
+	struct worker	*w = j->arg;
+
+	snprintf(w->rec.name, sizeof(w->rec.name), "%s", name);
+	w->rec.domid = domid;
+	return worker_journal(w, (enum jstate)st, err);
+}
+
+/* The ledger holds a restore's memory as it does an arriving domain's. */
+static int
+on_reserve(struct file_job *j, const char *name, const char *json,
+    struct mig_err *err)
+{
+	static const uint8_t	 nil[16];	/* the ledger skips it */
+	struct worker		*w = j->arg;
+	struct mig_hv_hostinfo	 hi;
+	uint64_t		 need;
+
+	if (mig_hv_config_memory(w->hv, json, &need, err) == -1 ||
+	    mig_hv_hostinfo(w->hv, &hi, err) == -1 ||
+	    worker_reserve(w, name, nil, need, hi.free_kib, err) == -1)
+		return -1;
+	if (w->reserve_ans.refusal != 0)
+		return mig_seterr(err, MIG_E_DENIED, "cannot restore %s here: "
+		    "%s (%" PRIu64 " KiB needed, %" PRIu64 " KiB free)", name,
+		    w->reserve_ans.text, need, hi.free_kib);
+	worker_reserve_msg(w, CTL_RESERVE_HOLD);
+	return 0;
+}
+
+static void
+on_release(struct file_job *j)
+{
+	worker_reserve_msg(j->arg, CTL_RESERVE_RELEASE);
 }
 
 static void
@@ -61,7 +102,17 @@ worker_file(struct worker *w, int restore)
 	j.zstd_level = (int)w->conf.compression_level;
 	j.event = on_event;
 	j.describe = on_describe;
+	j.journal = on_journal;
+	if (restore) {
+		j.reserve = on_reserve;
+		j.release = on_release;
+	}
 	j.arg = w;
+	w->rec.job = w->job;
+	w->rec.role = restore ? JR_TARGET : JR_SOURCE;
+	w->rec.domid = -1;
+	/* The image, for people reading the journal (it names a peer). */
+	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.63s", m.u.save.path);
 	st = restore ? file_restore(&j, &m.u.save, &err) :
 	    file_save(&j, &m.u.save, &err);
 	sync_progress(w, &j);

@@ -478,6 +478,61 @@ if [ "$rc" -eq 4 ] && [ "$running" -eq 1 ] &&
 	ok "--direct: failed save resumes, damaged image never runs"
 else bad "--direct failures: $rc/$running/$rc2 [$(ls -A "$T/imgs" | tr '\n' ' ')] [$(names a)] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
 
+# 26d. A worker killed (-9) mid-save or mid-restore: relocd reconciles
+#      its journal, so the suspended domain runs again and the half-built
+#      NAME--incoming is destroyed; nothing stays suspended or reserved.
+worker_pid() {	# KIND: the pid of relocd A's worker of that kind
+	ps -eo pid=,args= | awk -v k="-W $1 " -v c="$T/a/relocd.conf" \
+	    'index($0, k) && index($0, c) { print $1; exit }'
+}
+await() {	# SECONDS COMMAND...: until COMMAND succeeds
+	_t=$(($1 * 5)); shift
+	while [ "$_t" -gt 0 ]; do "$@" && return 0; _t=$((_t - 1)); sleep 0.2; done
+	return 1
+}
+running() { "$SIMCTL" -d "$T/a/host" info "$1" 2>/dev/null | grep -q running; }
+gone() { ! "$SIMCTL" -d "$T/a/host" list | grep -q -- "$1"; }
+X restore "$T/img.xl" > /dev/null 2>&1
+before=$(sum a img)
+"$SIMCTL" -d "$T/a/host" fault stall_after 1048576 >/dev/null
+X save img "$T/imgs/killed.xl" > "$T/out" 2>&1 &
+spid=$!
+await 5 test -n "$(worker_pid save)"
+sleep 0.5
+state_mid=$("$SIMCTL" -d "$T/a/host" info img | awk '{ print $3 }')
+wpid=$(worker_pid save)
+[ -n "$wpid" ] && kill -9 "$wpid"
+wait "$spid"; rc=$?
+"$SIMCTL" -d "$T/a/host" fault stall_after off >/dev/null
+if [ -n "$wpid" ] && [ "$rc" -ne 0 ] && await 10 running img &&
+    [ "$(sum a img)" = "$before" ] && [ ! -e "$T/imgs/killed.xl" ]; then
+	ok "worker killed mid-save: the domain runs again (was $state_mid)"
+else bad "worker killed mid-save: pid '$wpid' rc $rc [$(names a)] $(tail -1 "$T/out")"; fi
+
+X save img "$T/k.xl" > /dev/null 2>&1
+ksize=$(stat -c %s "$T/k.xl")
+mkfifo "$T/fifo.xl"
+( head -c $((ksize / 2)) "$T/k.xl"; exec sleep 30 ) > "$T/fifo.xl" &
+fpid=$!
+X restore "$T/fifo.xl" > "$T/out" 2>&1 &
+rpid=$!
+await 5 test -n "$(worker_pid restore)"
+await 5 "$SIMCTL" -d "$T/a/host" info img--incoming >/dev/null 2>&1
+mid=$(names a)
+wpid=$(worker_pid restore)
+[ -n "$wpid" ] && kill -9 "$wpid"
+wait "$rpid"; rc=$?
+kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+rm -f "$T/fifo.xl"
+await 10 gone img--incoming; left=$(names a)
+X restore "$T/k.xl" > "$T/out2" 2>&1; rc2=$?
+if [ -n "$wpid" ] && [ "$mid" = "e5 img--incoming " ] && [ "$rc" -ne 0 ] &&
+    [ "$left" = "e5 " ] && [ "$rc2" -eq 0 ] && running img &&
+    [ "$(sum a img)" = "$before" ]; then
+	ok "worker killed mid-restore: the half-built domain is destroyed"
+else bad "worker killed mid-restore: pid '$wpid' rc $rc/$rc2 mid [$mid] left [$left] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+
 # 27. Nothing is left half-way on any host.
 if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
     ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--' &&
