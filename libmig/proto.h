@@ -63,6 +63,8 @@ enum mig_msg_type {
 	MIG_MSG_PING,
 	MIG_MSG_PONG,
 	MIG_MSG_XL_TUNNEL,
+	MIG_MSG_QUERY,
+	MIG_MSG_ANSWER,
 	MIG_MSG__MAX
 };
 
@@ -74,12 +76,14 @@ enum mig_msg_type {
 #define MIG_TEXT_MAX		512	/* human-readable reason */
 #define MIG_UUID_LEN		16
 #define MIG_SHA256_LEN		32
+#define MIG_DIGEST_LEN		32	/* STREAM_END's digest field */
 
 /* HELLO features, RESERVE requested features, RESERVED granted features */
 #define MIG_FEAT_ZSTD		(1ull << 0)	/* zstd-compressed DATA frames */
 #define MIG_FEAT_LIVE		(1ull << 1)	/* live (iterative pre-copy) migration */
 #define MIG_FEAT_XL_TUNNEL	(1ull << 2)	/* accepts XL_TUNNEL */
 #define MIG_FEAT_RESUME		(1ull << 3)	/* reconciles after restart (journal) */
+#define MIG_FEAT_XXH3		(1ull << 4)	/* STREAM_END digest may be XXH3-128 */
 
 /* RESERVE flags; unknown bits are refused */
 #define MIG_RESERVE_F_LIVE		0x0001
@@ -89,7 +93,8 @@ enum mig_msg_type {
 
 /* STREAM_START flags; unknown bits are refused */
 #define MIG_STREAM_F_ZSTD	0x0001
-#define MIG_STREAM_F_ALL	0x0001
+#define MIG_STREAM_F_XXH3	0x0002	/* STREAM_END carries XXH3-128, not SHA-256 */
+#define MIG_STREAM_F_ALL	0x0003
 
 /* XL_TUNNEL flags (mirror "xl migrate-receive" options); unknown refused */
 #define MIG_XLT_F_PAUSED	0x0001	/* -p: leave the domain paused */
@@ -110,6 +115,15 @@ enum mig_refuse_reason {
 	MIG_REFUSE_FEATURE,		/* a required feature is not offered */
 	MIG_REFUSE_SHUTTING_DOWN,
 	MIG_REFUSE__MAX
+};
+
+/* ANSWER to a QUERY: what the target knows of one migration to it. */
+enum mig_query_state {
+	MIG_QUERY_COMMITTED = 1,	/* it journaled the COMMIT: the domain is its */
+	MIG_QUERY_ABORTED,		/* it did not commit and never will */
+	MIG_QUERY_PENDING,		/* still undecided: ask again later */
+	MIG_QUERY_UNKNOWN,		/* no record and no such domain there */
+	MIG_QUERY__MAX
 };
 
 /* Phases reported in PROGRESS (DESIGN.md's six). */
@@ -179,7 +193,9 @@ struct mig_msg_data {
 struct mig_msg_stream_end {
 	uint64_t	bytes;		/* uncompressed stream bytes */
 	uint64_t	pages;
-	uint8_t		sha256[MIG_SHA256_LEN];	/* of the uncompressed stream */
+	/* Of the uncompressed stream: SHA-256, or with MIG_STREAM_F_XXH3
+	 * XXH3-128 (canonical, big-endian) then 16 zero bytes. */
+	uint8_t		digest[MIG_DIGEST_LEN];
 };
 
 struct mig_msg_received {
@@ -219,6 +235,17 @@ struct mig_msg_xl_tunnel {
 	char		name[MIG_NAME_MAX + 1];	/* "" = keep the config's name */
 };
 
+/* Asked by a source whose COMMIT is in doubt, on a connection of its own. */
+struct mig_msg_query {
+	uint64_t	reservation_id;	/* the target's RESERVED id */
+	uint8_t		uuid[MIG_UUID_LEN];
+};
+
+struct mig_msg_answer {
+	uint16_t	state;		/* enum mig_query_state */
+	char		text[MIG_TEXT_MAX + 1];
+};
+
 struct mig_msg {
 	uint16_t	type;		/* enum mig_msg_type */
 	union {
@@ -236,6 +263,8 @@ struct mig_msg {
 		struct mig_msg_progress		progress;
 		struct mig_msg_ping		ping;	/* PING and PONG */
 		struct mig_msg_xl_tunnel	xl_tunnel;
+		struct mig_msg_query		query;
+		struct mig_msg_answer		answer;
 	} u;				/* COMMIT has no fields */
 };
 
@@ -278,6 +307,7 @@ uint32_t	 mig_msg_max_body(uint16_t type);
 const char	*mig_msg_name(uint16_t type);		/* "HELLO", "unknown" */
 const char	*mig_refuse_reason_name(uint16_t);	/* "no-memory" */
 const char	*mig_phase_name(uint16_t);		/* "pre-copy" */
+const char	*mig_query_state_name(uint16_t);	/* "committed" */
 
 /* proto_msg.c */
 /*

@@ -70,9 +70,8 @@ relay_account(struct mig_relay *r, const uint8_t *p, size_t n)
 	struct mig_err	perr;
 	ssize_t		used;
 
-	if (EVP_DigestUpdate(r->md, p, n) != 1)
-		return mig_seterr(&r->err, MIG_E_NOMEM, "%s: SHA-256 failed",
-		    r->name);
+	if (relay_digest_update(r, p, n) == -1)
+		return -1;
 	ctr_add(&r->stream_bytes, n);
 	if (!r->parsing)
 		return 0;
@@ -140,15 +139,13 @@ relay_send_end(struct mig_relay *r)
 	struct mig_msg	 msg;
 	uint8_t		 frame[MIG_FRAME_HDR_LEN + 128];
 	size_t		 len;
-	unsigned int	 mdlen;
 
 	memset(&msg, 0, sizeof(msg));
 	msg.type = MIG_MSG_STREAM_END;
 	msg.u.stream_end.bytes = atomic_load(&r->stream_bytes);
 	msg.u.stream_end.pages = relay_pages(r);
-	if (EVP_DigestFinal_ex(r->md, msg.u.stream_end.sha256, &mdlen) != 1)
-		return mig_seterr(&r->err, MIG_E_NOMEM, "%s: SHA-256 failed",
-		    r->name);
+	if (relay_digest_final(r, msg.u.stream_end.digest) == -1)
+		return -1;
 	if (mig_msg_encode(&msg, frame, sizeof(frame), &len, &r->err) == -1)
 		return -1;
 	return relay_send_frame(r, frame, len);
@@ -185,24 +182,22 @@ relay_recv_end(struct mig_relay *r, const struct mig_frame_hdr *h,
 {
 	const char		*peer = mig_conn_peer(r->conf.conn);
 	struct mig_msg		 msg;
-	uint8_t			 md[EVP_MAX_MD_SIZE];
-	unsigned int		 mdlen;
+	uint8_t			 md[MIG_DIGEST_LEN];
 	uint64_t		 bytes = atomic_load(&r->stream_bytes);
 	const struct mig_msg_stream_end *e = &msg.u.stream_end;
 
 	if (mig_msg_decode(h, body, &msg, &r->err) == -1)
 		return -1;
-	if (EVP_DigestFinal_ex(r->md, md, &mdlen) != 1)
-		return mig_seterr(&r->err, MIG_E_NOMEM, "%s: SHA-256 failed",
-		    r->name);
+	if (relay_digest_final(r, md) == -1)
+		return -1;
 	if (e->bytes != bytes)
 		return mig_seterr(&r->err, MIG_E_CORRUPT, "%s %s: STREAM_END "
 		    "says %" PRIu64 " bytes, %" PRIu64 " arrived", r->name,
 		    peer, e->bytes, bytes);
-	if (mdlen != MIG_SHA256_LEN || memcmp(md, e->sha256, mdlen) != 0)
-		return mig_seterr(&r->err, MIG_E_CORRUPT, "%s %s: SHA-256 of "
+	if (memcmp(md, e->digest, sizeof(md)) != 0)
+		return mig_seterr(&r->err, MIG_E_CORRUPT, "%s %s: %s of "
 		    "the %" PRIu64 " bytes received does not match STREAM_END",
-		    r->name, peer, bytes);
+		    r->name, peer, relay_digest_name(r), bytes);
 	if (r->ps != NULL && e->pages != relay_pages(r))
 		return mig_seterr(&r->err, MIG_E_CORRUPT, "%s %s: STREAM_END "
 		    "says %" PRIu64 " pages, %" PRIu64 " arrived", r->name,
@@ -414,7 +409,7 @@ relay_check_conf(const struct mig_relay_conf *c, struct mig_err *err)
 		return mig_seterr(err, MIG_E_INVAL, "relay: zstd needs DATA "
 		    "frames; a file relay copies raw bytes");
 	if (c->flags & ~(MIG_RELAY_F_NO_XL_HEADER | MIG_RELAY_F_NO_PARSE |
-	    MIG_RELAY_F_ZSTD))
+	    MIG_RELAY_F_ZSTD | MIG_RELAY_F_XXH3))
 		return mig_seterr(err, MIG_E_INVAL, "relay: unknown flags "
 		    "0x%x", c->flags);
 	if (c->chunk != 0 && (c->chunk < 4096 ||
@@ -432,7 +427,7 @@ relay_free(struct mig_relay *r)
 	if (r->done_fd != -1)
 		close(r->done_fd);
 	relay_zstd_free(r);
-	EVP_MD_CTX_free(r->md);
+	relay_digest_free(r);
 	free(r->ps);
 	free(r->buf);
 	relay_bw_destroy(&r->bw);
@@ -459,10 +454,8 @@ relay_alloc(struct mig_relay *r)
 	if ((r->buf = malloc(r->bufcap)) == NULL)
 		return mig_seterrno(&r->err, MIG_E_NOMEM, "%s: buffer",
 		    r->name);
-	if ((r->md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(r->md, EVP_sha256(), NULL) != 1)
-		return mig_seterr(&r->err, MIG_E_NOMEM, "%s: SHA-256 context",
-		    r->name);
+	if (relay_digest_init(r) == -1)
+		return -1;
 	if (!(r->conf.flags & MIG_RELAY_F_NO_PARSE)) {
 		if ((r->ps = malloc(sizeof(*r->ps))) == NULL)
 			return mig_seterrno(&r->err, MIG_E_NOMEM, "%s: stream "

@@ -13,12 +13,12 @@
  * has done the preamble, HELLO/RESERVE and STREAM_START on the connection.
  *   SEND  reads the local fd to EOF (the caller closes libxl's end after
  *         libxl's save callback), sends each chunk as one DATA frame, then
- *         sends STREAM_END {bytes, pages, sha256 of the uncompressed
- *         stream} and stops: the connection is left open and positioned
+ *         sends STREAM_END {bytes, pages, digest of the uncompressed
+ *         stream: SHA-256, or XXH3-128 with MIG_RELAY_F_XXH3} and stops: the connection is left open and positioned
  *         after STREAM_END for RECEIVED/COMMIT/...
  *   RECV  reads DATA frames and writes their payload to the local fd until
  *         STREAM_END, which it checks against its own byte count, page
- *         count and SHA-256 (MIG_E_CORRUPT on a mismatch).  It never reads
+ *         count and digest (MIG_E_CORRUPT on a mismatch).  It never reads
  *         past the end of STREAM_END.  On success it shuts down the sending
  *         side of the local socket, so a reader there sees EOF.  A CANCEL
  *         or ERROR frame from the peer ends it with MIG_E_CANCELLED or the
@@ -77,6 +77,8 @@ enum mig_relay_dir {
 #define MIG_RELAY_F_NO_XL_HEADER 0x1	/* stream starts at "LibxlFmt" */
 #define MIG_RELAY_F_NO_PARSE	0x2	/* opaque bytes: no parsing, pages 0 */
 #define MIG_RELAY_F_ZSTD	0x4	/* SEND: zstd-compress DATA frames */
+#define MIG_RELAY_F_XXH3	0x8	/* SEND, RECV: STREAM_END digest is
+					 * XXH3-128 (MIG_STREAM_F_XXH3) */
 
 /* Bytes read from the local fd (or file) at a time, by default. */
 #define MIG_RELAY_CHUNK_DEFAULT	(1024u * 1024)
@@ -108,6 +110,9 @@ struct mig_relay_conf {
 	struct mig_bw		*bw_shared;
 	size_t			 chunk;		/* 0 = MIG_RELAY_CHUNK_DEFAULT */
 	const char		*name;		/* for messages; may be NULL */
+	/* Longest wait on conn, for data or for room to send, before the
+	 * relay fails with MIG_E_TIMEOUT: a stuck peer.  0 = forever. */
+	int			 idle_ms;
 };
 
 /*

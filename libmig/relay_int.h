@@ -5,6 +5,7 @@
  *   relay_io.c    cancel-aware I/O on fds and on the connection
  *   relay_bw.c    token buckets
  *   relay_zstd.c  per-frame compression
+ *   relay_digest.c the end-to-end digest of STREAM_END
  */
 #ifndef MIG_RELAY_INT_H
 #define MIG_RELAY_INT_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #include "relay.h"
@@ -56,7 +58,8 @@ struct mig_relay {
 	size_t			 zcap;
 	ZSTD_CCtx		*cctx;
 	ZSTD_DCtx		*dctx;
-	EVP_MD_CTX		*md;
+	EVP_MD_CTX		*md;		/* SHA-256, or */
+	XXH3_state_t		*xxh;		/* XXH3-128 */
 	struct mig_stream	*ps;		/* NULL: not parsing */
 	bool			 parsing;	/* false after END or an error */
 	uint64_t		 nrec;
@@ -89,5 +92,12 @@ size_t	relay_zstd_compress(struct mig_relay *, uint8_t *, size_t,
 	    const uint8_t *, size_t);
 ssize_t	relay_zstd_decompress(struct mig_relay *, uint8_t *, size_t,
 	    const uint8_t *, size_t);
+
+/* relay_digest.c */
+int	relay_digest_init(struct mig_relay *);
+void	relay_digest_free(struct mig_relay *);
+const char *relay_digest_name(const struct mig_relay *);
+int	relay_digest_update(struct mig_relay *, const void *, size_t);
+int	relay_digest_final(struct mig_relay *, uint8_t [MIG_DIGEST_LEN]);
 
 #endif

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,7 +103,8 @@ worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
 	argv[argc++] = "-j";
 	argv[argc++] = idbuf;
 	argv[argc++] = "-c";
-	argv[argc++] = (char *)rd->conf_path;
+	argv[argc++] = rd->run_conf[0] != '\0' ? rd->run_conf :
+	    (char *)rd->conf_path;
 	if (rd->foreground)
 		argv[argc++] = "-f";
 	for (i = 0; i < rd->verbose && i < 2; i++)
@@ -111,6 +113,8 @@ worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
 		argv[argc++] = "-T";
 	if (flags & WORKER_ACL_RECHECK)
 		argv[argc++] = "-A";
+	if (flags & WORKER_RETRY)
+		argv[argc++] = "-R";
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {
@@ -197,19 +201,19 @@ answer_reserve(struct job *j, const struct ctl_reserve_req *req)
 		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 }
 
-static void
-on_pipe(evutil_socket_t fd, short ev, void *arg)
+/* Reads and acts on one message of the worker's; -1 at its end. */
+static int
+pipe_read_one(struct job *j)
 {
-	struct job	*j = arg;
 	struct ctl_msg	 m;
 	struct mig_err	 err;
 
-	if (ctl_recv(fd, &m, &err) == -1) {
+	if (ctl_recv(j->fd, &m, &err) == -1) {
 		if (err.code != MIG_E_EOF)
 			log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 		/* The worker is ending; SIGCHLD finishes the job. */
 		event_del(j->ev);
-		return;
+		return -1;
 	}
 	switch (m.type) {
 	case CTL_EVENT:
@@ -263,6 +267,29 @@ on_pipe(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("job %" PRIu64 ": unexpected %s from worker", j->id,
 		    ctl_type_name(m.type));
 	}
+	return 0;
+}
+
+static void
+on_pipe(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)pipe_read_one(arg);
+}
+
+/*
+ * SIGCHLD and the worker's last messages arrive together, and the loop
+ * may see the signal first: what is still in the pipe is read before the
+ * worker is judged to have died without a result.  poll() with no wait,
+ * so that a pipe end some other process still holds never blocks us.
+ */
+static void
+pipe_drain(struct job *j)
+{
+	struct pollfd	pfd = { .fd = j->fd, .events = POLLIN };
+
+	while (!j->result_seen && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & POLLIN) && pipe_read_one(j) == 0)
+		;
 }
 
 /*
@@ -382,8 +409,8 @@ report_death(struct job *j, int status)
 	    "log", why);
 	forward(j, &m);
 	/* The journal knows how far it got; a reconcile worker settles it. */
-	if (!j->rd->stopping && worker_exec(j->rd, "reconcile", j->id, -1, 0,
-	    &pid, &fd, &err) == 0)
+	if (!j->rd->stopping && worker_exec(j->rd, "reconcile", j->id, -1,
+	    WORKER_RETRY, &pid, &fd, &err) == 0)
 		close(fd);	/* reaped like any worker; nobody watches */
 }
 
@@ -404,6 +431,7 @@ job_reap(struct relocd *rd)
 				    (long)pid);
 			continue;
 		}
+		pipe_drain(j);
 		if (!j->result_seen)
 			report_death(j, status);
 		job_free(j);

@@ -181,10 +181,10 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 	return 0;
 }
 
-/* Each DATA frame says whether it is compressed: the relay needs no
- * word of STREAM_START's flag. */
+/* Each DATA frame says whether it is compressed: of STREAM_START's flags
+ * the relay needs only the digest's. */
 static int
-receive(struct in *in, struct mig_err *err)
+receive(struct in *in, uint16_t sflags, struct mig_err *err)
 {
 	struct worker		*w = in->w;
 	struct mig_relay_conf	 rc;
@@ -194,10 +194,12 @@ receive(struct in *in, struct mig_err *err)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = MIG_RELAY_RECV;
-	rc.flags = MIG_RELAY_F_NO_XL_HEADER;
+	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
+	    (sflags & MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0);
 	rc.local_fd = sv[0];
 	rc.conn = in->conn;
 	rc.name = in->incoming;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -307,6 +309,8 @@ run(struct in *in)
 		    m.u.refused.text);
 		return worker_result(w, CTL_ST_REFUSED, &err);
 	}
+	if (m.type == MIG_MSG_QUERY)		/* a source in doubt asks */
+		return indoubt_answer(w, in->conn, &m);
 	if (m.type != MIG_MSG_RESERVE) {
 		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
 		    mig_conn_peer(in->conn), mig_msg_name(m.type));
@@ -347,7 +351,8 @@ run(struct in *in)
 	m.type = MIG_MSG_RESERVED;
 	m.u.reserved.id = in->resv;
 	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
-	m.u.reserved.features = in->req.features & MIG_FEAT_ZSTD;
+	m.u.reserved.features = in->req.features &
+	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
 	    peer_send(in->conn, &m, deadline(in), &err) == -1)
 		return discard(in, &err, 0);
@@ -365,7 +370,7 @@ run(struct in *in)
 	if (worker_journal(w, J_STREAMING, &err) == -1)
 		return discard(in, &err, 1);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
-	if (receive(in, &err) == -1)
+	if (receive(in, m.u.stream_start.flags, &err) == -1)
 		return discard(in, &err, 1);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)

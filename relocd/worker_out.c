@@ -39,13 +39,125 @@ struct out {
 	struct peer_buf		*buf;
 	char			*json;
 	int			 granted_zstd;
+	int			 granted_xxh3;	/* else SHA-256 */
 	int			 suspended;
+	int			 save_failed;	/* the hypervisor's save did */
+	/* the max-downtime policy (converge.c) */
+	struct converge		 conv;
+	unsigned		 judged;	/* last round judged, + 1 */
+	int			 final_judged;	/* the stop-and-copy round */
+	int			 cap_orig;	/* the guest's cap before us */
+	int			 capped;	/* we changed it: restore */
+	int			 conv_aborted;
+	char			 conv_text[CTL_TEXT_MAX + 1];	/* throttled */
+	char			 conv_why[CTL_TEXT_MAX + 1];	/* aborted */
 };
 
 static uint64_t
 deadline(struct out *o)
 {
 	return mig_conn_deadline((int)o->w->conf.peer_timeout * 1000);
+}
+
+/* The progress text while the policy holds the guest back. */
+static const char *
+conv_text(struct out *o)
+{
+	return o->conv_text[0] != '\0' ? o->conv_text : NULL;
+}
+
+/* Slows the guest one step down (converge.c says which). */
+static void
+throttle(struct out *o, uint32_t expected)
+{
+	struct worker	*w = o->w;
+	struct mig_err	 err;
+	int		 cap;
+
+	if (!o->capped && mig_hv_cap_get(w->hv, o->dom.domid, &o->cap_orig,
+	    &err) == -1)
+		goto off;
+	cap = converge_cap(o->cap_orig, o->dom.vcpus, o->conv.step);
+	if (mig_hv_cap_set(w->hv, o->dom.domid, cap, &err) == -1)
+		goto off;
+	o->capped = 1;
+	snprintf(o->conv_text, sizeof(o->conv_text), "guest throttled to "
+	    "%d%% cpu: expected downtime %" PRIu32 " ms > %" PRIu32 " ms",
+	    cap, expected, o->conv.limit_ms);
+	log_info("%s: %s", o->dom.name, o->conv_text);
+	worker_event(w, MIG_PHASE_PRECOPY, o->conv_text);
+	return;
+off:
+	/* No lever left: from here the rule goes straight to its end. */
+	log_warnx("%s; auto-converge off for this migration", err.msg);
+	o->conv.auto_converge = false;
+}
+
+/* Gives up before the guest would be stopped for too long. */
+static void
+downtime_abort(struct out *o, uint32_t expected)
+{
+	struct worker	*w = o->w;
+
+	o->conv_aborted = 1;
+	snprintf(o->conv_why, sizeof(o->conv_why), "%s does not converge: "
+	    "expected downtime %" PRIu32 " ms, allowed %" PRIu32 " ms, %u "
+	    "round(s) over%s; aborted, it runs here again", o->dom.name,
+	    expected, o->conv.limit_ms, o->conv.over, o->capped ?
+	    " even throttled" : "");
+	if (w->op != NULL && !mig_hv_op_done(w->op))
+		mig_hv_abort(w->op, NULL);
+	if (w->relay != NULL)
+		mig_relay_cancel(w->relay);
+}
+
+/* Once per round, at its first report: what stopping now would cost
+ * is what this round set out to send. */
+static void
+judge(struct out *o, const struct mig_hv_progress *p)
+{
+	uint32_t	expected;
+
+	if (o->conv.limit_ms == 0 || o->conv_aborted || o->final_judged ||
+	    !(o->req.flags & CTL_MF_LIVE))
+		return;
+	if (o->suspended)
+		o->final_judged = 1;
+	else if (p->round == 0 || p->round + 1 == o->judged)
+		return;
+	o->judged = p->round + 1;
+	expected = worker_downtime_ms(o->w, p->pages_total);
+	switch (converge_round(&o->conv, expected, o->suspended)) {
+	case CONV_NONE:
+		break;
+	case CONV_THROTTLE:
+		throttle(o, expected);
+		break;
+	case CONV_ABORT:
+		downtime_abort(o, expected);
+		break;
+	}
+}
+
+/* The guest's own cap again, whatever happened: this copy may yet run
+ * (failure, or a commit that fails), and the target's copy was built
+ * from the config read before any throttling, which carries the cap. */
+static void
+cap_restore(struct out *o)
+{
+	struct mig_err	err;
+
+	if (!o->capped)
+		return;
+	if (mig_hv_cap_set(o->w->hv, o->dom.domid, o->cap_orig, &err) == -1)
+		log_warnx("%s; restore it by hand: xl sched-credit2 (or "
+		    "sched-credit) -d %s -c %d", err.msg, o->dom.name,
+		    o->cap_orig);
+	else
+		log_info("%s: cpu cap restored to %d", o->dom.name,
+		    o->cap_orig);
+	o->capped = 0;
+	o->conv_text[0] = '\0';
 }
 
 static void
@@ -63,7 +175,8 @@ on_progress(struct mig_hv_op *op, const struct mig_hv_progress *p, void *arg)
 			w->pages_total = p->pages_total;
 		/* The last pass, after the suspend, is stop-and-copy. */
 		worker_event(w, o->suspended ? MIG_PHASE_STOPCOPY :
-		    MIG_PHASE_PRECOPY, NULL);
+		    MIG_PHASE_PRECOPY, conv_text(o));
+		judge(o, p);
 		break;
 	case MIG_HV_PROGRESS_SUSPENDED:
 		o->suspended = 1;
@@ -84,7 +197,7 @@ on_tick(evutil_socket_t fd, short ev, void *arg)
 	struct out	*o = arg;
 
 	worker_event(o->w, o->suspended ? MIG_PHASE_STOPCOPY :
-	    MIG_PHASE_PRECOPY, NULL);
+	    MIG_PHASE_PRECOPY, conv_text(o));
 }
 
 /* Pre-migration checks on this side. */
@@ -175,8 +288,9 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	    0) | (o->req.flags & CTL_MF_LOCALHOST ? MIG_RESERVE_F_LOCALHOST :
 	    0) | (o->req.flags & CTL_MF_PAUSED ? MIG_RESERVE_F_START_PAUSED :
 	    0);
-	m->u.reserve.features = (o->req.flags & CTL_MF_COMPRESS) ||
-	    w->conf.compression ? MIG_FEAT_ZSTD : 0;
+	m->u.reserve.features = MIG_FEAT_XXH3 |
+	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
+	    MIG_FEAT_ZSTD : 0);
 	if (peer_send(o->conn, m, deadline(o), err) == -1 ||
 	    peer_recv(o->conn, o->buf, m, deadline(o), err) == -1)
 		return -1;
@@ -188,6 +302,10 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		return mig_seterr(err, MIG_E_PROTO, "%s sent %s to RESERVE",
 		    o->req.host, mig_msg_name(m->type));
 	o->granted_zstd = (m->u.reserved.features & MIG_FEAT_ZSTD) != 0;
+	if (m->u.reserved.features & MIG_FEAT_ZSTD)
+		log_info("%s: %s agreed to zstd compression", o->dom.name,
+		    o->req.host);
+	o->granted_xxh3 = (m->u.reserved.features & MIG_FEAT_XXH3) != 0;
 	return 0;
 }
 
@@ -205,20 +323,23 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_STREAM_START;
 	m.u.stream_start.reservation_id = resv;
-	m.u.stream_start.flags = o->granted_zstd ? MIG_STREAM_F_ZSTD : 0;
+	m.u.stream_start.flags = (o->granted_zstd ? MIG_STREAM_F_ZSTD : 0) |
+	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0);
 	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
 	    mig_relay_socketpair(sv, err) == -1)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = MIG_RELAY_SEND;
 	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
-	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0);
+	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0) |
+	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0);
 	rc.local_fd = sv[0];
 	rc.conn = o->conn;
 	rc.zstd_level = w->conf.compression_level;
 	rc.bw_limit = o->req.bandwidth ? o->req.bandwidth :
 	    w->conf.bandwidth_limit;
 	rc.name = o->dom.name;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -236,6 +357,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
 	    NULL, o, err);
 	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	o->save_failed = rc_save == -1;
 	if (tick != NULL)
 		event_free(tick);
 	/* libxl never closes the fd: closing our copy of its end is what
@@ -244,7 +366,11 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	return worker_stream_end(w, rc_save, sv[0], err);
 }
 
-/* Before commit: make the domain run here again. */
+/*
+ * Before commit: make the domain run here again.  Only the save's own
+ * error can say the guest's state is unknown (a suspend that timed out);
+ * a peer's timeout says nothing about our guest.
+ */
 static int
 undo(struct out *o, const struct mig_err *why)
 {
@@ -256,7 +382,8 @@ undo(struct out *o, const struct mig_err *why)
 
 	log_warnx("%s", why->msg);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
-	    mig_hv_recover_source(w->hv, o->dom.domid, why, &err) == -1) {
+	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ? why :
+	    NULL, &err) == -1) {
 		log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}
@@ -265,6 +392,40 @@ undo(struct out *o, const struct mig_err *why)
 	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
 		log_warnx("%s", err.msg);
 	return worker_result(w, status, why);
+}
+
+/*
+ * COMMIT went out and no ACTIVATED came back: ask the target (indoubt.c)
+ * until it says, while the domain stays suspended here.
+ */
+static int
+in_doubt(struct out *o, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	int		 rc;
+
+	log_warnx("COMMIT sent to %s, no answer: %s", o->req.host, err->msg);
+	worker_event(w, MIG_PHASE_COMMITMENT, "in doubt: asking the target");
+	mig_conn_close(o->conn);
+	o->conn = NULL;
+	rc = indoubt_settle(w, &w->rec, 1);
+	if (rc == INDOUBT_SETTLED && w->rec.state == J_DONE) {
+		worker_event(w, MIG_PHASE_ACTIVATION, "done");
+		return worker_result(w, CTL_ST_OK, NULL);
+	}
+	if (rc == INDOUBT_SETTLED) {
+		w->resumed_ms = now_ms();
+		w->result_domid = o->dom.domid;
+		mig_seterr(err, MIG_E_IO, "%s did not commit %s after the "
+		    "connection failed; it runs here again", o->req.host,
+		    o->dom.name);
+		return worker_result(w, CTL_ST_FAILED, err);
+	}
+	mig_seterr(err, MIG_E_IO, "COMMIT sent to %s but no answer: %s stays "
+	    "suspended here as %s" AWAY_SUFFIX " until relocd settles it with "
+	    "%s (see the log); check 'xl list' on both hosts", o->req.host,
+	    o->dom.name, o->dom.name, o->req.host);
+	return worker_result(w, CTL_ST_UNDEFINED, err);
 }
 
 /* Phases 4 and 5. */
@@ -304,14 +465,8 @@ commit(struct out *o, struct mig_err *err)
 	worker_event(w, MIG_PHASE_ACTIVATION, "committed");
 	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
 	    peer_expect(o->conn, o->buf, MIG_MSG_ACTIVATED, &m, deadline(o),
-	    err) == -1) {
-		mig_seterr(err, MIG_E_IO, "COMMIT sent to %s but no answer "
-		    "(%s): %s stays suspended here as %s until relocd settles "
-		    "it with %s; check 'xl list' on both hosts", o->req.host,
-		    err->msg, o->dom.name, away, o->req.host);
-		log_warnx("%s", err->msg);
-		return worker_result(w, CTL_ST_UNDEFINED, err);
-	}
+	    err) == -1)
+		return in_doubt(o, err);
 	w->resumed_ms = now_ms();
 	if (m.u.activated.status != 0) {
 		/* The target could not start it and destroyed its copy:
@@ -338,6 +493,7 @@ run(struct out *o)
 	struct mig_msg	 us, them, m;
 	struct mig_err	 err;
 	char		 peer[CTL_HOST_MAX + 8];
+	int		 rc;
 
 	snprintf(peer, sizeof(peer), "%s", o->req.host);
 	worker_event(w, MIG_PHASE_PREMIGRATION, "checking");
@@ -350,8 +506,8 @@ run(struct out *o)
 	w->rec.domid = (int)o->dom.domid;
 	snprintf(w->rec.name, sizeof(w->rec.name), "%s", o->dom.name);
 	mig_hv_uuid_format(o->dom.uuid, w->rec.uuid);
-	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.56s:%u", o->req.host,
-	    o->req.port);
+	indoubt_peer(w->rec.peer, sizeof(w->rec.peer), o->req.host,
+	    o->req.port, o->req.flags & CTL_MF_TLS);
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
 	    peer_connect(w, o->req.host, o->req.port, o->req.flags & CTL_MF_TLS,
 	    &o->conn, &o->tls, &err) == -1 ||
@@ -372,8 +528,12 @@ run(struct out *o)
 		peer_abort(o->conn, MIG_MSG_CANCEL, &err);
 		return undo(o, &err);
 	}
-	if (stream(o, m.u.reserved.id, &err) == -1) {
-		if (w->cancelled)
+	rc = stream(o, m.u.reserved.id, &err);
+	cap_restore(o);
+	if (rc == -1) {
+		if (o->conv_aborted)
+			mig_seterr(&err, MIG_E_NOTSUP, "%s", o->conv_why);
+		else if (w->cancelled)
 			mig_seterr(&err, MIG_E_CANCELLED, "cancelled during the "
 			    "stream; %s runs here again", o->dom.name);
 		return undo(o, &err);
@@ -397,6 +557,10 @@ worker_out(struct worker *w)
 		return 1;
 	}
 	o.req = req.u.migrate;
+	converge_init(&o.conv, o.req.max_downtime_ms ? o.req.max_downtime_ms :
+	    w->conf.max_downtime_ms, w->conf.downtime_rounds,
+	    (o.req.flags & CTL_MF_AUTO_CONVERGE) || w->conf.auto_converge,
+	    (o.req.flags & CTL_MF_DOWNTIME_ABORT) || w->conf.downtime_abort);
 	if (o.req.flags & ~CTL_MF_ALL) {
 		mig_seterr(&err, MIG_E_INVAL, "unknown migrate flags %#x",
 		    o.req.flags);

@@ -6,56 +6,18 @@
 # nothing, and the failure rule.  Each case is checked from both hosts'
 # domain lists and memory checksums, never from relocd's word alone.
 set -u
-B=${BUILDDIR:-.}
-SIMCTL=$B/tests/sim/simctl
-RELOCD=$B/tests/sim/relocd-sim
-CTLC=$B/tests/integration/ctlc
-XLRELOC=$B/xl-plugin/xl-reloc
-XLRELOC_SIM=$B/tests/sim/xl-reloc-sim
 T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
+# shellcheck source=tests/integration/sim-lib.sh
+. "$(dirname "$0")/sim-lib.sh"
+XLRELOC_SIM=$B/tests/sim/xl-reloc-sim	# xl-reloc on the simulated host
 PA=$((20000 + $$ % 12000))	# below the ephemeral range (32768-)
 PB=$((PA + 1))
 PT=$((PA + 2))		# B's TLS port
 pass=0 fail=0
-F_LIVE=0x2 F_LOCALHOST=0x40
-
-cleanup() {
-	for h in a b c; do
-		[ -f "$T/$h/relocd.pid" ] && kill "$(cat "$T/$h/relocd.pid")" 2>/dev/null
-	done
-	sleep 0.3
-	rm -rf "$T"
-}
-trap cleanup EXIT
+trap sim_cleanup EXIT
 
 ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
 bad() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; for h in a b; do echo "--- relocd $h:"; tail -15 "$T/$h/log"; done; }
-
-start() {	# HOST PORT [extra config]
-	h=$1
-	mkdir -p "$T/$h"
-	"$SIMCTL" -d "$T/$h/host" init --mem-mib "${MEM:-1024}" >/dev/null
-	cat > "$T/$h/relocd.conf" <<CONF
-relocation_port = $2
-state_dir = "$T/$h/state"
-pid_file = "$T/$h/relocd.pid"
-control_socket = "$T/$h/relocd.sock"
-allow_localhost_migration = 1
-peer_timeout = 10
-${3:-}
-CONF
-	RELOCD_SIM_DIR=$T/$h/host "$RELOCD" -f -c "$T/$h/relocd.conf" >"$T/$h/log" 2>&1 &
-	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		[ -S "$T/$h/relocd.sock" ] && return 0
-		sleep 0.1
-	done
-	echo "relocd $h did not start:"; cat "$T/$h/log"; exit 1
-}
-
-# names on host H, one per line
-names() { "$SIMCTL" -d "$T/$1/host" list | awk '{ print $2 }' | sort | tr '\n' ' '; }
-sum() { "$SIMCTL" -d "$T/$1/host" checksum "$2"; }
-migrate() { "$CTLC" "$T/$1/relocd.sock" migrate "$2" 127.0.0.1 "$3" "$4" > "$T/out" 2>&1; }
 
 # A throwaway PKI: a CA, a certificate per host (CN and SAN), and one from
 # another CA for the refusal.
@@ -196,9 +158,11 @@ else bad "TLS migration with client certificates: $(tail -1 "$T/out")"; fi
 #     plaintext on the TLS port; nothing moves.
 "$SIMCTL" -d "$T/a/host" create guest --mem-mib 16 >/dev/null
 sed -i "s|$T/pki/a\.|$T/pki/rogue.|" "$T/a/relocd.conf"
+kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3	# jobs run the reloaded config
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --tls --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out" 2>&1; rc=$?
 sed -i "s|$T/pki/rogue\.|$T/pki/a.|" "$T/a/relocd.conf"
+kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && [ "$(names a)" = "guest " ] &&

@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #include "conn.h"
@@ -349,11 +350,12 @@ e2e_run(struct e2e *e, const uint8_t *p, size_t len)
 
 /* A Xen stream: counted, compressed or not, verified at the far end. */
 static void
-e2e_xen(bool tls, bool zstd, bool xlhdr)
+e2e_xen(bool tls, bool zstd, bool xlhdr, bool xxh3)
 {
 	struct e2e	e = { .tls = tls };
 	struct sg_buf	b;
-	unsigned	f = xlhdr ? 0 : MIG_RELAY_F_NO_XL_HEADER;
+	unsigned	f = (xlhdr ? 0 : MIG_RELAY_F_NO_XL_HEADER) |
+			    (xxh3 ? MIG_RELAY_F_XXH3 : 0);
 
 	gen_stream(&b, xlhdr, zstd ? sparse_page : sg_pattern_page);
 	e.sflags = f | (zstd ? MIG_RELAY_F_ZSTD : 0);
@@ -374,11 +376,13 @@ e2e_xen(bool tls, bool zstd, bool xlhdr)
 	sg_buf_free(&b);
 }
 
-static void test_plain(void **s) { (void)s; e2e_xen(false, false, true); }
-static void test_plain_zstd(void **s) { (void)s; e2e_xen(false, true, true); }
-static void test_tls(void **s) { (void)s; e2e_xen(true, false, true); }
-static void test_tls_zstd(void **s) { (void)s; e2e_xen(true, true, true); }
-static void test_no_xl_header(void **s) { (void)s; e2e_xen(false, true, false); }
+static void test_plain(void **s) { (void)s; e2e_xen(false, false, true, false); }
+static void test_plain_zstd(void **s) { (void)s; e2e_xen(false, true, true, false); }
+static void test_tls(void **s) { (void)s; e2e_xen(true, false, true, false); }
+static void test_tls_zstd(void **s) { (void)s; e2e_xen(true, true, true, false); }
+static void test_no_xl_header(void **s) { (void)s; e2e_xen(false, true, false, false); }
+static void test_plain_xxh3(void **s) { (void)s; e2e_xen(false, false, false, true); }
+static void test_tls_zstd_xxh3(void **s) { (void)s; e2e_xen(true, true, true, true); }
 
 /* Opaque random bytes: zstd cannot shrink them, so they go raw. */
 static void
@@ -431,7 +435,7 @@ struct recv_rig {
 };
 
 static void
-rig_start(struct recv_rig *g)
+rig_start_flags(struct recv_rig *g, unsigned flags)
 {
 	struct mig_relay_conf	rc;
 	struct mig_err		err;
@@ -445,7 +449,7 @@ rig_start(struct recv_rig *g)
 	assert_int_equal(mig_relay_socketpair(g->lx, &err), 0);
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = MIG_RELAY_RECV;
-	rc.flags = MIG_RELAY_F_NO_PARSE;
+	rc.flags = MIG_RELAY_F_NO_PARSE | flags;
 	rc.local_fd = g->lx[1];
 	rc.conn = g->c;
 	rc.file_fd = -1;
@@ -453,6 +457,12 @@ rig_start(struct recv_rig *g)
 	g->rd.fd = g->lx[0];
 	assert_int_equal(pthread_create(&g->rt, NULL, reader_main, &g->rd),
 	    0);
+}
+
+static void
+rig_start(struct recv_rig *g)
+{
+	rig_start_flags(g, 0);
 }
 
 static void
@@ -481,17 +491,30 @@ peer_msg(struct recv_rig *g, const struct mig_msg *m)
 	peer_write(g, buf, len);
 }
 
+/* STREAM_END as the protocol defines it, computed here independently of
+ * the relay: SHA-256, or XXH3-128 canonical then zeros. */
 static void
-peer_end(struct recv_rig *g, const void *p, size_t len)
+peer_end_digest(struct recv_rig *g, const void *p, size_t len, bool xxh3)
 {
-	struct mig_msg	m;
+	struct mig_msg		m;
+	XXH128_canonical_t	c;
 
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_STREAM_END;
 	m.u.stream_end.bytes = len;
-	assert_int_equal(EVP_Digest(p, len, m.u.stream_end.sha256, NULL,
-	    EVP_sha256(), NULL), 1);
+	if (xxh3) {
+		XXH128_canonicalFromHash(&c, XXH3_128bits(p, len));
+		memcpy(m.u.stream_end.digest, c.digest, sizeof(c.digest));
+	} else
+		assert_int_equal(EVP_Digest(p, len, m.u.stream_end.digest,
+		    NULL, EVP_sha256(), NULL), 1);
 	peer_msg(g, &m);
+}
+
+static void
+peer_end(struct recv_rig *g, const void *p, size_t len)
+{
+	peer_end_digest(g, p, len, false);
 }
 
 /* Joins the relay; returns its error code.  The reader must see an end. */
@@ -561,6 +584,32 @@ test_bad_hash(void **state)
 	free(p);
 	free(q);
 }
+
+/* XXH3 by hand: the layout of the field, a corrupted byte, and a peer
+ * that hashed with the other algorithm, are each what the receiver sees. */
+static void
+xxh3_case(bool corrupt, bool peer_xxh3, int want)
+{
+	struct recv_rig	 g;
+	struct mig_err	 err;
+	uint8_t		*p = random_bytes(70000), *q = malloc(70000);
+
+	memcpy(q, p, 70000);
+	if (corrupt)
+		q[69999] ^= 0x80;
+	rig_start_flags(&g, MIG_RELAY_F_XXH3);
+	peer_data(&g, q, 30000, false);
+	peer_data(&g, q + 30000, 40000, false);
+	peer_end_digest(&g, p, 70000, peer_xxh3);
+	assert_int_equal(rig_finish(&g, &err), want);
+	if (want != MIG_OK)
+		assert_non_null(strstr(err.msg, "XXH3-128"));
+	free(p);
+	free(q);
+}
+static void test_xxh3_ok(void **s) { (void)s; xxh3_case(false, true, MIG_OK); }
+static void test_xxh3_bad(void **s) { (void)s; xxh3_case(true, true, MIG_E_CORRUPT); }
+static void test_xxh3_vs_sha(void **s) { (void)s; xxh3_case(false, false, MIG_E_CORRUPT); }
 
 static void
 test_bad_byte_count(void **state)
@@ -937,6 +986,11 @@ main(void)
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_tls_zstd),
 		cmocka_unit_test(test_no_xl_header),
+		cmocka_unit_test(test_plain_xxh3),
+		cmocka_unit_test(test_tls_zstd_xxh3),
+		cmocka_unit_test(test_xxh3_ok),
+		cmocka_unit_test(test_xxh3_bad),
+		cmocka_unit_test(test_xxh3_vs_sha),
 		cmocka_unit_test(test_raw_incompressible),
 		cmocka_unit_test(test_bw_change),
 		cmocka_unit_test(test_recv_ok_by_hand),
