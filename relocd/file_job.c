@@ -409,6 +409,11 @@ restore_stream(struct file_job *j, struct mig_image_reader *rd,
 	else if (rc == -1 && (bad_image || err->code == MIG_E_CORRUPT)) {
 		why = *err;
 		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", why.msg);
+	} else if (rc == -1 && mig_image_reader_verify_end(rd, &why) == -1) {
+		/* libxl choked on damaged data before the image's own check
+		 * saw it: the damage is the reason to report. */
+		log_warnx("%s", err->msg);
+		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", why.msg);
 	}
 	return rc;
 }
