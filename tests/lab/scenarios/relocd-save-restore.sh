@@ -39,10 +39,13 @@ $XR verify /tmp/witness.xl || fail "verify refused a fresh image"
 size=$(stat -c %s /tmp/witness.xl)
 cp /tmp/witness.xl /tmp/bad.xl
 printf '\377' | dd of=/tmp/bad.xl bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+# One copy at a time: dom0's /tmp is in its memory.
 refused /tmp/bad.xl damaged
+rm -f /tmp/bad.xl
 head -c $((size / 2)) /tmp/witness.xl > /tmp/short.xl
 refused /tmp/short.xl truncated
-cp /tmp/witness.xl /tmp/tail.xl
+rm -f /tmp/short.xl
+cp /tmp/witness.xl /tmp/tail.xl || fail "no room for a copy of the image in /tmp"
 printf '\377' | dd of=/tmp/tail.xl bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
 refused /tmp/tail.xl bad-trailer
 rm -f /tmp/bad.xl /tmp/short.xl /tmp/tail.xl
