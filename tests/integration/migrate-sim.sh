@@ -447,7 +447,7 @@ else bad "--direct failures: $rc/$running/$rc2 [$(ls -A "$T/imgs" | tr '\n' ' ')
 #      NAME--incoming is destroyed; nothing stays suspended or reserved.
 worker_pid() {	# KIND: the pid of relocd A's worker of that kind
 	ps -eo pid=,args= | awk -v k="-W $1 " -v c="$T/a/relocd.conf" \
-	    'index($0, k) && index($0, c) { print $1; exit }'
+	    '$2 !~ /awk$/ && index($0, k) && index($0, c) { print $1; exit }'
 }
 await() {	# SECONDS COMMAND...: until COMMAND succeeds
 	_t=$(($1 * 5)); shift
