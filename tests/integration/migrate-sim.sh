@@ -446,7 +446,7 @@ else bad "--direct failures: $rc/$running/$rc2 [$(ls -A "$T/imgs" | tr '\n' ' ')
 #      its journal, so the suspended domain runs again and the half-built
 #      NAME--incoming is destroyed; nothing stays suspended or reserved.
 worker_pid() {	# KIND: the pid of relocd A's worker of that kind
-	ps -eo pid=,args= | awk -v k="-W $1 " -v c="$T/a/relocd.conf" \
+	ps -eo pid=,args= | awk -v k="-W $1 " -v c="$T/a/" \
 	    '$2 !~ /awk$/ && index($0, k) && index($0, c) { print $1; exit }'
 }
 await() {	# SECONDS COMMAND...: until COMMAND succeeds
