@@ -2,8 +2,9 @@
 /*
  * Save images: the xl save format (so stock "xl restore" reads what we
  * write and we read what "xl save" writes) plus an integrity trailer after
- * the libxl END record, which xl never reads, and optional AES-256-GCM
- * encryption.  The layout is in doc/image-format.md.
+ * the libxl END record, which xl never reads, and optional zstd
+ * compression and AES-256-GCM encryption.  The layout is in
+ * doc/image-format.md.
  *
  * Writing is atomic: a temporary file in the target directory becomes the
  * image only on commit (fsync, rename, fsync of the directory); any
@@ -34,6 +35,8 @@ int	mig_image_key_load(const char *, struct mig_image_key *,
 
 struct mig_image_opts {
 	const struct mig_image_key *key;	/* NULL: not encrypted */
+	bool	compress;		/* zstd-compressed chunks */
+	int	zstd_level;		/* 0: the relay's default level */
 	/* Injectable for tests (ENOSPC, EIO); NULL means write(2)/fsync(2). */
 	ssize_t	(*write_fn)(int, const void *, size_t);
 	int	(*fsync_fn)(int);
@@ -92,6 +95,7 @@ struct mig_image_summary {
 	uint32_t	config_len;
 	uint32_t	guest_type;	/* MIG_LIBXC_DOM_* */
 	bool		encrypted;
+	bool		compressed;
 	bool		trailer;	/* trailer present and matching */
 	char		note[128];	/* e.g. why there is no trailer */
 };

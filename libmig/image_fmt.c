@@ -54,9 +54,9 @@ img_crypt_encode(uint8_t *p, const struct img_crypt *c)
 	wire_wr_init(&w, p, IMG_CRYPT_SIZE);
 	wire_put_bytes(&w, IMG_CRYPT_MAGIC, 8);
 	wire_put_be32(&w, IMG_CRYPT_VERSION);
-	wire_put_be32(&w, IMG_CIPHER_AES256GCM);
+	wire_put_be32(&w, c->cipher);
 	wire_put_be32(&w, c->chunk_size);
-	wire_put_be32(&w, 0);
+	wire_put_be32(&w, c->compression);
 	wire_put_bytes(&w, c->nonce, IMG_NONCE_LEN);
 	wire_put_be32(&w, 0);
 }
@@ -65,24 +65,25 @@ int
 img_crypt_decode(const uint8_t *p, struct img_crypt *c, struct mig_err *err)
 {
 	struct wire_rd	r;
-	uint32_t	version, cipher;
+	uint32_t	version;
 
 	wire_rd_init(&r, p, IMG_CRYPT_SIZE);
 	if (memcmp(wire_get_bytes(&r, 8), IMG_CRYPT_MAGIC, 8) != 0)
 		return mig_seterr(err, MIG_E_CORRUPT,
-		    "corrupted: bad encryption parameters");
+		    "corrupted: bad chunk parameters");
 	version = wire_get_be32(&r);
-	cipher = wire_get_be32(&r);
+	c->cipher = wire_get_be32(&r);
 	c->chunk_size = wire_get_be32(&r);
-	(void)wire_get_be32(&r);
+	c->compression = wire_get_be32(&r);
 	memcpy(c->nonce, wire_get_bytes(&r, IMG_NONCE_LEN), IMG_NONCE_LEN);
-	if (version != IMG_CRYPT_VERSION || cipher != IMG_CIPHER_AES256GCM)
-		return mig_seterr(err, MIG_E_NOTSUP,
-		    "encryption version %u cipher %u is not supported",
-		    version, cipher);
+	if (version != IMG_CRYPT_VERSION || c->cipher > IMG_CIPHER_AES256GCM ||
+	    c->compression > IMG_COMPRESS_ZSTD)
+		return mig_seterr(err, MIG_E_NOTSUP, "chunk format version %u "
+		    "cipher %u compression %u is not supported", version,
+		    c->cipher, c->compression);
 	if (c->chunk_size < IMG_CHUNK_MIN || c->chunk_size > IMG_CHUNK_MAX)
 		return mig_seterr(err, MIG_E_CORRUPT,
-		    "corrupted: encryption chunk size %u", c->chunk_size);
+		    "corrupted: chunk size %u", c->chunk_size);
 	return 0;
 }
 

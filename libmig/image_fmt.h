@@ -22,6 +22,7 @@
 #define IMG_TRAILER_END		"XRTRLEND"
 #define IMG_TRAILER_VERSION	1
 #define IMG_TRAILER_ENCRYPTED	0x1
+#define IMG_TRAILER_COMPRESSED	0x2
 
 struct img_trailer {
 	uint32_t	version;
@@ -35,20 +36,29 @@ void	img_trailer_encode(uint8_t *, const struct img_trailer *);
 int	img_trailer_decode(const uint8_t *, struct img_trailer *,
 	    struct mig_err *);
 
-/* Encrypted images: xl optional data = u32 0 + these parameters. */
+/*
+ * Wrapped (encrypted and/or compressed) images: xl optional data = u32 0 +
+ * these parameters, then chunks.
+ */
 #define IMG_CRYPT_MAGIC		"XRELOCEN"
 #define IMG_CRYPT_SIZE		40
 #define IMG_CRYPT_VERSION	1
+#define IMG_CIPHER_NONE		0
 #define IMG_CIPHER_AES256GCM	1
+#define IMG_COMPRESS_NONE	0
+#define IMG_COMPRESS_ZSTD	1
 #define IMG_NONCE_LEN		12
 #define IMG_TAG_LEN		16
 #define IMG_CHUNK_SIZE		(1U << 20)
 #define IMG_CHUNK_MIN		4096
 #define IMG_CHUNK_MAX		(16U << 20)
-#define IMG_CHUNK_HDR		8	/* u32 plaintext length, u32 flags */
+#define IMG_CHUNK_HDR		8	/* u32 stored length, u32 flags */
 #define IMG_CHUNK_FINAL		0x1
+#define IMG_CHUNK_ZSTD		0x2	/* body is one zstd frame */
 
 struct img_crypt {
+	uint32_t	cipher;		/* IMG_CIPHER_* */
+	uint32_t	compression;	/* IMG_COMPRESS_* */
 	uint32_t	chunk_size;
 	uint8_t		nonce[IMG_NONCE_LEN];
 };

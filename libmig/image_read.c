@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Save image reader.  The inner image (xl header, config, libxl stream) is
- * read straight from the file, or from decrypted chunks; either way it
- * goes through the stream parser, which finds the END record and so where
- * the trailer starts.  The SHA-256 covers the file bytes before the
- * trailer: for an encrypted image that is the ciphertext.
+ * read straight from the file, or from decrypted and/or decompressed
+ * chunks; either way it goes through the stream parser, which finds the
+ * END record and so where the trailer starts.  The SHA-256 covers the file
+ * bytes before the trailer: what is on disk (ciphertext, compressed data).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include "image_fmt.h"
 #include "wire.h"
 #include "xlcompat.h"
+#include "zchunk.h"
 
 #define SCRATCH_LEN	65536
 
@@ -27,6 +28,8 @@ struct mig_image_reader {
 	char			*path;
 	unsigned		 flags;
 	bool			 encrypted;
+	bool			 compressed;
+	bool			 chunked;	/* encrypted or compressed */
 	bool			 failed;
 	bool			 verified;
 	bool			 trailer;
@@ -34,9 +37,12 @@ struct mig_image_reader {
 	EVP_MD_CTX		*sha;
 	uint64_t		 hashed;	/* file bytes before trailer */
 	uint64_t		 stream_bytes;	/* libxl stream handed out */
-	/* encrypted images */
+	/* wrapped images */
 	struct img_aead		 aead;
-	uint8_t			*chunk;
+	ZSTD_DCtx		*dctx;
+	uint8_t			*chunk;		/* as stored, then opened */
+	uint8_t			*zbuf;		/* decompressed */
+	const uint8_t		*data;		/* chunk or zbuf */
 	uint32_t		 chunk_size;
 	size_t			 chunk_len;
 	size_t			 chunk_off;
@@ -116,34 +122,58 @@ file_exact(struct mig_image_reader *r, void *buf, size_t len,
 	return hash(r, buf, len, err);
 }
 
+/* A compressed chunk: one zstd frame of at most chunk_size bytes. */
+static ssize_t
+inflate_chunk(struct mig_image_reader *r, size_t len, struct mig_err *err)
+{
+	struct mig_err	e;
+	char		what[64];
+	ssize_t		n;
+
+	snprintf(what, sizeof(what), "compressed chunk %llu",
+	    (unsigned long long)r->nchunks);
+	if ((n = zchunk_decompress(r->dctx, r->zbuf, r->chunk_size, r->chunk,
+	    len, what, &e)) == -1)
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: %s", e.msg);
+	return n;
+}
+
 static int
 fetch_chunk(struct mig_image_reader *r, struct mig_err *err)
 {
 	uint8_t		hdr[IMG_CHUNK_HDR];
 	struct wire_rd	rd;
-	uint32_t	len, flags;
+	uint32_t	len, flags, known;
+	ssize_t		n;
 
-	if (file_exact(r, hdr, sizeof(hdr), "the encrypted data (no final "
+	if (file_exact(r, hdr, sizeof(hdr), "the chunked data (no final "
 	    "chunk)", err) == -1)
 		return -1;
 	wire_rd_init(&rd, hdr, sizeof(hdr));
 	len = wire_get_be32(&rd);
 	flags = wire_get_be32(&rd);
-	if (len > r->chunk_size || (flags & ~IMG_CHUNK_FINAL) != 0)
-		return rfail(r, err, MIG_E_CORRUPT, "corrupted: encrypted "
-		    "chunk %llu has a bad header",
-		    (unsigned long long)r->nchunks);
-	if (file_exact(r, r->chunk, len + IMG_TAG_LEN, "an encrypted chunk",
-	    err) == -1)
+	known = IMG_CHUNK_FINAL | (r->compressed ? IMG_CHUNK_ZSTD : 0);
+	if (len > r->chunk_size || (flags & ~known) != 0)
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: chunk %llu "
+		    "has a bad header", (unsigned long long)r->nchunks);
+	if (file_exact(r, r->chunk, len + (r->encrypted ? IMG_TAG_LEN : 0),
+	    "a chunk", err) == -1)
 		return -1;
-	if (img_aead_open(&r->aead, hdr, r->chunk, len, r->chunk + len) ==
-	    -1) {
+	if (r->encrypted && img_aead_open(&r->aead, hdr, r->chunk, len,
+	    r->chunk + len) == -1) {
 		if (r->nchunks == 0)
 			return rfail(r, err, MIG_E_CORRUPT,
 			    "wrong key or corrupted image");
 		return rfail(r, err, MIG_E_CORRUPT, "corrupted: encrypted "
 		    "chunk %llu fails authentication",
 		    (unsigned long long)r->nchunks);
+	}
+	r->data = r->chunk;
+	if (flags & IMG_CHUNK_ZSTD) {
+		if ((n = inflate_chunk(r, len, err)) == -1)
+			return -1;
+		r->data = r->zbuf;
+		len = (uint32_t)n;
 	}
 	r->nchunks++;
 	r->chunk_len = len;
@@ -158,7 +188,7 @@ pull(struct mig_image_reader *r, void *buf, size_t len, struct mig_err *err)
 {
 	size_t	n;
 
-	if (!r->encrypted)
+	if (!r->chunked)
 		return file_read(r, buf, len, err);
 	while (r->chunk_off == r->chunk_len) {
 		if (r->final_seen)
@@ -169,7 +199,7 @@ pull(struct mig_image_reader *r, void *buf, size_t len, struct mig_err *err)
 	n = r->chunk_len - r->chunk_off;
 	if (n > len)
 		n = len;
-	memcpy(buf, r->chunk + r->chunk_off, n);
+	memcpy(buf, r->data + r->chunk_off, n);
 	r->chunk_off += n;
 	return (ssize_t)n;
 }
@@ -184,7 +214,7 @@ feed(struct mig_image_reader *r, const uint8_t *p, size_t n,
 
 	if ((c = mig_stream_feed(&r->parser, p, n, &perr)) == -1)
 		return rfail(r, err, perr.code, "%s", perr.msg);
-	if (!r->encrypted && hash(r, p, (size_t)c, err) == -1)
+	if (!r->chunked && hash(r, p, (size_t)c, err) == -1)
 		return -1;
 	if ((size_t)c < n) {
 		if (n - (size_t)c > sizeof(r->tail) - r->tail_len)
@@ -243,31 +273,42 @@ on_config(void *arg, const void *p, size_t len)
 	return 0;
 }
 
+/* Encrypted and/or compressed: the chunk parameters follow the header. */
 static int
-open_encrypted(struct mig_image_reader *r, const struct mig_xlhdr *h,
+open_wrapped(struct mig_image_reader *r, const struct mig_xlhdr *h,
     const struct mig_image_key *key, struct mig_err *err)
 {
 	uint8_t			opt[4 + IMG_CRYPT_SIZE];
 	struct img_crypt	c;
 	struct mig_err		e;
 
-	if (key == NULL)
+	r->encrypted = (h->mandatory_flags & MIG_XL_FLAG_ENCRYPTED) != 0;
+	r->compressed = (h->mandatory_flags & MIG_XL_FLAG_COMPRESSED) != 0;
+	r->chunked = true;
+	if (r->encrypted && key == NULL)
 		return rfail(r, err, MIG_E_INVAL,
 		    "encrypted image: a key is needed to read it");
 	if (h->optional_data_len != sizeof(opt))
 		return rfail(r, err, MIG_E_CORRUPT,
-		    "corrupted: bad encryption header");
-	if (file_exact(r, opt, sizeof(opt), "the encryption header",
+		    "corrupted: bad chunk parameters header");
+	if (file_exact(r, opt, sizeof(opt), "the chunk parameters",
 	    err) == -1)
 		return -1;
 	if (img_crypt_decode(opt + 4, &c, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
-	if (img_aead_init(&r->aead, key, c.nonce, &e) == -1)
+	/* The parameters must say what the header's flags say. */
+	if ((c.cipher != IMG_CIPHER_NONE) != r->encrypted ||
+	    (c.compression != IMG_COMPRESS_NONE) != r->compressed)
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: chunk "
+		    "parameters do not match the header's flags");
+	if (r->encrypted && img_aead_init(&r->aead, key, c.nonce, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
 	r->chunk_size = c.chunk_size;
 	if ((r->chunk = malloc(c.chunk_size + IMG_TAG_LEN)) == NULL)
 		return rfail(r, err, MIG_E_NOMEM, "out of memory");
-	r->encrypted = true;
+	if (r->compressed && ((r->dctx = ZSTD_createDCtx()) == NULL ||
+	    (r->zbuf = malloc(c.chunk_size)) == NULL))
+		return rfail(r, err, MIG_E_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -296,9 +337,10 @@ reader_start(struct mig_image_reader *r, const struct mig_image_key *key,
 		return rfail(r, err, MIG_E_TRUNC, "truncated in the xl header");
 	if (mig_xlhdr_decode(hdr, &h, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
-	if (h.mandatory_flags & MIG_XL_FLAG_ENCRYPTED) {
+	if (h.mandatory_flags & (MIG_XL_FLAG_ENCRYPTED |
+	    MIG_XL_FLAG_COMPRESSED)) {
 		if (hash(r, hdr, sizeof(hdr), err) == -1 ||
-		    open_encrypted(r, &h, key, err) == -1)
+		    open_wrapped(r, &h, key, err) == -1)
 			return -1;
 		mig_stream_init(&r->parser, 0);
 		mig_stream_set_cbs(&r->parser, &cbs);
@@ -387,7 +429,7 @@ mig_image_reader_read(struct mig_image_reader *r, void *buf, size_t len,
 	return n;
 }
 
-/* Encrypted: nothing may follow END inside the final chunk. */
+/* Chunked: nothing may follow END inside the final chunk. */
 static int
 check_plain_end(struct mig_image_reader *r, struct mig_err *err)
 {
@@ -421,7 +463,8 @@ check_trailer(struct mig_image_reader *r, struct mig_err *err)
 		    "counts %llu bytes, the image has %llu",
 		    (unsigned long long)t.length,
 		    (unsigned long long)r->hashed);
-	if (((t.flags & IMG_TRAILER_ENCRYPTED) != 0) != r->encrypted)
+	if (((t.flags & IMG_TRAILER_ENCRYPTED) != 0) != r->encrypted ||
+	    ((t.flags & IMG_TRAILER_COMPRESSED) != 0) != r->compressed)
 		return rfail(r, err, MIG_E_CORRUPT,
 		    "corrupted: trailer flags do not match the header");
 	if (CRYPTO_memcmp(sha, t.sha, sizeof(sha)) != 0)
@@ -441,7 +484,7 @@ mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
 	while ((n = mig_image_reader_read(r, scratch, SCRATCH_LEN, err)) > 0)
 		;
 	free(scratch);
-	if (n == -1 || (r->encrypted && check_plain_end(r, err) == -1))
+	if (n == -1 || (r->chunked && check_plain_end(r, err) == -1))
 		return -1;
 	/* The rest of the file is the trailer, or nothing. */
 	if ((n = file_read(r, r->tail + r->tail_len,
@@ -452,7 +495,7 @@ mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
 	    (n = file_read(r, &(uint8_t){ 0 }, 1, err)) != 0)
 		return n == -1 ? -1 : rfail(r, err, MIG_E_CORRUPT,
 		    "corrupted: trailing data after the integrity trailer");
-	if (r->tail_len == 0 && !r->encrypted) {
+	if (r->tail_len == 0 && !r->chunked) {
 		snprintf(r->note, sizeof(r->note),
 		    "no integrity trailer (written by xl save)");
 		if (r->flags & MIG_IMAGE_REQUIRE_TRAILER)
@@ -488,6 +531,7 @@ mig_image_reader_summary(const struct mig_image_reader *r,
 	sum->config_len = st->config_len;
 	sum->guest_type = st->guest_type;
 	sum->encrypted = r->encrypted;
+	sum->compressed = r->compressed;
 	sum->trailer = r->trailer;
 	snprintf(sum->note, sizeof(sum->note), "%s", r->note);
 }
@@ -503,6 +547,11 @@ mig_image_reader_close(struct mig_image_reader *r)
 		OPENSSL_cleanse(r->chunk, r->chunk_size + IMG_TAG_LEN);
 		free(r->chunk);
 	}
+	if (r->zbuf != NULL) {
+		OPENSSL_cleanse(r->zbuf, r->chunk_size);
+		free(r->zbuf);
+	}
+	ZSTD_freeDCtx(r->dctx);
 	EVP_MD_CTX_free(r->sha);
 	free(r->config);
 	free(r->path);

@@ -2,8 +2,8 @@
 /*
  * Save image writer: xl header and config, the caller's libxl stream
  * (checked by the stream parser as it passes, so a commit can only publish
- * a complete stream), optionally sealed in AES-256-GCM chunks, then the
- * integrity trailer.  Written to a temporary file that replaces the target
+ * a complete stream), optionally cut into chunks that are zstd-compressed
+ * and/or sealed with AES-256-GCM, then the integrity trailer.  Written to a temporary file that replaces the target
  * only when everything, including fsync, has succeeded.
  */
 #include <errno.h>
@@ -18,6 +18,7 @@
 
 #include "image_fmt.h"
 #include "wire.h"
+#include "zchunk.h"
 
 struct mig_image_writer {
 	char			*path;
@@ -28,10 +29,13 @@ struct mig_image_writer {
 	int			(*fsync_fn)(int);
 	bool			 failed;
 	bool			 encrypted;
+	bool			 compressed;
 	struct img_aead		 aead;
+	ZSTD_CCtx		*cctx;
 	uint8_t			*chunk;		/* plaintext, then sealed */
+	uint8_t			*zbuf;		/* compressed chunk */
 	size_t			 chunk_len;
-	uint32_t		 chunk_size;
+	uint32_t		 chunk_size;	/* 0: not chunked */
 	EVP_MD_CTX		*sha;
 	uint64_t		 written;	/* file bytes so far */
 	struct mig_stream	 parser;
@@ -79,20 +83,29 @@ out(struct mig_image_writer *w, const void *buf, size_t len, bool hash,
 	return 0;
 }
 
+/* Compressed (if that shrinks it), then sealed (if encrypted). */
 static int
 seal_chunk(struct mig_image_writer *w, uint32_t flags, struct mig_err *err)
 {
-	uint8_t	hdr[IMG_CHUNK_HDR], tag[IMG_TAG_LEN];
+	uint8_t	 hdr[IMG_CHUNK_HDR], tag[IMG_TAG_LEN];
+	uint8_t	*body = w->chunk;
+	size_t	 len = w->chunk_len, zn;
 
-	img_chunk_hdr_encode(hdr, (uint32_t)w->chunk_len, flags);
-	if (img_aead_seal(&w->aead, hdr, w->chunk, w->chunk_len, tag,
+	if (w->compressed && (zn = zchunk_compress(w->cctx, w->zbuf,
+	    w->chunk_size, w->chunk, w->chunk_len)) > 0) {
+		body = w->zbuf;
+		len = zn;
+		flags |= IMG_CHUNK_ZSTD;
+	}
+	img_chunk_hdr_encode(hdr, (uint32_t)len, flags);
+	if (w->encrypted && img_aead_seal(&w->aead, hdr, body, len, tag,
 	    err) == -1) {
 		w->failed = true;
 		return -1;
 	}
 	if (out(w, hdr, sizeof(hdr), true, err) == -1 ||
-	    out(w, w->chunk, w->chunk_len, true, err) == -1 ||
-	    out(w, tag, sizeof(tag), true, err) == -1)
+	    out(w, body, len, true, err) == -1 ||
+	    (w->encrypted && out(w, tag, sizeof(tag), true, err) == -1))
 		return -1;
 	w->chunk_len = 0;
 	return 0;
@@ -106,7 +119,7 @@ payload(struct mig_image_writer *w, const void *buf, size_t len,
 	const uint8_t	*p = buf;
 	size_t		 n;
 
-	if (!w->encrypted)
+	if (w->chunk_size == 0)
 		return out(w, buf, len, true, err);
 	while (len > 0) {
 		/* Sealed only when more follows: the last chunk is final. */
@@ -152,24 +165,43 @@ write_config(struct mig_image_writer *w, const char *json, size_t len,
 	return addnul ? payload(w, "", 1, err) : 0;
 }
 
-/* Outer header of an encrypted image: no config in the clear. */
+/*
+ * Outer header of a wrapped (encrypted and/or compressed) image: the
+ * inner image, config included, goes in chunks.
+ */
 static int
-write_crypt_header(struct mig_image_writer *w, const struct mig_image_key *key,
-    struct mig_err *err)
+write_wrap_header(struct mig_image_writer *w, const struct mig_image_key *key,
+    int level, struct mig_err *err)
 {
 	uint8_t			hdr[MIG_XLHDR_SIZE + 4 + IMG_CRYPT_SIZE];
 	struct mig_xlhdr	h;
 	struct img_crypt	c;
 
+	memset(&c, 0, sizeof(c));
 	c.chunk_size = IMG_CHUNK_SIZE;
-	if (RAND_bytes(c.nonce, sizeof(c.nonce)) != 1)
-		return fail(w, err, MIG_E_IO, "no random nonce");
-	if (img_aead_init(&w->aead, key, c.nonce, err) == -1 ||
-	    (w->chunk = malloc(IMG_CHUNK_SIZE)) == NULL)
+	if ((w->chunk = malloc(IMG_CHUNK_SIZE)) == NULL)
 		return fail(w, err, MIG_E_NOMEM, "out of memory");
+	if (w->encrypted) {
+		c.cipher = IMG_CIPHER_AES256GCM;
+		if (RAND_bytes(c.nonce, sizeof(c.nonce)) != 1)
+			return fail(w, err, MIG_E_IO, "no random nonce");
+		if (img_aead_init(&w->aead, key, c.nonce, err) == -1)
+			return fail(w, err, MIG_E_NOMEM, "out of memory");
+	}
+	if (w->compressed) {
+		c.compression = IMG_COMPRESS_ZSTD;
+		if ((w->cctx = zchunk_cctx(w->path, level, err)) == NULL) {
+			w->failed = true;
+			return -1;
+		}
+		if ((w->zbuf = malloc(IMG_CHUNK_SIZE)) == NULL)
+			return fail(w, err, MIG_E_NOMEM, "out of memory");
+	}
 	w->chunk_size = c.chunk_size;
 	memset(&h, 0, sizeof(h));
-	h.mandatory_flags = MIG_XL_FLAG_STREAMV2 | MIG_XL_FLAG_ENCRYPTED;
+	h.mandatory_flags = MIG_XL_FLAG_STREAMV2 |
+	    (w->encrypted ? MIG_XL_FLAG_ENCRYPTED : 0) |
+	    (w->compressed ? MIG_XL_FLAG_COMPRESSED : 0);
 	h.optional_data_len = 4 + IMG_CRYPT_SIZE;
 	mig_xlhdr_encode(hdr, &h);
 	memset(hdr + MIG_XLHDR_SIZE, 0, 4);	/* config length 0 */
@@ -222,6 +254,7 @@ mig_image_writer_open(const char *path, const char *json, size_t len,
 	w->write_fn = opts && opts->write_fn ? opts->write_fn : write;
 	w->fsync_fn = opts && opts->fsync_fn ? opts->fsync_fn : fsync;
 	w->encrypted = key != NULL;
+	w->compressed = opts != NULL && opts->compress;
 	mig_stream_init(&w->parser, MIG_STREAM_NO_XL_HEADER);
 	if (make_temp(w, path, err) == -1)
 		goto fail;
@@ -230,7 +263,8 @@ mig_image_writer_open(const char *path, const char *json, size_t len,
 		mig_seterr(err, MIG_E_NOMEM, "SHA-256 context");
 		goto fail;
 	}
-	if (w->encrypted && write_crypt_header(w, key, err) == -1)
+	if ((w->encrypted || w->compressed) &&
+	    write_wrap_header(w, key, opts->zstd_level, err) == -1)
 		goto fail;
 	if (write_config(w, json, json ? len : 0, err) == -1)
 		goto fail;
@@ -268,6 +302,10 @@ writer_free(struct mig_image_writer *w)
 			OPENSSL_cleanse(w->chunk, w->chunk_size);
 	}
 	free(w->chunk);
+	if (w->zbuf != NULL && w->encrypted)
+		OPENSSL_cleanse(w->zbuf, w->chunk_size);
+	free(w->zbuf);
+	ZSTD_freeCCtx(w->cctx);
 	EVP_MD_CTX_free(w->sha);
 	free(w->path);
 	free(w->tmp);
@@ -293,7 +331,8 @@ write_trailer(struct mig_image_writer *w, struct mig_err *err)
 	unsigned int		mdlen;
 
 	t.version = IMG_TRAILER_VERSION;
-	t.flags = w->encrypted ? IMG_TRAILER_ENCRYPTED : 0;
+	t.flags = (w->encrypted ? IMG_TRAILER_ENCRYPTED : 0) |
+	    (w->compressed ? IMG_TRAILER_COMPRESSED : 0);
 	t.length = w->written;
 	if (EVP_DigestFinal_ex(w->sha, t.sha, &mdlen) != 1)
 		return fail(w, err, MIG_E_IO, "SHA-256 failed");
@@ -332,7 +371,8 @@ mig_image_writer_commit(struct mig_image_writer *w, struct mig_err *err)
 		    w->path, perr.msg);
 		goto fail;
 	}
-	if ((w->encrypted && seal_chunk(w, IMG_CHUNK_FINAL, err) == -1) ||
+	if ((w->chunk_size != 0 &&
+	    seal_chunk(w, IMG_CHUNK_FINAL, err) == -1) ||
 	    write_trailer(w, err) == -1)
 		goto fail;
 	if (w->fsync_fn(w->fd) == -1) {

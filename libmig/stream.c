@@ -242,6 +242,9 @@ xl_header(struct mig_stream *s)
 	if (h.mandatory_flags & MIG_XL_FLAG_ENCRYPTED)
 		return fail(s, MIG_E_NOTSUP,
 		    "encrypted xl-reloc image: it needs the key to be read");
+	if (h.mandatory_flags & MIG_XL_FLAG_COMPRESSED)
+		return fail(s, MIG_E_NOTSUP,
+		    "compressed xl-reloc image: read it with xl-reloc");
 	unknown = h.mandatory_flags & ~(MIG_XL_FLAG_JSON |
 	    MIG_XL_FLAG_STREAMV2);
 	if (unknown != 0)

@@ -34,6 +34,8 @@
  * refuses such an image cleanly instead of misreading it.
  */
 #define MIG_XL_FLAG_ENCRYPTED	(1U << 31)
+/* Likewise: the rest of the file is in zstd-compressed chunks. */
+#define MIG_XL_FLAG_COMPRESSED	(1U << 30)
 /* Optional data = u32 config length + config: cap both (xl has no cap). */
 #define MIG_XL_OPTDATA_MAX	((16U << 20) + 4096)
 

@@ -1,445 +1,91 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Save to and restore from an image file (libmig/image.h), as xl save and
- * xl restore do, through relocd.
- *
- * libxl writes (save) and reads (restore) its stream with blocking I/O on
- * one end of a socketpair while the event loop must keep running, so a
- * copy thread moves the bytes between the other end and the image writer
- * or reader.
- *
- * The failure rules:
- *   save     the image appears only on commit; any failure aborts the
- *            writer (an older file at the path is untouched) and the
- *            domain runs again here.  After a commit the domain is
- *            destroyed, as xl save does, unless asked to keep running.
- *   restore  the domain is built paused and runs only once the whole
- *            image has been verified; a damaged image is destroyed, never
- *            run.
+ * relocd's save and restore jobs: the request from the parent, the core
+ * in file_job.c, and its progress and outcome reported back up the pipe.
  */
-#include <errno.h>
-#include <pthread.h>
+#include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "hv.h"
-#include "image.h"
+#include "file_job.h"
 #include "log.h"
-#include "relay.h"
 #include "relocd.h"
 
-#define COPY_CHUNK	65536
-
-struct copier {
-	int			 fd;	/* our end of the socketpair */
-	struct mig_image_writer	*wr;	/* save */
-	struct mig_image_reader	*rd;	/* restore */
-	pthread_t		 tid;
-	uint64_t		 bytes;	/* read by the main thread after join */
-	int			 failed;
-	int			 sock_failed;	/* on the socket, not the image */
-	struct mig_err		 err;
-	uint8_t			 buf[COPY_CHUNK];
-};
-
-/* Save: libxl's stream into the image writer, until libxl's end closes. */
-static void *
-copy_to_image(void *arg)
+/* The core's progress, as the worker reports it. */
+static void
+sync_progress(struct worker *w, const struct file_job *j)
 {
-	struct copier	*c = arg;
-	ssize_t		 n;
-
-	for (;;) {
-		if ((n = read(c->fd, c->buf, sizeof(c->buf))) == -1) {
-			if (errno == EINTR)
-				continue;
-			mig_seterrno(&c->err, MIG_E_IO, "save stream");
-			c->sock_failed = 1;
-			break;
-		}
-		if (n == 0)
-			return NULL;
-		if (mig_image_writer_write(c->wr, c->buf, (size_t)n,
-		    &c->err) == -1)
-			break;
-		c->bytes += (uint64_t)n;
-	}
-	c->failed = 1;
-	/* libxl must not block on a stream nobody reads any more: its
-	 * next write fails and so does the save. */
-	shutdown(c->fd, SHUT_RDWR);
-	return NULL;
-}
-
-/* Restore: the image's libxl stream into libxl, up to its END record. */
-static void *
-copy_from_image(void *arg)
-{
-	struct copier	*c = arg;
-	ssize_t		 n, w, off;
-
-	for (;;) {
-		if ((n = mig_image_reader_read(c->rd, c->buf, sizeof(c->buf),
-		    &c->err)) == -1)
-			break;
-		if (n == 0) {
-			shutdown(c->fd, SHUT_WR);
-			return NULL;
-		}
-		for (off = 0; off < n; off += w) {
-			w = send(c->fd, c->buf + off, (size_t)(n - off),
-			    MSG_NOSIGNAL);
-			if (w == -1 && errno == EINTR) {
-				w = 0;
-				continue;
-			}
-			if (w == -1) {
-				mig_seterrno(&c->err, MIG_E_IO, "restore "
-				    "stream");
-				c->sock_failed = 1;
-				goto fail;
-			}
-		}
-		c->bytes += (uint64_t)n;
-	}
- fail:
-	c->failed = 1;
-	/* libxl sees the stream end early and fails the restore. */
-	shutdown(c->fd, SHUT_RDWR);
-	return NULL;
-}
-
-/*
- * Waits for one hypervisor operation (already started as w->op, NULL if
- * it failed to start) beside the copy thread, then joins the thread.
- * libxl never closes its end: closing ours after the operation is what
- * ends the copy.
- */
-static int
-copy_run(struct worker *w, struct copier *c, int hv_fd, uint32_t *domid,
-    struct mig_err *err)
-{
-	int	rc;
-
-	rc = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
-	if (rc == 0 && domid != NULL)
-		*domid = mig_hv_op_domid(w->op);
-	if (rc == -1)
-		shutdown(c->fd, SHUT_RDWR);
-	close(hv_fd);
-	pthread_join(c->tid, NULL);
-	close(c->fd);
-	w->bytes_wire = w->bytes_stream = c->bytes;
-	if (w->op != NULL) {
-		mig_hv_op_free(w->op);
-		w->op = NULL;
-	}
-	worker_event(w, MIG_PHASE_STOPCOPY, NULL);
-	/* The image's failure is the reason the operation failed, or a
-	 * failure of its own after a good one (a stream the image could not
-	 * vouch for).  A broken socket only echoes the operation's end. */
-	if (c->failed && (rc == 0 || (err->code != MIG_E_CANCELLED &&
-	    !c->sock_failed))) {
-		*err = c->err;
-		return -1;
-	}
-	return rc;
-}
-
-static int
-copy_start(struct copier *c, void *(*fn)(void *), int sv[2],
-    struct mig_err *err)
-{
-	int	e;
-
-	if (mig_relay_socketpair(sv, err) == -1)
-		return -1;
-	c->fd = sv[0];
-	if ((e = pthread_create(&c->tid, NULL, fn, c)) != 0) {
-		close(sv[0]);
-		close(sv[1]);
-		errno = e;
-		return mig_seterrno(err, MIG_E_NOMEM, "copy thread");
-	}
-	return 0;
-}
-
-static int
-load_key(const char *path, struct mig_image_key *key,
-    const struct mig_image_key **kp, struct mig_err *err)
-{
-	*kp = NULL;
-	if (path[0] == '\0')
-		return 0;
-	if (mig_image_key_load(path, key, err) == -1)
-		return -1;
-	*kp = key;
-	return 0;
-}
-
-static uint16_t
-status_of(const struct mig_err *err)
-{
-	switch (err->code) {
-	case MIG_E_CANCELLED:
-		return CTL_ST_CANCELLED;
-	case MIG_E_NOTFOUND:
-		return CTL_ST_NOTFOUND;
-	case MIG_E_DENIED:
-		return CTL_ST_REFUSED;
-	default:
-		return CTL_ST_FAILED;
-	}
+	w->round = j->round;
+	w->pages_total = j->pages_total;
+	w->pages_sent = j->pages_sent;
+	w->dirty_left = j->dirty_left;
+	w->bytes_wire = w->bytes_stream = j->bytes;
+	w->suspended_ms = j->suspended_ms;
+	w->resumed_ms = j->resumed_ms;
+	w->result_domid = j->result_domid;
 }
 
 static void
-on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *p,
-    void *arg)
+on_event(struct file_job *j, uint16_t phase, const char *text)
 {
-	struct worker	*w = arg;
+	struct worker	*w = j->arg;
 
-	switch (p->kind) {
-	case MIG_HV_PROGRESS_ROUND:
-		w->round = p->round;
-		w->dirty_left = p->dirty_left;
-		if (p->round == 0)
-			w->pages_total = p->pages_total;
-		w->pages_sent = p->pages_done;
-		worker_event(w, MIG_PHASE_STOPCOPY, NULL);
-		break;
-	case MIG_HV_PROGRESS_SUSPENDED:
-		w->suspended_ms = now_ms();
-		worker_event(w, MIG_PHASE_STOPCOPY, "domain suspended");
-		break;
-	default:
-		break;
-	}
-}
-
-/* After a failed save: the domain runs again, the image never appears. */
-static int
-save_undo(struct worker *w, const struct mig_hv_dominfo *dom,
-    const struct mig_err *why)
-{
-	struct mig_err	err;
-
-	log_warnx("%s", why->msg);
-	if (mig_hv_recover_source(w->hv, dom->domid, why, &err) == -1) {
-		log_warnx("%s", err.msg);
-		return worker_result(w, CTL_ST_UNDEFINED, &err);
-	}
-	w->resumed_ms = now_ms();
-	w->result_domid = dom->domid;
-	return worker_result(w, status_of(why), why);
+	sync_progress(w, j);
+	worker_event(w, phase, text);
 }
 
 static int
-save_image(struct worker *w, const struct mig_hv_dominfo *dom, struct mig_image_writer *wr,
+on_journal(struct file_job *j, int st, const char *name, int domid,
     struct mig_err *err)
 {
-	struct copier	*c;
-	int		 sv[2], rc;
+	struct worker	*w = j->arg;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		mig_image_writer_abort(wr);
-		return mig_seterrno(err, MIG_E_NOMEM, "save");
-	}
-	c->wr = wr;
-	if (copy_start(c, copy_to_image, sv, err) == -1) {
-		mig_image_writer_abort(wr);
-		free(c);
-		return -1;
-	}
-	worker_event(w, MIG_PHASE_STOPCOPY, "saving");
-	w->op = mig_hv_save(w->hv, dom->domid, sv[1], 0, on_save_progress,
-	    NULL, w, err);
-	rc = copy_run(w, c, sv[1], NULL, err);
-	free(c);
-	if (rc == -1 && w->cancelled && err->code != MIG_E_CANCELLED)
-		mig_seterr(err, MIG_E_CANCELLED, "cancelled during the save "
-		    "of %s", dom->name);
-	if (rc == -1) {
-		mig_image_writer_abort(wr);
-		return -1;
-	}
-	return mig_image_writer_commit(wr, err);
+	snprintf(w->rec.name, sizeof(w->rec.name), "%s", name);
+	w->rec.domid = domid;
+	return worker_journal(w, (enum jstate)st, err);
 }
 
+/* The ledger holds a restore's memory as it does an arriving domain's. */
 static int
-do_save(struct worker *w, const struct ctl_save *req)
+on_reserve(struct file_job *j, const char *name, const char *json,
+    struct mig_err *err)
 {
-	struct mig_hv_dominfo		 dom;
-	struct mig_image_key		 key;
-	struct mig_image_opts		 opts;
-	struct mig_image_writer		*wr;
-	struct mig_err			 err;
-	char				*json;
+	static const uint8_t	 nil[16];	/* the ledger skips it */
+	struct worker		*w = j->arg;
+	struct mig_hv_hostinfo	 hi;
+	uint64_t		 need;
 
-	worker_event(w, MIG_PHASE_PREMIGRATION, "checking");
-	if (mig_hv_find(w->hv, req->domain, &dom, &err) == -1)
-		return worker_result(w, status_of(&err), &err);
-	worker_describe(w, dom.name, req->path);
-	if (dom.domid == 0) {
-		mig_seterr(&err, MIG_E_INVAL, "Domain-0 cannot be saved");
-		return worker_result(w, CTL_ST_FAILED, &err);
-	}
-	if (dom.state != MIG_HV_DOM_RUNNING && dom.state != MIG_HV_DOM_PAUSED) {
-		mig_seterr(&err, MIG_E_INVAL, "domain %s is %s, not running",
-		    dom.name, mig_hv_domstate_name(dom.state));
-		return worker_result(w, CTL_ST_FAILED, &err);
-	}
-	if (req->flags & CTL_SF_COMPRESS)
-		log_info("%s: the image format has no compression; saving "
-		    "uncompressed", dom.name);
-	memset(&opts, 0, sizeof(opts));
-	if (load_key(req->key, &key, &opts.key, &err) == -1 ||
-	    (json = mig_hv_config_json(w->hv, dom.domid, &err)) == NULL)
-		return worker_result(w, CTL_ST_FAILED, &err);
-	wr = mig_image_writer_open(req->path, json, strlen(json), &opts, &err);
-	free(json);
-	explicit_bzero(&key, sizeof(key));
-	if (wr == NULL)
-		return worker_result(w, CTL_ST_FAILED, &err);
-	if (save_image(w, &dom, wr, &err) == -1)
-		return save_undo(w, &dom, &err);
-	/* The image is on disk: from here the domain's fate is the one
-	 * asked for, and a failure of it is reported, not undone. */
-	w->result_domid = dom.domid;
-	if (req->flags & CTL_SF_KEEP_RUNNING) {
-		if (mig_hv_resume(w->hv, dom.domid, &err) == -1) {
-			log_warnx("%s", err.msg);
-			return worker_result(w, CTL_ST_UNDEFINED, &err);
-		}
-		w->resumed_ms = now_ms();
-	} else if (mig_hv_destroy(w->hv, dom.domid, &err) == -1) {
-		log_warnx("%s", err.msg);
-		return worker_result(w, CTL_ST_UNDEFINED, &err);
-	} else
-		w->result_domid = MIG_HV_INVALID_DOMID;
-	worker_event(w, MIG_PHASE_ACTIVATION, "saved");
-	log_info("%s saved to %s", dom.name, req->path);
-	return worker_result(w, CTL_ST_OK, NULL);
-}
-
-/*
- * The stream into a new paused domain; *domid is set if it exists at the
- * end, even on failure (the copy may fail after libxl is done).  A
- * failure of the image itself is reported as "image corrupted".
- */
-static int
-restore_stream(struct worker *w, struct mig_image_reader *rd,
-    const char *json, const char *name, uint32_t *domid, struct mig_err *err)
-{
-	struct copier	*c;
-	struct mig_err	 why;
-	int		 sv[2], rc, bad_image;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return mig_seterrno(err, MIG_E_NOMEM, "restore");
-	c->rd = rd;
-	if (copy_start(c, copy_from_image, sv, err) == -1) {
-		free(c);
+	if (mig_hv_config_memory(w->hv, json, &need, err) == -1 ||
+	    mig_hv_hostinfo(w->hv, &hi, err) == -1 ||
+	    worker_reserve(w, name, nil, need, hi.free_kib, err) == -1)
 		return -1;
-	}
-	worker_event(w, MIG_PHASE_STOPCOPY, "restoring");
-	w->op = mig_hv_restore(w->hv, sv[1], json, name, 1, NULL, w, err);
-	rc = copy_run(w, c, sv[1], domid, err);
-	bad_image = c->failed && !c->sock_failed;
-	free(c);
-	if (rc == -1 && w->cancelled && err->code != MIG_E_CANCELLED)
-		mig_seterr(err, MIG_E_CANCELLED, "cancelled during the "
-		    "restore of %s", name);
-	else if (rc == -1 && (bad_image || err->code == MIG_E_CORRUPT)) {
-		why = *err;
-		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", why.msg);
-	}
-	return rc;
+	if (w->reserve_ans.refusal != 0)
+		return mig_seterr(err, MIG_E_DENIED, "cannot restore %s here: "
+		    "%s (%" PRIu64 " KiB needed, %" PRIu64 " KiB free)", name,
+		    w->reserve_ans.text, need, hi.free_kib);
+	worker_reserve_msg(w, CTL_RESERVE_HOLD);
+	return 0;
 }
 
-static int
-do_restore(struct worker *w, const struct ctl_save *req)
+static void
+on_release(struct file_job *j)
 {
-	struct mig_image_key		 key;
-	const struct mig_image_key	*kp;
-	struct mig_image_reader		*rd;
-	struct mig_image_summary	 sum;
-	struct mig_hv_dominfo		 other;
-	struct mig_err			 err, e2;
-	const char			*json;
-	uint32_t			 domid = MIG_HV_INVALID_DOMID;
-	size_t				 len;
-	int				 rc;
+	worker_reserve_msg(j->arg, CTL_RESERVE_RELEASE);
+}
 
-	worker_event(w, MIG_PHASE_PREMIGRATION, "checking");
-	if (load_key(req->key, &key, &kp, &err) == -1)
-		return worker_result(w, CTL_ST_FAILED, &err);
-	rd = mig_image_reader_open(req->path, kp, 0, &err);
-	explicit_bzero(&key, sizeof(key));
-	if (rd == NULL)
-		return worker_result(w, CTL_ST_FAILED, &err);
-	json = mig_image_reader_config(rd, &len);
-	mig_image_reader_summary(rd, &sum);
-	worker_describe(w, sum.name, req->path);
-	if (sum.name[0] == '\0') {
-		mig_seterr(&err, MIG_E_CORRUPT, "%s: the image's config names "
-		    "no domain", req->path);
-		rc = worker_result(w, CTL_ST_FAILED, &err);
-		goto out;
-	}
-	if (mig_hv_find(w->hv, sum.name, &other, &err) == 0) {
-		mig_seterr(&err, MIG_E_DENIED, "a domain called %s runs here "
-		    "already (domid %u): destroy or rename it first",
-		    sum.name, other.domid);
-		rc = worker_result(w, CTL_ST_REFUSED, &err);
-		goto out;
-	}
-	if (err.code != MIG_E_NOTFOUND) {
-		rc = worker_result(w, CTL_ST_FAILED, &err);
-		goto out;
-	}
-	rc = restore_stream(w, rd, json, sum.name, &domid, &err);
-	/* Built, paused: it runs only if the whole image checks out. */
-	if (rc == 0 && mig_image_reader_verify_end(rd, &err) == -1) {
-		e2 = err;
-		mig_seterr(&err, MIG_E_CORRUPT, "image corrupted: %s", e2.msg);
-		rc = -1;
-	}
-	if (rc == -1) {
-		log_warnx("%s", err.msg);
-		if (domid != MIG_HV_INVALID_DOMID &&
-		    mig_hv_destroy(w->hv, domid, &e2) == -1) {
-			log_warnx("%s", e2.msg);
-			rc = worker_result(w, CTL_ST_UNDEFINED, &err);
-		} else
-			rc = worker_result(w, status_of(&err), &err);
-		goto out;
-	}
-	w->result_domid = domid;
-	if (!(req->flags & CTL_SF_PAUSED) &&
-	    mig_hv_unpause(w->hv, domid, &err) == -1) {
-		log_warnx("%s", err.msg);
-		rc = worker_result(w, CTL_ST_FAILED, &err);
-		goto out;
-	}
-	w->resumed_ms = now_ms();
-	worker_event(w, MIG_PHASE_ACTIVATION, "restored");
-	log_info("%s restored from %s as domid %u", sum.name, req->path,
-	    domid);
-	rc = worker_result(w, CTL_ST_OK, NULL);
- out:
-	mig_image_reader_close(rd);
-	return rc;
+static void
+on_describe(struct file_job *j, const char *domain, const char *path)
+{
+	worker_describe(j->arg, domain, path);
 }
 
 int
 worker_file(struct worker *w, int restore)
 {
 	struct ctl_msg	m;
+	struct file_job	j;
 	struct mig_err	err;
-	uint16_t	want = restore ? CTL_RESTORE : CTL_SAVE;
+	uint16_t	want = restore ? CTL_RESTORE : CTL_SAVE, st;
 
 	if (ctl_recv(w->pipe, &m, &err) == -1 || m.type != want) {
 		log_warnx("no %s request from the parent",
@@ -451,5 +97,24 @@ worker_file(struct worker *w, int restore)
 		    m.u.save.flags);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
-	return restore ? do_restore(w, &m.u.save) : do_save(w, &m.u.save);
+	file_job_init(&j, w->hv, &w->op);
+	j.cancelled = &w->cancelled;
+	j.zstd_level = (int)w->conf.compression_level;
+	j.event = on_event;
+	j.describe = on_describe;
+	j.journal = on_journal;
+	if (restore) {
+		j.reserve = on_reserve;
+		j.release = on_release;
+	}
+	j.arg = w;
+	w->rec.job = w->job;
+	w->rec.role = restore ? JR_TARGET : JR_SOURCE;
+	w->rec.domid = -1;
+	/* The image, for people reading the journal (it names a peer). */
+	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.63s", m.u.save.path);
+	st = restore ? file_restore(&j, &m.u.save, &err) :
+	    file_save(&j, &m.u.save, &err);
+	sync_progress(w, &j);
+	return worker_result(w, st, st == CTL_ST_OK ? NULL : &err);
 }

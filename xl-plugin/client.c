@@ -224,7 +224,13 @@ watch_start(struct job_watch *w, const struct xr_global *g,
 	w->what = what;
 	w->c.fd = -1;
 	if ((w->status = client_open(g, &w->c, &w->err)) != CTL_ST_OK) {
-		watch_fail(w, w->status, "%s", w->err.msg);
+		if (w->status == CTL_ST_NODAEMON && (req->type == CTL_SAVE ||
+		    req->type == CTL_RESTORE))
+			watch_fail(w, w->status, "%s, or add --direct to run "
+			    "the %s in xl-reloc itself", w->err.msg,
+			    req->type == CTL_SAVE ? "save" : "restore");
+		else
+			watch_fail(w, w->status, "%s", w->err.msg);
 		return w->status;
 	}
 	if (ctl_send(w->c.fd, req, &w->err) == -1) {

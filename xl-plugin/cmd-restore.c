@@ -6,7 +6,7 @@
 
 #include "xl-reloc.h"
 
-enum { O_PAUSED = 0x100, O_KEY, O_JSON, O_HELP };
+enum { O_PAUSED = 0x100, O_KEY, O_JSON, O_DIRECT, O_HELP };
 
 int
 restore_parse(int argc, char **argv, struct save_args *a,
@@ -16,6 +16,7 @@ restore_parse(int argc, char **argv, struct save_args *a,
 		{ "paused", no_argument, NULL, O_PAUSED },
 		{ "key", required_argument, NULL, O_KEY },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "direct", no_argument, NULL, O_DIRECT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -36,6 +37,9 @@ restore_parse(int argc, char **argv, struct save_args *a,
 			break;
 		case O_JSON:
 			a->json = true;
+			break;
+		case O_DIRECT:
+			a->direct = true;
 			break;
 		case O_HELP:
 			a->help = true;

@@ -6,7 +6,7 @@
 
 #include "xl-reloc.h"
 
-enum { O_COMPRESS = 0x100, O_KEY, O_KEEP, O_JSON, O_HELP };
+enum { O_COMPRESS = 0x100, O_KEY, O_KEEP, O_JSON, O_DIRECT, O_HELP };
 
 int
 save_parse(int argc, char **argv, struct save_args *a, struct mig_err *err)
@@ -16,6 +16,7 @@ save_parse(int argc, char **argv, struct save_args *a, struct mig_err *err)
 		{ "encrypt-key", required_argument, NULL, O_KEY },
 		{ "keep-running", no_argument, NULL, O_KEEP },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "direct", no_argument, NULL, O_DIRECT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -38,6 +39,9 @@ save_parse(int argc, char **argv, struct save_args *a, struct mig_err *err)
 			break;
 		case O_JSON:
 			a->json = true;
+			break;
+		case O_DIRECT:
+			a->direct = true;
 			break;
 		case O_HELP:
 			a->help = true;
@@ -65,6 +69,8 @@ save_run(const struct xr_global *g, uint16_t type, const struct save_args *a,
 	struct ctl_msg	m;
 	struct view	v;
 
+	if (a->direct)
+		return direct_run(g, type, a, what);
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	m.u.save = a->req;

@@ -12,7 +12,7 @@
 #include "image.h"
 #include "xl-reloc.h"
 
-enum { O_KEY = 0x100, O_HELP };
+enum { O_KEY = 0x100, O_DIRECT, O_HELP };
 
 struct verify_args {
 	char	path[CTL_PATH_MAX + 1];
@@ -26,6 +26,8 @@ verify_parse(int argc, char **argv, struct verify_args *a,
 {
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, O_KEY },
+		/* Always direct: accepted so that scripts can say it. */
+		{ "direct", no_argument, NULL, O_DIRECT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -40,6 +42,8 @@ verify_parse(int argc, char **argv, struct verify_args *a,
 			if (args_path("verify", optarg, a->key,
 			    sizeof(a->key), err) == -1)
 				return -1;
+			break;
+		case O_DIRECT:
 			break;
 		case O_HELP:
 			a->help = true;
@@ -83,8 +87,9 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 		    CTL_ST_FAILED;
 	}
 	printf("%s: OK: domain %s, %" PRIu64 " pages, %" PRIu64 " bytes%s%s"
-	    "%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)", sum.pages,
-	    sum.file_bytes, sum.encrypted ? ", encrypted" : "",
+	    "%s%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)", sum.pages,
+	    sum.file_bytes, sum.compressed ? ", compressed" : "",
+	    sum.encrypted ? ", encrypted" : "",
 	    sum.trailer ? "" : "; ", sum.trailer ? "" : sum.note);
 	return CTL_ST_OK;
 }

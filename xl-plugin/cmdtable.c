@@ -29,20 +29,23 @@ const struct xr_cmd xr_cmds[] = {
 	{ "save", cmd_save,
 	  "[options] DOMAIN FILE",
 	  "save a domain to FILE (xl save format) through relocd",
-	  "  --compress          accepted; images are not compressed\n"
+	  "  --compress          compress the image (zstd); xl cannot read it\n"
 	  "  --encrypt-key FILE  encrypt the image with the key in FILE\n"
 	  "  --keep-running      leave the domain running after the save\n"
+	  "  --direct            save in this process, without relocd\n"
 	  "  --json              one JSON object per event on stdout\n" },
 	{ "restore", cmd_restore,
 	  "[options] FILE",
 	  "restore a domain from FILE through relocd",
 	  "  --paused            leave the domain paused\n"
 	  "  --key FILE          the key FILE was encrypted with\n"
+	  "  --direct            restore in this process, without relocd\n"
 	  "  --json              one JSON object per event on stdout\n" },
 	{ "verify", cmd_verify,
-	  "[--key FILE] FILE",
+	  "[--key FILE] [--direct] FILE",
 	  "check that a save image is whole (no relocd needed)",
-	  "  --key FILE          the key FILE was encrypted with\n" },
+	  "  --key FILE          the key FILE was encrypted with\n"
+	  "  --direct            accepted; verify never needs relocd\n" },
 	{ "jobs", cmd_jobs,
 	  "[--json]",
 	  "list relocd's running jobs",

@@ -24,11 +24,18 @@
 #define XR_LINE_MAX	4096	/* one formatted line, JSON included */
 #define XR_PAGE_SIZE	4096	/* ctl_event counts x86 pages */
 
+struct mig_hv_ops;
+
 /* Options before the command name. */
 struct xr_global {
 	const char	*conf;		/* -c FILE */
 	bool		 conf_given;	/* a missing -c FILE is an error */
+	/* --direct's hypervisor: libxl, or the simulated host in tests. */
+	const struct mig_hv_ops *hv_ops;
 };
+
+/* main.c: xl-reloc's main(), on the hypervisor backend given. */
+int	 xlreloc_main(int, char **, const struct mig_hv_ops *);
 
 struct xr_cmd {
 	const char	*name;
@@ -174,12 +181,17 @@ struct save_args {
 	struct ctl_save	req;
 	bool		json;
 	bool		help;
+	bool		direct;		/* in-process, without relocd */
 };
 int	 save_parse(int, char **, struct save_args *, struct mig_err *);
 /* Sends a CTL_SAVE or CTL_RESTORE and follows the job. */
 int	 save_run(const struct xr_global *, uint16_t, const struct save_args *,
 	    const char *);
 int	 cmd_save(const struct xr_global *, int, char **);
+
+/* direct.c: save/restore in this process (relocd's file_job.c core). */
+int	 direct_run(const struct xr_global *, uint16_t,
+	    const struct save_args *, const char *);
 
 /* cmd-restore.c */
 int	 restore_parse(int, char **, struct save_args *, struct mig_err *);

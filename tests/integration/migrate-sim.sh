@@ -8,6 +8,7 @@
 set -u
 # shellcheck source=tests/integration/sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
+XLRELOC_SIM=$B/tests/sim/xl-reloc-sim	# xl-reloc on the simulated host
 trap sim_cleanup EXIT
 
 pki
@@ -305,6 +306,33 @@ if [ "$rc" -eq 0 ] && [ "$rc2" -ne 0 ] && [ "$names_wrong" = "e5 " ] &&
 else bad "encrypted save and restore: $rc/$rc2/$rc3 [$names_wrong] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -1 "$T/out3")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
 
+# 23b. Compressed, alone and under encryption: the same memory comes back,
+#      verify says so, and a damaged compressed image never runs.
+XA restore "$T/img.xl" > /dev/null 2>&1
+before=$(sum a img)
+XA save --compress img "$T/z.xl" > "$T/out" 2>&1; rc=$?
+XA restore "$T/z.xl" > "$T/out2" 2>&1; rc2=$?
+after=$(sum a img)
+XA save --compress --encrypt-key "$T/key" img "$T/ze.xl" > "$T/out3" 2>&1; rc3=$?
+zsize=$(stat -c %s "$T/z.xl")
+cp "$T/z.xl" "$T/zbad.xl"
+flip "$T/zbad.xl" $((zsize / 2))
+head -c $((zsize / 2)) "$T/z.xl" > "$T/zshort.xl"
+XA restore "$T/zbad.xl" > "$T/out4" 2>&1; rc4=$?
+XA restore "$T/zshort.xl" >> "$T/out4" 2>&1; rc5=$?
+names_zbad=$(names a)
+XA restore --key "$T/key" "$T/ze.xl" > "$T/out5" 2>&1; rc6=$?
+if [ "$rc" -eq 0 ] && [ "$rc2" -eq 0 ] && [ "$after" = "$before" ] &&
+    [ "$rc3" -eq 0 ] && [ "$rc4" -ne 0 ] && [ "$rc5" -ne 0 ] &&
+    [ "$names_zbad" = "e5 " ] && [ "$rc6" -eq 0 ] &&
+    [ "$(sum a img)" = "$before" ] &&
+    XA verify "$T/z.xl" | grep -q "compressed" &&
+    XA verify --key "$T/key" "$T/ze.xl" | grep -q "compressed, encrypted" &&
+    ! XA verify "$T/zbad.xl" >/dev/null 2>&1; then
+	ok "compressed (and encrypted) save and restore, damage refused"
+else bad "compressed save and restore: $rc/$rc2/$rc3/$rc4/$rc5/$rc6 [$names_zbad] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -2 "$T/out4") / $(tail -1 "$T/out5")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+
 # 24. restore --paused.
 mkdir -p "$T/imgs"
 XA restore --paused "$T/img.xl" > "$T/out" 2>&1; rc=$?
@@ -364,6 +392,97 @@ if [ "$rc" -eq 4 ] && grep -q "cannot track dirty pages.*--non-live" "$T/out" &&
 else bad "no dirty-page tracking: rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" host pv_logdirty 1
 "$SIMCTL" -d "$T/b/host" destroy flat >/dev/null 2>&1
+
+# 26c. --direct: with no relocd to talk to, save and restore run in
+#      xl-reloc itself (the same core), with the same guarantees.
+printf 'control_socket = "%s"\n' "$T/nobody.sock" > "$T/norelocd.conf"
+D() { RELOCD_SIM_DIR=$T/a/host "$XLRELOC_SIM" -c "$T/norelocd.conf" "$@"; }
+D save img "$T/d.xl" > "$T/out" 2>&1; rc=$?
+D restore --direct "$T/img.xl" > "$T/out2" 2>&1; rc2=$?
+before=$(sum a img)
+D save --direct --compress img "$T/d.xl" > "$T/out3" 2>&1; rc3=$?
+names_saved=$(names a)
+D restore --direct "$T/d.xl" > "$T/out4" 2>&1; rc4=$?
+if [ "$rc" -eq 6 ] && grep -q -- "--direct" "$T/out" && [ "$rc2" -eq 0 ] &&
+    [ "$rc3" -eq 0 ] && [ "$names_saved" = "e5 " ] && [ "$rc4" -eq 0 ] &&
+    [ "$(sum a img)" = "$before" ] &&
+    "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
+    D verify --direct "$T/d.xl" | grep -q compressed; then
+	ok "save and restore --direct without relocd"
+else bad "--direct: $rc/$rc2/$rc3/$rc4 [$names_saved] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -1 "$T/out3") / $(tail -1 "$T/out4")"; fi
+
+# 26d. --direct failures: a save that dies mid-stream resumes the domain
+#      and leaves no file; a damaged image is refused and never runs.
+"$SIMCTL" -d "$T/a/host" fault die_after 1048576 >/dev/null
+"$SIMCTL" -d "$T/a/host" fault die_mode fail >/dev/null
+D save --direct img "$T/imgs/direct.xl" > "$T/out" 2>&1; rc=$?
+"$SIMCTL" -d "$T/a/host" fault die_after off >/dev/null
+"$SIMCTL" -d "$T/a/host" fault die_mode off >/dev/null
+running=$("$SIMCTL" -d "$T/a/host" info img | grep -c running)
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+dsize=$(stat -c %s "$T/d.xl")
+cp "$T/d.xl" "$T/dbad.xl"
+flip "$T/dbad.xl" $((dsize - 1))
+D restore --direct "$T/dbad.xl" > "$T/out2" 2>&1; rc2=$?
+if [ "$rc" -eq 4 ] && [ "$running" -eq 1 ] &&
+    [ "$(ls -A "$T/imgs")" = "old.xl" ] && [ "$rc2" -ne 0 ] &&
+    grep -q "image corrupted" "$T/out2" && [ "$(names a)" = "e5 " ]; then
+	ok "--direct: failed save resumes, damaged image never runs"
+else bad "--direct failures: $rc/$running/$rc2 [$(ls -A "$T/imgs" | tr '\n' ' ')] [$(names a)] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
+
+# 26e. A worker killed (-9) mid-save or mid-restore: relocd reconciles
+#      its journal, so the suspended domain runs again and the half-built
+#      NAME--incoming is destroyed; nothing stays suspended or reserved.
+worker_pid() {	# KIND: the pid of relocd A's worker of that kind
+	ps -eo pid=,args= | awk -v k="-W $1 " -v c="$T/a/" \
+	    '$2 !~ /awk$/ && index($0, k) && index($0, c) { print $1; exit }'
+}
+await() {	# SECONDS COMMAND...: until COMMAND succeeds
+	_t=$(($1 * 5)); shift
+	while [ "$_t" -gt 0 ]; do "$@" && return 0; _t=$((_t - 1)); sleep 0.2; done
+	return 1
+}
+running() { "$SIMCTL" -d "$T/a/host" info "$1" 2>/dev/null | grep -q running; }
+gone() { ! "$SIMCTL" -d "$T/a/host" list | grep -q -- "$1"; }
+XA restore "$T/img.xl" > /dev/null 2>&1
+before=$(sum a img)
+"$SIMCTL" -d "$T/a/host" fault stall_after 1048576 >/dev/null
+XA save img "$T/imgs/killed.xl" > "$T/out" 2>&1 &
+spid=$!
+await 5 test -n "$(worker_pid save)"
+sleep 0.5
+wpid=$(worker_pid save)
+[ -n "$wpid" ] && kill -9 "$wpid"
+wait "$spid"; rc=$?
+"$SIMCTL" -d "$T/a/host" fault stall_after off >/dev/null
+if [ -n "$wpid" ] && [ "$rc" -ne 0 ] && await 10 running img &&
+    [ "$(sum a img)" = "$before" ] && [ ! -e "$T/imgs/killed.xl" ]; then
+	ok "worker killed mid-save: the domain runs again"
+else bad "worker killed mid-save: pid '$wpid' rc $rc [$(names a)] $(tail -1 "$T/out")"; fi
+
+XA save img "$T/k.xl" > /dev/null 2>&1
+ksize=$(stat -c %s "$T/k.xl")
+mkfifo "$T/fifo.xl"
+( head -c $((ksize / 2)) "$T/k.xl"; exec sleep 30 ) > "$T/fifo.xl" &
+fpid=$!
+XA restore "$T/fifo.xl" > "$T/out" 2>&1 &
+rpid=$!
+await 5 test -n "$(worker_pid restore)"
+await 5 "$SIMCTL" -d "$T/a/host" info img--incoming >/dev/null 2>&1
+mid=$(names a)
+wpid=$(worker_pid restore)
+[ -n "$wpid" ] && kill -9 "$wpid"
+wait "$rpid"; rc=$?
+kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+rm -f "$T/fifo.xl"
+await 10 gone img--incoming; left=$(names a)
+XA restore "$T/k.xl" > "$T/out2" 2>&1; rc2=$?
+if [ -n "$wpid" ] && [ "$mid" = "e5 img--incoming " ] && [ "$rc" -ne 0 ] &&
+    [ "$left" = "e5 " ] && [ "$rc2" -eq 0 ] && running img &&
+    [ "$(sum a img)" = "$before" ]; then
+	ok "worker killed mid-restore: the half-built domain is destroyed"
+else bad "worker killed mid-restore: pid '$wpid' rc $rc/$rc2 mid [$mid] left [$left] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
+"$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
 
 # 27. Nothing is left half-way on any host.
 if no_leftovers a b c; then

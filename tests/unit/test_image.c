@@ -33,7 +33,14 @@ static struct mig_image_key	key1 = { { 1, 2, 3, 4, 5, 6, 7, 8 } };
 static struct mig_image_key	key2 = { { 9, 9, 9 } };
 
 static void
-gen_stream(struct sg_buf *b, bool xlhdr, size_t npages)
+zero_page(void *arg, uint64_t pfn, uint8_t *page)
+{
+	memset(page, 0, MIG_PAGE_SIZE);
+}
+
+static void
+gen_pages(struct sg_buf *b, bool xlhdr, size_t npages,
+    void (*fn)(void *, uint64_t, uint8_t *))
 {
 	struct sg_opts	o = { .no_xl_header = !xlhdr, .config = CONFIG,
 	    .config_len = sizeof(CONFIG), .p2m_size = 4096 };
@@ -46,9 +53,15 @@ gen_stream(struct sg_buf *b, bool xlhdr, size_t npages)
 	for (i = 0; i < npages; i++)
 		pfns[i] = i * 3;
 	assert_int_equal(sg_begin(&g, &o, sg_buf_write, b), 0);
-	assert_int_equal(sg_pages(&g, pfns, npages, sg_pattern_page, NULL), 0);
+	assert_int_equal(sg_pages(&g, pfns, npages, fn, NULL), 0);
 	assert_int_equal(sg_end(&g), 0);
 	free(pfns);
+}
+
+static void
+gen_stream(struct sg_buf *b, bool xlhdr, size_t npages)
+{
+	gen_pages(b, xlhdr, npages, sg_pattern_page);
 }
 
 static int
@@ -117,13 +130,19 @@ write_image(struct fx *f, const char *path, const struct mig_image_opts *o,
 }
 
 static void
-must_write(struct fx *f, const struct mig_image_key *key)
+must_write_z(struct fx *f, const struct mig_image_key *key, bool compress)
 {
-	struct mig_image_opts	o = { .key = key };
+	struct mig_image_opts	o = { .key = key, .compress = compress };
 	struct mig_err		err;
 
 	if (write_image(f, f->path, &o, f->stream.len, &err) != 0)
 		fail_msg("write: %s", err.msg);
+}
+
+static void
+must_write(struct fx *f, const struct mig_image_key *key)
+{
+	must_write_z(f, key, false);
 }
 
 static void
@@ -150,9 +169,23 @@ spew(const char *path, const void *p, size_t len)
 	close(fd);
 }
 
+static void
+expect_verify_fwd(const char *path, const struct mig_image_key *key,
+    const char *what)
+{
+	struct mig_image_summary	sum;
+	struct mig_err			err;
+
+	mig_clearerr(&err);
+	if (mig_image_verify(path, key, 0, &sum, &err) != -1)
+		fail_msg("%s: verify passed (want %s)", path, what);
+	if (strstr(err.msg, what) == NULL)
+		fail_msg("want %s, got %s", what, err.msg);
+}
+
 /* Reads the stream back in uneven pieces and compares it. */
 static void
-read_back(struct fx *f, const struct mig_image_key *key)
+read_back_z(struct fx *f, const struct mig_image_key *key, bool compressed)
 {
 	struct mig_image_reader	*r;
 	struct mig_image_summary sum;
@@ -181,12 +214,19 @@ read_back(struct fx *f, const struct mig_image_key *key)
 	assert_string_equal(sum.name, "web-01");
 	assert_true(sum.trailer);
 	assert_int_equal(sum.encrypted, key != NULL);
+	assert_int_equal(sum.compressed, compressed);
 	assert_int_equal(sum.pages, 600);
 	assert_int_equal(sum.stream_bytes, f->stream.len);
 	assert_int_equal(sum.guest_type, MIG_LIBXC_DOM_X86_PV);
 	assert_int_equal(mig_image_reader_stats(r)->pages, 600);
 	mig_image_reader_close(r);
 	sg_buf_free(&got);
+}
+
+static void
+read_back(struct fx *f, const struct mig_image_key *key)
+{
+	read_back_z(f, key, false);
 }
 
 static void
@@ -255,6 +295,80 @@ test_roundtrip_encrypted(void **state)
 	assert_non_null(strstr(err.msg, "key is needed"));
 }
 
+static uint32_t
+mandatory_flags(const char *path)
+{
+	struct sg_buf	file;
+	struct wire_rd	r;
+	uint32_t	flags;
+
+	slurp(path, &file);
+	wire_rd_init(&r, file.p + 36, 4);
+	flags = wire_get_le32(&r);
+	sg_buf_free(&file);
+	return flags;
+}
+
+/* What stock xl (and our parser, standing in for it) makes of the file. */
+static void
+assert_xl_refuses(const char *path, const char *why)
+{
+	struct sg_buf		file;
+	struct mig_stream	s;
+	struct mig_err		err;
+
+	slurp(path, &file);
+	mig_stream_init(&s, MIG_STREAM_TRAILER);
+	assert_int_equal(mig_stream_feed(&s, file.p, file.len, &err), -1);
+	assert_int_equal(err.code, MIG_E_NOTSUP);
+	assert_non_null(strstr(err.msg, why));
+	sg_buf_free(&file);
+}
+
+static void
+test_roundtrip_compressed(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 pattern = f->stream;
+	struct stat		 st;
+
+	/* Pages that do not shrink much, then pages that vanish. */
+	must_write_z(f, NULL, true);
+	read_back_z(f, NULL, true);
+	assert_int_equal(mandatory_flags(f->path), MIG_XL_FLAG_STREAMV2 |
+	    MIG_XL_FLAG_COMPRESSED);
+	assert_xl_refuses(f->path, "compressed xl-reloc image");
+	gen_pages(&f->stream, false, 600, zero_page);
+	must_write_z(f, NULL, true);
+	read_back_z(f, NULL, true);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_true((size_t)st.st_size < f->stream.len / 20);
+	sg_buf_free(&f->stream);
+	f->stream = pattern;
+}
+
+static void
+test_roundtrip_compressed_encrypted(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 file;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+
+	must_write_z(f, &key1, true);
+	read_back_z(f, &key1, true);
+	assert_int_equal(mandatory_flags(f->path), MIG_XL_FLAG_STREAMV2 |
+	    MIG_XL_FLAG_ENCRYPTED | MIG_XL_FLAG_COMPRESSED);
+	assert_xl_refuses(f->path, "encrypted");
+	slurp(f->path, &file);
+	assert_null(memmem(file.p, file.len, "web-01", 6));
+	sg_buf_free(&file);
+	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), 0);
+	assert_true(sum.encrypted && sum.compressed && sum.trailer);
+	expect_verify_fwd(f->path, &key2, "wrong key or corrupted image");
+	expect_verify_fwd(f->path, NULL, "key is needed");
+}
+
 static void
 expect_verify(const char *path, const struct mig_image_key *key,
     unsigned flags, int code, const char *what)
@@ -313,6 +427,15 @@ test_truncated(void **state)
 	spew(cut, file.p, file.len - TRAILER);
 	expect_verify(cut, &key1, 0, MIG_E_TRUNC, "trailer");
 	sg_buf_free(&file);
+	/* So is a compressed one, and one both compressed and encrypted. */
+	must_write_z(f, NULL, true);
+	check_truncations(f, NULL);
+	slurp(f->path, &file);
+	spew(cut, file.p, file.len - TRAILER);
+	expect_verify(cut, NULL, 0, MIG_E_TRUNC, "trailer");
+	sg_buf_free(&file);
+	must_write_z(f, &key1, true);
+	check_truncations(f, &key1);
 	/* ...a plain one is what xl save writes: accepted with a note. */
 	must_write(f, NULL);
 	slurp(f->path, &file);
@@ -363,6 +486,29 @@ test_flipped_byte(void **state)
 	flip(f->path, 100);			/* first chunk */
 	expect_verify(f->path, &key1, 0, MIG_E_CORRUPT, "wrong key or "
 	    "corrupted");
+
+	/* Compressed: zstd, the parser or the hash notices, never a pass. */
+	must_write_z(f, NULL, true);
+	assert_int_equal(stat(f->path, &st), 0);
+	flip(f->path, st.st_size / 2);
+	expect_verify_fwd(f->path, NULL, "");
+	must_write_z(f, NULL, true);
+	flip(f->path, 48 + 4 + 40 + 7);		/* first chunk's flags */
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "bad header");
+	must_write_z(f, NULL, true);
+	flip(f->path, 48 + 4 + 40 + 8 + 20);	/* inside the zstd frame */
+	expect_verify_fwd(f->path, NULL, "");
+	must_write_z(f, NULL, true);
+	flip(f->path, st.st_size - 40);		/* trailer hash */
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	must_write_z(f, NULL, true);
+	flip(f->path, 48 + 4 + 20);		/* chunk parameters */
+	expect_verify_fwd(f->path, NULL, "");
+	must_write_z(f, &key1, true);
+	assert_int_equal(stat(f->path, &st), 0);
+	flip(f->path, st.st_size / 2);
+	expect_verify(f->path, &key1, 0, MIG_E_CORRUPT,
+	    "fails authentication");
 }
 
 /* Fails with ENOSPC once the budget of bytes is spent. */
@@ -542,6 +688,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_roundtrip_encrypted,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roundtrip_compressed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_roundtrip_compressed_encrypted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup,

@@ -127,7 +127,8 @@ test_save_restore_parse(void **state)
 {
 	char *save[] = { "save", "--compress", "--encrypt-key", "/k/key",
 	    "--keep-running", "db", "img.xl" };
-	char *rest[] = { "restore", "--paused", "--key", "key", "/x/img.xl" };
+	char *rest[] = { "restore", "--paused", "--key", "key", "--direct",
+	    "/x/img.xl" };
 	struct save_args	a;
 	struct mig_err		err;
 	char			cwd[PATH_MAX], want[PATH_MAX + 16];
@@ -140,6 +141,7 @@ test_save_restore_parse(void **state)
 	snprintf(want, sizeof(want), "%s/img.xl", cwd);
 	assert_string_equal(a.req.path, want);
 	assert_int_equal(a.req.flags, CTL_SF_COMPRESS | CTL_SF_KEEP_RUNNING);
+	assert_false(a.direct);
 
 	assert_int_equal(restore_parse(ARGC(rest), rest, &a, &err), 0);
 	assert_string_equal(a.req.path, "/x/img.xl");
@@ -147,6 +149,7 @@ test_save_restore_parse(void **state)
 	assert_string_equal(a.req.key, want);
 	assert_string_equal(a.req.domain, "");
 	assert_int_equal(a.req.flags, CTL_SF_PAUSED);
+	assert_true(a.direct);
 
 	BAD(save_parse, struct save_args,
 	    "save: expected DOMAIN and FILE, got 1 argument", "save", "db");
@@ -746,7 +749,7 @@ test_run_job_ctrl_c_cancels(void **state)
 static void
 test_no_relocd(void **state)
 {
-	struct xr_global	g = { "/nonexistent/relocd.conf", true };
+	struct xr_global	g = { "/nonexistent/relocd.conf", true, NULL };
 	struct xr_client	cl;
 	struct mig_err		err;
 	char			dir[] = "/tmp/xlreloc-test.XXXXXX";

@@ -1,32 +1,99 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
-# xlab: hosts=1 xen=shadow timeout=200 default=yes
-# xlab-desc: xl-reloc save, verify, a damaged image refused, restore: through relocd on real Xen
+# xlab: hosts=1 xen=shadow timeout=480 default=yes
+# xlab-desc: xl-reloc save/verify/restore on real Xen: plain, --compress, --direct with relocd stopped; damaged, truncated and bad-trailer images refused, never run
 [ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
-X="/usr/local/sbin/xl-reloc -c /run/ra/relocd.conf"
+XR=/usr/local/sbin/xl-reloc
+X="$XR -c /run/ra/relocd.conf"
 relocd_start a 8002
 witness_create witness 128 256
 
+# refused FILE WHAT [OPTIONS]: restoring FILE fails and leaves no domain,
+# not even a paused one (a damaged image never runs).
+refused() {
+	_f=$1 _w=$2
+	shift 2
+	$XR verify "$_f" >/dev/null 2>&1 && fail "verify passed a $_w image"
+	# shellcheck disable=SC2086 # X is a command with its options
+	$X restore "$@" "$_f" > /tmp/refused.out 2>&1 &&
+		fail "a $_w image was restored"
+	grep -Eq "corrupted|truncated" /tmp/refused.out ||
+		{ cat /tmp/refused.out; fail "$_w image: no clear reason"; }
+	xl list | grep -q witness &&
+		{ xl list; fail "a domain is left from the $_w image"; }
+	say "$_w image refused: $(tail -1 /tmp/refused.out)"
+}
+
 before=$(last_tick witness)
-# shellcheck disable=SC2086 # X is a command with its options
+# shellcheck disable=SC2086
 timed $X save witness /tmp/witness.xl || { relocd_logs a; fail "xl-reloc save failed"; }
 save_ms=$ELAPSED_MS
 metric save_ms "$save_ms"
+metric image_bytes "$(stat -c %s /tmp/witness.xl)"
 xl list | grep -q witness && fail "witness still listed after its save"
-/usr/local/sbin/xl-reloc verify /tmp/witness.xl || fail "verify refused a fresh image"
+$XR verify /tmp/witness.xl || fail "verify refused a fresh image"
 
-# A damaged copy (one byte in the middle): refused, and no domain left.
+# A byte in the middle, the first half only, and the trailer's last byte
+# (libxl reads the whole stream and builds the domain, paused; the trailer
+# check fails and it is destroyed, never unpaused).
+size=$(stat -c %s /tmp/witness.xl)
 cp /tmp/witness.xl /tmp/bad.xl
-size=$(stat -c %s /tmp/bad.xl)
 printf '\377' | dd of=/tmp/bad.xl bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
-/usr/local/sbin/xl-reloc verify /tmp/bad.xl && fail "verify passed a damaged image"
-# shellcheck disable=SC2086
-$X restore /tmp/bad.xl && fail "a damaged image was restored"
-xl list | grep -q witness && { xl list; fail "a domain is left from the damaged image"; }
+# One copy at a time: dom0's /tmp is in its memory.
+refused /tmp/bad.xl damaged
+rm -f /tmp/bad.xl
+head -c $((size / 2)) /tmp/witness.xl > /tmp/short.xl
+refused /tmp/short.xl truncated
+rm -f /tmp/short.xl
+cp /tmp/witness.xl /tmp/tail.xl || fail "no room for a copy of the image in /tmp"
+printf '\377' | dd of=/tmp/tail.xl bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+refused /tmp/tail.xl bad-trailer
+rm -f /tmp/bad.xl /tmp/short.xl /tmp/tail.xl
 
 # shellcheck disable=SC2086
 timed $X restore /tmp/witness.xl || { relocd_logs a; fail "xl-reloc restore failed"; }
-metric restore_ms "$ELAPSED_MS"
+restore_ms=$ELAPSED_MS
+metric restore_ms "$restore_ms"
 check_domains witness
 check_witness witness "$before"
-pass "save ${save_ms}ms, restore ${ELAPSED_MS}ms, guest gap ${DOWNTIME_MS}ms; damaged image refused"
+gap=$DOWNTIME_MS
+rm -f /tmp/witness.xl
+
+# --compress, through relocd.
+before=$(last_tick witness)
+# shellcheck disable=SC2086
+timed $X save --compress witness /tmp/z.xl || { relocd_logs a; fail "save --compress failed"; }
+metric save_compress_ms "$ELAPSED_MS"
+metric image_compress_bytes "$(stat -c %s /tmp/z.xl)"
+$XR verify /tmp/z.xl | grep -q compressed || fail "verify: not a compressed image"
+zsize=$(stat -c %s /tmp/z.xl)
+head -c $((zsize / 2)) /tmp/z.xl > /tmp/zshort.xl
+refused /tmp/zshort.xl truncated-compressed
+rm -f /tmp/zshort.xl
+# shellcheck disable=SC2086
+timed $X restore /tmp/z.xl || { relocd_logs a; fail "restore of a compressed image failed"; }
+metric restore_compress_ms "$ELAPSED_MS"
+check_domains witness
+check_witness witness "$before"
+rm -f /tmp/z.xl
+
+# --direct with relocd stopped: the same job in xl-reloc itself.
+kill "$(cat /run/ra/relocd.pid)"
+n=0
+while [ -S /run/ra/relocd.sock ] && [ $n -lt 50 ]; do n=$((n + 1)); usleep 100000; done
+# shellcheck disable=SC2086
+$X save witness /tmp/d.xl > /tmp/nodaemon.out 2>&1; rc=$?
+[ "$rc" -eq 6 ] && grep -q -- --direct /tmp/nodaemon.out ||
+	{ cat /tmp/nodaemon.out; fail "no relocd: exit $rc, want 6 and a hint at --direct"; }
+before=$(last_tick witness)
+# shellcheck disable=SC2086
+timed $X save --direct --compress witness /tmp/d.xl || fail "save --direct failed"
+metric save_direct_ms "$ELAPSED_MS"
+xl list | grep -q witness && fail "witness still listed after save --direct"
+# shellcheck disable=SC2086
+timed $X restore --direct /tmp/d.xl || fail "restore --direct failed"
+metric restore_direct_ms "$ELAPSED_MS"
+check_domains witness
+check_witness witness "$before"
+rm -f /tmp/d.xl
+pass "save ${save_ms}ms, restore ${restore_ms}ms, guest gap ${gap}ms; --compress and --direct round trips; damaged, truncated and bad-trailer images refused"

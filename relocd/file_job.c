@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Save to and restore from an image file (libmig/image.h), as xl save and
+ * xl restore do: the one core that relocd's worker (worker_file.c) and
+ * "xl-reloc save/restore --direct" (xl-plugin/direct.c) both run, so both
+ * give the same guarantees.  The caller owns the hypervisor handle and
+ * hears about progress through j->event.
+ *
+ * libxl writes (save) and reads (restore) its stream with blocking I/O on
+ * one end of a socketpair while the event loop must keep running, so a
+ * copy thread moves the bytes between the other end and the image writer
+ * or reader.
+ *
+ * The failure rules:
+ *   save     the image appears only on commit; any failure aborts the
+ *            writer (an older file at the path is untouched) and the
+ *            domain runs again here.  After a commit the domain is
+ *            destroyed, as xl save does, unless asked to keep running.
+ *   restore  the domain is built paused and runs only once the whole
+ *            image has been verified; a damaged image is destroyed, never
+ *            run.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "file_job.h"
+#include "hv.h"
+#include "image.h"
+#include "log.h"
+#include "relay.h"
+#include "relocd.h"
+
+#define COPY_CHUNK	65536
+
+struct copier {
+	int			 fd;	/* our end of the socketpair */
+	struct mig_image_writer	*wr;	/* save */
+	struct mig_image_reader	*rd;	/* restore */
+	pthread_t		 tid;
+	uint64_t		 bytes;	/* read by the main thread after join */
+	int			 failed;
+	int			 sock_failed;	/* on the socket, not the image */
+	struct mig_err		 err;
+	uint8_t			 buf[COPY_CHUNK];
+};
+
+/* Save: libxl's stream into the image writer, until libxl's end closes. */
+static void *
+copy_to_image(void *arg)
+{
+	struct copier	*c = arg;
+	ssize_t		 n;
+
+	for (;;) {
+		if ((n = read(c->fd, c->buf, sizeof(c->buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			mig_seterrno(&c->err, MIG_E_IO, "save stream");
+			c->sock_failed = 1;
+			break;
+		}
+		if (n == 0)
+			return NULL;
+		if (mig_image_writer_write(c->wr, c->buf, (size_t)n,
+		    &c->err) == -1)
+			break;
+		c->bytes += (uint64_t)n;
+	}
+	c->failed = 1;
+	/* libxl must not block on a stream nobody reads any more: its
+	 * next write fails and so does the save. */
+	shutdown(c->fd, SHUT_RDWR);
+	return NULL;
+}
+
+/* Restore: the image's libxl stream into libxl, up to its END record. */
+static void *
+copy_from_image(void *arg)
+{
+	struct copier	*c = arg;
+	ssize_t		 n, w, off;
+
+	for (;;) {
+		if ((n = mig_image_reader_read(c->rd, c->buf, sizeof(c->buf),
+		    &c->err)) == -1)
+			break;
+		if (n == 0) {
+			shutdown(c->fd, SHUT_WR);
+			return NULL;
+		}
+		for (off = 0; off < n; off += w) {
+			w = send(c->fd, c->buf + off, (size_t)(n - off),
+			    MSG_NOSIGNAL);
+			if (w == -1 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w == -1) {
+				mig_seterrno(&c->err, MIG_E_IO, "restore "
+				    "stream");
+				c->sock_failed = 1;
+				goto fail;
+			}
+		}
+		c->bytes += (uint64_t)n;
+	}
+ fail:
+	c->failed = 1;
+	/* libxl sees the stream end early and fails the restore. */
+	shutdown(c->fd, SHUT_RDWR);
+	return NULL;
+}
+
+void
+file_job_init(struct file_job *j, struct mig_hv *hv, struct mig_hv_op **op)
+{
+	memset(j, 0, sizeof(*j));
+	j->hv = hv;
+	j->op = op;
+	j->result_domid = MIG_HV_INVALID_DOMID;
+}
+
+static void
+fj_event(struct file_job *j, uint16_t phase, const char *text)
+{
+	if (j->event != NULL)
+		j->event(j, phase, text);
+}
+
+static int
+fj_journal(struct file_job *j, enum jstate st, const char *name, int domid,
+    struct mig_err *err)
+{
+	return j->journal != NULL ? j->journal(j, st, name, domid, err) : 0;
+}
+
+/* For the records of a job that failed: the failure is reported anyway. */
+static void
+fj_journal_end(struct file_job *j, enum jstate st, const char *name,
+    int domid)
+{
+	struct mig_err	err;
+
+	if (fj_journal(j, st, name, domid, &err) == -1)
+		log_warnx("%s", err.msg);
+}
+
+static bool
+fj_cancelled(const struct file_job *j)
+{
+	return j->cancelled != NULL && *j->cancelled;
+}
+
+/*
+ * Waits for one hypervisor operation (already started as *j->op, NULL if
+ * it failed to start) beside the copy thread, then joins the thread.
+ * libxl never closes its end: closing ours after the operation is what
+ * ends the copy.
+ */
+static int
+copy_run(struct file_job *j, struct copier *c, int hv_fd, uint32_t *domid,
+    struct mig_err *err)
+{
+	int	rc;
+
+	rc = *j->op == NULL ? -1 : mig_hv_wait(*j->op, err);
+	if (rc == 0 && domid != NULL)
+		*domid = mig_hv_op_domid(*j->op);
+	if (rc == -1)
+		shutdown(c->fd, SHUT_RDWR);
+	close(hv_fd);
+	pthread_join(c->tid, NULL);
+	close(c->fd);
+	j->bytes = c->bytes;
+	if (*j->op != NULL) {
+		mig_hv_op_free(*j->op);
+		*j->op = NULL;
+	}
+	fj_event(j, MIG_PHASE_STOPCOPY, NULL);
+	/* The image's failure is the reason the operation failed, or a
+	 * failure of its own after a good one (a stream the image could not
+	 * vouch for).  A broken socket only echoes the operation's end. */
+	if (c->failed && (rc == 0 || (err->code != MIG_E_CANCELLED &&
+	    !c->sock_failed))) {
+		*err = c->err;
+		return -1;
+	}
+	return rc;
+}
+
+static int
+copy_start(struct copier *c, void *(*fn)(void *), int sv[2],
+    struct mig_err *err)
+{
+	int	e;
+
+	if (mig_relay_socketpair(sv, err) == -1)
+		return -1;
+	c->fd = sv[0];
+	if ((e = pthread_create(&c->tid, NULL, fn, c)) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		errno = e;
+		return mig_seterrno(err, MIG_E_NOMEM, "copy thread");
+	}
+	return 0;
+}
+
+static int
+load_key(const char *path, struct mig_image_key *key,
+    const struct mig_image_key **kp, struct mig_err *err)
+{
+	*kp = NULL;
+	if (path[0] == '\0')
+		return 0;
+	if (mig_image_key_load(path, key, err) == -1)
+		return -1;
+	*kp = key;
+	return 0;
+}
+
+static uint16_t
+status_of(const struct mig_err *err)
+{
+	switch (err->code) {
+	case MIG_E_CANCELLED:
+		return CTL_ST_CANCELLED;
+	case MIG_E_NOTFOUND:
+		return CTL_ST_NOTFOUND;
+	case MIG_E_DENIED:
+		return CTL_ST_REFUSED;
+	default:
+		return CTL_ST_FAILED;
+	}
+}
+
+static void
+on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *p,
+    void *arg)
+{
+	struct file_job	*j = arg;
+
+	switch (p->kind) {
+	case MIG_HV_PROGRESS_ROUND:
+		j->round = p->round;
+		j->dirty_left = p->dirty_left;
+		if (p->round == 0)
+			j->pages_total = p->pages_total;
+		j->pages_sent = p->pages_done;
+		fj_event(j, MIG_PHASE_STOPCOPY, NULL);
+		break;
+	case MIG_HV_PROGRESS_SUSPENDED:
+		j->suspended_ms = now_ms();
+		fj_event(j, MIG_PHASE_STOPCOPY, "domain suspended");
+		break;
+	default:
+		break;
+	}
+}
+
+/* After a failed save: the domain runs again, the image never appears. */
+static uint16_t
+save_undo(struct file_job *j, const struct mig_hv_dominfo *dom,
+    struct mig_err *why)
+{
+	struct mig_err	err;
+
+	log_warnx("%s", why->msg);
+	if (mig_hv_recover_source(j->hv, dom->domid, why, &err) == -1) {
+		log_warnx("%s", err.msg);
+		*why = err;
+		return CTL_ST_UNDEFINED;
+	}
+	j->resumed_ms = now_ms();
+	j->result_domid = dom->domid;
+	return status_of(why);
+}
+
+static int
+save_image(struct file_job *j, const struct mig_hv_dominfo *dom,
+    struct mig_image_writer *wr, struct mig_err *err)
+{
+	struct copier	*c;
+	int		 sv[2], rc;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		mig_image_writer_abort(wr);
+		return mig_seterrno(err, MIG_E_NOMEM, "save");
+	}
+	c->wr = wr;
+	if (copy_start(c, copy_to_image, sv, err) == -1) {
+		mig_image_writer_abort(wr);
+		free(c);
+		return -1;
+	}
+	fj_event(j, MIG_PHASE_STOPCOPY, "saving");
+	*j->op = mig_hv_save(j->hv, dom->domid, sv[1], 0, on_save_progress,
+	    NULL, j, err);
+	rc = copy_run(j, c, sv[1], NULL, err);
+	free(c);
+	if (rc == -1 && fj_cancelled(j) && err->code != MIG_E_CANCELLED)
+		mig_seterr(err, MIG_E_CANCELLED, "cancelled during the save "
+		    "of %s", dom->name);
+	if (rc == -1) {
+		mig_image_writer_abort(wr);
+		return -1;
+	}
+	return mig_image_writer_commit(wr, err);
+}
+
+uint16_t
+file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
+{
+	struct mig_hv_dominfo		 dom;
+	struct mig_image_key		 key;
+	struct mig_image_opts		 opts;
+	struct mig_image_writer		*wr;
+	char				*json;
+	uint16_t			 st;
+
+	fj_event(j, MIG_PHASE_PREMIGRATION, "checking");
+	if (mig_hv_find(j->hv, req->domain, &dom, err) == -1)
+		return status_of(err);
+	if (j->describe != NULL)
+		j->describe(j, dom.name, req->path);
+	if (dom.domid == 0) {
+		mig_seterr(err, MIG_E_INVAL, "Domain-0 cannot be saved");
+		return CTL_ST_FAILED;
+	}
+	if (dom.state != MIG_HV_DOM_RUNNING && dom.state != MIG_HV_DOM_PAUSED) {
+		mig_seterr(err, MIG_E_INVAL, "domain %s is %s, not running",
+		    dom.name, mig_hv_domstate_name(dom.state));
+		return CTL_ST_FAILED;
+	}
+	memset(&opts, 0, sizeof(opts));
+	opts.compress = (req->flags & CTL_SF_COMPRESS) != 0;
+	opts.zstd_level = j->zstd_level;
+	if (load_key(req->key, &key, &opts.key, err) == -1 ||
+	    (json = mig_hv_config_json(j->hv, dom.domid, err)) == NULL)
+		return CTL_ST_FAILED;
+	wr = mig_image_writer_open(req->path, json, strlen(json), &opts, err);
+	free(json);
+	explicit_bzero(&key, sizeof(key));
+	if (wr == NULL)
+		return CTL_ST_FAILED;
+	if (fj_journal(j, J_STREAMING, dom.name, (int)dom.domid, err) == -1) {
+		mig_image_writer_abort(wr);
+		return CTL_ST_FAILED;
+	}
+	if (save_image(j, &dom, wr, err) == -1) {
+		st = save_undo(j, &dom, err);
+		if (st != CTL_ST_UNDEFINED)
+			fj_journal_end(j, J_ABORTED, dom.name, (int)dom.domid);
+		return st;
+	}
+	/* The image is on disk: from here the domain's fate is the one
+	 * asked for, and a failure of it is reported, not undone. */
+	j->result_domid = dom.domid;
+	if (req->flags & CTL_SF_KEEP_RUNNING) {
+		if (mig_hv_resume(j->hv, dom.domid, err) == -1) {
+			log_warnx("%s", err->msg);
+			return CTL_ST_UNDEFINED;
+		}
+		j->resumed_ms = now_ms();
+	} else if (mig_hv_destroy(j->hv, dom.domid, err) == -1) {
+		log_warnx("%s", err->msg);
+		return CTL_ST_UNDEFINED;
+	} else
+		j->result_domid = MIG_HV_INVALID_DOMID;
+	fj_journal_end(j, J_DONE, dom.name, (int)dom.domid);
+	fj_event(j, MIG_PHASE_ACTIVATION, "saved");
+	log_info("%s saved to %s", dom.name, req->path);
+	return CTL_ST_OK;
+}
+
+/*
+ * The stream into a new paused domain; *domid is set if it exists at the
+ * end, even on failure (the copy may fail after libxl is done).  A
+ * failure of the image itself is reported as "image corrupted".
+ */
+static int
+restore_stream(struct file_job *j, struct mig_image_reader *rd,
+    const char *json, const char *name, uint32_t *domid, struct mig_err *err)
+{
+	struct copier	*c;
+	struct mig_err	 why;
+	int		 sv[2], rc, bad_image;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return mig_seterrno(err, MIG_E_NOMEM, "restore");
+	c->rd = rd;
+	if (copy_start(c, copy_from_image, sv, err) == -1) {
+		free(c);
+		return -1;
+	}
+	fj_event(j, MIG_PHASE_STOPCOPY, "restoring");
+	*j->op = mig_hv_restore(j->hv, sv[1], json, name, 1, NULL, j, err);
+	rc = copy_run(j, c, sv[1], domid, err);
+	bad_image = c->failed && !c->sock_failed;
+	free(c);
+	if (rc == -1 && fj_cancelled(j) && err->code != MIG_E_CANCELLED)
+		mig_seterr(err, MIG_E_CANCELLED, "cancelled during the "
+		    "restore of %s", name);
+	else if (rc == -1 && (bad_image || err->code == MIG_E_CORRUPT)) {
+		why = *err;
+		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", why.msg);
+	} else if (rc == -1 && mig_image_reader_verify_end(rd, &why) == -1) {
+		/* libxl choked on damaged data before the image's own check
+		 * saw it: the damage is the reason to report. */
+		log_warnx("%s", err->msg);
+		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", why.msg);
+	}
+	return rc;
+}
+
+/*
+ * Restores into NAME--incoming; it becomes NAME and runs only if the
+ * whole image checks out.
+ */
+static uint16_t
+restore_built(struct file_job *j, struct mig_image_reader *rd,
+    const char *json, const char *name, const struct ctl_save *req,
+    struct mig_err *err)
+{
+	struct mig_err	e2;
+	char		incoming[MIG_HV_NAMELEN + sizeof(INCOMING_SUFFIX)];
+	uint32_t	domid = MIG_HV_INVALID_DOMID;
+	int		rc;
+
+	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, name);
+	if (fj_journal(j, J_STREAMING, name, -1, err) == -1)
+		return CTL_ST_FAILED;
+	rc = restore_stream(j, rd, json, incoming, &domid, err);
+	/* Built, paused: it runs only if the whole image checks out. */
+	if (rc == 0 && mig_image_reader_verify_end(rd, err) == -1) {
+		e2 = *err;
+		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", e2.msg);
+		rc = -1;
+	}
+	/* The point of no return, as a migration's COMMITTED: from here a
+	 * reconcile finishes the restore instead of undoing it. */
+	if (rc == 0 && fj_journal(j, J_COMMITTED, name, (int)domid, err) == -1)
+		rc = -1;
+	if (rc == -1) {
+		log_warnx("%s", err->msg);
+		if (domid != MIG_HV_INVALID_DOMID &&
+		    mig_hv_destroy(j->hv, domid, &e2) == -1) {
+			log_warnx("%s", e2.msg);
+			return CTL_ST_UNDEFINED;
+		}
+		fj_journal_end(j, J_ABORTED, name, -1);
+		return status_of(err);
+	}
+	j->result_domid = domid;
+	if (mig_hv_rename(j->hv, domid, incoming, name, err) == -1 ||
+	    (!(req->flags & CTL_SF_PAUSED) &&
+	    mig_hv_unpause(j->hv, domid, err) == -1)) {
+		log_warnx("%s", err->msg);
+		fj_journal_end(j, J_DONE, name, (int)domid);
+		return CTL_ST_FAILED;
+	}
+	j->resumed_ms = now_ms();
+	fj_journal_end(j, J_DONE, name, (int)domid);
+	fj_event(j, MIG_PHASE_ACTIVATION, "restored");
+	log_info("%s restored from %s as domid %u", name, req->path, domid);
+	return CTL_ST_OK;
+}
+
+/* A domain called NAME, or NAME--incoming, is there already. */
+static int
+name_taken(struct file_job *j, const char *name, uint16_t *st,
+    struct mig_err *err)
+{
+	struct mig_hv_dominfo	other;
+	char			incoming[MIG_HV_NAMELEN + sizeof(INCOMING_SUFFIX)];
+	const char		*n[2] = { name, incoming };
+	int			i;
+
+	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, name);
+	for (i = 0; i < 2; i++) {
+		if (mig_hv_find(j->hv, n[i], &other, err) == 0) {
+			mig_seterr(err, MIG_E_DENIED, "a domain called %s "
+			    "runs here already (domid %u): destroy or rename "
+			    "it first", n[i], other.domid);
+			*st = CTL_ST_REFUSED;
+			return 1;
+		}
+		if (err->code != MIG_E_NOTFOUND) {
+			*st = CTL_ST_FAILED;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+uint16_t
+file_restore(struct file_job *j, const struct ctl_save *req,
+    struct mig_err *err)
+{
+	struct mig_image_key		 key;
+	const struct mig_image_key	*kp;
+	struct mig_image_reader		*rd;
+	struct mig_image_summary	 sum;
+	const char			*json;
+	size_t				 len;
+	uint16_t			 st;
+
+	fj_event(j, MIG_PHASE_PREMIGRATION, "checking");
+	if (load_key(req->key, &key, &kp, err) == -1)
+		return CTL_ST_FAILED;
+	rd = mig_image_reader_open(req->path, kp, 0, err);
+	explicit_bzero(&key, sizeof(key));
+	if (rd == NULL)
+		return CTL_ST_FAILED;
+	json = mig_image_reader_config(rd, &len);
+	mig_image_reader_summary(rd, &sum);
+	if (j->describe != NULL)
+		j->describe(j, sum.name, req->path);
+	if (sum.name[0] == '\0') {
+		mig_seterr(err, MIG_E_CORRUPT, "%s: the image's config names "
+		    "no domain", req->path);
+		st = CTL_ST_FAILED;
+		goto out;
+	}
+	if (name_taken(j, sum.name, &st, err))
+		goto out;
+	if (j->reserve != NULL && j->reserve(j, sum.name, json, err) == -1) {
+		st = status_of(err);
+		goto out;
+	}
+	st = restore_built(j, rd, json, sum.name, req, err);
+	if (j->release != NULL)
+		j->release(j);
+ out:
+	mig_image_reader_close(rd);
+	return st;
+}
