@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,19 +198,17 @@ answer_reserve(struct job *j, const struct ctl_reserve_req *req)
 		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 }
 
-static void
-on_pipe(evutil_socket_t fd, short ev, void *arg)
+/* One message from the worker; -1 once its pipe has nothing more. */
+static int
+pipe_read(struct job *j)
 {
-	struct job	*j = arg;
 	struct ctl_msg	 m;
 	struct mig_err	 err;
 
-	if (ctl_recv(fd, &m, &err) == -1) {
+	if (ctl_recv(j->fd, &m, &err) == -1) {
 		if (err.code != MIG_E_EOF)
 			log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
-		/* The worker is ending; SIGCHLD finishes the job. */
-		event_del(j->ev);
-		return;
+		return -1;
 	}
 	switch (m.type) {
 	case CTL_EVENT:
@@ -263,6 +262,37 @@ on_pipe(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("job %" PRIu64 ": unexpected %s from worker", j->id,
 		    ctl_type_name(m.type));
 	}
+	return 0;
+}
+
+static void
+on_pipe(evutil_socket_t fd, short ev, void *arg)
+{
+	struct job	*j = arg;
+
+	(void)fd;
+	(void)ev;
+	/* The worker is ending; SIGCHLD finishes the job. */
+	if (pipe_read(j) == -1)
+		event_del(j->ev);
+}
+
+/*
+ * SIGCHLD can be handled before the worker's last messages are read from
+ * its pipe (a job that fails within milliseconds, such as a refused
+ * connection): read what is there without waiting, so that a result the
+ * worker did send is not reported as its death.
+ */
+static void
+pipe_drain(struct job *j)
+{
+	struct pollfd	pfd;
+
+	pfd.fd = j->fd;
+	pfd.events = POLLIN;
+	while (!j->result_seen && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & POLLIN) && pipe_read(j) == 0)
+		continue;
 }
 
 /*
@@ -404,6 +434,7 @@ job_reap(struct relocd *rd)
 				    (long)pid);
 			continue;
 		}
+		pipe_drain(j);
 		if (!j->result_seen)
 			report_death(j, status);
 		job_free(j);

@@ -19,7 +19,7 @@ pass=0 fail=0
 F_LIVE=0x2 F_LOCALHOST=0x40
 
 cleanup() {
-	for h in a b c; do
+	for h in a b c d; do
 		[ -f "$T/$h/relocd.pid" ] && kill "$(cat "$T/$h/relocd.pid")" 2>/dev/null
 	done
 	sleep 0.3
@@ -412,6 +412,30 @@ if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info img | grep 
 	ok "cancel during a save"
 else bad "cancel during a save: job '$job' rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
+
+# 26b. A target whose relocation_hosts_allow does not admit this host:
+#      refused (exit 3) with the reason, nothing moves.  The refusal comes
+#      within milliseconds, before the parent may have read its worker's
+#      result: it must still be a refusal, not an "undefined state".
+PD=$((PA + 3)) PN=$((PA + 4))	# D's port; a port nobody listens on
+start d "$PD" 'relocation_hosts_allow = [ "10\\.0\\.0\\.9" ]'
+"$SIMCTL" -d "$T/a/host" create knock --mem-mib 16 >/dev/null
+"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PD" --localhost knock \
+    127.0.0.1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 3 ] && grep -q "before greeting us: its relocation_hosts_allow" "$T/out" &&
+    "$SIMCTL" -d "$T/a/host" info knock | grep -q running &&
+    [ "$(names d)" = "" ] && grep -q "refused: no host-allow pattern" "$T/d/log"; then
+	ok "host-allow refusal: exit 3 with the reason, nothing moved"
+else bad "host-allow refusal: rc $rc $(tail -1 "$T/out")"; fi
+
+# 26c. Nobody listens at the target: failed (exit 4), the domain runs here.
+"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PN" --localhost knock \
+    127.0.0.1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 4 ] && grep -q "Connection refused" "$T/out" &&
+    "$SIMCTL" -d "$T/a/host" info knock | grep -q running; then
+	ok "no relocd at the target: exit 4, the domain runs here"
+else bad "no relocd at the target: rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" destroy knock >/dev/null 2>&1
 
 # 27. Nothing is left half-way on any host.
 if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
