@@ -417,16 +417,22 @@ else bad "cancel during a save: job '$job' rc $rc $(tail -1 "$T/out")"; fi
 #      refused (exit 3) with the reason, nothing moves.  The refusal comes
 #      within milliseconds, before the parent may have read its worker's
 #      result: it must still be a refusal, not an "undefined state".
-PD=$((PA + 3)) PN=$((PA + 4))	# D's port; a port nobody listens on
-start d "$PD" 'relocation_hosts_allow = [ "10\\.0\\.0\\.9" ]'
+PD=$((PA + 3)) PN=$((PA + 4)) PDT=$((PA + 5))	# D's ports; a port nobody listens on
+start d "$PD" "relocation_hosts_allow = [ \"10\\\\.0\\\\.0\\\\.9\" ]
+$(tls_conf b)
+relocation_ssl_server = 1
+relocation_ssl_port = $PDT"
 "$SIMCTL" -d "$T/a/host" create knock --mem-mib 16 >/dev/null
-"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PD" --localhost knock \
-    127.0.0.1 > "$T/out" 2>&1; rc=$?
-if [ "$rc" -eq 3 ] && grep -q "before greeting us: its relocation_hosts_allow" "$T/out" &&
-    "$SIMCTL" -d "$T/a/host" info knock | grep -q running &&
-    [ "$(names d)" = "" ] && grep -q "refused: no host-allow pattern" "$T/d/log"; then
-	ok "host-allow refusal: exit 3 with the reason, nothing moved"
-else bad "host-allow refusal: rc $rc $(tail -1 "$T/out")"; fi
+for how in "--plain --port $PD" "--tls --port $PDT"; do
+	# shellcheck disable=SC2086 # $how is two options
+	"$XLRELOC" -c "$T/a/relocd.conf" migrate $how --localhost knock \
+	    127.0.0.1 > "$T/out" 2>&1; rc=$?
+	if [ "$rc" -eq 3 ] && grep -q "before greeting us: its relocation_hosts_allow" "$T/out" &&
+	    "$SIMCTL" -d "$T/a/host" info knock | grep -q running &&
+	    [ "$(names d)" = "" ] && grep -q "refused: no host-allow pattern" "$T/d/log"; then
+		ok "host-allow refusal ($how): exit 3 with the reason, nothing moved"
+	else bad "host-allow refusal ($how): rc $rc $(tail -1 "$T/out")"; fi
+done
 
 # 26c. Nobody listens at the target: failed (exit 4), the domain runs here.
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PN" --localhost knock \
