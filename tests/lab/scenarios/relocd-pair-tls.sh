@@ -77,6 +77,7 @@ if [ "$me" = a ]; then
 	check_domains witness
 	check_witness witness "$PEER_BEFORE"
 	metric back_downtime_ms "$DOWNTIME_MS"
+	metric back_counter "$PEER_BEFORE->$(last_tick witness)"
 	say "witness back on xlab-a, counter went on: tick $PEER_BEFORE on xlab-b before, now tick $(last_tick witness)"
 	relocd_logs a
 	pass "a -> b ${R_TOTAL_MS:-?}ms; back b -> a: guest gap ${DOWNTIME_MS}ms"
@@ -94,6 +95,7 @@ else
 	check_domains witness
 	check_witness witness "$PEER_BEFORE"
 	metric there_downtime_ms "$DOWNTIME_MS"
+	metric there_counter "$PEER_BEFORE->$(last_tick witness)"
 	there=$DOWNTIME_MS
 	say "witness arrived on xlab-b, counter went on: tick $PEER_BEFORE on xlab-a before, now tick $(last_tick witness)"
 	# 3. and back to a
