@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS...)
+# xlab: hosts=1 xen=shadow timeout=900 default=no
+# xlab-desc: benchmark (bench/lab): xl-reloc against stock xl on one guest, localhost
+# One dom0, one witness guest (128 MiB, 256 pages/tick), moved in turn by
+# each contender, ROUNDS times over, so that every figure of one run shares
+# the machine's mood:
+#   reloc     xl-reloc migrate --plain, relocd a <-> relocd b
+#   relocz    the same with --compress
+#   xlpipe    xl migrate -s '' (xl migrate-receive as the whole transport)
+#   xlssh     xl migrate witness localhost (xl's default: ssh), if dom0 has sshd
+#   rsave     xl-reloc save + xl-reloc restore
+#   xsave     xl save + xl restore
+# Per run: <row>_ms (wall), <row>_down_ms (the guest's own largest gap),
+# <row>_bytes (bytes sent on loopback; xlpipe_pipe_bytes: through its
+# pipe; *_image_bytes: the image's size), <row>_cpu_ms (dom0 busy time).
+# bench/lab puts the round count in the overlay (at most 5 within the timeout)
+ROUNDS=$(cat /etc/xlab/bench-rounds 2>/dev/null || echo 2)
+[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
+relocd_start a 8002
+relocd_start b 8012
+witness_create witness 128 256
+at=a	# the relocd whose host the witness is on (both are this dom0)
+
+lo_tx() { cat /sys/class/net/lo/statistics/tx_bytes; }
+# dom0's busy time in ms (all CPUs; dom0 has one): what the contender cost,
+# whoever spent it (xl, helpers, relocd's workers, sshd, the kernel).
+busy_ms() { awk '/^cpu / { print ($2 + $3 + $4 + $7 + $8) * 10 }' /proc/stat; }
+
+# measure ROW CMD...: run one move, check the guest, print its metrics.
+measure() {
+	_row=$1
+	shift
+	before=$(last_tick witness)
+	_b0=$(lo_tx)
+	_c0=$(busy_ms)
+	timed "$@" || { relocd_logs a b; fail "$_row: $* failed"; }
+	_ms=$ELAPSED_MS
+	_cpu=$(($(busy_ms) - _c0))
+	_bytes=$(($(lo_tx) - _b0))
+	check_domains witness
+	check_witness witness "$before"
+	metric "${_row}_ms" "$_ms"
+	metric "${_row}_down_ms" "$DOWNTIME_MS"
+	metric "${_row}_bytes" "$_bytes"
+	metric "${_row}_cpu_ms" "$_cpu"
+	say "$_row: ${_ms} ms, guest gap ${DOWNTIME_MS} ms, $_bytes bytes, dom0 cpu ${_cpu} ms"
+}
+
+reloc() {	# reloc [--compress]: to the other relocd
+	_to=b _port=8012
+	[ $at = b ] && _to=a _port=8002
+	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" migrate --plain \
+	    --port $_port --localhost "$@" witness 127.0.0.1 > /tmp/xr.out 2>&1 ||
+		{ cat /tmp/xr.out; return 1; }
+	at=$_to
+}
+# xl migrate-receive behind a byte counter: what the pipe carried
+printf '#!/bin/sh\ndd bs=65536 2>/tmp/dd.err | xl migrate-receive\n' > /tmp/recv-count
+chmod +x /tmp/recv-count
+xlpipe() { xl migrate -s '' witness /tmp/recv-count; }
+pipe_bytes() { sed -n 's/^\([0-9]*\) bytes.*/\1/p' /tmp/dd.err; }
+rsave() {
+	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" save witness /tmp/w.img &&
+	    wc -c < /tmp/w.img > /tmp/w.size &&
+	    /usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" restore /tmp/w.img &&
+	    rm -f /tmp/w.img
+}
+xsave() {
+	xl save witness /tmp/w.img && wc -c < /tmp/w.img > /tmp/w.size &&
+	    xl restore /tmp/w.img && rm -f /tmp/w.img
+}
+ssh_ok=0
+if [ -x /usr/sbin/sshd ]; then
+	mkdir -p /run/sshd && chmod 755 /run/sshd
+	/usr/sbin/sshd -f /etc/ssh/sshd_config || fail "sshd did not start"
+	ssh localhost true && ssh_ok=1 || fail "ssh to localhost does not work"
+else
+	say "no sshd in dom0 (the host has no openssh-server): no xlssh row"
+fi
+
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	i=$((i + 1))
+	say "--- round $i of $ROUNDS"
+	measure reloc reloc
+	measure xlpipe xlpipe
+	metric xlpipe_pipe_bytes "$(pipe_bytes)"
+	[ $ssh_ok = 0 ] || measure xlssh xl migrate witness localhost
+	measure relocz reloc --compress
+	measure rsave rsave
+	metric rsave_image_bytes "$(cat /tmp/w.size)"
+	measure xsave xsave
+	metric xsave_image_bytes "$(cat /tmp/w.size)"
+done
+relocd_logs a b
+pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, rsave, xsave"
