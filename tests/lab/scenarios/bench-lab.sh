@@ -55,11 +55,16 @@ reloc() {	# reloc [--compress]: to the other relocd
 		{ cat /tmp/xr.out; return 1; }
 	at=$_to
 }
-# xl migrate-receive behind a byte counter: what the pipe carried
-printf '#!/bin/sh\ndd bs=65536 2>/tmp/dd.err | xl migrate-receive\n' > /tmp/recv-count
-chmod +x /tmp/recv-count
-xlpipe() { xl migrate -s '' witness /tmp/recv-count; }
-pipe_bytes() { sed -n 's/^\([0-9]*\) bytes.*/\1/p' /tmp/dd.err; }
+# What the pipe carried: every byte written by xl, its save helper and its
+# transport (xl migrate-receive and the restore helper are its children),
+# which a shell that waited for them all finds in its own /proc/PID/io.
+# All but a few KiB of messages is the stream.
+xlpipe() {
+	# shellcheck disable=SC2016 # $$ and $r are the inner shell's
+	sh -c 'xl migrate -s "" witness "xl migrate-receive"; r=$?
+	    sed -n "s/^wchar: //p" /proc/$$/io > /tmp/xl.wchar; exit $r'
+}
+pipe_bytes() { cat /tmp/xl.wchar; }
 rsave() {
 	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" save witness /tmp/w.img &&
 	    wc -c < /tmp/w.img > /tmp/w.size &&
