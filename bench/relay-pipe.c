@@ -4,15 +4,17 @@
  * connection, for bench/transport.
  *
  *   relay-pipe send --host H --port P [--tls --pki DIR] [--zstd]
- *                   [--sha256] [--level N] [--bw RATE] [--chunk BYTES]
+ *                   [--sha256] [--hop] [--level N] [--bw RATE] [--chunk BYTES]
  *                   [--tls13-suites LIST]
  *                   [--xen [--no-xl-header]] [-v]
- *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] [--sha256]
+ *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] [--sha256] [--hop]
  *                   [--xen [--no-xl-header]] [-v]
  *
- * The main thread plays libxl-save-helper: it copies stdin into one end of
- * a socketpair (or the other end to stdout) while the relay thread serves
- * the other end, exactly as relocd will.  Nothing else is in between: no
+ * The relay thread reads stdin (send) or writes stdout (recv) itself: the
+ * program before or after it in the pipeline plays libxl-save-helper,
+ * which in relocd writes straight into the relay's socketpair, so the hop
+ * count is relocd's.  With --hop the main thread copies stdin into a
+ * socketpair (or from it to stdout) as an extra hop, to measure one.  Nothing else is in between: no
  * preamble or handshake, only the data path.  --xen parses the input as a
  * Xen stream (pages counted, and checked at the far end); without it the
  * bytes are opaque.  STREAM_END carries XXH3-128, as between two relocd;
@@ -54,18 +56,19 @@ struct opts {
 	size_t		 chunk;
 	unsigned	 flags;
 	int		 verbose;
+	int		 hop;
 };
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: relay-pipe send --host H --port P [--tls "
-	    "--pki DIR] [--zstd] [--sha256] [--level N]\n"
+	    "--pki DIR] [--zstd] [--sha256] [--hop] [--level N]\n"
 	    "                  [--bw RATE] [--chunk BYTES] [--tls13-suites "
 	    "LIST]\n"
 	    "                  [--xen [--no-xl-header]] [-v]\n"
 	    "       relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] "
-	    "[--sha256] [--xen [--no-xl-header]] [-v]\n");
+	    "[--sha256] [--hop] [--xen [--no-xl-header]] [-v]\n");
 	exit(2);
 }
 
@@ -116,6 +119,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->flags &= ~MIG_RELAY_F_NO_PARSE;
 		else if (strcmp(a, "--no-xl-header") == 0)
 			o->flags |= MIG_RELAY_F_NO_XL_HEADER;
+		else if (strcmp(a, "--hop") == 0)
+			o->hop = 1;
 		else if (strcmp(a, "-v") == 0)
 			o->verbose = 1;
 		else if (v == NULL)
@@ -259,16 +264,17 @@ main(int argc, char **argv)
 	struct mig_relay	*r;
 	struct mig_relay_stats	 st;
 	SSL_CTX			*ctx = NULL;
-	int			 sv[2], copy_rc, saved, ok;
+	int			 sv[2] = { -1, -1 }, copy_rc = 0, saved = 0;
+	int			 ok;
 
 	parse_opts(argc, argv, &o);
 	conn = open_conn(&o, &ctx, &err);
-	if (mig_relay_socketpair(sv, &err) == -1)
+	if (o.hop && mig_relay_socketpair(sv, &err) == -1)
 		die("socketpair", &err);
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = o.send ? MIG_RELAY_SEND : MIG_RELAY_RECV;
 	rc.flags = o.flags;
-	rc.local_fd = sv[1];
+	rc.local_fd = o.hop ? sv[1] : o.send ? STDIN_FILENO : STDOUT_FILENO;
 	rc.conn = conn;
 	rc.file_fd = -1;
 	rc.zstd_level = o.level;
@@ -276,11 +282,15 @@ main(int argc, char **argv)
 	rc.chunk = o.chunk;
 	if ((r = mig_relay_start(&rc, &err)) == NULL)
 		die("relay", &err);
-	copy_rc = o.send ? copy(STDIN_FILENO, sv[0]) :
-	    copy(sv[0], STDOUT_FILENO);
-	saved = errno;
-	close(sv[0]);		/* the sender's EOF, as libxl's end closes */
+	if (o.hop) {
+		copy_rc = o.send ? copy(STDIN_FILENO, sv[0]) :
+		    copy(sv[0], STDOUT_FILENO);
+		saved = errno;
+		close(sv[0]);	/* the sender's EOF, as libxl's end closes */
+	}
 	ok = mig_relay_join(r, &st, &err) == 0;
+	if (!o.hop && !o.send)
+		close(STDOUT_FILENO);	/* a pipe has no shutdown(2) */
 	if (!ok)
 		fprintf(stderr, "relay-pipe: %s\n", err.msg);
 	if (copy_rc == -1 && ok) {
@@ -298,7 +308,8 @@ main(int argc, char **argv)
 		(void)mig_conn_shutdown(conn, mig_conn_deadline(TIMEOUT_MS),
 		    NULL);
 	mig_conn_close(conn);
-	close(sv[1]);
+	if (o.hop)
+		close(sv[1]);
 	SSL_CTX_free(ctx);
 	return ok ? 0 : 1;
 }
