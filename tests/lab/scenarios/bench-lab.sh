@@ -7,6 +7,7 @@
 # the machine's mood:
 #   reloc     xl-reloc migrate --plain, relocd a <-> relocd b
 #   relocz    the same with --compress
+#   reloct    xl-reloc migrate --tls (client certificates), the peer of ssh
 #   xlpipe    xl migrate -s '' (xl migrate-receive as the whole transport)
 #   xlssh     xl migrate witness localhost (xl's default: ssh), if dom0 has sshd
 #   rsave     xl-reloc save + xl-reloc restore
@@ -16,9 +17,23 @@
 # pipe; *_image_bytes: the image's size), <row>_cpu_ms (dom0 busy time).
 # bench/lab puts the round count in the overlay (at most 5 within the timeout)
 ROUNDS=$(cat /etc/xlab/bench-rounds 2>/dev/null || echo 2)
-[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
-relocd_start a 8002
-relocd_start b 8012
+[ -x /usr/local/sbin/relocd ] && [ -r /etc/relocd-lab/ca.pem ] ||
+	fail "no relocd or no certificates in dom0 (lab build --bindir DIR --overlay DIR)"
+# both also on TLS (8003, 8013), with the lab's throwaway certificates
+P=/etc/relocd-lab
+for r in a b; do
+	port=8003
+	[ $r = b ] && port=8013
+	{
+		echo "tls_cert = \"$P/$r.pem\""
+		echo "tls_key = \"$P/$r.key\""
+		echo "tls_ca = \"$P/ca.pem\""
+		echo "relocation_ssl_server = 1"
+		echo "relocation_ssl_port = $port"
+	} > /tmp/r$r.extra
+done
+relocd_start a 8002 /tmp/ra.extra
+relocd_start b 8012 /tmp/rb.extra
 witness_create witness 128 256
 at=a	# the relocd whose host the witness is on (both are this dom0)
 
@@ -47,11 +62,19 @@ measure() {
 	say "$_row: ${_ms} ms, guest gap ${DOWNTIME_MS} ms, $_bytes bytes, dom0 cpu ${_cpu} ms"
 }
 
-reloc() {	# reloc [--compress]: to the other relocd
+reloc() {	# reloc [--compress]: to the other relocd, plain
 	_to=b _port=8012
 	[ $at = b ] && _to=a _port=8002
 	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" migrate --plain \
 	    --port $_port --localhost "$@" witness 127.0.0.1 > /tmp/xr.out 2>&1 ||
+		{ cat /tmp/xr.out; return 1; }
+	at=$_to
+}
+reloct() {	# the same over TLS with client certificates
+	_to=b _port=8013
+	[ $at = b ] && _to=a _port=8003
+	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" migrate --tls \
+	    --port $_port --localhost witness 127.0.0.1 > /tmp/xr.out 2>&1 ||
 		{ cat /tmp/xr.out; return 1; }
 	at=$_to
 }
@@ -93,10 +116,11 @@ while [ $i -lt "$ROUNDS" ]; do
 	metric xlpipe_pipe_bytes "$(pipe_bytes)"
 	[ $ssh_ok = 0 ] || measure xlssh xl migrate witness localhost
 	measure relocz reloc --compress
+	measure reloct reloct
 	measure rsave rsave
 	metric rsave_image_bytes "$(cat /tmp/w.size)"
 	measure xsave xsave
 	metric xsave_image_bytes "$(cat /tmp/w.size)"
 done
 relocd_logs a b
-pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, rsave, xsave"
+pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave"
