@@ -613,9 +613,12 @@ sched_get(struct hvx *x, uint32_t domid, libxl_domain_sched_params *p,
 		return hvx_seterr(x, err, rc, "cannot read the scheduler "
 		    "parameters of domain %u", domid);
 	}
-	if (p->sched != LIBXL_SCHEDULER_CREDIT) {
+	/* Both credit schedulers have a cap in percent of one cpu;
+	 * credit2 is Xen 4.17's default. */
+	if (p->sched != LIBXL_SCHEDULER_CREDIT &&
+	    p->sched != LIBXL_SCHEDULER_CREDIT2) {
 		mig_seterr(err, MIG_E_NOTSUP, "domain %u runs under the %s "
-		    "scheduler; a cpu cap needs credit", domid,
+		    "scheduler; a cpu cap needs credit or credit2", domid,
 		    libxl_scheduler_to_string(p->sched));
 		libxl_domain_sched_params_dispose(p);
 		return -1;
@@ -640,15 +643,17 @@ hvx_cap_set(struct mig_hv *hv, uint32_t domid, int cap, struct mig_err *err)
 {
 	struct hvx			*x = begin(hv);
 	libxl_domain_sched_params	 p;
+	libxl_scheduler			 sched;
 	int				 rc;
 
 	if (sched_get(x, domid, &p, err) == -1)
 		return -1;
+	sched = p.sched;
 	libxl_domain_sched_params_dispose(&p);
 	/* Only the cap changes: everything else stays at "default",
 	 * which libxl reads as "leave as it is". */
 	libxl_domain_sched_params_init(&p);
-	p.sched = LIBXL_SCHEDULER_CREDIT;
+	p.sched = sched;
 	p.cap = cap;
 	rc = libxl_domain_sched_params_set(x->ctx, domid, &p);
 	libxl_domain_sched_params_dispose(&p);

@@ -18,6 +18,7 @@
 
 #include "image_fmt.h"
 #include "wire.h"
+#include "xlcompat.h"
 
 #define SCRATCH_LEN	65536
 
@@ -472,30 +473,6 @@ mig_image_reader_stats(const struct mig_image_reader *r)
 	return &r->parser.stats;
 }
 
-/* Best effort: c_info.name from libxl's JSON, as "name": "value". */
-static void
-config_name(const char *json, char *name, size_t size)
-{
-	const char	*p;
-	size_t		 n = 0;
-
-	name[0] = '\0';
-	if ((p = strstr(json, "\"c_info\"")) == NULL ||
-	    (p = strstr(p, "\"name\"")) == NULL)
-		return;
-	p += strlen("\"name\"");
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ':')
-		p++;
-	if (*p++ != '"')
-		return;
-	while (*p != '\0' && *p != '"' && n + 1 < size) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		name[n++] = *p++;
-	}
-	name[n] = '\0';
-}
-
 void
 mig_image_reader_summary(const struct mig_image_reader *r,
     struct mig_image_summary *sum)
@@ -503,7 +480,8 @@ mig_image_reader_summary(const struct mig_image_reader *r,
 	const struct mig_stream_stats	*st = &r->parser.stats;
 
 	memset(sum, 0, sizeof(*sum));
-	config_name(r->config, sum->name, sizeof(sum->name));
+	(void)mig_xl_config_cinfo(r->config, "name", sum->name,
+	    sizeof(sum->name));
 	sum->file_bytes = r->hashed + (r->trailer ? IMG_TRAILER_SIZE : 0);
 	sum->stream_bytes = r->stream_bytes;
 	sum->pages = st->pages;

@@ -63,6 +63,8 @@ enum mig_msg_type {
 	MIG_MSG_PING,
 	MIG_MSG_PONG,
 	MIG_MSG_XL_TUNNEL,
+	MIG_MSG_QUERY,
+	MIG_MSG_ANSWER,
 	MIG_MSG__MAX
 };
 
@@ -113,6 +115,15 @@ enum mig_refuse_reason {
 	MIG_REFUSE_FEATURE,		/* a required feature is not offered */
 	MIG_REFUSE_SHUTTING_DOWN,
 	MIG_REFUSE__MAX
+};
+
+/* ANSWER to a QUERY: what the target knows of one migration to it. */
+enum mig_query_state {
+	MIG_QUERY_COMMITTED = 1,	/* it journaled the COMMIT: the domain is its */
+	MIG_QUERY_ABORTED,		/* it did not commit and never will */
+	MIG_QUERY_PENDING,		/* still undecided: ask again later */
+	MIG_QUERY_UNKNOWN,		/* no record and no such domain there */
+	MIG_QUERY__MAX
 };
 
 /* Phases reported in PROGRESS (DESIGN.md's six). */
@@ -224,6 +235,17 @@ struct mig_msg_xl_tunnel {
 	char		name[MIG_NAME_MAX + 1];	/* "" = keep the config's name */
 };
 
+/* Asked by a source whose COMMIT is in doubt, on a connection of its own. */
+struct mig_msg_query {
+	uint64_t	reservation_id;	/* the target's RESERVED id */
+	uint8_t		uuid[MIG_UUID_LEN];
+};
+
+struct mig_msg_answer {
+	uint16_t	state;		/* enum mig_query_state */
+	char		text[MIG_TEXT_MAX + 1];
+};
+
 struct mig_msg {
 	uint16_t	type;		/* enum mig_msg_type */
 	union {
@@ -241,6 +263,8 @@ struct mig_msg {
 		struct mig_msg_progress		progress;
 		struct mig_msg_ping		ping;	/* PING and PONG */
 		struct mig_msg_xl_tunnel	xl_tunnel;
+		struct mig_msg_query		query;
+		struct mig_msg_answer		answer;
 	} u;				/* COMMIT has no fields */
 };
 
@@ -283,6 +307,7 @@ uint32_t	 mig_msg_max_body(uint16_t type);
 const char	*mig_msg_name(uint16_t type);		/* "HELLO", "unknown" */
 const char	*mig_refuse_reason_name(uint16_t);	/* "no-memory" */
 const char	*mig_phase_name(uint16_t);		/* "pre-copy" */
+const char	*mig_query_state_name(uint16_t);	/* "committed" */
 
 /* proto_msg.c */
 /*

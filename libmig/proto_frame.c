@@ -35,6 +35,15 @@ static const struct msgtype msgtypes[MIG_MSG__MAX] = {
 	[MIG_MSG_PING] =	 { "PING", false },
 	[MIG_MSG_PONG] =	 { "PONG", false },
 	[MIG_MSG_XL_TUNNEL] =	 { "XL_TUNNEL", true },
+	[MIG_MSG_QUERY] =	 { "QUERY", true },
+	[MIG_MSG_ANSWER] =	 { "ANSWER", true },
+};
+
+static const char *const query_state_names[MIG_QUERY__MAX] = {
+	[MIG_QUERY_COMMITTED] = "committed",
+	[MIG_QUERY_ABORTED] = "aborted",
+	[MIG_QUERY_PENDING] = "pending",
+	[MIG_QUERY_UNKNOWN] = "not-known",
 };
 
 static const char *const refuse_names[MIG_REFUSE__MAX] = {
@@ -91,6 +100,14 @@ mig_refuse_reason_name(uint16_t reason)
 	if (reason >= MIG_REFUSE__MAX || refuse_names[reason] == NULL)
 		return "unknown";
 	return refuse_names[reason];
+}
+
+const char *
+mig_query_state_name(uint16_t state)
+{
+	if (state >= MIG_QUERY__MAX || query_state_names[state] == NULL)
+		return "unknown";
+	return query_state_names[state];
 }
 
 const char *

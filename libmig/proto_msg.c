@@ -556,6 +556,54 @@ dec_xl_tunnel(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 	return get_text(r, &tc_name_opt, "XL_TUNNEL name", m->name, err);
 }
 
+static int
+enc_query(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	if (msg->u.query.reservation_id == 0)
+		return mig_seterr(err, MIG_E_INVAL, "QUERY: reservation 0");
+	wire_put_be64(w, msg->u.query.reservation_id);
+	wire_put_bytes(w, msg->u.query.uuid, MIG_UUID_LEN);
+	return 0;
+}
+
+static int
+dec_query(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	const uint8_t	*uuid;
+
+	msg->u.query.reservation_id = wire_get_be64(r);
+	if ((uuid = wire_get_bytes(r, MIG_UUID_LEN)) != NULL)
+		memcpy(msg->u.query.uuid, uuid, MIG_UUID_LEN);
+	if (!r->bad && msg->u.query.reservation_id == 0)
+		return mig_seterr(err, MIG_E_PROTO, "QUERY: reservation 0");
+	return 0;
+}
+
+static int
+enc_answer(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	const struct mig_msg_answer	*m = &msg->u.answer;
+
+	if (m->state == 0 || m->state >= MIG_QUERY__MAX)
+		return mig_seterr(err, MIG_E_INVAL, "ANSWER: state %u",
+		    m->state);
+	wire_put_be16(w, m->state);
+	return put_text(w, &tc_text, "ANSWER text", m->text, err);
+}
+
+/* An unknown state is refused: the source must never guess at it. */
+static int
+dec_answer(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_answer	*m = &msg->u.answer;
+
+	m->state = wire_get_be16(r);
+	if (!r->bad && (m->state == 0 || m->state >= MIG_QUERY__MAX))
+		return mig_seterr(err, MIG_E_PROTO, "ANSWER: state %u",
+		    m->state);
+	return get_text(r, &tc_text, "ANSWER text", m->text, err);
+}
+
 struct codec {
 	int	(*enc)(const struct mig_msg *, struct wire_wr *,
 		    struct mig_err *);
@@ -579,6 +627,8 @@ static const struct codec codecs[MIG_MSG__MAX] = {
 	[MIG_MSG_PING] = { enc_ping, dec_ping },
 	[MIG_MSG_PONG] = { enc_ping, dec_ping },
 	[MIG_MSG_XL_TUNNEL] = { enc_xl_tunnel, dec_xl_tunnel },
+	[MIG_MSG_QUERY] = { enc_query, dec_query },
+	[MIG_MSG_ANSWER] = { enc_answer, dec_answer },
 };
 
 int
@@ -729,6 +779,13 @@ mig_msg_equal(const struct mig_msg *a, const struct mig_msg *b)
 	case MIG_MSG_XL_TUNNEL:
 		return a->u.xl_tunnel.flags == b->u.xl_tunnel.flags &&
 		    strcmp(a->u.xl_tunnel.name, b->u.xl_tunnel.name) == 0;
+	case MIG_MSG_QUERY:
+		return a->u.query.reservation_id == b->u.query.reservation_id &&
+		    memcmp(a->u.query.uuid, b->u.query.uuid,
+		    MIG_UUID_LEN) == 0;
+	case MIG_MSG_ANSWER:
+		return a->u.answer.state == b->u.answer.state &&
+		    strcmp(a->u.answer.text, b->u.answer.text) == 0;
 	default:
 		return false;
 	}

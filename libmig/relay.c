@@ -23,6 +23,7 @@ static const char *const dir_names[] = {
 	[MIG_RELAY_RECV] = "relay from",
 	[MIG_RELAY_TO_FILE] = "save relay",
 	[MIG_RELAY_FROM_FILE] = "restore relay",
+	[MIG_RELAY_RECV_RAW] = "xl stream from",
 };
 
 static inline void
@@ -333,6 +334,51 @@ relay_recv(struct mig_relay *r)
 	}
 }
 
+/* --- raw receive (xl's migrate channel) --- */
+
+/* Like relay_account, but the parser decides how much is the stream. */
+static int
+relay_recv_raw(struct mig_relay *r)
+{
+	const char	*peer = mig_conn_peer(r->conf.conn);
+	struct mig_err	 perr;
+	ssize_t		 n, used;
+
+	for (;;) {
+		if (relay_cancelled(r) == -1)
+			return -1;
+		if ((n = relay_conn_read(r, r->buf, r->conf.chunk)) == -1)
+			return -1;
+		if (n == 0)
+			return mig_seterr(&r->err, MIG_E_EOF, "%s %s: closed "
+			    "%s", r->name, peer, mig_stream_phase_name(
+			    mig_stream_phase(r->ps)));
+		if (relay_bw_take(r, n) == -1)
+			return -1;
+		if ((used = mig_stream_feed(r->ps, r->buf, n, &perr)) == -1) {
+			relay_publish_parse(r);
+			return mig_seterr(&r->err, MIG_E_CORRUPT, "%s %s: %s",
+			    r->name, peer, perr.msg);
+		}
+		relay_publish_parse(r);
+		if (relay_digest_update(r, r->buf, used) == -1)
+			return -1;
+		ctr_add(&r->stream_bytes, used);
+		if (relay_fd_write(r, r->conf.local_fd, r->buf, used,
+		    "the local stream") == -1)
+			return -1;
+		ctr_add(&r->local_bytes, used);
+		if (mig_stream_phase(r->ps) != MIG_PHASE_END)
+			continue;
+		if (used < n)
+			return mig_seterr(&r->err, MIG_E_PROTO, "%s %s: %zd "
+			    "bytes after the end of the stream", r->name,
+			    peer, n - used);
+		relay_local_shutdown(r, SHUT_WR);
+		return 0;
+	}
+}
+
 /* --- files --- */
 
 static int
@@ -379,6 +425,9 @@ relay_main(void *arg)
 	case MIG_RELAY_RECV:
 		r->rc = relay_recv(r);
 		break;
+	case MIG_RELAY_RECV_RAW:
+		r->rc = relay_recv_raw(r);
+		break;
 	default:
 		r->rc = relay_copy(r);
 	}
@@ -394,9 +443,10 @@ relay_main(void *arg)
 static int
 relay_check_conf(const struct mig_relay_conf *c, struct mig_err *err)
 {
-	bool	net = c->dir == MIG_RELAY_SEND || c->dir == MIG_RELAY_RECV;
+	bool	net = c->dir == MIG_RELAY_SEND || c->dir == MIG_RELAY_RECV ||
+		    c->dir == MIG_RELAY_RECV_RAW;
 
-	if (c->dir < MIG_RELAY_SEND || c->dir > MIG_RELAY_FROM_FILE)
+	if (c->dir < MIG_RELAY_SEND || c->dir > MIG_RELAY_RECV_RAW)
 		return mig_seterr(err, MIG_E_INVAL, "relay: bad direction %d",
 		    (int)c->dir);
 	if (c->local_fd < 0)
@@ -405,6 +455,11 @@ relay_check_conf(const struct mig_relay_conf *c, struct mig_err *err)
 		return mig_seterr(err, MIG_E_INVAL, "relay: no connection");
 	if (!net && c->file_fd < 0)
 		return mig_seterr(err, MIG_E_INVAL, "relay: no file fd");
+	if (c->dir == MIG_RELAY_RECV_RAW && (c->flags & (MIG_RELAY_F_NO_PARSE |
+	    MIG_RELAY_F_ZSTD)))
+		return mig_seterr(err, MIG_E_INVAL, "relay: a raw stream ends "
+		    "where the parser finds END, and has no frames to "
+		    "compress");
 	if (!net && (c->flags & MIG_RELAY_F_ZSTD))
 		return mig_seterr(err, MIG_E_INVAL, "relay: zstd needs DATA "
 		    "frames; a file relay copies raw bytes");

@@ -27,6 +27,14 @@
  *         (save, restore: libevent cannot watch regular files).  No framing;
  *         any image trailer, and the fsync, are the caller's business.
  *         FROM_FILE shuts down the local socket's sending side at EOF.
+ *   RECV_RAW  reads raw stream bytes from the connection (xl's migrate
+ *         channel: no frames) and writes them to the local fd up to and
+ *         including the libxl END record, found by the parser (which is
+ *         therefore mandatory), then shuts down the local socket's sending
+ *         side.  It never passes anything past END on: a byte after it in
+ *         the same read is MIG_E_PROTO (xl says nothing more before the
+ *         receiver's "ready" message), a stream the parser refuses is
+ *         MIG_E_CORRUPT, a close before END MIG_E_EOF.
  *
  * Ownership: the caller owns the local fd, the connection, the file fd and
  * a shared bandwidth bucket; the relay borrows them from start until
@@ -70,7 +78,8 @@ enum mig_relay_dir {
 	MIG_RELAY_SEND,		/* local fd -> DATA frames on conn, STREAM_END */
 	MIG_RELAY_RECV,		/* DATA frames on conn -> local fd */
 	MIG_RELAY_TO_FILE,	/* local fd -> file fd (save) */
-	MIG_RELAY_FROM_FILE	/* file fd -> local fd (restore) */
+	MIG_RELAY_FROM_FILE,	/* file fd -> local fd (restore) */
+	MIG_RELAY_RECV_RAW	/* raw stream on conn -> local fd, to END */
 };
 
 /* mig_relay_conf.flags */
@@ -110,6 +119,9 @@ struct mig_relay_conf {
 	struct mig_bw		*bw_shared;
 	size_t			 chunk;		/* 0 = MIG_RELAY_CHUNK_DEFAULT */
 	const char		*name;		/* for messages; may be NULL */
+	/* Longest wait on conn, for data or for room to send, before the
+	 * relay fails with MIG_E_TIMEOUT: a stuck peer.  0 = forever. */
+	int			 idle_ms;
 };
 
 /*

@@ -79,12 +79,34 @@ relay_sleep(struct mig_relay *r, uint64_t ns)
 	return relay_poll(r, -1, 0, (int)((ns + 999999) / 1000000), &rev);
 }
 
+/* How long a wait on fd may last: idle_ms on the connection. */
+static int
+relay_wait_ms(struct mig_relay *r, int fd)
+{
+	if (r->conf.idle_ms > 0 && r->conf.conn != NULL &&
+	    fd == mig_conn_fd(r->conf.conn))
+		return r->conf.idle_ms;
+	return -1;
+}
+
+static int
+relay_timed_out(struct mig_relay *r, int fd, short rev)
+{
+	if (rev != 0 || relay_wait_ms(r, fd) == -1)
+		return 0;
+	return mig_seterr(&r->err, MIG_E_TIMEOUT, "%s: %s neither sent nor "
+	    "took a byte for %d s", r->name, mig_conn_peer(r->conf.conn),
+	    r->conf.idle_ms / 1000);
+}
+
 static int
 relay_wait(struct mig_relay *r, int fd, short events)
 {
 	short	rev;
 
-	return relay_poll(r, fd, events, -1, &rev);
+	if (relay_poll(r, fd, events, relay_wait_ms(r, fd), &rev) == -1)
+		return -1;
+	return relay_timed_out(r, fd, rev);
 }
 
 /* 1..len bytes, 0 at EOF, -1 on error. */
@@ -170,7 +192,8 @@ relay_wait_send(struct mig_relay *r, int fd, short events)
 	uint8_t		 b;
 	ssize_t		 n;
 
-	if (relay_poll(r, fd, events | POLLIN, -1, &rev) == -1)
+	if (relay_poll(r, fd, events | POLLIN, relay_wait_ms(r, fd),
+	    &rev) == -1 || relay_timed_out(r, fd, rev) == -1)
 		return -1;
 	if ((events & POLLIN) || !(rev & (POLLIN | POLLHUP | POLLERR)) ||
 	    (rev & POLLOUT))

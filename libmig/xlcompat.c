@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -106,4 +107,33 @@ mig_xl_status_from_rc(int rc)
 	if (rc != 0 && b == 0)
 		return 1;
 	return b;
+}
+
+int
+mig_xl_config_cinfo(const char *json, const char *key, char *out,
+    size_t size)
+{
+	const char	*p;
+	char		 quoted[64];
+	size_t		 n = 0;
+
+	if (size == 0)
+		return 0;
+	out[0] = '\0';
+	snprintf(quoted, sizeof(quoted), "\"%s\"", key);
+	if ((p = strstr(json, "\"c_info\"")) == NULL ||
+	    (p = strstr(p, quoted)) == NULL)
+		return 0;
+	p += strlen(quoted);
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == ':')
+		p++;
+	if (*p++ != '"')
+		return 0;
+	while (*p != '\0' && *p != '"' && n + 1 < size) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return *p == '"';
 }

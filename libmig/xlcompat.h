@@ -57,5 +57,12 @@ int		 mig_xl_report_decode(const uint8_t *buf, size_t len,
 		    uint8_t *status, struct mig_err *);
 /* xl's status byte for a libxl return code (xl sends -rc as a char). */
 uint8_t		 mig_xl_status_from_rc(int rc);
+/*
+ * Best effort: the string member key of c_info in libxl's config JSON
+ * ("name", "uuid"), unescaped, cut to size.  1 when found whole, else
+ * 0 (out then holds what fitted, or "").  Only for messages and early checks: libxl parses for real.
+ */
+int		 mig_xl_config_cinfo(const char *json, const char *key,
+		    char *out, size_t size);
 
 #endif

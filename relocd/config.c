@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "relocd.h"
+#include "tls.h"
 
 #define CONF_MAX_SIZE	(1024 * 1024)
 #define KEY_MAX		64
@@ -70,6 +71,7 @@ static const struct key keys[] = {
 	{ "max_downtime_ms",		K_UINT, O(max_downtime_ms), 0, 600000, NULL },
 	{ "auto_converge",		K_BOOL, O(auto_converge), 0, 1, NULL },
 	{ "downtime_abort",		K_BOOL, O(downtime_abort), 0, 1, NULL },
+	{ "downtime_rounds",		K_UINT, O(downtime_rounds), 1, 5, NULL },
 	{ "reservation_ttl",		K_UINT, O(reservation_ttl), 5, 3600, NULL },
 	{ "peer_timeout",		K_UINT, O(peer_timeout), 5, 3600, NULL },
 	{ "allow_localhost_migration",	K_BOOL, O(allow_localhost), 0, 1, NULL },
@@ -150,6 +152,7 @@ config_defaults(struct relocd_conf *c)
 	c->max_incoming = 4;
 	c->max_outgoing = 4;
 	c->compression_level = 1;
+	c->downtime_rounds = CONVERGE_ROUNDS;
 	c->reservation_ttl = 60;
 	c->peer_timeout = 60;
 	/* Allocation failures here leave NULL; config_load() checks. */
@@ -500,15 +503,44 @@ config_load(const char *file, struct relocd_conf *c, struct mig_err *err)
 	return rc;
 }
 
+/* A string as libxlutil reads it back: a regex's backslashes and a
+ * quote must be escaped, or the printed file does not load. */
+static void
+print_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static void
 print_list(FILE *f, const char *name, const struct strlist *l)
 {
 	size_t	i;
 
 	fprintf(f, "%s = [", name);
-	for (i = 0; i < l->n; i++)
-		fprintf(f, "%s\"%s\"", i ? ", " : " ", l->v[i]);
+	for (i = 0; i < l->n; i++) {
+		fputs(i ? ", " : " ", f);
+		print_quoted(f, l->v[i]);
+	}
 	fprintf(f, "%s]\n", l->n ? " " : "");
+}
+
+/* The TLS side of the configuration, as libmig's TLS wants it (peer
+ * ACL aside: it must be compiled and outlive the context). */
+void
+config_tls(const struct relocd_conf *c, struct mig_tls_conf *tc)
+{
+	memset(tc, 0, sizeof(*tc));
+	tc->cert_file = c->tls_cert;
+	tc->key_file = c->tls_key;
+	tc->ca_file = c->tls_ca;
+	tc->client_cert_optional = !c->tls_require_client_cert;
+	tc->ktls = c->tls_ktls;
 }
 
 /* What "relocd -n -v" shows: the configuration in effect, defaults
@@ -538,9 +570,11 @@ config_print(const struct relocd_conf *c, FILE *f)
 			    (unsigned long long)*(const uint64_t *)field);
 			break;
 		case K_PATH:
-			if (*(char *const *)field != NULL)
-				fprintf(f, "%s = \"%s\"\n", k->name,
-				    *(char *const *)field);
+			if (*(char *const *)field != NULL) {
+				fprintf(f, "%s = ", k->name);
+				print_quoted(f, *(char *const *)field);
+				fputc('\n', f);
+			}
 			break;
 		case K_LIST:
 			print_list(f, k->name, (const struct strlist *)field);

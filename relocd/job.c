@@ -103,7 +103,8 @@ worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
 	argv[argc++] = "-j";
 	argv[argc++] = idbuf;
 	argv[argc++] = "-c";
-	argv[argc++] = (char *)rd->conf_path;
+	argv[argc++] = rd->run_conf[0] != '\0' ? rd->run_conf :
+	    (char *)rd->conf_path;
 	if (rd->foreground)
 		argv[argc++] = "-f";
 	for (i = 0; i < rd->verbose && i < 2; i++)
@@ -112,6 +113,8 @@ worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
 		argv[argc++] = "-T";
 	if (flags & WORKER_ACL_RECHECK)
 		argv[argc++] = "-A";
+	if (flags & WORKER_RETRY)
+		argv[argc++] = "-R";
 	argv[argc] = NULL;
 
 	switch (pid = fork()) {
@@ -198,9 +201,9 @@ answer_reserve(struct job *j, const struct ctl_reserve_req *req)
 		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 }
 
-/* One message from the worker; -1 once its pipe has nothing more. */
+/* Reads and acts on one message of the worker's; -1 at its end. */
 static int
-pipe_read(struct job *j)
+pipe_read_one(struct job *j)
 {
 	struct ctl_msg	 m;
 	struct mig_err	 err;
@@ -208,6 +211,8 @@ pipe_read(struct job *j)
 	if (ctl_recv(j->fd, &m, &err) == -1) {
 		if (err.code != MIG_E_EOF)
 			log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
+		/* The worker is ending; SIGCHLD finishes the job. */
+		event_del(j->ev);
 		return -1;
 	}
 	switch (m.type) {
@@ -273,31 +278,23 @@ pipe_read(struct job *j)
 static void
 on_pipe(evutil_socket_t fd, short ev, void *arg)
 {
-	struct job	*j = arg;
-
-	(void)fd;
-	(void)ev;
-	/* The worker is ending; SIGCHLD finishes the job. */
-	if (pipe_read(j) == -1)
-		event_del(j->ev);
+	(void)pipe_read_one(arg);
 }
 
 /*
- * SIGCHLD can be handled before the worker's last messages are read from
- * its pipe (a job that fails within milliseconds, such as a refused
- * connection): read what is there without waiting, so that a result the
- * worker did send is not reported as its death.
+ * SIGCHLD and the worker's last messages arrive together, and the loop
+ * may see the signal first: what is still in the pipe is read before the
+ * worker is judged to have died without a result.  poll() with no wait,
+ * so that a pipe end some other process still holds never blocks us.
  */
 static void
 pipe_drain(struct job *j)
 {
-	struct pollfd	pfd;
+	struct pollfd	pfd = { .fd = j->fd, .events = POLLIN };
 
-	pfd.fd = j->fd;
-	pfd.events = POLLIN;
 	while (!j->result_seen && poll(&pfd, 1, 0) == 1 &&
-	    (pfd.revents & POLLIN) && pipe_read(j) == 0)
-		continue;
+	    (pfd.revents & POLLIN) && pipe_read_one(j) == 0)
+		;
 }
 
 /*
@@ -417,8 +414,8 @@ report_death(struct job *j, int status)
 	    "log", why);
 	forward(j, &m);
 	/* The journal knows how far it got; a reconcile worker settles it. */
-	if (!j->rd->stopping && worker_exec(j->rd, "reconcile", j->id, -1, 0,
-	    &pid, &fd, &err) == 0)
+	if (!j->rd->stopping && worker_exec(j->rd, "reconcile", j->id, -1,
+	    WORKER_RETRY, &pid, &fd, &err) == 0)
 		close(fd);	/* reaped like any worker; nobody watches */
 }
 

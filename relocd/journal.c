@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -391,6 +392,82 @@ journal_replay(const char *dir, int (*cb)(const struct jrec *, void *),
 			rc = cb(&l.v[i], arg);
 	free(l.v);
 	return rc;
+}
+
+/*
+ * A job's lock, STATE_DIR/job-ID.lock, held by the worker that runs the
+ * job from its first record to its exit.  Reconciliation takes it before
+ * it settles the job: a worker that outlived its parent relocd (killed
+ * alone) still runs the job, and two processes must never settle one
+ * job each their own way.  The lock dies with its holder, whatever
+ * kills it.  With wait, blocks until the holder is gone.
+ */
+int
+journal_lock_job(const char *dir, uint64_t job, int wait, struct mig_err *err)
+{
+	char	path[PATH_MAX];
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/job-%016" PRIx64 ".lock", dir, job);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return mig_seterrno(err, MIG_E_IO, "%s", path);
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1) {
+		if (errno == EINTR)
+			continue;
+		mig_seterrno(err, MIG_E_IO, "%s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Drops the lock; a finished job's file goes (while still locked, so a
+ * waiter on it finds the job finished when it gets the lock). */
+void
+journal_unlock_job(const char *dir, uint64_t job, int fd, int finished)
+{
+	char	path[PATH_MAX];
+
+	if (fd < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/job-%016" PRIx64 ".lock", dir, job);
+	if (finished)
+		unlink(path);
+	close(fd);
+}
+
+/*
+ * The last record, finished or not, of the newest job whose last record
+ * match() accepts: 1 and *out when there is one, 0 when none, -1 on error.
+ * Newest by time, because a key such as a reservation id may repeat
+ * across restarts.
+ */
+int
+journal_lookup(const char *dir, int (*match)(const struct jrec *, void *),
+    void *arg, struct jrec *out, struct mig_err *err)
+{
+	struct last	l;
+	size_t		i;
+	int		dirfd, found = 0;
+
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return mig_seterrno(err, MIG_E_IO, "state directory %s", dir);
+	}
+	if (read_last(dirfd, dir, &l, err) == -1) {
+		close(dirfd);
+		return -1;
+	}
+	close(dirfd);
+	for (i = 0; i < l.n; i++)
+		if (match(&l.v[i], arg) && (!found ||
+		    l.v[i].time_ms >= out->time_ms)) {
+			*out = l.v[i];
+			found = 1;
+		}
+	free(l.v);
+	return found;
 }
 
 /*

@@ -154,9 +154,8 @@ peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 	m->u.hello.page_size = hi.page_size;
 	m->u.hello.mem_total_kib = hi.total_kib;
 	m->u.hello.mem_free_kib = hi.free_kib;
-	/* Not MIG_FEAT_XL_TUNNEL: the receiving side of xl's handshake is
-	 * not served yet, and a peer must not be told it is. */
 	m->u.hello.features = MIG_FEAT_ZSTD | MIG_FEAT_RESUME | MIG_FEAT_XXH3 |
+	    MIG_FEAT_XL_TUNNEL |
 	    (hi.pv_logdirty != 0 ? MIG_FEAT_LIVE : 0);
 	m->u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
 	return 0;

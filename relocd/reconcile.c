@@ -6,14 +6,18 @@
  *   target, before COMMITTED  destroy NAME--incoming: the source owns it
  *   target, COMMITTED         finish: rename to NAME, unpause
  *   source, before COMMIT     resume the domain if it is suspended
+ *                             (renamed back first if the crash came
+ *                             between the rename and the COMMIT_SENT)
  *   source, COMMIT_SENT       in doubt: only the target knows whether it
- *                             journaled the COMMIT; the domain stays
- *                             suspended as NAME--migratedaway and the
- *                             record stays open for the operator (and a
- *                             later relocd) to settle
+ *                             journaled the COMMIT, so it is asked
+ *                             (indoubt.c); meanwhile the domain stays
+ *                             suspended as NAME--migratedaway
  *
  * Run by the parent before it accepts anything ("-W reconcile -j 0": every
- * unfinished job), and after a worker dies ("-j ID": that job alone).
+ * unfinished job but the in-doubt ones, which would hold the start up for
+ * as long as the target is unreachable), then in the background
+ * ("-j 0 -R": the in-doubt ones, asking until settled), and after a
+ * worker dies ("-j ID -R": that job alone).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,12 +29,14 @@
 
 struct rec_ctx {
 	struct worker	*w;
+	uint64_t	 started;	/* wall ms: newer records are live jobs' */
 	int		 failed;
+	int		 open;		/* in doubt still */
 };
 
 /* The domain a record is about, if it still exists under that name. */
-static int
-find(struct worker *w, const struct jrec *r, const char *suffix,
+int
+reconcile_find(struct worker *w, const struct jrec *r, const char *suffix,
     struct mig_hv_dominfo *d)
 {
 	char	name[MIG_HV_NAMELEN];
@@ -42,8 +48,8 @@ find(struct worker *w, const struct jrec *r, const char *suffix,
 	return mig_hv_find(w->hv, name, d, NULL);
 }
 
-static void
-close_record(struct worker *w, const struct jrec *r, enum jstate st)
+void
+reconcile_close(struct worker *w, const struct jrec *r, enum jstate st)
 {
 	struct mig_err	err;
 
@@ -61,91 +67,179 @@ settle_target(struct worker *w, const struct jrec *r)
 
 	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, r->name);
 	if (r->state == J_ACTIVATED) {
-		close_record(w, r, J_DONE);
+		reconcile_close(w, r, J_DONE);
 		return 0;
 	}
 	if (r->state != J_COMMITTED) {
-		if (find(w, r, INCOMING_SUFFIX, &d) == 0) {
+		if (reconcile_find(w, r, INCOMING_SUFFIX, &d) == 0) {
 			if (mig_hv_destroy(w->hv, d.domid, &err) == -1) {
 				log_warnx("%s", err.msg);
 				return -1;
 			}
-			log_info("job %016" PRIx64 ": destroyed %s (domain %u):"
+			log_info("job %" PRIu64 ": destroyed %s (domain %u):"
 			    " it never committed", r->job, incoming, d.domid);
 		}
-		close_record(w, r, J_ABORTED);
+		reconcile_close(w, r, J_ABORTED);
 		return 0;
 	}
-	if (find(w, r, INCOMING_SUFFIX, &d) == 0) {
+	if (reconcile_find(w, r, INCOMING_SUFFIX, &d) == 0) {
 		if (mig_hv_rename(w->hv, d.domid, incoming, r->name,
 		    &err) == -1 || mig_hv_unpause(w->hv, d.domid, &err) == -1) {
 			log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %016" PRIx64 ": %s committed before the crash; "
+		log_info("job %" PRIu64 ": %s committed before the crash; "
 		    "it runs now as domain %u", r->job, r->name, d.domid);
+	} else if (reconcile_find(w, r, "", &d) == 0 &&
+	    d.state == MIG_HV_DOM_PAUSED) {
+		/* Renamed, not yet unpaused.  (A start-paused migration is
+		 * not journaled as such, and runs too.) */
+		if (mig_hv_unpause(w->hv, d.domid, &err) == -1) {
+			log_warnx("%s", err.msg);
+			return -1;
+		}
+		log_info("job %" PRIu64 ": %s committed before the crash; "
+		    "unpaused it (domain %u)", r->job, r->name, d.domid);
 	}
-	close_record(w, r, J_DONE);
+	reconcile_close(w, r, J_DONE);
 	return 0;
 }
 
-static int
-settle_source(struct worker *w, const struct jrec *r)
+/*
+ * Before the commit point the source owns the domain: it runs here again,
+ * under its own name (a crash between the rename and the COMMIT_SENT
+ * record leaves it as NAME--migratedaway).
+ */
+int
+reconcile_resume_source(struct worker *w, const struct jrec *r)
 {
 	struct mig_hv_dominfo	d;
 	struct mig_err		err, why;
+	char			away[MIG_HV_NAMELEN];
 
-	if (r->state == J_COMMIT_SENT) {
-		if (find(w, r, AWAY_SUFFIX, &d) == 0)
-			log_warnx("job %016" PRIx64 ": COMMIT for %s was sent "
-			    "to %s with no answer: %s--migratedaway stays "
-			    "suspended here.  If %s runs on %s, destroy it "
-			    "here; if not, rename it back and resume it",
-			    r->job, r->name, r->peer, r->name, r->name,
-			    r->peer);
-		else
-			close_record(w, r, J_DONE);
-		return 0;
+	snprintf(away, sizeof(away), "%s" AWAY_SUFFIX, r->name);
+	if (reconcile_find(w, r, "", &d) == -1) {
+		if (reconcile_find(w, r, AWAY_SUFFIX, &d) == -1)
+			return 0;	/* nothing of it here */
+		if (mig_hv_rename(w->hv, d.domid, away, r->name, &err) == -1) {
+			log_warnx("%s", err.msg);
+			return -1;
+		}
+		log_info("job %" PRIu64 ": renamed %s back to %s",
+		    r->job, away, r->name);
 	}
-	if (find(w, r, "", &d) == 0 && d.state == MIG_HV_DOM_SUSPENDED) {
+	if (d.state == MIG_HV_DOM_SUSPENDED) {
 		mig_seterr(&why, MIG_E_IO, "relocd restarted");
 		if (mig_hv_recover_source(w->hv, d.domid, &why, &err) == -1) {
 			log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %016" PRIx64 ": resumed %s (domain %u): its "
+		log_info("job %" PRIu64 ": resumed %s (domain %u): its "
 		    "migration never committed", r->job, r->name, d.domid);
 	}
-	close_record(w, r, J_ABORTED);
 	return 0;
 }
 
 static int
-settle(const struct jrec *r, void *arg)
+settle_source(struct rec_ctx *c, const struct jrec *r)
+{
+	struct worker		*w = c->w;
+	struct mig_hv_dominfo	 d;
+	int			 rc;
+
+	if (r->state == J_COMMIT_SENT) {
+		if (reconcile_find(w, r, AWAY_SUFFIX, &d) == -1) {
+			log_info("job %" PRIu64 ": no %s" AWAY_SUFFIX
+			    " here any more: nothing to settle", r->job,
+			    r->name);
+			reconcile_close(w, r, J_DONE);
+			return 0;
+		}
+		if (!w->retry) {
+			log_warnx("job %" PRIu64 ": in doubt: COMMIT of %s "
+			    "was sent to %s; %s" AWAY_SUFFIX " stays suspended "
+			    "while relocd asks it", r->job, r->name, r->peer,
+			    r->name);
+			c->open = 1;
+			return 0;
+		}
+		if ((rc = indoubt_settle(w, r, 1)) == INDOUBT_OPEN)
+			c->open = 1;
+		return rc == -1 ? -1 : 0;
+	}
+	if (reconcile_resume_source(w, r) == -1)
+		return -1;
+	reconcile_close(w, r, J_ABORTED);
+	return 0;
+}
+
+static int
+same_job(const struct jrec *r, void *arg)
+{
+	const struct jrec	*k = arg;
+
+	return r->job == k->job && r->role == k->role;
+}
+
+static int
+settle(const struct jrec *snap, void *arg)
 {
 	struct rec_ctx	*c = arg;
+	struct jrec	 key = *snap, now = *snap, *r = &now;
+	struct mig_err	 err;
+	int		 fd;
 
 	if (c->w->job != 0 && r->job != c->w->job)
 		return 0;
-	if ((r->role == JR_TARGET ? settle_target(c->w, r) :
-	    settle_source(c->w, r)) == -1)
+	/* The background pass settles only what the startup pass left in
+	 * doubt, never a job that began since. */
+	if (c->w->job == 0 && c->w->retry && (r->state != J_COMMIT_SENT ||
+	    r->time_ms >= c->started))
+		return 0;
+	/* A worker that outlived its relocd may still run the job: wait
+	 * for it, then settle what the journal says now. */
+	if ((fd = journal_lock_job(c->w->conf.state_dir, r->job, 0,
+	    NULL)) == -1) {
+		log_info("job %" PRIu64 ": its worker still runs; waiting for "
+		    "it before settling", r->job);
+		fd = journal_lock_job(c->w->conf.state_dir, r->job, 1, &err);
+	}
+	if (fd == -1) {
+		log_warnx("%s", err.msg);
 		c->failed = 1;
+		return 0;
+	}
+	if (journal_lookup(c->w->conf.state_dir, same_job, &key, &now,
+	    &err) == -1) {
+		log_warnx("%s", err.msg);
+		c->failed = 1;
+	} else if (!journal_state_final(r->state) &&
+	    (r->role == JR_TARGET ? settle_target(c->w, r) :
+	    settle_source(c, r)) == -1)
+		c->failed = 1;
+	journal_unlock_job(c->w->conf.state_dir, r->job, fd,
+	    journal_state_final(c->w->rec.job == r->job ? c->w->rec.state :
+	    r->state));
 	return 0;
 }
 
 int
 reconcile_run(struct worker *w)
 {
-	struct rec_ctx	c = { w, 0 };
+	struct rec_ctx	c = { w, wall_ms(), 0, 0 };
 	struct mig_err	err;
 
+	w->lock_fd = -2;	/* settle() locks each job it settles */
+	/* Only the startup pass compacts (a single job's pass runs while
+	 * other workers append), and before it settles anything, so that
+	 * the journal keeps what this pass did until the next start. */
+	if (w->job == 0 && !w->retry && journal_compact(w->journal, &err) == -1)
+		log_warnx("%s", err.msg);
 	if (journal_replay(w->conf.state_dir, settle, &c, &err) == -1) {
 		log_warnx("%s", err.msg);
 		return 1;
 	}
-	/* Only the startup pass compacts: a single job's pass runs while
-	 * other workers append. */
-	if (w->job == 0 && journal_compact(w->journal, &err) == -1)
-		log_warnx("%s", err.msg);
-	return c.failed;
+	if (c.failed)
+		return 1;
+	return c.open ? RECONCILE_IN_DOUBT : 0;
 }

@@ -28,6 +28,9 @@
 #include "acl.h"
 #include "log.h"
 #include "relocd.h"
+#include "tls.h"
+
+#define RUN_CONF	"relocd.conf.running"
 
 static void
 usage(void)
@@ -49,6 +52,77 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The certificate, key and CA must load, and the key match the
+ * certificate, before a configuration naming them is taken: a reload
+ * with a bad one is refused instead of failing every TLS job after it.
+ */
+static int
+tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
+{
+	struct mig_tls_conf	 tc;
+	SSL_CTX			*ctx;
+	char			 msg[MIG_ERRLEN];
+
+	if (!c->tls_enabled && c->tls_cert == NULL)
+		return 0;
+	if (c->tls_cert == NULL || c->tls_key == NULL || c->tls_ca == NULL)
+		return mig_seterr(err, MIG_E_INVAL, "%s: TLS needs tls_cert, "
+		    "tls_key and tls_ca", path);
+	config_tls(c, &tc);
+	if ((ctx = mig_tls_server_ctx(&tc, err)) == NULL) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return mig_seterr(err, MIG_E_TLS, "%s: %s", path, msg);
+	}
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
+/*
+ * Workers read the configuration the parent runs, never the file: an
+ * edit that was not (or not successfully) reloaded must not reach a job.
+ * So each configuration the parent takes is written whole, defaults
+ * included, to STATE_DIR/relocd.conf.running, by rename so that a worker
+ * starting meanwhile reads the old one or the new one.  The files it
+ * names (TLS material) are still read by each job: replace those by
+ * rename too, under new names for a reload that may be refused.
+ */
+static int
+run_conf_write(struct relocd *rd, const struct relocd_conf *c,
+    struct mig_err *err)
+{
+	char	 path[PATH_MAX], tmp[PATH_MAX + 4];
+	FILE	*f;
+	int	 fd, bad;
+
+	if (state_dir_make(c->state_dir, err) == -1)
+		return -1;
+	if (snprintf(path, sizeof(path), "%s/" RUN_CONF, c->state_dir) >=
+	    (int)sizeof(path))
+		return mig_seterr(err, MIG_E_INVAL, "state directory %s: path "
+		    "too long", c->state_dir);
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return mig_seterrno(err, MIG_E_IO, "%s", tmp);
+	if ((f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		return mig_seterrno(err, MIG_E_IO, "%s", tmp);
+	}
+	fprintf(f, "# written by relocd from %s; workers read this\n",
+	    rd->conf_path);
+	config_print(c, f);
+	bad = fflush(f) == EOF || ferror(f);
+	if (fclose(f) == EOF || bad || rename(tmp, path) == -1) {
+		mig_seterrno(err, MIG_E_IO, "%s", path);
+		unlink(tmp);
+		return -1;
+	}
+	memcpy(rd->run_conf, path, sizeof(rd->run_conf));
+	return 0;
 }
 
 /*
@@ -84,6 +158,11 @@ load_config(const char *path, struct relocd_conf *conf, struct mig_acl **acl,
 		return -1;
 	}
 	mig_acl_free(peers);
+	if (tls_check(path, &c, err) == -1) {
+		mig_acl_free(a);
+		config_free(&c);
+		return -1;
+	}
 	*conf = c;
 	*acl = a;
 	return 0;
@@ -148,12 +227,17 @@ on_sighup(evutil_socket_t sig, short ev, void *arg)
 {
 	struct relocd		*rd = arg;
 	struct relocd_conf	 c;
-	struct mig_acl		*acl;
+	struct mig_acl		*acl = NULL;
 	struct mig_err		 err;
 
-	if (load_config(rd->conf_path, &c, &acl, &err) == -1) {
+	if (load_config(rd->conf_path, &c, &acl, &err) == -1 ||
+	    run_conf_write(rd, &c, &err) == -1) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    err.msg);
+		if (acl != NULL) {
+			mig_acl_free(acl);
+			config_free(&c);
+		}
 		return;
 	}
 	/* Listeners follow the new addresses and ports; running jobs keep
@@ -234,11 +318,31 @@ reconcile(struct relocd *rd, struct mig_err *err)
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
 			return mig_seterrno(err, MIG_E_IO, "reconciliation");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == RECONCILE_IN_DOUBT)
+		return 1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return mig_seterr(err, MIG_E_HV, "relocd cannot start: the "
 		    "hypervisor check or the journal reconciliation failed "
 		    "(above)");
 	return 0;
+}
+
+/* The in-doubt jobs the startup pass left: a background worker asks
+ * their targets until each is settled; it is reaped like any other. */
+static void
+reconcile_background(struct relocd *rd)
+{
+	struct mig_err	err;
+	pid_t		pid;
+	int		fd;
+
+	if (worker_exec(rd, "reconcile", 0, -1, WORKER_RETRY, &pid, &fd,
+	    &err) == -1) {
+		log_warnx("%s; in-doubt jobs stay for the next start", err.msg);
+		return;
+	}
+	close(fd);
+	log_info("asking the targets of in-doubt jobs (pid %ld)", (long)pid);
 }
 
 int
@@ -247,7 +351,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	struct relocd	 rd;
 	struct mig_err	 err;
 	const char	*conf_path = RELOCD_CONF_FILE;
-	int		 ch, checkonly = 0, pidfd = -1, rc = 1;
+	int		 ch, checkonly = 0, pidfd = -1, rc = 1, in_doubt = 0;
 	ssize_t		 n;
 
 	/* A worker: everything it needs is in its arguments. */
@@ -302,7 +406,9 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		fatal("cannot find my own executable");
 	rd.self[n] = '\0';
 	if ((pidfd = pidfile_open(rd.conf.pid_file, &err)) == -1 ||
-	    job_ids_open(&rd, &err) == -1 || reconcile(&rd, &err) == -1) {
+	    job_ids_open(&rd, &err) == -1 ||
+	    run_conf_write(&rd, &rd.conf, &err) == -1 ||
+	    (in_doubt = reconcile(&rd, &err)) == -1) {
 		log_warnx("%s", err.msg);
 		goto out;
 	}
@@ -323,6 +429,8 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		log_warnx("%s", err.msg);
 		goto out;
 	}
+	if (in_doubt)
+		reconcile_background(&rd);
 	log_info("ready (pid %ld)", (long)getpid());
 	event_base_dispatch(rd.base);
 	log_info("stopped");

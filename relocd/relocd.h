@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 
 #include <sys/queue.h>
@@ -55,6 +56,7 @@ struct relocd_conf {
 	unsigned	 max_downtime_ms;	/* 0 = no limit */
 	bool		 auto_converge;
 	bool		 downtime_abort;
+	unsigned	 downtime_rounds;	/* N rounds over: act */
 	unsigned	 reservation_ttl;	/* seconds */
 	unsigned	 peer_timeout;		/* seconds without progress */
 	bool		 allow_localhost;
@@ -169,6 +171,7 @@ struct job {
 struct relocd {
 	struct relocd_conf	 conf;
 	const char		*conf_path;
+	char			 run_conf[PATH_MAX];	/* what workers read */
 	const struct mig_hv_ops	*ops;
 	struct event_base	*base;
 	struct mig_acl		*acl;		/* hosts-allow, compiled */
@@ -217,6 +220,7 @@ int		 client_send(struct client *, const struct ctl_msg *);
 /* job.c; worker_exec flags */
 #define WORKER_TLS		0x1	/* the connection came to the TLS port */
 #define WORKER_ACL_RECHECK	0x2	/* denied by address: try its name */
+#define WORKER_RETRY		0x4	/* reconcile: ask until settled */
 int		 job_ids_open(struct relocd *, struct mig_err *);
 int		 worker_exec(struct relocd *, const char *, uint64_t, int, int,
 		    pid_t *, int *, struct mig_err *);
@@ -275,6 +279,10 @@ struct worker {
 	int			 conn_fd;	/* incoming: the socket */
 	int			 tls;		/* incoming on the TLS port */
 	int			 acl_recheck;
+	int			 retry;		/* reconcile: -R */
+	int			 lock_fd;	/* the job's lock: -1 not yet,
+						 * -2 never (reconcile locks
+						 * each job it settles) */
 	volatile int		 cancelled;
 	struct mig_hv_op	*op;		/* in flight, for cancel */
 	struct mig_relay	*relay;		/* in flight, for cancel */
@@ -304,6 +312,7 @@ void		 worker_interrupt(struct worker *);
 void		 worker_send(struct worker *, const struct ctl_msg *);
 void		 worker_describe(struct worker *, const char *, const char *);
 void		 worker_event(struct worker *, uint16_t, const char *);
+uint32_t	 worker_downtime_ms(const struct worker *, uint64_t);
 int		 worker_result(struct worker *, uint16_t,
 		    const struct mig_err *);
 int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
@@ -311,9 +320,31 @@ int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
 		    uint64_t, uint64_t, struct mig_err *);
 void		 worker_reserve_msg(struct worker *, uint16_t);
 int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
+int		 worker_stream_cause(int, const struct mig_err *);
 
 /* worker_out.c */
 int		 worker_out(struct worker *);
+
+/* converge.c: the max-downtime policy, one decision per pre-copy round */
+#define CONVERGE_STEPS		3	/* caps: 50%, 25%, 10% */
+#define CONVERGE_ROUNDS		2	/* default rounds over before acting */
+enum converge_action {
+	CONV_NONE,
+	CONV_THROTTLE,		/* cap the guest at converge_cap(.., step) */
+	CONV_ABORT,		/* give up: the source resumes */
+};
+struct converge {
+	uint32_t	 limit_ms;	/* 0 = no limit */
+	unsigned	 rounds;	/* consecutive rounds over before acting */
+	bool		 auto_converge;
+	bool		 abort;
+	unsigned	 over;		/* consecutive rounds over, so far */
+	unsigned	 step;		/* throttle steps taken, 0 = none */
+};
+void		 converge_init(struct converge *, uint32_t, unsigned, bool,
+		    bool);
+enum converge_action converge_round(struct converge *, uint32_t, bool);
+int		 converge_cap(int, unsigned, unsigned);
 
 /* worker_file.c: kind "save" (0) or "restore" (1) */
 int		 worker_file(struct worker *, int);
@@ -324,8 +355,23 @@ int		 worker_query(struct worker *);
 /* worker_in.c */
 int		 worker_in(struct worker *);
 
-/* reconcile.c */
+/* reconcile.c; reconcile_run's exit status when records stay in doubt */
+#define RECONCILE_IN_DOUBT	3
+struct mig_hv_dominfo;
 int		 reconcile_run(struct worker *);
+int		 reconcile_find(struct worker *, const struct jrec *,
+		    const char *, struct mig_hv_dominfo *);
+void		 reconcile_close(struct worker *, const struct jrec *,
+		    enum jstate);
+int		 reconcile_resume_source(struct worker *, const struct jrec *);
+
+/* indoubt.c: a COMMIT whose fate only the target knows */
+#define INDOUBT_SETTLED		0
+#define INDOUBT_OPEN		1	/* still in doubt: nothing changed */
+int		 indoubt_settle(struct worker *, const struct jrec *, int);
+int		 indoubt_answer(struct worker *, struct mig_conn *,
+		    const struct mig_msg *);
+void		 indoubt_peer(char *, size_t, const char *, unsigned, int);
 
 /* config.c */
 void	config_defaults(struct relocd_conf *);
@@ -334,6 +380,8 @@ int	config_load_data(const char *, const char *, size_t,
 	    struct relocd_conf *, struct mig_err *);
 void	config_free(struct relocd_conf *);
 void	config_print(const struct relocd_conf *, FILE *);
+struct mig_tls_conf;
+void	config_tls(const struct relocd_conf *, struct mig_tls_conf *);
 int	parse_size(const char *, uint64_t *);
 
 /* ledger.c */
@@ -357,7 +405,12 @@ int		 journal_append(struct journal *, const struct jrec *,
 int		 journal_replay(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct mig_err *);
+int		 journal_lookup(const char *,
+		    int (*)(const struct jrec *, void *), void *,
+		    struct jrec *, struct mig_err *);
 int		 journal_compact(struct journal *, struct mig_err *);
+int		 journal_lock_job(const char *, uint64_t, int, struct mig_err *);
+void		 journal_unlock_job(const char *, uint64_t, int, int);
 void		 journal_close(struct journal *);
 const char	*journal_state_name(enum jstate);
 int		 journal_state_final(enum jstate);

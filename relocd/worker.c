@@ -30,7 +30,7 @@
 static void
 worker_usage(void)
 {
-	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTA]\n");
+	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTAR]\n");
 	exit(1);
 }
 
@@ -139,14 +139,31 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
 		w->rate_bytes = w->bytes_wire;
 	}
 	m.u.event.rate = w->rate;
-	/* What stop-and-copy would cost now: the dirty pages at the rate
-	 * the link has been doing. */
-	if (w->rate > 0)
-		m.u.event.downtime_ms = (uint32_t)(w->dirty_left *
-		    w->page_size * 1000 / w->rate);
+	m.u.event.downtime_ms = worker_downtime_ms(w, w->dirty_left);
 	m.u.event.elapsed_ms = now - w->started_ms;
 	ctl_text_set(m.u.event.text, text != NULL ? text : "");
 	worker_send(w, &m);
+}
+
+/*
+ * What stop-and-copy of this many pages would cost now, at the rate the
+ * link has been doing; 0 while there is no rate yet.  The rate is of
+ * bytes on the wire, so a compressed stream's pages are counted at the
+ * size compression has been giving them.
+ */
+uint32_t
+worker_downtime_ms(const struct worker *w, uint64_t pages)
+{
+	double	bytes = (double)pages * w->page_size, ms;
+
+	if (w->rate == 0)
+		return 0;
+	if (w->bytes_stream > 0 && w->bytes_wire > 0)
+		bytes = bytes * (double)w->bytes_wire / (double)w->bytes_stream;
+	ms = bytes * 1000 / (double)w->rate;
+	if (ms >= UINT32_MAX)
+		return UINT32_MAX;
+	return ms < 1 && pages > 0 ? 1 : (uint32_t)ms;
 }
 
 /* Sends the job's end to the parent; returns the worker's exit status. */
@@ -176,6 +193,9 @@ worker_result(struct worker *w, uint16_t status, const struct mig_err *err)
 int
 worker_journal(struct worker *w, enum jstate st, struct mig_err *err)
 {
+	if (w->lock_fd == -1 && (w->lock_fd = journal_lock_job(
+	    w->conf.state_dir, w->rec.job, 0, err)) == -1)
+		return -1;
 	w->rec.state = st;
 	w->rec.time_ms = wall_ms();
 	if (journal_append(w->journal, &w->rec, err) == -1)
@@ -214,12 +234,39 @@ worker_reserve(struct worker *w, const char *name, const uint8_t uuid[16],
 }
 
 /*
+ * Which of two failures a stream reports.  When the relay failed on its
+ * own, before the operation ended (the peer went away, the connection or
+ * the file broke), libxl's failure is only the echo of it -- its save
+ * helper dies of SIGPIPE once the relay shuts the socketpair -- so the
+ * relay's error is the cause.  Otherwise the operation's error wins: a
+ * relay stopped by us, or one that ran into the end of a stream libxl cut
+ * short, says nothing libxl did not.  Returns 1 if relay_err is the cause.
+ */
+int
+worker_stream_cause(int relay_failed_first, const struct mig_err *relay_err)
+{
+	if (!relay_failed_first)
+		return 0;
+	switch (relay_err->code) {
+	case MIG_E_EOF:
+	case MIG_E_IO:
+	case MIG_E_TLS:
+	case MIG_E_TIMEOUT:
+	case MIG_E_PROTO:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * Ends a job's stream once its hypervisor operation has finished (rc_op,
  * with *err set if it failed): stops the relay if the operation failed,
  * joins it, keeps its counters, and frees the relay, the operation and our
- * end of the socketpair.  The operation's error wins; a relay error after
- * a good operation means libxl took a stream the relay could not vouch for
- * (hash or length wrong), and that is a failure too.
+ * end of the socketpair.  Of two failures, worker_stream_cause() picks the
+ * one reported; a relay error after a good operation means libxl took a
+ * stream the relay could not vouch for (hash or length wrong), and that
+ * is a failure too.
  */
 int
 worker_stream_end(struct worker *w, int rc_op, int local_fd,
@@ -227,8 +274,11 @@ worker_stream_end(struct worker *w, int rc_op, int local_fd,
 {
 	struct mig_relay_stats	st;
 	struct mig_err		rerr;
-	int			rc_relay;
+	int			rc_relay, first;
 
+	/* Sampled before our cancel, which would end it too. */
+	mig_relay_stats(w->relay, &st);
+	first = st.done;
 	if (rc_op == -1)
 		mig_relay_cancel(w->relay);
 	rc_relay = mig_relay_join(w->relay, &st, &rerr);
@@ -240,6 +290,11 @@ worker_stream_end(struct worker *w, int rc_op, int local_fd,
 	if (w->op != NULL) {
 		mig_hv_op_free(w->op);
 		w->op = NULL;
+	}
+	if (rc_op == -1 && rc_relay == -1 &&
+	    worker_stream_cause(first, &rerr)) {
+		log_info("%s", err->msg);
+		*err = rerr;
 	}
 	if (rc_op == -1)
 		return -1;
@@ -292,6 +347,9 @@ worker_close(struct worker *w)
 {
 	if (w->hv != NULL)
 		mig_hv_close(w->hv);
+	if (w->lock_fd >= 0)
+		journal_unlock_job(w->conf.state_dir, w->rec.job, w->lock_fd,
+		    journal_state_final(w->rec.state));
 	journal_close(w->journal);
 	if (w->pipe_ev != NULL)
 		event_free(w->pipe_ev);
@@ -318,12 +376,13 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	memset(&w, 0, sizeof(w));
 	w.pipe = RELOCD_WORKER_FD_PIPE;
 	w.conn_fd = -1;
+	w.lock_fd = -1;
 	w.result_domid = MIG_HV_INVALID_DOMID;
 	w.started_ms = w.rate_ms = now_ms();
 	w.page_size = 4096;
 	w.conf_path = RELOCD_CONF_FILE;
 	optind = 3;
-	while ((ch = getopt(argc, argv, "j:c:fvTA")) != -1) {
+	while ((ch = getopt(argc, argv, "j:c:fvTAR")) != -1) {
 		switch (ch) {
 		case 'j':
 			w.job = strtoull(optarg, NULL, 10);
@@ -342,6 +401,9 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 			break;
 		case 'A':
 			w.acl_recheck = 1;
+			break;
+		case 'R':
+			w.retry = 1;
 			break;
 		default:
 			worker_usage();

@@ -21,22 +21,10 @@
 #include "relay.h"
 #include "relocd.h"
 #include "tls.h"
+#include "worker_in.h"
 
-struct in {
-	struct worker		*w;
-	struct mig_conn		*conn;
-	SSL_CTX			*tls;
-	struct mig_acl		*peers;		/* tls_peers_allow */
-	struct peer_buf		*buf;
-	struct mig_msg_reserve	 req;
-	char			*json;		/* NUL-terminated copy */
-	char			 incoming[MIG_HV_NAMELEN];
-	uint32_t		 domid;		/* of the container */
-	uint64_t		 resv;
-};
-
-static uint64_t
-deadline(struct in *in)
+uint64_t
+in_deadline(struct in *in)
 {
 	return mig_conn_deadline((int)in->w->conf.peer_timeout * 1000);
 }
@@ -63,7 +51,7 @@ refuse(struct in *in, uint16_t reason, const char *fmt, ...)
 	m.type = MIG_MSG_REFUSED;
 	m.u.refused.reason = reason;
 	mig_text_set(m.u.refused.text, text);
-	peer_send(in->conn, &m, deadline(in), &err);
+	peer_send(in->conn, &m, in_deadline(in), &err);
 	mig_seterr(&err, MIG_E_DENIED, "refused %s: %s", in->req.name, text);
 	return worker_result(in->w, CTL_ST_REFUSED, &err);
 }
@@ -116,8 +104,8 @@ admit(struct in *in, struct mig_err *err)
  * holds: a restore in progress then counts once, not twice, and parallel
  * migrations to one host are not refused for memory that is there.
  */
-static uint64_t
-incoming_kib(struct worker *w)
+uint64_t
+in_incoming_kib(struct worker *w)
 {
 	struct mig_hv_dominfo	*list;
 	const char		*sfx;
@@ -134,6 +122,42 @@ incoming_kib(struct worker *w)
 	return sum;
 }
 
+/*
+ * Name and uuid clashes with the domains here; 1 (with the reason and a
+ * text) when there is one.  On one host the source itself holds the name
+ * and the uuid: only that domain (same name and uuid) may share them.
+ */
+int
+in_clash(struct in *in, uint16_t *reason, char *why, size_t size)
+{
+	struct mig_msg_reserve	*r = &in->req;
+	struct mig_hv_dominfo	 d;
+	struct mig_hv		*hv = in->w->hv;
+	char			 uuid[37];
+	int			 localhost = r->flags & MIG_RESERVE_F_LOCALHOST;
+
+	*reason = MIG_REFUSE_NAME_CLASH;
+	if (mig_hv_find(hv, r->name, &d, NULL) == 0 && !(localhost &&
+	    memcmp(d.uuid, r->uuid, 16) == 0)) {
+		snprintf(why, size, "a domain called %s runs here already "
+		    "(domid %u)", r->name, d.domid);
+		return 1;
+	}
+	if (mig_hv_find(hv, in->incoming, &d, NULL) == 0) {
+		snprintf(why, size, "%s exists here already", in->incoming);
+		return 1;
+	}
+	*reason = MIG_REFUSE_UUID_CLASH;
+	mig_hv_uuid_format(r->uuid, uuid);
+	if (mig_hv_find(hv, uuid, &d, NULL) == 0 && !(localhost &&
+	    strcmp(d.name, r->name) == 0)) {
+		snprintf(why, size, "domain %s here has the same uuid %s",
+		    d.name, uuid);
+		return 1;
+	}
+	return 0;
+}
+
 /* Pre-checks of a RESERVE; 0 when it may go on to the ledger. */
 static int
 check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
@@ -141,9 +165,9 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 {
 	struct worker		*w = in->w;
 	struct mig_msg_reserve	*r = &in->req;
-	struct mig_hv_dominfo	 d;
 	struct mig_err		 err;
-	char			 uuid[37];
+	char			 why[MIG_TEXT_MAX + 1];
+	uint16_t		 reason;
 	int			 localhost = r->flags & MIG_RESERVE_F_LOCALHOST;
 
 	*refused = 1;
@@ -161,30 +185,23 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 	if (localhost && !w->conf.allow_localhost)
 		return refuse(in, MIG_REFUSE_NOT_ALLOWED, "localhost migration "
 		    "is off (allow_localhost_migration)");
-	/* On one host the source itself holds the name and the uuid: only
-	 * that domain (same name and uuid) may share them. */
-	if (mig_hv_find(w->hv, r->name, &d, NULL) == 0 && !(localhost &&
-	    memcmp(d.uuid, r->uuid, 16) == 0))
-		return refuse(in, MIG_REFUSE_NAME_CLASH, "a domain called %s "
-		    "runs here already (domid %u)", r->name, d.domid);
-	if (mig_hv_find(w->hv, in->incoming, &d, NULL) == 0)
-		return refuse(in, MIG_REFUSE_NAME_CLASH, "%s exists here "
-		    "already", in->incoming);
-	mig_hv_uuid_format(r->uuid, uuid);
-	if (mig_hv_find(w->hv, uuid, &d, NULL) == 0 && !(localhost &&
-	    strcmp(d.name, r->name) == 0))
-		return refuse(in, MIG_REFUSE_UUID_CLASH, "domain %s here has "
-		    "the same uuid %s", d.name, uuid);
+	if (in_clash(in, &reason, why, sizeof(why)))
+		return refuse(in, reason, "%s", why);
 	if (mig_hv_config_memory(w->hv, in->json, need, &err) == -1)
 		return refuse(in, MIG_REFUSE_BAD_CONFIG, "%s", err.msg);
 	*refused = 0;
 	return 0;
 }
 
-/* Each DATA frame says whether it is compressed: of STREAM_START's flags
- * the relay needs only the digest's. */
-static int
-receive(struct in *in, uint16_t sflags, struct mig_err *err)
+/*
+ * The libxl stream from the connection into a new paused NAME--incoming:
+ * DATA frames from a relocd (each says whether it is compressed: of
+ * STREAM_START's flags the relay needs only the digest's, in rflags as
+ * MIG_RELAY_F_XXH3), or xl's raw bytes (RECV_RAW, rflags 0).
+ */
+int
+in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
+    struct mig_err *err)
 {
 	struct worker		*w = in->w;
 	struct mig_relay_conf	 rc;
@@ -193,12 +210,12 @@ receive(struct in *in, uint16_t sflags, struct mig_err *err)
 	if (mig_relay_socketpair(sv, err) == -1)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
-	rc.dir = MIG_RELAY_RECV;
-	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
-	    (sflags & MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0);
+	rc.dir = dir;
+	rc.flags = MIG_RELAY_F_NO_XL_HEADER | rflags;
 	rc.local_fd = sv[0];
 	rc.conn = in->conn;
 	rc.name = in->incoming;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -215,8 +232,8 @@ receive(struct in *in, uint16_t sflags, struct mig_err *err)
 }
 
 /* Before commit: the container goes, the source resumes its copy. */
-static int
-discard(struct in *in, const struct mig_err *why, int tell_peer)
+int
+in_discard(struct in *in, const struct mig_err *why, int tell_peer)
 {
 	struct worker	*w = in->w;
 	struct mig_err	 err;
@@ -235,6 +252,21 @@ discard(struct in *in, const struct mig_err *why, int tell_peer)
 	    CTL_ST_CANCELLED : CTL_ST_FAILED, why);
 }
 
+/* The job's journal record, before its first state is written. */
+void
+in_journal_begin(struct in *in, const char *peer)
+{
+	struct worker	*w = in->w;
+
+	w->rec.job = w->job;
+	w->rec.role = JR_TARGET;
+	w->rec.domid = -1;
+	w->rec.resv = in->resv;
+	snprintf(w->rec.name, sizeof(w->rec.name), "%s", in->req.name);
+	mig_hv_uuid_format(in->req.uuid, w->rec.uuid);
+	snprintf(w->rec.peer, sizeof(w->rec.peer), "%s", peer);
+}
+
 static int
 activate(struct in *in, struct mig_err *err)
 {
@@ -244,14 +276,14 @@ activate(struct in *in, struct mig_err *err)
 	int		 ok;
 
 	if (worker_journal(w, J_COMMITTED, err) == -1)
-		return discard(in, err, 1);
+		return in_discard(in, err, 1);
 	/* Ours now.  The source renamed its copy out of the way before it
 	 * sent COMMIT, so the name is free even on one host. */
 	ok = mig_hv_rename(w->hv, in->domid, in->incoming, in->req.name,
 	    err) == 0 && ((in->req.flags & MIG_RESERVE_F_START_PAUSED) ||
 	    mig_hv_unpause(w->hv, in->domid, err) == 0);
 	/* No longer NAME--incoming: its memory is the host's, not the
-	 * ledger's (incoming_kib). */
+	 * ledger's (in_incoming_kib). */
 	worker_reserve_msg(w, CTL_RESERVE_RELEASE);
 	in->resv = 0;
 	memset(&m, 0, sizeof(m));
@@ -262,14 +294,14 @@ activate(struct in *in, struct mig_err *err)
 		 * copy, which it still has, suspended. */
 		m.u.activated.status = -1;
 		mig_text_set(m.u.activated.text, err->msg);
-		peer_send(in->conn, &m, deadline(in), &e2);
+		peer_send(in->conn, &m, in_deadline(in), &e2);
 		mig_hv_destroy(w->hv, in->domid, &e2);
 		worker_journal(w, J_ABORTED, &e2);
 		return worker_result(w, CTL_ST_FAILED, err);
 	}
 	if (worker_journal(w, J_ACTIVATED, err) == -1)
 		log_warnx("%s", err->msg);
-	if (peer_send(in->conn, &m, deadline(in), err) == -1)
+	if (peer_send(in->conn, &m, in_deadline(in), err) == -1)
 		log_warnx("%s (the domain runs here)", err->msg);
 	worker_journal(w, J_DONE, &e2);
 	w->result_domid = in->domid;
@@ -292,22 +324,16 @@ run(struct in *in)
 		return worker_result(w, CTL_ST_REFUSED, &err);
 	}
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
-	    peer_open(in->conn, &us, in->buf, &them, deadline(in), &err) == -1 ||
-	    peer_recv(in->conn, in->buf, &m, deadline(in), &err) == -1) {
+	    peer_open(in->conn, &us, in->buf, &them, in_deadline(in), &err) == -1 ||
+	    peer_recv(in->conn, in->buf, &m, in_deadline(in), &err) == -1) {
 		log_info("connection from %s: %s", mig_conn_peer(in->conn),
 		    err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
-	if (m.type == MIG_MSG_XL_TUNNEL) {
-		mig_text_set(m.u.refused.text, "this relocd does not receive "
-		    "from stock xl (xl-reloc tunnel) yet");
-		m.type = MIG_MSG_REFUSED;
-		m.u.refused.reason = MIG_REFUSE_FEATURE;
-		peer_send(in->conn, &m, deadline(in), &err);
-		mig_seterr(&err, MIG_E_NOTSUP, "%s: %s", mig_conn_peer(in->conn),
-		    m.u.refused.text);
-		return worker_result(w, CTL_ST_REFUSED, &err);
-	}
+	if (m.type == MIG_MSG_XL_TUNNEL)
+		return worker_in_xl(in, &us.u.hello, &m.u.xl_tunnel);
+	if (m.type == MIG_MSG_QUERY)		/* a source in doubt asks */
+		return indoubt_answer(w, in->conn, &m);
 	if (m.type != MIG_MSG_RESERVE) {
 		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
 		    mig_conn_peer(in->conn), mig_msg_name(m.type));
@@ -327,8 +353,8 @@ run(struct in *in)
 	if (check(in, &us.u.hello, &need, &refused) != 0 || refused)
 		return 1;
 	if (worker_reserve(w, in->req.name, in->req.uuid, need,
-	    us.u.hello.mem_free_kib + incoming_kib(w), &err) == -1)
-		return discard(in, &err, 1);
+	    us.u.hello.mem_free_kib + in_incoming_kib(w), &err) == -1)
+		return in_discard(in, &err, 1);
 	if (w->reserve_ans.refusal != 0)
 		return refuse(in, w->reserve_ans.refusal == LEDGER_NO_MEMORY ?
 		    MIG_REFUSE_NO_MEMORY : w->reserve_ans.refusal ==
@@ -336,14 +362,7 @@ run(struct in *in)
 		    "%s (%" PRIu64 " KiB needed, %" PRIu64 " KiB free)",
 		    w->reserve_ans.text, need, us.u.hello.mem_free_kib);
 	in->resv = w->reserve_ans.id;
-	w->rec.job = w->job;
-	w->rec.role = JR_TARGET;
-	w->rec.domid = -1;
-	w->rec.resv = in->resv;
-	snprintf(w->rec.name, sizeof(w->rec.name), "%s", in->req.name);
-	mig_hv_uuid_format(in->req.uuid, w->rec.uuid);
-	snprintf(w->rec.peer, sizeof(w->rec.peer), "%s",
-	    mig_conn_peer(in->conn));
+	in_journal_begin(in, mig_conn_peer(in->conn));
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_RESERVED;
 	m.u.reserved.id = in->resv;
@@ -351,35 +370,36 @@ run(struct in *in)
 	m.u.reserved.features = in->req.features &
 	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
-	    peer_send(in->conn, &m, deadline(in), &err) == -1)
-		return discard(in, &err, 0);
+	    peer_send(in->conn, &m, in_deadline(in), &err) == -1)
+		return in_discard(in, &err, 0);
 
 	/* The source has ttl seconds to start its stream. */
 	if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
 	    mig_conn_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
-		return discard(in, &err, 0);
+		return in_discard(in, &err, 0);
 	if (m.u.stream_start.reservation_id != in->resv) {
 		mig_seterr(&err, MIG_E_PROTO, "STREAM_START for reservation "
 		    "%" PRIx64 ", not ours", m.u.stream_start.reservation_id);
-		return discard(in, &err, 1);
+		return in_discard(in, &err, 1);
 	}
 	worker_reserve_msg(w, CTL_RESERVE_HOLD);
 	if (worker_journal(w, J_STREAMING, &err) == -1)
-		return discard(in, &err, 1);
+		return in_discard(in, &err, 1);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
-	if (receive(in, m.u.stream_start.flags, &err) == -1)
-		return discard(in, &err, 1);
+	if (in_receive(in, MIG_RELAY_RECV, m.u.stream_start.flags &
+	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0, &err) == -1)
+		return in_discard(in, &err, 1);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)
-		return discard(in, &err, 1);
+		return in_discard(in, &err, 1);
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_RECEIVED;
 	m.u.received.domid = in->domid;
 	worker_event(w, MIG_PHASE_COMMITMENT, "received, paused");
-	if (peer_send(in->conn, &m, deadline(in), &err) == -1 ||
-	    peer_expect(in->conn, in->buf, MIG_MSG_COMMIT, &m, deadline(in),
+	if (peer_send(in->conn, &m, in_deadline(in), &err) == -1 ||
+	    peer_expect(in->conn, in->buf, MIG_MSG_COMMIT, &m, in_deadline(in),
 	    &err) == -1)
-		return discard(in, &err, 0);
+		return in_discard(in, &err, 0);
 	return activate(in, &err);
 }
 

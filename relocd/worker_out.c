@@ -42,12 +42,123 @@ struct out {
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
 	int			 suspended;
+	int			 save_failed;	/* the hypervisor's save did */
+	/* the max-downtime policy (converge.c) */
+	struct converge		 conv;
+	unsigned		 judged;	/* last round judged, + 1 */
+	int			 final_judged;	/* the stop-and-copy round */
+	int			 cap_orig;	/* the guest's cap before us */
+	int			 capped;	/* we changed it: restore */
+	int			 conv_aborted;
+	char			 conv_text[CTL_TEXT_MAX + 1];	/* throttled */
+	char			 conv_why[CTL_TEXT_MAX + 1];	/* aborted */
 };
 
 static uint64_t
 deadline(struct out *o)
 {
 	return mig_conn_deadline((int)o->w->conf.peer_timeout * 1000);
+}
+
+/* The progress text while the policy holds the guest back. */
+static const char *
+conv_text(struct out *o)
+{
+	return o->conv_text[0] != '\0' ? o->conv_text : NULL;
+}
+
+/* Slows the guest one step down (converge.c says which). */
+static void
+throttle(struct out *o, uint32_t expected)
+{
+	struct worker	*w = o->w;
+	struct mig_err	 err;
+	int		 cap;
+
+	if (!o->capped && mig_hv_cap_get(w->hv, o->dom.domid, &o->cap_orig,
+	    &err) == -1)
+		goto off;
+	cap = converge_cap(o->cap_orig, o->dom.vcpus, o->conv.step);
+	if (mig_hv_cap_set(w->hv, o->dom.domid, cap, &err) == -1)
+		goto off;
+	o->capped = 1;
+	snprintf(o->conv_text, sizeof(o->conv_text), "guest throttled to "
+	    "%d%% cpu: expected downtime %" PRIu32 " ms > %" PRIu32 " ms",
+	    cap, expected, o->conv.limit_ms);
+	log_info("%s: %s", o->dom.name, o->conv_text);
+	worker_event(w, MIG_PHASE_PRECOPY, o->conv_text);
+	return;
+off:
+	/* No lever left: from here the rule goes straight to its end. */
+	log_warnx("%s; auto-converge off for this migration", err.msg);
+	o->conv.auto_converge = false;
+}
+
+/* Gives up before the guest would be stopped for too long. */
+static void
+downtime_abort(struct out *o, uint32_t expected)
+{
+	struct worker	*w = o->w;
+
+	o->conv_aborted = 1;
+	snprintf(o->conv_why, sizeof(o->conv_why), "%s does not converge: "
+	    "expected downtime %" PRIu32 " ms, allowed %" PRIu32 " ms, %u "
+	    "round(s) over%s; aborted, it runs here again", o->dom.name,
+	    expected, o->conv.limit_ms, o->conv.over, o->capped ?
+	    " even throttled" : "");
+	if (w->op != NULL && !mig_hv_op_done(w->op))
+		mig_hv_abort(w->op, NULL);
+	if (w->relay != NULL)
+		mig_relay_cancel(w->relay);
+}
+
+/* Once per round, at its first report: what stopping now would cost
+ * is what this round set out to send. */
+static void
+judge(struct out *o, const struct mig_hv_progress *p)
+{
+	uint32_t	expected;
+
+	if (o->conv.limit_ms == 0 || o->conv_aborted || o->final_judged ||
+	    !(o->req.flags & CTL_MF_LIVE))
+		return;
+	if (o->suspended)
+		o->final_judged = 1;
+	else if (p->round == 0 || p->round + 1 == o->judged)
+		return;
+	o->judged = p->round + 1;
+	expected = worker_downtime_ms(o->w, p->pages_total);
+	switch (converge_round(&o->conv, expected, o->suspended)) {
+	case CONV_NONE:
+		break;
+	case CONV_THROTTLE:
+		throttle(o, expected);
+		break;
+	case CONV_ABORT:
+		downtime_abort(o, expected);
+		break;
+	}
+}
+
+/* The guest's own cap again, whatever happened: this copy may yet run
+ * (failure, or a commit that fails), and the target's copy was built
+ * from the config read before any throttling, which carries the cap. */
+static void
+cap_restore(struct out *o)
+{
+	struct mig_err	err;
+
+	if (!o->capped)
+		return;
+	if (mig_hv_cap_set(o->w->hv, o->dom.domid, o->cap_orig, &err) == -1)
+		log_warnx("%s; restore it by hand: xl sched-credit2 (or "
+		    "sched-credit) -d %s -c %d", err.msg, o->dom.name,
+		    o->cap_orig);
+	else
+		log_info("%s: cpu cap restored to %d", o->dom.name,
+		    o->cap_orig);
+	o->capped = 0;
+	o->conv_text[0] = '\0';
 }
 
 static void
@@ -65,7 +176,8 @@ on_progress(struct mig_hv_op *op, const struct mig_hv_progress *p, void *arg)
 			w->pages_total = p->pages_total;
 		/* The last pass, after the suspend, is stop-and-copy. */
 		worker_event(w, o->suspended ? MIG_PHASE_STOPCOPY :
-		    MIG_PHASE_PRECOPY, NULL);
+		    MIG_PHASE_PRECOPY, conv_text(o));
+		judge(o, p);
 		break;
 	case MIG_HV_PROGRESS_SUSPENDED:
 		o->suspended = 1;
@@ -86,7 +198,7 @@ on_tick(evutil_socket_t fd, short ev, void *arg)
 	struct out	*o = arg;
 
 	worker_event(o->w, o->suspended ? MIG_PHASE_STOPCOPY :
-	    MIG_PHASE_PRECOPY, NULL);
+	    MIG_PHASE_PRECOPY, conv_text(o));
 }
 
 /* Pre-migration checks on this side. */
@@ -113,6 +225,20 @@ check_domain(struct out *o, struct mig_err *err)
 	return 0;
 }
 
+/* A live migration needs this hypervisor to track dirty pages (hostinfo
+ * said so in our HELLO): refused before the target hears of it. */
+static int
+check_live(struct out *o, const struct mig_msg_hello *us, struct mig_err *err)
+{
+	if ((o->req.flags & CTL_MF_LIVE) && !(us->features & MIG_FEAT_LIVE))
+		return mig_seterr(err, MIG_E_NOTSUP, "this hypervisor cannot "
+		    "track dirty pages for PV guests (no shadow paging): live "
+		    "migration is impossible here; use a stop-and-copy "
+		    "migration (--non-live) or a hypervisor with shadow "
+		    "paging");
+	return 0;
+}
+
 /* Pre-migration checks of the target's HELLO against ours. */
 static int
 check_target(struct out *o, const struct mig_msg_hello *us,
@@ -136,11 +262,6 @@ check_target(struct out *o, const struct mig_msg_hello *us,
 		return mig_seterr(err, MIG_E_INVAL, "%s is this host (%s); "
 		    "use --localhost to migrate to it", o->req.host,
 		    them->hostname);
-	if ((o->req.flags & CTL_MF_LIVE) && !(us->features & MIG_FEAT_LIVE))
-		return mig_seterr(err, MIG_E_NOTSUP, "this hypervisor cannot "
-		    "track dirty pages for PV guests; use a stop-and-copy "
-		    "migration (--non-live) or a hypervisor with shadow "
-		    "paging");
 	if (them->mem_free_kib < o->dom.maxmem_kib)
 		log_info("%s reports %" PRIu64 " KiB free for a %" PRIu64
 		    " KiB domain; asking anyway", o->req.host,
@@ -191,6 +312,9 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		return mig_seterr(err, MIG_E_PROTO, "%s sent %s to RESERVE",
 		    o->req.host, mig_msg_name(m->type));
 	o->granted_zstd = (m->u.reserved.features & MIG_FEAT_ZSTD) != 0;
+	if (m->u.reserved.features & MIG_FEAT_ZSTD)
+		log_info("%s: %s agreed to zstd compression", o->dom.name,
+		    o->req.host);
 	o->granted_xxh3 = (m->u.reserved.features & MIG_FEAT_XXH3) != 0;
 	return 0;
 }
@@ -225,6 +349,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	rc.bw_limit = o->req.bandwidth ? o->req.bandwidth :
 	    w->conf.bandwidth_limit;
 	rc.name = o->dom.name;
+	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
 	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
 		close(sv[0]);
 		close(sv[1]);
@@ -242,6 +367,7 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
 	    NULL, o, err);
 	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	o->save_failed = rc_save == -1;
 	if (tick != NULL)
 		event_free(tick);
 	/* libxl never closes the fd: closing our copy of its end is what
@@ -250,7 +376,11 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	return worker_stream_end(w, rc_save, sv[0], err);
 }
 
-/* Before commit: make the domain run here again. */
+/*
+ * Before commit: make the domain run here again.  Only the save's own
+ * error can say the guest's state is unknown (a suspend that timed out);
+ * a peer's timeout says nothing about our guest.
+ */
 static int
 undo(struct out *o, const struct mig_err *why)
 {
@@ -262,7 +392,8 @@ undo(struct out *o, const struct mig_err *why)
 
 	log_warnx("%s", why->msg);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
-	    mig_hv_recover_source(w->hv, o->dom.domid, why, &err) == -1) {
+	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ? why :
+	    NULL, &err) == -1) {
 		log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}
@@ -271,6 +402,40 @@ undo(struct out *o, const struct mig_err *why)
 	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
 		log_warnx("%s", err.msg);
 	return worker_result(w, status, why);
+}
+
+/*
+ * COMMIT went out and no ACTIVATED came back: ask the target (indoubt.c)
+ * until it says, while the domain stays suspended here.
+ */
+static int
+in_doubt(struct out *o, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	int		 rc;
+
+	log_warnx("COMMIT sent to %s, no answer: %s", o->req.host, err->msg);
+	worker_event(w, MIG_PHASE_COMMITMENT, "in doubt: asking the target");
+	mig_conn_close(o->conn);
+	o->conn = NULL;
+	rc = indoubt_settle(w, &w->rec, 1);
+	if (rc == INDOUBT_SETTLED && w->rec.state == J_DONE) {
+		worker_event(w, MIG_PHASE_ACTIVATION, "done");
+		return worker_result(w, CTL_ST_OK, NULL);
+	}
+	if (rc == INDOUBT_SETTLED) {
+		w->resumed_ms = now_ms();
+		w->result_domid = o->dom.domid;
+		mig_seterr(err, MIG_E_IO, "%s did not commit %s after the "
+		    "connection failed; it runs here again", o->req.host,
+		    o->dom.name);
+		return worker_result(w, CTL_ST_FAILED, err);
+	}
+	mig_seterr(err, MIG_E_IO, "COMMIT sent to %s but no answer: %s stays "
+	    "suspended here as %s" AWAY_SUFFIX " until relocd settles it with "
+	    "%s (see the log); check 'xl list' on both hosts", o->req.host,
+	    o->dom.name, o->dom.name, o->req.host);
+	return worker_result(w, CTL_ST_UNDEFINED, err);
 }
 
 /* Phases 4 and 5. */
@@ -310,14 +475,8 @@ commit(struct out *o, struct mig_err *err)
 	worker_event(w, MIG_PHASE_ACTIVATION, "committed");
 	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
 	    peer_expect(o->conn, o->buf, MIG_MSG_ACTIVATED, &m, deadline(o),
-	    err) == -1) {
-		mig_seterr(err, MIG_E_IO, "COMMIT sent to %s but no answer "
-		    "(%s): %s stays suspended here as %s until relocd settles "
-		    "it with %s; check 'xl list' on both hosts", o->req.host,
-		    err->msg, o->dom.name, away, o->req.host);
-		log_warnx("%s", err->msg);
-		return worker_result(w, CTL_ST_UNDEFINED, err);
-	}
+	    err) == -1)
+		return in_doubt(o, err);
 	w->resumed_ms = now_ms();
 	if (m.u.activated.status != 0) {
 		/* The target could not start it and destroyed its copy:
@@ -368,6 +527,7 @@ run(struct out *o)
 	struct mig_msg	 us, them, m;
 	struct mig_err	 err;
 	char		 peer[CTL_HOST_MAX + 8];
+	int		 rc;
 
 	snprintf(peer, sizeof(peer), "%s", o->req.host);
 	worker_event(w, MIG_PHASE_PREMIGRATION, "checking");
@@ -380,9 +540,10 @@ run(struct out *o)
 	w->rec.domid = (int)o->dom.domid;
 	snprintf(w->rec.name, sizeof(w->rec.name), "%s", o->dom.name);
 	mig_hv_uuid_format(o->dom.uuid, w->rec.uuid);
-	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.56s:%u", o->req.host,
-	    o->req.port);
+	indoubt_peer(w->rec.peer, sizeof(w->rec.peer), o->req.host,
+	    o->req.port, o->req.flags & CTL_MF_TLS);
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
+	    check_live(o, &us.u.hello, &err) == -1 ||
 	    greet(o, &us, &them, &err) == -1 ||
 	    check_target(o, &us.u.hello, &them.u.hello, &err) == -1)
 		return worker_result(w, err.code == MIG_E_DENIED ?
@@ -400,8 +561,12 @@ run(struct out *o)
 		peer_abort(o->conn, MIG_MSG_CANCEL, &err);
 		return undo(o, &err);
 	}
-	if (stream(o, m.u.reserved.id, &err) == -1) {
-		if (w->cancelled)
+	rc = stream(o, m.u.reserved.id, &err);
+	cap_restore(o);
+	if (rc == -1) {
+		if (o->conv_aborted)
+			mig_seterr(&err, MIG_E_NOTSUP, "%s", o->conv_why);
+		else if (w->cancelled)
 			mig_seterr(&err, MIG_E_CANCELLED, "cancelled during the "
 			    "stream; %s runs here again", o->dom.name);
 		return undo(o, &err);
@@ -425,6 +590,10 @@ worker_out(struct worker *w)
 		return 1;
 	}
 	o.req = req.u.migrate;
+	converge_init(&o.conv, o.req.max_downtime_ms ? o.req.max_downtime_ms :
+	    w->conf.max_downtime_ms, w->conf.downtime_rounds,
+	    (o.req.flags & CTL_MF_AUTO_CONVERGE) || w->conf.auto_converge,
+	    (o.req.flags & CTL_MF_DOWNTIME_ABORT) || w->conf.downtime_abort);
 	if (o.req.flags & ~CTL_MF_ALL) {
 		mig_seterr(&err, MIG_E_INVAL, "unknown migrate flags %#x",
 		    o.req.flags);

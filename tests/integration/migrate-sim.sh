@@ -6,78 +6,10 @@
 # nothing, and the failure rule.  Each case is checked from both hosts'
 # domain lists and memory checksums, never from relocd's word alone.
 set -u
-B=${BUILDDIR:-.}
-SIMCTL=$B/tests/sim/simctl
-RELOCD=$B/tests/sim/relocd-sim
-CTLC=$B/tests/integration/ctlc
-XLRELOC=$B/xl-plugin/xl-reloc
-T=$(mktemp -d /tmp/migrate-sim.XXXXXX)
-PA=$((20000 + $$ % 12000))	# below the ephemeral range (32768-)
-PB=$((PA + 1))
-PT=$((PA + 2))		# B's TLS port
-pass=0 fail=0
-F_LIVE=0x2 F_LOCALHOST=0x40
+# shellcheck source=tests/integration/sim-lib.sh
+. "$(dirname "$0")/sim-lib.sh"
+trap sim_cleanup EXIT
 
-cleanup() {
-	for h in a b c d; do
-		[ -f "$T/$h/relocd.pid" ] && kill "$(cat "$T/$h/relocd.pid")" 2>/dev/null
-	done
-	sleep 0.3
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
-bad() { fail=$((fail + 1)); echo "[  FAILED  ] $1"; for h in a b; do echo "--- relocd $h:"; tail -15 "$T/$h/log"; done; }
-
-start() {	# HOST PORT [extra config]
-	h=$1
-	mkdir -p "$T/$h"
-	"$SIMCTL" -d "$T/$h/host" init --mem-mib "${MEM:-1024}" >/dev/null
-	cat > "$T/$h/relocd.conf" <<CONF
-relocation_port = $2
-state_dir = "$T/$h/state"
-pid_file = "$T/$h/relocd.pid"
-control_socket = "$T/$h/relocd.sock"
-allow_localhost_migration = 1
-peer_timeout = 10
-${3:-}
-CONF
-	RELOCD_SIM_DIR=$T/$h/host "$RELOCD" -f -c "$T/$h/relocd.conf" >"$T/$h/log" 2>&1 &
-	for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		[ -S "$T/$h/relocd.sock" ] && return 0
-		sleep 0.1
-	done
-	echo "relocd $h did not start:"; cat "$T/$h/log"; exit 1
-}
-
-# names on host H, one per line
-names() { "$SIMCTL" -d "$T/$1/host" list | awk '{ print $2 }' | sort | tr '\n' ' '; }
-sum() { "$SIMCTL" -d "$T/$1/host" checksum "$2"; }
-migrate() { "$CTLC" "$T/$1/relocd.sock" migrate "$2" 127.0.0.1 "$3" "$4" > "$T/out" 2>&1; }
-
-# A throwaway PKI: a CA, a certificate per host (CN and SAN), and one from
-# another CA for the refusal.
-pki() {
-	mkdir -p "$T/pki"
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-subj /CN=test-ca -days 1 -keyout "$T/pki/ca.key" -out "$T/pki/ca.pem" 2>/dev/null
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-subj /CN=rogue-ca -days 1 -keyout "$T/pki/rogue-ca.key" -out "$T/pki/rogue-ca.pem" 2>/dev/null
-	for n in a b rogue; do
-		ca=ca; [ $n = rogue ] && ca=rogue-ca
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-subj "/CN=host-$n" -keyout "$T/pki/$n.key" -out "$T/pki/$n.csr" 2>/dev/null
-		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$T/pki/ext"
-		openssl x509 -req -in "$T/pki/$n.csr" -CA "$T/pki/$ca.pem" \
-			-CAkey "$T/pki/$ca.key" -CAcreateserial -days 1 \
-			-extfile "$T/pki/ext" -out "$T/pki/$n.pem" 2>/dev/null
-	done
-}
-tls_conf() {	# HOST-CERT
-	printf 'tls_cert = "%s"\ntls_key = "%s"\ntls_ca = "%s"\n' \
-		"$T/pki/$1.pem" "$T/pki/$1.key" "$T/pki/ca.pem"
-}
 pki
 start a "$PA" "$(tls_conf a)
 max_incoming = 8
@@ -195,9 +127,11 @@ else bad "TLS migration with client certificates: $(tail -1 "$T/out")"; fi
 #     plaintext on the TLS port; nothing moves.
 "$SIMCTL" -d "$T/a/host" create guest --mem-mib 16 >/dev/null
 sed -i "s|$T/pki/a\.|$T/pki/rogue.|" "$T/a/relocd.conf"
+kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3	# jobs run the reloaded config
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --tls --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out" 2>&1; rc=$?
 sed -i "s|$T/pki/rogue\.|$T/pki/a.|" "$T/a/relocd.conf"
+kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && [ "$(names a)" = "guest " ] &&
@@ -284,7 +218,7 @@ else bad "evacuate: rc $rc, A: $(names a) B: $onb C: $onc; $out"; fi
 
 # 17. Save and restore through xl-reloc: the domain is gone after the
 #     save (as with xl save), and comes back running with the same memory.
-X() { "$XLRELOC" -c "$T/a/relocd.conf" "$@"; }
+XA() { X a "$@"; }	# xl-reloc against A
 flip() {	# FILE OFFSET: change the byte at OFFSET in place
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
 	printf '%b' "\\$(printf '%03o' $(((b + 1) % 256)))" |
@@ -292,9 +226,9 @@ flip() {	# FILE OFFSET: change the byte at OFFSET in place
 }
 "$SIMCTL" -d "$T/a/host" create img --mem-mib 32 >/dev/null
 before=$(sum a img)
-X save img "$T/img.xl" > "$T/out" 2>&1; rc=$?
+XA save img "$T/img.xl" > "$T/out" 2>&1; rc=$?
 names_saved=$(names a)
-X restore "$T/img.xl" > "$T/out2" 2>&1; rc2=$?
+XA restore "$T/img.xl" > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -eq 0 ] && [ "$names_saved" = "e5 " ] && [ -s "$T/img.xl" ] &&
     [ "$rc2" -eq 0 ] && [ "$(sum a img)" = "$before" ] &&
     "$SIMCTL" -d "$T/a/host" info img | grep -q running; then
@@ -302,7 +236,7 @@ if [ "$rc" -eq 0 ] && [ "$names_saved" = "e5 " ] && [ -s "$T/img.xl" ] &&
 else bad "save and restore round trip: $rc/$rc2 [$names_saved] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
 
 # 18. A restore whose domain name is taken is refused; nothing changes.
-X restore "$T/img.xl" > "$T/out" 2>&1; rc=$?
+XA restore "$T/img.xl" > "$T/out" 2>&1; rc=$?
 if [ "$rc" -eq 3 ] && grep -q "runs here already" "$T/out" &&
     [ "$(names a)" = "e5 img " ]; then
 	ok "restore over an existing name refused"
@@ -310,10 +244,10 @@ else bad "restore over an existing name refused: rc $rc $(tail -1 "$T/out")"; fi
 
 # 19. --keep-running: the image is written and the domain still runs.
 before=$(sum a img)
-X save --keep-running img "$T/keep.xl" > "$T/out" 2>&1; rc=$?
+XA save --keep-running img "$T/keep.xl" > "$T/out" 2>&1; rc=$?
 if [ "$rc" -eq 0 ] && [ -s "$T/keep.xl" ] && [ "$(names a)" = "e5 img " ] &&
     "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
-    X verify "$T/keep.xl" >/dev/null 2>&1; then
+    XA verify "$T/keep.xl" >/dev/null 2>&1; then
 	ok "save --keep-running"
 else bad "save --keep-running: rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null
@@ -325,9 +259,9 @@ size=$(stat -c %s "$T/img.xl")
 cp "$T/img.xl" "$T/bad.xl"
 flip "$T/bad.xl" $((size / 2))
 head -c $((size / 2)) "$T/img.xl" > "$T/short.xl"
-X restore "$T/bad.xl" > "$T/out" 2>&1; rc=$?
+XA restore "$T/bad.xl" > "$T/out" 2>&1; rc=$?
 names_bad=$(names a)
-X restore "$T/short.xl" > "$T/out2" 2>&1; rc2=$?
+XA restore "$T/short.xl" > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && grep -q "image corrupted" "$T/out" &&
     grep -q "image corrupted" "$T/out2" &&
     [ "$names_bad" = "e5 " ] && [ "$(names a)" = "e5 " ]; then
@@ -339,15 +273,15 @@ else bad "corrupted and truncated images refused: $rc/$rc2 [$names_bad] $(tail -
 #     the domain is destroyed, never unpaused.
 cp "$T/img.xl" "$T/tail.xl"
 flip "$T/tail.xl" $((size - 1))
-X restore "$T/tail.xl" > "$T/out" 2>&1; rc=$?
+XA restore "$T/tail.xl" > "$T/out" 2>&1; rc=$?
 if [ "$rc" -ne 0 ] && grep -q "image corrupted" "$T/out" &&
     [ "$(names a)" = "e5 " ]; then
 	ok "damaged trailer: built paused, then destroyed"
 else bad "damaged trailer: rc $rc $(tail -1 "$T/out")"; fi
 
 # 22. xl-reloc verify: a good image passes, a damaged one fails in one line.
-out=$(X verify "$T/img.xl" 2>&1); rc=$?
-out2=$(X verify "$T/bad.xl" 2>&1); rc2=$?
+out=$(XA verify "$T/img.xl" 2>&1); rc=$?
+out2=$(XA verify "$T/bad.xl" 2>&1); rc2=$?
 if [ "$rc" -eq 0 ] && printf '%s' "$out" | grep -q "OK" && [ "$rc2" -ne 0 ] &&
     [ "$(printf '%s\n' "$out2" | wc -l)" -eq 1 ]; then
 	ok "verify a good and a damaged image"
@@ -357,35 +291,35 @@ else bad "verify: $rc/$rc2 $out / $out2"; fi
 #     refused and leaves nothing.
 head -c 32 /dev/urandom > "$T/key"
 head -c 32 /dev/urandom > "$T/wrongkey"
-X restore "$T/img.xl" > /dev/null 2>&1
+XA restore "$T/img.xl" > /dev/null 2>&1
 before=$(sum a img)
-X save --encrypt-key "$T/key" img "$T/enc.xl" > "$T/out" 2>&1; rc=$?
-X restore --key "$T/wrongkey" "$T/enc.xl" > "$T/out2" 2>&1; rc2=$?
+XA save --encrypt-key "$T/key" img "$T/enc.xl" > "$T/out" 2>&1; rc=$?
+XA restore --key "$T/wrongkey" "$T/enc.xl" > "$T/out2" 2>&1; rc2=$?
 names_wrong=$(names a)
-X restore --key "$T/key" "$T/enc.xl" > "$T/out3" 2>&1; rc3=$?
+XA restore --key "$T/key" "$T/enc.xl" > "$T/out3" 2>&1; rc3=$?
 if [ "$rc" -eq 0 ] && [ "$rc2" -ne 0 ] && [ "$names_wrong" = "e5 " ] &&
     [ "$rc3" -eq 0 ] && [ "$(sum a img)" = "$before" ] &&
-    X verify --key "$T/key" "$T/enc.xl" >/dev/null 2>&1 &&
-    ! X verify "$T/enc.xl" >/dev/null 2>&1; then
+    XA verify --key "$T/key" "$T/enc.xl" >/dev/null 2>&1 &&
+    ! XA verify "$T/enc.xl" >/dev/null 2>&1; then
 	ok "encrypted save and restore, wrong key refused"
 else bad "encrypted save and restore: $rc/$rc2/$rc3 [$names_wrong] $(tail -1 "$T/out") / $(tail -1 "$T/out2") / $(tail -1 "$T/out3")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
 
 # 24. restore --paused.
 mkdir -p "$T/imgs"
-X restore --paused "$T/img.xl" > "$T/out" 2>&1; rc=$?
+XA restore --paused "$T/img.xl" > "$T/out" 2>&1; rc=$?
 if [ "$rc" -eq 0 ] && "$SIMCTL" -d "$T/a/host" info img | grep -q paused; then
 	ok "restore --paused leaves it paused"
 else bad "restore --paused: rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null
-X restore "$T/img.xl" >/dev/null 2>&1
+XA restore "$T/img.xl" >/dev/null 2>&1
 
 # 25. A save that fails mid-stream over an existing image: the domain runs
 #     again, the old image is untouched and nothing else is left beside it.
 cp "$T/img.xl" "$T/imgs/old.xl"
 "$SIMCTL" -d "$T/a/host" fault die_after 1048576 >/dev/null
 "$SIMCTL" -d "$T/a/host" fault die_mode fail >/dev/null
-X save img "$T/imgs/old.xl" > "$T/out" 2>&1; rc=$?
+XA save img "$T/imgs/old.xl" > "$T/out" 2>&1; rc=$?
 "$SIMCTL" -d "$T/a/host" fault die_after off >/dev/null
 "$SIMCTL" -d "$T/a/host" fault die_mode off >/dev/null
 if [ "$rc" -eq 4 ] && "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
@@ -395,16 +329,16 @@ else bad "failed save: rc $rc [$(find "$T/imgs" -type f | tr '\n' ' ')] $(tail -
 
 # 26. Cancel during a save (a stalled stream): the domain runs again, no file.
 "$SIMCTL" -d "$T/a/host" fault stall_after 1048576 >/dev/null
-X save img "$T/imgs/stalled.xl" > "$T/out" 2>&1 &
+XA save img "$T/imgs/stalled.xl" > "$T/out" 2>&1 &
 spid=$!
 job=""
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	job=$(X jobs | awk '$2 == "save" { print $1 }')
+	job=$(XA jobs | awk '$2 == "save" { print $1 }')
 	[ -n "$job" ] && break
 	sleep 0.2
 done
 sleep 0.5
-X cancel "${job:-0}" >/dev/null 2>&1
+XA cancel "${job:-0}" >/dev/null 2>&1
 wait "$spid"; rc=$?
 "$SIMCTL" -d "$T/a/host" fault stall_after off >/dev/null
 if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info img | grep -q running &&
@@ -413,7 +347,25 @@ if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info img | grep 
 else bad "cancel during a save: job '$job' rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
 
-# 26b. A target whose relocation_hosts_allow does not admit this host:
+# 26b. A hypervisor that cannot track dirty pages (no shadow paging): a
+#      live migration is refused before the target hears of it, with the
+#      reason; the domain runs on, and a stop-and-copy one still goes.
+"$SIMCTL" -d "$T/a/host" create flat --mem-mib 16 >/dev/null
+"$SIMCTL" -d "$T/a/host" host pv_logdirty 0
+blog=$(wc -l < "$T/b/log")
+XA migrate --plain --port "$PB" --localhost flat 127.0.0.1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 4 ] && grep -q "cannot track dirty pages.*--non-live" "$T/out" &&
+    "$SIMCTL" -d "$T/a/host" info flat | grep -q running &&
+    [ "$(wc -l < "$T/b/log")" -eq "$blog" ] &&
+    XA migrate --plain --port "$PB" --localhost --non-live flat 127.0.0.1 > "$T/out" 2>&1 &&
+    "$SIMCTL" -d "$T/b/host" info flat | grep -q running &&
+    ! "$SIMCTL" -d "$T/a/host" list | grep -q flat; then
+	ok "no dirty-page tracking: live refused up front, --non-live works"
+else bad "no dirty-page tracking: rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" host pv_logdirty 1
+"$SIMCTL" -d "$T/b/host" destroy flat >/dev/null 2>&1
+
+# 26c. A target whose relocation_hosts_allow does not admit this host:
 #      refused (exit 3) with the reason, nothing moves.  The refusal comes
 #      within milliseconds, before the parent may have read its worker's
 #      result: it must still be a refusal, not an "undefined state".
@@ -425,8 +377,7 @@ relocation_ssl_port = $PDT"
 "$SIMCTL" -d "$T/a/host" create knock --mem-mib 16 >/dev/null
 for how in "--plain --port $PD" "--tls --port $PDT"; do
 	# shellcheck disable=SC2086 # $how is two options
-	"$XLRELOC" -c "$T/a/relocd.conf" migrate $how --localhost knock \
-	    127.0.0.1 > "$T/out" 2>&1; rc=$?
+	XA migrate $how --localhost knock 127.0.0.1 > "$T/out" 2>&1; rc=$?
 	if [ "$rc" -eq 3 ] && grep -q "before greeting us: its relocation_hosts_allow" "$T/out" &&
 	    "$SIMCTL" -d "$T/a/host" info knock | grep -q running &&
 	    [ "$(names d)" = "" ] && grep -q "refused: no host-allow pattern" "$T/d/log"; then
@@ -434,9 +385,8 @@ for how in "--plain --port $PD" "--tls --port $PDT"; do
 	else bad "host-allow refusal ($how): rc $rc $(tail -1 "$T/out")"; fi
 done
 
-# 26c. Nobody listens at the target: failed (exit 4), the domain runs here.
-"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PN" --localhost knock \
-    127.0.0.1 > "$T/out" 2>&1; rc=$?
+# 26d. Nobody listens at the target: failed (exit 4), the domain runs here.
+XA migrate --plain --port "$PN" --localhost knock 127.0.0.1 > "$T/out" 2>&1; rc=$?
 if [ "$rc" -eq 4 ] && grep -q "Connection refused" "$T/out" &&
     "$SIMCTL" -d "$T/a/host" info knock | grep -q running; then
 	ok "no relocd at the target: exit 4, the domain runs here"
@@ -444,11 +394,8 @@ else bad "no relocd at the target: rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy knock >/dev/null 2>&1
 
 # 27. Nothing is left half-way on any host.
-if ! "$SIMCTL" -d "$T/a/host" list | grep -q -- '--' &&
-    ! "$SIMCTL" -d "$T/b/host" list | grep -q -- '--' &&
-    ! "$SIMCTL" -d "$T/c/host" list | grep -q -- '--'; then
+if no_leftovers a b c; then
 	ok "no --incoming or --migratedaway left"
 else bad "leftovers: $(names a) / $(names b)"; fi
 
-echo "[  PASSED  ] $pass test(s)."
-[ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s), listed above"; exit 1; }
+finish

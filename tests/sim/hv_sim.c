@@ -204,6 +204,7 @@ sim_save_start(struct mig_hv *hv, struct mig_hv_op *op, uint32_t domid,
 	struct hv_sim_dom	 d;
 	struct sim_job		*j;
 
+	sim_hold(D(hv), "save");
 	if (sim_dom_get(D(hv), domid, &d, err) == -1)
 		return -1;
 	if (d.state != MIG_HV_DOM_RUNNING && d.state != MIG_HV_DOM_PAUSED)
@@ -261,6 +262,7 @@ sim_rename(struct mig_hv *hv, uint32_t domid, const char *old,
 
 	if (strchr(new, '\n') != NULL)
 		return mig_seterr(err, MIG_E_INVAL, "bad domain name");
+	sim_hold(D(hv), "rename");
 	if (sim_begin(&t, D(hv), 1, err) == -1)
 		return -1;
 	if ((d = sim_dom(t.h, domid)) == NULL) {
@@ -280,7 +282,10 @@ sim_rename(struct mig_hv *hv, uint32_t domid, const char *old,
 		goto fail;
 	}
 	snprintf(d->name, sizeof(d->name), "%s", new);
-	return sim_commit(&t, err);
+	if (sim_commit(&t, err) == -1)
+		return -1;
+	sim_hold(D(hv), "renamed");
+	return 0;
 fail:
 	sim_end(&t);
 	return -1;
@@ -296,6 +301,7 @@ sim_pause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 sim_unpause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
+	sim_hold(D(hv), "unpause");
 	return sim_dom_set_state(D(hv), domid, SIM_ST(MIG_HV_DOM_RUNNING) |
 	    SIM_ST(MIG_HV_DOM_PAUSED), MIG_HV_DOM_RUNNING, err);
 }
@@ -310,6 +316,7 @@ sim_resume(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 sim_destroy_op(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
+	sim_hold(D(hv), "destroy");
 	return hv_sim_destroy(D(hv), domid, err);
 }
 
@@ -327,18 +334,7 @@ sim_cap_get(struct mig_hv *hv, uint32_t domid, int *cap, struct mig_err *err)
 static int
 sim_cap_set(struct mig_hv *hv, uint32_t domid, int cap, struct mig_err *err)
 {
-	struct sim_txn		 t;
-	struct hv_sim_dom	*d;
-
-	if (sim_begin(&t, D(hv), 1, err) == -1)
-		return -1;
-	if ((d = sim_dom(t.h, domid)) == NULL) {
-		sim_end(&t);
-		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
-		    domid);
-	}
-	d->cap = cap;
-	return sim_commit(&t, err);
+	return hv_sim_set_cap(D(hv), domid, cap, err);
 }
 
 const struct mig_hv_ops hv_sim_ops = {
@@ -465,6 +461,23 @@ hv_sim_set_rate(const char *dir, uint32_t domid, uint64_t rate,
 		    domid);
 	}
 	d->dirty_rate = rate;
+	return sim_commit(&t, err);
+}
+
+int
+hv_sim_set_cap(const char *dir, uint32_t domid, int cap, struct mig_err *err)
+{
+	struct sim_txn		 t;
+	struct hv_sim_dom	*d;
+
+	if (sim_begin(&t, dir, 1, err) == -1)
+		return -1;
+	if ((d = sim_dom(t.h, domid)) == NULL) {
+		sim_end(&t);
+		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
+		    domid);
+	}
+	d->cap = cap;
 	return sim_commit(&t, err);
 }
 

@@ -54,6 +54,9 @@ int	hv_sim_lookup(const char *dir, const char *spec, struct hv_sim_dom *,
 	    struct mig_err *);
 int	hv_sim_set_rate(const char *dir, uint32_t domid, uint64_t rate,
 	    struct mig_err *);
+/* The credit cap, percent of one cpu; 0 = none (scales the dirty rate). */
+int	hv_sim_set_cap(const char *dir, uint32_t domid, int cap,
+	    struct mig_err *);
 int	hv_sim_destroy(const char *dir, uint32_t domid, struct mig_err *);
 /* Fault knobs (README.md): fail_suspend die_after die_mode stall_after
  * restore_nomem never_converge; "off" clears one. */

@@ -72,10 +72,12 @@ struct sim_faults {
 	int64_t	stall_after;	/* bytes; -1 off */
 	int	restore_nomem;
 	int	never_converge;
+	char	hold[32];	/* a point that blocks while armed; "" off */
 };
 int	sim_faults_load(const char *, struct sim_faults *, struct mig_err *);
 int	sim_faults_set(const char *, const char *, const char *,
 	    struct mig_err *);
+void	sim_hold(const char *, const char *);
 
 /* sim_mem.c: a domain's memory, a file of pages */
 const char *sim_mem_path(const char *, uint32_t, char *, size_t);
@@ -97,6 +99,7 @@ struct sim_cfg {
 	int		type;
 	uint64_t	max_memkb;
 	uint32_t	vcpus;
+	int		cap;		/* b_info.sched_params.cap; 0 = none */
 };
 char	*sim_json_write(const struct hv_sim_dom *);
 int	sim_json_parse(const char *, struct sim_cfg *, struct mig_err *);

@@ -66,6 +66,13 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		return parse_bytes(v, &f->die_after);
 	if (strcmp(knob, "stall_after") == 0)
 		return parse_bytes(v, &f->stall_after);
+	if (strcmp(knob, "hold") == 0) {
+		if (strlen(v) >= sizeof(f->hold) || strchr(v, ' ') != NULL)
+			return -1;
+		snprintf(f->hold, sizeof(f->hold), "%s",
+		    strcmp(v, "off") == 0 ? "" : v);
+		return 0;
+	}
 	if (strcmp(knob, "die_mode") == 0) {
 		if (strcmp(v, "exit") == 0 || strcmp(v, "off") == 0)
 			f->die_exit = 1;
@@ -131,6 +138,8 @@ faults_print(FILE *fp, const struct sim_faults *f)
 		fprintf(fp, "die_after %" PRId64 "\n", f->die_after);
 	if (f->stall_after >= 0)
 		fprintf(fp, "stall_after %" PRId64 "\n", f->stall_after);
+	if (f->hold[0] != '\0')
+		fprintf(fp, "hold %s\n", f->hold);
 }
 
 int
@@ -169,4 +178,31 @@ sim_faults_set(const char *dir, const char *knob, const char *value,
 out:
 	sim_end(&t);
 	return rc;
+}
+
+/*
+ * A hold point: while the "hold" knob names it, the caller blocks, and
+ * HOSTDIR/held says "POINT PID" so that a test knows the process stands
+ * exactly there (to kill it, cut its connection, or let it go on with
+ * "simctl fault hold off").  Only tests reach this: it is the simulated
+ * host's, never the product's.
+ */
+void
+sim_hold(const char *dir, const char *point)
+{
+	struct sim_faults	 f;
+	char			 path[PATH_MAX];
+	FILE			*fp;
+
+	if (sim_faults_load(dir, &f, NULL) == -1 || strcmp(f.hold, point) != 0)
+		return;
+	sim_path(dir, "held", path, sizeof(path));
+	if ((fp = fopen(path, "we")) != NULL) {
+		fprintf(fp, "%s %ld\n", point, (long)getpid());
+		fclose(fp);
+	}
+	while (sim_faults_load(dir, &f, NULL) == 0 &&
+	    strcmp(f.hold, point) == 0)
+		usleep(20000);
+	unlink(path);
 }

@@ -224,6 +224,12 @@ sim_json_parse(const char *json, struct sim_cfg *c, struct mig_err *err)
 		    "b_info.max_memkb %" PRIu64 " out of range", c->max_memkb);
 	if (get_u64(bi, "max_vcpus", &v) == 0 && v > 0 && v <= 512)
 		c->vcpus = (uint32_t)v;
+	/* libxl_retrieve_domain_configuration reads the live scheduler
+	 * parameters into the config, and a restore applies them: the cap
+	 * travels with the config, not the stream. */
+	if (get_u64(member(bi, "sched_params"), "cap", &v) == 0 &&
+	    v <= 100 * 512)
+		c->cap = (int)v;
 	return 0;
 }
 
@@ -258,8 +264,10 @@ sim_json_write(const struct hv_sim_dom *d)
 	fprintf(f, "\",\n        \"uuid\": \"%s\"\n    },\n"
 	    "    \"b_info\": {\n        \"max_vcpus\": %" PRIu32 ",\n"
 	    "        \"max_memkb\": %" PRIu64 ",\n"
-	    "        \"target_memkb\": %" PRIu64 "\n    }\n}\n", u, d->vcpus,
-	    d->mem_kib, d->mem_kib);
+	    "        \"target_memkb\": %" PRIu64 ",\n"
+	    "        \"sched_params\": {\n            \"cap\": %d\n"
+	    "        }\n    }\n}\n", u, d->vcpus, d->mem_kib, d->mem_kib,
+	    d->cap);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

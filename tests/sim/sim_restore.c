@@ -135,6 +135,7 @@ create(struct restorer *r)
 	d->state = MIG_HV_DOM_PAUSED;
 	d->type = j->cfg.type;
 	d->vcpus = j->cfg.vcpus;
+	d->cap = j->cfg.cap;
 	if (j->cfg.has_uuid)
 		memcpy(d->uuid, j->cfg.uuid, 16);
 	else

@@ -213,6 +213,7 @@ suspend(struct saver *s)
 		return -1;
 	j->suspended = 1;
 	progress(s, MIG_HV_PROGRESS_SUSPENDED, 0, 0, 0);
+	sim_hold(j->dir, "suspended");
 	return 0;
 }
 

@@ -33,6 +33,7 @@ usage(void)
 	    "  info NAME|DOMID\n"
 	    "  checksum NAME|DOMID            SHA-256 of its memory\n"
 	    "  set-rate NAME|DOMID P          pages dirtied per second\n"
+	    "  set-cap NAME|DOMID C           credit cap, percent; 0 = none\n"
 	    "  destroy NAME|DOMID\n"
 	    "  fault KNOB VALUE               fail_suspend die_after die_mode\n"
 	    "                                 stall_after restore_nomem "
@@ -240,6 +241,23 @@ cmd_set_rate(int argc, char **argv)
 }
 
 static int
+cmd_set_cap(int argc, char **argv)
+{
+	struct hv_sim_dom	d;
+	struct mig_err		e;
+	uint64_t		cap;
+
+	if (argc != 3)
+		usage();
+	lookup(argv[1], &d);
+	if ((cap = number("cap", argv[2])) > 100 * 512)
+		usage();
+	if (hv_sim_set_cap(dir, d.domid, (int)cap, &e) == -1)
+		die(&e);
+	return 0;
+}
+
+static int
 cmd_destroy(int argc, char **argv)
 {
 	struct hv_sim_dom	d;
@@ -276,6 +294,7 @@ static const struct {
 	{ "info", cmd_info },
 	{ "checksum", cmd_checksum },
 	{ "set-rate", cmd_set_rate },
+	{ "set-cap", cmd_set_cap },
 	{ "destroy", cmd_destroy },
 	{ "fault", cmd_fault },
 };

@@ -409,7 +409,8 @@ __wrap_libxl_domain_sched_params_set(libxl_ctx *ctx, uint32_t domid,
     const libxl_domain_sched_params *p)
 {
 	fake.cap_set_calls++;
-	if (p->sched != LIBXL_SCHEDULER_CREDIT)
+	/* libxl refuses parameters of another scheduler than the domain's */
+	if ((int)p->sched != fake.sched)
 		return ERROR_INVAL;
 	fake.cap = p->cap;
 	return 0;

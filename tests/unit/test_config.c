@@ -41,7 +41,54 @@ test_defaults(void **state)
 	assert_true(c.tls_require_client_cert);
 	assert_int_equal(c.hosts_allow.n, 0);
 	assert_non_null(c.state_dir);
+	assert_int_equal(c.max_downtime_ms, 0);
+	assert_int_equal(c.downtime_rounds, CONVERGE_ROUNDS);
 	config_free(&c);
+}
+
+/*
+ * Jobs run from what config_print wrote (relocd.conf.running): it must
+ * load back to the same configuration, and print the same again.
+ */
+static void
+test_print_roundtrip(void **state)
+{
+	struct relocd_conf	 c, c2;
+	char			*a = NULL, *b = NULL;
+	size_t			 alen = 0, blen = 0;
+	FILE			*f;
+	const char		*text =
+	    "relocation_address = [ \"192.0.2.1\", \"::1\" ]\n"
+	    "relocation_hosts_allow = [ \"^10\\\\.0\\\\.0\\\\.[0-9]+$\",\n"
+	    "    \"a \\\"quoted\\\" name\" ]\n"
+	    "relocation_ssl_server = 1\n"
+	    "tls_cert = \"/etc/xen/relocd/cert.pem\"\n"
+	    "tls_key = \"/etc/xen/relocd/key.pem\"\n"
+	    "tls_ca = \"/etc/xen/relocd/ca.pem\"\n"
+	    "tls_peers_allow = [ \"node[0-9]+\" ]\n"
+	    "bandwidth_limit = \"100M\"\n"
+	    "max_downtime_ms = 300\nauto_converge = 1\ndowntime_abort = 1\n"
+	    "downtime_rounds = 3\n";
+
+	load_ok(text, &c);
+	assert_non_null(f = open_memstream(&a, &alen));
+	config_print(&c, f);
+	fclose(f);
+	load_ok(a, &c2);
+	assert_non_null(f = open_memstream(&b, &blen));
+	config_print(&c2, f);
+	fclose(f);
+	assert_string_equal(a, b);
+	assert_int_equal(c2.hosts_allow.n, 2);
+	assert_string_equal(c2.hosts_allow.v[0], "^10\\.0\\.0\\.[0-9]+$");
+	assert_string_equal(c2.hosts_allow.v[1], "a \"quoted\" name");
+	assert_int_equal(c2.downtime_rounds, 3);
+	assert_true(c2.downtime_abort);
+	assert_true(c2.bandwidth_limit == 100ULL << 20);
+	free(a);
+	free(b);
+	config_free(&c);
+	config_free(&c2);
 }
 
 static void
@@ -115,6 +162,8 @@ test_bad_values(void **state)
 		{ "compression = maybe\n", NULL },	/* not a valid token */
 		{ "compression = \"maybe\"\n", "t.conf:1: compression: "
 		    "`maybe' is not a boolean (0/1, yes/no)" },
+		{ "downtime_rounds = 0\n", "t.conf:1: downtime_rounds: "
+		    "`0' is not a number from 1 to 5" },
 		{ "bandwidth_limit = \"fast\"\n", "t.conf:1: bandwidth_limit: "
 		    "`fast' is not a size (e.g. 0, 512K, 100M, 1G)" },
 		{ "state_dir = \"var/lib\"\n", "t.conf:1: state_dir: "
@@ -214,6 +263,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_xend_aliases),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_shipped_example),

@@ -650,11 +650,17 @@ test_control(void **state)
 	assert_int_equal(mig_hv_cap_get(e->hv, 5, &cap, &err), 0);
 	assert_int_equal(cap, 40);
 	assert_int_equal(mig_hv_cap_set(e->hv, 5, -1, &err), -1);
+	/* credit2, Xen 4.17's default, has caps too. */
 	fake.sched = LIBXL_SCHEDULER_CREDIT2;
-	assert_int_equal(mig_hv_cap_set(e->hv, 5, 10, &err), -1);
+	assert_int_equal(mig_hv_cap_set(e->hv, 5, 10, &err), 0);
+	assert_int_equal(mig_hv_cap_get(e->hv, 5, &cap, &err), 0);
+	assert_int_equal(cap, 10);
+	fake.sched = LIBXL_SCHEDULER_RTDS;
+	assert_int_equal(mig_hv_cap_set(e->hv, 5, 20, &err), -1);
 	assert_int_equal(err.code, MIG_E_NOTSUP);
-	assert_non_null(strstr(err.msg, "credit2"));
-	assert_int_equal(fake.cap_set_calls, 1);
+	assert_non_null(strstr(err.msg, "rtds"));
+	assert_int_equal(mig_hv_cap_get(e->hv, 5, &cap, &err), -1);
+	assert_int_equal(fake.cap_set_calls, 2);
 }
 
 static void

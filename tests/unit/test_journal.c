@@ -194,6 +194,50 @@ test_compaction(void **state)
 	rmstate(dir);
 }
 
+static int
+match_resv(const struct jrec *r, void *arg)
+{
+	return r->role == JR_TARGET && r->resv == *(uint64_t *)arg;
+}
+
+/* What a target reads to answer a QUERY: finished jobs too, the newest
+ * when a reservation id repeats (ids restart with the daemon). */
+static void
+test_lookup(void **state)
+{
+	char		*dir = mkstate();
+	struct journal	*j;
+	struct jrec	 r, out;
+	struct mig_err	 err;
+	uint64_t	 key = 4;
+
+	assert_int_equal(journal_lookup(dir, match_resv, &key, &out, &err), 0);
+	assert_non_null(j = journal_open(dir, &err));
+	r = rec(1, JR_TARGET, J_COMMITTED, "a");
+	r.resv = 4;
+	append_ok(j, r);
+	r.state = J_DONE;
+	append_ok(j, r);
+	r = rec(2, JR_SOURCE, J_COMMIT_SENT, "a");	/* not the target's */
+	r.resv = 4;
+	r.time_ms += 10;
+	append_ok(j, r);
+	assert_int_equal(journal_lookup(dir, match_resv, &key, &out, &err), 1);
+	assert_true(out.job == 1);
+	assert_int_equal(out.state, J_DONE);
+	r = rec(9, JR_TARGET, J_ABORTED, "a");		/* later, same id */
+	r.resv = 4;
+	r.time_ms += 20;
+	append_ok(j, r);
+	journal_close(j);
+	assert_int_equal(journal_lookup(dir, match_resv, &key, &out, &err), 1);
+	assert_true(out.job == 9);
+	assert_int_equal(out.state, J_ABORTED);
+	key = 5;
+	assert_int_equal(journal_lookup(dir, match_resv, &key, &out, &err), 0);
+	rmstate(dir);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -218,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_replay_reports_unfinished_jobs),
 		cmocka_unit_test(test_torn_and_malformed_lines),
 		cmocka_unit_test(test_compaction),
+		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_open_errors),
 	};
 

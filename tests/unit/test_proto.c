@@ -108,6 +108,14 @@ sample(uint16_t type, struct mig_msg *m)
 		m->u.xl_tunnel.flags = MIG_XLT_F_PAUSED | MIG_XLT_F_DEBUG;
 		strcpy(m->u.xl_tunnel.name, "guest1-copy");
 		break;
+	case MIG_MSG_QUERY:
+		m->u.query.reservation_id = 42;
+		memset(m->u.query.uuid, 0xab, MIG_UUID_LEN);
+		break;
+	case MIG_MSG_ANSWER:
+		m->u.answer.state = MIG_QUERY_COMMITTED;
+		strcpy(m->u.answer.text, "committed at 12:00, runs as 7");
+		break;
 	default:
 		fail_msg("no sample for type %u", type);
 	}
@@ -573,6 +581,52 @@ test_encoder_validation(void **state)
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 }
 
+/*
+ * An in-doubt source acts on ANSWER: a state it does not know, or a QUERY
+ * for no reservation, is refused rather than read as some answer.
+ */
+static void
+test_query_answer(void **state)
+{
+	uint8_t		body[64], frame[BUFSZ];
+	struct wire_wr	w;
+	struct mig_msg	m, d;
+	struct mig_err	err;
+	size_t		len;
+	uint16_t	st;
+
+	for (st = 0; st <= MIG_QUERY__MAX; st++) {
+		wire_wr_init(&w, body, sizeof(body));
+		wire_put_be16(&w, st);
+		wire_put_be16(&w, 2);
+		wire_put_bytes(&w, "ok", 2);
+		len = frame_wrap(frame, MIG_MSG_ANSWER, body, w.off);
+		if (st == 0 || st == MIG_QUERY__MAX) {
+			assert_int_equal(decode_frame(frame, len, &d, &err), -1);
+			assert_int_equal(err.code, MIG_E_PROTO);
+		} else {
+			assert_int_equal(decode_frame(frame, len, &d, &err), 0);
+			assert_int_equal(d.u.answer.state, st);
+			assert_string_not_equal(mig_query_state_name(st),
+			    "unknown");
+		}
+	}
+	assert_string_equal(mig_query_state_name(MIG_QUERY__MAX), "unknown");
+	wire_wr_init(&w, body, sizeof(body));
+	wire_put_be64(&w, 0);
+	wire_put_bytes(&w, "0123456789abcdef", 16);
+	len = frame_wrap(frame, MIG_MSG_QUERY, body, w.off);
+	assert_int_equal(decode_frame(frame, len, &d, &err), -1);
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_QUERY;
+	assert_int_equal(mig_msg_encode(&m, frame, sizeof(frame), &len, &err),
+	    -1);
+	m.type = MIG_MSG_ANSWER;
+	m.u.answer.state = MIG_QUERY__MAX;
+	assert_int_equal(mig_msg_encode(&m, frame, sizeof(frame), &len, &err),
+	    -1);
+}
+
 /* Flips one field of a valid encoding and checks the decoder refuses it. */
 static void
 test_decoder_validation(void **state)
@@ -708,6 +762,7 @@ main(void)
 		cmocka_unit_test(test_name_validation),
 		cmocka_unit_test(test_encoder_validation),
 		cmocka_unit_test(test_decoder_validation),
+		cmocka_unit_test(test_query_answer),
 		cmocka_unit_test(test_data_frames),
 		cmocka_unit_test(test_names),
 	};

@@ -165,6 +165,34 @@ test_banner_is_not_a_frame(void **state)
 	assert_non_null(strstr(err.msg, "xl"));
 }
 
+static void
+test_config_cinfo(void **state)
+{
+	const char	*json = "{\n    \"c_info\": {\n        \"type\": \"pv\",\n"
+	    "        \"name\": \"we\\\"b1\",\n"
+	    "        \"uuid\": \"6a7f0e1c-0000-4000-8000-000000000001\"\n    }\n}";
+	char		 out[64], small[4];
+
+	(void)state;
+	assert_int_equal(mig_xl_config_cinfo(json, "name", out, sizeof(out)),
+	    1);
+	assert_string_equal(out, "we\"b1");
+	assert_int_equal(mig_xl_config_cinfo(json, "uuid", out, sizeof(out)),
+	    1);
+	assert_string_equal(out, "6a7f0e1c-0000-4000-8000-000000000001");
+	/* Cut: what fits, and 0. */
+	assert_int_equal(mig_xl_config_cinfo(json, "name", small,
+	    sizeof(small)), 0);
+	assert_string_equal(small, "we\"");
+	assert_int_equal(mig_xl_config_cinfo(json, "memory", out,
+	    sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(mig_xl_config_cinfo("{\"b_info\": {}}", "name", out,
+	    sizeof(out)), 0);
+	assert_int_equal(mig_xl_config_cinfo("{\"c_info\": {\"name\": 7}}",
+	    "name", out, sizeof(out)), 0);
+}
+
 int
 main(void)
 {
@@ -174,6 +202,7 @@ main(void)
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_status_from_rc),
 		cmocka_unit_test(test_banner_is_not_a_frame),
+		cmocka_unit_test(test_config_cinfo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

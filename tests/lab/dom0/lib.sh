@@ -181,11 +181,20 @@ relocd_start() {
 	} > "/run/r$_r/relocd.conf"
 	/usr/local/sbin/relocd -n -c "/run/r$_r/relocd.conf" ||
 		fail "relocd $_r: configuration refused"
-	/usr/local/sbin/relocd -f -v -c "/run/r$_r/relocd.conf" > "/run/r$_r/log" 2>&1 &
+	relocd_run "$_r"
+}
+
+# relocd_run NAME: (re)start relocd NAME from its /run/rNAME/relocd.conf,
+# keeping its state (journal) and appending to its log; waits for its
+# control socket.  After a kill -9 the old socket file is still there, so
+# it goes first: the new one appearing is the sign of life.
+relocd_run() {
+	rm -f "/run/r$1/relocd.sock"
+	/usr/local/sbin/relocd -f -v -c "/run/r$1/relocd.conf" >> "/run/r$1/log" 2>&1 &
 	_n=0
-	while [ ! -S "/run/r$_r/relocd.sock" ]; do
+	while [ ! -S "/run/r$1/relocd.sock" ]; do
 		_n=$((_n + 1))
-		[ $_n -gt 100 ] && { cat "/run/r$_r/log"; fail "relocd $_r did not start"; }
+		[ $_n -gt 100 ] && { cat "/run/r$1/log"; fail "relocd $1 did not start"; }
 		usleep 100000
 	done
 }
@@ -200,6 +209,28 @@ relocd_result() {
 	R_PAUSED_MS=$(echo "$_l" | sed -n 's/.*, paused \([0-9]*\) ms,.*/\1/p')
 	R_WIRE_BYTES=$(echo "$_l" | sed -n 's/.*, \([0-9]*\) bytes on the wire.*/\1/p')
 	R_ROUNDS=$(echo "$_l" | sed -n 's/.*, \([0-9]*\) rounds)$/\1/p')
+}
+
+# relocd_job NAME KIND FIELD: FIELD (job, phase, bytes_wire, pid...) of
+# relocd NAME's first job of KIND (migrate-out, migrate-in...), from
+# xl-reloc jobs --json; empty if it has none.
+relocd_job() {
+	/usr/local/sbin/xl-reloc -c "/run/r$1/relocd.conf" jobs --json 2>/dev/null |
+		grep "\"kind\":\"$2\"" | head -n 1 |
+		sed -n "s/.*\"$3\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+}
+
+# relocd_wait_bytes NAME KIND BYTES SECONDS: wait until relocd NAME's job
+# of KIND is in pre-copy with at least BYTES on the wire.
+relocd_wait_bytes() {
+	_n=0
+	until [ "$(relocd_job "$1" "$2" phase)" = pre-copy ] &&
+	    [ "$(relocd_job "$1" "$2" bytes_wire)" -ge "$3" ] 2>/dev/null; do
+		_n=$((_n + 1))
+		[ $_n -gt $(($4 * 5)) ] && return 1
+		usleep 200000
+	done
+	return 0
 }
 
 # relocd_logs NAME...: their logs on the console.

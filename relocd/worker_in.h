@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Private to the target side: the state worker_in.c (relocd peers) and
+ * worker_xl.c (stock xl through "xl-reloc tunnel") share, and the steps
+ * they have in common.
+ */
+#ifndef RELOCD_WORKER_IN_H
+#define RELOCD_WORKER_IN_H
+
+#include <openssl/ssl.h>
+
+#include "hv.h"
+#include "proto.h"
+#include "relay.h"
+#include "relocd.h"
+
+struct mig_acl;
+
+struct in {
+	struct worker		*w;
+	struct mig_conn		*conn;
+	SSL_CTX			*tls;
+	struct mig_acl		*peers;		/* tls_peers_allow */
+	struct peer_buf		*buf;
+	struct mig_msg_reserve	 req;
+	char			*json;		/* NUL-terminated copy */
+	char			 incoming[MIG_HV_NAMELEN];
+	uint32_t		 domid;		/* of the container */
+	uint64_t		 resv;
+};
+
+/* worker_in.c */
+uint64_t	 in_deadline(struct in *);
+uint64_t	 in_incoming_kib(struct worker *);
+int		 in_clash(struct in *, uint16_t *, char *, size_t);
+int		 in_receive(struct in *, enum mig_relay_dir, unsigned,
+		    struct mig_err *);
+int		 in_discard(struct in *, const struct mig_err *, int);
+void		 in_journal_begin(struct in *, const char *);
+
+/* worker_xl.c */
+int		 worker_in_xl(struct in *, const struct mig_msg_hello *,
+		    const struct mig_msg_xl_tunnel *);
+
+#endif

@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Sourced by the integration scripts that run relocd-sim daemons on
+# loopback, each on its own simulated Xen host under $T/HOST (tests/sim).
+# It sets B, the tools, T (a scratch directory, unless the caller set one),
+# the ports PA, PB (plain) and PT (TLS), the counters, and the helpers
+# below; the caller installs "trap sim_cleanup EXIT".  Scripts that
+# run side by side (make -j) set PORT_SALT to pick different ports.
+# Knobs read by start: MEM (MiB per host), PEER_TIMEOUT, LOCALHOST_OK
+# (allow_localhost_migration), RELOCD_FLAGS (e.g. -v).
+# shellcheck shell=bash disable=SC2034	# the callers use these
+B=${BUILDDIR:-.}
+SIMCTL=$B/tests/sim/simctl
+RELOCD=$B/tests/sim/relocd-sim
+CTLC=$B/tests/integration/ctlc
+XLRELOC=$B/xl-plugin/xl-reloc
+F_LIVE=0x2 F_LOCALHOST=0x40
+T=${T:-$(mktemp -d "/tmp/${0##*/}.XXXXXX")}
+# Below the ephemeral range (32768-).
+PA=$((20000 + ($$ * 7 + ${PORT_SALT:-0} * 1000) % 12000))
+PB=$((PA + 1))
+PT=$((PA + 2))
+pass=0 fail=0
+
+# Stops every daemon this script started (by their pid files).
+sim_cleanup() {
+	for h in "$T"/*/; do
+		h=${h%/}
+		[ -f "$h/relocd.pid" ] && kill "$(cat "$h/relocd.pid")" 2>/dev/null
+	done
+	sleep 0.3
+	rm -rf "$T"
+}
+
+ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
+# bad TEXT: a failed case, with the last command's output ($T/out) and
+# every daemon's recent log
+bad() {
+	fail=$((fail + 1)); echo "[  FAILED  ] $1"
+	[ -f "$T/out" ] && cat "$T/out"
+	for h in "$T"/*/; do
+		[ -f "$h/log" ] && { echo "--- relocd $(basename "$h"):"; tail -15 "$h/log"; }
+	done
+}
+finish() {
+	echo "[  PASSED  ] $pass test(s)."
+	[ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s), listed above"; exit 1; }
+}
+
+# Runs relocd HOST on its existing configuration; the log is appended to,
+# so a restart keeps what came before.  Waits for its control socket.
+daemon_start() {	# HOST
+	h=$1
+	rm -f "$T/$h/relocd.sock"
+	# shellcheck disable=SC2086	# RELOCD_FLAGS: words
+	RELOCD_SIM_DIR=$T/$h/host "$RELOCD" -f ${RELOCD_FLAGS:-} -c "$T/$h/relocd.conf" >>"$T/$h/log" 2>&1 &
+	for _ in $(seq 50); do
+		[ -S "$T/$h/relocd.sock" ] && return 0
+		sleep 0.1
+	done
+	echo "relocd $h did not start:"; cat "$T/$h/log"; exit 1
+}
+
+# A simulated host HOST (kept if it exists) and its relocd on PORT.
+start() {	# HOST PORT [extra config]
+	h=$1
+	mkdir -p "$T/$h"
+	[ -d "$T/$h/host" ] || "$SIMCTL" -d "$T/$h/host" init --mem-mib "${MEM:-1024}" >/dev/null
+	cat > "$T/$h/relocd.conf" <<CONF
+relocation_port = $2
+state_dir = "$T/$h/state"
+pid_file = "$T/$h/relocd.pid"
+control_socket = "$T/$h/relocd.sock"
+allow_localhost_migration = ${LOCALHOST_OK:-1}
+peer_timeout = ${PEER_TIMEOUT:-10}
+${3:-}
+CONF
+	daemon_start "$h"
+}
+
+# names on host H, sorted, each followed by a space
+names() { "$SIMCTL" -d "$T/$1/host" list | awk '{ print $2 }' | sort | tr '\n' ' '; }
+sum() { "$SIMCTL" -d "$T/$1/host" checksum "$2"; }
+# info HOST DOMAIN KEY: one field of simctl info
+info() { "$SIMCTL" -d "$T/$1/host" info "$2" | awk -v k="$3:" '$1 == k { print $2 }'; }
+# migrate HOST DOMAIN PORT FLAGS: through the control protocol (ctlc)
+migrate() { "$CTLC" "$T/$1/relocd.sock" migrate "$2" 127.0.0.1 "$3" "$4" > "$T/out" 2>&1; }
+# X HOST ARGS...: xl-reloc against HOST's daemon
+X() { h=$1; shift; "$XLRELOC" -c "$T/$h/relocd.conf" "$@"; }
+# json FILE KEY: a numeric field of the result line of xl-reloc --json
+json() { grep '"event":"result"' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p"; }
+# no_leftovers HOST...: no --incoming or --migratedaway on any of them
+no_leftovers() {
+	for h in "$@"; do
+		"$SIMCTL" -d "$T/$h/host" list | grep -q -- '--' && return 1
+	done
+	return 0
+}
+
+# A throwaway PKI: CAs "ca", "rogue-ca" and "other-ca"; certificates
+# a, b (by ca), rogue (by rogue-ca), a2, b2 (by other-ca), each with
+# CN host-NAME and SAN localhost, 127.0.0.1.
+pki() {
+	mkdir -p "$T/pki"
+	for ca in ca rogue-ca other-ca; do
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=test-$ca" -days 1 -keyout "$T/pki/$ca.key" \
+			-out "$T/pki/$ca.pem" 2>/dev/null
+	done
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$T/pki/ext"
+	for n in a:ca b:ca rogue:rogue-ca a2:other-ca b2:other-ca; do
+		ca=${n#*:} n=${n%%:*}
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=host-$n" -keyout "$T/pki/$n.key" -out "$T/pki/$n.csr" 2>/dev/null
+		openssl x509 -req -in "$T/pki/$n.csr" -CA "$T/pki/$ca.pem" \
+			-CAkey "$T/pki/$ca.key" -CAcreateserial -days 1 \
+			-extfile "$T/pki/ext" -out "$T/pki/$n.pem" 2>/dev/null
+	done
+}
+tls_conf() {	# CERT [CA]
+	printf 'tls_cert = "%s"\ntls_key = "%s"\ntls_ca = "%s"\n' \
+		"$T/pki/$1.pem" "$T/pki/$1.key" "$T/pki/${2:-ca}.pem"
+}

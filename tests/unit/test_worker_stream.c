@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Which failure a stream reports when both libxl and the relay failed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "relocd.h"
+
+static struct mig_err
+relay_err(int code)
+{
+	struct mig_err	e;
+
+	mig_seterr(&e, code, "relay");
+	return e;
+}
+
+/* The peer or the connection went first: libxl only echoes it. */
+static void
+test_connection_failures_are_the_cause(void **state)
+{
+	static const int codes[] = {
+		MIG_E_EOF, MIG_E_IO, MIG_E_TLS, MIG_E_TIMEOUT, MIG_E_PROTO
+	};
+	struct mig_err	e;
+	size_t		i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		e = relay_err(codes[i]);
+		assert_int_equal(worker_stream_cause(1, &e), 1);
+	}
+}
+
+/* A relay that ended after the operation (our cancel, or the EOF of a
+ * stream libxl cut short) tells nothing libxl did not. */
+static void
+test_relay_ending_later_is_not(void **state)
+{
+	struct mig_err	e = relay_err(MIG_E_EOF);
+
+	assert_int_equal(worker_stream_cause(0, &e), 0);
+	e = relay_err(MIG_E_IO);
+	assert_int_equal(worker_stream_cause(0, &e), 0);
+}
+
+/* Cancels and stream faults keep libxl's account, even first. */
+static void
+test_other_codes_are_not(void **state)
+{
+	static const int codes[] = {
+		MIG_E_CANCELLED, MIG_E_CORRUPT, MIG_E_TRUNC, MIG_E_NOMEM,
+		MIG_E_HV, MIG_E_TOOBIG
+	};
+	struct mig_err	e;
+	size_t		i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		e = relay_err(codes[i]);
+		assert_int_equal(worker_stream_cause(1, &e), 0);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connection_failures_are_the_cause),
+		cmocka_unit_test(test_relay_ending_later_is_not),
+		cmocka_unit_test(test_other_codes_are_not),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
