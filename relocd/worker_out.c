@@ -42,7 +42,8 @@ struct out {
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
 	int			 suspended;
-	int			 save_failed;	/* the hypervisor's save did */
+	int			 save_failed;	/* the hypervisor's save did, */
+	struct mig_err		 save_err;	/* with this error */
 	/* the max-downtime policy (converge.c) */
 	struct converge		 conv;
 	unsigned		 judged;	/* last round judged, + 1 */
@@ -367,7 +368,11 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
 	    NULL, o, err);
 	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
-	o->save_failed = rc_save == -1;
+	/* Kept apart: worker_stream_end() may report the relay's error
+	 * instead (a peer that went away), which says nothing about the
+	 * guest's state. */
+	if ((o->save_failed = rc_save == -1))
+		o->save_err = *err;
 	if (tick != NULL)
 		event_free(tick);
 	/* libxl never closes the fd: closing our copy of its end is what
@@ -392,8 +397,8 @@ undo(struct out *o, const struct mig_err *why)
 
 	log_warnx("%s", why->msg);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
-	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ? why :
-	    NULL, &err) == -1) {
+	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ?
+	    &o->save_err : NULL, &err) == -1) {
 		log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}
@@ -500,9 +505,9 @@ commit(struct out *o, struct mig_err *err)
  * Connects and exchanges greetings.  A relocd whose relocation_hosts_allow
  * does not admit us closes the connection without a word, before any
  * greeting (and before TLS): it tells a host it refuses nothing, not even
- * why.  The connection ends or
- * is reset there and nowhere else in a healthy exchange, so that is
- * reported as a refusal, with the reasons it can have; nothing has moved.
+ * why.  The connection ends or is reset there and nowhere else in a
+ * healthy exchange, so that is reported as a refusal, with the reasons it
+ * can have; nothing has moved.
  */
 static int
 greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
@@ -520,6 +525,7 @@ greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
 	    "this host, or it is at its connection limit (its log says "
 	    "which)", mig_conn_peer(o->conn));
 }
+
 static int
 run(struct out *o)
 {

@@ -8,7 +8,7 @@
 # run side by side (make -j) set PORT_SALT to pick different ports.
 # Knobs read by start: MEM (MiB per host), PEER_TIMEOUT, LOCALHOST_OK
 # (allow_localhost_migration), RELOCD_FLAGS (e.g. -v).
-# shellcheck shell=bash disable=SC2034	# the callers use these
+# shellcheck shell=sh disable=SC2034	# the callers use these; POSIX sh
 B=${BUILDDIR:-.}
 SIMCTL=$B/tests/sim/simctl
 RELOCD=$B/tests/sim/relocd-sim
@@ -33,11 +33,11 @@ sim_cleanup() {
 }
 
 ok() { pass=$((pass + 1)); echo "[       OK ] $1"; }
-# bad TEXT: a failed case, with the last command's output ($T/out) and
-# every daemon's recent log
+# bad TEXT: a failed case, with the last command's output ($OUT, by
+# default $T/out) and every daemon's recent log
 bad() {
 	fail=$((fail + 1)); echo "[  FAILED  ] $1"
-	[ -f "$T/out" ] && cat "$T/out"
+	[ -f "${OUT:-$T/out}" ] && cat "${OUT:-$T/out}"
 	for h in "$T"/*/; do
 		[ -f "$h/log" ] && { echo "--- relocd $(basename "$h"):"; tail -15 "$h/log"; }
 	done
