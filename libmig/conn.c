@@ -477,12 +477,15 @@ conn_ssl_new(struct mig_conn *c, SSL_CTX *ctx, struct mig_err *err)
 static int
 conn_tls_failed(struct mig_conn *c, int notify)
 {
+	int	saved = errno;	/* the failure's, for the caller to read */
+
 	if (notify)
 		(void)conn_ssl_call(c, OP_SHUTDOWN, NULL, 0);
 	(void)shutdown(c->fd, SHUT_WR);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
 	ERR_clear_error();
+	errno = saved;
 	return -1;
 }
 

@@ -225,10 +225,15 @@ pipe_read_one(struct job *j)
 	case CTL_RESULT:
 		m.u.result.job = j->id;
 		j->result_seen = 1;
-		log_info("job %" PRIu64 " (%s %s): %s%s%s", j->id,
-		    ctl_job_kind_name(j->kind), j->domain,
-		    ctl_status_name(m.u.result.status),
-		    m.u.result.text[0] ? ": " : "", m.u.result.text);
+		/* The figures too: an operator reading the log, or the lab,
+		 * should not need the client's screen to know them. */
+		log_info("job %" PRIu64 " (%s %s): %s%s%s (%" PRIu64 " ms, "
+		    "paused %" PRIu64 " ms, %" PRIu64 " bytes on the wire, "
+		    "%" PRIu32 " rounds)", j->id, ctl_job_kind_name(j->kind),
+		    j->domain, ctl_status_name(m.u.result.status),
+		    m.u.result.text[0] ? ": " : "", m.u.result.text,
+		    m.u.result.total_ms, m.u.result.paused_ms,
+		    m.u.result.bytes_wire, m.u.result.rounds);
 		forward(j, &m);
 		break;
 	case CTL_DOMAIN:

@@ -14,6 +14,7 @@
  * COMMIT is sent and no answer comes, the domain stays suspended here and
  * the job is reported in doubt, to be settled with the target.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -500,6 +501,31 @@ commit(struct out *o, struct mig_err *err)
 	return worker_result(w, CTL_ST_OK, NULL);
 }
 
+/*
+ * Connects and exchanges greetings.  A relocd whose relocation_hosts_allow
+ * does not admit us closes the connection without a word, before any
+ * greeting (and before TLS): it tells a host it refuses nothing, not even
+ * why.  The connection ends or is reset there and nowhere else in a
+ * healthy exchange, so that is reported as a refusal, with the reasons it
+ * can have; nothing has moved.
+ */
+static int
+greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
+    struct mig_err *err)
+{
+	if (peer_connect(o->w, o->req.host, o->req.port,
+	    o->req.flags & CTL_MF_TLS, &o->conn, &o->tls, err) == 0 &&
+	    peer_open(o->conn, us, o->buf, them, deadline(o), err) == 0)
+		return 0;
+	if (o->conn == NULL || !(err->code == MIG_E_EOF ||
+	    (err->code == MIG_E_IO && errno == ECONNRESET)))
+		return -1;
+	return mig_seterr(err, MIG_E_DENIED, "%s closed the connection "
+	    "before greeting us: its relocation_hosts_allow does not admit "
+	    "this host, or it is at its connection limit (its log says "
+	    "which)", mig_conn_peer(o->conn));
+}
+
 static int
 run(struct out *o)
 {
@@ -524,9 +550,7 @@ run(struct out *o)
 	    o->req.port, o->req.flags & CTL_MF_TLS);
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
 	    check_live(o, &us.u.hello, &err) == -1 ||
-	    peer_connect(w, o->req.host, o->req.port, o->req.flags & CTL_MF_TLS,
-	    &o->conn, &o->tls, &err) == -1 ||
-	    peer_open(o->conn, &us, o->buf, &them, deadline(o), &err) == -1 ||
+	    greet(o, &us, &them, &err) == -1 ||
 	    check_target(o, &us.u.hello, &them.u.hello, &err) == -1)
 		return worker_result(w, err.code == MIG_E_DENIED ?
 		    CTL_ST_REFUSED : CTL_ST_FAILED, &err);

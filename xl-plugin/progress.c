@@ -15,6 +15,7 @@
 
 #define BAR_WIDTH	20
 #define MIB		(1024.0 * 1024.0)
+#define RATE_MIN	(1024 * 1024 / 20)	/* shown as 0.1 MiB/s */
 
 int
 fmt_mib(char *buf, size_t len, uint64_t bytes)
@@ -69,7 +70,9 @@ fmt_eta(char *buf, size_t len, const struct ctl_event *ev)
 {
 	uint64_t	left = pages_left(ev);
 
-	if (ev->rate == 0)
+	/* A rate the line shows as 0.0 MiB/s (the first moments of a
+	 * stream) would promise hours: no estimate until there is one. */
+	if (ev->rate < RATE_MIN)
 		snprintf(buf, len, "--:--");
 	else if (left > UINT64_MAX / XR_PAGE_SIZE)
 		snprintf(buf, len, "--:--");

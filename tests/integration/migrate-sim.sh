@@ -484,6 +484,34 @@ if [ -n "$wpid" ] && [ "$mid" = "e5 img--incoming " ] && [ "$rc" -ne 0 ] &&
 else bad "worker killed mid-restore: pid '$wpid' rc $rc/$rc2 mid [$mid] left [$left] $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
 "$SIMCTL" -d "$T/a/host" destroy img >/dev/null 2>&1
 
+# 26f. A target whose relocation_hosts_allow does not admit this host:
+#      refused (exit 3) with the reason, nothing moves.  The refusal comes
+#      within milliseconds, before the parent may have read its worker's
+#      result: it must still be a refusal, not an "undefined state".
+PD=$((PA + 3)) PN=$((PA + 4)) PDT=$((PA + 5))	# D's ports; a port nobody listens on
+start d "$PD" "relocation_hosts_allow = [ \"10\\\\.0\\\\.0\\\\.9\" ]
+$(tls_conf b)
+relocation_ssl_server = 1
+relocation_ssl_port = $PDT"
+"$SIMCTL" -d "$T/a/host" create knock --mem-mib 16 >/dev/null
+for how in "--plain --port $PD" "--tls --port $PDT"; do
+	# shellcheck disable=SC2086 # $how is two options
+	XA migrate $how --localhost knock 127.0.0.1 > "$T/out" 2>&1; rc=$?
+	if [ "$rc" -eq 3 ] && grep -q "before greeting us: its relocation_hosts_allow" "$T/out" &&
+	    "$SIMCTL" -d "$T/a/host" info knock | grep -q running &&
+	    [ "$(names d)" = "" ] && grep -q "refused: no host-allow pattern" "$T/d/log"; then
+		ok "host-allow refusal ($how): exit 3 with the reason, nothing moved"
+	else bad "host-allow refusal ($how): rc $rc $(tail -1 "$T/out")"; fi
+done
+
+# 26g. Nobody listens at the target: failed (exit 4), the domain runs here.
+XA migrate --plain --port "$PN" --localhost knock 127.0.0.1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 4 ] && grep -q "Connection refused" "$T/out" &&
+    "$SIMCTL" -d "$T/a/host" info knock | grep -q running; then
+	ok "no relocd at the target: exit 4, the domain runs here"
+else bad "no relocd at the target: rc $rc $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" destroy knock >/dev/null 2>&1
+
 # 27. Nothing is left half-way on any host.
 if no_leftovers a b c; then
 	ok "no --incoming or --migratedaway left"

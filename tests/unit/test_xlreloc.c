@@ -322,6 +322,10 @@ test_progress_line(void **state)
 	progress_line(b, sizeof(b), &ev);
 	assert_string_equal(b, "stop-and-copy round 3  [####################]"
 	    "  1171.9/1024.0 MiB  0.0 MiB/s  dirty 25600  ETA --:--");
+	ev.rate = 3700;		/* a stream's first moments: no estimate */
+	progress_line(b, sizeof(b), &ev);
+	assert_string_equal(b, "stop-and-copy round 3  [####################]"
+	    "  1171.9/1024.0 MiB  0.0 MiB/s  dirty 25600  ETA --:--");
 	ev.rate = 1048576;
 	progress_line(b, sizeof(b), &ev);
 	assert_string_equal(b, "stop-and-copy round 3  [####################]"

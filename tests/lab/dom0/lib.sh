@@ -199,6 +199,18 @@ relocd_run() {
 	done
 }
 
+# relocd_result NAME: the figures of relocd NAME's last finished outgoing
+# job, from its log: R_TOTAL_MS, R_PAUSED_MS, R_WIRE_BYTES, R_ROUNDS (empty
+# when there is none).
+# shellcheck disable=SC2034 # for the scenario
+relocd_result() {
+	_l=$(grep '(migrate-out [^)]*): ' "/run/r$1/log" | tail -1)
+	R_TOTAL_MS=$(echo "$_l" | sed -n 's/.*(\([0-9]*\) ms, paused.*/\1/p')
+	R_PAUSED_MS=$(echo "$_l" | sed -n 's/.*, paused \([0-9]*\) ms,.*/\1/p')
+	R_WIRE_BYTES=$(echo "$_l" | sed -n 's/.*, \([0-9]*\) bytes on the wire.*/\1/p')
+	R_ROUNDS=$(echo "$_l" | sed -n 's/.*, \([0-9]*\) rounds)$/\1/p')
+}
+
 # relocd_job NAME KIND FIELD: FIELD (job, phase, bytes_wire, pid...) of
 # relocd NAME's first job of KIND (migrate-out, migrate-in...), from
 # xl-reloc jobs --json; empty if it has none.
@@ -227,6 +239,40 @@ relocd_logs() {
 }
 
 # --- two hosts ---------------------------------------------------------------
+
+# send_logs PORT BEFORE FILE...: console logs to the peer's recv_logs,
+# after a line "XB BEFORE" naming the last tick before the operation the
+# peer is to judge.
+send_logs() {
+	_sp=$1 _sb=$2
+	shift 2
+	{ echo "XB $_sb"; cat "$@" | tr -d '\r'; } | nc "$XLAB_PEER" "$_sp"
+}
+
+# recv_logs_start PORT FILE: receive what the peer's send_logs sends into
+# FILE (name it guest-NAME--something.log, so that wlogs NAME finds it);
+# recv_logs_wait then waits for it and sets PEER_BEFORE from its XB line.
+recv_logs_start() {
+	printf '#!/bin/sh\nexec cat > %s\n' "$2" > "/tmp/recv-$1"
+	chmod +x "/tmp/recv-$1"
+	# -e: a plain "nc -l" with stdin at EOF stops after its first read
+	nc -l -p "$1" -e "/tmp/recv-$1" &
+	RECV_PID=$!
+	RECV_FILE=$2
+}
+recv_logs_wait() {
+	wait "$RECV_PID"
+	! grep -q '^XF' "$RECV_FILE" ||
+		fail "the peer failed: $(grep '^XF' "$RECV_FILE" | head -1 | cut -c4-)"
+	PEER_BEFORE=$(awk '$1 == "XB" { print $2; exit }' "$RECV_FILE")
+	[ -n "$PEER_BEFORE" ] || fail "no console log from $XLAB_PEER"
+}
+
+# peer_fail PORT REASON: tell the peer waiting in recv_logs_wait, then fail.
+peer_fail() {
+	echo "XF $2" | nc "$XLAB_PEER" "$1"
+	fail "$2"
+}
 
 # barrier PORT [SECONDS]: both hosts reach this point before either goes on;
 # fails after SECONDS (60) without the peer.

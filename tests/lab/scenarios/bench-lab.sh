@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS...)
+# xlab: hosts=1 xen=shadow timeout=900 default=no
+# xlab-desc: benchmark (bench/lab): xl-reloc against stock xl on one guest, localhost
+# One dom0, one witness guest (128 MiB, 256 pages/tick), moved in turn by
+# each contender, ROUNDS times over, so that every figure of one run shares
+# the machine's mood:
+#   reloc     xl-reloc migrate --plain, relocd a <-> relocd b
+#   relocz    the same with --compress
+#   reloct    xl-reloc migrate --tls (client certificates), the peer of ssh
+#   xlpipe    xl migrate -s '' (xl migrate-receive as the whole transport)
+#   xlssh     xl migrate witness localhost (xl's default: ssh), if dom0 has sshd
+#   rsave     xl-reloc save + xl-reloc restore
+#   xsave     xl save + xl restore
+# Per run: <row>_ms (wall), <row>_down_ms (the guest's own largest gap),
+# <row>_bytes (bytes sent on loopback; xlpipe_pipe_bytes: through its
+# pipe; *_image_bytes: the image's size), <row>_cpu_ms (dom0 busy time).
+# bench/lab puts the round count in the overlay (at most 5 within the timeout)
+ROUNDS=$(cat /etc/xlab/bench-rounds 2>/dev/null || echo 2)
+[ -x /usr/local/sbin/relocd ] && [ -r /etc/relocd-lab/ca.pem ] ||
+	fail "no relocd or no certificates in dom0 (lab build --bindir DIR --overlay DIR)"
+# both also on TLS (8003, 8013), with the lab's throwaway certificates
+P=/etc/relocd-lab
+for r in a b; do
+	port=8003
+	[ $r = b ] && port=8013
+	{
+		echo "tls_cert = \"$P/$r.pem\""
+		echo "tls_key = \"$P/$r.key\""
+		echo "tls_ca = \"$P/ca.pem\""
+		echo "relocation_ssl_server = 1"
+		echo "relocation_ssl_port = $port"
+	} > /tmp/r$r.extra
+done
+relocd_start a 8002 /tmp/ra.extra
+relocd_start b 8012 /tmp/rb.extra
+witness_create witness 128 256
+at=a	# the relocd whose host the witness is on (both are this dom0)
+
+lo_tx() { cat /sys/class/net/lo/statistics/tx_bytes; }
+# dom0's busy time in ms (all CPUs; dom0 has one): what the contender cost,
+# whoever spent it (xl, helpers, relocd's workers, sshd, the kernel).
+busy_ms() { awk '/^cpu / { print ($2 + $3 + $4 + $7 + $8) * 10 }' /proc/stat; }
+
+# measure ROW CMD...: run one move, check the guest, print its metrics.
+measure() {
+	_row=$1
+	shift
+	before=$(last_tick witness)
+	_b0=$(lo_tx)
+	_c0=$(busy_ms)
+	timed "$@" || { relocd_logs a b; fail "$_row: $* failed"; }
+	_ms=$ELAPSED_MS
+	_cpu=$(($(busy_ms) - _c0))
+	_bytes=$(($(lo_tx) - _b0))
+	check_domains witness
+	check_witness witness "$before"
+	metric "${_row}_ms" "$_ms"
+	metric "${_row}_down_ms" "$DOWNTIME_MS"
+	metric "${_row}_bytes" "$_bytes"
+	metric "${_row}_cpu_ms" "$_cpu"
+	say "$_row: ${_ms} ms, guest gap ${DOWNTIME_MS} ms, $_bytes bytes, dom0 cpu ${_cpu} ms"
+}
+
+reloc() {	# reloc [--compress]: to the other relocd, plain
+	_to=b _port=8012
+	[ $at = b ] && _to=a _port=8002
+	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" migrate --plain \
+	    --port $_port --localhost "$@" witness 127.0.0.1 > /tmp/xr.out 2>&1 ||
+		{ cat /tmp/xr.out; return 1; }
+	at=$_to
+}
+reloct() {	# the same over TLS with client certificates
+	_to=b _port=8013
+	[ $at = b ] && _to=a _port=8003
+	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" migrate --tls \
+	    --port $_port --localhost witness 127.0.0.1 > /tmp/xr.out 2>&1 ||
+		{ cat /tmp/xr.out; return 1; }
+	at=$_to
+}
+# What the pipe carried: every byte written by xl, its save helper and its
+# transport (xl migrate-receive and the restore helper are its children),
+# which a shell that waited for them all finds in its own /proc/PID/io.
+# All but a few KiB of messages is the stream.
+xlpipe() {
+	# shellcheck disable=SC2016 # $$ and $r are the inner shell's
+	sh -c 'xl migrate -s "" witness "xl migrate-receive"; r=$?
+	    sed -n "s/^wchar: //p" /proc/$$/io > /tmp/xl.wchar; exit $r'
+}
+pipe_bytes() { cat /tmp/xl.wchar; }
+rsave() {
+	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" save witness /tmp/w.img &&
+	    wc -c < /tmp/w.img > /tmp/w.size &&
+	    /usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" restore /tmp/w.img &&
+	    rm -f /tmp/w.img
+}
+xsave() {
+	xl save witness /tmp/w.img && wc -c < /tmp/w.img > /tmp/w.size &&
+	    xl restore /tmp/w.img && rm -f /tmp/w.img
+}
+ssh_ok=0
+if [ -x /usr/sbin/sshd ]; then
+	mkdir -p /run/sshd && chmod 755 /run/sshd
+	/usr/sbin/sshd -f /etc/ssh/sshd_config || fail "sshd did not start"
+	ssh localhost true && ssh_ok=1 || fail "ssh to localhost does not work"
+else
+	say "no sshd in dom0 (the host has no openssh-server): no xlssh row"
+fi
+
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	i=$((i + 1))
+	say "--- round $i of $ROUNDS"
+	measure reloc reloc
+	measure xlpipe xlpipe
+	metric xlpipe_pipe_bytes "$(pipe_bytes)"
+	[ $ssh_ok = 0 ] || measure xlssh xl migrate witness localhost
+	measure relocz reloc --compress
+	measure reloct reloct
+	measure rsave rsave
+	metric rsave_image_bytes "$(cat /tmp/w.size)"
+	measure xsave xsave
+	metric xsave_image_bytes "$(cat /tmp/w.size)"
+done
+relocd_logs a b
+pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave"
