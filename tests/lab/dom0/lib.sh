@@ -184,6 +184,18 @@ relocd_start() {
 	relocd_run "$_r"
 }
 
+# relocd_pair: the two relocd of a one-host scenario, A on 8002 and B on
+# 8012, sharing the hypervisor (every move is a localhost migration
+# through the whole of relocd); xr runs xl-reloc against A.
+xr() { /usr/local/sbin/xl-reloc -c /run/ra/relocd.conf "$@"; }
+relocd_pair() {
+	if ! [ -x /usr/local/sbin/relocd ] || ! [ -x /usr/local/sbin/xl-reloc ]; then
+		fail "no relocd/xl-reloc in dom0 (lab build --bindir DIR)"
+	fi
+	relocd_start a 8002
+	relocd_start b 8012
+}
+
 # relocd_run NAME: (re)start relocd NAME from its /run/rNAME/relocd.conf,
 # keeping its state (journal) and appending to its log; waits for its
 # control socket.  After a kill -9 the old socket file is still there, so

@@ -6,16 +6,12 @@
 # for ~15 s; the cancel lands in the middle of it.  The failure rule says
 # the source still owns the domain: same name, counter continuing, no
 # second copy, no --incoming container, and xl-reloc exits 5 (cancelled).
-[ -x /usr/local/sbin/relocd ] && [ -x /usr/local/sbin/xl-reloc ] ||
-	fail "no relocd/xl-reloc in dom0 (lab build --bindir DIR)"
-
-relocd_start a 8002
-relocd_start b 8012
+relocd_pair
 witness_create witness 128 1024
 
 before=$(last_tick witness)
 t0=$(now_ms)
-/usr/local/sbin/xl-reloc -c /run/ra/relocd.conf migrate --plain --port 8012 \
+xr migrate --plain --port 8012 \
 	--localhost --bandwidth 8M witness 127.0.0.1 > /tmp/mig.out 2>&1 &
 mpid=$!
 relocd_wait_bytes a migrate-out 8000000 60 ||
@@ -23,7 +19,7 @@ relocd_wait_bytes a migrate-out 8000000 60 ||
 job=$(relocd_job a migrate-out job)
 metric bytes_at_cancel "$(relocd_job a migrate-out bytes_wire)"
 tc=$(now_ms)
-/usr/local/sbin/xl-reloc -c /run/ra/relocd.conf cancel "$job" ||
+xr cancel "$job" ||
 	{ relocd_logs a b; fail "xl-reloc cancel $job failed"; }
 wait $mpid
 rc=$?

@@ -5,15 +5,11 @@
 # The project's own programs, on real Xen: relocd A (port 8002) and relocd B
 # (port 8012) share the hypervisor, so each move is a localhost migration
 # through the whole of relocd: reservation, relay, journal, commit.
-[ -x /usr/local/sbin/relocd ] && [ -x /usr/local/sbin/xl-reloc ] ||
-	fail "no relocd/xl-reloc in dom0 (lab build --bindir DIR)"
-
-relocd_start a 8002
-relocd_start b 8012
+relocd_pair
 witness_create witness 128 256
 
 before=$(last_tick witness)
-timed /usr/local/sbin/xl-reloc -c /run/ra/relocd.conf migrate --plain --port 8012 \
+timed xr migrate --plain --port 8012 \
 	--localhost witness 127.0.0.1 || { relocd_logs a b; fail "xl-reloc migrate A -> B failed"; }
 metric migrate_ms "$ELAPSED_MS"
 check_domains witness

@@ -2,15 +2,11 @@
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
 # xlab: hosts=1 xen=shadow timeout=150 default=yes
 # xlab-desc: xl-reloc migrate --non-live (stop-and-copy) between two relocd daemons
-[ -x /usr/local/sbin/relocd ] && [ -x /usr/local/sbin/xl-reloc ] ||
-	fail "no relocd/xl-reloc in dom0 (lab build --bindir DIR)"
-
-relocd_start a 8002
-relocd_start b 8012
+relocd_pair
 witness_create witness 128 256
 
 before=$(last_tick witness)
-timed /usr/local/sbin/xl-reloc -c /run/ra/relocd.conf migrate --plain --port 8012 \
+timed xr migrate --plain --port 8012 \
 	--localhost --non-live witness 127.0.0.1 > /tmp/mig.out 2>&1 ||
 	{ cat /tmp/mig.out; relocd_logs a b; fail "xl-reloc migrate --non-live failed"; }
 cat /tmp/mig.out

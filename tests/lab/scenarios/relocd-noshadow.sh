@@ -6,16 +6,12 @@
 # relocd must say so in one line, before anything moves (its host
 # information shows no shadow paging), leave the guest running, and still
 # move it with a stop-and-copy migration.
-[ -x /usr/local/sbin/relocd ] && [ -x /usr/local/sbin/xl-reloc ] ||
-	fail "no relocd/xl-reloc in dom0 (lab build --bindir DIR)"
-
-relocd_start a 8002
-relocd_start b 8012
+relocd_pair
 witness_create witness 128 256
 xl info | grep -E '^(virt_caps|xen_version)'
 
 before=$(last_tick witness)
-timed /usr/local/sbin/xl-reloc -c /run/ra/relocd.conf migrate --plain --port 8012 \
+timed xr migrate --plain --port 8012 \
 	--localhost witness 127.0.0.1 > /tmp/mig.out 2>&1
 rc=$?
 [ "$rc" -ne 0 ] ||
@@ -33,7 +29,7 @@ check_witness witness "$before"
 refused=$ELAPSED_MS
 
 before=$(last_tick witness)
-timed /usr/local/sbin/xl-reloc -c /run/ra/relocd.conf migrate --plain --port 8012 \
+timed xr migrate --plain --port 8012 \
 	--localhost --non-live witness 127.0.0.1 > /tmp/mig.out 2>&1 ||
 	{ cat /tmp/mig.out; relocd_logs a b; fail "xl-reloc migrate --non-live failed"; }
 cat /tmp/mig.out

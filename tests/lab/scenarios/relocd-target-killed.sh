@@ -7,15 +7,11 @@
 # runs on under its own name (xl-reloc exits 4, failed); B's half-built
 # NAME--incoming stays until B restarts, and B's startup reconciliation
 # destroys it, as its journal says the migration never committed.
-[ -x /usr/local/sbin/relocd ] && [ -x /usr/local/sbin/xl-reloc ] ||
-	fail "no relocd/xl-reloc in dom0 (lab build --bindir DIR)"
-
-relocd_start a 8002
-relocd_start b 8012
+relocd_pair
 witness_create witness 128 1024
 
 before=$(last_tick witness)
-/usr/local/sbin/xl-reloc -c /run/ra/relocd.conf migrate --plain --port 8012 \
+xr migrate --plain --port 8012 \
 	--localhost --bandwidth 8M witness 127.0.0.1 > /tmp/mig.out 2>&1 &
 mpid=$!
 relocd_wait_bytes a migrate-out 8000000 60 ||
