@@ -169,6 +169,7 @@ sleep 1
 workers=$(pgrep -c -P "$(cat "$T/b/relocd.pid")" || true)
 "$SIMCTL" -d "$T/a/host" create calm2 --mem-mib 16 >/dev/null
 migrate a calm2 "$PB" "$F_LOCALHOST"; rc=$?
+# shellcheck disable=SC2086 # one pid per word
 kill $idle_pids 2>/dev/null
 if [ "$rc" -eq 0 ] && [ "${workers:-0}" -eq 0 ] && [ "$(names a)" = "guest slow " ]; then
 	ok "200 idle connections, still serving"
