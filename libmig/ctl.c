@@ -202,6 +202,35 @@ ctl_status_name(uint16_t st)
 	return st < CTL_ST__MAX ? names[st] : "unknown";
 }
 
+/*
+ * A job's outcome as its log line should read.  ctl_status_name() speaks
+ * for the requester of a migration ("source resumed"), which is wrong for
+ * the other kinds of job: a target's failure leaves nothing here, a failed
+ * save resumes the domain it was saving.  The status names stay the JSON
+ * vocabulary; this is only for people.
+ */
+const char *
+ctl_result_label(uint16_t kind, uint16_t st)
+{
+	static const char *const labels[CTL_JOB__MAX][2] = {
+		[CTL_JOB_MIGRATE_IN] = { "failed, incoming copy removed",
+		    "cancelled, incoming copy removed" },
+		[CTL_JOB_SAVE] = { "failed, domain resumed",
+		    "cancelled, domain resumed" },
+		[CTL_JOB_RESTORE] = { "failed, nothing restored",
+		    "cancelled, nothing restored" },
+		[CTL_JOB_QUERY] = { "failed", "cancelled" },
+	};
+	int	 i;
+
+	if (st != CTL_ST_FAILED && st != CTL_ST_CANCELLED)
+		return ctl_status_name(st);
+	i = st == CTL_ST_CANCELLED;
+	if (kind >= CTL_JOB__MAX || labels[kind][i] == NULL)
+		return ctl_status_name(st);
+	return labels[kind][i];
+}
+
 const char *
 ctl_job_kind_name(uint16_t k)
 {

@@ -262,6 +262,7 @@ int		 ctl_decode(const uint8_t *, size_t, struct ctl_msg *,
 const char	*ctl_type_name(uint16_t);
 const char	*ctl_status_name(uint16_t);
 const char	*ctl_job_kind_name(uint16_t);
+const char	*ctl_result_label(uint16_t, uint16_t);
 const char	*ctl_dom_state_name(uint16_t);
 /* Copies src into a text field, truncating, printable ASCII only. */
 void		 ctl_text_set(char [CTL_TEXT_MAX + 1], const char *);

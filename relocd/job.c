@@ -230,7 +230,7 @@ pipe_read_one(struct job *j)
 		log_info("job %" PRIu64 " (%s %s): %s%s%s (%" PRIu64 " ms, "
 		    "paused %" PRIu64 " ms, %" PRIu64 " bytes on the wire, "
 		    "%" PRIu32 " rounds)", j->id, ctl_job_kind_name(j->kind),
-		    j->domain, ctl_status_name(m.u.result.status),
+		    j->domain, ctl_result_label(j->kind, m.u.result.status),
 		    m.u.result.text[0] ? ": " : "", m.u.result.text,
 		    m.u.result.total_ms, m.u.result.paused_ms,
 		    m.u.result.bytes_wire, m.u.result.rounds);

@@ -224,6 +224,28 @@ test_names_of_new_types(void **state)
 	assert_string_equal(ctl_dom_state_name(CTL_DS__MAX), "unknown");
 }
 
+/* Log labels: only the requester's failure speaks of "source resumed". */
+static void
+test_result_labels(void **state)
+{
+	(void)state;
+	assert_string_equal(ctl_result_label(CTL_JOB_MIGRATE_OUT,
+	    CTL_ST_FAILED), "failed, source resumed");
+	assert_string_equal(ctl_result_label(CTL_JOB_MIGRATE_IN,
+	    CTL_ST_FAILED), "failed, incoming copy removed");
+	assert_string_equal(ctl_result_label(CTL_JOB_SAVE,
+	    CTL_ST_CANCELLED), "cancelled, domain resumed");
+	assert_string_equal(ctl_result_label(CTL_JOB_RESTORE,
+	    CTL_ST_FAILED), "failed, nothing restored");
+	assert_string_equal(ctl_result_label(CTL_JOB_MIGRATE_IN,
+	    CTL_ST_OK), "ok");
+	assert_string_equal(ctl_result_label(CTL_JOB_MIGRATE_IN,
+	    CTL_ST_REFUSED), "refused");
+	assert_string_equal(ctl_result_label(999, CTL_ST_FAILED),
+	    "failed, source resumed");
+	assert_string_equal(ctl_result_label(CTL_JOB_SAVE, 999), "unknown");
+}
+
 static void
 test_send_recv_packets(void **state)
 {
@@ -262,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_text_set_sanitizes),
 		cmocka_unit_test(test_names_of_new_types),
 		cmocka_unit_test(test_send_recv_packets),
+		cmocka_unit_test(test_result_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
