@@ -80,7 +80,12 @@ v() {	# EXPECTED LABEL VAR=VALUE...
 	if [ "$got" -eq "$want" ]; then ok "validate-all: $label"
 	else bad "validate-all: $label: exit $got, want $want: $out"; fi
 }
-v 0 "good parameters" PATH="${BUILDDIR:-.}/xl-plugin:$PATH" \
+# validate-all checks for xl and xl-reloc on PATH: the test-only stand-in
+# xl (a build host need not have Xen's tools) and the xl-reloc just built.
+mkdir "$T/bin"
+ln -s "$(cd "${srcdir:-.}/tests/ocf" && pwd)/xl" "$T/bin/xl"
+ln -s "$(cd "${BUILDDIR:-.}/xl-plugin" && pwd)/xl-reloc" "$T/bin/xl-reloc"
+v 0 "good parameters" PATH="$T/bin:$PATH" \
     OCF_RESKEY_port=8013 OCF_RESKEY_bandwidth=100M OCF_RESKEY_tls=false
 v 6 "bad name" OCF_RESKEY_name='vm 1'
 v 6 "temporary suffix" OCF_RESKEY_name=vm1--incoming
