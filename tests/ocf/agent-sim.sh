@@ -92,10 +92,13 @@ else bad "migrate_to, migrate_from, stop: $r1 $r2 $r3 $r4 $r5 [$(names1 a)] [$(n
 
 # 3. Monitor on both nodes while a migration is in flight (the source's
 #    stream stalls): running at the source, not running at the target,
-#    each at once; then the agent cancels at its deadline (80% of 10 s)
-#    and the domain runs on at the source.
+#    each at once; then the agent cancels at its deadline (80% of 30 s)
+#    and the domain runs on at the source.  The deadline is long because
+#    the four agent calls below must all fall inside it: on a loaded
+#    2-core machine under ASan they took 12 s, and a start after the
+#    cancel rightly creates the domain.
 "$SIMCTL" -d "$T/b/host" fault stall_after 2000000 >/dev/null
-(RA_OUT=$T/mig.out; ra b migrate_to "$(to)" OCF_RESKEY_CRM_meta_timeout=10000; exit $rc) &
+(RA_OUT=$T/mig.out; ra b migrate_to "$(to)" OCF_RESKEY_CRM_meta_timeout=30000; exit $rc) &
 mig=$!
 n=0
 until [ "$(names1 a)" = vm--incoming ] || [ $n -gt 50 ]; do n=$((n + 1)); sleep 0.1; done
@@ -112,7 +115,7 @@ wait $mig; r5=$?
 n=0
 until [ "$(names1 a)" = "" ] || [ $n -gt 50 ]; do n=$((n + 1)); sleep 0.1; done
 if [ $r1 -eq 0 ] && [ $r2 -eq 7 ] && [ $r3 -eq 7 ] && [ $r4 -eq 1 ] &&
-    [ $((t1 - t0)) -lt 6 ] && [ $r5 -eq 1 ] && [ "$(names1 a)" = "" ] &&
+    [ $((t1 - t0)) -lt 20 ] && [ $r5 -eq 1 ] && [ "$(names1 a)" = "" ] &&
     [ "$(names1 b)" = vm ] && [ "$(state b vm)" = running ] &&
     grep -q 'migrating in' "$T/mon-a.out" && grep -q 'cancelling' "$T/mig.out"; then
 	ok "monitor during a migration: source running, target not; cancelled at the deadline"
