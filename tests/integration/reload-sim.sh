@@ -45,12 +45,19 @@ on() {
 	[ "$(info "$1" "$2" state)" = running ] &&
 	    ! "$SIMCTL" -d "$T/$other/host" list | grep -q " $2 "
 }
-slow() {	# NAME ARGS...: a migration long enough to reload during (~4 s)
+# slow NAME ARGS...: a migration long enough to reload during (~4 s),
+# started in the background; returns once B has reserved for it, so the
+# connection (and its TLS handshake) is made before the reload.  A fixed
+# sleep lost that race on a loaded machine.
+slow() {
 	sn=$1; shift
 	"$SIMCTL" -d "$T/a/host" create "$sn" --mem-mib 32 >/dev/null
 	mig "$sn" "$T/slow" "$@" --bandwidth 8M &
 	spid=$!
-	sleep 1
+	for _ in $(seq 300); do
+		grep -q "reserved .* for $sn:" "$T/b/log" && return 0
+		sleep 0.1
+	done
 }
 
 for n in g1 g2 g3 g4 g5 g6 g7 g8; do
