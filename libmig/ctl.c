@@ -103,6 +103,12 @@ static const struct field f_reserve_req[] = {
 	U64(ctl_reserve_req, free_kib),
 	END
 };
+static const struct field f_reserve_hold[] = {
+	U64(ctl_reserve_hold, id),
+	STR(ctl_reserve_hold, name, CTL_DOMAIN_MAX),
+	UUID(ctl_reserve_hold, uuid),
+	END
+};
 static const struct field f_reserve_ans[] = {
 	U16(ctl_reserve_ans, refusal),
 	U64(ctl_reserve_ans, id),
@@ -162,7 +168,7 @@ static const struct {
 	[CTL_ERROR] = { "ERROR", f_error },
 	[CTL_RESERVE_REQ] = { "RESERVE_REQ", f_reserve_req },
 	[CTL_RESERVE_ANS] = { "RESERVE_ANS", f_reserve_ans },
-	[CTL_RESERVE_HOLD] = { "RESERVE_HOLD", f_job },
+	[CTL_RESERVE_HOLD] = { "RESERVE_HOLD", f_reserve_hold },
 	[CTL_RESERVE_RELEASE] = { "RESERVE_RELEASE", f_job },
 	[CTL_PROBE] = { "PROBE", f_probe },
 	[CTL_PROBED] = { "PROBED", f_probed },

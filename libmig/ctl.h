@@ -41,7 +41,8 @@ enum ctl_type {
 	/* workers <-> relocd only */
 	CTL_RESERVE_REQ,
 	CTL_RESERVE_ANS,
-	CTL_RESERVE_HOLD,	/* the stream started: no more expiry */
+	CTL_RESERVE_HOLD,	/* the stream started: no more expiry;
+				 * answered by RESERVE_ANS */
 	CTL_RESERVE_RELEASE,
 	/* xl-reloc evacuate's questions, xl-reloc -> relocd, and answers */
 	CTL_PROBE,		/* ask relocd to HELLO a target */
@@ -188,6 +189,13 @@ struct ctl_reserve_ans {
 	char		text[CTL_TEXT_MAX + 1];
 };
 
+/* Which reservation a stream started on, and for which domain. */
+struct ctl_reserve_hold {
+	uint64_t	id;
+	char		name[CTL_DOMAIN_MAX + 1];
+	uint8_t		uuid[16];	/* as reserved; nil if none */
+};
+
 struct ctl_error {
 	uint16_t	status;		/* enum ctl_status */
 	char		text[CTL_TEXT_MAX + 1];
@@ -241,12 +249,13 @@ struct ctl_msg {
 	union {
 		struct ctl_migrate	migrate;
 		struct ctl_save		save;	/* SAVE and RESTORE */
-		uint64_t		job;	/* CANCEL, ACCEPTED, HOLD, RELEASE */
+		uint64_t		job;	/* CANCEL, ACCEPTED, RELEASE */
 		struct ctl_event	event;
 		struct ctl_result	result;
 		struct ctl_job		jobrow;
 		struct ctl_reserve_req	reserve_req;
 		struct ctl_reserve_ans	reserve_ans;
+		struct ctl_reserve_hold	reserve_hold;
 		struct ctl_error	error;
 		struct ctl_probe	probe;
 		struct ctl_probed	probed;

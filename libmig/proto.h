@@ -235,10 +235,15 @@ struct mig_msg_xl_tunnel {
 	char		name[MIG_NAME_MAX + 1];	/* "" = keep the config's name */
 };
 
-/* Asked by a source whose COMMIT is in doubt, on a connection of its own. */
+/*
+ * Asked by a source whose COMMIT is in doubt, on a connection of its own.
+ * The name is an optional trailing field: "" encodes the old form, which a
+ * decoder reads with name "".
+ */
 struct mig_msg_query {
 	uint64_t	reservation_id;	/* the target's RESERVED id */
 	uint8_t		uuid[MIG_UUID_LEN];
+	char		name[MIG_NAME_MAX + 1];	/* the domain's; "" = not sent */
 };
 
 struct mig_msg_answer {

@@ -563,9 +563,17 @@ enc_query(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
 		return mig_seterr(err, MIG_E_INVAL, "QUERY: reservation 0");
 	wire_put_be64(w, msg->u.query.reservation_id);
 	wire_put_bytes(w, msg->u.query.uuid, MIG_UUID_LEN);
-	return 0;
+	/* No name, the old form: the same bytes an older relocd sends. */
+	if (msg->u.query.name[0] == '\0')
+		return 0;
+	return put_text(w, &tc_name, "QUERY name", msg->u.query.name, err);
 }
 
+/*
+ * The name trails the fixed fields, so a decoder that predates it ignores
+ * it.  When present it is a whole name (1..64 bytes): an empty one would
+ * not re-encode to the bytes it came from.
+ */
 static int
 dec_query(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 {
@@ -576,7 +584,9 @@ dec_query(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 		memcpy(msg->u.query.uuid, uuid, MIG_UUID_LEN);
 	if (!r->bad && msg->u.query.reservation_id == 0)
 		return mig_seterr(err, MIG_E_PROTO, "QUERY: reservation 0");
-	return 0;
+	if (wire_rd_left(r) == 0)
+		return 0;
+	return get_text(r, &tc_name, "QUERY name", msg->u.query.name, err);
 }
 
 static int
@@ -782,7 +792,8 @@ mig_msg_equal(const struct mig_msg *a, const struct mig_msg *b)
 	case MIG_MSG_QUERY:
 		return a->u.query.reservation_id == b->u.query.reservation_id &&
 		    memcmp(a->u.query.uuid, b->u.query.uuid,
-		    MIG_UUID_LEN) == 0;
+		    MIG_UUID_LEN) == 0 &&
+		    strcmp(a->u.query.name, b->u.query.name) == 0;
 	case MIG_MSG_ANSWER:
 		return a->u.answer.state == b->u.answer.state &&
 		    strcmp(a->u.answer.text, b->u.answer.text) == 0;

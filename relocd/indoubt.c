@@ -5,8 +5,8 @@
  * COMMIT, which is the point of no return.  Guessing either way breaks
  * the failure rule: resuming may make two copies run, destroying may leave
  * none.  So the source asks the target, on a connection of its own, with
- * QUERY (the target's reservation id and the domain's uuid), and the
- * target answers from its journal:
+ * QUERY (the target's reservation id, the domain's uuid and name), and
+ * the target answers from its journal:
  *
  *   committed   the target owns the domain: destroy NAME--migratedaway
  *   aborted     it never will: rename back to NAME and resume here
@@ -90,6 +90,9 @@ ask(struct worker *w, const struct jrec *r, struct mig_msg_answer *ans,
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_QUERY;
 	m.u.query.reservation_id = r->resv;
+	/* The name too, so that a reservation id and uuid that some other
+	 * migration to that target shares cannot answer for ours. */
+	snprintf(m.u.query.name, sizeof(m.u.query.name), "%s", r->name);
 	if (mig_hv_uuid_parse(r->uuid, m.u.query.uuid) == -1) {
 		mig_seterr(err, MIG_E_CORRUPT, "journal: job %" PRIu64
 		    ": bad uuid \"%s\"", r->job, r->uuid);
@@ -212,15 +215,22 @@ indoubt_settle(struct worker *w, const struct jrec *r, int retry)
 struct match {
 	uint64_t	resv;
 	char		uuid[37];
+	const char	*name;		/* "" when the QUERY has none */
 };
 
+/*
+ * A record of ours answers for the asker's migration when its reservation
+ * id and uuid are the QUERY's and, when the QUERY names the domain (all
+ * but the oldest sources do), its name is too.
+ */
 static int
 match_target(const struct jrec *r, void *arg)
 {
 	const struct match	*m = arg;
 
 	return r->role == JR_TARGET && r->resv == m->resv &&
-	    strcmp(r->uuid, m->uuid) == 0;
+	    strcmp(r->uuid, m->uuid) == 0 &&
+	    (m->name[0] == '\0' || strcmp(r->name, m->name) == 0);
 }
 
 /* Without a record (compacted away once finished), the domain itself. */
@@ -276,6 +286,7 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 
 	k.resv = q->u.query.reservation_id;
 	mig_hv_uuid_format(q->u.query.uuid, k.uuid);
+	k.name = q->u.query.name;
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_ANSWER;
 	if ((found = journal_lookup(w->conf.state_dir, match_target, &k, &r,
@@ -292,9 +303,9 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 	} else
 		m.u.answer.state = answer_from_host(w, &k, text, sizeof(text));
 	mig_text_set(m.u.answer.text, text);
-	log_info("%s asks about reservation %" PRIu64 " (%s): %s: %s",
-	    mig_conn_peer(conn), k.resv, k.uuid,
-	    mig_query_state_name(m.u.answer.state), text);
+	log_info("%s asks about reservation %" PRIu64 " (%s%s%s): %s: %s",
+	    mig_conn_peer(conn), k.resv, k.name, k.name[0] != '\0' ? ", " : "",
+	    k.uuid, mig_query_state_name(m.u.answer.state), text);
 	if (peer_send(conn, &m, mig_conn_deadline((int)w->conf.peer_timeout *
 	    1000), &err) == -1) {
 		log_warnx("%s", err.msg);

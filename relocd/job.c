@@ -201,6 +201,34 @@ answer_reserve(struct job *j, const struct ctl_reserve_req *req)
 		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 }
 
+/*
+ * The worker's stream started on reservation h->id for h->name: held
+ * only if that is the job's own reservation, still there, and made for
+ * that domain; otherwise refused, and the worker gives up the stream.
+ */
+static void
+answer_hold(struct job *j, const struct ctl_reserve_hold *h)
+{
+	struct relocd		*rd = j->rd;
+	struct ctl_msg		 ans;
+	struct mig_err		 err;
+	enum ledger_refusal	 r = LEDGER_OK;
+
+	if (j->resv == 0 || h->id != j->resv || ledger_hold(rd->ledger,
+	    h->id, h->name, h->uuid, now_ms()) == -1)
+		r = LEDGER_NOT_HELD;
+	memset(&ans, 0, sizeof(ans));
+	ans.type = CTL_RESERVE_ANS;
+	ans.u.reserve_ans.refusal = r;
+	ans.u.reserve_ans.id = h->id;
+	ctl_text_set(ans.u.reserve_ans.text, ledger_refusal_text(r));
+	if (r != LEDGER_OK)
+		log_info("job %" PRIu64 ": reservation %" PRIu64 " for %s: %s",
+		    j->id, h->id, h->name, ledger_refusal_text(r));
+	if (ctl_send(j->fd, &ans, &err) == -1)
+		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
+}
+
 /* Reads and acts on one message of the worker's; -1 at its end. */
 static int
 pipe_read_one(struct job *j)
@@ -260,8 +288,7 @@ pipe_read_one(struct job *j)
 		answer_reserve(j, &m.u.reserve_req);
 		break;
 	case CTL_RESERVE_HOLD:
-		if (j->resv != 0)
-			ledger_hold(j->rd->ledger, j->resv);
+		answer_hold(j, &m.u.reserve_hold);
 		break;
 	case CTL_RESERVE_RELEASE:
 		if (j->resv != 0)

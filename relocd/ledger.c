@@ -11,9 +11,15 @@
  * here and, as it is allocated, missing from the hypervisor's free figure;
  * the caller passes that figure with the memory of every NAME--incoming
  * container added back (worker_in.c), so each counts once.
+ *
+ * An id alone does not name a reservation: ledger_hold also checks the
+ * domain it was made for, so that an id from before a restart, or one
+ * presented for another domain, is refused rather than taken for another's.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "relocd.h"
 
@@ -32,19 +38,55 @@ struct ledger {
 	uint64_t		 next_id;
 };
 
+/*
+ * Ids must not repeat across restarts: a source that reserved before we
+ * restarted keeps our id (in its journal, for QUERY), and must never find
+ * it naming a later reservation of someone else.  The counter starts at a
+ * random value in [1, 2^63] rather than at the clock or after the highest
+ * id in our journal: the clock may step back (NTP, a bad RTC) or two starts
+ * fall in one tick, and compaction drops finished records, so the journal
+ * is no floor either; the journal format stays as it is.  Two runs of ids
+ * overlap only if their starts fall within the ids handed out, about
+ * n / 2^62 for n of them; starting below 2^63 leaves the count room to
+ * climb without wrapping to 0 ("none").  Within a run ids still count up,
+ * so a log shows their order.
+ */
+static int
+seed(uint64_t *id)
+{
+	uint64_t	v;
+	ssize_t		n;
+
+	do
+		n = getrandom(&v, sizeof(v), 0);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(v)) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
+	*id = (v >> 1) + 1;
+	return 0;
+}
+
+/* NULL with errno set: out of memory, or no random seed to be had. */
 struct ledger *
 ledger_new(unsigned max)
 {
 	struct ledger	*l;
+	int		 saved;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
-	if ((l->v = calloc(max, sizeof(*l->v))) == NULL) {
+	if ((l->v = calloc(max, sizeof(*l->v))) == NULL ||
+	    seed(&l->next_id) == -1) {
+		saved = errno;
+		free(l->v);
 		free(l);
+		errno = saved;
 		return NULL;
 	}
 	l->max = max;
-	l->next_id = 1;
 	return l;
 }
 
@@ -55,6 +97,13 @@ ledger_free(struct ledger *l)
 		return;
 	free(l->v);
 	free(l);
+}
+
+/* Names are kept to JOURNAL_NAME_MAX bytes, and compared as kept. */
+static int
+same_name(const struct reservation *r, const char *name)
+{
+	return strncmp(r->name, name, sizeof(r->name) - 1) == 0;
 }
 
 static void
@@ -107,7 +156,7 @@ ledger_reserve(struct ledger *l, uint64_t free_kib, uint64_t need_kib,
 
 	held = ledger_held_kib(l, now_ms);
 	for (i = 0; i < l->n; i++) {
-		if (strcmp(l->v[i].name, name) == 0)
+		if (same_name(&l->v[i], name))
 			return LEDGER_NAME_CLASH;
 		if (memcmp(uuid, nil, 16) != 0 &&
 		    memcmp(l->v[i].uuid, uuid, 16) == 0)
@@ -128,20 +177,29 @@ ledger_reserve(struct ledger *l, uint64_t free_kib, uint64_t need_kib,
 	return LEDGER_OK;
 }
 
-/* The stream started: the reservation lasts until released. */
+/*
+ * The stream started: the reservation lasts until released.  -1 when no
+ * reservation has that id for that domain (lapsed, released, made before
+ * a restart of ours, or another domain's).  uuid must be what the
+ * reservation was made with, nil included.
+ */
 int
-ledger_hold(struct ledger *l, uint64_t id)
+ledger_hold(struct ledger *l, uint64_t id, const char *name,
+    const uint8_t uuid[16], uint64_t now_ms)
 {
 	size_t	i;
 
+	ledger_expire(l, now_ms);
 	for (i = 0; i < l->n; i++)
-		if (l->v[i].id == id) {
+		if (l->v[i].id == id && same_name(&l->v[i], name) &&
+		    memcmp(l->v[i].uuid, uuid, 16) == 0) {
 			l->v[i].expires_ms = 0;
 			return 0;
 		}
 	return -1;
 }
 
+/* By id alone: only the job the id was given to releases it (job.c). */
 void
 ledger_release(struct ledger *l, uint64_t id)
 {
@@ -168,6 +226,9 @@ ledger_refusal_text(enum ledger_refusal r)
 		return "a domain with that uuid is already arriving";
 	case LEDGER_FULL:
 		return "too many incoming migrations";
+	case LEDGER_NOT_HELD:
+		return "no such reservation for that domain (lapsed, or "
+		    "made before relocd restarted)";
 	}
 	return "?";
 }

@@ -419,8 +419,11 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		log_warnx("%s", err.msg);
 		goto out;
 	}
+	if ((rd.ledger = ledger_new(RELOCD_RESERVATIONS_MAX)) == NULL) {
+		log_warn("cannot set up the reservation ledger");
+		goto out;
+	}
 	if ((rd.base = event_base_new()) == NULL ||
-	    (rd.ledger = ledger_new(RELOCD_RESERVATIONS_MAX)) == NULL ||
 	    signals_start(&rd) == -1) {
 		log_warnx("cannot set up the event loop");
 		goto out;

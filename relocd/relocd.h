@@ -110,6 +110,7 @@ enum ledger_refusal {
 	LEDGER_NAME_CLASH,
 	LEDGER_UUID_CLASH,
 	LEDGER_FULL,
+	LEDGER_NOT_HELD,	/* a hold names no reservation of ours */
 };
 
 struct ledger;
@@ -318,6 +319,8 @@ int		 worker_result(struct worker *, uint16_t,
 int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
 int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
 		    uint64_t, uint64_t, struct mig_err *);
+int		 worker_reserve_hold(struct worker *, uint64_t, const char *,
+		    const uint8_t [16], struct mig_err *);
 void		 worker_reserve_msg(struct worker *, uint16_t);
 int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
 int		 worker_stream_cause(int, const struct mig_err *);
@@ -390,7 +393,8 @@ void		 ledger_free(struct ledger *);
 enum ledger_refusal ledger_reserve(struct ledger *, uint64_t, uint64_t,
 		    const char *, const uint8_t [16], unsigned, uint64_t,
 		    uint64_t *);
-int		 ledger_hold(struct ledger *, uint64_t);
+int		 ledger_hold(struct ledger *, uint64_t, const char *,
+		    const uint8_t [16], uint64_t);
 void		 ledger_release(struct ledger *, uint64_t);
 void		 ledger_expire(struct ledger *, uint64_t);
 uint64_t	 ledger_held_kib(struct ledger *, uint64_t);

@@ -205,10 +205,25 @@ worker_journal(struct worker *w, enum jstate st, struct mig_err *err)
 }
 
 /*
- * Asks the parent's ledger to hold memory for an arriving domain.  The
- * answer comes through on_pipe, so the loop runs until it does (a cancel
+ * Sends a reservation request to the parent and waits for its answer,
+ * which comes through on_pipe, so the loop runs until it does (a cancel
  * may arrive meanwhile, and is noted).
  */
+static int
+reserve_ask(struct worker *w, const struct ctl_msg *m, struct mig_err *err)
+{
+	w->reserve_answered = 0;
+	if (ctl_send(w->pipe, m, err) == -1)
+		return -1;
+	while (!w->reserve_answered && !w->cancelled)
+		if (event_base_loop(w->base, EVLOOP_ONCE) == -1)
+			return mig_seterr(err, MIG_E_IO, "event loop");
+	if (w->cancelled)
+		return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
+	return 0;
+}
+
+/* Asks the parent's ledger to hold memory for an arriving domain. */
 int
 worker_reserve(struct worker *w, const char *name, const uint8_t uuid[16],
     uint64_t need_kib, uint64_t free_kib, struct mig_err *err)
@@ -222,14 +237,32 @@ worker_reserve(struct worker *w, const char *name, const uint8_t uuid[16],
 	memcpy(m.u.reserve_req.uuid, uuid, 16);
 	m.u.reserve_req.need_kib = need_kib;
 	m.u.reserve_req.free_kib = free_kib;
-	w->reserve_answered = 0;
-	if (ctl_send(w->pipe, &m, err) == -1)
+	return reserve_ask(w, &m, err);
+}
+
+/*
+ * The stream starts on reservation id for name and uuid (as reserved):
+ * the ledger holds it until released, or refuses (MIG_E_NOTFOUND) when it
+ * has no such reservation for that domain -- lapsed, or an id from before
+ * relocd restarted, or another domain's -- and the stream must not start.
+ */
+int
+worker_reserve_hold(struct worker *w, uint64_t id, const char *name,
+    const uint8_t uuid[16], struct mig_err *err)
+{
+	struct ctl_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_RESERVE_HOLD;
+	m.u.reserve_hold.id = id;
+	snprintf(m.u.reserve_hold.name, sizeof(m.u.reserve_hold.name), "%s",
+	    name);
+	memcpy(m.u.reserve_hold.uuid, uuid, 16);
+	if (reserve_ask(w, &m, err) == -1)
 		return -1;
-	while (!w->reserve_answered && !w->cancelled)
-		if (event_base_loop(w->base, EVLOOP_ONCE) == -1)
-			return mig_seterr(err, MIG_E_IO, "event loop");
-	if (w->cancelled)
-		return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
+	if (w->reserve_ans.refusal != 0)
+		return mig_seterr(err, MIG_E_NOTFOUND, "reservation %" PRIu64
+		    " for %s: %s", id, name, w->reserve_ans.text);
 	return 0;
 }
 

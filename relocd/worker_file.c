@@ -63,8 +63,7 @@ on_reserve(struct file_job *j, const char *name, const char *json,
 		return mig_seterr(err, MIG_E_DENIED, "cannot restore %s here: "
 		    "%s (%" PRIu64 " KiB needed, %" PRIu64 " KiB free)", name,
 		    w->reserve_ans.text, need, hi.free_kib);
-	worker_reserve_msg(w, CTL_RESERVE_HOLD);
-	return 0;
+	return worker_reserve_hold(w, w->reserve_ans.id, name, nil, err);
 }
 
 static void

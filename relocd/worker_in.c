@@ -377,13 +377,11 @@ run(struct in *in)
 	if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
 	    mig_conn_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
 		return in_discard(in, &err, 0);
-	if (m.u.stream_start.reservation_id != in->resv) {
-		mig_seterr(&err, MIG_E_PROTO, "STREAM_START for reservation "
-		    "%" PRIx64 ", not ours", m.u.stream_start.reservation_id);
-		return in_discard(in, &err, 1);
-	}
-	worker_reserve_msg(w, CTL_RESERVE_HOLD);
-	if (worker_journal(w, J_STREAMING, &err) == -1)
+	/* The ledger checks the id and the domain it was made for: a stale
+	 * or foreign id is ERROR(not-found), and nothing is received. */
+	if (worker_reserve_hold(w, m.u.stream_start.reservation_id,
+	    in->req.name, in->req.uuid, &err) == -1 ||
+	    worker_journal(w, J_STREAMING, &err) == -1)
 		return in_discard(in, &err, 1);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
 	if (in_receive(in, MIG_RELAY_RECV, m.u.stream_start.flags &

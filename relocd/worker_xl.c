@@ -293,8 +293,8 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 	in_journal_begin(in, x->peer);
 	if (worker_journal(w, J_RESERVED, &err) == -1)
 		return in_discard(in, &err, 0);
-	worker_reserve_msg(w, CTL_RESERVE_HOLD);
-	if (worker_journal(w, J_STREAMING, &err) == -1)
+	if (worker_reserve_hold(w, in->resv, in->req.name, in->req.uuid,
+	    &err) == -1 || worker_journal(w, J_STREAMING, &err) == -1)
 		return in_discard(in, &err, 0);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving from xl");
 	if (in_receive(in, MIG_RELAY_RECV_RAW, 0, &err) == -1)

@@ -85,7 +85,10 @@ samples(struct ctl_msg *m, size_t max)
 	m[n].u.reserve_ans.ttl_sec = 60;
 	strcpy(m[n++].u.reserve_ans.text, "reserved");
 	m[n].type = CTL_RESERVE_HOLD;
-	m[n++].u.job = 9;
+	m[n].u.reserve_hold.id = 0xfeedfacecafebeefULL;
+	strcpy(m[n].u.reserve_hold.name, "web1");
+	memset(m[n].u.reserve_hold.uuid, 0xab, 16);
+	n++;
 	m[n].type = CTL_RESERVE_RELEASE;
 	m[n++].u.job = 9;
 	m[n].type = CTL_PROBE;

@@ -111,6 +111,7 @@ sample(uint16_t type, struct mig_msg *m)
 	case MIG_MSG_QUERY:
 		m->u.query.reservation_id = 42;
 		memset(m->u.query.uuid, 0xab, MIG_UUID_LEN);
+		strcpy(m->u.query.name, "web1");
 		break;
 	case MIG_MSG_ANSWER:
 		m->u.answer.state = MIG_QUERY_COMMITTED;
@@ -627,6 +628,71 @@ test_query_answer(void **state)
 	    -1);
 }
 
+/*
+ * QUERY's name is an optional trailing field.  Without it the bytes are
+ * the old form, exactly (reservation id, uuid); with it the old form is a
+ * prefix, which an older target reads as before, ignoring the rest.  A
+ * name that is there must be a whole, valid one.
+ */
+static void
+test_query_name_old_and_new(void **state)
+{
+	static const uint8_t	 old[24] = {
+		0, 0, 0, 0, 0, 0, 0, 42,
+		0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+		0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab, 0xab,
+	};
+	uint8_t			 body[64], frame[BUFSZ], out[BUFSZ];
+	struct mig_msg		 m, d;
+	struct mig_err		 err;
+	size_t			 len, olen;
+
+	/* The old form decodes with no name, and re-encodes to itself. */
+	len = frame_wrap(frame, MIG_MSG_QUERY, old, sizeof(old));
+	assert_int_equal(decode_frame(frame, len, &d, &err), 0);
+	assert_true(d.u.query.reservation_id == 42);
+	assert_string_equal(d.u.query.name, "");
+	olen = encode_ok(&d, out, sizeof(out));
+	assert_int_equal(olen, len);
+	assert_memory_equal(out, frame, len);
+
+	/* The new form: the old bytes, then the name. */
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_QUERY;
+	m.u.query.reservation_id = 42;
+	memset(m.u.query.uuid, 0xab, MIG_UUID_LEN);
+	strcpy(m.u.query.name, "web1");
+	olen = encode_ok(&m, out, sizeof(out));
+	assert_int_equal(olen, MIG_FRAME_HDR_LEN + sizeof(old) + 2 + 4);
+	assert_memory_equal(out + MIG_FRAME_HDR_LEN, old, sizeof(old));
+	assert_memory_equal(out + MIG_FRAME_HDR_LEN + sizeof(old),
+	    "\x00\x04web1", 6);
+	assert_int_equal(decode_frame(out, olen, &d, &err), 0);
+	assert_string_equal(d.u.query.name, "web1");
+	assert_true(mig_msg_equal(&m, &d));
+
+	/* Present but empty, truncated, or with a control byte: refused. */
+	memcpy(body, old, sizeof(old));
+	memcpy(body + sizeof(old), "\x00\x00", 2);
+	len = frame_wrap(frame, MIG_MSG_QUERY, body, sizeof(old) + 2);
+	assert_int_equal(decode_frame(frame, len, &d, &err), -1);
+	assert_int_equal(err.code, MIG_E_PROTO);
+	memcpy(body + sizeof(old), "\x00\x09web1", 6);
+	len = frame_wrap(frame, MIG_MSG_QUERY, body, sizeof(old) + 6);
+	assert_int_equal(decode_frame(frame, len, &d, &err), -1);
+	assert_int_equal(err.code, MIG_E_TRUNC);
+	memcpy(body + sizeof(old), "\x00\x04we\n1", 6);
+	len = frame_wrap(frame, MIG_MSG_QUERY, body, sizeof(old) + 6);
+	assert_int_equal(decode_frame(frame, len, &d, &err), -1);
+	assert_int_equal(err.code, MIG_E_PROTO);
+
+	/* Nor does relocd send a name a peer must refuse. */
+	strcpy(m.u.query.name, "we\t1");
+	assert_int_equal(mig_msg_encode(&m, out, sizeof(out), &olen, &err),
+	    -1);
+	assert_int_equal(err.code, MIG_E_INVAL);
+}
+
 /* Flips one field of a valid encoding and checks the decoder refuses it. */
 static void
 test_decoder_validation(void **state)
@@ -763,6 +829,7 @@ main(void)
 		cmocka_unit_test(test_encoder_validation),
 		cmocka_unit_test(test_decoder_validation),
 		cmocka_unit_test(test_query_answer),
+		cmocka_unit_test(test_query_name_old_and_new),
 		cmocka_unit_test(test_data_frames),
 		cmocka_unit_test(test_names),
 	};

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * rawpeer: a source that speaks the relocation protocol by hand, for the
+ * cases a relocd source never produces.  It greets the relocd on
+ * 127.0.0.1:PORT, reserves room for a 16 MiB domain NAME and prints
+ * "reserved ID".  Given STALE-ID, it then starts the stream on that id
+ * instead of the one it was just given, as a source would that reserved
+ * before the target restarted, and prints the target's answer.
+ *
+ * usage: rawpeer PORT NAME [STALE-ID]
+ * Exit: 0 reserved (and, with STALE-ID, answered ERROR(not-found)),
+ * 1 anything else, 2 usage.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "proto.h"
+#include "relocd.h"
+
+#define TIMEOUT_MS	10000
+
+static const uint8_t	uuid[MIG_UUID_LEN] = {
+	0x7e, 0x57, 0x00, 0x01, 0x7e, 0x57, 0x40, 0x01,
+	0x80, 0x01, 0x7e, 0x57, 0x00, 0x00, 0x00, 0x01,
+};
+
+int
+main(int argc, char **argv)
+{
+	struct mig_conn	*conn = NULL;
+	struct peer_buf	*buf = NULL;
+	struct mig_msg	 us, them, m;
+	struct mig_err	 err;
+	uint64_t	 dl, stale = 0;
+	char		 json[256], *end;
+	int		 rc = 1;
+
+	mig_clearerr(&err);
+	if (argc == 4) {
+		stale = strtoull(argv[3], &end, 10);
+		if (*end != '\0' || stale == 0)
+			argc = 0;
+	}
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: rawpeer PORT NAME [STALE-ID]\n");
+		return 2;
+	}
+	if ((buf = malloc(sizeof(*buf))) == NULL) {
+		mig_seterrno(&err, MIG_E_NOMEM, "buffer");
+		goto out;
+	}
+	dl = mig_conn_deadline(TIMEOUT_MS);
+	if ((conn = mig_conn_connect("127.0.0.1", argv[1], TIMEOUT_MS,
+	    &err)) == NULL)
+		goto out;
+	memset(&us, 0, sizeof(us));
+	us.type = MIG_MSG_HELLO;
+	snprintf(us.u.hello.version, sizeof(us.u.hello.version), "rawpeer");
+	snprintf(us.u.hello.hostname, sizeof(us.u.hello.hostname), "rawpeer");
+	us.u.hello.xen_major = 4;
+	us.u.hello.xen_minor = 17;
+	snprintf(us.u.hello.arch, sizeof(us.u.hello.arch), "x86_64");
+	us.u.hello.page_size = 4096;
+	us.u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
+	if (peer_open(conn, &us, buf, &them, dl, &err) == -1)
+		goto out;
+
+	/* A domain the target can take: its own host's arch and version. */
+	snprintf(json, sizeof(json), "{\"c_info\": {\"name\": \"%s\", "
+	    "\"type\": \"pv\"}, \"b_info\": {\"max_memkb\": 16384}}", argv[2]);
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_RESERVE;
+	snprintf(m.u.reserve.name, sizeof(m.u.reserve.name), "%s", argv[2]);
+	memcpy(m.u.reserve.uuid, uuid, sizeof(uuid));
+	m.u.reserve.config = (const uint8_t *)json;
+	m.u.reserve.config_len = strlen(json);
+	m.u.reserve.mem_kib = 16384;
+	m.u.reserve.xen_major = them.u.hello.xen_major;
+	m.u.reserve.xen_minor = them.u.hello.xen_minor;
+	snprintf(m.u.reserve.arch, sizeof(m.u.reserve.arch), "%s",
+	    them.u.hello.arch);
+	m.u.reserve.page_size = them.u.hello.page_size;
+	if (peer_send(conn, &m, dl, &err) == -1 ||
+	    peer_expect(conn, buf, MIG_MSG_RESERVED, &m, dl, &err) == -1)
+		goto out;
+	printf("reserved %" PRIu64 "\n", m.u.reserved.id);
+	fflush(stdout);
+	if (stale == 0) {
+		rc = 0;
+		goto out;
+	}
+
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_STREAM_START;
+	m.u.stream_start.reservation_id = stale;
+	if (peer_send(conn, &m, dl, &err) == -1 ||
+	    peer_recv(conn, buf, &m, dl, &err) == -1)
+		goto out;
+	if (m.type != MIG_MSG_ERROR) {
+		mig_seterr(&err, MIG_E_PROTO, "answered %s, not ERROR",
+		    mig_msg_name(m.type));
+		goto out;
+	}
+	printf("error %s: %s\n", mig_errcode_name(m.u.error.code),
+	    m.u.error.text);
+	rc = m.u.error.code == MIG_E_NOTFOUND ? 0 : 1;
+	mig_clearerr(&err);
+ out:
+	if (rc != 0 && err.msg[0] != '\0')
+		fprintf(stderr, "rawpeer: %s\n", err.msg);
+	if (conn != NULL)
+		mig_conn_close(conn);
+	free(buf);
+	return rc;
+}
