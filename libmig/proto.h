@@ -325,6 +325,15 @@ int		 mig_msg_encode(const struct mig_msg *, uint8_t *buf,
  */
 int		 mig_msg_decode(const struct mig_frame_hdr *hdr,
 		    const uint8_t *body, struct mig_msg *msg, struct mig_err *);
+/*
+ * A relocd closes the connection without a word, before its greeting (and
+ * before TLS), on a host its relocation_hosts_allow does not admit, or at
+ * its connection limit: it tells such a host nothing.  If err (errnum the
+ * errno of the failure) is that end, rewrites it as the refusal, with the
+ * reasons it can have (MIG_E_DENIED), and returns true.
+ */
+bool		 mig_greeting_refusal(struct mig_err *err, int errnum,
+		    const char *peer);
 /* Field-by-field equality, as a decoder sees it (for tests and fuzzers). */
 bool		 mig_msg_equal(const struct mig_msg *, const struct mig_msg *);
 /* Whether a domain name / hostname of len bytes is acceptable on the wire. */
