@@ -84,6 +84,7 @@ enum mig_msg_type {
 #define MIG_FEAT_XL_TUNNEL	(1ull << 2)	/* accepts XL_TUNNEL */
 #define MIG_FEAT_RESUME		(1ull << 3)	/* reconciles after restart (journal) */
 #define MIG_FEAT_XXH3		(1ull << 4)	/* STREAM_END digest may be XXH3-128 */
+#define MIG_FEAT_XL_REASONS	(1ull << 5)	/* accepts MIG_XLT_F_REASONS */
 
 /* RESERVE flags; unknown bits are refused */
 #define MIG_RESERVE_F_LIVE		0x0001
@@ -99,7 +100,11 @@ enum mig_msg_type {
 /* XL_TUNNEL flags (mirror "xl migrate-receive" options); unknown refused */
 #define MIG_XLT_F_PAUSED	0x0001	/* -p: leave the domain paused */
 #define MIG_XLT_F_DEBUG		0x0002	/* -d */
-#define MIG_XLT_F_ALL		0x0003
+/* Set only when the server's HELLO offers MIG_FEAT_XL_REASONS (an older
+ * server refuses the bit): a refusal or failure before xl's "ready" comes
+ * as a REFUSED or ERROR frame in its place (doc/protocol.md section 8). */
+#define MIG_XLT_F_REASONS	0x0004
+#define MIG_XLT_F_ALL		0x0007
 
 enum mig_refuse_reason {
 	MIG_REFUSE_NO_MEMORY = 1,
@@ -330,6 +335,15 @@ int		 mig_msg_encode(const struct mig_msg *, uint8_t *buf,
  */
 int		 mig_msg_decode(const struct mig_frame_hdr *hdr,
 		    const uint8_t *body, struct mig_msg *msg, struct mig_err *);
+/*
+ * A relocd closes the connection without a word, before its greeting (and
+ * before TLS), on a host its relocation_hosts_allow does not admit, or at
+ * its connection limit: it tells such a host nothing.  If err (errnum the
+ * errno of the failure) is that end, rewrites it as the refusal, with the
+ * reasons it can have (MIG_E_DENIED), and returns true.
+ */
+bool		 mig_greeting_refusal(struct mig_err *err, int errnum,
+		    const char *peer);
 /* Field-by-field equality, as a decoder sees it (for tests and fuzzers). */
 bool		 mig_msg_equal(const struct mig_msg *, const struct mig_msg *);
 /* Whether a domain name / hostname of len bytes is acceptable on the wire. */

@@ -5,6 +5,7 @@
  * encoder applies the decoder's rules, so that we never send what a peer
  * of ours must refuse.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -814,6 +815,18 @@ mig_hostname_valid(const char *s, size_t len, struct mig_err *err)
 {
 	return text_check(&tc_host, "hostname", (const uint8_t *)s, len,
 	    MIG_E_INVAL, err);
+}
+
+bool
+mig_greeting_refusal(struct mig_err *err, int errnum, const char *peer)
+{
+	if (!(err->code == MIG_E_EOF || (err->code == MIG_E_IO &&
+	    (errnum == ECONNRESET || errnum == EPIPE))))
+		return false;
+	mig_seterr(err, MIG_E_DENIED, "%s closed the connection before "
+	    "greeting us: its relocation_hosts_allow does not admit this host, "
+	    "or it is at its connection limit (its log says which)", peer);
+	return true;
 }
 
 void

@@ -134,6 +134,23 @@ peer_abort(struct mig_conn *c, uint16_t type, const struct mig_err *why)
 	peer_send(c, &m, mig_conn_deadline(2000), &ignored);
 }
 
+/*
+ * After a frame that ends the conversation: our side closes, then we read
+ * and discard until the peer closes too (or the deadline).  Closing on
+ * bytes we have not read would reset the connection, and a reset may
+ * destroy our last frame before the peer has read it.
+ */
+void
+peer_linger(struct mig_conn *c, uint64_t deadline)
+{
+	uint8_t	buf[4096];
+
+	if (mig_conn_shutdown(c, deadline, NULL) == -1)
+		return;
+	while (mig_conn_read_some(c, buf, sizeof(buf), deadline, NULL) > 0)
+		;
+}
+
 int
 peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 {
@@ -155,7 +172,7 @@ peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 	m->u.hello.mem_total_kib = hi.total_kib;
 	m->u.hello.mem_free_kib = hi.free_kib;
 	m->u.hello.features = MIG_FEAT_ZSTD | MIG_FEAT_RESUME | MIG_FEAT_XXH3 |
-	    MIG_FEAT_XL_TUNNEL |
+	    MIG_FEAT_XL_TUNNEL | MIG_FEAT_XL_REASONS |
 	    (hi.pv_logdirty != 0 ? MIG_FEAT_LIVE : 0);
 	m->u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
 	return 0;

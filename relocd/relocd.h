@@ -249,6 +249,7 @@ int		 peer_recv(struct mig_conn *, struct peer_buf *,
 int		 peer_expect(struct mig_conn *, struct peer_buf *, uint16_t,
 		    struct mig_msg *, uint64_t, struct mig_err *);
 void		 peer_abort(struct mig_conn *, uint16_t, const struct mig_err *);
+void		 peer_linger(struct mig_conn *, uint64_t);
 #define INCOMING_SUFFIX	"--incoming"
 #define AWAY_SUFFIX	"--migratedaway"
 const char	*temp_suffix(const char *);

@@ -158,6 +158,22 @@ in_clash(struct in *in, uint16_t *reason, char *why, size_t size)
 	return 0;
 }
 
+/* The REFUSED reason for the ledger's refusal of a reservation. */
+uint16_t
+in_ledger_reason(const struct worker *w)
+{
+	switch (w->reserve_ans.refusal) {
+	case LEDGER_NO_MEMORY:
+		return MIG_REFUSE_NO_MEMORY;
+	case LEDGER_FULL:
+		return MIG_REFUSE_BUSY;
+	case LEDGER_UUID_CLASH:
+		return MIG_REFUSE_UUID_CLASH;
+	default:
+		return MIG_REFUSE_NAME_CLASH;
+	}
+}
+
 /* Pre-checks of a RESERVE; 0 when it may go on to the ledger. */
 static int
 check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
@@ -356,11 +372,9 @@ run(struct in *in)
 	    us.u.hello.mem_free_kib + in_incoming_kib(w), &err) == -1)
 		return in_discard(in, &err, 1);
 	if (w->reserve_ans.refusal != 0)
-		return refuse(in, w->reserve_ans.refusal == LEDGER_NO_MEMORY ?
-		    MIG_REFUSE_NO_MEMORY : w->reserve_ans.refusal ==
-		    LEDGER_FULL ? MIG_REFUSE_BUSY : MIG_REFUSE_NAME_CLASH,
-		    "%s (%" PRIu64 " KiB needed, %" PRIu64 " KiB free)",
-		    w->reserve_ans.text, need, us.u.hello.mem_free_kib);
+		return refuse(in, in_ledger_reason(w), "%s (%" PRIu64 " KiB "
+		    "needed, %" PRIu64 " KiB free)", w->reserve_ans.text, need,
+		    us.u.hello.mem_free_kib);
 	in->resv = w->reserve_ans.id;
 	in_journal_begin(in, mig_conn_peer(in->conn));
 	memset(&m, 0, sizeof(m));

@@ -33,6 +33,7 @@ struct in {
 uint64_t	 in_deadline(struct in *);
 uint64_t	 in_incoming_kib(struct worker *);
 int		 in_clash(struct in *, uint16_t *, char *, size_t);
+uint16_t	 in_ledger_reason(const struct worker *);
 int		 in_receive(struct in *, enum mig_relay_dir, unsigned,
 		    struct mig_err *);
 int		 in_discard(struct in *, const struct mig_err *, int);

@@ -517,13 +517,9 @@ greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
 	    o->req.flags & CTL_MF_TLS, &o->conn, &o->tls, err) == 0 &&
 	    peer_open(o->conn, us, o->buf, them, deadline(o), err) == 0)
 		return 0;
-	if (o->conn == NULL || !(err->code == MIG_E_EOF ||
-	    (err->code == MIG_E_IO && errno == ECONNRESET)))
-		return -1;
-	return mig_seterr(err, MIG_E_DENIED, "%s closed the connection "
-	    "before greeting us: its relocation_hosts_allow does not admit "
-	    "this host, or it is at its connection limit (its log says "
-	    "which)", mig_conn_peer(o->conn));
+	if (o->conn != NULL)
+		(void)mig_greeting_refusal(err, errno, mig_conn_peer(o->conn));
+	return -1;
 }
 
 static int

@@ -7,6 +7,10 @@
  *
  * xl's protocol has no way to refuse with a reason: as xl's receiver does,
  * we refuse by closing before "ready", and the sender resumes its domain.
+ * A tunnel that set MIG_XLT_F_REASONS also gets a REFUSED or ERROR frame
+ * where "ready" would have been (we send xl nothing between the banner
+ * and "ready", so the frame interrupts nothing) and prints it for xl's
+ * user; after "ready" the outcome is xl's own report byte, and no frame.
  * The commit point is xl's go-ahead ("domain is yours..."), journaled as
  * J_COMMITTED before we act on it.  Without it, after peer_timeout, the
  * sender still owns the domain: we destroy our copy, and (as xl does)
@@ -14,6 +18,7 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,8 @@
 struct xl {
 	struct in	*in;
 	uint16_t	 flags;		/* MIG_XLT_F_* */
+	bool		 told;		/* a frame said why we stop */
+	bool		 ready;		/* "ready" is (being) sent */
 	char		 peer[80];	/* for messages and `xl-reloc jobs` */
 	uint8_t		*optdata;	/* the header's optional data */
 };
@@ -66,26 +73,53 @@ xl_send(struct xl *x, enum mig_xl_msg msg, struct mig_err *err)
 	    err);
 }
 
+/* Whether a frame may still say why we stop: before "ready" only. */
+static bool
+xl_may_tell(struct xl *x)
+{
+	return (x->flags & MIG_XLT_F_REASONS) && !x->told && !x->ready;
+}
+
 /* Before anything is reserved: close, and the sender resumes. */
 static int
-xl_refuse(struct xl *x, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+xl_refuse(struct xl *x, uint16_t reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int
-xl_refuse(struct xl *x, const char *fmt, ...)
+xl_refuse(struct xl *x, uint16_t reason, const char *fmt, ...)
 {
-	struct mig_err	err;
-	char		text[MIG_TEXT_MAX + 1];
-	va_list		ap;
+	struct mig_msg	 m;
+	struct mig_err	 err;
+	char		 text[MIG_TEXT_MAX + 1];
+	const char	*what = x->in->req.name[0] != '\0' ? x->in->req.name :
+			    "a domain";
+	va_list		 ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_info("refused %s from xl %s: %s", x->in->req.name[0] != '\0' ?
-	    x->in->req.name : "a domain", x->peer, text);
-	mig_seterr(&err, MIG_E_DENIED, "refused %s from xl: %s",
-	    x->in->req.name, text);
+	log_info("refused %s from xl %s: %s", what, x->peer, text);
+	if (xl_may_tell(x)) {
+		memset(&m, 0, sizeof(m));
+		m.type = MIG_MSG_REFUSED;
+		m.u.refused.reason = reason;
+		mig_text_set(m.u.refused.text, text);
+		(void)peer_send(x->in->conn, &m, in_deadline(x->in), &err);
+		x->told = true;
+	}
+	mig_seterr(&err, MIG_E_DENIED, "refused %s from xl: %s", what, text);
 	return worker_result(x->in->w, CTL_ST_REFUSED, &err);
+}
+
+/* A failure before "ready": roll back, with an ERROR frame if we may. */
+static int
+xl_fail(struct xl *x, const struct mig_err *why)
+{
+	bool	tell = xl_may_tell(x);
+
+	if (tell)
+		x->told = true;
+	return in_discard(x->in, why, tell);
 }
 
 /*
@@ -172,19 +206,20 @@ xl_admit(struct xl *x, const struct mig_msg_hello *us, struct mig_err *err)
 	uint64_t	 need;
 
 	if (in_clash(in, &reason, why, sizeof(why))) {
-		xl_refuse(x, "%s", why);
+		xl_refuse(x, reason, "%s", why);
 		return 1;
 	}
 	if (mig_hv_config_memory(w->hv, in->json, &need, err) == -1) {
-		xl_refuse(x, "%s", err->msg);
+		xl_refuse(x, MIG_REFUSE_BAD_CONFIG, "%s", err->msg);
 		return 1;
 	}
 	if (worker_reserve(w, in->req.name, in->req.uuid, need,
 	    us->mem_free_kib + in_incoming_kib(w), err) == -1)
 		return -1;
 	if (w->reserve_ans.refusal != 0) {
-		xl_refuse(x, "%s (%" PRIu64 " KiB needed, %" PRIu64 " KiB "
-		    "free)", w->reserve_ans.text, need, us->mem_free_kib);
+		xl_refuse(x, in_ledger_reason(w), "%s (%" PRIu64 " KiB "
+		    "needed, %" PRIu64 " KiB free)", w->reserve_ans.text, need,
+		    us->mem_free_kib);
 		return 1;
 	}
 	in->resv = w->reserve_ans.id;
@@ -279,32 +314,39 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 	snprintf(desc, sizeof(desc), "xl via tunnel from %s", x->peer);
 	worker_describe(w, "(xl)", desc);
 	worker_event(w, MIG_PHASE_RESERVATION, "xl handshake");
-	if (xl_send(x, MIG_XL_MSG_BANNER, &err) == -1 ||
-	    xl_read_header(x, &err) == -1 || xl_identify(x, t, &err) == -1) {
+	if (xl_send(x, MIG_XL_MSG_BANNER, &err) == -1) {
 		log_info("xl %s: %s", x->peer, err.msg);
-		return worker_result(w, err.code == MIG_E_NOTSUP ?
-		    CTL_ST_REFUSED : CTL_ST_FAILED, &err);
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	if (xl_read_header(x, &err) == -1 || xl_identify(x, t, &err) == -1) {
+		if (err.code == MIG_E_NOTSUP)
+			return xl_refuse(x, MIG_REFUSE_FEATURE, "%s", err.msg);
+		return xl_fail(x, &err);	/* nothing to roll back */
 	}
 	worker_describe(w, in->req.name, desc);
 	xl_step(x, "config for %s, %zu bytes", in->req.name,
 	    strlen(in->json));
 	if ((rc = xl_admit(x, us, &err)) != 0)
-		return rc == 1 ? 1 : in_discard(in, &err, 0);
+		return rc == 1 ? 1 : xl_fail(x, &err);
 	in_journal_begin(in, x->peer);
 	if (worker_journal(w, J_RESERVED, &err) == -1)
-		return in_discard(in, &err, 0);
+		return xl_fail(x, &err);
 	if (worker_reserve_hold(w, in->resv, in->req.name, in->req.uuid,
 	    &err) == -1 || worker_journal(w, J_STREAMING, &err) == -1)
-		return in_discard(in, &err, 0);
+		return xl_fail(x, &err);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving from xl");
+	/* Nothing goes to xl during the stream: a frame after a failed
+	 * restore still lands where "ready" would. */
 	if (in_receive(in, MIG_RELAY_RECV_RAW, 0, &err) == -1)
-		return in_discard(in, &err, 0);
+		return xl_fail(x, &err);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)
-		return in_discard(in, &err, 0);
+		return xl_fail(x, &err);
 	worker_event(w, MIG_PHASE_COMMITMENT, "received, paused");
 	xl_step(x, "%s received as domain %u; ready", in->incoming,
 	    in->domid);
+	/* From the first byte of "ready" on, xl reads its own protocol. */
+	x->ready = true;
 	if (xl_send(x, MIG_XL_MSG_READY, &err) == -1)
 		return in_discard(in, &err, 0);
 	if (xl_read_go(x, &why) == -1) {
@@ -333,8 +375,14 @@ worker_in_xl(struct in *in, const struct mig_msg_hello *us,
 	snprintf(x.peer, sizeof(x.peer), "%s", mig_conn_peer(in->conn));
 	rc = xl_run(&x, us, t);
 	/* End cleanly (TLS close_notify): the tunnel then tells our end
-	 * from a cut connection.  Best effort, the job is decided. */
-	(void)mig_conn_shutdown(in->conn, mig_conn_deadline(1000), NULL);
+	 * from a cut connection.  Best effort, the job is decided.  After
+	 * a frame, xl may still be sending: read until the tunnel has
+	 * read the frame and gone. */
+	if (x.told)
+		peer_linger(in->conn, in_deadline(in));
+	else
+		(void)mig_conn_shutdown(in->conn, mig_conn_deadline(1000),
+		    NULL);
 	free(x.optdata);
 	return rc;
 }

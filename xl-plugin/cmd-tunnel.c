@@ -10,6 +10,11 @@
  * (Xen 4.17's xl_migrate.c) and speaks its migrate protocol over our stdin
  * and stdout.  We connect to relocd on HOST, switch the connection to xl
  * mode (XL_TUNNEL, doc/protocol.md section 8) and copy bytes both ways.
+ *
+ * xl's protocol carries no reasons, so xl alone can only say that the
+ * receiver failed.  relocd's reason, when it refuses or fails before xl's
+ * "ready" (and it offers MIG_FEAT_XL_REASONS), comes to us as a frame that
+ * never reaches xl: we print it on stderr, which xl leaves on its terminal.
  */
 #include <sys/utsname.h>
 #include <errno.h>
@@ -29,7 +34,7 @@
 #define PUMP_BUF		65536
 #define XL_PEEK			8	/* "xl migra": banner, not frame */
 
-enum { O_PLAIN = 0x100, O_TLS, O_PORT, O_NAME, O_HELP };
+enum { O_PLAIN = 0x100, O_TLS, O_PORT, O_NAME, O_NO_REASONS, O_HELP };
 
 /* The words xl puts after HOST; only -d and -p reach the receiver. */
 static int
@@ -82,6 +87,7 @@ tunnel_parse(int argc, char **argv, struct tunnel_args *a,
 		{ "tls", no_argument, NULL, O_TLS },
 		{ "port", required_argument, NULL, O_PORT },
 		{ "name", required_argument, NULL, O_NAME },
+		{ "no-reasons", no_argument, NULL, O_NO_REASONS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -109,6 +115,9 @@ tunnel_parse(int argc, char **argv, struct tunnel_args *a,
 				return mig_seterr(err, MIG_E_INVAL, "tunnel: "
 				    "bad domain name '%s'", optarg);
 			snprintf(a->name, sizeof(a->name), "%s", optarg);
+			break;
+		case O_NO_REASONS:
+			a->no_reasons = true;
 			break;
 		case O_HELP:
 			a->help = true;
@@ -184,8 +193,37 @@ read_frame(struct mig_conn *c, const uint8_t hdrb[MIG_FRAME_HDR_LEN],
 	return mig_msg_decode(&hdr, buf, m, err);
 }
 
+/*
+ * relocd's REFUSED or ERROR: its text, made safe for xl's terminal
+ * (printable, bounded), in err and the exit status; -1 for another frame.
+ */
+static int
+tunnel_reply(const struct mig_msg *m, struct tunnel_args *a,
+    struct mig_err *err)
+{
+	char	text[MIG_TEXT_MAX + 1];
+
+	switch (m->type) {
+	case MIG_MSG_REFUSED:
+		mig_text_set(text, m->u.refused.text);
+		mig_seterr(err, MIG_E_DENIED, "%s: %s",
+		    mig_refuse_reason_name(m->u.refused.reason), text);
+		a->reply = m->type;
+		return CTL_ST_REFUSED;
+	case MIG_MSG_ERROR:
+		mig_text_set(text, m->u.error.text);
+		mig_seterr(err, m->u.error.code > MIG_OK &&
+		    m->u.error.code < MIG_E__MAX ? m->u.error.code :
+		    MIG_E_PROTO, "%s", text);
+		a->reply = m->type;
+		return CTL_ST_FAILED;
+	default:
+		return -1;
+	}
+}
+
 int
-tunnel_handshake(struct mig_conn *c, const struct tunnel_args *a, int out,
+tunnel_handshake(struct mig_conn *c, struct tunnel_args *a, int out,
     struct mig_err *err)
 {
 	uint64_t	dl = mig_conn_deadline(TUNNEL_TIMEOUT_MS);
@@ -193,6 +231,7 @@ tunnel_handshake(struct mig_conn *c, const struct tunnel_args *a, int out,
 	uint8_t		body[4096];
 	struct mig_preamble pp;
 	struct mig_msg	m;
+	int		st;
 
 	mig_preamble_encode(pre);
 	our_hello(&m);
@@ -202,7 +241,9 @@ tunnel_handshake(struct mig_conn *c, const struct tunnel_args *a, int out,
 	    mig_preamble_decode(pre, &pp, err) == -1 ||
 	    mig_conn_read_full(c, hdr, sizeof(hdr), dl, err) == -1 ||
 	    read_frame(c, hdr, &m, body, sizeof(body), dl, err) == -1)
-		return CTL_ST_FAILED;
+		/* relocd tells a host it does not admit nothing. */
+		return mig_greeting_refusal(err, errno, mig_conn_peer(c)) ?
+		    CTL_ST_REFUSED : CTL_ST_FAILED;
 	if (m.type != MIG_MSG_HELLO) {
 		mig_seterr(err, MIG_E_PROTO, "expected HELLO, got %s",
 		    mig_msg_name(m.type));
@@ -213,9 +254,13 @@ tunnel_handshake(struct mig_conn *c, const struct tunnel_args *a, int out,
 		    "tunnels", m.u.hello.hostname);
 		return CTL_ST_REFUSED;
 	}
+	/* An older relocd refuses flags it does not know. */
+	a->reasons = !a->no_reasons &&
+	    (m.u.hello.features & MIG_FEAT_XL_REASONS) != 0;
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_XL_TUNNEL;
-	m.u.xl_tunnel.flags = a->xlflags;
+	m.u.xl_tunnel.flags = a->xlflags |
+	    (a->reasons ? MIG_XLT_F_REASONS : 0);
 	snprintf(m.u.xl_tunnel.name, sizeof(m.u.xl_tunnel.name), "%s",
 	    a->name);
 	if (send_msg(c, &m, dl, err) == -1)
@@ -229,17 +274,8 @@ tunnel_handshake(struct mig_conn *c, const struct tunnel_args *a, int out,
 			break;
 		if (read_frame(c, hdr, &m, body, sizeof(body), dl, err) == -1)
 			return CTL_ST_FAILED;
-		if (m.type == MIG_MSG_REFUSED) {
-			mig_seterr(err, MIG_E_DENIED, "refused (%s): %s",
-			    mig_refuse_reason_name(m.u.refused.reason),
-			    m.u.refused.text);
-			return CTL_ST_REFUSED;
-		}
-		if (m.type == MIG_MSG_ERROR) {
-			mig_seterr(err, m.u.error.code, "relocd: %s",
-			    m.u.error.text);
-			return CTL_ST_FAILED;
-		}
+		if ((st = tunnel_reply(&m, a, err)) != -1)
+			return st;
 		if (mig_msg_mandatory(m.type)) {
 			mig_seterr(err, MIG_E_PROTO, "unexpected %s after "
 			    "XL_TUNNEL", mig_msg_name(m.type));
@@ -273,14 +309,46 @@ write_out(int fd, const uint8_t *p, size_t len, struct mig_err *err)
 	return 0;
 }
 
-int
-tunnel_pump(struct mig_conn *c, int in, int out, struct mig_err *err)
+/*
+ * relocd's first bytes after the banner, in head: xl's "ready" (passed on,
+ * and from then on everything is xl's), or the frame that says why relocd
+ * stopped.  The two cannot be confused: "domain r" as a frame header
+ * announces a body no decoder accepts.  An exit status.
+ */
+static int
+tunnel_watch(struct mig_conn *c, struct tunnel_args *a,
+    const uint8_t head[MIG_FRAME_HDR_LEN], int out, struct mig_err *err)
 {
-	uint8_t		buf[PUMP_BUF];
+	uint8_t		 body[4096];
+	struct mig_msg	 m;
+	const uint8_t	*ready;
+	size_t		 len;
+	int		 st;
+
+	ready = mig_xl_msg_bytes(MIG_XL_MSG_READY, &len);
+	if (memcmp(head, ready, MIG_FRAME_HDR_LEN) == 0)
+		return write_out(out, head, MIG_FRAME_HDR_LEN, err) == -1 ?
+		    CTL_ST_FAILED : CTL_ST_OK;
+	if (read_frame(c, head, &m, body, sizeof(body),
+	    mig_conn_deadline(TUNNEL_TIMEOUT_MS), err) == -1)
+		return CTL_ST_FAILED;
+	if ((st = tunnel_reply(&m, a, err)) != -1)
+		return st;
+	mig_seterr(err, MIG_E_PROTO, "relocd sent %s where xl's ready "
+	    "message was due", mig_msg_name(m.type));
+	return CTL_ST_FAILED;
+}
+
+int
+tunnel_pump(struct mig_conn *c, struct tunnel_args *a, int in, int out,
+    struct mig_err *err)
+{
+	uint8_t		buf[PUMP_BUF], head[MIG_FRAME_HDR_LEN];
 	struct pollfd	pfd[2];
-	bool		in_open = true;
+	bool		in_open = true, watch = a->reasons;
+	size_t		nhead = 0, banner = MIG_XL_BANNER_LEN - XL_PEEK;
 	ssize_t		n;
-	int		cfd = mig_conn_fd(c);
+	int		cfd = mig_conn_fd(c), st;
 
 	/* Ends when relocd closes: nothing xl sends after that can arrive. */
 	for (;;) {
@@ -294,34 +362,56 @@ tunnel_pump(struct mig_conn *c, int in, int out, struct mig_err *err)
 		    poll(pfd, 2, -1) == -1) {
 			if (errno == EINTR)
 				continue;
-			return mig_seterrno(err, MIG_E_IO, "poll");
+			mig_seterrno(err, MIG_E_IO, "poll");
+			return CTL_ST_FAILED;
 		}
-		if (mig_conn_pending(c) > 0 || pfd[1].revents != 0) {
-			n = mig_conn_read_some(c, buf, sizeof(buf),
-			    mig_conn_deadline(TUNNEL_TIMEOUT_MS), err);
+		if ((mig_conn_pending(c) > 0 || pfd[1].revents != 0) &&
+		    watch && banner == 0) {
+			/* Held back from xl until we know what they are. */
+			n = mig_conn_read_some(c, head + nhead, sizeof(head) -
+			    nhead, mig_conn_deadline(TUNNEL_TIMEOUT_MS), err);
 			if (n == -1)
-				return -1;
+				return CTL_ST_FAILED;
+			if (n == 0)	/* closed without a word, as before */
+				return write_out(out, head, nhead, err) == -1 ?
+				    CTL_ST_FAILED : CTL_ST_OK;
+			if ((nhead += (size_t)n) < sizeof(head))
+				continue;
+			watch = false;
+			if ((st = tunnel_watch(c, a, head, out, err)) !=
+			    CTL_ST_OK)
+				return st;
+		} else if (mig_conn_pending(c) > 0 || pfd[1].revents != 0) {
+			/* While watching, the rest of the banner first. */
+			n = mig_conn_read_some(c, buf, watch ? banner :
+			    sizeof(buf), mig_conn_deadline(TUNNEL_TIMEOUT_MS),
+			    err);
+			if (n == -1)
+				return CTL_ST_FAILED;
 			if (n == 0)
-				return 0;
+				return CTL_ST_OK;
 			if (write_out(out, buf, (size_t)n, err) == -1)
-				return -1;
+				return CTL_ST_FAILED;
+			if (watch)
+				banner -= (size_t)n;
 		}
 		if (in_open && pfd[0].revents != 0) {
 			n = read(in, buf, sizeof(buf));
 			if (n == -1 && (errno == EINTR || errno == EAGAIN))
 				continue;
-			if (n == -1)
-				return mig_seterrno(err, MIG_E_IO, "reading "
-				    "from xl");
+			if (n == -1) {
+				mig_seterrno(err, MIG_E_IO, "reading from xl");
+				return CTL_ST_FAILED;
+			}
 			if (n == 0) {
 				in_open = false;
 				if (mig_conn_shutdown(c,
 				    mig_conn_deadline(TUNNEL_TIMEOUT_MS),
 				    err) == -1)
-					return -1;
+					return CTL_ST_FAILED;
 			} else if (mig_conn_write_all(c, buf, (size_t)n, 0,
 			    err) == -1)
-				return -1;
+				return CTL_ST_FAILED;
 		}
 	}
 }
@@ -391,10 +481,14 @@ cmd_tunnel(const struct xr_global *g, int argc, char **argv)
 		return err.code == MIG_E_DENIED || err.code == MIG_E_TLS ?
 		    CTL_ST_REFUSED : CTL_ST_FAILED;
 	}
-	if ((st = tunnel_handshake(c, &a, STDOUT_FILENO, &err)) == CTL_ST_OK &&
-	    tunnel_pump(c, STDIN_FILENO, STDOUT_FILENO, &err) == -1)
-		st = CTL_ST_FAILED;
-	if (st != CTL_ST_OK)
+	if ((st = tunnel_handshake(c, &a, STDOUT_FILENO, &err)) == CTL_ST_OK)
+		st = tunnel_pump(c, &a, STDIN_FILENO, STDOUT_FILENO, &err);
+	/* xl's user sees this: xl says only that the transport failed. */
+	if (a.reply != 0)
+		fprintf(stderr, "xl-reloc tunnel: %s %s: %s\n", a.host,
+		    a.reply == MIG_MSG_REFUSED ? "refused" : "failed",
+		    err.msg);
+	else if (st != CTL_ST_OK)
 		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
 		    err.msg);
 	mig_conn_close(c);

@@ -65,13 +65,15 @@ const struct xr_cmd xr_cmds[] = {
 	  "  --dry-run           show the plan, move nothing\n"
 	  "  --json              the plan and outcomes as JSON on stdout\n" },
 	{ "tunnel", cmd_tunnel,
-	  "[--plain] [--port N] [--name NAME] HOST xl [...] migrate-receive "
-	  "[-d] [-p] [-e]",
+	  "[--plain] [--port N] [--name NAME] [--no-reasons] HOST xl [...] "
+	  "migrate-receive [-d] [-p] [-e]",
 	  "transport for xl migrate -s \"xl-reloc tunnel\" DOMAIN HOST",
 	  "  --plain             connect to HOST's plaintext port (default "
 	  "TLS)\n"
 	  "  --port N            HOST's relocation port\n"
-	  "  --name NAME         receive the domain under NAME\n" },
+	  "  --name NAME         receive the domain under NAME\n"
+	  "  --no-reasons        do not ask relocd why it refuses (as older "
+	  "tunnels)\n" },
 	{ "help", cmd_help,
 	  "[COMMAND]",
 	  "show the commands, or one command's options",

@@ -260,18 +260,29 @@ struct tunnel_args {
 	const char	*host;
 	uint16_t	xlflags;	/* MIG_XLT_F_* */
 	char		name[MIG_NAME_MAX + 1];	/* --name, "" = xl's */
+	bool		no_reasons;	/* --no-reasons */
 	bool		help;
+	/* Set by tunnel_handshake and tunnel_pump: */
+	bool		reasons;	/* MIG_XLT_F_REASONS was sent */
+	uint16_t	reply;		/* relocd's REFUSED or ERROR, or 0 */
 };
 int	 tunnel_parse(int, char **, struct tunnel_args *, struct mig_err *);
 /*
  * Preambles, HELLOs and XL_TUNNEL on c, then the first answer: an xl
- * banner (its first bytes are written to out) or a REFUSED/ERROR frame.
+ * banner (its first bytes are written to out) or a REFUSED/ERROR frame
+ * (a->reply says which; err has its text, fit for a terminal).  A close
+ * before relocd's HELLO is a refusal too (mig_greeting_refusal).
  * Returns an exit status.
  */
-int	 tunnel_handshake(struct mig_conn *, const struct tunnel_args *,
-	    int, struct mig_err *);
-/* Copies in -> c and c -> out until both directions have ended. */
-int	 tunnel_pump(struct mig_conn *, int, int, struct mig_err *);
+int	 tunnel_handshake(struct mig_conn *, struct tunnel_args *, int,
+	    struct mig_err *);
+/*
+ * Copies in -> c and c -> out until relocd closes; with a->reasons, a
+ * REFUSED or ERROR frame where xl's "ready" would be ends it as in
+ * tunnel_handshake.  Returns an exit status.
+ */
+int	 tunnel_pump(struct mig_conn *, struct tunnel_args *, int, int,
+	    struct mig_err *);
 int	 cmd_tunnel(const struct xr_global *, int, char **);
 
 /* cmd-help.c */

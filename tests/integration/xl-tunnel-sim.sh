@@ -15,11 +15,18 @@ trap sim_cleanup EXIT
 
 state() { "$SIMCTL" -d "$T/$1/host" list | awk -v n="$2" '$2 == n { print $3 }'; }
 # xl migrate -s "xl-reloc ... tunnel --plain --port P" DOMAIN 127.0.0.1
+# ($TUNNEL_OPTS: more tunnel options)
 xlsend() {	# HOST-OF-RELOCD PORT [xlsend options] DOMAIN
 	h=$1 port=$2; shift 2
 	RELOCD_SIM_DIR=$T/a/host "$XLSEND" \
-		-s "$XLRELOC -c $T/$h/relocd.conf tunnel --plain --port $port" \
+		-s "$XLRELOC -c $T/$h/relocd.conf tunnel --plain --port $port ${TUNNEL_OPTS:-}" \
 		"$@" 127.0.0.1 > "$T/out" 2>&1
+}
+# relocd's reason on the tunnel's stderr (which xl leaves on the terminal),
+# and the tunnel's exit status 3 (refused) as xl reports it.
+told() {	# REASON (a regular expression)
+	grep -q "xl-reloc tunnel: 127.0.0.1 refused: $1" "$T/out" &&
+	    grep -q "transport process exited with error status 3" "$T/out"
 }
 # Waits until host H has no job left in the journal's hands and no
 # NAME--incoming (the worker may still be cleaning up).
@@ -51,13 +58,24 @@ if xlsend b "$PB" -p busy && [ "$(names a)" = "" ] &&
 	ok "xl migrate -p: arrives paused"
 else bad "xl migrate -p: arrives paused"; fi
 
-# 3. Name clash: xl sees a clean failure and keeps its domain running.
+# 3. Name clash: xl sees a clean failure and keeps its domain running,
+#    and its user reads relocd's reason.
 "$SIMCTL" -d "$T/a/host" create calm --mem-mib 16 >/dev/null
 xlsend b "$PB" calm; rc=$?
 if [ "$rc" -eq 1 ] && [ "$(state a calm)" = running ] && settled b &&
-    [ "$(names b)" = "busy calm " ] && grep -q "refused calm from xl" "$T/b/log"; then
-	ok "name clash: refused, the sender keeps its domain"
-else bad "name clash: refused, the sender keeps its domain (rc $rc)"; fi
+    [ "$(names b)" = "busy calm " ] && grep -q "refused calm from xl" "$T/b/log" &&
+    told "name-clash: a domain called calm runs here already"; then
+	ok "name clash: refused with its reason, the sender keeps its domain"
+else bad "name clash: refused with its reason, the sender keeps its domain (rc $rc)"; fi
+
+# 3b. The same from a tunnel that does not ask for reasons (an older one):
+#     relocd closes without a word, as before, and the sender resumes.
+TUNNEL_OPTS=--no-reasons xlsend b "$PB" calm; rc=$?
+if [ "$rc" -eq 1 ] && [ "$(state a calm)" = running ] && settled b &&
+    [ "$(names b)" = "busy calm " ] && ! grep -q "xl-reloc tunnel:" "$T/out" &&
+    [ "$(grep -c "refused calm from xl 127" "$T/b/log")" -eq 2 ]; then
+	ok "name clash, older tunnel: closed without a reason, as before"
+else bad "name clash, older tunnel: closed without a reason, as before (rc $rc)"; fi
 "$SIMCTL" -d "$T/a/host" destroy calm >/dev/null
 
 # 4. Not enough memory at B: refused before any memory byte is accepted.
@@ -65,9 +83,10 @@ else bad "name clash: refused, the sender keeps its domain (rc $rc)"; fi
 "$SIMCTL" -d "$T/b/host" host free_kib 8192 >/dev/null
 xlsend b "$PB" big; rc=$?
 if [ "$rc" -eq 1 ] && [ "$(state a big)" = running ] && settled b &&
-    [ "$(names b)" = "busy calm " ] && grep -q "refused big from xl.*free" "$T/b/log"; then
-	ok "not enough memory: refused, the sender keeps its domain"
-else bad "not enough memory: refused, the sender keeps its domain (rc $rc)"; fi
+    [ "$(names b)" = "busy calm " ] && grep -q "refused big from xl.*free" "$T/b/log" &&
+    told "no-memory: " && grep -q "refused: no-memory: .*KiB free)" "$T/out"; then
+	ok "not enough memory: refused with its reason, the sender keeps its domain"
+else bad "not enough memory: refused with its reason, the sender keeps its domain (rc $rc)"; fi
 "$SIMCTL" -d "$T/b/host" host free_kib $((900 * 1024)) >/dev/null
 
 # 5. The sender disappears in the middle of the stream: B cleans up.
@@ -99,9 +118,12 @@ else bad "no go-ahead: B destroys its copy, the sender keeps the domain (rc $rc)
 # 7. A host that hosts_allow does not list: refused at the door.
 start c "$PC" 'relocation_hosts_allow = "^10\\.9\\.9\\.9$"'
 xlsend c "$PC" slow; rc=$?
-if [ "$rc" -eq 1 ] && [ "$(state a slow)" = running ] && [ "$(names c)" = "" ]; then
-	ok "host not allowed: refused, nothing moved"
-else bad "host not allowed: refused, nothing moved (rc $rc, C: $(names c))"; fi
+#    relocd tells such a host nothing; the tunnel names the likely reason.
+if [ "$rc" -eq 1 ] && [ "$(state a slow)" = running ] && [ "$(names c)" = "" ] &&
+    grep -q "xl-reloc: tunnel to 127.0.0.1: .* closed the connection before greeting us: its relocation_hosts_allow does not admit" "$T/out" &&
+    grep -q "transport process exited with error status 3" "$T/out"; then
+	ok "host not allowed: refused with the likely reason, nothing moved"
+else bad "host not allowed: refused with the likely reason, nothing moved (rc $rc, C: $(names c))"; fi
 
 echo "xl-tunnel-sim: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -105,7 +105,8 @@ sample(uint16_t type, struct mig_msg *m)
 		m->u.ping.nonce = 0xdeadbeefcafef00dull;
 		break;
 	case MIG_MSG_XL_TUNNEL:
-		m->u.xl_tunnel.flags = MIG_XLT_F_PAUSED | MIG_XLT_F_DEBUG;
+		m->u.xl_tunnel.flags = MIG_XLT_F_PAUSED | MIG_XLT_F_DEBUG |
+		    MIG_XLT_F_REASONS;
 		strcpy(m->u.xl_tunnel.name, "guest1-copy");
 		break;
 	case MIG_MSG_QUERY:
@@ -567,7 +568,7 @@ test_encoder_validation(void **state)
 	m.u.progress.phase = MIG_PHASE__MAX;
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	sample(MIG_MSG_XL_TUNNEL, &m);
-	m.u.xl_tunnel.flags = 4;
+	m.u.xl_tunnel.flags = MIG_XLT_F_ALL + 1;	/* unknown bit */
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	/* An empty XL_TUNNEL name means "no override" and is fine. */
 	sample(MIG_MSG_XL_TUNNEL, &m);

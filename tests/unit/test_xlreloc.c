@@ -224,7 +224,8 @@ test_tunnel_parse(void **state)
 	 * --plain" -p DOM node2, from a terminal, with -vv */
 	char *argv[] = { "tunnel", "--plain", "--port", "9000", "node2", "xl",
 	    "-t", "-vv", "migrate-receive", "-e", "-p" };
-	char *debug[] = { "tunnel", "node2", "xl", "migrate-receive", "-d" };
+	char *debug[] = { "tunnel", "--no-reasons", "node2", "xl",
+	    "migrate-receive", "-d" };
 	struct tunnel_args	a;
 	struct mig_err		err;
 
@@ -233,8 +234,10 @@ test_tunnel_parse(void **state)
 	assert_int_equal(a.port, 9000);
 	assert_string_equal(a.host, "node2");
 	assert_int_equal(a.xlflags, MIG_XLT_F_PAUSED);
+	assert_false(a.no_reasons);
 	assert_int_equal(tunnel_parse(ARGC(debug), debug, &a, &err), 0);
 	assert_false(a.plain);
+	assert_true(a.no_reasons);
 	assert_int_equal(a.xlflags, MIG_XLT_F_DEBUG);
 
 	BAD(tunnel_parse, struct tunnel_args, "tunnel: expected HOST",
@@ -907,6 +910,10 @@ test_evacuate_against_fake_relocd(void **state)
 struct fake_peer {
 	int		fd;
 	bool		refuse;
+	bool		door;		/* close before greeting */
+	bool		reasons;	/* offer MIG_FEAT_XL_REASONS */
+	const char	*late;		/* REFUSED this after the banner */
+	bool		ready;		/* "ready" after the banner */
 	uint16_t	xlflags;	/* what XL_TUNNEL carried */
 	char		echoed[256];
 	size_t		nechoed;
@@ -945,6 +952,10 @@ fake_peer(void *arg)
 	struct mig_msg		 m;
 	ssize_t			 n;
 
+	if (p->door) {	/* as relocd's host-allow list does: not a word */
+		close(p->fd);
+		return NULL;
+	}
 	mig_preamble_encode(pre);
 	assert_int_equal(write(p->fd, pre, sizeof(pre)), sizeof(pre));
 	memset(&m, 0, sizeof(m));
@@ -955,7 +966,8 @@ fake_peer(void *arg)
 	m.u.hello.xen_major = 4;
 	m.u.hello.xen_minor = 17;
 	m.u.hello.page_size = 4096;
-	m.u.hello.features = MIG_FEAT_XL_TUNNEL;
+	m.u.hello.features = MIG_FEAT_XL_TUNNEL |
+	    (p->reasons ? MIG_FEAT_XL_REASONS : 0);
 	m.u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
 	peer_write_msg(p->fd, &m);
 	assert_int_equal(recv(p->fd, pre, sizeof(pre), MSG_WAITALL),
@@ -977,6 +989,29 @@ fake_peer(void *arg)
 	}
 	assert_int_equal(write(p->fd, MIG_XL_BANNER, MIG_XL_BANNER_LEN),
 	    MIG_XL_BANNER_LEN);
+	if (p->late != NULL || p->ready) {
+		/* As relocd in xl mode: it reads xl's header first. */
+		assert_true(recv(p->fd, body, 8, MSG_WAITALL) == 8);
+		memset(&m, 0, sizeof(m));
+		m.type = MIG_MSG_REFUSED;
+		m.u.refused.reason = MIG_REFUSE_NO_MEMORY;
+		if (p->late != NULL) {
+			snprintf(m.u.refused.text, sizeof(m.u.refused.text),
+			    "%s", p->late);
+			peer_write_msg(p->fd, &m);
+		} else {
+			const uint8_t	*r;
+			size_t		 len;
+
+			r = mig_xl_msg_bytes(MIG_XL_MSG_READY, &len);
+			assert_int_equal(write(p->fd, r, len), len);
+		}
+		shutdown(p->fd, SHUT_WR);
+		while (read(p->fd, body, sizeof(body)) > 0)
+			;
+		close(p->fd);
+		return NULL;
+	}
 	/* Echo until the tunnel's stdin ends, then close. */
 	while ((n = read(p->fd, body, sizeof(body))) > 0) {
 		assert_true(p->nechoed + (size_t)n <= sizeof(p->echoed));
@@ -1019,7 +1054,8 @@ test_tunnel_pump(void **state)
 	    sizeof(payload));
 	close(in[1]);
 	assert_int_equal(tunnel_handshake(c, &a, out[1], &err), CTL_ST_OK);
-	assert_int_equal(tunnel_pump(c, in[0], out[1], &err), 0);
+	assert_false(a.reasons);	/* not offered: an older relocd */
+	assert_int_equal(tunnel_pump(c, &a, in[0], out[1], &err), CTL_ST_OK);
 	pthread_join(th, NULL);
 	close(out[1]);
 	n = read(out[0], got, sizeof(got));
@@ -1058,14 +1094,139 @@ test_tunnel_refused(void **state)
 	a.host = "node2";
 	assert_int_equal(tunnel_handshake(c, &a, out[1], &err),
 	    CTL_ST_REFUSED);
-	assert_string_equal(err.msg, "refused (busy): 4 incoming migrations "
-	    "already");
+	assert_string_equal(err.msg, "busy: 4 incoming migrations already");
+	assert_int_equal(a.reply, MIG_MSG_REFUSED);
 	pthread_join(th, NULL);
 	/* nothing reached xl: it sees EOF where the banner should be */
 	assert_int_equal(read(out[0], got, sizeof(got)), -1);
 	mig_conn_close(c);
 	close(out[0]);
 	close(out[1]);
+}
+
+/* Runs the tunnel against p until it ends; what reached xl in got. */
+static int
+tunnel_against(struct fake_peer *p, struct tunnel_args *a,
+    struct mig_err *err, char *got, size_t size, ssize_t *ngot)
+{
+	static const char	 xlhdr[] = "Xen save";
+	struct mig_conn		*c;
+	pthread_t		 th;
+	int			 sv[2], in[2], out[2], st;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	p->fd = sv[1];
+	assert_non_null(c = mig_conn_new(sv[0], err));
+	assert_int_equal(pthread_create(&th, NULL, fake_peer, p), 0);
+	a->host = "node2";
+	/* xl's side: the start of its header, and it keeps its pipe open */
+	assert_int_equal(write(in[1], xlhdr, 8), 8);
+	if ((st = tunnel_handshake(c, a, out[1], err)) == CTL_ST_OK)
+		st = tunnel_pump(c, a, in[0], out[1], err);
+	mig_conn_close(c);	/* the fake relocd reads until we go */
+	pthread_join(th, NULL);
+	close(out[1]);
+	*ngot = read(out[0], got, size);
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	return st;
+}
+
+/* A relocd that offers reasons: the tunnel asks, and passes "ready" on. */
+static void
+test_tunnel_reasons_ready(void **state)
+{
+	struct tunnel_args	a;
+	struct fake_peer	p;
+	struct mig_err		err;
+	char			got[256];
+	ssize_t			n;
+	size_t			rlen;
+	const uint8_t		*r = mig_xl_msg_bytes(MIG_XL_MSG_READY, &rlen);
+
+	memset(&p, 0, sizeof(p));
+	memset(&a, 0, sizeof(a));
+	p.reasons = p.ready = true;
+	assert_int_equal(tunnel_against(&p, &a, &err, got, sizeof(got), &n),
+	    CTL_ST_OK);
+	assert_true(a.reasons);
+	assert_int_equal(p.xlflags, MIG_XLT_F_REASONS);
+	assert_int_equal(a.reply, 0);
+	assert_int_equal(n, MIG_XL_BANNER_LEN + rlen);
+	assert_memory_equal(got, MIG_XL_BANNER, MIG_XL_BANNER_LEN);
+	assert_memory_equal(got + MIG_XL_BANNER_LEN, r, rlen);
+}
+
+/* A refusal after xl's header: its text for the user, nothing for xl. */
+static void
+test_tunnel_reasons_refused(void **state)
+{
+	struct tunnel_args	a;
+	struct fake_peer	p;
+	struct mig_err		err;
+	char			got[256];
+	ssize_t			n;
+
+	memset(&p, 0, sizeof(p));
+	memset(&a, 0, sizeof(a));
+	p.reasons = true;
+	p.late = "not enough memory (32768 KiB needed, 8192 KiB free)";
+	assert_int_equal(tunnel_against(&p, &a, &err, got, sizeof(got), &n),
+	    CTL_ST_REFUSED);
+	assert_int_equal(a.reply, MIG_MSG_REFUSED);
+	assert_string_equal(err.msg, "no-memory: not enough memory (32768 "
+	    "KiB needed, 8192 KiB free)");
+	/* xl saw the banner and then EOF, as from a receiver that quits */
+	assert_int_equal(n, MIG_XL_BANNER_LEN);
+}
+
+/* --no-reasons (or an older tunnel): the flag stays clear. */
+static void
+test_tunnel_no_reasons(void **state)
+{
+	struct tunnel_args	a;
+	struct fake_peer	p;
+	struct mig_err		err;
+	char			got[256];
+	ssize_t			n;
+	size_t			rlen;
+
+	(void)mig_xl_msg_bytes(MIG_XL_MSG_READY, &rlen);
+	memset(&p, 0, sizeof(p));
+	memset(&a, 0, sizeof(a));
+	p.reasons = p.ready = true;
+	a.no_reasons = true;
+	assert_int_equal(tunnel_against(&p, &a, &err, got, sizeof(got), &n),
+	    CTL_ST_OK);
+	assert_false(a.reasons);
+	assert_int_equal(p.xlflags, 0);
+	assert_int_equal(n, MIG_XL_BANNER_LEN + rlen);
+}
+
+/* A host refused at the door: closed before relocd's greeting. */
+static void
+test_tunnel_door(void **state)
+{
+	struct tunnel_args	a;
+	struct fake_peer	p;
+	struct mig_err		err;
+	char			got[64];
+	ssize_t			n;
+
+	memset(&p, 0, sizeof(p));
+	memset(&a, 0, sizeof(a));
+	p.door = true;
+	assert_int_equal(tunnel_against(&p, &a, &err, got, sizeof(got), &n),
+	    CTL_ST_REFUSED);
+	assert_int_equal(a.reply, 0);	/* relocd said nothing */
+	assert_int_equal(err.code, MIG_E_DENIED);
+	assert_non_null(strstr(err.msg, "closed the connection before "
+	    "greeting us: its relocation_hosts_allow does not admit"));
+	assert_int_equal(n, 0);
 }
 
 int
@@ -1096,6 +1257,10 @@ main(void)
 		cmocka_unit_test(test_evacuate_against_fake_relocd),
 		cmocka_unit_test(test_tunnel_pump),
 		cmocka_unit_test(test_tunnel_refused),
+		cmocka_unit_test(test_tunnel_reasons_ready),
+		cmocka_unit_test(test_tunnel_reasons_refused),
+		cmocka_unit_test(test_tunnel_no_reasons),
+		cmocka_unit_test(test_tunnel_door),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
