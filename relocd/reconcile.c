@@ -4,7 +4,8 @@
  * says did not finish, by the rule of the commit point.
  *
  *   target, before COMMITTED  destroy NAME--incoming: the source owns it
- *   target, COMMITTED         finish: rename to NAME, unpause
+ *   target, COMMITTED         finish: rename to NAME, unpause (unless
+ *                             the record says it was asked paused)
  *   source, before COMMIT     resume the domain if it is suspended
  *                             (renamed back first if the crash came
  *                             between the rename and the COMMIT_SENT)
@@ -84,16 +85,22 @@ settle_target(struct worker *w, const struct jrec *r)
 	}
 	if (reconcile_find(w, r, INCOMING_SUFFIX, &d) == 0) {
 		if (mig_hv_rename(w->hv, d.domid, incoming, r->name,
-		    &err) == -1 || mig_hv_unpause(w->hv, d.domid, &err) == -1) {
+		    &err) == -1) {
 			log_warnx("%s", err.msg);
 			return -1;
 		}
 		log_info("job %" PRIu64 ": %s committed before the crash; "
-		    "it runs now as domain %u", r->job, r->name, d.domid);
-	} else if (reconcile_find(w, r, "", &d) == 0 &&
-	    d.state == MIG_HV_DOM_PAUSED) {
-		/* Renamed, not yet unpaused.  (A start-paused migration is
-		 * not journaled as such, and runs too.) */
+		    "renamed it from %s (domain %u)", r->job, r->name,
+		    incoming, d.domid);
+	} else if (reconcile_find(w, r, "", &d) == -1) {
+		reconcile_close(w, r, J_DONE);
+		return 0;
+	}
+	if (d.state == MIG_HV_DOM_PAUSED && (r->flags & JF_START_PAUSED))
+		log_info("job %" PRIu64 ": %s (domain %u) left paused: it was "
+		    "asked to start paused (--paused)", r->job, r->name,
+		    d.domid);
+	else if (d.state == MIG_HV_DOM_PAUSED) {
 		if (mig_hv_unpause(w->hv, d.domid, &err) == -1) {
 			log_warnx("%s", err.msg);
 			return -1;
