@@ -8,7 +8,8 @@
  *                             the record says it was asked paused)
  *   source, before COMMIT     resume the domain if it is suspended
  *                             (renamed back first if the crash came
- *                             between the rename and the COMMIT_SENT)
+ *                             between the rename and the COMMIT_SENT),
+ *                             put back the cpu cap auto-converge lowered
  *   source, COMMIT_SENT       in doubt: only the target knows whether it
  *                             journaled the COMMIT, so it is asked
  *                             (indoubt.c); meanwhile the domain stays
@@ -55,6 +56,8 @@ reconcile_close(struct worker *w, const struct jrec *r, enum jstate st)
 	struct mig_err	err;
 
 	w->rec = *r;
+	/* Settled: no cap is left to see to. */
+	w->rec.flags &= ~JF_CAP;
 	if (worker_journal(w, st, &err) == -1)
 		log_warnx("%s", err.msg);
 }
@@ -143,6 +146,17 @@ reconcile_resume_source(struct worker *w, const struct jrec *r)
 		}
 		log_info("job %" PRIu64 ": resumed %s (domain %u): its "
 		    "migration never committed", r->job, r->name, d.domid);
+	}
+	/* Auto-converge lowered its cap and died before it put it back.
+	 * Not worth leaving the job open for: said, for a person to do. */
+	if (r->flags & JF_CAP) {
+		if (mig_hv_cap_set(w->hv, d.domid, r->cap, &err) == -1)
+			log_warnx("job %" PRIu64 ": %s; restore it by hand: xl "
+			    "sched-credit2 (or sched-credit) -d %s -c %d",
+			    r->job, err.msg, r->name, r->cap);
+		else
+			log_info("job %" PRIu64 ": %s: cpu cap restored to %d",
+			    r->job, r->name, r->cap);
 	}
 	return 0;
 }
