@@ -9,7 +9,8 @@
  *   source, before COMMIT     resume the domain if it is suspended
  *                             (renamed back first if the crash came
  *                             between the rename and the COMMIT_SENT),
- *                             put back the cpu cap auto-converge lowered
+ *                             put back the cpu cap auto-converge
+ *                             lowered, remove a save's temporary file
  *   source, COMMIT_SENT       in doubt: only the target knows whether it
  *                             journaled the COMMIT, so it is asked
  *                             (indoubt.c); meanwhile the domain stays
@@ -21,11 +22,15 @@
  * ("-j 0 -R": the in-doubt ones, asking until settled), and after a
  * worker dies ("-j ID -R": that job alone).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hv.h"
+#include "image.h"
 #include "log.h"
 #include "relocd.h"
 
@@ -56,8 +61,9 @@ reconcile_close(struct worker *w, const struct jrec *r, enum jstate st)
 	struct mig_err	err;
 
 	w->rec = *r;
-	/* Settled: no cap is left to see to. */
+	/* Settled: no cap or temporary file is left to see to. */
 	w->rec.flags &= ~JF_CAP;
+	w->rec.tmp[0] = '\0';
 	if (worker_journal(w, st, &err) == -1)
 		log_warnx("%s", err.msg);
 }
@@ -161,6 +167,46 @@ reconcile_resume_source(struct worker *w, const struct jrec *r)
 	return 0;
 }
 
+/*
+ * The temporary file of a save that never finished: removed if it is
+ * still there, never the image (a crash between the rename and the
+ * record leaves the name free, or, were it a link, the image's), and
+ * never a file whose name is not of that form.
+ */
+void
+reconcile_drop_temp(const struct jrec *r)
+{
+	struct stat	st, im;
+	char		image[JOURNAL_PATH_MAX + 1];
+
+	if (r->tmp[0] == '\0')
+		return;
+	if (mig_image_temp_target(r->tmp, image, sizeof(image)) == -1) {
+		log_warnx("job %" PRIu64 ": journal names %s as a save's "
+		    "temporary file, which it cannot be; left alone", r->job,
+		    r->tmp);
+		return;
+	}
+	if (lstat(r->tmp, &st) == -1) {
+		if (errno != ENOENT)
+			log_warn("job %" PRIu64 ": %s", r->job, r->tmp);
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || (stat(image, &im) == 0 &&
+	    im.st_dev == st.st_dev && im.st_ino == st.st_ino)) {
+		log_info("job %" PRIu64 ": %s is not a temporary file of "
+		    "its save (any more); left alone", r->job, r->tmp);
+		return;
+	}
+	if (unlink(r->tmp) == -1) {
+		log_warn("job %" PRIu64 ": cannot remove %s, the temporary "
+		    "file of an unfinished save", r->job, r->tmp);
+		return;
+	}
+	log_info("job %" PRIu64 ": removed %s, the temporary file of a "
+	    "save that never finished", r->job, r->tmp);
+}
+
 static int
 settle_source(struct rec_ctx *c, const struct jrec *r)
 {
@@ -190,6 +236,7 @@ settle_source(struct rec_ctx *c, const struct jrec *r)
 	}
 	if (reconcile_resume_source(w, r) == -1)
 		return -1;
+	reconcile_drop_temp(r);
 	reconcile_close(w, r, J_ABORTED);
 	return 0;
 }

@@ -42,6 +42,7 @@ on_journal(struct file_job *j, int st, const char *name, int domid,
 
 	snprintf(w->rec.name, sizeof(w->rec.name), "%s", name);
 	w->rec.domid = domid;
+	snprintf(w->rec.tmp, sizeof(w->rec.tmp), "%s", j->tmp);
 	return worker_journal(w, (enum jstate)st, err);
 }
 
