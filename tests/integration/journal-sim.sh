@@ -130,7 +130,9 @@ fi
 # 3. A save killed mid-way: its worker alone (the simulated save kills
 #    its process after 64 KiB), and then the whole relocd (held before
 #    the first byte).  The temporary file is there while it runs.
-temps() { ls -A "$T/img" | grep "^\.$1\.xl\." ; }
+temps() {	# DOM: the names of its image's temporary files
+	for f in "$T/img/.$1.xl."*; do [ -e "$f" ] && echo "${f##*/}"; done
+}
 "$SIMCTL" -d "$T/a/host" create s1 --mem-mib 8 >/dev/null
 "$SIMCTL" -d "$T/a/host" fault die_after 65536 >/dev/null
 X a save s1 "$T/img/s1.xl" > "$T/out" 2>&1 &
