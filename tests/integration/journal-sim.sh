@@ -18,7 +18,7 @@
 #
 # Every case also checks that the job's journal records are closed.
 set -u
-PORT_SALT=13
+PORT_SALT=15
 # shellcheck source=tests/integration/sim-lib.sh
 . "${srcdir:-.}/tests/integration/sim-lib.sh"
 trap sim_cleanup EXIT
