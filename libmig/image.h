@@ -40,7 +40,25 @@ struct mig_image_opts {
 	/* Injectable for tests (ENOSPC, EIO); NULL means write(2)/fsync(2). */
 	ssize_t	(*write_fn)(int, const void *, size_t);
 	int	(*fsync_fn)(int);
+	/*
+	 * The temporary file to write, from mig_image_temp_name(), created
+	 * here (O_EXCL); NULL: a fresh one.  A caller that must find it
+	 * again after a crash (relocd journals it) names it first.
+	 */
+	const char *tmp_path;
 };
+
+/*
+ * The temporary file an image at path is written to before commit,
+ * DIR/.BASE.XXXXXX with six random characters; -1 (err set) if path
+ * names no file or the name does not fit.
+ */
+int	mig_image_temp_name(const char *, char *, size_t, struct mig_err *);
+/*
+ * The inverse: the image path a temporary file of that form is for;
+ * -1 if the name is not of that form (or does not fit).
+ */
+int	mig_image_temp_target(const char *, char *, size_t);
 
 struct mig_image_writer;
 

@@ -209,28 +209,102 @@ write_wrap_header(struct mig_image_writer *w, const struct mig_image_key *key,
 	return out(w, hdr, sizeof(hdr), true, err);
 }
 
+#define TEMP_RANDOM	6	/* as mkostemp's XXXXXX */
+static const char temp_set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/* The directory (allocated) and the file name within it of path. */
 static int
-make_temp(struct mig_image_writer *w, const char *path, struct mig_err *err)
+split_path(const char *path, char **dir, const char **base,
+    struct mig_err *err)
 {
 	const char	*slash = strrchr(path, '/');
-	const char	*base = slash ? slash + 1 : path;
 
-	if (*base == '\0')
+	*base = slash ? slash + 1 : path;
+	*dir = NULL;
+	if (**base == '\0')
 		return mig_seterr(err, MIG_E_INVAL, "image %s: not a file name",
 		    path);
 	if (slash == NULL)
-		w->dir = strdup(".");
+		*dir = strdup(".");
 	else if (slash == path)
-		w->dir = strdup("/");
+		*dir = strdup("/");
 	else
-		w->dir = strndup(path, (size_t)(slash - path));
-	if (w->dir == NULL || (w->path = strdup(path)) == NULL ||
-	    asprintf(&w->tmp, "%s/.%s.XXXXXX", w->dir, base) == -1) {
+		*dir = strndup(path, (size_t)(slash - path));
+	if (*dir == NULL)
+		return mig_seterr(err, MIG_E_NOMEM, "out of memory");
+	return 0;
+}
+
+int
+mig_image_temp_name(const char *path, char *buf, size_t len,
+    struct mig_err *err)
+{
+	unsigned char		 rnd[TEMP_RANDOM];
+	char			 sfx[TEMP_RANDOM + 1], *dir;
+	const char		*base;
+	size_t			 i;
+	int			 n;
+
+	if (split_path(path, &dir, &base, err) == -1)
+		return -1;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		free(dir);
+		return mig_seterr(err, MIG_E_IO, "image %s: no random bytes "
+		    "for a temporary name", path);
+	}
+	for (i = 0; i < TEMP_RANDOM; i++)
+		sfx[i] = temp_set[rnd[i] % (sizeof(temp_set) - 1)];
+	sfx[TEMP_RANDOM] = '\0';
+	n = snprintf(buf, len, "%s/.%s.%s", dir, base, sfx);
+	free(dir);
+	if (n < 0 || (size_t)n >= len)
+		return mig_seterr(err, MIG_E_TOOBIG, "image %s: path too long",
+		    path);
+	return 0;
+}
+
+int
+mig_image_temp_target(const char *tmp, char *buf, size_t len)
+{
+	const char	*slash = strrchr(tmp, '/'), *base, *dot;
+	size_t		 dirlen, blen;
+	int		 n;
+
+	base = slash ? slash + 1 : tmp;
+	dirlen = slash ? (size_t)(slash - tmp) : 0;
+	if (base[0] != '.' || (dot = strrchr(base, '.')) == base ||
+	    strlen(dot + 1) != TEMP_RANDOM ||
+	    strspn(dot + 1, temp_set) != TEMP_RANDOM)
+		return -1;
+	blen = (size_t)(dot - base) - 1;
+	if (blen == 0)
+		return -1;
+	if (slash == NULL)
+		n = snprintf(buf, len, "%.*s", (int)blen, base + 1);
+	else
+		n = snprintf(buf, len, "%.*s/%.*s", (int)dirlen, tmp,
+		    (int)blen, base + 1);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int
+make_temp(struct mig_image_writer *w, const char *path, const char *tmp,
+    struct mig_err *err)
+{
+	const char	*base;
+
+	if (split_path(path, &w->dir, &base, err) == -1)
+		return -1;
+	if ((w->path = strdup(path)) == NULL || (tmp != NULL ?
+	    (w->tmp = strdup(tmp)) == NULL :
+	    asprintf(&w->tmp, "%s/.%s.XXXXXX", w->dir, base) == -1)) {
 		w->tmp = NULL;
 		return mig_seterr(err, MIG_E_NOMEM, "out of memory");
 	}
-	/* mkostemp creates the file with mode 0600. */
-	if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) == -1) {
+	/* Both create the file with mode 0600. */
+	if ((w->fd = tmp != NULL ? open(w->tmp, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600) : mkostemp(w->tmp, O_CLOEXEC)) == -1) {
 		free(w->tmp);
 		w->tmp = NULL;
 		return mig_seterrno(err, MIG_E_IO, "image %s: cannot create "
@@ -256,7 +330,7 @@ mig_image_writer_open(const char *path, const char *json, size_t len,
 	w->encrypted = key != NULL;
 	w->compressed = opts != NULL && opts->compress;
 	mig_stream_init(&w->parser, MIG_STREAM_NO_XL_HEADER);
-	if (make_temp(w, path, err) == -1)
+	if (make_temp(w, path, opts ? opts->tmp_path : NULL, err) == -1)
 		goto fail;
 	if ((w->sha = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {

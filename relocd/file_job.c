@@ -322,6 +322,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	struct mig_image_writer		*wr;
 	char				*json;
 	uint16_t			 st;
+	int				 rc;
 
 	fj_event(j, MIG_PHASE_PREMIGRATION, "checking");
 	if (mig_hv_find(j->hv, req->domain, &dom, err) == -1)
@@ -340,19 +341,39 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	memset(&opts, 0, sizeof(opts));
 	opts.compress = (req->flags & CTL_SF_COMPRESS) != 0;
 	opts.zstd_level = j->zstd_level;
-	if (load_key(req->key, &key, &opts.key, err) == -1 ||
-	    (json = mig_hv_config_json(j->hv, dom.domid, err)) == NULL)
+	if (load_key(req->key, &key, &opts.key, err) == -1)
 		return CTL_ST_FAILED;
+	if ((json = mig_hv_config_json(j->hv, dom.domid, err)) == NULL) {
+		explicit_bzero(&key, sizeof(key));
+		return CTL_ST_FAILED;
+	}
+	/* A journaled save names its temporary file, durably, before the
+	 * file exists: a crash from there on leaves nothing unaccounted. */
+	if (j->journal != NULL) {
+		if (mig_image_temp_name(req->path, j->tmp, sizeof(j->tmp),
+		    err) == -1 || fj_journal(j, J_STREAMING, dom.name,
+		    (int)dom.domid, err) == -1) {
+			j->tmp[0] = '\0';
+			free(json);
+			explicit_bzero(&key, sizeof(key));
+			return CTL_ST_FAILED;
+		}
+		opts.tmp_path = j->tmp;
+	}
 	wr = mig_image_writer_open(req->path, json, strlen(json), &opts, err);
 	free(json);
 	explicit_bzero(&key, sizeof(key));
-	if (wr == NULL)
-		return CTL_ST_FAILED;
-	if (fj_journal(j, J_STREAMING, dom.name, (int)dom.domid, err) == -1) {
-		mig_image_writer_abort(wr);
+	if (wr == NULL) {
+		/* Nothing created (or an other's file, if the name was
+		 * taken): no temporary file of ours to account for. */
+		j->tmp[0] = '\0';
+		fj_journal_end(j, J_ABORTED, dom.name, (int)dom.domid);
 		return CTL_ST_FAILED;
 	}
-	if (save_image(j, &dom, wr, err) == -1) {
+	rc = save_image(j, &dom, wr, err);
+	/* Renamed to the image or removed, whatever happened. */
+	j->tmp[0] = '\0';
+	if (rc == -1) {
 		st = save_undo(j, &dom, err);
 		if (st != CTL_ST_UNDEFINED)
 			fj_journal_end(j, J_ABORTED, dom.name, (int)dom.domid);

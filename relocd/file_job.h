@@ -48,6 +48,13 @@ struct file_job {
 				    const char *, struct mig_err *);
 	void			(*release)(struct file_job *);
 	void			 *arg;
+	/*
+	 * With journal(): a save's temporary file (libmig/image.h), named
+	 * and journaled before it is created, "" once it is gone (renamed
+	 * to the image or removed), so that a reconciliation removes it
+	 * after a crash.  Every journal() call is to record it.
+	 */
+	char			  tmp[CTL_PATH_MAX + 17];
 	/* progress and outcome, for the callbacks and after the end */
 	uint32_t		  round;
 	uint64_t		  pages_total;

@@ -7,16 +7,34 @@
  * Text, not binary: an administrator reading STATE_DIR/journal after an
  * incident should not need a tool.  A line is
  *
- *	JOBID TIME_MS ROLE STATE DOMID NAME UUID PEER RESV
+ *	JOBID TIME_MS ROLE STATE DOMID NAME UUID PEER RESV [KEY=VALUE ...]
  *
  * with NAME and PEER percent-escaped so no field holds a space.  A crash
  * can tear only the last line (it has no newline); replay ignores it.
+ *
+ * The optional KEY=VALUE fields carry what a crash must not lose beyond
+ * the state, each written only when it applies, so that a journal of
+ * the nine fields alone (written before they existed) replays as it
+ * did:
+ *
+ *	paused=1	dst: the migration or restore was asked to leave the
+ *			domain paused (reconciliation must not unpause it)
+ *	cap=N		src: the guest's own cpu cap, which auto-converge
+ *			lowered (reconciliation puts it back)
+ *	tmp=PATH	save: the image's temporary file (reconciliation
+ *			removes it), percent-escaped
+ *
+ * A key this code does not know is skipped, for a journal written by a
+ * newer relocd; a field that is not KEY=VALUE, a known key twice or with
+ * a bad value makes the line malformed: it is ignored, with a warning,
+ * as any other malformed line.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +48,7 @@
 #define JOURNAL_FILE	"journal"
 #define JOURNAL_TMP	"journal.tmp"
 #define JOURNAL_MAXSZ	(64 * 1024 * 1024)
-#define JLINE_MAX	512
+#define JLINE_MAX	4096	/* tmp= may hold a 1 KiB path, escaped */
 
 struct journal {
 	int	 dirfd;
@@ -89,7 +107,7 @@ escape(const char *in, char *out, size_t outlen)
 	if (*in == '\0')
 		in = "-";
 	for (; (c = (unsigned char)*in) != '\0'; in++) {
-		if (isalnum(c) || strchr("._:-[]", c) != NULL) {
+		if (isalnum(c) || strchr("._:-[]/", c) != NULL) {
 			if (o + 1 >= outlen)
 				return -1;
 			out[o++] = c;
@@ -132,6 +150,36 @@ unescape(const char *in, char *out, size_t outlen)
 	return 0;
 }
 
+/* The optional fields, appended to buf (of len, holding o bytes). */
+static int
+format_keys(const struct jrec *r, char *buf, size_t len, size_t o)
+{
+	char	tmp[3 * JOURNAL_PATH_MAX + 1];
+	int	n = 0;
+
+	if (r->flags & JF_START_PAUSED) {
+		n = snprintf(buf + o, len - o, " paused=1");
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += n;
+	}
+	if (r->flags & JF_CAP) {
+		n = snprintf(buf + o, len - o, " cap=%d", r->cap);
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += n;
+	}
+	if (r->tmp[0] != '\0') {
+		if (escape(r->tmp, tmp, sizeof(tmp)) == -1)
+			return -1;
+		n = snprintf(buf + o, len - o, " tmp=%s", tmp);
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += n;
+	}
+	return (int)o;
+}
+
 int
 jrec_format(const struct jrec *r, char *buf, size_t len)
 {
@@ -143,10 +191,16 @@ jrec_format(const struct jrec *r, char *buf, size_t len)
 	    escape(r->peer, peer, sizeof(peer)) == -1)
 		return -1;
 	n = snprintf(buf, len, "%016" PRIx64 " %" PRIu64 " %s %s %d %s %s %s "
-	    "%016" PRIx64 "\n", r->job, r->time_ms,
+	    "%016" PRIx64, r->job, r->time_ms,
 	    r->role == JR_SOURCE ? "src" : "dst", jstate_names[r->state],
 	    r->domid, name, r->uuid[0] != '\0' ? r->uuid : "-", peer, r->resv);
-	return n < 0 || (size_t)n >= len ? -1 : n;
+	if (n < 0 || (size_t)n >= len ||
+	    (n = format_keys(r, buf, len, (size_t)n)) == -1 ||
+	    (size_t)n + 1 >= len)
+		return -1;
+	buf[n++] = '\n';
+	buf[n] = '\0';
+	return n;
 }
 
 static int
@@ -161,32 +215,106 @@ parse_hex64(const char *s, uint64_t *out)
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
-/* Parses one line without its newline; -1 on anything malformed. */
-int
-jrec_parse(const char *line, struct jrec *r)
+static int
+bad(char *why, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Says why a line is malformed, if asked; returns -1. */
+static int
+bad(char *why, size_t len, const char *fmt, ...)
 {
-	char	job[17], role[4], state[16], name[3 * JOURNAL_NAME_MAX + 1];
-	char	uuid[37], peer[3 * 64 + 1], resv[17], tail;
+	va_list	ap;
+
+	if (why != NULL && len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* One KEY=VALUE field; seen holds the known keys met so far. */
+static int
+parse_key(char *f, struct jrec *r, unsigned *seen, char *why, size_t len)
+{
+	char		*v = strchr(f, '='), *end;
+	long		 cap;
+	unsigned	 bit;
+
+	if (v == NULL || v == f || !islower((unsigned char)*f) ||
+	    strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+	    (size_t)(v - f) || v[1] == '\0')
+		return bad(why, len, "field \"%.40s\" is not key=value", f);
+	*v++ = '\0';
+	if (strcmp(f, "paused") == 0) {
+		bit = 0x1;
+		if (strcmp(v, "1") == 0)
+			r->flags |= JF_START_PAUSED;
+		else if (strcmp(v, "0") != 0)
+			return bad(why, len, "paused=%.20s: not 0 or 1", v);
+	} else if (strcmp(f, "cap") == 0) {
+		bit = 0x2;
+		errno = 0;
+		cap = strtol(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end != '\0' ||
+		    errno != 0 || cap > INT_MAX)
+			return bad(why, len, "cap=%.20s: not a cpu cap", v);
+		r->cap = (int)cap;
+		r->flags |= JF_CAP;
+	} else if (strcmp(f, "tmp") == 0) {
+		bit = 0x4;
+		if (unescape(v, r->tmp, sizeof(r->tmp)) == -1 ||
+		    r->tmp[0] == '\0')
+			return bad(why, len, "tmp=%.40s: not a path", v);
+	} else
+		return 0;	/* a newer relocd's: not ours to judge */
+	if (*seen & bit)
+		return bad(why, len, "key %s twice", f);
+	*seen |= bit;
+	return 0;
+}
+
+/* Parses one line without its newline; -1 on anything malformed, and
+ * then, if why is not NULL, a reason in it. */
+int
+jrec_parse(const char *line, struct jrec *r, char *why, size_t whylen)
+{
+	char		job[17], role[4], state[16], name[3 * JOURNAL_NAME_MAX + 1];
+	char		uuid[37], peer[3 * 64 + 1], resv[17], rest[JLINE_MAX];
+	char		*f, *save;
+	unsigned	seen = 0;
+	int		n = -1;
+
 	memset(r, 0, sizeof(*r));
-	if (strlen(line) >= JLINE_MAX ||
-	    sscanf(line, "%16s %" SCNu64 " %3s %15s %d %192s %36s %192s %16s %c",
+	if (strlen(line) >= JLINE_MAX)
+		return bad(why, whylen, "longer than %d bytes", JLINE_MAX - 1);
+	if (sscanf(line, "%16s %" SCNu64 " %3s %15s %d %192s %36s %192s %16s%n",
 	    job, &r->time_ms, role, state, &r->domid, name, uuid, peer, resv,
-	    &tail) != 9)
-		return -1;
+	    &n) != 9 || n < 0)
+		return bad(why, whylen, "not a journal record");
 	if (parse_hex64(job, &r->job) == -1 || parse_hex64(resv, &r->resv) == -1)
-		return -1;
+		return bad(why, whylen, "bad job or reservation id");
 	if (strcmp(role, "src") == 0)
 		r->role = JR_SOURCE;
 	else if (strcmp(role, "dst") == 0)
 		r->role = JR_TARGET;
 	else
-		return -1;
-	if (state_from_name(state, &r->state) == -1 ||
-	    unescape(name, r->name, sizeof(r->name)) == -1 ||
+		return bad(why, whylen, "bad role \"%s\"", role);
+	if (state_from_name(state, &r->state) == -1)
+		return bad(why, whylen, "bad state \"%s\"", state);
+	if (unescape(name, r->name, sizeof(r->name)) == -1 ||
 	    unescape(peer, r->peer, sizeof(r->peer)) == -1)
-		return -1;
+		return bad(why, whylen, "bad name or peer");
 	if (strcmp(uuid, "-") != 0)
 		memcpy(r->uuid, uuid, sizeof(r->uuid));
+	/* The optional fields: each one space after the one before. */
+	if (line[n] != '\0' && line[n] != ' ')
+		return bad(why, whylen, "resv field too long");
+	snprintf(rest, sizeof(rest), "%s", line + n);
+	for (f = strtok_r(rest, " ", &save); f != NULL;
+	    f = strtok_r(NULL, " ", &save))
+		if (parse_key(f, r, &seen, why, whylen) == -1)
+			return -1;
 	return 0;
 }
 
@@ -321,7 +449,7 @@ read_last(int dirfd, const char *dir, struct last *l, struct mig_err *err)
 {
 	struct stat	 st;
 	struct jrec	 r;
-	char		*buf, *line, *nl;
+	char		*buf, *line, *nl, why[128];
 	ssize_t		 n;
 	int		 fd, lineno = 0;
 
@@ -356,9 +484,9 @@ read_last(int dirfd, const char *dir, struct last *l, struct mig_err *err)
 			break;
 		}
 		*nl = '\0';
-		if (jrec_parse(line, &r) == -1) {
-			log_warnx("journal %s: line %d malformed, ignored",
-			    dir, lineno);
+		if (jrec_parse(line, &r, why, sizeof(why)) == -1) {
+			log_warnx("journal %s: line %d malformed (%s), ignored",
+			    dir, lineno, why);
 			continue;
 		}
 		if (last_put(l, &r) == -1) {

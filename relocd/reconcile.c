@@ -4,10 +4,13 @@
  * says did not finish, by the rule of the commit point.
  *
  *   target, before COMMITTED  destroy NAME--incoming: the source owns it
- *   target, COMMITTED         finish: rename to NAME, unpause
+ *   target, COMMITTED         finish: rename to NAME, unpause (unless
+ *                             the record says it was asked paused)
  *   source, before COMMIT     resume the domain if it is suspended
  *                             (renamed back first if the crash came
- *                             between the rename and the COMMIT_SENT)
+ *                             between the rename and the COMMIT_SENT),
+ *                             put back the cpu cap auto-converge
+ *                             lowered, remove a save's temporary file
  *   source, COMMIT_SENT       in doubt: only the target knows whether it
  *                             journaled the COMMIT, so it is asked
  *                             (indoubt.c); meanwhile the domain stays
@@ -19,11 +22,15 @@
  * ("-j 0 -R": the in-doubt ones, asking until settled), and after a
  * worker dies ("-j ID -R": that job alone).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hv.h"
+#include "image.h"
 #include "log.h"
 #include "relocd.h"
 
@@ -54,6 +61,9 @@ reconcile_close(struct worker *w, const struct jrec *r, enum jstate st)
 	struct mig_err	err;
 
 	w->rec = *r;
+	/* Settled: no cap or temporary file is left to see to. */
+	w->rec.flags &= ~JF_CAP;
+	w->rec.tmp[0] = '\0';
 	if (worker_journal(w, st, &err) == -1)
 		log_warnx("%s", err.msg);
 }
@@ -84,16 +94,22 @@ settle_target(struct worker *w, const struct jrec *r)
 	}
 	if (reconcile_find(w, r, INCOMING_SUFFIX, &d) == 0) {
 		if (mig_hv_rename(w->hv, d.domid, incoming, r->name,
-		    &err) == -1 || mig_hv_unpause(w->hv, d.domid, &err) == -1) {
+		    &err) == -1) {
 			log_warnx("%s", err.msg);
 			return -1;
 		}
 		log_info("job %" PRIu64 ": %s committed before the crash; "
-		    "it runs now as domain %u", r->job, r->name, d.domid);
-	} else if (reconcile_find(w, r, "", &d) == 0 &&
-	    d.state == MIG_HV_DOM_PAUSED) {
-		/* Renamed, not yet unpaused.  (A start-paused migration is
-		 * not journaled as such, and runs too.) */
+		    "renamed it from %s (domain %u)", r->job, r->name,
+		    incoming, d.domid);
+	} else if (reconcile_find(w, r, "", &d) == -1) {
+		reconcile_close(w, r, J_DONE);
+		return 0;
+	}
+	if (d.state == MIG_HV_DOM_PAUSED && (r->flags & JF_START_PAUSED))
+		log_info("job %" PRIu64 ": %s (domain %u) left paused: it was "
+		    "asked to start paused (--paused)", r->job, r->name,
+		    d.domid);
+	else if (d.state == MIG_HV_DOM_PAUSED) {
 		if (mig_hv_unpause(w->hv, d.domid, &err) == -1) {
 			log_warnx("%s", err.msg);
 			return -1;
@@ -137,7 +153,58 @@ reconcile_resume_source(struct worker *w, const struct jrec *r)
 		log_info("job %" PRIu64 ": resumed %s (domain %u): its "
 		    "migration never committed", r->job, r->name, d.domid);
 	}
+	/* Auto-converge lowered its cap and died before it put it back.
+	 * Not worth leaving the job open for: said, for a person to do. */
+	if (r->flags & JF_CAP) {
+		if (mig_hv_cap_set(w->hv, d.domid, r->cap, &err) == -1)
+			log_warnx("job %" PRIu64 ": %s; restore it by hand: xl "
+			    "sched-credit2 (or sched-credit) -d %s -c %d",
+			    r->job, err.msg, r->name, r->cap);
+		else
+			log_info("job %" PRIu64 ": %s: cpu cap restored to %d",
+			    r->job, r->name, r->cap);
+	}
 	return 0;
+}
+
+/*
+ * The temporary file of a save that never finished: removed if it is
+ * still there, never the image (a crash between the rename and the
+ * record leaves the name free, or, were it a link, the image's), and
+ * never a file whose name is not of that form.
+ */
+void
+reconcile_drop_temp(const struct jrec *r)
+{
+	struct stat	st, im;
+	char		image[JOURNAL_PATH_MAX + 1];
+
+	if (r->tmp[0] == '\0')
+		return;
+	if (mig_image_temp_target(r->tmp, image, sizeof(image)) == -1) {
+		log_warnx("job %" PRIu64 ": journal names %s as a save's "
+		    "temporary file, which it cannot be; left alone", r->job,
+		    r->tmp);
+		return;
+	}
+	if (lstat(r->tmp, &st) == -1) {
+		if (errno != ENOENT)
+			log_warn("job %" PRIu64 ": %s", r->job, r->tmp);
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || (stat(image, &im) == 0 &&
+	    im.st_dev == st.st_dev && im.st_ino == st.st_ino)) {
+		log_info("job %" PRIu64 ": %s is not a temporary file of "
+		    "its save (any more); left alone", r->job, r->tmp);
+		return;
+	}
+	if (unlink(r->tmp) == -1) {
+		log_warn("job %" PRIu64 ": cannot remove %s, the temporary "
+		    "file of an unfinished save", r->job, r->tmp);
+		return;
+	}
+	log_info("job %" PRIu64 ": removed %s, the temporary file of a "
+	    "save that never finished", r->job, r->tmp);
 }
 
 static int
@@ -169,6 +236,7 @@ settle_source(struct rec_ctx *c, const struct jrec *r)
 	}
 	if (reconcile_resume_source(w, r) == -1)
 		return -1;
+	reconcile_drop_temp(r);
 	reconcile_close(w, r, J_ABORTED);
 	return 0;
 }

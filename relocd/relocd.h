@@ -89,6 +89,12 @@ enum jrole {
 };
 
 #define JOURNAL_NAME_MAX	64
+#define JOURNAL_PATH_MAX	(CTL_PATH_MAX + 16)	/* DIR/.BASE.XXXXXX */
+
+/* jrec flags: what a crash must not lose, beyond the state */
+#define JF_START_PAUSED		0x1	/* dst: asked to stay paused */
+#define JF_CAP			0x2	/* src: cap holds the guest's own cap,
+					 * which we lowered (auto-converge) */
 
 struct jrec {
 	uint64_t	 job;			/* job id, shared by both ends */
@@ -100,6 +106,11 @@ struct jrec {
 	char		 uuid[37];
 	char		 peer[64];		/* host:port of the other end */
 	uint64_t	 resv;			/* the target's reservation id */
+	/* optional, written as trailing key=value fields when set */
+	unsigned	 flags;			/* JF_* */
+	int		 cap;			/* with JF_CAP */
+	char		 tmp[JOURNAL_PATH_MAX + 1];	/* save: the image's
+						 * temporary file, "" none */
 };
 
 struct journal;
@@ -368,6 +379,7 @@ int		 reconcile_find(struct worker *, const struct jrec *,
 void		 reconcile_close(struct worker *, const struct jrec *,
 		    enum jstate);
 int		 reconcile_resume_source(struct worker *, const struct jrec *);
+void		 reconcile_drop_temp(const struct jrec *);
 
 /* indoubt.c: a COMMIT whose fate only the target knows */
 #define INDOUBT_SETTLED		0
@@ -420,6 +432,6 @@ void		 journal_close(struct journal *);
 const char	*journal_state_name(enum jstate);
 int		 journal_state_final(enum jstate);
 int		 jrec_format(const struct jrec *, char *, size_t);
-int		 jrec_parse(const char *, struct jrec *);
+int		 jrec_parse(const char *, struct jrec *, char *, size_t);
 
 #endif

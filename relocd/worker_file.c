@@ -42,6 +42,7 @@ on_journal(struct file_job *j, int st, const char *name, int domid,
 
 	snprintf(w->rec.name, sizeof(w->rec.name), "%s", name);
 	w->rec.domid = domid;
+	snprintf(w->rec.tmp, sizeof(w->rec.tmp), "%s", j->tmp);
 	return worker_journal(w, (enum jstate)st, err);
 }
 
@@ -112,6 +113,8 @@ worker_file(struct worker *w, int restore)
 	w->rec.domid = -1;
 	/* The image, for people reading the journal (it names a peer). */
 	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.63s", m.u.save.path);
+	if (restore && (m.u.save.flags & CTL_SF_PAUSED))
+		w->rec.flags |= JF_START_PAUSED;
 	st = restore ? file_restore(&j, &m.u.save, &err) :
 	    file_save(&j, &m.u.save, &err);
 	sync_progress(w, &j);

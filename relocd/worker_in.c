@@ -281,6 +281,9 @@ in_journal_begin(struct in *in, const char *peer)
 	snprintf(w->rec.name, sizeof(w->rec.name), "%s", in->req.name);
 	mig_hv_uuid_format(in->req.uuid, w->rec.uuid);
 	snprintf(w->rec.peer, sizeof(w->rec.peer), "%s", peer);
+	/* A reconciliation that finishes the job must know it too. */
+	if (in->req.flags & MIG_RESERVE_F_START_PAUSED)
+		w->rec.flags |= JF_START_PAUSED;
 }
 
 static int

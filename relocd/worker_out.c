@@ -79,6 +79,16 @@ throttle(struct out *o, uint32_t expected)
 	if (!o->capped && mig_hv_cap_get(w->hv, o->dom.domid, &o->cap_orig,
 	    &err) == -1)
 		goto off;
+	/* The guest's own cap is journaled, durably, before it is first
+	 * lowered: if we die with it lowered, reconciliation puts it back. */
+	if (!(w->rec.flags & JF_CAP)) {
+		w->rec.flags |= JF_CAP;
+		w->rec.cap = o->cap_orig;
+		if (worker_journal(w, w->rec.state, &err) == -1) {
+			w->rec.flags &= ~JF_CAP;
+			goto off;
+		}
+	}
 	cap = converge_cap(o->cap_orig, o->dom.vcpus, o->conv.step);
 	if (mig_hv_cap_set(w->hv, o->dom.domid, cap, &err) == -1)
 		goto off;
@@ -151,15 +161,19 @@ cap_restore(struct out *o)
 
 	if (!o->capped)
 		return;
-	if (mig_hv_cap_set(o->w->hv, o->dom.domid, o->cap_orig, &err) == -1)
+	if (mig_hv_cap_set(o->w->hv, o->dom.domid, o->cap_orig, &err) == -1) {
+		/* Still owed: undo() tries again, the journal keeps it. */
 		log_warnx("%s; restore it by hand: xl sched-credit2 (or "
 		    "sched-credit) -d %s -c %d", err.msg, o->dom.name,
 		    o->cap_orig);
-	else
-		log_info("%s: cpu cap restored to %d", o->dom.name,
-		    o->cap_orig);
+		return;
+	}
+	log_info("%s: cpu cap restored to %d", o->dom.name, o->cap_orig);
 	o->capped = 0;
 	o->conv_text[0] = '\0';
+	/* The next record no longer owes it (a crash before then only
+	 * sets it once more). */
+	o->w->rec.flags &= ~JF_CAP;
 }
 
 static void
@@ -396,6 +410,7 @@ undo(struct out *o, const struct mig_err *why)
 			    CTL_ST_REFUSED : CTL_ST_FAILED;
 
 	log_warnx("%s", why->msg);
+	cap_restore(o);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
 	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ?
 	    &o->save_err : NULL, &err) == -1) {

@@ -680,11 +680,83 @@ test_key_load(void **state)
 	unlink(path);
 }
 
+/* A temporary name chosen before the file exists (relocd journals it):
+ * of the writer's form, reversible, and the file the writer creates. */
+static void
+test_named_temp(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_opts	 o;
+	struct mig_image_writer	*w;
+	struct mig_err		 err;
+	struct stat		 st;
+	char			 tmp[256], tmp2[256], back[256], want[160];
+	int			 fd;
+
+	assert_int_equal(mig_image_temp_name(f->path, tmp, sizeof(tmp),
+	    &err), 0);
+	assert_int_equal(mig_image_temp_name(f->path, tmp2, sizeof(tmp2),
+	    &err), 0);
+	assert_string_not_equal(tmp, tmp2);
+	snprintf(want, sizeof(want), "%s/.dom.save.", f->dir);
+	assert_int_equal(strncmp(tmp, want, strlen(want)), 0);
+	assert_int_equal(strlen(tmp), strlen(want) + 6);
+	assert_int_equal(mig_image_temp_target(tmp, back, sizeof(back)), 0);
+	assert_string_equal(back, f->path);
+	assert_int_equal(mig_image_temp_target("/x/.a.b.Q1w2E3", back,
+	    sizeof(back)), 0);
+	assert_string_equal(back, "/x/a.b");
+	assert_int_equal(mig_image_temp_target(".a.Q1w2E3", back,
+	    sizeof(back)), 0);
+	assert_string_equal(back, "a");
+	/* not of the form: never taken for a temporary file */
+	assert_int_equal(mig_image_temp_target("/etc/passwd", back,
+	    sizeof(back)), -1);
+	assert_int_equal(mig_image_temp_target("/x/a.Q1w2E3", back,
+	    sizeof(back)), -1);
+	assert_int_equal(mig_image_temp_target("/x/..Q1w2E3", back,
+	    sizeof(back)), -1);
+	assert_int_equal(mig_image_temp_target("/x/.a.Q1w2E", back,
+	    sizeof(back)), -1);
+	assert_int_equal(mig_image_temp_target("/x/.a.Q1w2E/", back,
+	    sizeof(back)), -1);
+	assert_int_equal(mig_image_temp_target("/x/.a.Q1-2E3", back,
+	    sizeof(back)), -1);
+	assert_int_equal(mig_image_temp_name("/x/", tmp2, sizeof(tmp2),
+	    &err), -1);
+	assert_int_equal(mig_image_temp_name(f->path, tmp2, 8, &err), -1);
+
+	/* The writer creates exactly that file, and publishes it. */
+	memset(&o, 0, sizeof(o));
+	o.tmp_path = tmp;
+	assert_non_null(w = mig_image_writer_open(f->path, CONFIG,
+	    strlen(CONFIG), &o, &err));
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	mig_image_writer_abort(w);
+	assert_int_equal(stat(tmp, &st), -1);
+	if (write_image(f, f->path, &o, f->stream.len, &err) != 0)
+		fail_msg("write: %s", err.msg);
+	assert_int_equal(stat(tmp, &st), -1);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, NULL, &err), 0);
+	/* A name someone else has is never written over, nor removed. */
+	assert_true((fd = open(tmp, O_WRONLY | O_CREAT, 0600)) >= 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	assert_null(mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), &o,
+	    &err));
+	assert_int_equal(err.code, MIG_E_IO);
+	assert_int_equal(stat(tmp, &st), 0);
+	assert_int_equal(st.st_size, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_roundtrip_plain, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_named_temp, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_roundtrip_encrypted,
 		    setup, teardown),

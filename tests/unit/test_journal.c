@@ -80,14 +80,14 @@ test_format_parse_roundtrip(void **state)
 	struct jrec	a = rec(0xdeadbeef01ULL, JR_TARGET, J_COMMITTED,
 			    "web 1 %odd/name");
 	struct jrec	b;
-	char		line[512];
+	char		line[4096];
 
 	assert_true(jrec_format(&a, line, sizeof(line)) > 0);
 	/* One line, eight space-separated fields, none empty. */
 	assert_non_null(strchr(line, '\n'));
 	assert_null(strchr(strchr(line, '\n') + 1, '\n'));
 	*strchr(line, '\n') = '\0';
-	assert_int_equal(jrec_parse(line, &b), 0);
+	assert_int_equal(jrec_parse(line, &b, NULL, 0), 0);
 	assert_true(b.job == a.job);
 	assert_int_equal(b.role, JR_TARGET);
 	assert_int_equal(b.state, J_COMMITTED);
@@ -97,21 +97,160 @@ test_format_parse_roundtrip(void **state)
 	assert_string_equal(b.peer, "[::1]:8002");
 	assert_true(b.resv == 0x8877665544332211ULL);
 
-	assert_int_equal(jrec_parse("", &b), -1);
-	assert_int_equal(jrec_parse("00000000000000zz 1 src DONE 1 a - - 0000000000000000", &b),
+	assert_int_equal(jrec_parse("", &b, NULL, 0), -1);
+	assert_int_equal(jrec_parse("00000000000000zz 1 src DONE 1 a - - 0000000000000000", &b, NULL, 0),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 xxx DONE 1 a - - 0000000000000000", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 xxx DONE 1 a - - 0000000000000000", &b, NULL, 0),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src BOGUS 1 a - - 0000000000000000", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 src BOGUS 1 a - - 0000000000000000", &b, NULL, 0),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a%0 - - 0000000000000000", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a%0 - - 0000000000000000", &b, NULL, 0),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - 0000000000000000 x", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - 0000000000000000 x", &b, NULL, 0),
 	    -1);
-	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - 00", &b),
+	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - 00", &b, NULL, 0),
 	    -1);
 	assert_int_equal(jrec_parse("0000000000000001 1 src DONE 1 a - - "
-	    "0000000000000000", &b), 0);
+	    "0000000000000000", &b, NULL, 0), 0);
+}
+
+/* The optional fields: written only when set, read back as written. */
+static void
+test_optional_fields_roundtrip(void **state)
+{
+	struct jrec	a = rec(0x42, JR_SOURCE, J_STREAMING, "sv");
+	struct jrec	b;
+	char		line[4096], *nl;
+
+	/* None set: the nine fields of old, nothing more. */
+	assert_true(jrec_format(&a, line, sizeof(line)) > 0);
+	assert_null(strchr(line, '='));
+	a.flags = JF_START_PAUSED | JF_CAP;
+	a.cap = 90;
+	snprintf(a.tmp, sizeof(a.tmp), "/srv/images dir/.web 1.xl.Ab9Zq0");
+	assert_true(jrec_format(&a, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " paused=1 cap=90 tmp=/srv/images%20dir/"
+	    ".web%201.xl.Ab9Zq0\n"));
+	*strchr(line, '\n') = '\0';
+	assert_int_equal(jrec_parse(line, &b, NULL, 0), 0);
+	assert_int_equal(b.flags, JF_START_PAUSED | JF_CAP);
+	assert_int_equal(b.cap, 90);
+	assert_string_equal(b.tmp, a.tmp);
+	assert_string_equal(b.name, "sv");
+	/* A cap of 0 (no cap at all) is a cap too. */
+	a.flags = JF_CAP;
+	a.cap = 0;
+	a.tmp[0] = '\0';
+	assert_true(jrec_format(&a, line, sizeof(line)) > 0);
+	*strchr(line, '\n') = '\0';
+	assert_int_equal(jrec_parse(line, &b, NULL, 0), 0);
+	assert_int_equal(b.flags, JF_CAP);
+	assert_int_equal(b.cap, 0);
+	assert_string_equal(b.tmp, "");
+	/* The longest path a save may have still fits on a line. */
+	memset(a.tmp, '%', JOURNAL_PATH_MAX);
+	a.tmp[0] = '/';
+	a.tmp[JOURNAL_PATH_MAX] = '\0';
+	assert_true(jrec_format(&a, line, sizeof(line)) > 0);
+	assert_non_null(nl = strchr(line, '\n'));
+	*nl = '\0';
+	assert_int_equal(jrec_parse(line, &b, NULL, 0), 0);
+	assert_string_equal(b.tmp, a.tmp);
+}
+
+/* A line of the nine fields replays as before; a key this code does not
+ * know (a newer relocd's) is skipped; a malformed one rejects the line,
+ * saying why. */
+static void
+test_optional_fields_compat(void **state)
+{
+	static const char	*const bad[] = {
+		"paused",		/* not key=value */
+		"=1",
+		"Paused=1",		/* keys are lower case */
+		"cap=",
+		"cap=-1",
+		"cap=9x",
+		"cap=99999999999",
+		"paused=2",
+		"tmp=-",
+		"tmp=%zz",
+		"cap=5 cap=6",		/* twice */
+	};
+	const char	*old = "00000000000000ab 1700000000000 dst COMMITTED 3 "
+			    "web - 10.0.0.1:8002 0000000000000007";
+	struct jrec	 b;
+	char		 line[512], why[128];
+	size_t		 i;
+
+	assert_int_equal(jrec_parse(old, &b, NULL, 0), 0);
+	assert_true(b.job == 0xab);
+	assert_int_equal(b.state, J_COMMITTED);
+	assert_int_equal(b.flags, 0);
+	assert_string_equal(b.tmp, "");
+
+	snprintf(line, sizeof(line), "%s future=yes paused=1 zz_9=%%41", old);
+	assert_int_equal(jrec_parse(line, &b, NULL, 0), 0);
+	assert_int_equal(b.flags, JF_START_PAUSED);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "%s %s", old, bad[i]);
+		why[0] = '\0';
+		if (jrec_parse(line, &b, why, sizeof(why)) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_true(why[0] != '\0');
+	}
+	snprintf(line, sizeof(line), "%s cap=abc", old);
+	assert_int_equal(jrec_parse(line, &b, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "cap=abc"));
+}
+
+/* Replay and compaction keep the optional fields of a job's last record;
+ * a malformed line in the file is skipped, never the journal. */
+static void
+test_optional_fields_replay(void **state)
+{
+	char			*dir = mkstate(), path[256];
+	struct journal		*j;
+	struct collected	 c = { .n = 0 };
+	struct mig_err		 err;
+	struct jrec		 r;
+	FILE			*f;
+
+	assert_non_null(j = journal_open(dir, &err));
+	r = rec(1, JR_TARGET, J_COMMITTED, "p");
+	r.flags = JF_START_PAUSED;
+	append_ok(j, r);
+	r = rec(2, JR_SOURCE, J_STREAMING, "c");
+	r.flags = JF_CAP;
+	r.cap = 75;
+	append_ok(j, r);
+	r = rec(3, JR_SOURCE, J_STREAMING, "s");
+	snprintf(r.tmp, sizeof(r.tmp), "/img/.s.xl.AAAAAA");
+	append_ok(j, r);
+	assert_int_equal(journal_compact(j, &err), 0);
+	journal_close(j);
+	/* An old line, and a malformed one after it that must not hide it. */
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	assert_non_null(f = fopen(path, "a"));
+	fprintf(f, "0000000000000004 1 src RESERVED 5 o - h:1 "
+	    "0000000000000000\n");
+	fprintf(f, "0000000000000004 2 src STREAMING 5 o - h:1 "
+	    "0000000000000000 cap=oops\n");
+	fclose(f);
+
+	assert_int_equal(journal_replay(dir, collect, &c, &err), 0);
+	assert_int_equal(c.n, 4);
+	assert_true(c.r[0].job == 1);
+	assert_int_equal(c.r[0].flags, JF_START_PAUSED);
+	assert_true(c.r[1].job == 2);
+	assert_int_equal(c.r[1].flags, JF_CAP);
+	assert_int_equal(c.r[1].cap, 75);
+	assert_true(c.r[2].job == 3);
+	assert_string_equal(c.r[2].tmp, "/img/.s.xl.AAAAAA");
+	assert_true(c.r[3].job == 4);
+	assert_int_equal(c.r[3].state, J_RESERVED);
+	rmstate(dir);
 }
 
 static void
@@ -259,6 +398,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_parse_roundtrip),
+		cmocka_unit_test(test_optional_fields_roundtrip),
+		cmocka_unit_test(test_optional_fields_compat),
+		cmocka_unit_test(test_optional_fields_replay),
 		cmocka_unit_test(test_replay_reports_unfinished_jobs),
 		cmocka_unit_test(test_torn_and_malformed_lines),
 		cmocka_unit_test(test_compaction),
