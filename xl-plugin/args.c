@@ -117,7 +117,8 @@ args_path(const char *what, const char *path, char *dst, size_t cap,
 	return 0;
 }
 
-/* Stores v in the integer field at f, of size bytes (XR_AT). */
+/* Stores v in the integer field at f, of size bytes (XR_AT): 1, 2, 4 or 8,
+ * which test_xlargs checks of every table. */
 static void
 store(void *f, size_t size, uint64_t v)
 {
@@ -135,8 +136,9 @@ store(void *f, size_t size, uint64_t v)
 	case 4:
 		memcpy(f, &v32, 4);
 		break;
-	default:
+	case 8:
 		memcpy(f, &v, 8);
+		break;
 	}
 }
 
@@ -146,7 +148,7 @@ load(const void *f, size_t size)
 	uint8_t		v8;
 	uint16_t	v16;
 	uint32_t	v32;
-	uint64_t	v;
+	uint64_t	v = 0;
 
 	switch (size) {
 	case 1:
@@ -158,10 +160,11 @@ load(const void *f, size_t size)
 	case 4:
 		memcpy(&v32, f, 4);
 		return v32;
-	default:
+	case 8:
 		memcpy(&v, f, 8);
-		return v;
+		break;
 	}
+	return v;
 }
 
 static int
@@ -204,7 +207,8 @@ int
 args_parse(const struct xr_cmd *c, int argc, char **argv, void *a,
     bool *help, struct mig_err *err)
 {
-	/* A long option's value is its index in c->opts, past the letters. */
+	/* getopt returns a short option as its letter, a long one as
+	 * O_FIRST + its index in c->opts: above every letter. */
 	enum { O_HELP = 0x100, O_FIRST };
 	struct option		 lo[XR_OPTS_MAX + 2];
 	const struct xr_opt	*o;
@@ -257,17 +261,13 @@ args_parse(const struct xr_cmd *c, int argc, char **argv, void *a,
 void
 args_help(FILE *f, const struct xr_opt *o)
 {
-	char	spec[64];
+	char	spec[64], letter[8];
 
 	for (; o != NULL && o->name != NULL; o++) {
-		if (o->letter != 0)
-			snprintf(spec, sizeof(spec), "-%c, --%s%s%s", o->letter,
-			    o->name, o->arg != NULL ? " " : "",
-			    o->arg != NULL ? o->arg : "");
-		else
-			snprintf(spec, sizeof(spec), "--%s%s%s", o->name,
-			    o->arg != NULL ? " " : "",
-			    o->arg != NULL ? o->arg : "");
+		snprintf(letter, sizeof(letter), "-%c, ", o->letter);
+		snprintf(spec, sizeof(spec), "%s--%s%s%s", o->letter != 0 ?
+		    letter : "", o->name, o->arg != NULL ? " " : "",
+		    o->arg != NULL ? o->arg : "");
 		fprintf(f, "  %-19s %s\n", spec, o->help);
 	}
 }

@@ -329,6 +329,10 @@ test_tables_sane(void **state)
 			    "a port's field is a uint16_t");
 			RULE(o->kind != XA_RATE || o->size == 8,
 			    "a rate's field is a uint64_t");
+			RULE(o->take != NULL || o->kind == XA_STRING ||
+			    o->kind == XA_FILE || o->size == 1 ||
+			    o->size == 2 || o->size == 4 || o->size == 8,
+			    "an integer field is of 1, 2, 4 or 8 bytes");
 			RULE(o->kind == XA_STRING || o->kind == XA_FILE ||
 			    o->size == 8 || (o->size < 8 && ((o->set |
 			    o->clear | o->max) >> (8 * o->size)) == 0),
