@@ -1,37 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xl-reloc cancel JOB */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "xl-reloc.h"
 
-enum { O_HELP = 0x100 };
-
 int
 cancel_parse(int argc, char **argv, struct cancel_args *a,
     struct mig_err *err)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	c;
+	int	i;
 
 	memset(a, 0, sizeof(*a));
-	args_begin();
-	while ((c = args_next("cancel", argc, argv, "", longopts, err)) != -1) {
-		if (c != O_HELP)
-			return -1;
-		a->help = true;
+	if ((i = args_parse(cmd_find("cancel"), argc, argv, a, &a->help,
+	    err)) == -1)
+		return -1;
+	if (a->help)
 		return 0;
-	}
-	if (argc - optind != 1)
+	if (argc - i != 1)
 		return mig_seterr(err, MIG_E_INVAL, "cancel: expected one JOB "
-		    "number, got %d arguments", argc - optind);
-	return args_uint("cancel", "JOB", argv[optind], 1, UINT64_MAX, &a->job,
-	    err);
+		    "number, got %d arguments", argc - i);
+	return args_uint("cancel: JOB", argv[i], 1, UINT64_MAX, &a->job, err);
 }
 
 static int
@@ -49,12 +39,9 @@ cmd_cancel(const struct xr_global *g, int argc, char **argv)
 	struct mig_err		err;
 	int			st;
 
-	if (cancel_parse(argc, argv, &a, &err) == -1)
-		return cmd_usage_error("cancel", err.msg);
-	if (a.help) {
-		cmd_usage(stdout, cmd_find("cancel"));
-		return CTL_ST_OK;
-	}
+	if ((st = cmd_parsed("cancel", cancel_parse(argc, argv, &a, &err),
+	    &a.help, &err)) != -1)
+		return st;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {
 		fprintf(stderr, "xl-reloc: %s\n", err.msg);
 		return st;

@@ -6,7 +6,6 @@
  * then at most --parallel migrations run at once, each a MIGRATE job on its
  * own control connection.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +13,6 @@
 
 #include "proto.h"
 #include "xl-reloc.h"
-
-enum { O_TO = 0x100, O_PARALLEL, O_PLAIN, O_PORT, O_DRYRUN, O_JSON, O_HELP };
 
 struct evac_run {
 	struct evac_dom		*doms;
@@ -26,11 +23,12 @@ struct evac_run {
 	int			 worst;		/* highest exit status seen */
 };
 
-static int
-add_targets(struct evacuate_args *a, const char *list, struct mig_err *err)
+int
+evacuate_take_to(void *args, const char *list, struct mig_err *err)
 {
-	const char	*p = list, *e;
-	size_t		 n;
+	struct evacuate_args	*a = args;
+	const char		*p = list, *e;
+	size_t			 n;
 
 	for (;;) {
 		e = strchr(p, ',');
@@ -53,65 +51,25 @@ int
 evacuate_parse(int argc, char **argv, struct evacuate_args *a,
     struct mig_err *err)
 {
-	static const struct option longopts[] = {
-		{ "to", required_argument, NULL, O_TO },
-		{ "parallel", required_argument, NULL, O_PARALLEL },
-		{ "plain", no_argument, NULL, O_PLAIN },
-		{ "port", required_argument, NULL, O_PORT },
-		{ "dry-run", no_argument, NULL, O_DRYRUN },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
-	uint64_t	v;
-	int		c, i;
+	int	i, first;
 
 	memset(a, 0, sizeof(*a));
 	a->parallel = 1;
-	args_begin();
-	while ((c = args_next("evacuate", argc, argv, "", longopts,
-	    err)) != -1) {
-		switch (c) {
-		case O_TO:
-			if (add_targets(a, optarg, err) == -1)
-				return -1;
-			break;
-		case O_PARALLEL:
-			if (args_uint("evacuate", "parallel", optarg, 1,
-			    EVAC_PARALLEL_MAX, &v, err) == -1)
-				return -1;
-			a->parallel = (unsigned)v;
-			break;
-		case O_PLAIN:
-			a->plain = true;
-			break;
-		case O_PORT:
-			if (args_port("evacuate", optarg, &a->port, err) == -1)
-				return -1;
-			break;
-		case O_DRYRUN:
-			a->dry_run = true;
-			break;
-		case O_JSON:
-			a->json = true;
-			break;
-		case O_HELP:
-			a->help = true;
-			return 0;
-		default:
-			return -1;
-		}
-	}
+	if ((first = args_parse(cmd_find("evacuate"), argc, argv, a, &a->help,
+	    err)) == -1)
+		return -1;
+	if (a->help)
+		return 0;
 	/* relocd.conf names no peers, so there is nowhere to guess. */
 	if (a->nto == 0)
 		return mig_seterr(err, MIG_E_INVAL, "evacuate: --to "
 		    "HOST[,HOST...] is required");
-	for (i = optind; i < argc; i++)
+	for (i = first; i < argc; i++)
 		if (strlen(argv[i]) > CTL_DOMAIN_MAX)
 			return mig_seterr(err, MIG_E_INVAL, "evacuate: domain "
 			    "name longer than %d bytes", CTL_DOMAIN_MAX);
-	a->domains = argv + optind;
-	a->ndomains = (size_t)(argc - optind);
+	a->domains = argv + first;
+	a->ndomains = (size_t)(argc - first);
 	return 0;
 }
 
@@ -408,12 +366,9 @@ cmd_evacuate(const struct xr_global *g, int argc, char **argv)
 	size_t			unplaced;
 	int			st;
 
-	if (evacuate_parse(argc, argv, &a, &err) == -1)
-		return cmd_usage_error("evacuate", err.msg);
-	if (a.help) {
-		cmd_usage(stdout, cmd_find("evacuate"));
-		return CTL_ST_OK;
-	}
+	if ((st = cmd_parsed("evacuate", evacuate_parse(argc, argv, &a, &err),
+	    &a.help, &err)) != -1)
+		return st;
 	memset(&r, 0, sizeof(r));
 	r.a = &a;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {

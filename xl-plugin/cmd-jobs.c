@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xl-reloc jobs [--json] */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,37 +7,22 @@
 #include "proto.h"
 #include "xl-reloc.h"
 
-enum { O_JSON = 0x100, O_HELP };
-
 #define ROW_FMT	"%-6s %-12s %-16s %-24s %-13s %8s %9s"
 
 int
 jobs_parse(int argc, char **argv, struct jobs_args *a, struct mig_err *err)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	c;
+	int	i;
 
 	memset(a, 0, sizeof(*a));
-	args_begin();
-	while ((c = args_next("jobs", argc, argv, "", longopts, err)) != -1) {
-		switch (c) {
-		case O_JSON:
-			a->json = true;
-			break;
-		case O_HELP:
-			a->help = true;
-			return 0;
-		default:
-			return -1;
-		}
-	}
-	if (optind != argc)
+	if ((i = args_parse(cmd_find("jobs"), argc, argv, a, &a->help,
+	    err)) == -1)
+		return -1;
+	if (a->help)
+		return 0;
+	if (i != argc)
 		return mig_seterr(err, MIG_E_INVAL, "jobs: unexpected argument "
-		    "'%s'", argv[optind]);
+		    "'%s'", argv[i]);
 	return 0;
 }
 
@@ -103,12 +87,9 @@ cmd_jobs(const struct xr_global *g, int argc, char **argv)
 	char			line[XR_LINE_MAX];
 	int			st;
 
-	if (jobs_parse(argc, argv, &a, &err) == -1)
-		return cmd_usage_error("jobs", err.msg);
-	if (a.help) {
-		cmd_usage(stdout, cmd_find("jobs"));
-		return CTL_ST_OK;
-	}
+	if ((st = cmd_parsed("jobs", jobs_parse(argc, argv, &a, &err),
+	    &a.help, &err)) != -1)
+		return st;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {
 		fprintf(stderr, "xl-reloc: %s\n", err.msg);
 		return st;

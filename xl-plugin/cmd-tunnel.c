@@ -18,7 +18,6 @@
  */
 #include <sys/utsname.h>
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,8 +32,6 @@
 #define TUNNEL_TIMEOUT_MS	30000	/* connect, handshakes, first answer */
 #define PUMP_BUF		65536
 #define XL_PEEK			8	/* "xl migra": banner, not frame */
-
-enum { O_PLAIN = 0x100, O_TLS, O_PORT, O_NAME, O_NO_REASONS, O_HELP };
 
 /* The words xl puts after HOST; only -d and -p reach the receiver. */
 static int
@@ -79,60 +76,37 @@ parse_rune(int argc, char **argv, struct tunnel_args *a, struct mig_err *err)
 }
 
 int
+tunnel_take_name(void *args, const char *name, struct mig_err *err)
+{
+	struct tunnel_args	*a = args;
+
+	if (strlen(name) > MIG_NAME_MAX ||
+	    mig_name_valid(name, strlen(name), NULL) == -1)
+		return mig_seterr(err, MIG_E_INVAL, "tunnel: bad domain name "
+		    "'%s'", name);
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	return 0;
+}
+
+int
 tunnel_parse(int argc, char **argv, struct tunnel_args *a,
     struct mig_err *err)
 {
-	static const struct option longopts[] = {
-		{ "plain", no_argument, NULL, O_PLAIN },
-		{ "tls", no_argument, NULL, O_TLS },
-		{ "port", required_argument, NULL, O_PORT },
-		{ "name", required_argument, NULL, O_NAME },
-		{ "no-reasons", no_argument, NULL, O_NO_REASONS },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	c;
+	int	i;
 
 	memset(a, 0, sizeof(*a));
-	args_begin();
-	/* '+': xl's own options follow HOST and are not ours. */
-	while ((c = args_next("tunnel", argc, argv, "+", longopts,
-	    err)) != -1) {
-		switch (c) {
-		case O_PLAIN:
-			a->plain = true;
-			break;
-		case O_TLS:
-			a->plain = false;
-			break;
-		case O_PORT:
-			if (args_port("tunnel", optarg, &a->port, err) == -1)
-				return -1;
-			break;
-		case O_NAME:
-			if (strlen(optarg) > MIG_NAME_MAX ||
-			    mig_name_valid(optarg, strlen(optarg), NULL) == -1)
-				return mig_seterr(err, MIG_E_INVAL, "tunnel: "
-				    "bad domain name '%s'", optarg);
-			snprintf(a->name, sizeof(a->name), "%s", optarg);
-			break;
-		case O_NO_REASONS:
-			a->no_reasons = true;
-			break;
-		case O_HELP:
-			a->help = true;
-			return 0;
-		default:
-			return -1;
-		}
-	}
-	if (optind >= argc)
+	if ((i = args_parse(cmd_find("tunnel"), argc, argv, a, &a->help,
+	    err)) == -1)
+		return -1;
+	if (a->help)
+		return 0;
+	if (i >= argc)
 		return mig_seterr(err, MIG_E_INVAL, "tunnel: expected HOST");
-	a->host = argv[optind];
+	a->host = argv[i];
 	if (mig_hostname_valid(a->host, strlen(a->host), NULL) == -1)
 		return mig_seterr(err, MIG_E_INVAL, "tunnel: bad host '%s'",
 		    a->host);
-	return parse_rune(argc - optind - 1, argv + optind + 1, a, err);
+	return parse_rune(argc - i - 1, argv + i + 1, a, err);
 }
 
 static void
@@ -469,12 +443,9 @@ cmd_tunnel(const struct xr_global *g, int argc, char **argv)
 	struct mig_err		 err;
 	int			 st;
 
-	if (tunnel_parse(argc, argv, &a, &err) == -1)
-		return cmd_usage_error("tunnel", err.msg);
-	if (a.help) {
-		cmd_usage(stdout, cmd_find("tunnel"));
-		return CTL_ST_OK;
-	}
+	if ((st = cmd_parsed("tunnel", tunnel_parse(argc, argv, &a, &err),
+	    &a.help, &err)) != -1)
+		return st;
 	if ((c = tunnel_connect(g, &a, &err)) == NULL) {
 		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
 		    err.msg);

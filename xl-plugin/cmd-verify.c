@@ -4,7 +4,6 @@
  * stream, the trailer, the decryption) without restoring it.  It reads
  * only the file, so it needs no relocd.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,51 +11,22 @@
 #include "image.h"
 #include "xl-reloc.h"
 
-enum { O_KEY = 0x100, O_DIRECT, O_HELP };
-
-struct verify_args {
-	char	path[CTL_PATH_MAX + 1];
-	char	key[CTL_PATH_MAX + 1];
-	bool	help;
-};
-
-static int
+int
 verify_parse(int argc, char **argv, struct verify_args *a,
     struct mig_err *err)
 {
-	static const struct option longopts[] = {
-		{ "key", required_argument, NULL, O_KEY },
-		/* Always direct: accepted so that scripts can say it. */
-		{ "direct", no_argument, NULL, O_DIRECT },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	c;
+	int	i;
 
 	memset(a, 0, sizeof(*a));
-	args_begin();
-	while ((c = args_next("verify", argc, argv, "", longopts,
-	    err)) != -1) {
-		switch (c) {
-		case O_KEY:
-			if (args_path("verify", optarg, a->key,
-			    sizeof(a->key), err) == -1)
-				return -1;
-			break;
-		case O_DIRECT:
-			break;
-		case O_HELP:
-			a->help = true;
-			return 0;
-		default:
-			return -1;
-		}
-	}
-	if (argc - optind != 1)
+	if ((i = args_parse(cmd_find("verify"), argc, argv, a, &a->help,
+	    err)) == -1)
+		return -1;
+	if (a->help)
+		return 0;
+	if (argc - i != 1)
 		return mig_seterr(err, MIG_E_INVAL, "verify: expected FILE, "
-		    "got %d arguments", argc - optind);
-	return args_path("verify", argv[optind], a->path, sizeof(a->path),
-	    err);
+		    "got %d arguments", argc - i);
+	return args_path("verify", argv[i], a->path, sizeof(a->path), err);
 }
 
 int
@@ -66,14 +36,11 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 	struct mig_image_key		key;
 	struct mig_image_summary	sum;
 	struct mig_err			err;
-	int				rc;
+	int				rc, st;
 
-	if (verify_parse(argc, argv, &a, &err) == -1)
-		return cmd_usage_error("verify", err.msg);
-	if (a.help) {
-		cmd_usage(stdout, cmd_find("verify"));
-		return CTL_ST_OK;
-	}
+	if ((st = cmd_parsed("verify", verify_parse(argc, argv, &a, &err),
+	    &a.help, &err)) != -1)
+		return st;
 	if (a.key[0] != '\0' && mig_image_key_load(a.key, &key, &err) == -1) {
 		fprintf(stderr, "xl-reloc: verify %s: %s\n", a.path, err.msg);
 		return CTL_ST_FAILED;

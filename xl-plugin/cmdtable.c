@@ -1,84 +1,167 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The commands, their synopses and their options' help, in one table as xl
- * keeps them (xl_cmdtable.c): "xl-reloc help", "CMD --help", usage errors
- * and the man page's SYNOPSIS all read from here.
+ * The commands, their synopses and their options, in one table as xl keeps
+ * them (xl_cmdtable.c): "xl-reloc help", "CMD --help", usage errors and the
+ * option parser (args.c) all read from here.  tests/unit/test_xlargs.c
+ * checks the man page's SYNOPSIS and the bash completion against it.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "xl-reloc.h"
 
+#define MIG	struct migrate_args
+static const struct xr_opt migrate_opts[] = {
+	{ .name = "tls", .set = CTL_MF_TLS, XR_AT(MIG, req.flags),
+	  .help = "connect to HOST's TLS port (the default)" },
+	{ .name = "plain", .clear = CTL_MF_TLS, XR_AT(MIG, req.flags),
+	  .help = "connect to HOST's plaintext port" },
+	{ .name = "port", .kind = XA_PORT, .arg = "N", XR_AT(MIG, req.port),
+	  .help = "HOST's relocation port (default 8003, 8002 plain)" },
+	{ .name = "bandwidth", .kind = XA_RATE, .arg = "RATE",
+	  XR_AT(MIG, req.bandwidth),
+	  .help = "limit to RATE bytes/s (K, M, G suffixes)" },
+	{ .name = "max-downtime", .kind = XA_MS, .arg = "MS",
+	  XR_AT(MIG, req.max_downtime_ms), .min = 1, .max = 600000,
+	  .help = "longest acceptable pause of the guest" },
+	{ .name = "auto-converge", .set = CTL_MF_AUTO_CONVERGE,
+	  XR_AT(MIG, req.flags),
+	  .help = "slow a guest that dirties memory too fast" },
+	{ .name = "downtime-abort", .set = CTL_MF_DOWNTIME_ABORT,
+	  XR_AT(MIG, req.flags),
+	  .help = "give up rather than exceed --max-downtime" },
+	{ .name = "compress", .set = CTL_MF_COMPRESS, XR_AT(MIG, req.flags),
+	  .help = "compress the stream (zstd)" },
+	{ .name = "paused", .set = CTL_MF_PAUSED, XR_AT(MIG, req.flags),
+	  .help = "leave the domain paused on HOST" },
+	{ .name = "non-live", .clear = CTL_MF_LIVE, XR_AT(MIG, req.flags),
+	  .help = "pause first, then copy (no pre-copy)" },
+	{ .name = "localhost", .set = CTL_MF_LOCALHOST, XR_AT(MIG, req.flags),
+	  .help = "allow HOST to be this host" },
+	XR_OPT_JSON(MIG, "one JSON object per event on stdout"),
+	{ .name = NULL }
+};
+#undef MIG
+
+#define SAV	struct save_args
+static const struct xr_opt save_opts[] = {
+	{ .name = "compress", .set = CTL_SF_COMPRESS, XR_AT(SAV, req.flags),
+	  .help = "compress the image (zstd); xl cannot read it" },
+	{ .name = "encrypt-key", .kind = XA_FILE, .arg = "FILE",
+	  XR_AT(SAV, req.key),
+	  .help = "encrypt the image with the key in FILE" },
+	{ .name = "keep-running", .set = CTL_SF_KEEP_RUNNING,
+	  XR_AT(SAV, req.flags),
+	  .help = "leave the domain running after the save" },
+	XR_OPT_DIRECT(SAV, "save in this process, without relocd"),
+	XR_OPT_JSON(SAV, "one JSON object per event on stdout"),
+	{ .name = NULL }
+};
+
+static const struct xr_opt restore_opts[] = {
+	{ .name = "paused", .set = CTL_SF_PAUSED, XR_AT(SAV, req.flags),
+	  .help = "leave the domain paused" },
+	{ .name = "key", .kind = XA_FILE, .arg = "FILE", XR_AT(SAV, req.key),
+	  .help = "the key FILE was encrypted with" },
+	XR_OPT_DIRECT(SAV, "restore in this process, without relocd"),
+	XR_OPT_JSON(SAV, "one JSON object per event on stdout"),
+	{ .name = NULL }
+};
+#undef SAV
+
+static const struct xr_opt verify_opts[] = {
+	{ .name = "key", .kind = XA_FILE, .arg = "FILE",
+	  XR_AT(struct verify_args, key),
+	  .help = "the key FILE was encrypted with" },
+	XR_OPT_DIRECT(struct verify_args,
+	    "accepted; verify never needs relocd"),
+	{ .name = NULL }
+};
+
+static const struct xr_opt jobs_opts[] = {
+	XR_OPT_JSON(struct jobs_args, "one JSON object per job on stdout"),
+	{ .name = NULL }
+};
+
+#define EVA	struct evacuate_args
+static const struct xr_opt evacuate_opts[] = {
+	{ .name = "to", .kind = XA_STRING, .arg = "HOST[,HOST...]",
+	  .take = evacuate_take_to,
+	  .help = "the hosts that may receive (required)" },
+	{ .name = "parallel", .kind = XA_COUNT, .arg = "N",
+	  XR_AT(EVA, parallel), .min = 1, .max = EVAC_PARALLEL_MAX,
+	  .help = "at most N migrations at once (default 1)" },
+	{ .name = "plain", .set = 1, XR_AT(EVA, plain),
+	  .help = "use the targets' plaintext port" },
+	{ .name = "port", .kind = XA_PORT, .arg = "N", XR_AT(EVA, port),
+	  .help = "the targets' relocation port" },
+	{ .name = "dry-run", .set = 1, XR_AT(EVA, dry_run),
+	  .help = "show the plan, move nothing" },
+	XR_OPT_JSON(EVA, "the plan and outcomes as JSON on stdout"),
+	{ .name = NULL }
+};
+#undef EVA
+
+#define TUN	struct tunnel_args
+static const struct xr_opt tunnel_opts[] = {
+	{ .name = "tls", .clear = 1, XR_AT(TUN, plain),
+	  .help = "connect to HOST's TLS port (the default)" },
+	{ .name = "plain", .set = 1, XR_AT(TUN, plain),
+	  .help = "connect to HOST's plaintext port" },
+	{ .name = "port", .kind = XA_PORT, .arg = "N", XR_AT(TUN, port),
+	  .help = "HOST's relocation port (default 8003, 8002 plain)" },
+	{ .name = "name", .kind = XA_STRING, .arg = "NAME",
+	  .take = tunnel_take_name,
+	  .help = "receive the domain under NAME" },
+	{ .name = "no-reasons", .set = 1, XR_AT(TUN, no_reasons),
+	  .help = "do not ask relocd why it refuses (as older tunnels)" },
+	{ .name = NULL }
+};
+#undef TUN
+
 const struct xr_cmd xr_cmds[] = {
 	{ "migrate", cmd_migrate,
 	  "[options] DOMAIN HOST",
 	  "move a running domain to HOST through relocd",
-	  "  --tls               connect to HOST's TLS port (the default)\n"
-	  "  --plain             connect to HOST's plaintext port\n"
-	  "  --port N            HOST's relocation port (default 8003, "
-	  "8002 plain)\n"
-	  "  --bandwidth RATE    limit to RATE bytes/s (K, M, G suffixes)\n"
-	  "  --max-downtime MS   longest acceptable pause of the guest\n"
-	  "  --auto-converge     slow a guest that dirties memory too fast\n"
-	  "  --downtime-abort    give up rather than exceed --max-downtime\n"
-	  "  --compress          compress the stream (zstd)\n"
-	  "  --paused            leave the domain paused on HOST\n"
-	  "  --non-live          pause first, then copy (no pre-copy)\n"
-	  "  --localhost         allow HOST to be this host\n"
-	  "  --json              one JSON object per event on stdout\n" },
+	  migrate_opts, false },
 	{ "save", cmd_save,
 	  "[options] DOMAIN FILE",
 	  "save a domain to FILE (xl save format) through relocd",
-	  "  --compress          compress the image (zstd); xl cannot read it\n"
-	  "  --encrypt-key FILE  encrypt the image with the key in FILE\n"
-	  "  --keep-running      leave the domain running after the save\n"
-	  "  --direct            save in this process, without relocd\n"
-	  "  --json              one JSON object per event on stdout\n" },
+	  save_opts, false },
 	{ "restore", cmd_restore,
 	  "[options] FILE",
 	  "restore a domain from FILE through relocd",
-	  "  --paused            leave the domain paused\n"
-	  "  --key FILE          the key FILE was encrypted with\n"
-	  "  --direct            restore in this process, without relocd\n"
-	  "  --json              one JSON object per event on stdout\n" },
+	  restore_opts, false },
 	{ "verify", cmd_verify,
 	  "[--key FILE] [--direct] FILE",
 	  "check that a save image is whole (no relocd needed)",
-	  "  --key FILE          the key FILE was encrypted with\n"
-	  "  --direct            accepted; verify never needs relocd\n" },
+	  verify_opts, false },
 	{ "jobs", cmd_jobs,
 	  "[--json]",
 	  "list relocd's running jobs",
-	  "  --json              one JSON object per job on stdout\n" },
+	  jobs_opts, false },
 	{ "cancel", cmd_cancel,
 	  "JOB",
 	  "cancel a job (before its commit point); the domain stays where "
 	  "it was",
-	  "" },
+	  NULL, false },
 	{ "evacuate", cmd_evacuate,
 	  "--to HOST[,HOST...] [options] [DOMAIN...]",
 	  "migrate every domain (or those named) away from this host",
-	  "  --to HOST[,HOST...] the hosts that may receive (required)\n"
-	  "  --parallel N        at most N migrations at once (default 1)\n"
-	  "  --plain             use the targets' plaintext port\n"
-	  "  --port N            the targets' relocation port\n"
-	  "  --dry-run           show the plan, move nothing\n"
-	  "  --json              the plan and outcomes as JSON on stdout\n" },
+	  evacuate_opts, false },
+	/* In order: xl's own options follow HOST and are not ours. */
 	{ "tunnel", cmd_tunnel,
-	  "[--plain] [--port N] [--name NAME] [--no-reasons] HOST xl [...] "
+	  "[--tls | --plain] [--port N] [--name NAME] [--no-reasons] HOST "
+	  "xl [...] "
 	  "migrate-receive [-d] [-p] [-e]",
 	  "transport for xl migrate -s \"xl-reloc tunnel\" DOMAIN HOST",
-	  "  --plain             connect to HOST's plaintext port (default "
-	  "TLS)\n"
-	  "  --port N            HOST's relocation port\n"
-	  "  --name NAME         receive the domain under NAME\n"
-	  "  --no-reasons        do not ask relocd why it refuses (as older "
-	  "tunnels)\n" },
+	  tunnel_opts, true },
 	{ "help", cmd_help,
 	  "[COMMAND]",
 	  "show the commands, or one command's options",
-	  "" },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  NULL, false },
+	{ NULL, NULL, NULL, NULL, NULL, false }
 };
 
 const struct xr_cmd *
@@ -97,8 +180,10 @@ cmd_usage(FILE *f, const struct xr_cmd *c)
 {
 	fprintf(f, "usage: xl-reloc %s %s\n\n%s.\n", c->name, c->synopsis,
 	    c->summary);
-	if (c->options[0] != '\0')
-		fprintf(f, "\noptions:\n%s", c->options);
+	if (c->opts != NULL && c->opts[0].name != NULL) {
+		fprintf(f, "\noptions:\n");
+		args_help(f, c->opts);
+	}
 	fprintf(f, "  --help              show this help\n");
 }
 
@@ -112,4 +197,17 @@ cmd_usage_error(const char *name, const char *msg)
 		fprintf(stderr, "usage: xl-reloc %s %s\nTry 'xl-reloc help "
 		    "%s'.\n", c->name, c->synopsis, c->name);
 	return CTL_ST_USAGE;
+}
+
+int
+cmd_parsed(const char *name, int rc, const bool *help,
+    const struct mig_err *err)
+{
+	if (rc == -1)
+		return cmd_usage_error(name, err->msg);
+	if (*help) {
+		cmd_usage(stdout, cmd_find(name));
+		return CTL_ST_OK;
+	}
+	return -1;
 }

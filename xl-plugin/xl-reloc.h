@@ -37,12 +37,51 @@ struct xr_global {
 /* main.c: xl-reloc's main(), on the hypervisor backend given. */
 int	 xlreloc_main(int, char **, const struct mig_hv_ops *);
 
+/*
+ * A command's options, declared once in its table entry (cmdtable.c): the
+ * parser (args.c), "CMD --help", the man page and the bash completion all
+ * follow the table, and tests/unit/test_xlargs.c checks that they do.
+ */
+enum xr_arg {
+	XA_NONE,		/* a switch: sets and clears bits of the field */
+	XA_STRING,		/* copied into a char array (1 to size-1 bytes) */
+	XA_PORT,		/* 1 to 65535 */
+	XA_RATE,		/* bytes per second, "100M" (relocd.conf's sizes) */
+	XA_MS,			/* milliseconds, min to max */
+	XA_COUNT,		/* a number, min to max */
+	XA_FILE,		/* a path, made absolute */
+};
+
+struct xr_opt {
+	const char	*name;		/* the long name, without "--" */
+	char		 letter;	/* the short one, or 0 */
+	enum xr_arg	 kind;
+	const char	*arg;		/* the value's name in the help: "N" */
+	const char	*help;		/* one line */
+	size_t		 off;		/* the field it sets in the args struct */
+	size_t		 size;		/* (XR_AT) */
+	uint64_t	 set, clear;	/* XA_NONE: the bits */
+	uint64_t	 min, max;	/* XA_MS, XA_COUNT: the range */
+	/* When the value needs more than its kind checks: takes it instead
+	 * of the field (what is its args struct). */
+	int		(*take)(void *, const char *, struct mig_err *);
+};
+#define XR_AT(type, field)	.off = offsetof(type, field),		\
+				.size = sizeof(((type *)0)->field)
+/* The switches every command that has them spells the same way. */
+#define XR_OPT_JSON(type, text)						\
+	{ .name = "json", .set = 1, XR_AT(type, json), .help = text }
+#define XR_OPT_DIRECT(type, text)					\
+	{ .name = "direct", .set = 1, XR_AT(type, direct), .help = text }
+#define XR_OPTS_MAX	24	/* options in one table, --help aside */
+
 struct xr_cmd {
 	const char	*name;
 	int		(*exec)(const struct xr_global *, int, char **);
 	const char	*synopsis;	/* what follows "xl-reloc NAME" */
 	const char	*summary;	/* one line for "xl-reloc help" */
-	const char	*options;	/* one "  --opt  text\n" per option */
+	const struct xr_opt *opts;	/* ends with a NULL name; --help aside */
+	bool		 in_order;	/* options end at the first operand */
 };
 
 /* cmdtable.c */
@@ -51,6 +90,12 @@ const struct xr_cmd	*cmd_find(const char *);
 void			 cmd_usage(FILE *, const struct xr_cmd *);
 /* Prints "xl-reloc: MSG" and the command's synopsis; returns CTL_ST_USAGE. */
 int			 cmd_usage_error(const char *, const char *);
+/*
+ * After NAME_parse() returned rc: the usage error, or the help if *help,
+ * as the command's exit status; -1 when the command is to run.
+ */
+int			 cmd_parsed(const char *, int, const bool *,
+			    const struct mig_err *);
 
 /* args.c: option parsing shared by the commands */
 struct option;
@@ -62,10 +107,20 @@ struct option;
 void	 args_begin(void);
 int	 args_next(const char *, int, char **, const char *,
 	    const struct option *, struct mig_err *);
-int	 args_port(const char *, const char *, uint16_t *, struct mig_err *);
+/*
+ * Sets the fields of a (the command's args struct, its defaults already
+ * in) from argv's options, as c->opts declares them.  Returns the index of
+ * the first operand, or -1 with err filled.  --help sets *help and ends the
+ * scan, so that "CMD --help" works whatever else is wrong.
+ */
+int	 args_parse(const struct xr_cmd *, int, char **, void *, bool *,
+	    struct mig_err *);
+/* "  --port N            HOST's relocation port": the table's lines. */
+void	 args_help(FILE *, const struct xr_opt *);
+/* Value checks; what names it in the message: "migrate: --port". */
+int	 args_uint(const char *, const char *, uint64_t, uint64_t,
+	    uint64_t *, struct mig_err *);
 int	 args_rate(const char *, const char *, uint64_t *, struct mig_err *);
-int	 args_uint(const char *, const char *, const char *, uint64_t,
-	    uint64_t, uint64_t *, struct mig_err *);
 int	 args_copy(const char *, const char *, char *, size_t,
 	    struct mig_err *);
 /* Makes path absolute (relocd does not share our working directory). */
@@ -198,6 +253,13 @@ int	 restore_parse(int, char **, struct save_args *, struct mig_err *);
 int	 cmd_restore(const struct xr_global *, int, char **);
 
 /* cmd-verify.c */
+struct verify_args {
+	char	path[CTL_PATH_MAX + 1];
+	char	key[CTL_PATH_MAX + 1];
+	bool	direct;		/* accepted; verify never needs relocd */
+	bool	help;
+};
+int	 verify_parse(int, char **, struct verify_args *, struct mig_err *);
 int	 cmd_verify(const struct xr_global *, int, char **);
 
 /* cmd-jobs.c */
@@ -245,6 +307,8 @@ struct evac_target {
 };
 int	 evacuate_parse(int, char **, struct evacuate_args *,
 	    struct mig_err *);
+/* --to: adds the hosts of a comma list to the evacuate_args. */
+int	 evacuate_take_to(void *, const char *, struct mig_err *);
 /*
  * Largest domain first, each to the target with the most free memory that
  * still holds it (the first listed on a tie), whose free memory then
@@ -267,6 +331,8 @@ struct tunnel_args {
 	uint16_t	reply;		/* relocd's REFUSED or ERROR, or 0 */
 };
 int	 tunnel_parse(int, char **, struct tunnel_args *, struct mig_err *);
+/* --name: a domain name, checked as relocd will, into the tunnel_args. */
+int	 tunnel_take_name(void *, const char *, struct mig_err *);
 /*
  * Preambles, HELLOs and XL_TUNNEL on c, then the first answer: an xl
  * banner (its first bytes are written to out) or a REFUSED/ERROR frame

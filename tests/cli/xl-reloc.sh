@@ -29,13 +29,13 @@ printf 'control_socket = "%s/relocd.sock"\n' "$tmp" >"$tmp/relocd.conf"
 expect 0 "usage: xl-reloc [-c FILE] COMMAND" "$X" --help
 expect 0 "usage: xl-reloc migrate [options] DOMAIN HOST" "$X" help migrate
 expect 0 "--max-downtime MS" "$X" migrate --help
-for c in save restore jobs cancel evacuate tunnel help; do
+for c in save restore verify jobs cancel evacuate tunnel help; do
 	expect 0 "usage: xl-reloc $c" "$X" "$c" --help
 done
 expect 1 "xl-reloc: no command 'frob'" "$X" frob
 expect 1 "xl-reloc: migrate: unknown option '--bogus'" "$X" migrate --bogus a b
-expect 1 "xl-reloc: migrate: bad RATE '1X'" "$X" migrate --bandwidth 1X a b
-expect 1 "xl-reloc: migrate: port '0' is not" "$X" migrate --port 0 a b
+expect 1 "xl-reloc: migrate: --bandwidth: '1X' is not a rate" "$X" migrate --bandwidth 1X a b
+expect 1 "xl-reloc: migrate: --port: '0' is not" "$X" migrate --port 0 a b
 expect 1 "xl-reloc: evacuate: --to HOST[,HOST...] is required" "$X" evacuate
 expect 6 "xl-reloc: relocd is not running (no $tmp/relocd.sock): start it with 'systemctl start relocd' or 'relocd'" \
 	"$X" -c "$tmp/relocd.conf" migrate web1 node2

@@ -91,25 +91,25 @@ test_migrate_parse_errors(void **state)
 	BAD(migrate_parse, struct migrate_args,
 	    "migrate: option '--port' needs a value", "migrate", "--port");
 	BAD(migrate_parse, struct migrate_args,
-	    "migrate: port '0' is not a number from 1 to 65535",
+	    "migrate: --port: '0' is not a number from 1 to 65535",
 	    "migrate", "--port", "0", "a", "b");
 	BAD(migrate_parse, struct migrate_args,
-	    "migrate: port '65536' is not a number from 1 to 65535",
+	    "migrate: --port: '65536' is not a number from 1 to 65535",
 	    "migrate", "--port", "65536", "a", "b");
 	BAD(migrate_parse, struct migrate_args,
-	    "migrate: port '80x' is not a number from 1 to 65535",
+	    "migrate: --port: '80x' is not a number from 1 to 65535",
 	    "migrate", "--port", "80x", "a", "b");
 	BAD(migrate_parse, struct migrate_args,
-	    "migrate: bad RATE '12Q': give bytes per second, e.g. 100M or 1G",
+	    "migrate: --bandwidth: '12Q' is not a rate (e.g. 100M)",
 	    "migrate", "--bandwidth", "12Q", "a", "b");
 	BAD(migrate_parse, struct migrate_args,
-	    "migrate: bad RATE '0': give bytes per second, e.g. 100M or 1G",
+	    "migrate: --bandwidth: '0' is not a rate (e.g. 100M)",
 	    "migrate", "--bandwidth", "0", "a", "b");
 	BAD(migrate_parse, struct migrate_args,
-	    "migrate: bad RATE '-5M': give bytes per second, e.g. 100M or 1G",
+	    "migrate: --bandwidth: '-5M' is not a rate (e.g. 100M)",
 	    "migrate", "--bandwidth", "-5M", "a", "b");
 	BAD(migrate_parse, struct migrate_args,
-	    "migrate: max-downtime '0' is not a number from 1 to 600000",
+	    "migrate: --max-downtime: '0' is not a number from 1 to 600000",
 	    "migrate", "--max-downtime", "0", "a", "b");
 	BAD(migrate_parse, struct migrate_args,
 	    "migrate: expected DOMAIN and HOST, got 1 argument",
@@ -180,10 +180,10 @@ test_jobs_cancel_parse(void **state)
 	BAD(jobs_parse, struct jobs_args, "jobs: unexpected argument 'x'",
 	    "jobs", "x");
 	BAD(cancel_parse, struct cancel_args,
-	    "cancel: JOB '0' is not a number from 1 to 18446744073709551615",
+	    "cancel: JOB: '0' is not a number from 1 to 18446744073709551615",
 	    "cancel", "0");
 	BAD(cancel_parse, struct cancel_args,
-	    "cancel: JOB 'abc' is not a number from 1 to 18446744073709551615",
+	    "cancel: JOB: 'abc' is not a number from 1 to 18446744073709551615",
 	    "cancel", "abc");
 	BAD(cancel_parse, struct cancel_args,
 	    "cancel: expected one JOB number, got 0 arguments", "cancel");
@@ -213,7 +213,7 @@ test_evacuate_parse(void **state)
 	BAD(evacuate_parse, struct evacuate_args,
 	    "evacuate: bad --to list 'n1,,n2'", "evacuate", "--to", "n1,,n2");
 	BAD(evacuate_parse, struct evacuate_args,
-	    "evacuate: parallel '17' is not a number from 1 to 16",
+	    "evacuate: --parallel: '17' is not a number from 1 to 16",
 	    "evacuate", "--to", "n1", "--parallel", "17");
 }
 
