@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
-# xlab: hosts=1 xen=shadow timeout=300 default=no
+# xlab: hosts=1 xen=shadow timeout=300 default=yes
 # xlab-desc: the max-downtime policy on real Xen: auto-converge by cpu cap, downtime-abort, the cap restored
 # A witness that dirties faster than a 16 MiB/s link sends.  With
 # --downtime-abort alone the migration is given up and the guest runs on
