@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "relay_int.h"
+#include "tls.h"
 
 #define RELAY_SOCKBUF	(4 * 1024 * 1024)
 
@@ -413,11 +414,33 @@ relay_copy(struct mig_relay *r)
 
 /* --- lifecycle --- */
 
+/*
+ * Receiving over TLS, let OpenSSL read ahead into its MIG_TLS_READ_BUF
+ * buffer: without it every 16 KiB record costs two read(2)s (its header,
+ * then its body), which bench/transport shows as 12-14 % of the TLS
+ * relay's throughput.  Only for the stream: the relay tries SSL_read
+ * before any poll, and so does conn.c, but other owners of the connection
+ * may poll its fd first (xl-reloc tunnel does), and read-ahead bytes are
+ * invisible to poll(2) and to SSL_pending().  Bytes read ahead past
+ * STREAM_END stay in OpenSSL's buffer and reach the next SSL_read.
+ */
+static void
+relay_read_ahead(struct mig_relay *r, int on)
+{
+	SSL	*ssl;
+
+	if ((r->conf.dir == MIG_RELAY_RECV ||
+	    r->conf.dir == MIG_RELAY_RECV_RAW) &&
+	    (ssl = mig_conn_ssl(r->conf.conn)) != NULL)
+		SSL_set_read_ahead(ssl, on);
+}
+
 static void *
 relay_main(void *arg)
 {
 	struct mig_relay	*r = arg;
 
+	relay_read_ahead(r, 1);
 	switch (r->conf.dir) {
 	case MIG_RELAY_SEND:
 		r->rc = relay_send(r);
@@ -431,6 +454,7 @@ relay_main(void *arg)
 	default:
 		r->rc = relay_copy(r);
 	}
+	relay_read_ahead(r, 0);
 	/* libxl must fail, not hang: EOF for its reads, EPIPE for its
 	 * writes. */
 	if (r->rc == -1)

@@ -115,6 +115,8 @@ tls_ctx_new(const struct mig_tls_conf *conf, int server, struct mig_err *err)
 		opts |= SSL_OP_ENABLE_KTLS;
 	SSL_CTX_set_options(ctx, opts);
 	SSL_CTX_set_num_tickets(ctx, 0);
+	/* Used only while reading ahead: see MIG_TLS_READ_BUF. */
+	SSL_CTX_set_default_read_buffer_len(ctx, MIG_TLS_READ_BUF);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||

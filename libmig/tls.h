@@ -37,6 +37,14 @@ struct mig_tls_conf {
 	const struct mig_acl *peers_allow;
 };
 
+/*
+ * OpenSSL's receive buffer when reading ahead (the relay does, for the
+ * stream): four full records per read(2).  In bench/transport, 64 KiB was
+ * 7 % faster than 16 KiB (one record), as fast as 256 KiB, and 20 % faster
+ * than 1 MiB, whose records leave the cache before they are decrypted.
+ */
+#define MIG_TLS_READ_BUF	(64 * 1024)
+
 /* Each returns a new context (free with SSL_CTX_free) or NULL. */
 SSL_CTX	*mig_tls_server_ctx(const struct mig_tls_conf *, struct mig_err *);
 SSL_CTX	*mig_tls_client_ctx(const struct mig_tls_conf *, struct mig_err *);

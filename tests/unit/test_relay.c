@@ -403,6 +403,74 @@ test_raw_incompressible(void **state)
 	free(p);
 }
 
+/*
+ * Receiving over TLS the relay reads ahead.  Everything, including a
+ * frame the peer sends right after STREAM_END, is on the wire before the
+ * receiving relay starts, so OpenSSL reads that frame's record ahead with
+ * the stream's last ones: it must still reach the caller's next read, and
+ * read-ahead must be off again for the connection's next owner.
+ */
+static void
+test_tls_after_end(void **state)
+{
+	struct mig_relay_conf	 c;
+	struct mig_relay	*sr, *rr;
+	struct mig_conn		*a, *b;
+	struct mig_err		 err;
+	struct io		 w, rd;
+	pthread_t		 wt, rt;
+	int			 ls[2], lr[2];
+	size_t			 len = 32 * 1024;
+	uint8_t			*p = random_bytes(len);
+	char			 next[4];
+
+	(void)state;
+	conn_pair(true, &a, &b);
+	assert_int_equal(mig_relay_socketpair(ls, &err), 0);
+	assert_int_equal(mig_relay_socketpair(lr, &err), 0);
+	memset(&c, 0, sizeof(c));
+	c.dir = MIG_RELAY_SEND;
+	c.flags = MIG_RELAY_F_NO_PARSE;
+	c.local_fd = ls[1];
+	c.conn = a;
+	c.file_fd = -1;
+	assert_non_null(sr = mig_relay_start(&c, &err));
+	memset(&w, 0, sizeof(w));
+	w.fd = ls[0];
+	w.p = p;
+	w.len = len;
+	assert_int_equal(pthread_create(&wt, NULL, writer_main, &w), 0);
+	if (mig_relay_join(sr, NULL, &err) == -1)
+		fail_msg("send relay: %s", err.msg);
+	pthread_join(wt, NULL);
+	assert_int_equal(mig_conn_write_all(a, "NEXT", 4, 0, &err), 0);
+
+	c.dir = MIG_RELAY_RECV;
+	c.local_fd = lr[1];
+	c.conn = b;
+	assert_non_null(rr = mig_relay_start(&c, &err));
+	memset(&rd, 0, sizeof(rd));
+	rd.fd = lr[0];
+	assert_int_equal(pthread_create(&rt, NULL, reader_main, &rd), 0);
+	if (mig_relay_join(rr, NULL, &err) == -1)
+		fail_msg("receive relay: %s", err.msg);
+	pthread_join(rt, NULL);
+	assert_int_equal(rd.gotlen, len);
+	assert_memory_equal(rd.got, p, len);
+	/* Read ahead (all of it fits MIG_TLS_READ_BUF), yet not turned on. */
+	assert_true(SSL_has_pending(mig_conn_ssl(b)));
+	assert_int_equal(SSL_get_read_ahead(mig_conn_ssl(b)), 0);
+	assert_int_equal(mig_conn_read_full(b, next, 4, 0, &err), 0);
+	assert_memory_equal(next, "NEXT", 4);
+	free(rd.got);
+	free(p);
+	mig_conn_close(a);
+	mig_conn_close(b);
+	close(ls[1]);
+	close(lr[0]);
+	close(lr[1]);
+}
+
 /* The limit changes (to none, then higher) mid-stream; a shared bucket too. */
 static void
 test_bw_change(void **state)
@@ -1111,6 +1179,7 @@ main(void)
 		cmocka_unit_test(test_xxh3_bad),
 		cmocka_unit_test(test_xxh3_vs_sha),
 		cmocka_unit_test(test_raw_incompressible),
+		cmocka_unit_test(test_tls_after_end),
 		cmocka_unit_test(test_bw_change),
 		cmocka_unit_test(test_recv_ok_by_hand),
 		cmocka_unit_test(test_raw_ok),
