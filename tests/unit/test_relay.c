@@ -263,6 +263,32 @@ reader_main(void *arg)
 	return NULL;
 }
 
+/* "libxl" writing p[0..len) into fd from its own thread. */
+static void
+writer_start(struct io *w, pthread_t *t, int fd, const uint8_t *p,
+    size_t len, bool no_close)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->p = p;
+	w->len = len;
+	w->no_close = no_close;
+	assert_int_equal(pthread_create(t, NULL, writer_main, w), 0);
+}
+
+/* A relay conf with libxl's end at local_fd, over conn, no file. */
+static void
+conf_init(struct mig_relay_conf *c, enum mig_relay_dir dir, unsigned flags,
+    int local_fd, struct mig_conn *conn)
+{
+	memset(c, 0, sizeof(*c));
+	c->dir = dir;
+	c->flags = flags;
+	c->local_fd = local_fd;
+	c->conn = conn;
+	c->file_fd = -1;
+}
+
 /* --- end to end --- */
 
 struct e2e {
@@ -289,30 +315,15 @@ e2e_run(struct e2e *e, const uint8_t *p, size_t len)
 	conn_pair(e->tls, &a, &b);
 	assert_int_equal(mig_relay_socketpair(ls, &err), 0);
 	assert_int_equal(mig_relay_socketpair(lr, &err), 0);
-	memset(&sc, 0, sizeof(sc));
-	sc.dir = MIG_RELAY_SEND;
-	sc.flags = e->sflags;
-	sc.local_fd = ls[1];
-	sc.conn = a;
-	sc.file_fd = -1;
+	conf_init(&sc, MIG_RELAY_SEND, e->sflags, ls[1], a);
 	sc.bw_limit = e->bw;
 	sc.bw_shared = e->shared;
-	rc = sc;
-	rc.dir = MIG_RELAY_RECV;
-	rc.flags = e->rflags;
-	rc.local_fd = lr[1];
-	rc.conn = b;
-	rc.bw_limit = 0;
-	rc.bw_shared = NULL;
+	conf_init(&rc, MIG_RELAY_RECV, e->rflags, lr[1], b);
 	assert_non_null(sr = mig_relay_start(&sc, &err));
 	assert_non_null(rr = mig_relay_start(&rc, &err));
-	memset(&w, 0, sizeof(w));
 	memset(&r, 0, sizeof(r));
-	w.fd = ls[0];
-	w.p = p;
-	w.len = len;
 	r.fd = lr[0];
-	assert_int_equal(pthread_create(&wt, NULL, writer_main, &w), 0);
+	writer_start(&w, &wt, ls[0], p, len, false);
 	assert_int_equal(pthread_create(&rt, NULL, reader_main, &r), 0);
 	if (e->change_bw) {
 		usleep(20000);
@@ -428,26 +439,15 @@ test_tls_after_end(void **state)
 	conn_pair(true, &a, &b);
 	assert_int_equal(mig_relay_socketpair(ls, &err), 0);
 	assert_int_equal(mig_relay_socketpair(lr, &err), 0);
-	memset(&c, 0, sizeof(c));
-	c.dir = MIG_RELAY_SEND;
-	c.flags = MIG_RELAY_F_NO_PARSE;
-	c.local_fd = ls[1];
-	c.conn = a;
-	c.file_fd = -1;
+	conf_init(&c, MIG_RELAY_SEND, MIG_RELAY_F_NO_PARSE, ls[1], a);
 	assert_non_null(sr = mig_relay_start(&c, &err));
-	memset(&w, 0, sizeof(w));
-	w.fd = ls[0];
-	w.p = p;
-	w.len = len;
-	assert_int_equal(pthread_create(&wt, NULL, writer_main, &w), 0);
+	writer_start(&w, &wt, ls[0], p, len, false);
 	if (mig_relay_join(sr, NULL, &err) == -1)
 		fail_msg("send relay: %s", err.msg);
 	pthread_join(wt, NULL);
 	assert_int_equal(mig_conn_write_all(a, "NEXT", 4, 0, &err), 0);
 
-	c.dir = MIG_RELAY_RECV;
-	c.local_fd = lr[1];
-	c.conn = b;
+	conf_init(&c, MIG_RELAY_RECV, MIG_RELAY_F_NO_PARSE, lr[1], b);
 	assert_non_null(rr = mig_relay_start(&c, &err));
 	memset(&rd, 0, sizeof(rd));
 	rd.fd = lr[0];
@@ -828,19 +828,9 @@ send_peer_trouble(bool speak)
 	    sv), 0);
 	assert_non_null(c = mig_conn_new(sv[1], &err));
 	assert_int_equal(mig_relay_socketpair(lx, &err), 0);
-	memset(&sc, 0, sizeof(sc));
-	sc.dir = MIG_RELAY_SEND;
-	sc.flags = MIG_RELAY_F_NO_PARSE;
-	sc.local_fd = lx[1];
-	sc.conn = c;
-	sc.file_fd = -1;
+	conf_init(&sc, MIG_RELAY_SEND, MIG_RELAY_F_NO_PARSE, lx[1], c);
 	assert_non_null(r = mig_relay_start(&sc, &err));
-	memset(&w, 0, sizeof(w));
-	w.fd = lx[0];
-	w.p = p;
-	w.len = len;
-	w.no_close = true;
-	assert_int_equal(pthread_create(&wt, NULL, writer_main, &w), 0);
+	writer_start(&w, &wt, lx[0], p, len, true);
 	assert_true(read(sv[0], buf, sizeof(buf)) > 0);
 	if (speak) {
 		/* An ERROR, then no more reading: the sender must notice. */
@@ -888,11 +878,7 @@ cancel_blocked(enum mig_relay_dir dir)
 	    sv), 0);
 	assert_non_null(c = mig_conn_new(sv[1], &err));
 	assert_int_equal(mig_relay_socketpair(lx, &err), 0);
-	memset(&sc, 0, sizeof(sc));
-	sc.dir = dir;
-	sc.local_fd = lx[1];
-	sc.conn = c;
-	sc.file_fd = -1;
+	conf_init(&sc, dir, 0, lx[1], c);
 	assert_non_null(r = mig_relay_start(&sc, &err));
 	usleep(10000);
 	mig_relay_stats(r, &st);
@@ -931,22 +917,12 @@ test_cancel_bw_wait(void **state)
 	    sv), 0);
 	assert_non_null(c = mig_conn_new(sv[1], &err));
 	assert_int_equal(mig_relay_socketpair(lx, &err), 0);
-	memset(&sc, 0, sizeof(sc));
-	sc.dir = MIG_RELAY_SEND;
-	sc.flags = MIG_RELAY_F_NO_PARSE;
-	sc.local_fd = lx[1];
-	sc.conn = c;
-	sc.file_fd = -1;
+	conf_init(&sc, MIG_RELAY_SEND, MIG_RELAY_F_NO_PARSE, lx[1], c);
 	sc.bw_limit = 1000;		/* a frame is minutes of debt */
 	assert_non_null(r = mig_relay_start(&sc, &err));
-	memset(&w, 0, sizeof(w));
 	memset(&rd, 0, sizeof(rd));
-	w.fd = lx[0];
-	w.p = p;
-	w.len = len;
-	w.no_close = true;
 	rd.fd = sv[0];
-	assert_int_equal(pthread_create(&wt, NULL, writer_main, &w), 0);
+	writer_start(&w, &wt, lx[0], p, len, true);
 	assert_int_equal(pthread_create(&rt, NULL, reader_main, &rd), 0);
 	usleep(50000);
 	mig_relay_cancel(r);
@@ -986,16 +962,10 @@ test_file_round_trip(void **state)
 	    0600)) >= 0);
 	/* save */
 	assert_int_equal(mig_relay_socketpair(lx, &err), 0);
-	memset(&fc, 0, sizeof(fc));
-	fc.dir = MIG_RELAY_TO_FILE;
-	fc.local_fd = lx[1];
+	conf_init(&fc, MIG_RELAY_TO_FILE, 0, lx[1], NULL);
 	fc.file_fd = fd;
 	assert_non_null(r = mig_relay_start(&fc, &err));
-	memset(&w, 0, sizeof(w));
-	w.fd = lx[0];
-	w.p = b.p;
-	w.len = b.len;
-	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
+	writer_start(&w, &t, lx[0], b.p, b.len, false);
 	pthread_join(t, NULL);
 	assert_int_equal(mig_relay_join(r, &st, &err), 0);
 	assert_int_equal(st.wire_bytes, b.len);
