@@ -141,7 +141,12 @@ check_witness() {
 	set -- "$1" "$2" $_r
 	say "witness $1: starts=$3 checksums=$4 conflicts=$5 last=$6 maxgap=${7}ms lost=$8"
 	say "largest gap before tick $9: $(wall "$1" | awk -v n="$9" '$1 == "XW" && ($2 == n || $2 == n - 1)' | sort -u | xargs)"
-	[ "$3" -eq 1 ] || fail "witness $1 started $3 times (rebooted, not resumed)"
+	# The witness never blocks on its console, so its start line is lost
+	# when xenconsoled attaches late (a slow create on a loaded host): no
+	# start line is no evidence.  A reboot still shows, as a second start
+	# line or as its restarted counter's ticks with two timestamps.
+	[ "$3" -le 1 ] || fail "witness $1 started $3 times (rebooted, not resumed)"
+	[ "$3" -eq 1 ] || say "witness $1: its start line was lost (console attached late)"
 	[ "$4" -eq 1 ] || fail "witness $1 memory checksum changed ($4 distinct values)"
 	[ "$5" -eq 0 ] || fail "witness $1 ran twice: $5 ticks with two timestamps"
 	[ "$6" -gt "$2" ] || fail "witness $1 did not tick after the operation"
