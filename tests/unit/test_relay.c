@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The relay end to end: a "libxl" writer thread feeds a sending relay, the
- * stream crosses a socketpair (plain, or TLS with a certificate made here:
- * tests/common/testcert is not on this branch yet) to a receiving relay,
- * and a "libxl" reader thread collects what comes out.  Failures are
- * produced with hand-made frames and peers that die; every test checks
- * that both the relay and the libxl side come back, never that they are
- * fast.
+ * stream crosses a socketpair (plain, or TLS with certificates testcert.h
+ * makes for the run) to a receiving relay, and a "libxl" reader thread
+ * collects what comes out.  Failures are produced with hand-made frames
+ * and peers that die; every test checks that both the relay and the libxl
+ * side come back, never that they are fast.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,8 +24,6 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -36,6 +33,7 @@
 #include "relay.h"
 #include "stream.h"
 #include "streamgen.h"
+#include "testcert.h"
 #include "tls.h"
 
 #define NPAGES		2048
@@ -90,72 +88,23 @@ random_bytes(size_t len)
 	return p;
 }
 
-/* --- a throwaway certificate: self-signed, CN and SAN localhost --- */
+/* --- certificates for the run (testcert.h) --- */
 
-static char	tmpdir[] = "/tmp/test_relay.XXXXXX";
-static char	cert_path[64], key_path[64];
-
-static void
-make_cert(void)
-{
-	EVP_PKEY	*key;
-	X509		*x;
-	X509_NAME	*name;
-	X509V3_CTX	 v3;
-	X509_EXTENSION	*ext;
-	FILE		*f;
-
-	assert_non_null(mkdtemp(tmpdir));
-	snprintf(cert_path, sizeof(cert_path), "%s/cert.pem", tmpdir);
-	snprintf(key_path, sizeof(key_path), "%s/key.pem", tmpdir);
-	assert_non_null(key = EVP_EC_gen("P-256"));
-	assert_non_null(x = X509_new());
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"localhost", -1, -1, 0);
-	X509_set_issuer_name(x, name);
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &v3,
-	    NID_subject_alt_name, "DNS:localhost"));
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	assert_non_null(ext = X509V3_EXT_conf_nid(NULL, &v3,
-	    NID_basic_constraints, "critical,CA:TRUE"));
-	X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
-	assert_non_null(f = fopen(cert_path, "w"));
-	assert_int_equal(PEM_write_X509(f, x), 1);
-	fclose(f);
-	assert_non_null(f = fopen(key_path, "w"));
-	assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL,
-	    NULL), 1);
-	fclose(f);
-	X509_free(x);
-	EVP_PKEY_free(key);
-}
+static struct testcert	tc;
 
 static int
 setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	make_cert();
-	return 0;
+	return testcert_make(&tc);
 }
 
 static int
 teardown(void **state)
 {
 	(void)state;
-	unlink(cert_path);
-	unlink(key_path);
-	rmdir(tmpdir);
+	testcert_cleanup(&tc);
 	return 0;
 }
 
@@ -181,8 +130,10 @@ tls_server_main(void *arg)
 static void
 conn_pair(bool tls, struct mig_conn **a, struct mig_conn **b)
 {
-	struct mig_tls_conf	 tc = { .cert_file = cert_path,
-				    .key_file = key_path, .ca_file = cert_path };
+	struct mig_tls_conf	 sconf = { .cert_file = tc.server.cert,
+				    .key_file = tc.server.key, .ca_file = tc.ca };
+	struct mig_tls_conf	 cconf = { .cert_file = tc.client.cert,
+				    .key_file = tc.client.key, .ca_file = tc.ca };
 	struct tls_server	 srv;
 	struct mig_err		 err;
 	SSL_CTX			*cctx;
@@ -197,8 +148,8 @@ conn_pair(bool tls, struct mig_conn **a, struct mig_conn **b)
 		return;
 	memset(&srv, 0, sizeof(srv));
 	srv.c = *b;
-	assert_non_null(srv.ctx = mig_tls_server_ctx(&tc, &err));
-	assert_non_null(cctx = mig_tls_client_ctx(&tc, &err));
+	assert_non_null(srv.ctx = mig_tls_server_ctx(&sconf, &err));
+	assert_non_null(cctx = mig_tls_client_ctx(&cconf, &err));
 	assert_int_equal(pthread_create(&t, NULL, tls_server_main, &srv), 0);
 	if (mig_conn_tls_client(*a, cctx, "localhost", 10000, &err) == -1)
 		fail_msg("TLS client: %s", err.msg);
@@ -952,12 +903,12 @@ test_file_round_trip(void **state)
 	struct sg_buf		 b;
 	struct io		 w, rd;
 	pthread_t		 t;
-	char			 path[80];
+	char			 path[sizeof(tc.dir) + 8];
 	int			 lx[2], fd;
 
 	(void)state;
 	gen_stream(&b, true, sg_pattern_page);
-	snprintf(path, sizeof(path), "%s/image", tmpdir);
+	snprintf(path, sizeof(path), "%s/image", tc.dir);
 	assert_true((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) >= 0);
 	/* save */
