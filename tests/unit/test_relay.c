@@ -8,7 +8,6 @@
  * side come back, never that they are fast.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
