@@ -150,3 +150,12 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+void
+log_failure(const char *cause, char *followed)
+{
+	log_warnx("%s", cause);
+	if (followed[0] != '\0')
+		log_warnx("what followed: %s", followed);
+	followed[0] = '\0';
+}
