@@ -354,6 +354,13 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	int		 ch, checkonly = 0, pidfd = -1, rc = 1, in_doubt = 0;
 	ssize_t		 n;
 
+	/*
+	 * An image written past the file system's or the process's largest
+	 * file (FAT32's 4 GiB, RLIMIT_FSIZE) must fail its write with EFBIG
+	 * and be undone, not kill the worker with its guest suspended.
+	 * Workers inherit this across exec.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	/* A worker: everything it needs is in its arguments. */
 	if (argc > 1 && strcmp(argv[1], "-W") == 0)
 		return worker_main(argc, argv, ops);
