@@ -72,6 +72,8 @@ struct sim_faults {
 	int64_t	stall_after;	/* bytes; -1 off */
 	int	restore_nomem;
 	int	never_converge;
+	int64_t	echo_delay_ms;	/* a failed stream write is reported this
+				 * much later; -1 off */
 	char	hold[32];	/* a point that blocks while armed; "" off */
 };
 int	sim_faults_load(const char *, struct sim_faults *, struct mig_err *);
