@@ -571,7 +571,8 @@ test_completion_lists_every_option(void **state)
 	const struct xr_opt	*o;
 	char			*bc = slurp("conf/xl-reloc.bash-completion");
 	char			 names[64][32], vals[64][32], arm[64];
-	const char		*s, *end, *prev, *prev_end, *list, *list_end;
+	const char		*s, *end = NULL, *prev, *prev_end = NULL, *list;
+	const char		*list_end = NULL;
 	size_t			 n;
 
 	/* the options that take a value, whose value is not completed as
