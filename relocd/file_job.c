@@ -34,6 +34,7 @@
 #include "log.h"
 #include "relay.h"
 #include "relocd.h"
+#include "save_check.h"
 
 #define COPY_CHUNK	65536
 
@@ -323,6 +324,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	struct mig_image_key		 key;
 	struct mig_image_opts		 opts;
 	struct mig_image_writer		*wr;
+	struct save_fs			 fs;
 	char				*json;
 	uint16_t			 st;
 	int				 rc;
@@ -347,6 +349,14 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	if (load_key(req->key, &key, &opts.key, err) == -1)
 		return CTL_ST_FAILED;
 	if ((json = mig_hv_config_json(j->hv, dom.domid, err)) == NULL) {
+		explicit_bzero(&key, sizeof(key));
+		return CTL_ST_FAILED;
+	}
+	/* Refused before anything is paused or created. */
+	if (save_fs_probe(req->path, &fs, err) == -1 ||
+	    save_fits(&fs, save_estimate(dom.mem_kib, strlen(json)),
+	    opts.compress, err) == -1) {
+		free(json);
 		explicit_bzero(&key, sizeof(key));
 		return CTL_ST_FAILED;
 	}
