@@ -210,6 +210,7 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 		log_info("%s: stopping; cancelling %zu job(s) that have not "
 		    "committed", strsignal(sig), job_count(rd, 0));
 	rd->stopping = 1;
+	notify_systemd("STOPPING=1");
 	listen_stop(rd);
 	pending_flush(rd);
 	control_stop(rd);
@@ -442,6 +443,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	if (in_doubt)
 		reconcile_background(&rd);
 	log_info("ready (pid %ld)", (long)getpid());
+	notify_systemd("READY=1\nSTATUS=ready, no jobs");
 	event_base_dispatch(rd.base);
 	log_info("stopped");
 	rc = 0;

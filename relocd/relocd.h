@@ -246,6 +246,11 @@ void		 job_forget_client(struct relocd *, struct client *);
 size_t		 job_count(struct relocd *, uint16_t);
 int		 job_list(struct relocd *, struct client *);
 
+/* notify.c: systemd's Type=notify, when $NOTIFY_SOCKET is set */
+void		 notify_systemd(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 notify_jobs(struct relocd *);
+
 /* peer.c */
 struct mig_conn;
 struct mig_msg;
