@@ -31,6 +31,22 @@ stats(bool failed, bool peer_word)
 	return st;
 }
 
+/* worker_stream_cause() says want for each of the codes. */
+static void
+judged(const struct mig_relay_stats *st, const int *codes, size_t n,
+    int want)
+{
+	struct mig_err	e;
+	size_t		i;
+
+	for (i = 0; i < n; i++) {
+		e = relay_err(codes[i]);
+		assert_int_equal(worker_stream_cause(st, &e), want);
+	}
+}
+#define JUDGED(st, codes, want)	\
+	judged(st, codes, sizeof(codes) / sizeof(codes[0]), want)
+
 /* The peer or the connection went first: libxl only echoes it. */
 static void
 test_connection_failures_are_the_cause(void **state)
@@ -39,13 +55,8 @@ test_connection_failures_are_the_cause(void **state)
 		MIG_E_EOF, MIG_E_IO, MIG_E_TLS, MIG_E_TIMEOUT, MIG_E_PROTO
 	};
 	struct mig_relay_stats	st = stats(true, false);
-	struct mig_err		e;
-	size_t			i;
 
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		e = relay_err(codes[i]);
-		assert_int_equal(worker_stream_cause(&st, &e), 1);
-	}
+	JUDGED(&st, codes, 1);
 }
 
 /* The peer said why it stopped (its ERROR or CANCEL frame), whatever the
@@ -57,13 +68,8 @@ test_peer_word_is_the_cause(void **state)
 		MIG_E_HV, MIG_E_CANCELLED, MIG_E_NOMEM, MIG_E_CORRUPT
 	};
 	struct mig_relay_stats	st = stats(true, true);
-	struct mig_err		e;
-	size_t			i;
 
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		e = relay_err(codes[i]);
-		assert_int_equal(worker_stream_cause(&st, &e), 1);
-	}
+	JUDGED(&st, codes, 1);
 }
 
 /* A relay that had not failed on its own when the operation ended (our
@@ -89,13 +95,8 @@ test_other_codes_are_not(void **state)
 		MIG_E_HV, MIG_E_TOOBIG
 	};
 	struct mig_relay_stats	st = stats(true, false);
-	struct mig_err		e;
-	size_t			i;
 
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		e = relay_err(codes[i]);
-		assert_int_equal(worker_stream_cause(&st, &e), 0);
-	}
+	JUDGED(&st, codes, 0);
 }
 
 int
