@@ -632,6 +632,52 @@ test_stock_xl_image(void **state)
 	    "no integrity trailer");
 }
 
+/* An xl save image of a guest of config TYPE, its memory of libxc type
+ * HVM (PVH and HVM guests) or PV. */
+static void
+typed_image(const char *path, const char *type, bool hvm)
+{
+	char		cfg[128];
+	int		len;
+	struct sg_opts	o = { .config = cfg, .hvm = hvm };
+	struct sg_buf	b = { 0 };
+	struct sg	g;
+	uint64_t	pfns[3] = { 0, 1, 0xfeff0 };
+
+	len = snprintf(cfg, sizeof(cfg), "{\"c_info\": {\"type\": \"%s\", "
+	    "\"name\": \"g\"}, \"b_info\": {\"max_memkb\": 8192}}", type);
+	o.config_len = (size_t)len + 1;
+	assert_int_equal(sg_begin(&g, &o, sg_buf_write, &b), 0);
+	assert_int_equal(sg_pages(&g, pfns, 3, sg_pattern_page, NULL), 0);
+	assert_int_equal(sg_end(&g), 0);
+	spew(path, b.p, b.len);
+	sg_buf_free(&b);
+}
+
+/* The config's guest type must be the one the memory image holds. */
+static void
+test_guest_type(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+
+	typed_image(f->path, "pvh", true);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_string_equal(sum.type, "pvh");
+	assert_int_equal(sum.guest_type, MIG_LIBXC_DOM_X86_HVM);
+	assert_int_equal(sum.pages, 3);
+	typed_image(f->path, "hvm", true);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_string_equal(sum.type, "hvm");
+	typed_image(f->path, "pvh", false);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT,
+	    "the config is of a pvh guest, the memory image of an x86 pv one");
+	typed_image(f->path, "pv", true);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT,
+	    "the config is of a pv guest, the memory image of an x86 hvm one");
+}
+
 static void
 test_foreign_and_garbage(void **state)
 {
@@ -773,6 +819,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_incomplete_stream_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stock_xl_image, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_guest_type, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_and_garbage,
 		    setup, teardown),
