@@ -240,11 +240,18 @@ check_domain(struct out *o, struct mig_err *err)
 	return 0;
 }
 
-/* A live migration needs this hypervisor to track dirty pages (hostinfo
- * said so in our HELLO): refused before the target hears of it. */
+/*
+ * A live migration needs this hypervisor to track dirty pages (hostinfo
+ * said so in our HELLO): refused before the target hears of it.  Only a
+ * PV guest's tracking needs shadow paging; an HVM or PVH guest's goes
+ * through its p2m, in HAP or shadow mode, whichever it runs in here, so
+ * it is never refused (a type we cannot tell is treated as PV).
+ */
 static int
 check_live(struct out *o, const struct mig_msg_hello *us, struct mig_err *err)
 {
+	if (o->dom.type == MIG_HV_TYPE_HVM || o->dom.type == MIG_HV_TYPE_PVH)
+		return 0;
 	if ((o->req.flags & CTL_MF_LIVE) && !(us->features & MIG_FEAT_LIVE))
 		return mig_seterr(err, MIG_E_NOTSUP, "this hypervisor cannot "
 		    "track dirty pages for PV guests (no shadow paging): live "
