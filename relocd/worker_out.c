@@ -177,12 +177,15 @@ cap_restore(struct out *o)
 }
 
 static void
-on_progress(struct mig_hv_op *op, const struct mig_hv_progress *p, void *arg)
+on_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
+    void *arg)
 {
-	struct out	*o = arg;
-	struct worker	*w = o->w;
-	struct mig_err	 err;
+	struct out		*o = arg;
+	struct worker		*w = o->w;
+	struct mig_err		 err;
+	struct mig_hv_progress	 capped = *rep, *p = &capped;
 
+	mig_hv_progress_cap(p, o->dom.mem_kib, w->page_size);
 	switch (p->kind) {
 	case MIG_HV_PROGRESS_ROUND:
 		w->round = p->round;
