@@ -15,8 +15,8 @@
 #define VCPU_MSRS_LEN		32
 #define CPUID_POLICY_LEN	480
 #define MSR_POLICY_LEN		16
-#define HVM_CONTEXT_LEN		1840	/* hvm_save blob of one vcpu, about */
-#define HVM_NR_PARAMS		12
+#define HVM_CONTEXT_LEN		2504	/* as Xen 4.17 saves a 1-vcpu PVH guest */
+#define HVM_NR_PARAMS		8
 
 int
 sg_raw(struct sg *g, const void *p, size_t len)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "fixture.h"
 #include "image.h"
 #include "stream.h"
 #include "streamgen.h"
@@ -678,6 +679,33 @@ test_guest_type(void **state)
 	    "the config is of a pv guest, the memory image of an x86 hvm one");
 }
 
+/* verify on what stock xl save wrote for a real guest (tests/unit/data). */
+static void
+real_image(struct fx *f, const char *name, const char *type)
+{
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+	struct sg_buf		 b;
+
+	if (fixture_load(name, &b) == -1)
+		fail_msg("cannot load %s", name);
+	spew(f->path, b.p, b.len);
+	sg_buf_free(&b);
+	if (mig_image_verify(f->path, NULL, 0, &sum, &err) == -1)
+		fail_msg("%s: %s", name, err.msg);
+	assert_string_equal(sum.type, type);
+	assert_string_equal(sum.name, strcmp(type, "pv") == 0 ? "wpv" : "wpvh");
+	assert_false(sum.trailer);
+	assert_non_null(strstr(sum.note, "written by xl save"));
+}
+
+static void
+test_real_images(void **state)
+{
+	real_image(*state, "pv-xl-save.zst", "pv");
+	real_image(*state, "pvh-xl-save.zst", "pvh");
+}
+
 static void
 test_foreign_and_garbage(void **state)
 {
@@ -821,6 +849,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stock_xl_image, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_guest_type, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_real_images, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_and_garbage,
 		    setup, teardown),
