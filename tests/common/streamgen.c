@@ -17,6 +17,8 @@
 #define MSR_POLICY_LEN		16
 #define HVM_CONTEXT_LEN		2504	/* as Xen 4.17 saves a 1-vcpu PVH guest */
 #define HVM_NR_PARAMS		8
+#define EMULATOR_QEMU_UPSTREAM	2	/* libxl's emulator id */
+#define EMULATOR_CONTEXT_LEN	6144	/* a QEMU device state blob */
 
 int
 sg_raw(struct sg *g, const void *p, size_t len)
@@ -173,6 +175,7 @@ sg_begin(struct sg *g, const struct sg_opts *o, sg_write_fn fn, void *arg)
 	g->nr_vcpus = o->nr_vcpus ? o->nr_vcpus : 1;
 	g->p2m_size = o->p2m_size ? o->p2m_size : 1024;
 	g->hvm = o->hvm;
+	g->emulator = o->hvm && o->emulator;
 	if (!o->no_xl_header &&
 	    sg_xl_header(g, o->config, o->config ? o->config_len : 0) == -1)
 		return -1;
@@ -253,6 +256,27 @@ hvm_state(struct sg *g)
 	return sg_record(g, MIG_LIBXC_HVM_PARAMS, b, sizeof(b));
 }
 
+/* An HVM guest's device model, after the libxc image: its xenstore
+ * entries (NUL-terminated key, value pairs) and its own saved state, each
+ * behind libxl's emulator header (QEMU upstream, index 0). */
+static int
+emulator_state(struct sg *g)
+{
+	static const char	xs[] = "physmap/0/start_addr\0f0000000\0"
+				    "physmap/0/size\0800000\0";
+	uint8_t			b[8 + sizeof(xs)];
+	struct wire_wr		w;
+
+	wire_wr_init(&w, b, 8);
+	wire_put_le32(&w, EMULATOR_QEMU_UPSTREAM);
+	wire_put_le32(&w, 0);
+	memcpy(b + 8, xs, sizeof(xs));
+	if (sg_record(g, MIG_LIBXL_EMULATOR_XENSTORE, b, sizeof(b)) == -1)
+		return -1;
+	return blob_record(g, MIG_LIBXL_EMULATOR_CONTEXT, EMULATOR_QEMU_UPSTREAM,
+	    EMULATOR_CONTEXT_LEN);
+}
+
 /* SHARED_INFO and the vcpus' state of a PV guest. */
 static int
 pv_state(struct sg *g)
@@ -298,9 +322,8 @@ sg_end(struct sg *g)
 	if (sg_record(g, MIG_LIBXC_X86_TSC_INFO, tsc, sizeof(tsc)) == -1 ||
 	    (g->hvm ? hvm_state(g) : pv_state(g)) == -1)
 		return -1;
-	/* Without a device model there are no emulator records: libxl
-	 * writes just END. */
-	if (sg_record(g, MIG_LIBXC_END, NULL, 0) == -1)
+	if (sg_record(g, MIG_LIBXC_END, NULL, 0) == -1 ||
+	    (g->emulator && emulator_state(g) == -1))
 		return -1;
 	return sg_record(g, MIG_LIBXL_END, NULL, 0);
 }

@@ -12,13 +12,17 @@
  *   X86_TSC_INFO  SHARED_INFO  per vcpu: BASIC EXTENDED XSAVE MSRS
  *   libxc END  libxl END                                 <- sg_end
  *
- * and for a PVH domain (libxc saves PVH and HVM alike, as x86 HVM; an HVM
- * domain's device model adds libxl EMULATOR records, not written here):
+ * and for a PVH domain (libxc saves PVH and HVM alike, as x86 HVM; checked
+ * against a real stream in tests/unit/data):
  *
  *   ... domain header (HVM)  X86_CPUID_POLICY  X86_MSR_POLICY
  *   STATIC_DATA_END                                      <- sg_begin
  *   PAGE_DATA ...                                        <- sg_pages
  *   X86_TSC_INFO  HVM_CONTEXT  HVM_PARAMS  libxc END  libxl END <- sg_end
+ *
+ * An HVM domain's device model adds, between libxc's END and libxl's,
+ * EMULATOR_XENSTORE_DATA and EMULATOR_CONTEXT (libxl's order; no real
+ * HVM stream could be captured in the lab to check it against).
  */
 #ifndef STREAMGEN_H
 #define STREAMGEN_H
@@ -39,6 +43,7 @@ struct sg_opts {
 	unsigned	 nr_vcpus;	/* 0 means 1 */
 	uint64_t	 p2m_size;	/* pfns in the guest; 0 means 1024 */
 	bool		 hvm;		/* an HVM-type (PVH) image */
+	bool		 emulator;	/* with hvm: an HVM guest's device model */
 };
 
 struct sg {
@@ -49,6 +54,7 @@ struct sg {
 	unsigned	 nr_vcpus;
 	uint64_t	 p2m_size;
 	bool		 hvm;
+	bool		 emulator;
 };
 
 int	sg_begin(struct sg *, const struct sg_opts *, sg_write_fn, void *);

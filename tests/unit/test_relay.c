@@ -384,6 +384,34 @@ real_stream(const char *name, bool hvm)
 	sg_buf_free(&b);
 }
 
+/* An HVM guest's stream (streamgen's: no real one could be captured),
+ * with its device model's records after the libxc image. */
+static void
+test_hvm_emulator(void **state)
+{
+	struct sg_opts	 o = { .config = CONFIG, .config_len = sizeof(CONFIG),
+	    .p2m_size = NPAGES, .hvm = true, .emulator = true };
+	struct e2e	 e = { .tls = true, .sflags = MIG_RELAY_F_ZSTD };
+	struct sg_buf	 b = { 0 };
+	struct sg	 g;
+	uint64_t	 pfns[NPAGES];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NPAGES; i++)
+		pfns[i] = i;
+	assert_int_equal(sg_begin(&g, &o, sg_buf_write, &b), 0);
+	assert_int_equal(sg_pages(&g, pfns, NPAGES, sparse_page, NULL), 0);
+	assert_int_equal(sg_end(&g), 0);
+	e2e_run(&e, b.p, b.len);
+	assert_int_equal(e.rs.pages, NPAGES);
+	assert_true(e.rs.libxl_end && e.rs.libxc_end);
+	/* LIBXC_CONTEXT, the two emulator records and END; the libxc image's
+	 * header records, PAGE_DATA, TSC, HVM_CONTEXT, HVM_PARAMS and END */
+	assert_int_equal(e.rs.records, 4 + 3 + NPAGES / 1024 + 4);
+	sg_buf_free(&b);
+}
+
 static void test_real_pv(void **s) { (void)s; real_stream("pv-xl-save.zst", false); }
 static void test_real_pvh(void **s) { (void)s; real_stream("pvh-xl-save.zst", true); }
 
@@ -1172,6 +1200,7 @@ main(void)
 		cmocka_unit_test(test_cancel_bw_wait),
 		cmocka_unit_test(test_file_round_trip),
 		cmocka_unit_test(test_bad_conf),
+		cmocka_unit_test(test_hvm_emulator),
 		cmocka_unit_test(test_real_pv),
 		cmocka_unit_test(test_real_pvh),
 	};
