@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS...)
+# shellcheck shell=sh disable=SC2154,SC2015,SC2034 # sourced after /lab/lib.sh (ELAPSED_MS, WITNESS_TYPE...)
 # xlab: hosts=1 xen=shadow timeout=1500 default=no
 # xlab-desc: benchmark (bench/lab): xl-reloc against stock xl on one guest, localhost
 # One dom0, one witness guest (128 MiB, 256 pages/tick), moved in turn by
@@ -110,10 +110,16 @@ else
 	say "no sshd in dom0 (the host has no openssh-server): no xlssh row"
 fi
 
-i=0
-while [ $i -lt "$ROUNDS" ]; do
-	i=$((i + 1))
-	say "--- round $i of $ROUNDS"
+# rounds WHAT FN: FN, ROUNDS times over.
+rounds() {
+	i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		i=$((i + 1))
+		say "--- $1 round $i of $ROUNDS"
+		$2
+	done
+}
+pv_round() {
 	measure reloc reloc
 	measure xlpipe xlpipe
 	metric xlpipe_pipe_bytes "$(pipe_bytes)"
@@ -124,20 +130,19 @@ while [ $i -lt "$ROUNDS" ]; do
 	metric rsave_image_bytes "$(cat /tmp/w.size)"
 	measure xsave xsave
 	metric xsave_image_bytes "$(cat /tmp/w.size)"
-done
+}
+pvh_round() {
+	measure pvhreloc reloc
+	measure pvhxlpipe xlpipe
+	metric pvhxlpipe_pipe_bytes "$(pipe_bytes)"
+}
 
+rounds PV pv_round
 # The same guest as PVH: its stream walks the whole pfn space up to the
 # special pages below 4 GiB and carries HVM state instead of PV state.
 xl destroy witness || fail "cannot destroy the PV witness"
 WITNESS_TYPE=pvh
 witness_create witness 128 256
-i=0
-while [ $i -lt "$ROUNDS" ]; do
-	i=$((i + 1))
-	say "--- PVH round $i of $ROUNDS"
-	measure pvhreloc reloc
-	measure pvhxlpipe xlpipe
-	metric pvhxlpipe_pipe_bytes "$(pipe_bytes)"
-done
+rounds PVH pvh_round
 relocd_logs a b
 pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave; PVH: reloc, xlpipe"

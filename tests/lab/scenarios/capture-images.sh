@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=sh disable=SC2154 # sourced after /lab/lib.sh
+# shellcheck shell=sh disable=SC2154,SC2034 # sourced after /lab/lib.sh, which reads WITNESS_TYPE
 # xlab: hosts=1 xen=shadow timeout=240 default=no
 # xlab-desc: (tests/lab/capture-images) stock xl save images of a PV and a PVH witness, cut to test fixtures, on the console
 # For make check's fixtures of real streams: each guest type is saved by

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=sh disable=SC1091 # the scenario it runs is in dom0
+# shellcheck shell=sh disable=SC1091,SC2034 # the scenario it runs is in dom0 and reads these
 # xlab: hosts=2 xen=shadow timeout=480 default=yes
 # xlab-desc: relocd-pair-tls with a PVH witness: a -> b and back over TLS, live
 # The same job as relocd-pair-tls, on a PVH guest: its stream carries
