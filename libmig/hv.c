@@ -639,6 +639,30 @@ mig_hv_domstate_name(int s)
 	}
 }
 
+/*
+ * A 128 MiB PVH guest's first pass reports ~1M pfns (4 GiB), of which
+ * 32K hold memory: shown as is, a progress bar would stop at 3% and an
+ * ETA promise hours.  What the pass sends is at most the guest's memory;
+ * past it (RAM comes first) the pass only walks holes.  Later rounds
+ * count dirty pages, which are all memory.
+ */
+void
+mig_hv_progress_cap(struct mig_hv_progress *p, uint64_t mem_kib,
+    uint32_t page_size)
+{
+	uint64_t	pages;
+
+	if (p->kind != MIG_HV_PROGRESS_ROUND || p->round != 0 ||
+	    page_size < 1024 || mem_kib == 0)
+		return;
+	pages = mem_kib / (page_size / 1024);
+	if (p->pages_total > pages)
+		p->pages_total = pages;
+	if (p->pages_done > p->pages_total)
+		p->pages_done = p->pages_total;
+	p->dirty_left = p->pages_total - p->pages_done;
+}
+
 const char *
 mig_hv_domtype_name(int t)
 {

@@ -257,6 +257,11 @@ int		 mig_hv_cap_set(struct mig_hv *, uint32_t, int,
  * something to a migration, 0 for the others. */
 int		 mig_hv_progress_parse(const char *, unsigned long,
 		    unsigned long, struct mig_hv_progress *);
+/* Caps a first pass's report (round 0) at the guest's memory, mem_kib:
+ * libxenguest walks an HVM or PVH guest's whole pfn space, which runs past
+ * its memory to the special pages below 4 GiB, holes that carry no data. */
+void		 mig_hv_progress_cap(struct mig_hv_progress *, uint64_t,
+		    uint32_t);
 const char	*mig_hv_domstate_name(int);
 const char	*mig_hv_domtype_name(int);
 /* 0 and 16 bytes in uuid for a canonical 36-character uuid, else -1. */

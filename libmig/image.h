@@ -112,6 +112,7 @@ struct mig_image_summary {
 	uint64_t	pages;		/* pages of memory in the stream */
 	uint32_t	config_len;
 	uint32_t	guest_type;	/* MIG_LIBXC_DOM_* */
+	char		type[8];	/* c_info.type: "pv", "pvh", "hvm"; or "" */
 	bool		encrypted;
 	bool		compressed;
 	bool		trailer;	/* trailer present and matching */

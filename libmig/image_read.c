@@ -473,6 +473,34 @@ check_trailer(struct mig_image_reader *r, struct mig_err *err)
 	return 0;
 }
 
+/*
+ * The config's guest type against the memory image's: libxc saves a PV
+ * guest as x86 PV and an HVM or PVH guest as x86 HVM (its PVH type is
+ * an unused leftover).  A config that names another type than the image
+ * holds cannot restore; say so before a restore builds anything.
+ */
+static int
+check_guest_type(struct mig_image_reader *r, struct mig_err *err)
+{
+	uint32_t	have = r->parser.stats.guest_type, want;
+	char		type[8];
+
+	if (!mig_xl_config_cinfo(r->config, "type", type, sizeof(type)) ||
+	    have == 0)
+		return 0;
+	if (strcmp(type, "pv") == 0)
+		want = MIG_LIBXC_DOM_X86_PV;
+	else if (strcmp(type, "pvh") == 0 || strcmp(type, "hvm") == 0)
+		want = MIG_LIBXC_DOM_X86_HVM;
+	else
+		return 0;
+	if (have != want)
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: the config "
+		    "is of a %s guest, the memory image of an x86 %s one",
+		    type, mig_stream_guest_type_name(have));
+	return 0;
+}
+
 int
 mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
 {
@@ -484,7 +512,8 @@ mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
 	while ((n = mig_image_reader_read(r, scratch, SCRATCH_LEN, err)) > 0)
 		;
 	free(scratch);
-	if (n == -1 || (r->chunked && check_plain_end(r, err) == -1))
+	if (n == -1 || check_guest_type(r, err) == -1 ||
+	    (r->chunked && check_plain_end(r, err) == -1))
 		return -1;
 	/* The rest of the file is the trailer, or nothing. */
 	if ((n = file_read(r, r->tail + r->tail_len,
@@ -525,6 +554,8 @@ mig_image_reader_summary(const struct mig_image_reader *r,
 	memset(sum, 0, sizeof(*sum));
 	(void)mig_xl_config_cinfo(r->config, "name", sum->name,
 	    sizeof(sum->name));
+	(void)mig_xl_config_cinfo(r->config, "type", sum->type,
+	    sizeof(sum->type));
 	sum->file_bytes = r->hashed + (r->trailer ? IMG_TRAILER_SIZE : 0);
 	sum->stream_bytes = r->stream_bytes;
 	sum->pages = st->pages;

@@ -78,6 +78,18 @@ mig_stream_rec_name(enum mig_stream_layer layer, uint32_t type)
 }
 
 const char *
+mig_stream_guest_type_name(uint32_t guest_type)
+{
+	switch (guest_type) {
+	case MIG_LIBXC_DOM_X86_PV:	return "pv";
+	case MIG_LIBXC_DOM_X86_HVM:	return "hvm";
+	case MIG_LIBXC_DOM_X86_PVH:	return "pvh";
+	case MIG_LIBXC_DOM_ARM:		return "arm";
+	}
+	return "unknown";
+}
+
+const char *
 mig_stream_phase_name(enum mig_stream_phase ph)
 {
 	if ((unsigned)ph > MIG_PHASE_ERROR)

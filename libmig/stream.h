@@ -213,6 +213,8 @@ int	mig_stream_finish(struct mig_stream *, struct mig_err *);
 enum mig_stream_phase mig_stream_phase(const struct mig_stream *);
 const char *mig_stream_phase_name(enum mig_stream_phase);
 const char *mig_stream_rec_name(enum mig_stream_layer, uint32_t);
+/* "pv", "hvm", "pvh", "arm" for a MIG_LIBXC_DOM_* value. */
+const char *mig_stream_guest_type_name(uint32_t);
 /* True for PFINFO types that carry a page of data in PAGE_DATA. */
 bool	mig_pfinfo_has_data(unsigned);
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,47 @@ client_send(struct client *c, const struct ctl_msg *m)
 		return -1;
 	}
 	return 0;
+}
+
+/* How long a job's watcher may take to make room for a message that
+ * must reach it (its result, a row of a list) before it is given up. */
+#define CLIENT_ROOM_MS	5000
+
+/*
+ * A job's message to the client that watches it.  Its socket is
+ * non-blocking and a watcher can be slow to read (xl-reloc drawing on a
+ * serial console; an HVM or PVH guest's first pass alone makes about a
+ * thousand progress events): when the socket is full, a progress event
+ * is dropped, as the next one supersedes it, and anything else waits for
+ * room.  Only a watcher that takes nothing for CLIENT_ROOM_MS is given
+ * up, and the job goes on without it.
+ */
+int
+client_forward(struct client *c, const struct ctl_msg *m)
+{
+	struct pollfd	pfd = { .fd = c->fd, .events = POLLOUT };
+	struct mig_err	err;
+	uint64_t	end = 0, now;
+	int		n;
+
+	while (ctl_send(c->fd, m, &err) == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			goto gone;
+		if (m->type == CTL_EVENT)
+			return 0;
+		now = now_ms();
+		if (end == 0)
+			end = now + CLIENT_ROOM_MS;
+		if (now >= end)
+			goto gone;
+		n = poll(&pfd, 1, (int)(end - now));
+		if (n == -1 && errno != EINTR)
+			goto gone;
+	}
+	return 0;
+gone:
+	log_debug("control client: %s", err.msg);
+	return -1;
 }
 
 static void

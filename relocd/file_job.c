@@ -244,11 +244,13 @@ status_of(const struct mig_err *err)
 }
 
 static void
-on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *p,
+on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
     void *arg)
 {
-	struct file_job	*j = arg;
+	struct file_job		*j = arg;
+	struct mig_hv_progress	 capped = *rep, *p = &capped;
 
+	mig_hv_progress_cap(p, j->mem_kib, MIG_PAGE_SIZE);
 	switch (p->kind) {
 	case MIG_HV_PROGRESS_ROUND:
 		j->round = p->round;
@@ -303,6 +305,7 @@ save_image(struct file_job *j, const struct mig_hv_dominfo *dom,
 		return -1;
 	}
 	fj_event(j, MIG_PHASE_STOPCOPY, "saving");
+	j->mem_kib = dom->mem_kib;
 	*j->op = mig_hv_save(j->hv, dom->domid, sv[1], 0, on_save_progress,
 	    NULL, j, err);
 	rc = copy_run(j, c, sv[1], NULL, err);

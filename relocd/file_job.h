@@ -57,6 +57,7 @@ struct file_job {
 	char			  tmp[CTL_PATH_MAX + 17];
 	/* progress and outcome, for the callbacks and after the end */
 	uint32_t		  round;
+	uint64_t		  mem_kib;	/* the saved domain's */
 	uint64_t		  pages_total;
 	uint64_t		  pages_sent;
 	uint64_t		  dirty_left;

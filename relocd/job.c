@@ -165,7 +165,7 @@ job_free(struct job *j)
 static void
 forward(struct job *j, const struct ctl_msg *m)
 {
-	if (j->watcher != NULL && client_send(j->watcher, m) == -1)
+	if (j->watcher != NULL && client_forward(j->watcher, m) == -1)
 		j->watcher = NULL;	/* gone: the job goes on without it */
 }
 

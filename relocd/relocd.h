@@ -228,6 +228,7 @@ void		 control_stop(struct relocd *);
 void		 clients_flush(struct relocd *);
 void		 client_free(struct client *);
 int		 client_send(struct client *, const struct ctl_msg *);
+int		 client_forward(struct client *, const struct ctl_msg *);
 
 /* job.c; worker_exec flags */
 #define WORKER_TLS		0x1	/* the connection came to the TLS port */

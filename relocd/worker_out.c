@@ -177,12 +177,15 @@ cap_restore(struct out *o)
 }
 
 static void
-on_progress(struct mig_hv_op *op, const struct mig_hv_progress *p, void *arg)
+on_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
+    void *arg)
 {
-	struct out	*o = arg;
-	struct worker	*w = o->w;
-	struct mig_err	 err;
+	struct out		*o = arg;
+	struct worker		*w = o->w;
+	struct mig_err		 err;
+	struct mig_hv_progress	 capped = *rep, *p = &capped;
 
+	mig_hv_progress_cap(p, o->dom.mem_kib, w->page_size);
 	switch (p->kind) {
 	case MIG_HV_PROGRESS_ROUND:
 		w->round = p->round;
@@ -240,11 +243,18 @@ check_domain(struct out *o, struct mig_err *err)
 	return 0;
 }
 
-/* A live migration needs this hypervisor to track dirty pages (hostinfo
- * said so in our HELLO): refused before the target hears of it. */
+/*
+ * A live migration needs this hypervisor to track dirty pages (hostinfo
+ * said so in our HELLO): refused before the target hears of it.  Only a
+ * PV guest's tracking needs shadow paging; an HVM or PVH guest's goes
+ * through its p2m, in HAP or shadow mode, whichever it runs in here, so
+ * it is never refused (a type we cannot tell is treated as PV).
+ */
 static int
 check_live(struct out *o, const struct mig_msg_hello *us, struct mig_err *err)
 {
+	if (o->dom.type == MIG_HV_TYPE_HVM || o->dom.type == MIG_HV_TYPE_PVH)
+		return 0;
 	if ((o->req.flags & CTL_MF_LIVE) && !(us->features & MIG_FEAT_LIVE))
 		return mig_seterr(err, MIG_E_NOTSUP, "this hypervisor cannot "
 		    "track dirty pages for PV guests (no shadow paging): live "

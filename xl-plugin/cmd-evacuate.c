@@ -287,7 +287,8 @@ run_migrations(struct evac_run *r, const struct xr_global *g)
 	size_t			 idx[EVAC_PARALLEL_MAX];
 	char			 what[EVAC_PARALLEL_MAX][CTL_DOMAIN_MAX +
 				    CTL_HOST_MAX + 32];
-	struct view		 quiet = { VIEW_QUIET, stdout, -1, false };
+	struct view		 quiet = { .mode = VIEW_QUIET, .out = stdout,
+				    .last_phase = -1 };
 	struct ctl_msg		 m;
 	size_t			 next = 0, nact = 0, i, j;
 

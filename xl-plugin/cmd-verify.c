@@ -53,8 +53,10 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 		return err.code == MIG_E_NOTFOUND ? CTL_ST_NOTFOUND :
 		    CTL_ST_FAILED;
 	}
-	printf("%s: OK: domain %s, %" PRIu64 " pages, %" PRIu64 " bytes%s%s"
-	    "%s%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)", sum.pages,
+	printf("%s: OK: domain %s, %s guest, %" PRIu64 " pages, %" PRIu64
+	    " bytes%s%s%s%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)",
+	    sum.type[0] ? sum.type : mig_stream_guest_type_name(sum.guest_type),
+	    sum.pages,
 	    sum.file_bytes, sum.compressed ? ", compressed" : "",
 	    sum.encrypted ? ", encrypted" : "",
 	    sum.trailer ? "" : "; ", sum.trailer ? "" : sum.note);

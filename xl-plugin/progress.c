@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -266,13 +267,34 @@ view_accepted(struct view *v, uint64_t job)
 	fflush(v->out);
 }
 
+/* A terminal's line is redrawn ten times a second at most (a new phase
+ * at once): an HVM or PVH guest's first pass reports every 4 MiB of its
+ * pfn space, a thousand events for 4 GiB, and a serial console at 115200
+ * baud takes 10 s to draw them. */
+#define TTY_REDRAW_MS	100
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void
 view_event(struct view *v, const struct ctl_event *ev)
 {
-	char	line[XR_LINE_MAX];
+	char		line[XR_LINE_MAX];
+	uint64_t	now;
 
 	switch (v->mode) {
 	case VIEW_TTY:
+		now = mono_ms();
+		if (v->drawn && v->last_phase == ev->phase &&
+		    now - v->drawn_ms < TTY_REDRAW_MS)
+			return;
+		v->drawn_ms = now;
 		progress_line(line, sizeof(line), ev);
 		/* Return to column 0, draw, erase what a longer line left. */
 		fprintf(v->out, "\r%s\033[K", line);

@@ -146,6 +146,7 @@ struct view {
 	FILE		*out;
 	int		 last_phase;	/* -1 before the first event */
 	bool		 drawn;		/* a TTY line is on screen */
+	uint64_t	 drawn_ms;	/* when it was drawn (monotonic) */
 };
 
 /* A job being followed on its own control connection. */

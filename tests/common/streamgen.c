@@ -15,6 +15,10 @@
 #define VCPU_MSRS_LEN		32
 #define CPUID_POLICY_LEN	480
 #define MSR_POLICY_LEN		16
+#define HVM_CONTEXT_LEN		2504	/* as Xen 4.17 saves a 1-vcpu PVH guest */
+#define HVM_NR_PARAMS		8
+#define EMULATOR_QEMU_UPSTREAM	2	/* libxl's emulator id */
+#define EMULATOR_CONTEXT_LEN	6144	/* a QEMU device state blob */
 
 int
 sg_raw(struct sg *g, const void *p, size_t len)
@@ -107,7 +111,7 @@ libxc_headers(struct sg *g)
 	wire_put_be16(&w, 0);			/* little-endian */
 	wire_put_be16(&w, 0);
 	wire_put_be32(&w, 0);
-	wire_put_le32(&w, MIG_LIBXC_DOM_X86_PV);
+	wire_put_le32(&w, g->hvm ? MIG_LIBXC_DOM_X86_HVM : MIG_LIBXC_DOM_X86_PV);
 	wire_put_le16(&w, MIG_PAGE_SHIFT);
 	wire_put_le16(&w, 0);
 	wire_put_le32(&w, 4);
@@ -122,7 +126,7 @@ static_data(struct sg *g)
 	uint8_t			*cpuid;
 	int			 rc;
 
-	if (sg_record(g, MIG_LIBXC_X86_PV_INFO, pv_info, 8) == -1)
+	if (!g->hvm && sg_record(g, MIG_LIBXC_X86_PV_INFO, pv_info, 8) == -1)
 		return -1;
 	if ((cpuid = calloc(1, CPUID_POLICY_LEN)) == NULL) {
 		g->failed = true;
@@ -170,6 +174,8 @@ sg_begin(struct sg *g, const struct sg_opts *o, sg_write_fn fn, void *arg)
 	g->warg = arg;
 	g->nr_vcpus = o->nr_vcpus ? o->nr_vcpus : 1;
 	g->p2m_size = o->p2m_size ? o->p2m_size : 1024;
+	g->hvm = o->hvm;
+	g->emulator = o->hvm && o->emulator;
 	if (!o->no_xl_header &&
 	    sg_xl_header(g, o->config, o->config ? o->config_len : 0) == -1)
 		return -1;
@@ -181,7 +187,7 @@ sg_begin(struct sg *g, const struct sg_opts *o, sg_write_fn fn, void *arg)
 	    sg_record(g, MIG_LIBXL_LIBXC_CONTEXT, NULL, 0) == -1 ||
 	    libxc_headers(g) == -1 || static_data(g) == -1)
 		return -1;
-	return p2m_frames(g);
+	return g->hvm ? 0 : p2m_frames(g);
 }
 
 static int
@@ -230,23 +236,55 @@ sg_pages(struct sg *g, const uint64_t *pfns, size_t n, sg_page_fn fn,
 	return g->failed ? -1 : 0;
 }
 
-int
-sg_end(struct sg *g)
+/* HVM_CONTEXT and HVM_PARAMS: a patterned blob, and indexes with values. */
+static int
+hvm_state(struct sg *g)
 {
-	uint8_t		tsc[24];
-	uint8_t		*shinfo;
+	uint8_t		b[8 + HVM_NR_PARAMS * 16];
 	struct wire_wr	w;
+	unsigned	i;
+
+	if (blob_record(g, MIG_LIBXC_HVM_CONTEXT, 0, HVM_CONTEXT_LEN - 8) == -1)
+		return -1;
+	wire_wr_init(&w, b, sizeof(b));
+	wire_put_le32(&w, HVM_NR_PARAMS);
+	wire_put_le32(&w, 0);
+	for (i = 0; i < HVM_NR_PARAMS; i++) {
+		wire_put_le64(&w, i + 1);
+		wire_put_le64(&w, 0xfeff0ULL + i);	/* special pfns */
+	}
+	return sg_record(g, MIG_LIBXC_HVM_PARAMS, b, sizeof(b));
+}
+
+/* An HVM guest's device model, after the libxc image: its xenstore
+ * entries (NUL-terminated key, value pairs) and its own saved state, each
+ * behind libxl's emulator header (QEMU upstream, index 0). */
+static int
+emulator_state(struct sg *g)
+{
+	static const char	xs[] = "physmap/0/start_addr\0f0000000\0"
+				    "physmap/0/size\0800000\0";
+	uint8_t			b[8 + sizeof(xs)];
+	struct wire_wr		w;
+
+	wire_wr_init(&w, b, 8);
+	wire_put_le32(&w, EMULATOR_QEMU_UPSTREAM);
+	wire_put_le32(&w, 0);
+	memcpy(b + 8, xs, sizeof(xs));
+	if (sg_record(g, MIG_LIBXL_EMULATOR_XENSTORE, b, sizeof(b)) == -1)
+		return -1;
+	return blob_record(g, MIG_LIBXL_EMULATOR_CONTEXT, EMULATOR_QEMU_UPSTREAM,
+	    EMULATOR_CONTEXT_LEN);
+}
+
+/* SHARED_INFO and the vcpus' state of a PV guest. */
+static int
+pv_state(struct sg *g)
+{
+	uint8_t		*shinfo;
 	unsigned	v;
 	int		rc;
 
-	wire_wr_init(&w, tsc, sizeof(tsc));
-	wire_put_le32(&w, 0);			/* TSC_MODE_DEFAULT */
-	wire_put_le32(&w, 2000000);		/* kHz */
-	wire_put_le64(&w, 123456789);
-	wire_put_le32(&w, 1);
-	wire_put_le32(&w, 0);
-	if (sg_record(g, MIG_LIBXC_X86_TSC_INFO, tsc, sizeof(tsc)) == -1)
-		return -1;
 	if ((shinfo = calloc(1, MIG_PAGE_SIZE)) == NULL) {
 		g->failed = true;
 		return -1;
@@ -266,8 +304,26 @@ sg_end(struct sg *g)
 		    VCPU_MSRS_LEN) == -1)
 			return -1;
 	}
-	/* A PV domain has no emulator records: libxl writes just END. */
-	if (sg_record(g, MIG_LIBXC_END, NULL, 0) == -1)
+	return 0;
+}
+
+int
+sg_end(struct sg *g)
+{
+	uint8_t		tsc[24];
+	struct wire_wr	w;
+
+	wire_wr_init(&w, tsc, sizeof(tsc));
+	wire_put_le32(&w, 0);			/* TSC_MODE_DEFAULT */
+	wire_put_le32(&w, 2000000);		/* kHz */
+	wire_put_le64(&w, 123456789);
+	wire_put_le32(&w, 1);
+	wire_put_le32(&w, 0);
+	if (sg_record(g, MIG_LIBXC_X86_TSC_INFO, tsc, sizeof(tsc)) == -1 ||
+	    (g->hvm ? hvm_state(g) : pv_state(g)) == -1)
+		return -1;
+	if (sg_record(g, MIG_LIBXC_END, NULL, 0) == -1 ||
+	    (g->emulator && emulator_state(g) == -1))
 		return -1;
 	return sg_record(g, MIG_LIBXL_END, NULL, 0);
 }

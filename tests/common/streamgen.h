@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Writes real-format Xen save streams (xl header, libxl v2 stream, libxc
- * v3 image of an x86_64 PV guest) for tests and the simulated host.  The
- * layout follows what libxl/libxc 4.17 write for a PV domain:
+ * v3 image of an x86_64 PV or HVM-type guest) for tests and the simulated
+ * host.  The layout follows what libxl/libxc 4.17 write for a PV domain:
  *
  *   [xl header + config]  LibxlFmt header  LIBXC_CONTEXT
  *   libxc image header, domain header (PV, page shift 12)
@@ -11,6 +11,18 @@
  *   PAGE_DATA ... (one call per round, <= 1024 pfns a record) <- sg_pages
  *   X86_TSC_INFO  SHARED_INFO  per vcpu: BASIC EXTENDED XSAVE MSRS
  *   libxc END  libxl END                                 <- sg_end
+ *
+ * and for a PVH domain (libxc saves PVH and HVM alike, as x86 HVM; checked
+ * against a real stream in tests/unit/data):
+ *
+ *   ... domain header (HVM)  X86_CPUID_POLICY  X86_MSR_POLICY
+ *   STATIC_DATA_END                                      <- sg_begin
+ *   PAGE_DATA ...                                        <- sg_pages
+ *   X86_TSC_INFO  HVM_CONTEXT  HVM_PARAMS  libxc END  libxl END <- sg_end
+ *
+ * An HVM domain's device model adds, between libxc's END and libxl's,
+ * EMULATOR_XENSTORE_DATA and EMULATOR_CONTEXT (libxl's order; no real
+ * HVM stream could be captured in the lab to check it against).
  */
 #ifndef STREAMGEN_H
 #define STREAMGEN_H
@@ -30,6 +42,8 @@ struct sg_opts {
 	size_t		 config_len;	/* as xl counts it: with the NUL */
 	unsigned	 nr_vcpus;	/* 0 means 1 */
 	uint64_t	 p2m_size;	/* pfns in the guest; 0 means 1024 */
+	bool		 hvm;		/* an HVM-type (PVH) image */
+	bool		 emulator;	/* with hvm: an HVM guest's device model */
 };
 
 struct sg {
@@ -39,6 +53,8 @@ struct sg {
 	uint64_t	 bytes;		/* written so far */
 	unsigned	 nr_vcpus;
 	uint64_t	 p2m_size;
+	bool		 hvm;
+	bool		 emulator;
 };
 
 int	sg_begin(struct sg *, const struct sg_opts *, sg_write_fn, void *);

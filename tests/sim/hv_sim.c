@@ -384,16 +384,21 @@ hv_sim_host_set(const char *dir, const char *key, const char *value,
 
 int
 hv_sim_create(const char *dir, const char *name, uint64_t mem_mib,
-    uint64_t rate, const char *uuid, uint32_t *domid, struct mig_err *err)
+    uint64_t rate, const char *uuid, const char *type, uint32_t *domid,
+    struct mig_err *err)
 {
 	struct sim_txn		 t;
 	struct hv_sim_dom	*d;
 	uint8_t			 u[16];
+	int			 ty = MIG_HV_TYPE_PV;
 
 	if (uuid != NULL && mig_hv_uuid_parse(uuid, u) == -1)
 		return mig_seterr(err, MIG_E_INVAL, "bad uuid %s", uuid);
 	if (uuid == NULL)
 		sim_uuid_random(u);
+	if (type != NULL && (ty = sim_type_parse(type)) <= MIG_HV_TYPE_UNKNOWN)
+		return mig_seterr(err, MIG_E_INVAL, "domain %s: bad type %s",
+		    name, type);
 	if (mem_mib == 0 || mem_mib > (1ULL << 30))
 		return mig_seterr(err, MIG_E_INVAL, "domain %s: bad memory "
 		    "size", name);
@@ -404,6 +409,7 @@ hv_sim_create(const char *dir, const char *name, uint64_t mem_mib,
 		return -1;
 	}
 	d->dirty_rate = rate;
+	d->type = ty;
 	memcpy(d->uuid, u, 16);
 	if (sim_mem_create(dir, d, 1, err) == -1) {
 		sim_end(&t);

@@ -45,10 +45,11 @@ int	hv_sim_init(const char *dir, uint64_t mem_mib, int xen_major,
  * total_kib free_kib nr_cpus pv_logdirty round_ms. */
 int	hv_sim_host_set(const char *dir, const char *key, const char *value,
 	    struct mig_err *);
-/* A new running domain with patterned memory; uuid NULL = random. */
+/* A new running domain with patterned memory; uuid NULL = random; type
+ * "pv", "pvh" or "hvm" (NULL = pv). */
 int	hv_sim_create(const char *dir, const char *name, uint64_t mem_mib,
-	    uint64_t dirty_rate, const char *uuid, uint32_t *domid,
-	    struct mig_err *);
+	    uint64_t dirty_rate, const char *uuid, const char *type,
+	    uint32_t *domid, struct mig_err *);
 /* spec: a domid or a name.  MIG_E_NOTFOUND if there is none. */
 int	hv_sim_lookup(const char *dir, const char *spec, struct hv_sim_dom *,
 	    struct mig_err *);

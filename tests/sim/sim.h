@@ -51,6 +51,8 @@ struct hv_sim_dom *sim_dom_byname(struct sim_host *, const char *);
 struct hv_sim_dom *sim_dom_add(struct sim_host *, const char *, uint64_t,
 	    struct mig_err *);
 void	sim_dom_remove(struct sim_host *, struct hv_sim_dom *);
+/* "pv", "pvh", "hvm"...: its enum mig_hv_domtype, or -1. */
+int	sim_type_parse(const char *);
 int	sim_state_init(const char *, uint64_t, int, int, struct mig_err *);
 int	sim_host_set(struct sim_host *, const char *, const char *,
 	    struct mig_err *);

@@ -226,7 +226,7 @@ save(struct saver *s)
 
 	if (refresh(s) == -1)
 		return -1;
-	if (j->live && !s->logdirty)
+	if (j->live && !s->logdirty && s->d.type == MIG_HV_TYPE_PV)
 		return mig_seterr(&j->err, MIG_E_NOTSUP, "this hypervisor "
 		    "cannot track dirty pages for PV guests (simulated)");
 	s->npages = s->d.mem_kib / (SIM_PAGE / 1024);
@@ -241,6 +241,7 @@ save(struct saver *s)
 	o.no_xl_header = true;
 	o.nr_vcpus = s->d.vcpus;
 	o.p2m_size = s->npages;
+	o.hvm = s->d.type == MIG_HV_TYPE_PVH || s->d.type == MIG_HV_TYPE_HVM;
 	if (sg_begin(&s->g, &o, sg_out, j) == -1)
 		return sg_failed(s);
 	if (j->live && precopy(s, &round) == -1)

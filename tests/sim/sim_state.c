@@ -64,8 +64,8 @@ state_parse(const char *s)
 	return -1;
 }
 
-static int
-type_parse(const char *s)
+int
+sim_type_parse(const char *s)
 {
 	int	i;
 
@@ -100,7 +100,7 @@ dom_parse(char *line, struct hv_sim_dom *d)
 		d->state = MIG_HV_DOM_SHUTDOWN;
 	else if ((d->state = state_parse(f[2])) == -1)
 		return -1;
-	if ((d->type = type_parse(f[3])) == -1 ||
+	if ((d->type = sim_type_parse(f[3])) == -1 ||
 	    mig_hv_uuid_parse(f[8], d->uuid) == -1)
 		return -1;
 	d->domid = (uint32_t)v[0];

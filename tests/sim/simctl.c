@@ -28,7 +28,8 @@ usage(void)
 	    "usage: simctl [-d HOSTDIR] COMMAND ...\n"
 	    "  init [--mem-mib N] [--xen MAJOR.MINOR]\n"
 	    "  host [KEY VALUE]               show host facts, or set one\n"
-	    "  create NAME --mem-mib N [--dirty-rate P] [--uuid U]\n"
+	    "  create NAME --mem-mib N [--dirty-rate P] [--uuid U] "
+	    "[--type pv|pvh|hvm]\n"
 	    "  list                           domid name state mem-MiB\n"
 	    "  info NAME|DOMID\n"
 	    "  checksum NAME|DOMID            SHA-256 of its memory\n"
@@ -135,10 +136,11 @@ cmd_create(int argc, char **argv)
 		{ "mem-mib", required_argument, NULL, 'm' },
 		{ "dirty-rate", required_argument, NULL, 'r' },
 		{ "uuid", required_argument, NULL, 'u' },
+		{ "type", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mig_err			 e;
-	const char			*uuid = NULL;
+	const char			*uuid = NULL, *type = NULL;
 	uint64_t			 mem = 0, rate = 0;
 	uint32_t			 domid;
 	int				 c;
@@ -150,12 +152,14 @@ cmd_create(int argc, char **argv)
 			rate = number("--dirty-rate", optarg);
 		else if (c == 'u')
 			uuid = optarg;
+		else if (c == 't')
+			type = optarg;
 		else
 			usage();
 	}
 	if (optind != argc - 1 || mem == 0)
 		usage();
-	if (hv_sim_create(dir, argv[optind], mem, rate, uuid, &domid,
+	if (hv_sim_create(dir, argv[optind], mem, rate, uuid, type, &domid,
 	    &e) == -1)
 		die(&e);
 	printf("%" PRIu32 "\n", domid);

@@ -8,7 +8,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+
 #include "ctl.h"
+#include "relocd.h"
 
 /* One message of every type, with every field set to something distinct. */
 static size_t
@@ -277,6 +282,62 @@ test_send_recv_packets(void **state)
 	close(sv[1]);
 }
 
+/* What a slow watcher reads once it gets to it: every message up to and
+ * including the result. */
+struct drain {
+	int	fd;
+	int	events;
+	int	results;
+};
+
+static void *
+drain_main(void *arg)
+{
+	struct drain	*d = arg;
+	struct ctl_msg	 m;
+	struct mig_err	 err;
+
+	usleep(200000);		/* let the sender find the socket full */
+	while (d->results == 0 && ctl_recv(d->fd, &m, &err) == 0) {
+		if (m.type == CTL_EVENT)
+			d->events++;
+		else if (m.type == CTL_RESULT)
+			d->results++;
+	}
+	return NULL;
+}
+
+/* A watcher whose socket is full loses progress events, never itself:
+ * the result waits for room and reaches it. */
+static void
+test_forward_slow_watcher(void **state)
+{
+	struct ctl_msg	ev = { .type = CTL_EVENT }, res = { .type = CTL_RESULT };
+	struct client	c = { .fd = -1 };
+	struct drain	d = { 0 };
+	struct mig_err	err;
+	pthread_t	t;
+	int		sv[2], n = 0;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK,
+	    0, sv), 0);
+	c.fd = sv[0];
+	while (ctl_send(sv[0], &ev, &err) == 0)
+		n++;
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	assert_int_equal(client_forward(&c, &ev), 0);	/* dropped */
+	d.fd = sv[1];
+	assert_int_equal(fcntl(sv[1], F_SETFL, 0), 0);
+	assert_int_equal(pthread_create(&t, NULL, drain_main, &d), 0);
+	assert_int_equal(client_forward(&c, &res), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(d.events, n);
+	assert_int_equal(d.results, 1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int
 main(void)
 {
@@ -288,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_names_of_new_types),
 		cmocka_unit_test(test_send_recv_packets),
 		cmocka_unit_test(test_result_labels),
+		cmocka_unit_test(test_forward_slow_watcher),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -716,6 +716,36 @@ test_logger_levels(void **state)
 
 /* --- progress strings --- */
 
+/* A PVH guest's first pass, as libxenguest reports it: its whole pfn
+ * space up to the special pages (0xff000 pfns); 128 MiB of it is memory. */
+static void
+test_progress_cap(void **state)
+{
+	struct mig_hv_progress	p;
+
+	(void)state;
+	assert_int_equal(mig_hv_progress_parse("Frames iteration 0", 8192,
+	    0xff000, &p), 1);
+	mig_hv_progress_cap(&p, 131072, 4096);
+	assert_true(p.pages_total == 32768 && p.pages_done == 8192);
+	assert_true(p.dirty_left == 24576);
+	/* past the memory, the pass walks holes: nothing left to send */
+	assert_int_equal(mig_hv_progress_parse("Frames", 500000, 0xff000, &p),
+	    1);
+	mig_hv_progress_cap(&p, 131072, 4096);
+	assert_true(p.pages_total == 32768 && p.pages_done == 32768);
+	assert_true(p.dirty_left == 0);
+	/* a PV guest's pass is its memory: unchanged; later rounds too */
+	assert_int_equal(mig_hv_progress_parse("Frames iteration 0", 100,
+	    32768, &p), 1);
+	mig_hv_progress_cap(&p, 131072, 4096);
+	assert_true(p.pages_total == 32768 && p.dirty_left == 32668);
+	assert_int_equal(mig_hv_progress_parse("Frames iteration 2", 10,
+	    0xff000, &p), 1);
+	mig_hv_progress_cap(&p, 131072, 4096);
+	assert_true(p.pages_total == 0xff000);
+}
+
 static void
 test_progress_parse(void **state)
 {
@@ -927,6 +957,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_logger_levels, setup,
 		    teardown),
 		cmocka_unit_test(test_progress_parse),
+		cmocka_unit_test(test_progress_cap),
 		cmocka_unit_test_setup_teardown(test_hooks_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hooks_timeout, setup,
 		    teardown),

@@ -121,7 +121,7 @@ mkdom(struct host *h, const char *name, uint64_t rate)
 	uint32_t	domid;
 
 	assert_int_equal(hv_sim_create(h->dir, name, NPAGES / 256, rate, NULL,
-	    &domid, &err), 0);
+	    NULL, &domid, &err), 0);
 	return domid;
 }
 
@@ -900,7 +900,7 @@ test_processes_share_a_host(void **state)
 			for (k = 0; k < 8; k++) {
 				snprintf(name, sizeof(name), "w%d-%d", i, k);
 				if (hv_sim_create(e->a.dir, name, 1, 0, NULL,
-				    NULL, NULL) == -1)
+				    NULL, NULL, NULL) == -1)
 					_exit(1);
 			}
 			_exit(0);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "fixture.h"
 #include "image.h"
 #include "stream.h"
 #include "streamgen.h"
@@ -632,6 +633,79 @@ test_stock_xl_image(void **state)
 	    "no integrity trailer");
 }
 
+/* An xl save image of a guest of config TYPE, its memory of libxc type
+ * HVM (PVH and HVM guests) or PV. */
+static void
+typed_image(const char *path, const char *type, bool hvm)
+{
+	char		cfg[128];
+	int		len;
+	struct sg_opts	o = { .config = cfg, .hvm = hvm };
+	struct sg_buf	b = { 0 };
+	struct sg	g;
+	uint64_t	pfns[3] = { 0, 1, 0xfeff0 };
+
+	len = snprintf(cfg, sizeof(cfg), "{\"c_info\": {\"type\": \"%s\", "
+	    "\"name\": \"g\"}, \"b_info\": {\"max_memkb\": 8192}}", type);
+	o.config_len = (size_t)len + 1;
+	assert_int_equal(sg_begin(&g, &o, sg_buf_write, &b), 0);
+	assert_int_equal(sg_pages(&g, pfns, 3, sg_pattern_page, NULL), 0);
+	assert_int_equal(sg_end(&g), 0);
+	spew(path, b.p, b.len);
+	sg_buf_free(&b);
+}
+
+/* The config's guest type must be the one the memory image holds. */
+static void
+test_guest_type(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+
+	typed_image(f->path, "pvh", true);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_string_equal(sum.type, "pvh");
+	assert_int_equal(sum.guest_type, MIG_LIBXC_DOM_X86_HVM);
+	assert_int_equal(sum.pages, 3);
+	typed_image(f->path, "hvm", true);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_string_equal(sum.type, "hvm");
+	typed_image(f->path, "pvh", false);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT,
+	    "the config is of a pvh guest, the memory image of an x86 pv one");
+	typed_image(f->path, "pv", true);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT,
+	    "the config is of a pv guest, the memory image of an x86 hvm one");
+}
+
+/* verify on what stock xl save wrote for a real guest (tests/unit/data). */
+static void
+real_image(struct fx *f, const char *name, const char *type)
+{
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+	struct sg_buf		 b;
+
+	if (fixture_load(name, &b) == -1)
+		fail_msg("cannot load %s", name);
+	spew(f->path, b.p, b.len);
+	sg_buf_free(&b);
+	if (mig_image_verify(f->path, NULL, 0, &sum, &err) == -1)
+		fail_msg("%s: %s", name, err.msg);
+	assert_string_equal(sum.type, type);
+	assert_string_equal(sum.name, strcmp(type, "pv") == 0 ? "wpv" : "wpvh");
+	assert_false(sum.trailer);
+	assert_non_null(strstr(sum.note, "written by xl save"));
+}
+
+static void
+test_real_images(void **state)
+{
+	real_image(*state, "pv-xl-save.zst", "pv");
+	real_image(*state, "pvh-xl-save.zst", "pvh");
+}
+
 static void
 test_foreign_and_garbage(void **state)
 {
@@ -773,6 +847,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_incomplete_stream_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stock_xl_image, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_guest_type, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_real_images, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_and_garbage,
 		    setup, teardown),

@@ -28,6 +28,7 @@
 
 #include "conn.h"
 #include "error.h"
+#include "fixture.h"
 #include "proto.h"
 #include "relay.h"
 #include "stream.h"
@@ -336,6 +337,83 @@ e2e_xen(bool tls, bool zstd, bool xlhdr, bool xxh3)
 		assert_true(e.ss.wire_bytes > b.len);
 	sg_buf_free(&b);
 }
+
+/*
+ * Streams stock xl wrote for real guests in the lab (tests/lab/
+ * capture-images; their memory cut out): parsed as the relay's parser
+ * sees them, then relayed over TLS with zstd and checked byte for byte.
+ * A PVH guest's libxc image is of type HVM and carries its state in
+ * HVM_CONTEXT and HVM_PARAMS, a PV guest's in SHARED_INFO and per-vcpu
+ * records.
+ */
+static void
+real_stream(const char *name, bool hvm)
+{
+	struct e2e		 e = { .tls = true, .sflags = MIG_RELAY_F_ZSTD };
+	struct mig_stream	 s;
+	struct mig_err		 err;
+	struct sg_buf		 b;
+	const uint64_t		*xc;
+
+	if (fixture_load(name, &b) == -1)
+		fail_msg("cannot load %s", name);
+	mig_stream_init(&s, 0);
+	if (mig_stream_feed(&s, b.p, b.len, &err) != (ssize_t)b.len ||
+	    mig_stream_finish(&s, &err) == -1)
+		fail_msg("%s: %s", name, err.msg);
+	xc = s.stats.libxc_records;
+	assert_int_equal(s.stats.guest_type, hvm ? MIG_LIBXC_DOM_X86_HVM :
+	    MIG_LIBXC_DOM_X86_PV);
+	assert_int_equal(s.stats.xen_major, 4);
+	assert_int_equal(s.stats.xen_minor, 17);
+	assert_int_equal(xc[MIG_LIBXC_HVM_CONTEXT], hvm ? 1 : 0);
+	assert_int_equal(xc[MIG_LIBXC_HVM_PARAMS], hvm ? 1 : 0);
+	assert_int_equal(xc[MIG_LIBXC_X86_PV_INFO], hvm ? 0 : 1);
+	assert_int_equal(xc[MIG_LIBXC_X86_PV_P2M_FRAMES], hvm ? 0 : 1);
+	assert_int_equal(xc[MIG_LIBXC_SHARED_INFO], hvm ? 0 : 1);
+	assert_int_equal(xc[MIG_LIBXC_X86_PV_VCPU_BASIC], hvm ? 0 : 1);
+	assert_int_equal(xc[MIG_LIBXC_X86_TSC_INFO], 1);
+	assert_int_equal(xc[MIG_LIBXC_X86_CPUID_POLICY], 1);
+	assert_int_equal(xc[MIG_LIBXC_STATIC_DATA_END], 1);
+	assert_true(xc[MIG_LIBXC_PAGE_DATA] >= 1 && s.stats.pages > 0);
+	e2e_run(&e, b.p, b.len);
+	assert_int_equal(e.ss.pages, s.stats.pages);
+	assert_int_equal(e.rs.pages, s.stats.pages);
+	assert_true(e.rs.libxl_end && e.rs.libxc_end);
+	assert_int_equal(e.rs.records, e.ss.records);
+	sg_buf_free(&b);
+}
+
+/* An HVM guest's stream (streamgen's: no real one could be captured),
+ * with its device model's records after the libxc image. */
+static void
+test_hvm_emulator(void **state)
+{
+	struct sg_opts	 o = { .config = CONFIG, .config_len = sizeof(CONFIG),
+	    .p2m_size = NPAGES, .hvm = true, .emulator = true };
+	struct e2e	 e = { .tls = true, .sflags = MIG_RELAY_F_ZSTD };
+	struct sg_buf	 b = { 0 };
+	struct sg	 g;
+	uint64_t	 pfns[NPAGES];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NPAGES; i++)
+		pfns[i] = i;
+	assert_int_equal(sg_begin(&g, &o, sg_buf_write, &b), 0);
+	assert_int_equal(sg_pages(&g, pfns, NPAGES, sparse_page, NULL), 0);
+	assert_int_equal(sg_end(&g), 0);
+	e2e_run(&e, b.p, b.len);
+	assert_int_equal(e.rs.pages, NPAGES);
+	assert_true(e.rs.libxl_end && e.rs.libxc_end);
+	/* LIBXC_CONTEXT, the two emulator records and END; the libxc image's
+	 * header records, PAGE_DATA, TSC, HVM_CONTEXT, HVM_PARAMS and END */
+	assert_int_equal(e.rs.records, 4 + 3 + NPAGES / 1024 + 4);
+	sg_buf_free(&b);
+}
+
+static void test_real_pv(void **s) { (void)s; real_stream("pv-xl-save.zst", false); }
+static void test_real_pvh(void **s) { (void)s; real_stream("pvh-xl-save.zst", true); }
 
 static void test_plain(void **s) { (void)s; e2e_xen(false, false, true, false); }
 static void test_plain_zstd(void **s) { (void)s; e2e_xen(false, true, true, false); }
@@ -1122,6 +1200,9 @@ main(void)
 		cmocka_unit_test(test_cancel_bw_wait),
 		cmocka_unit_test(test_file_round_trip),
 		cmocka_unit_test(test_bad_conf),
+		cmocka_unit_test(test_hvm_emulator),
+		cmocka_unit_test(test_real_pv),
+		cmocka_unit_test(test_real_pvh),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -568,7 +568,7 @@ test_exit_status(void **state)
 static void
 test_watch_handle(void **state)
 {
-	struct view		quiet = { VIEW_QUIET, NULL, -1, false };
+	struct view		quiet = { .mode = VIEW_QUIET, .last_phase = -1 };
 	struct job_watch	w;
 	struct ctl_msg		m;
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS...)
-# xlab: hosts=1 xen=shadow timeout=900 default=no
+# shellcheck shell=sh disable=SC2154,SC2015,SC2034 # sourced after /lab/lib.sh (ELAPSED_MS, WITNESS_TYPE...)
+# xlab: hosts=1 xen=shadow timeout=1500 default=no
 # xlab-desc: benchmark (bench/lab): xl-reloc against stock xl on one guest, localhost
 # One dom0, one witness guest (128 MiB, 256 pages/tick), moved in turn by
 # each contender, ROUNDS times over, so that every figure of one run shares
@@ -12,10 +12,13 @@
 #   xlssh     xl migrate witness localhost (xl's default: ssh), if dom0 has sshd
 #   rsave     xl-reloc save + xl-reloc restore
 #   xsave     xl save + xl restore
+# and then, the witness re-created as a PVH guest:
+#   pvhreloc  xl-reloc migrate --plain
+#   pvhxlpipe xl migrate -s ''
 # Per run: <row>_ms (wall), <row>_down_ms (the guest's own largest gap),
 # <row>_bytes (bytes sent on loopback; xlpipe_pipe_bytes: through its
 # pipe; *_image_bytes: the image's size), <row>_cpu_ms (dom0 busy time).
-# bench/lab puts the round count in the overlay (at most 5 within the timeout)
+# bench/lab puts the round count in the overlay (at most 4 within the timeout)
 ROUNDS=$(cat /etc/xlab/bench-rounds 2>/dev/null || echo 2)
 [ -x /usr/local/sbin/relocd ] && [ -r /etc/relocd-lab/ca.pem ] ||
 	fail "no relocd or no certificates in dom0 (lab build --bindir DIR --overlay DIR)"
@@ -107,10 +110,16 @@ else
 	say "no sshd in dom0 (the host has no openssh-server): no xlssh row"
 fi
 
-i=0
-while [ $i -lt "$ROUNDS" ]; do
-	i=$((i + 1))
-	say "--- round $i of $ROUNDS"
+# rounds WHAT FN: FN, ROUNDS times over.
+rounds() {
+	i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		i=$((i + 1))
+		say "--- $1 round $i of $ROUNDS"
+		$2
+	done
+}
+pv_round() {
 	measure reloc reloc
 	measure xlpipe xlpipe
 	metric xlpipe_pipe_bytes "$(pipe_bytes)"
@@ -121,6 +130,19 @@ while [ $i -lt "$ROUNDS" ]; do
 	metric rsave_image_bytes "$(cat /tmp/w.size)"
 	measure xsave xsave
 	metric xsave_image_bytes "$(cat /tmp/w.size)"
-done
+}
+pvh_round() {
+	measure pvhreloc reloc
+	measure pvhxlpipe xlpipe
+	metric pvhxlpipe_pipe_bytes "$(pipe_bytes)"
+}
+
+rounds PV pv_round
+# The same guest as PVH: its stream walks the whole pfn space up to the
+# special pages below 4 GiB and carries HVM state instead of PV state.
+xl destroy witness || fail "cannot destroy the PV witness"
+WITNESS_TYPE=pvh
+witness_create witness 128 256
+rounds PVH pvh_round
 relocd_logs a b
-pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave"
+pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave; PVH: reloc, xlpipe"
