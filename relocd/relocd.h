@@ -419,6 +419,8 @@ int		 state_dir_make(const char *, struct mig_err *);
 struct journal	*journal_open(const char *, struct mig_err *);
 int		 journal_append(struct journal *, const struct jrec *,
 		    struct mig_err *);
+int		 journal_append_landed(struct journal *, const struct jrec *,
+		    int *, struct mig_err *);
 int		 journal_replay(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct mig_err *);
