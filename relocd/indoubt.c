@@ -265,6 +265,7 @@ answer_state(enum jstate s)
 	case J_ACTIVATED:
 	case J_DONE:
 		return MIG_QUERY_COMMITTED;
+	case J_ABORTING:
 	case J_ABORTED:
 		return MIG_QUERY_ABORTED;
 	default:

@@ -80,6 +80,7 @@ static const char *const jstate_names[J__MAX] = {
 	[J_RECEIVED] = "RECEIVED",
 	[J_COMMIT_SENT] = "COMMIT_SENT",
 	[J_COMMITTED] = "COMMITTED",
+	[J_ABORTING] = "ABORTING",
 	[J_ACTIVATED] = "ACTIVATED",
 	[J_DONE] = "DONE",
 	[J_ABORTED] = "ABORTED",

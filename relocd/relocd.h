@@ -77,6 +77,8 @@ enum jstate {
 	J_RECEIVED,		/* dst: NAME--incoming complete, paused */
 	J_COMMIT_SENT,		/* src: renamed to --migratedaway, COMMIT sent */
 	J_COMMITTED,		/* dst: COMMIT received: the point of no return */
+	J_ABORTING,		/* dst: after COMMITTED, the activation failed:
+				 * the source takes its copy back, ours goes */
 	J_ACTIVATED,		/* dst: renamed to NAME and unpaused */
 	J_DONE,			/* both: finished; nothing left to do */
 	J_ABORTED,		/* both: failed and cleaned up */
@@ -329,6 +331,8 @@ uint32_t	 worker_downtime_ms(const struct worker *, uint64_t);
 int		 worker_result(struct worker *, uint16_t,
 		    const struct mig_err *);
 int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
+int		 worker_journal_landed(struct worker *, enum jstate, int *,
+		    struct mig_err *);
 int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
 		    uint64_t, uint64_t, struct mig_err *);
 int		 worker_reserve_hold(struct worker *, uint64_t, const char *,

@@ -72,6 +72,8 @@ struct sim_faults {
 	int64_t	stall_after;	/* bytes; -1 off */
 	int	restore_nomem;
 	int	never_converge;
+	int	fail_unpause;	/* read at each unpause */
+	char	fail_sync[16];	/* journal state whose fdatasync fails */
 	char	hold[32];	/* a point that blocks while armed; "" off */
 };
 int	sim_faults_load(const char *, struct sim_faults *, struct mig_err *);

@@ -73,6 +73,13 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		    strcmp(v, "off") == 0 ? "" : v);
 		return 0;
 	}
+	if (strcmp(knob, "fail_sync") == 0) {
+		if (strlen(v) >= sizeof(f->fail_sync) || strchr(v, ' ') != NULL)
+			return -1;
+		snprintf(f->fail_sync, sizeof(f->fail_sync), "%s",
+		    strcmp(v, "off") == 0 ? "" : v);
+		return 0;
+	}
 	if (strcmp(knob, "die_mode") == 0) {
 		if (strcmp(v, "exit") == 0 || strcmp(v, "off") == 0)
 			f->die_exit = 1;
@@ -90,6 +97,8 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		f->restore_nomem = b;
 	else if (strcmp(knob, "never_converge") == 0)
 		f->never_converge = b;
+	else if (strcmp(knob, "fail_unpause") == 0)
+		f->fail_unpause = b;
 	else
 		return -1;
 	return 0;
@@ -132,14 +141,17 @@ static void
 faults_print(FILE *fp, const struct sim_faults *f)
 {
 	fprintf(fp, "fail_suspend %d\nrestore_nomem %d\nnever_converge %d\n"
-	    "die_mode %s\n", f->fail_suspend, f->restore_nomem,
-	    f->never_converge, f->die_exit ? "exit" : "fail");
+	    "fail_unpause %d\ndie_mode %s\n", f->fail_suspend,
+	    f->restore_nomem, f->never_converge, f->fail_unpause,
+	    f->die_exit ? "exit" : "fail");
 	if (f->die_after >= 0)
 		fprintf(fp, "die_after %" PRId64 "\n", f->die_after);
 	if (f->stall_after >= 0)
 		fprintf(fp, "stall_after %" PRId64 "\n", f->stall_after);
 	if (f->hold[0] != '\0')
 		fprintf(fp, "hold %s\n", f->hold);
+	if (f->fail_sync[0] != '\0')
+		fprintf(fp, "fail_sync %s\n", f->fail_sync);
 }
 
 int
