@@ -487,7 +487,7 @@ journal_append_landed(struct journal *j, const struct jrec *r, int *landed,
     struct mig_err *err)
 {
 	char	line[JLINE_MAX];
-	off_t	size;
+	off_t	size = 0;
 	int	n, rc = -1;
 
 	if (landed != NULL)
