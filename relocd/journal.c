@@ -52,6 +52,11 @@
 #define JOURNAL_LOCK	"journal.lock"
 #define JOURNAL_MAXSZ	(64 * 1024 * 1024)
 #define JLINE_MAX	4096	/* tmp= may hold a 1 KiB path, escaped */
+/* sscanf widths of the escaped NAME and PEER fields (3 bytes a char) */
+#define JNAME_ESC	"192"
+#define JPEER_ESC	"795"
+_Static_assert(3 * JOURNAL_NAME_MAX == 192, "JNAME_ESC");
+_Static_assert(3 * JOURNAL_PEER_MAX == 795, "JPEER_ESC");
 
 /*
  * Every worker appends to the one file, and a restarted relocd compacts
@@ -199,7 +204,7 @@ format_keys(const struct jrec *r, char *buf, size_t len, size_t o)
 int
 jrec_format(const struct jrec *r, char *buf, size_t len)
 {
-	char	name[3 * JOURNAL_NAME_MAX + 1], peer[3 * 64 + 1];
+	char	name[3 * JOURNAL_NAME_MAX + 1], peer[3 * JOURNAL_PEER_MAX + 1];
 	int	n;
 
 	if ((unsigned)r->state >= J__MAX || r->state == J_NONE ||
@@ -296,7 +301,8 @@ int
 jrec_parse(const char *line, struct jrec *r, char *why, size_t whylen)
 {
 	char		job[17], role[4], state[16], name[3 * JOURNAL_NAME_MAX + 1];
-	char		uuid[37], peer[3 * 64 + 1], resv[17], rest[JLINE_MAX];
+	char		uuid[37], peer[3 * JOURNAL_PEER_MAX + 1], resv[17];
+	char		rest[JLINE_MAX];
 	char		*f, *save;
 	unsigned	seen = 0;
 	int		n = -1;
@@ -304,7 +310,8 @@ jrec_parse(const char *line, struct jrec *r, char *why, size_t whylen)
 	memset(r, 0, sizeof(*r));
 	if (strlen(line) >= JLINE_MAX)
 		return bad(why, whylen, "longer than %d bytes", JLINE_MAX - 1);
-	if (sscanf(line, "%16s %" SCNu64 " %3s %15s %d %192s %36s %192s %16s%n",
+	if (sscanf(line, "%16s %" SCNu64 " %3s %15s %d %" JNAME_ESC "s %36s %"
+	    JPEER_ESC "s %16s%n",
 	    job, &r->time_ms, role, state, &r->domid, name, uuid, peer, resv,
 	    &n) != 9 || n < 0)
 		return bad(why, whylen, "not a journal record");

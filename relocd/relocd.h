@@ -91,6 +91,9 @@ enum jrole {
 };
 
 #define JOURNAL_NAME_MAX	64
+/* The other end: a host name of up to 255 characters (or a bracketed IPv6
+ * address), ":65535" and "/tls" */
+#define JOURNAL_PEER_MAX	(255 + 6 + 4)
 #define JOURNAL_PATH_MAX	(CTL_PATH_MAX + 16)	/* DIR/.BASE.XXXXXX */
 
 /* jrec flags: what a crash must not lose, beyond the state */
@@ -106,7 +109,8 @@ struct jrec {
 	int		 domid;			/* -1 when none */
 	char		 name[JOURNAL_NAME_MAX + 1];	/* the domain's own name */
 	char		 uuid[37];
-	char		 peer[64];		/* host:port of the other end */
+	char		 peer[JOURNAL_PEER_MAX + 1];	/* host:port of the
+						 * other end */
 	uint64_t	 resv;			/* the target's reservation id */
 	/* optional, written as trailing key=value fields when set */
 	unsigned	 flags;			/* JF_* */

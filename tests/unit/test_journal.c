@@ -393,6 +393,31 @@ test_open_errors(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* A host name may have 255 characters (RFC 1035, the protocol's hostname
+ * class): the journal keeps all of it, or an in-doubt source would ask a
+ * host that is not its target. */
+static void
+test_long_host_name(void **state)
+{
+	struct jrec	r = rec(1, JR_SOURCE, J_COMMIT_SENT, "a"), out;
+	char		host[256], line[4096], why[128];
+	size_t		i;
+	int		n;
+
+	(void)state;
+	for (i = 0; i < 255; i++)
+		host[i] = i % 64 == 63 ? '.' : 'a' + i % 26;
+	host[255] = '\0';
+	indoubt_peer(r.peer, sizeof(r.peer), host, 8003, 1);
+	assert_int_equal(strlen(r.peer), 255 + strlen(":8003/tls"));
+	assert_int_equal(strncmp(r.peer, host, 255), 0);
+	assert_true((n = jrec_format(&r, line, sizeof(line))) > 0);
+	line[n - 1] = '\0';
+	if (jrec_parse(line, &out, why, sizeof(why)) != 0)
+		fail_msg("%s", why);
+	assert_string_equal(out.peer, r.peer);
+}
+
 int
 main(void)
 {
@@ -406,6 +431,7 @@ main(void)
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_long_host_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
