@@ -5,7 +5,8 @@
 # TLS material apply to the next connection, a migration running across
 # the reload is not dropped, and a bad configuration is refused with a
 # log line while the one before keeps serving (its jobs included, though
-# the file on disk is now the bad one).
+# the file on disk is now the bad one), as is one whose port cannot be
+# bound.
 set -u
 PORT_SALT=7
 . "${srcdir:-.}/tests/integration/sim-lib.sh"
@@ -127,6 +128,18 @@ if [ "$(grep -c "reload: .*keeping the running configuration" "$T/b/log")" -eq 3
     tls g5 && on b g5; then
 	ok "bad TLS material refused, the old one serves"
 else bad "bad TLS material: $(grep reload "$T/b/log" | tail -2) / $(tail -1 "$T/out")"; fi
+
+# 6. A reload whose port cannot be bound (A's relocd holds it): refused
+#    like any bad configuration, and B keeps listening where it did.
+setconf b tls_ca "\"$T/pki/other-ca.pem\""
+cp "$T/b/relocd.conf" "$T/b/good.conf"
+setconf b relocation_port "$PA"
+hup b
+if grep -q "reload: .*port $PA.*keeping the running configuration" "$T/b/log" &&
+    plain g6 && on b g6; then
+	ok "a port that cannot be bound: refused, the old listeners serve"
+else bad "unbindable port: $(grep reload "$T/b/log" | tail -1) / $(tail -1 "$T/out")"; fi
+cp "$T/b/good.conf" "$T/b/relocd.conf"
 
 if no_leftovers a b; then ok "no --incoming or --migratedaway left"
 else bad "leftovers: $(names a) / $(names b)"; fi
