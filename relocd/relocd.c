@@ -55,7 +55,7 @@ now_ms(void)
 }
 
 /*
- * The certificate, key and CA must load, and the key match the
+ * The certificate, key, CA and CRL must load, and the key match the
  * certificate, before a configuration naming them is taken: a reload
  * with a bad one is refused instead of failing every TLS job after it.
  */
@@ -64,7 +64,7 @@ tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
 {
 	struct mig_tls_conf	 tc;
 	SSL_CTX			*ctx;
-	char			 msg[MIG_ERRLEN];
+	char			 msg[MIG_ERRLEN], why[PATH_MAX + 64];
 
 	if (!c->tls_enabled && c->tls_cert == NULL)
 		return 0;
@@ -77,6 +77,12 @@ tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
 		return mig_seterr(err, MIG_E_TLS, "%s: %s", path, msg);
 	}
 	SSL_CTX_free(ctx);
+	if (c->tls_peers_allow.n == 0 && mig_tls_ca_public(c->tls_ca, why,
+	    sizeof(why)))
+		log_warnx("%s: tls_peers_allow is unset and %s: any "
+		    "certificate a public CA signed for anyone is admitted on "
+		    "the TLS port; set tls_peers_allow, or use a CA of your "
+		    "own", path, why);
 	return 0;
 }
 

@@ -39,6 +39,7 @@ struct relocd_conf {
 	char		*tls_cert;
 	char		*tls_key;
 	char		*tls_ca;
+	char		*tls_crl;		/* CRLs of the CAs; NULL none */
 	struct strlist	 tls_peers_allow;	/* regexes on CN/SAN */
 	bool		 tls_require_client_cert;
 	bool		 tls_ktls;

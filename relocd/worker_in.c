@@ -79,12 +79,7 @@ admit(struct in *in, struct mig_err *err)
 	}
 	if (!w->tls)
 		return 0;
-	memset(&tc, 0, sizeof(tc));
-	tc.cert_file = w->conf.tls_cert;
-	tc.key_file = w->conf.tls_key;
-	tc.ca_file = w->conf.tls_ca;
-	tc.client_cert_optional = !w->conf.tls_require_client_cert;
-	tc.ktls = w->conf.tls_ktls;
+	config_tls(&w->conf, &tc);
 	/* The context borrows the ACL: both are ours until the job ends. */
 	if (w->conf.tls_peers_allow.n > 0 && (in->peers = mig_acl_new(
 	    (const char *const *)w->conf.tls_peers_allow.v,
