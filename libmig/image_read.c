@@ -505,6 +505,10 @@ mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
 		return n == -1 ? -1 : rfail(r, err, MIG_E_CORRUPT,
 		    "corrupted: trailing data after the integrity trailer");
 	if (r->tail_len == 0 && !r->chunked) {
+		if (r->parser.stats.xl_optional_flags & MIG_XL_OPT_TRAILER)
+			return rfail(r, err, MIG_E_TRUNC, "truncated: the "
+			    "integrity trailer is missing (the header says "
+			    "xen-relocd wrote one)");
 		snprintf(r->note, sizeof(r->note),
 		    "no integrity trailer (written by xl save)");
 		if (r->flags & MIG_IMAGE_REQUIRE_TRAILER)

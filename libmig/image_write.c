@@ -155,6 +155,7 @@ write_config(struct mig_image_writer *w, const char *json, size_t len,
 	memset(&h, 0, sizeof(h));
 	h.mandatory_flags = MIG_XL_FLAG_STREAMV2 |
 	    (clen > 0 ? MIG_XL_FLAG_JSON : 0);
+	h.optional_flags = MIG_XL_OPT_TRAILER;
 	h.optional_data_len = 4 + (uint32_t)clen;
 	mig_xlhdr_encode(hdr, &h);
 	wire_wr_init(&ww, hdr + MIG_XLHDR_SIZE, 4);

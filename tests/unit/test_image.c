@@ -246,13 +246,14 @@ test_roundtrip_plain(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	read_back(f, NULL);
 
-	/* Byte for byte what xl save writes, then the trailer. */
+	/* Byte for byte what xl save writes, but for an optional flag
+	 * (which xl ignores) saying that the trailer follows. */
 	slurp(f->path, &file);
 	assert_memory_equal(file.p, MIG_XLHDR_MAGIC, MIG_XLHDR_MAGIC_LEN);
 	wire_rd_init(&r, file.p + 36, 16);
 	assert_int_equal(wire_get_le32(&r), MIG_XL_FLAG_JSON |
 	    MIG_XL_FLAG_STREAMV2);
-	assert_int_equal(wire_get_le32(&r), 0);
+	assert_int_equal(wire_get_le32(&r), MIG_XL_OPT_TRAILER);
 	assert_int_equal(wire_get_le32(&r), 4 + sizeof(CONFIG));
 	assert_int_equal(wire_get_le32(&r), sizeof(CONFIG));	/* with NUL */
 	assert_int_equal(file.p[52 + sizeof(CONFIG) - 1], '\0');
@@ -438,9 +439,16 @@ test_truncated(void **state)
 	sg_buf_free(&file);
 	must_write_z(f, &key1, true);
 	check_truncations(f, &key1);
-	/* ...a plain one is what xl save writes: accepted with a note. */
+	/* ...and a plain one, since its header says xen-relocd wrote it
+	 * (an optional flag, which stock xl ignores)... */
 	must_write(f, NULL);
 	slurp(f->path, &file);
+	spew(cut, file.p, file.len - TRAILER);
+	expect_verify(cut, NULL, 0, MIG_E_TRUNC, "integrity trailer is "
+	    "missing");
+	/* ...while one without that flag is what xl save writes: accepted
+	 * with a note. */
+	memset(file.p + 40, 0, 4);
 	spew(cut, file.p, file.len - TRAILER);
 	assert_int_equal(mig_image_verify(cut, NULL, 0, &sum, &err), 0);
 	assert_false(sum.trailer);
