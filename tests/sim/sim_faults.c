@@ -56,6 +56,16 @@ parse_bytes(const char *v, int64_t *out)
 	return 0;
 }
 
+/* One word (a hold point, a journal state); "off" clears it. */
+static int
+parse_word(const char *v, char *out, size_t size)
+{
+	if (strlen(v) >= size || strchr(v, ' ') != NULL)
+		return -1;
+	snprintf(out, size, "%s", strcmp(v, "off") == 0 ? "" : v);
+	return 0;
+}
+
 /* Applies one knob; -1 for an unknown knob or a bad value. */
 static int
 fault_apply(struct sim_faults *f, const char *knob, const char *v)
@@ -66,20 +76,10 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		return parse_bytes(v, &f->die_after);
 	if (strcmp(knob, "stall_after") == 0)
 		return parse_bytes(v, &f->stall_after);
-	if (strcmp(knob, "hold") == 0) {
-		if (strlen(v) >= sizeof(f->hold) || strchr(v, ' ') != NULL)
-			return -1;
-		snprintf(f->hold, sizeof(f->hold), "%s",
-		    strcmp(v, "off") == 0 ? "" : v);
-		return 0;
-	}
-	if (strcmp(knob, "fail_sync") == 0) {
-		if (strlen(v) >= sizeof(f->fail_sync) || strchr(v, ' ') != NULL)
-			return -1;
-		snprintf(f->fail_sync, sizeof(f->fail_sync), "%s",
-		    strcmp(v, "off") == 0 ? "" : v);
-		return 0;
-	}
+	if (strcmp(knob, "hold") == 0)
+		return parse_word(v, f->hold, sizeof(f->hold));
+	if (strcmp(knob, "fail_sync") == 0)
+		return parse_word(v, f->fail_sync, sizeof(f->fail_sync));
 	if (strcmp(knob, "die_mode") == 0) {
 		if (strcmp(v, "exit") == 0 || strcmp(v, "off") == 0)
 			f->die_exit = 1;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "relocd.h"
+#include "journal_fixture.h"
 
 struct collected {
 	struct jrec	r[16];
@@ -25,53 +26,6 @@ collect(const struct jrec *r, void *arg)
 	assert_true(c->n < 16);
 	c->r[c->n++] = *r;
 	return 0;
-}
-
-static char *
-mkstate(void)
-{
-	char	*d = strdup("/tmp/relocd-journal-XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void
-rmstate(char *d)
-{
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(d);
-}
-
-static struct jrec
-rec(uint64_t job, enum jrole role, enum jstate st, const char *name)
-{
-	struct jrec	r;
-
-	memset(&r, 0, sizeof(r));
-	r.job = job;
-	r.time_ms = 1700000000000ULL;
-	r.role = role;
-	r.state = st;
-	r.domid = 7;
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.uuid, sizeof(r.uuid),
-	    "6f0bc3b2-1f4e-4c59-9d2a-4c2d0e8a5b11");
-	snprintf(r.peer, sizeof(r.peer), "[::1]:8002");
-	r.resv = 0x8877665544332211ULL;
-	return r;
-}
-
-static void
-append_ok(struct journal *j, struct jrec r)
-{
-	struct mig_err	err;
-
-	if (journal_append(j, &r, &err) != 0)
-		fail_msg("%s", err.msg);
 }
 
 static void

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "relocd.h"
+#include "journal_fixture.h"
 
 ssize_t	__real_write(int, const void *, size_t);
 ssize_t	__wrap_write(int, const void *, size_t);
@@ -33,31 +34,12 @@ int	__wrap_renameat(int, const char *, int, const char *);
 int	__real_fdatasync(int);
 int	__wrap_fdatasync(int);
 
-static const char	*g_dir;		/* the state directory under test */
+static char		*g_dir;		/* the state directory under test */
 static int		 g_fail_write;	/* the next write: run the child, fail */
 static int		 g_race_rename;	/* the next renameat: run the child */
 static int		 g_fail_sync;	/* the next fdatasync fails */
 static struct jrec	 g_child_rec;	/* what the child appends */
 static pid_t		 g_child = -1;
-
-static struct jrec
-rec(uint64_t job, enum jstate st, const char *name)
-{
-	struct jrec	r;
-
-	memset(&r, 0, sizeof(r));
-	r.job = job;
-	r.time_ms = 1700000000000ULL + job;
-	r.role = JR_TARGET;
-	r.state = st;
-	r.domid = 7;
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.uuid, sizeof(r.uuid),
-	    "6f0bc3b2-1f4e-4c59-9d2a-4c2d0e8a5b11");
-	snprintf(r.peer, sizeof(r.peer), "[::1]:8002");
-	r.resv = 0x42;
-	return r;
-}
 
 /* Is pid waiting for a file lock? ("N: -> FLOCK ADVISORY WRITE PID ...") */
 static int
@@ -152,27 +134,6 @@ __wrap_fdatasync(int fd)
 	return __real_fdatasync(fd);
 }
 
-static char *
-mkstate(void)
-{
-	char	*d = strdup("/tmp/relocd-jrace-XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	g_dir = d;
-	return d;
-}
-
-static void
-rmstate(char *d)
-{
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(d);
-	g_dir = NULL;
-}
-
 static int
 same_job(const struct jrec *r, void *arg)
 {
@@ -191,15 +152,6 @@ last_state(const char *dir, uint64_t job)
 	return out.state;
 }
 
-static void
-append_ok(struct journal *j, struct jrec r)
-{
-	struct mig_err	err;
-
-	if (journal_append(j, &r, &err) != 0)
-		fail_msg("%s", err.msg);
-}
-
 /*
  * A worker of the old relocd keeps its journal open across the new
  * relocd's compaction, then journals COMMITTED: the record must reach
@@ -209,23 +161,24 @@ append_ok(struct journal *j, struct jrec r)
 static void
 test_append_after_compaction(void **state)
 {
-	char		*dir = mkstate();
+	char		*dir = g_dir = mkstate();
 	struct journal	*orphan, *relocd;
 	struct mig_err	 err;
 
 	(void)state;
 	assert_non_null(orphan = journal_open(dir, &err));
-	append_ok(orphan, rec(1, J_RECEIVED, "a"));
+	append_ok(orphan, rec(1, JR_TARGET, J_RECEIVED, "a"));
 	assert_non_null(relocd = journal_open(dir, &err));
 	assert_int_equal(journal_compact(relocd, &err), 0);
-	append_ok(orphan, rec(1, J_COMMITTED, "a"));
+	append_ok(orphan, rec(1, JR_TARGET, J_COMMITTED, "a"));
 	assert_int_equal(last_state(dir, 1), J_COMMITTED);
-	append_ok(relocd, rec(2, J_RESERVED, "b"));
+	append_ok(relocd, rec(2, JR_TARGET, J_RESERVED, "b"));
 	assert_int_equal(last_state(dir, 1), J_COMMITTED);
 	assert_int_equal(last_state(dir, 2), J_RESERVED);
 	journal_close(orphan);
 	journal_close(relocd);
 	rmstate(dir);
+	g_dir = NULL;
 }
 
 /*
@@ -235,16 +188,16 @@ test_append_after_compaction(void **state)
 static void
 test_append_during_compaction(void **state)
 {
-	char		*dir = mkstate();
+	char		*dir = g_dir = mkstate();
 	struct journal	*j;
 	struct mig_err	 err;
 
 	(void)state;
 	assert_non_null(j = journal_open(dir, &err));
-	append_ok(j, rec(1, J_RECEIVED, "a"));
-	append_ok(j, rec(3, J_RESERVED, "c"));
-	append_ok(j, rec(3, J_DONE, "c"));
-	g_child_rec = rec(1, J_COMMITTED, "a");
+	append_ok(j, rec(1, JR_TARGET, J_RECEIVED, "a"));
+	append_ok(j, rec(3, JR_TARGET, J_RESERVED, "c"));
+	append_ok(j, rec(3, JR_TARGET, J_DONE, "c"));
+	g_child_rec = rec(1, JR_TARGET, J_COMMITTED, "a");
 	g_race_rename = 1;
 	assert_int_equal(journal_compact(j, &err), 0);
 	assert_int_equal(g_race_rename, 0);
@@ -254,6 +207,7 @@ test_append_during_compaction(void **state)
 	assert_int_equal(last_state(dir, 3), J_NONE);
 	journal_close(j);
 	rmstate(dir);
+	g_dir = NULL;
 }
 
 /*
@@ -263,15 +217,15 @@ test_append_during_compaction(void **state)
 static void
 test_failed_append_keeps_others(void **state)
 {
-	char		*dir = mkstate();
+	char		*dir = g_dir = mkstate();
 	struct journal	*j;
-	struct jrec	 r = rec(1, J_COMMITTED, "a");
+	struct jrec	 r = rec(1, JR_TARGET, J_COMMITTED, "a");
 	struct mig_err	 err;
 
 	(void)state;
 	assert_non_null(j = journal_open(dir, &err));
-	append_ok(j, rec(1, J_RECEIVED, "a"));
-	g_child_rec = rec(2, J_COMMITTED, "b");
+	append_ok(j, rec(1, JR_TARGET, J_RECEIVED, "a"));
+	g_child_rec = rec(2, JR_TARGET, J_COMMITTED, "b");
 	g_fail_write = 1;
 	assert_int_equal(journal_append(j, &r, &err), -1);
 	assert_int_equal(err.code, MIG_E_IO);
@@ -279,11 +233,12 @@ test_failed_append_keeps_others(void **state)
 	assert_int_equal(last_state(dir, 1), J_RECEIVED);
 	assert_int_equal(last_state(dir, 2), J_COMMITTED);
 	/* And the journal goes on cleanly after both. */
-	append_ok(j, rec(1, J_ABORTED, "a"));
+	append_ok(j, rec(1, JR_TARGET, J_ABORTED, "a"));
 	assert_int_equal(last_state(dir, 1), J_ABORTED);
 	assert_int_equal(last_state(dir, 2), J_COMMITTED);
 	journal_close(j);
 	rmstate(dir);
+	g_dir = NULL;
 }
 
 /*
@@ -294,9 +249,9 @@ test_failed_append_keeps_others(void **state)
 static void
 test_unsynced_record_is_reported_written(void **state)
 {
-	char		*dir = mkstate();
+	char		*dir = g_dir = mkstate();
 	struct journal	*j;
-	struct jrec	 r = rec(1, J_COMMITTED, "a");
+	struct jrec	 r = rec(1, JR_TARGET, J_COMMITTED, "a");
 	struct mig_err	 err;
 	int		 landed = 0;
 
@@ -309,7 +264,7 @@ test_unsynced_record_is_reported_written(void **state)
 	assert_int_equal(last_state(dir, 1), J_COMMITTED);
 	/* A write that fails leaves nothing, and says so. */
 	r.state = J_ACTIVATED;
-	g_child_rec = rec(2, J_RESERVED, "b");
+	g_child_rec = rec(2, JR_TARGET, J_RESERVED, "b");
 	g_fail_write = 1;
 	assert_int_equal(journal_append_landed(j, &r, &landed, &err), -1);
 	reap();
@@ -317,30 +272,32 @@ test_unsynced_record_is_reported_written(void **state)
 	assert_int_equal(last_state(dir, 1), J_COMMITTED);
 	journal_close(j);
 	rmstate(dir);
+	g_dir = NULL;
 }
 
 /* A line torn by a crash (no newline) cannot swallow the next record. */
 static void
 test_torn_tail_is_closed(void **state)
 {
-	char		*dir = mkstate(), path[256];
+	char		*dir = g_dir = mkstate(), path[256];
 	struct journal	*j;
 	struct mig_err	 err;
 	int		 fd;
 
 	(void)state;
 	assert_non_null(j = journal_open(dir, &err));
-	append_ok(j, rec(1, J_RECEIVED, "a"));
+	append_ok(j, rec(1, JR_TARGET, J_RECEIVED, "a"));
 	snprintf(path, sizeof(path), "%s/journal", dir);
 	assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
 	assert_int_equal(__real_write(fd, "0000000000000001 5 dst COMM", 27),
 	    27);
 	close(fd);
-	append_ok(j, rec(2, J_RESERVED, "b"));
+	append_ok(j, rec(2, JR_TARGET, J_RESERVED, "b"));
 	assert_int_equal(last_state(dir, 1), J_RECEIVED);
 	assert_int_equal(last_state(dir, 2), J_RESERVED);
 	journal_close(j);
 	rmstate(dir);
+	g_dir = NULL;
 }
 
 int
