@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,19 +7,42 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 /* Until log_init() is called everything goes to stderr: a library user
  * that never sets up logging still sees its errors. */
 static int		 log_foreground = 1;
+static int		 log_journal;	/* stderr is journald's stream */
 static int		 log_verbose;
 static const char	*log_name = "";
+
+/*
+ * systemd connects a service's stderr to journald and says so in
+ * $JOURNAL_STREAM ("DEVICE:INODE" of that stream).  Lines that begin
+ * with "<N>" then get syslog priority N, so that journalctl -p warning
+ * shows relocd's warnings; anywhere else (a terminal, a log file) the
+ * lines stay as they are.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char		*v = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+
+	if (v == NULL || sscanf(v, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return st.st_dev == dev && st.st_ino == ino;
+}
 
 void
 log_init(int foreground, int facility)
 {
 	log_foreground = foreground;
+	log_journal = foreground && stderr_is_journal();
 	if (!foreground)
 		openlog(program_invocation_short_name, LOG_PID | LOG_NDELAY,
 		    facility);
@@ -48,6 +72,8 @@ static void
 emit(int pri, const char *msg)
 {
 	if (log_foreground) {
+		if (log_journal)
+			fprintf(stderr, "<%d>", pri);
 		if (*log_name != '\0')
 			fprintf(stderr, "%s: %s\n", log_name, msg);
 		else
@@ -149,4 +175,13 @@ fatalx(const char *fmt, ...)
 	vlog(LOG_CRIT, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+void
+log_failure(const char *cause, char *followed)
+{
+	log_warnx("%s", cause);
+	if (followed[0] != '\0')
+		log_warnx("what followed: %s", followed);
+	followed[0] = '\0';
 }

@@ -18,6 +18,9 @@ void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	vlog(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
+/* A job's failure (its cause), then what the cause brought on, if any,
+ * below it; followed is emptied. */
+void	log_failure(const char *cause, char *followed);
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)

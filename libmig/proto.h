@@ -131,7 +131,7 @@ enum mig_query_state {
 	MIG_QUERY__MAX
 };
 
-/* Phases reported in PROGRESS (DESIGN.md's six). */
+/* Phases reported in PROGRESS (doc/protocol.md's six). */
 enum mig_phase {
 	MIG_PHASE_PREMIGRATION = 0,
 	MIG_PHASE_RESERVATION,

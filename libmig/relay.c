@@ -218,6 +218,7 @@ relay_recv_abort(struct mig_relay *r, const struct mig_frame_hdr *h,
 
 	if (mig_msg_decode(h, body, &msg, &r->err) == -1)
 		return -1;
+	r->peer_word = true;
 	if (msg.type == MIG_MSG_CANCEL)
 		return mig_seterr(&r->err, MIG_E_CANCELLED, "%s %s: peer "
 		    "cancelled: %s", r->name, peer, msg.u.cancel.text);
@@ -455,10 +456,18 @@ relay_main(void *arg)
 		r->rc = relay_copy(r);
 	}
 	relay_read_ahead(r, 0);
-	/* libxl must fail, not hang: EOF for its reads, EPIPE for its
-	 * writes. */
-	if (r->rc == -1)
+	/*
+	 * libxl must fail, not hang: EOF for its reads, EPIPE for its
+	 * writes.  A failure of our own is published first: the shutdown
+	 * is what makes libxl's helper fail, so whoever sees that failure
+	 * finds this one already there, on any schedule (a one-vCPU dom0
+	 * runs the helper's death and its reaping before this thread gets
+	 * the CPU back).
+	 */
+	if (r->rc == -1) {
+		atomic_store(&r->failed, !r->stopped);
 		relay_local_shutdown(r, SHUT_RDWR);
+	}
 	atomic_store(&r->done, true);
 	(void)eventfd_write(r->done_fd, 1);
 	return NULL;
@@ -604,6 +613,9 @@ mig_relay_stats(const struct mig_relay *cr, struct mig_relay_stats *s)
 	s->libxc_end = atomic_load(&r->libxc_end);
 	s->libxl_end = atomic_load(&r->libxl_end);
 	s->done = atomic_load(&r->done);
+	s->failed = atomic_load(&r->failed);
+	/* Written before failed, which orders it. */
+	s->peer_word = s->failed && r->peer_word;
 }
 
 void

@@ -142,6 +142,11 @@ struct mig_relay_stats {
 	bool		libxc_end;	/* libxc END record seen */
 	bool		libxl_end;	/* libxl END record seen */
 	bool		done;		/* the thread has finished */
+	bool		failed;		/* it failed on its own (not at our
+					 * cancel), and said so before it
+					 * shut the local socket down */
+	bool		peer_word;	/* ... with the peer's ERROR or
+					 * CANCEL frame */
 };
 
 /*

@@ -50,6 +50,7 @@ struct mig_relay {
 	atomic_bool		 libxc_end;
 	atomic_bool		 libxl_end;
 	atomic_bool		 done;
+	atomic_bool		 failed;	/* on its own: see relay_main */
 
 	/* the thread's own */
 	uint8_t			*buf;		/* header room + a chunk */
@@ -62,6 +63,8 @@ struct mig_relay {
 	XXH3_state_t		*xxh;		/* XXH3-128 */
 	struct mig_stream	*ps;		/* NULL: not parsing */
 	bool			 parsing;	/* false after END or an error */
+	bool			 stopped;	/* it ended at our cancel */
+	bool			 peer_word;	/* err is the peer's ERROR/CANCEL */
 	uint64_t		 nrec;
 	int			 rc;
 	struct mig_err		 err;

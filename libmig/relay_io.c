@@ -33,6 +33,7 @@ relay_cancelled(struct mig_relay *r)
 {
 	if (!atomic_load_explicit(&r->cancelled, memory_order_relaxed))
 		return 0;
+	r->stopped = true;
 	return mig_seterr(&r->err, MIG_E_CANCELLED, "%s: cancelled", r->name);
 }
 

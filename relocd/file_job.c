@@ -34,6 +34,7 @@
 #include "log.h"
 #include "relay.h"
 #include "relocd.h"
+#include "save_check.h"
 
 #define COPY_CHUNK	65536
 
@@ -187,6 +188,9 @@ copy_run(struct file_job *j, struct copier *c, int hv_fd, uint32_t *domid,
 	 * vouch for).  A broken socket only echoes the operation's end. */
 	if (c->failed && (rc == 0 || (err->code != MIG_E_CANCELLED &&
 	    !c->sock_failed))) {
+		if (rc == -1)
+			snprintf(j->followed, sizeof(j->followed), "%s",
+			    err->msg);
 		*err = c->err;
 		return -1;
 	}
@@ -270,7 +274,7 @@ save_undo(struct file_job *j, const struct mig_hv_dominfo *dom,
 {
 	struct mig_err	err;
 
-	log_warnx("%s", why->msg);
+	log_failure(why->msg, j->followed);
 	if (mig_hv_recover_source(j->hv, dom->domid, why, &err) == -1) {
 		log_warnx("%s", err.msg);
 		*why = err;
@@ -320,6 +324,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	struct mig_image_key		 key;
 	struct mig_image_opts		 opts;
 	struct mig_image_writer		*wr;
+	struct save_fs			 fs;
 	char				*json;
 	uint16_t			 st;
 	int				 rc;
@@ -344,6 +349,14 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	if (load_key(req->key, &key, &opts.key, err) == -1)
 		return CTL_ST_FAILED;
 	if ((json = mig_hv_config_json(j->hv, dom.domid, err)) == NULL) {
+		explicit_bzero(&key, sizeof(key));
+		return CTL_ST_FAILED;
+	}
+	/* Refused before anything is paused or created. */
+	if (save_fs_probe(req->path, &fs, err) == -1 ||
+	    save_fits(&fs, save_estimate(dom.mem_kib, strlen(json)),
+	    opts.compress, err) == -1) {
+		free(json);
 		explicit_bzero(&key, sizeof(key));
 		return CTL_ST_FAILED;
 	}
@@ -433,7 +446,7 @@ restore_stream(struct file_job *j, struct mig_image_reader *rd,
 	} else if (rc == -1 && mig_image_reader_verify_end(rd, &why) == -1) {
 		/* libxl choked on damaged data before the image's own check
 		 * saw it: the damage is the reason to report. */
-		log_warnx("%s", err->msg);
+		snprintf(j->followed, sizeof(j->followed), "%s", err->msg);
 		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", why.msg);
 	}
 	return rc;
@@ -468,7 +481,7 @@ restore_built(struct file_job *j, struct mig_image_reader *rd,
 	if (rc == 0 && fj_journal(j, J_COMMITTED, name, (int)domid, err) == -1)
 		rc = -1;
 	if (rc == -1) {
-		log_warnx("%s", err->msg);
+		log_failure(err->msg, j->followed);
 		if (domid != MIG_HV_INVALID_DOMID &&
 		    mig_hv_destroy(j->hv, domid, &e2) == -1) {
 			log_warnx("%s", e2.msg);

@@ -356,6 +356,7 @@ job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
 	TAILQ_INSERT_TAIL(&rd->jobs, j, entry);
 	if (kind == CTL_JOB_MIGRATE_IN)
 		rd->nworkers_in++;
+	notify_jobs(rd);
 	if ((j->ev = event_new(rd->base, j->fd, EV_READ | EV_PERSIST, on_pipe,
 	    j)) == NULL || event_add(j->ev, NULL) == -1 ||
 	    (request != NULL && ctl_send(j->fd, request, err) == -1)) {
@@ -467,6 +468,7 @@ job_reap(struct relocd *rd)
 		if (!j->result_seen)
 			report_death(j, status);
 		job_free(j);
+		notify_jobs(rd);
 	}
 }
 

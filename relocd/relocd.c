@@ -228,6 +228,7 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 		log_info("%s: stopping; cancelling %zu job(s) that have not "
 		    "committed", strsignal(sig), job_count(rd, 0));
 	rd->stopping = 1;
+	notify_systemd("STOPPING=1");
 	listen_stop(rd);
 	pending_flush(rd);
 	control_stop(rd);
@@ -381,6 +382,13 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	int		 ch, checkonly = 0, pidfd = -1, rc = 1, in_doubt = 0;
 	ssize_t		 n;
 
+	/*
+	 * An image written past the file system's or the process's largest
+	 * file (FAT32's 4 GiB, RLIMIT_FSIZE) must fail its write with EFBIG
+	 * and be undone, not kill the worker with its guest suspended.
+	 * Workers inherit this across exec.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	/* A worker: everything it needs is in its arguments. */
 	if (argc > 1 && strcmp(argv[1], "-W") == 0)
 		return worker_main(argc, argv, ops);
@@ -462,6 +470,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	if (in_doubt)
 		reconcile_background(&rd);
 	log_info("ready (pid %ld)", (long)getpid());
+	notify_systemd("READY=1\nSTATUS=ready, no jobs");
 	event_base_dispatch(rd.base);
 	log_info("stopped");
 	rc = 0;

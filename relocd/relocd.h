@@ -253,6 +253,11 @@ void		 job_forget_client(struct relocd *, struct client *);
 size_t		 job_count(struct relocd *, uint16_t);
 int		 job_list(struct relocd *, struct client *);
 
+/* notify.c: systemd's Type=notify, when $NOTIFY_SOCKET is set */
+void		 notify_systemd(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 notify_jobs(struct relocd *);
+
 /* peer.c */
 struct mig_conn;
 struct mig_msg;
@@ -284,6 +289,7 @@ int		 peer_connect(struct worker *, const char *, unsigned, int,
 /* A worker's state (worker.c and the phase machines). */
 struct mig_hv_op;
 struct mig_relay;
+struct mig_relay_stats;
 struct worker {
 	uint64_t		 job;
 	const char		*conf_path;
@@ -323,6 +329,8 @@ struct worker {
 	uint64_t		 suspended_ms;	/* guest stopped */
 	uint64_t		 resumed_ms;	/* guest runs again (somewhere) */
 	uint32_t		 result_domid;
+	char			 followed[MIG_ERRLEN];	/* what the cause of a
+						 * failure brought on */
 };
 
 /* worker.c */
@@ -344,7 +352,8 @@ int		 worker_reserve_hold(struct worker *, uint64_t, const char *,
 		    const uint8_t [16], struct mig_err *);
 void		 worker_reserve_msg(struct worker *, uint16_t);
 int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
-int		 worker_stream_cause(int, const struct mig_err *);
+int		 worker_stream_cause(const struct mig_relay_stats *,
+		    const struct mig_err *);
 
 /* worker_out.c */
 int		 worker_out(struct worker *);

@@ -289,18 +289,24 @@ worker_reserve_hold(struct worker *w, uint64_t id, const char *name,
 
 /*
  * Which of two failures a stream reports.  When the relay failed on its
- * own, before the operation ended (the peer went away, the connection or
- * the file broke), libxl's failure is only the echo of it -- its save
- * helper dies of SIGPIPE once the relay shuts the socketpair -- so the
- * relay's error is the cause.  Otherwise the operation's error wins: a
- * relay stopped by us, or one that ran into the end of a stream libxl cut
- * short, says nothing libxl did not.  Returns 1 if relay_err is the cause.
+ * own, before the operation ended (the peer went away or said why, the
+ * connection broke), libxl's failure is only the echo of it -- its save
+ * helper dies of SIGPIPE, or its restore reads an early EOF, once the
+ * relay shuts the socketpair -- so the relay's error is the cause.  The
+ * relay publishes its failure before that shutdown (relay.c), so this
+ * holds on any schedule.  Otherwise the operation's error wins: a relay
+ * stopped by us, or one that ran into the end of a stream libxl cut
+ * short, says nothing libxl did not.  Returns 1 if relay_err is the
+ * cause.
  */
 int
-worker_stream_cause(int relay_failed_first, const struct mig_err *relay_err)
+worker_stream_cause(const struct mig_relay_stats *st,
+    const struct mig_err *relay_err)
 {
-	if (!relay_failed_first)
+	if (!st->failed)
 		return 0;
+	if (st->peer_word)
+		return 1;
 	switch (relay_err->code) {
 	case MIG_E_EOF:
 	case MIG_E_IO:
@@ -326,13 +332,13 @@ int
 worker_stream_end(struct worker *w, int rc_op, int local_fd,
     struct mig_err *err)
 {
-	struct mig_relay_stats	st;
+	struct mig_relay_stats	st, first;
 	struct mig_err		rerr;
-	int			rc_relay, first;
+	int			rc_relay;
 
-	/* Sampled before our cancel, which would end it too. */
-	mig_relay_stats(w->relay, &st);
-	first = st.done;
+	/* Sampled before our cancel: what the relay did before the
+	 * operation ended. */
+	mig_relay_stats(w->relay, &first);
 	if (rc_op == -1)
 		mig_relay_cancel(w->relay);
 	rc_relay = mig_relay_join(w->relay, &st, &rerr);
@@ -346,8 +352,8 @@ worker_stream_end(struct worker *w, int rc_op, int local_fd,
 		w->op = NULL;
 	}
 	if (rc_op == -1 && rc_relay == -1 &&
-	    worker_stream_cause(first, &rerr)) {
-		log_info("%s", err->msg);
+	    worker_stream_cause(&first, &rerr)) {
+		snprintf(w->followed, sizeof(w->followed), "%s", err->msg);
 		*err = rerr;
 	}
 	if (rc_op == -1)

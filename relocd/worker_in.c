@@ -249,7 +249,7 @@ in_discard(struct in *in, const struct mig_err *why, int tell_peer)
 	struct worker	*w = in->w;
 	struct mig_err	 err;
 
-	log_warnx("%s", why->msg);
+	log_failure(why->msg, w->followed);
 	if (tell_peer)
 		peer_abort(in->conn, MIG_MSG_ERROR, why);
 	if (in->domid != MIG_HV_INVALID_DOMID &&

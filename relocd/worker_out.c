@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The source side of a migration, phase by phase (DESIGN.md's table):
+ * The source side of a migration, phase by phase (doc/protocol.md's phases):
  *
  *   0 pre-migration   checks here, HELLO both ways, checks of the target
  *   1 reservation     RESERVE -> RESERVED | REFUSED; nothing moved yet
@@ -409,7 +409,7 @@ undo(struct out *o, const struct mig_err *why)
 			    CTL_ST_CANCELLED : why->code == MIG_E_DENIED ?
 			    CTL_ST_REFUSED : CTL_ST_FAILED;
 
-	log_warnx("%s", why->msg);
+	log_failure(why->msg, w->followed);
 	cap_restore(o);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
 	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ?

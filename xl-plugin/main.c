@@ -30,6 +30,9 @@ xlreloc_main(int argc, char **argv, const struct mig_hv_ops *hv_ops)
 	/* A closed pipe is an error to report (the tunnel's xl went away),
 	 * not a reason to die silently. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Likewise a save --direct past the largest file the file system
+	 * or RLIMIT_FSIZE allows: EFBIG, and the guest resumed. */
+	signal(SIGXFSZ, SIG_IGN);
 	args_begin();
 	while ((c = args_next("xl-reloc", argc, argv, "+c:hV", longopts,
 	    &err)) != -1) {

@@ -3,7 +3,7 @@
 # Lists of pids are split into words on purpose.
 # shellcheck disable=SC2046,SC2086
 #
-# The failure rule at every phase boundary (DESIGN.md, issue #5): two
+# The failure rule at every phase boundary (doc/protocol.md, issue #5): two
 # relocd daemons on loopback, each on its own simulated Xen host; A
 # migrates a guest to B through a TCP proxy (so that the connection can
 # be cut).  Each row stops the migration exactly at one boundary, with a

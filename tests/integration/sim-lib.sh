@@ -16,8 +16,14 @@ CTLC=$B/tests/integration/ctlc
 XLRELOC=$B/xl-plugin/xl-reloc
 F_LIVE=0x2 F_LOCALHOST=0x40
 T=${T:-$(mktemp -d "/tmp/${0##*/}.XXXXXX")}
-# Below the ephemeral range (32768-).
-PA=$((20000 + ($$ * 7 + ${PORT_SALT:-0} * 1000) % 12000))
+# Below the ephemeral range (32768-).  Two make checks that run side by
+# side (tests/run-tests: the sanitizer and the plain build) give each its
+# half with PORT_HALF=0 or 1.
+if [ -n "${PORT_HALF:-}" ]; then
+	PA=$((20000 + PORT_HALF * 6000 + ($$ * 7 + ${PORT_SALT:-0} * 1000) % 5990))
+else
+	PA=$((20000 + ($$ * 7 + ${PORT_SALT:-0} * 1000) % 12000))
+fi
 PB=$((PA + 1))
 PT=$((PA + 2))
 pass=0 fail=0

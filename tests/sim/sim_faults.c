@@ -24,6 +24,7 @@ faults_default(struct sim_faults *f)
 	f->die_after = -1;
 	f->die_exit = 1;
 	f->stall_after = -1;
+	f->echo_delay_ms = -1;
 }
 
 static int
@@ -76,6 +77,8 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		return parse_bytes(v, &f->die_after);
 	if (strcmp(knob, "stall_after") == 0)
 		return parse_bytes(v, &f->stall_after);
+	if (strcmp(knob, "echo_delay_ms") == 0)
+		return parse_bytes(v, &f->echo_delay_ms);
 	if (strcmp(knob, "hold") == 0)
 		return parse_word(v, f->hold, sizeof(f->hold));
 	if (strcmp(knob, "fail_sync") == 0)
@@ -148,6 +151,8 @@ faults_print(FILE *fp, const struct sim_faults *f)
 		fprintf(fp, "die_after %" PRId64 "\n", f->die_after);
 	if (f->stall_after >= 0)
 		fprintf(fp, "stall_after %" PRId64 "\n", f->stall_after);
+	if (f->echo_delay_ms >= 0)
+		fprintf(fp, "echo_delay_ms %" PRId64 "\n", f->echo_delay_ms);
 	if (f->hold[0] != '\0')
 		fprintf(fp, "hold %s\n", f->hold);
 	if (f->fail_sync[0] != '\0')

@@ -265,8 +265,13 @@ out_once(struct sim_job *j, const uint8_t *p, size_t len)
 			return n;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		return mig_seterrno(&j->err, MIG_E_IO, "stream write after "
-		    "%" PRIu64 " bytes", j->bytes);
+		mig_seterrno(&j->err, MIG_E_IO, "stream write after %" PRIu64
+		    " bytes", j->bytes);
+		/* A helper slow to die: whoever broke the stream has long
+		 * said so when this failure arrives. */
+		if (j->faults.echo_delay_ms > 0)
+			usleep((useconds_t)j->faults.echo_delay_ms * 1000);
+		return -1;
 	}
 }
 

@@ -508,7 +508,7 @@ test_help_lists_every_option(void **state)
 {
 	const struct xr_cmd	*c;
 	const struct xr_opt	*o;
-	char			*argv[2], *text, want[64];
+	char			*argv[2], *text, want[64], letter[8];
 	size_t			 len;
 	FILE			*out;
 	int			 saved;
@@ -531,7 +531,10 @@ test_help_lists_every_option(void **state)
 		assert_int_equal(fread(text, 1, len, out), len);
 		fclose(out);
 		for (o = c->opts; o != NULL && o->name != NULL; o++) {
-			snprintf(want, sizeof(want), "  --%s%s%s ", o->name,
+			/* "  -p, --paused " or "  --port N " */
+			snprintf(letter, sizeof(letter), "-%c, ", o->letter);
+			snprintf(want, sizeof(want), "  %s--%s%s%s ",
+			    o->letter != 0 ? letter : "", o->name,
 			    o->arg != NULL ? " " : "", o->arg != NULL ?
 			    o->arg : "");
 			if (strstr(text, want) == NULL)
@@ -571,7 +574,8 @@ test_completion_lists_every_option(void **state)
 	const struct xr_opt	*o;
 	char			*bc = slurp("conf/xl-reloc.bash-completion");
 	char			 names[64][32], vals[64][32], arm[64];
-	const char		*s, *end, *prev, *prev_end, *list, *list_end;
+	const char		*s, *end = NULL, *prev, *prev_end = NULL, *list;
+	const char		*list_end = NULL;
 	size_t			 n;
 
 	/* the options that take a value, whose value is not completed as

@@ -71,6 +71,30 @@ test_migrate_parse_defaults(void **state)
 	assert_true(a.help);
 }
 
+/* What xl's and xm's users type: xl migrate -p and --live, xl save -c,
+ * xl restore -p. */
+static void
+test_xl_forms(void **state)
+{
+	char *mig[] = { "migrate", "-p", "--live", "web1", "node2" };
+	char *nonlive[] = { "migrate", "--non-live", "web1", "node2" };
+	char *save[] = { "save", "-c", "web1", "/srv/web1.xl" };
+	char *restore[] = { "restore", "-p", "/srv/web1.xl" };
+	struct migrate_args	m;
+	struct save_args	s;
+	struct mig_err		err;
+
+	assert_int_equal(migrate_parse(ARGC(mig), mig, &m, &err), 0);
+	assert_int_equal(m.req.flags, CTL_MF_TLS | CTL_MF_LIVE |
+	    CTL_MF_PAUSED);
+	assert_int_equal(migrate_parse(ARGC(nonlive), nonlive, &m, &err), 0);
+	assert_int_equal(m.req.flags, CTL_MF_TLS);
+	assert_int_equal(save_parse(ARGC(save), save, &s, &err), 0);
+	assert_true(s.req.flags & CTL_SF_KEEP_RUNNING);
+	assert_int_equal(restore_parse(ARGC(restore), restore, &s, &err), 0);
+	assert_true(s.req.flags & CTL_SF_PAUSED);
+}
+
 /* Parses argv with fn and expects a usage error saying exactly want. */
 #define BAD(fn, type, want, ...) do {					\
 	char *argv_[] = { __VA_ARGS__ };				\
@@ -1235,6 +1259,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrate_parse_all_options),
 		cmocka_unit_test(test_migrate_parse_defaults),
+		cmocka_unit_test(test_xl_forms),
 		cmocka_unit_test(test_migrate_parse_errors),
 		cmocka_unit_test(test_save_restore_parse),
 		cmocka_unit_test(test_jobs_cancel_parse),

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Before a save pauses anything: will the image fit where it is going?
+ * A save that runs out of room is undone safely (file_job.c: the writer
+ * aborts, the guest resumes), but only after the guest was suspended for
+ * the whole of what was written; on a USB stick that is many seconds of
+ * downtime for nothing.  So file_save() asks first, from what statvfs(2),
+ * statfs(2) and getrlimit(2) say of the destination, and refuses with the
+ * file system, the sizes and the way out.
+ *
+ * The estimate (save_estimate) is what libxc and libxl write for the
+ * guest's current allocation: every page (4 KiB), its pfn in the
+ * PAGE_DATA record (8 bytes a page), the configuration, and 1 MiB for the
+ * headers, the libxl records and the image's own header and trailer.  It
+ * is an upper bound for an uncompressed image (ballooned-out pages are
+ * not written).  A compressed image's size depends on the guest's memory
+ * and cannot be known before: such a save is never refused on size, only
+ * warned about, and if it does fill the disk it is undone like any other.
+ */
+#include <sys/resource.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/magic.h>
+
+#include "log.h"
+#include "save_check.h"
+
+#define MIB		(1024 * 1024)
+#define FAT_MAX_FILE	UINT64_C(0xffffffff)	/* 4 GiB - 1 */
+#define NTFS_MAGIC	0x5346544e	/* "NTFS": not in linux/magic.h */
+
+/* The file systems a save is likely to meet, by statfs(2) f_type. */
+static const struct {
+	long		 type;
+	const char	*name;
+} fs_names[] = {
+	{ MSDOS_SUPER_MAGIC,	"vfat (FAT)" },
+	{ EXFAT_SUPER_MAGIC,	"exfat" },
+	{ NFS_SUPER_MAGIC,	"nfs" },
+	{ EXT4_SUPER_MAGIC,	"ext2/3/4" },
+	{ XFS_SUPER_MAGIC,	"xfs" },
+	{ BTRFS_SUPER_MAGIC,	"btrfs" },
+	{ TMPFS_MAGIC,		"tmpfs" },
+	{ NTFS_MAGIC,	"ntfs" },
+	{ FUSE_SUPER_MAGIC,	"fuse" },
+};
+
+uint64_t
+save_estimate(uint64_t mem_kib, size_t config_len)
+{
+	uint64_t	pages = mem_kib / 4;
+
+	return mem_kib * 1024 + pages * 8 + config_len + MIB;
+}
+
+static const char *
+fs_name(long type)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(fs_names) / sizeof(fs_names[0]); i++)
+		if (fs_names[i].type == type)
+			return fs_names[i].name;
+	return "a file system";
+}
+
+int
+save_fs_probe(const char *path, struct save_fs *fs, struct mig_err *err)
+{
+	struct statvfs	sv;
+	struct statfs	sf;
+	struct rlimit	rl;
+	char		dir[PATH_MAX];
+
+	memset(fs, 0, sizeof(*fs));
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return mig_seterr(err, MIG_E_INVAL, "%s: path too long", path);
+	/* dirname() may rewrite its argument: dir is our copy. */
+	snprintf(fs->dir, sizeof(fs->dir), "%s", dirname(dir));
+	if (statvfs(fs->dir, &sv) == -1 || statfs(fs->dir, &sf) == -1)
+		return mig_seterrno(err, MIG_E_IO, "%s", fs->dir);
+	fs->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+	fs->fs_type = sf.f_type;
+	snprintf(fs->fs_name, sizeof(fs->fs_name), "%s", fs_name(sf.f_type));
+	fs->max_file = UINT64_MAX;
+	if (sf.f_type == MSDOS_SUPER_MAGIC) {
+		fs->max_file = FAT_MAX_FILE;
+		snprintf(fs->max_why, sizeof(fs->max_why), "the largest file "
+		    "FAT can hold (4 GiB - 1)");
+		snprintf(fs->max_fix, sizeof(fs->max_fix), "save to a file "
+		    "system without that limit (ext4, xfs, exfat)");
+	}
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)rl.rlim_cur < fs->max_file) {
+		fs->max_file = rl.rlim_cur;
+		snprintf(fs->max_why, sizeof(fs->max_why), "this process's "
+		    "file size limit (RLIMIT_FSIZE, ulimit -f)");
+		snprintf(fs->max_fix, sizeof(fs->max_fix), "raise the limit "
+		    "of the process that saves (relocd, or xl-reloc --direct)");
+	}
+	return 0;
+}
+
+/* MiB, rounded up, for messages. */
+static uint64_t
+mib(uint64_t bytes)
+{
+	return (bytes + MIB - 1) / MIB;
+}
+
+int
+save_fits(const struct save_fs *fs, uint64_t need, int compressed,
+    struct mig_err *err)
+{
+	if (need > fs->max_file) {
+		if (compressed) {
+			log_warnx("%s: the image may pass %s (%" PRIu64 " MiB "
+			    "uncompressed, %" PRIu64 " MiB allowed); saving "
+			    "compressed", fs->dir, fs->max_why, mib(need),
+			    fs->max_file / MIB);
+			return 0;
+		}
+		return mig_seterr(err, MIG_E_TOOBIG, "%s on %s: the image "
+		    "needs up to %" PRIu64 " MiB, more than %s, %" PRIu64
+		    " MiB: %s, or try --compress", fs->dir, fs->fs_name,
+		    mib(need), fs->max_why, fs->max_file / MIB, fs->max_fix);
+	}
+	if (need > fs->free_bytes) {
+		if (compressed) {
+			log_warnx("%s: %" PRIu64 " MiB free, the image may need "
+			    "up to %" PRIu64 " MiB uncompressed; saving "
+			    "compressed", fs->dir, fs->free_bytes / MIB,
+			    mib(need));
+			return 0;
+		}
+		return mig_seterr(err, MIG_E_TOOBIG, "%s on %s: %" PRIu64
+		    " MiB free, the image needs up to %" PRIu64 " MiB: "
+		    "free some space, save elsewhere, or try --compress",
+		    fs->dir, fs->fs_name,
+		    fs->free_bytes / MIB, mib(need));
+	}
+	return 0;
+}

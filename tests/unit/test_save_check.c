@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Whether a save's image fits, decided before the guest pauses: the
+ * estimate, a FAT stick's 4 GiB file limit, a full disk, a compressed
+ * save that is only warned about, and what the probe reads of a real
+ * directory and of RLIMIT_FSIZE.
+ */
+#include <sys/resource.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "save_check.h"
+
+#define MIB	(UINT64_C(1) << 20)
+#define GIB	(UINT64_C(1) << 30)
+
+static struct save_fs
+fs_of(const char *name, uint64_t free_bytes, uint64_t max_file)
+{
+	struct save_fs	fs;
+
+	memset(&fs, 0, sizeof(fs));
+	snprintf(fs.dir, sizeof(fs.dir), "/media/usb");
+	snprintf(fs.fs_name, sizeof(fs.fs_name), "%s", name);
+	fs.free_bytes = free_bytes;
+	fs.max_file = max_file;
+	snprintf(fs.max_why, sizeof(fs.max_why), "the largest file FAT can "
+	    "hold (4 GiB - 1)");
+	snprintf(fs.max_fix, sizeof(fs.max_fix), "save to a file system "
+	    "without that limit (ext4, xfs, exfat)");
+	return fs;
+}
+
+/* Every page, 8 bytes of pfn for each, the config and 1 MiB. */
+static void
+test_estimate(void **state)
+{
+	(void)state;
+	assert_int_equal(save_estimate(16384, 100),
+	    16 * MIB + 4096 * 8 + 100 + MIB);
+	assert_true(save_estimate(6 * 1024 * 1024, 3000) > 6 * GIB);
+}
+
+/* A 6 GiB guest onto a FAT32 stick with room to spare: refused, with
+ * the file system, both sizes and the way out. */
+static void
+test_fat_limit(void **state)
+{
+	struct save_fs	fs = fs_of("vfat (FAT)", 30 * GIB, 0xffffffff);
+	struct mig_err	err;
+
+	(void)state;
+	assert_int_equal(save_fits(&fs, save_estimate(6 * 1024 * 1024, 3000),
+	    0, &err), -1);
+	assert_int_equal(err.code, MIG_E_TOOBIG);
+	assert_non_null(strstr(err.msg, "/media/usb on vfat (FAT)"));
+	assert_non_null(strstr(err.msg, "needs up to 6158 MiB"));
+	assert_non_null(strstr(err.msg, "4 GiB - 1), 4095 MiB"));
+	assert_non_null(strstr(err.msg, "ext4, xfs, exfat"));
+	/* a 2 GiB guest fits */
+	assert_int_equal(save_fits(&fs, save_estimate(2 * 1024 * 1024, 3000),
+	    0, &err), 0);
+}
+
+static void
+test_full_disk(void **state)
+{
+	struct save_fs	fs = fs_of("ext2/3/4", 100 * MIB, UINT64_MAX);
+	struct mig_err	err;
+
+	(void)state;
+	assert_int_equal(save_fits(&fs, 200 * MIB, 0, &err), -1);
+	assert_int_equal(err.code, MIG_E_TOOBIG);
+	assert_non_null(strstr(err.msg, "100 MiB free, the image needs up "
+	    "to 200 MiB"));
+	assert_int_equal(save_fits(&fs, 99 * MIB, 0, &err), 0);
+}
+
+/* Its size unknown, a compressed image is never refused on size. */
+static void
+test_compressed_only_warns(void **state)
+{
+	struct save_fs	fs = fs_of("vfat (FAT)", 100 * MIB, 0xffffffff);
+	struct mig_err	err;
+
+	(void)state;
+	assert_int_equal(save_fits(&fs, 6 * GIB, 1, &err), 0);
+}
+
+/* A real directory, and this process's file size limit as the largest
+ * file when it is the smaller. */
+static void
+test_probe(void **state)
+{
+	struct save_fs	fs;
+	struct mig_err	err;
+	struct rlimit	old, rl;
+	char		dir[] = "/tmp/test_save_check.XXXXXX", path[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dom.xl", dir);
+	assert_int_equal(save_fs_probe(path, &fs, &err), 0);
+	assert_string_equal(fs.dir, dir);
+	assert_true(fs.free_bytes > 0);
+	assert_true(fs.fs_name[0] != '\0');
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	rl = old;
+	rl.rlim_cur = 64 * MIB;	/* well above what this test writes */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	assert_int_equal(save_fs_probe(path, &fs, &err), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(fs.max_file, 64 * MIB);
+	assert_non_null(strstr(fs.max_why, "RLIMIT_FSIZE"));
+	assert_int_equal(save_fs_probe("/nonexistent/dir/dom.xl", &fs, &err),
+	    -1);
+	assert_non_null(strstr(err.msg, "/nonexistent/dir"));
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_estimate),
+		cmocka_unit_test(test_fat_limit),
+		cmocka_unit_test(test_full_disk),
+		cmocka_unit_test(test_compressed_only_warns),
+		cmocka_unit_test(test_probe),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
