@@ -71,12 +71,13 @@ img_crypt_decode(const uint8_t *p, struct img_crypt *c, struct mig_err *err)
 	if (memcmp(wire_get_bytes(&r, 8), IMG_CRYPT_MAGIC, 8) != 0)
 		return mig_seterr(err, MIG_E_CORRUPT,
 		    "corrupted: bad chunk parameters");
-	version = wire_get_be32(&r);
+	version = c->version = wire_get_be32(&r);
 	c->cipher = wire_get_be32(&r);
 	c->chunk_size = wire_get_be32(&r);
 	c->compression = wire_get_be32(&r);
 	memcpy(c->nonce, wire_get_bytes(&r, IMG_NONCE_LEN), IMG_NONCE_LEN);
-	if (version != IMG_CRYPT_VERSION || c->cipher > IMG_CIPHER_AES256GCM ||
+	if (version < IMG_CRYPT_VERSION_MIN || version > IMG_CRYPT_VERSION ||
+	    c->cipher > IMG_CIPHER_AES256GCM ||
 	    c->compression > IMG_COMPRESS_ZSTD)
 		return mig_seterr(err, MIG_E_NOTSUP, "chunk format version %u "
 		    "cipher %u compression %u is not supported", version,
@@ -97,15 +98,23 @@ img_chunk_hdr_encode(uint8_t *p, uint32_t len, uint32_t flags)
 	wire_put_be32(&w, flags);
 }
 
+/* header (header_len bytes, at most IMG_WRAP_HDR; 0 for a version 1
+ * image) is authenticated with chunk 0. */
 int
 img_aead_init(struct img_aead *a, const struct mig_image_key *key,
-    const uint8_t *nonce, struct mig_err *err)
+    const uint8_t *nonce, const uint8_t *header, size_t header_len,
+    struct mig_err *err)
 {
 	memset(a, 0, sizeof(*a));
+	if (header_len > sizeof(a->header))
+		return mig_seterr(err, MIG_E_INVAL, "image header too long");
 	if ((a->ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return mig_seterr(err, MIG_E_NOMEM, "cipher context");
 	memcpy(a->key, key->k, sizeof(a->key));
 	memcpy(a->nonce, nonce, sizeof(a->nonce));
+	if (header_len > 0)
+		memcpy(a->header, header, header_len);
+	a->header_len = header_len;
 	return 0;
 }
 
@@ -117,7 +126,8 @@ img_aead_free(struct img_aead *a)
 	a->ctx = NULL;
 }
 
-/* Nonce of the next chunk; the AAD binds its header and its number. */
+/* Nonce of the next chunk; the AAD binds its header and its number, and
+ * for chunk 0 the image's clear header after them. */
 static int
 aead_start(struct img_aead *a, int enc, const uint8_t *hdr)
 {
@@ -131,12 +141,14 @@ aead_start(struct img_aead *a, int enc, const uint8_t *hdr)
 	wire_wr_init(&w, aad, sizeof(aad));
 	wire_put_bytes(&w, hdr, IMG_CHUNK_HDR);
 	wire_put_be64(&w, a->index);
-	a->index++;
 	if (EVP_CipherInit_ex(a->ctx, EVP_aes_256_gcm(), NULL, a->key, nonce,
-	    enc) != 1)
+	    enc) != 1 ||
+	    EVP_CipherUpdate(a->ctx, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    (a->index == 0 && a->header_len > 0 && EVP_CipherUpdate(a->ctx,
+	    NULL, &n, a->header, (int)a->header_len) != 1))
 		return -1;
-	return EVP_CipherUpdate(a->ctx, NULL, &n, aad, sizeof(aad)) == 1 ?
-	    0 : -1;
+	a->index++;
+	return 0;
 }
 
 int

@@ -42,7 +42,13 @@ int	img_trailer_decode(const uint8_t *, struct img_trailer *,
  */
 #define IMG_CRYPT_MAGIC		"XRELOCEN"
 #define IMG_CRYPT_SIZE		40
-#define IMG_CRYPT_VERSION	1
+/* Version 2 authenticates the clear header (xl header, config length,
+ * chunk parameters: IMG_WRAP_HDR bytes) in chunk 0's AAD; version 1
+ * images (before it) are still read, their header checked only by the
+ * unkeyed trailer.  A version 2 header edited to say 1 fails chunk 0. */
+#define IMG_CRYPT_VERSION	2
+#define IMG_CRYPT_VERSION_MIN	1
+#define IMG_WRAP_HDR		(48 + 4 + IMG_CRYPT_SIZE)
 #define IMG_CIPHER_NONE		0
 #define IMG_CIPHER_AES256GCM	1
 #define IMG_COMPRESS_NONE	0
@@ -57,6 +63,7 @@ int	img_trailer_decode(const uint8_t *, struct img_trailer *,
 #define IMG_CHUNK_ZSTD		0x2	/* body is one zstd frame */
 
 struct img_crypt {
+	uint32_t	version;	/* decoded; the encoder writes the newest */
 	uint32_t	cipher;		/* IMG_CIPHER_* */
 	uint32_t	compression;	/* IMG_COMPRESS_* */
 	uint32_t	chunk_size;
@@ -73,10 +80,12 @@ struct img_aead {
 	uint8_t		 key[MIG_IMAGE_KEY_LEN];
 	uint8_t		 nonce[IMG_NONCE_LEN];
 	uint64_t	 index;		/* of the next chunk */
+	uint8_t		 header[IMG_WRAP_HDR];	/* chunk 0's extra AAD */
+	size_t		 header_len;		/* 0: version 1 */
 };
 
 int	img_aead_init(struct img_aead *, const struct mig_image_key *,
-	    const uint8_t *, struct mig_err *);
+	    const uint8_t *, const uint8_t *, size_t, struct mig_err *);
 void	img_aead_free(struct img_aead *);
 /* Encrypts buf in place and writes the tag; the chunk header is AAD. */
 int	img_aead_seal(struct img_aead *, const uint8_t *, uint8_t *, size_t,

@@ -275,10 +275,12 @@ on_config(void *arg, const void *p, size_t len)
 
 /* Encrypted and/or compressed: the chunk parameters follow the header. */
 static int
-open_wrapped(struct mig_image_reader *r, const struct mig_xlhdr *h,
-    const struct mig_image_key *key, struct mig_err *err)
+open_wrapped(struct mig_image_reader *r, const uint8_t *xlhdr,
+    const struct mig_xlhdr *h, const struct mig_image_key *key,
+    struct mig_err *err)
 {
-	uint8_t			opt[4 + IMG_CRYPT_SIZE];
+	uint8_t			clear[IMG_WRAP_HDR];
+	uint8_t			*opt = clear + MIG_XLHDR_SIZE;
 	struct img_crypt	c;
 	struct mig_err		e;
 
@@ -288,11 +290,12 @@ open_wrapped(struct mig_image_reader *r, const struct mig_xlhdr *h,
 	if (r->encrypted && key == NULL)
 		return rfail(r, err, MIG_E_INVAL,
 		    "encrypted image: a key is needed to read it");
-	if (h->optional_data_len != sizeof(opt))
+	if (h->optional_data_len != sizeof(clear) - MIG_XLHDR_SIZE)
 		return rfail(r, err, MIG_E_CORRUPT,
 		    "corrupted: bad chunk parameters header");
-	if (file_exact(r, opt, sizeof(opt), "the chunk parameters",
-	    err) == -1)
+	memcpy(clear, xlhdr, MIG_XLHDR_SIZE);
+	if (file_exact(r, opt, sizeof(clear) - MIG_XLHDR_SIZE,
+	    "the chunk parameters", err) == -1)
 		return -1;
 	if (img_crypt_decode(opt + 4, &c, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
@@ -301,7 +304,8 @@ open_wrapped(struct mig_image_reader *r, const struct mig_xlhdr *h,
 	    (c.compression != IMG_COMPRESS_NONE) != r->compressed)
 		return rfail(r, err, MIG_E_CORRUPT, "corrupted: chunk "
 		    "parameters do not match the header's flags");
-	if (r->encrypted && img_aead_init(&r->aead, key, c.nonce, &e) == -1)
+	if (r->encrypted && img_aead_init(&r->aead, key, c.nonce, clear,
+	    c.version >= 2 ? sizeof(clear) : 0, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
 	r->chunk_size = c.chunk_size;
 	if ((r->chunk = malloc(c.chunk_size + IMG_TAG_LEN)) == NULL)
@@ -337,10 +341,15 @@ reader_start(struct mig_image_reader *r, const struct mig_image_key *key,
 		return rfail(r, err, MIG_E_TRUNC, "truncated in the xl header");
 	if (mig_xlhdr_decode(hdr, &h, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
+	/* A key says the image is encrypted: a plaintext image in the place
+	 * of an encrypted one would otherwise be read, unauthenticated. */
+	if (key != NULL && !(h.mandatory_flags & MIG_XL_FLAG_ENCRYPTED))
+		return rfail(r, err, MIG_E_DENIED, "not encrypted, but a key "
+		    "was given: refusing an unauthenticated image");
 	if (h.mandatory_flags & (MIG_XL_FLAG_ENCRYPTED |
 	    MIG_XL_FLAG_COMPRESSED)) {
 		if (hash(r, hdr, sizeof(hdr), err) == -1 ||
-		    open_wrapped(r, &h, key, err) == -1)
+		    open_wrapped(r, hdr, &h, key, err) == -1)
 			return -1;
 		mig_stream_init(&r->parser, 0);
 		mig_stream_set_cbs(&r->parser, &cbs);
@@ -525,6 +534,10 @@ mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
 		return n == -1 ? -1 : rfail(r, err, MIG_E_CORRUPT,
 		    "corrupted: trailing data after the integrity trailer");
 	if (r->tail_len == 0 && !r->chunked) {
+		if (r->parser.stats.xl_optional_flags & MIG_XL_OPT_TRAILER)
+			return rfail(r, err, MIG_E_TRUNC, "truncated: the "
+			    "integrity trailer is missing (the header says "
+			    "xen-relocd wrote one)");
 		snprintf(r->note, sizeof(r->note),
 		    "no integrity trailer (written by xl save)");
 		if (r->flags & MIG_IMAGE_REQUIRE_TRAILER)

@@ -155,6 +155,7 @@ write_config(struct mig_image_writer *w, const char *json, size_t len,
 	memset(&h, 0, sizeof(h));
 	h.mandatory_flags = MIG_XL_FLAG_STREAMV2 |
 	    (clen > 0 ? MIG_XL_FLAG_JSON : 0);
+	h.optional_flags = MIG_XL_OPT_TRAILER;
 	h.optional_data_len = 4 + (uint32_t)clen;
 	mig_xlhdr_encode(hdr, &h);
 	wire_wr_init(&ww, hdr + MIG_XLHDR_SIZE, 4);
@@ -185,8 +186,6 @@ write_wrap_header(struct mig_image_writer *w, const struct mig_image_key *key,
 		c.cipher = IMG_CIPHER_AES256GCM;
 		if (RAND_bytes(c.nonce, sizeof(c.nonce)) != 1)
 			return fail(w, err, MIG_E_IO, "no random nonce");
-		if (img_aead_init(&w->aead, key, c.nonce, err) == -1)
-			return fail(w, err, MIG_E_NOMEM, "out of memory");
 	}
 	if (w->compressed) {
 		c.compression = IMG_COMPRESS_ZSTD;
@@ -206,6 +205,10 @@ write_wrap_header(struct mig_image_writer *w, const struct mig_image_key *key,
 	mig_xlhdr_encode(hdr, &h);
 	memset(hdr + MIG_XLHDR_SIZE, 0, 4);	/* config length 0 */
 	img_crypt_encode(hdr + MIG_XLHDR_SIZE + 4, &c);
+	/* The header in the clear is authenticated with chunk 0. */
+	if (w->encrypted && img_aead_init(&w->aead, key, c.nonce, hdr,
+	    sizeof(hdr), err) == -1)
+		return fail(w, err, MIG_E_NOMEM, "out of memory");
 	return out(w, hdr, sizeof(hdr), true, err);
 }
 

@@ -36,6 +36,12 @@
 #define MIG_XL_FLAG_ENCRYPTED	(1U << 31)
 /* Likewise: the rest of the file is in zstd-compressed chunks. */
 #define MIG_XL_FLAG_COMPRESSED	(1U << 30)
+/*
+ * xen-relocd's optional flag: an integrity trailer follows the stream, so
+ * an image that has this flag and no trailer is truncated, not an xl save
+ * image.  Stock xl prints the optional flags and ignores them.
+ */
+#define MIG_XL_OPT_TRAILER	(1U << 31)
 /* Optional data = u32 config length + config: cap both (xl has no cap). */
 #define MIG_XL_OPTDATA_MAX	((16U << 20) + 4096)
 

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "tls.h"
@@ -70,13 +73,52 @@ tls_load_ca(SSL_CTX *ctx, const char *ca, int server, struct mig_err *err)
 	return 0;
 }
 
+/* Every CRL in the file goes to the store, checked for the whole chain. */
+static int
+tls_load_crl(SSL_CTX *ctx, const char *crl, struct mig_err *err)
+{
+	X509_STORE		*store = SSL_CTX_get_cert_store(ctx);
+	STACK_OF(X509_INFO)	*infos;
+	X509_INFO		*xi;
+	BIO			*b;
+	int			 i, n = 0, rc = 0;
+
+	if ((b = BIO_new_file(crl, "r")) == NULL)
+		return mig_seterr(err, MIG_E_TLS, "cannot load CRL file %s: %s",
+		    crl, tls_reason());
+	infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (infos == NULL)
+		return mig_seterr(err, MIG_E_TLS, "cannot load CRL file %s: %s",
+		    crl, tls_reason());
+	for (i = 0; rc == 0 && i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (xi->crl == NULL)
+			continue;
+		if (X509_STORE_add_crl(store, xi->crl) != 1)
+			rc = mig_seterr(err, MIG_E_TLS, "cannot load CRL file "
+			    "%s: %s", crl, tls_reason());
+		n++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (rc == 0 && n == 0)
+		rc = mig_seterr(err, MIG_E_TLS, "no CRL in %s", crl);
+	if (rc == 0)
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+		    X509_V_FLAG_CRL_CHECK_ALL);
+	return rc;
+}
+
 static int
 tls_load_keypair(SSL_CTX *ctx, const char *cert, const char *key,
     struct mig_err *err)
 {
+	struct stat	st;
+
 	if (key == NULL)
 		return mig_seterr(err, MIG_E_INVAL, "TLS: certificate file %s "
 		    "has no key file configured", cert);
+
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		return mig_seterr(err, MIG_E_TLS, "cannot load certificate "
 		    "file %s: %s", cert, tls_reason());
@@ -93,6 +135,12 @@ tls_load_keypair(SSL_CTX *ctx, const char *cert, const char *key,
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		return mig_seterr(err, MIG_E_TLS, "key file %s does not match "
 		    "certificate file %s", key, cert);
+	/* As ssh does for its keys; a group may read it (Debian's
+	 * ssl-cert group), others may not. */
+	if (stat(key, &st) == 0 && (st.st_mode & 0007) != 0)
+		return mig_seterr(err, MIG_E_DENIED, "key file %s is readable "
+		    "by others (mode %04o): make it 0600", key,
+		    (unsigned)(st.st_mode & 07777));
 	return 0;
 }
 
@@ -114,6 +162,7 @@ tls_ctx_new(const struct mig_tls_conf *conf, int server, struct mig_err *err)
 	if (conf->ktls)
 		opts |= SSL_OP_ENABLE_KTLS;
 	SSL_CTX_set_options(ctx, opts);
+	SSL_CTX_set_security_level(ctx, 2);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	/* Used only while reading ahead: see MIG_TLS_READ_BUF. */
 	SSL_CTX_set_default_read_buffer_len(ctx, MIG_TLS_READ_BUF);
@@ -125,7 +174,9 @@ tls_ctx_new(const struct mig_tls_conf *conf, int server, struct mig_err *err)
 		    tls_reason());
 		goto fail;
 	}
-	if (tls_load_ca(ctx, conf->ca_file, server, err) == -1)
+	if (tls_load_ca(ctx, conf->ca_file, server, err) == -1 ||
+	    (conf->crl_file != NULL &&
+	    tls_load_crl(ctx, conf->crl_file, err) == -1))
 		goto fail;
 	if (conf->cert_file != NULL) {
 		if (tls_load_keypair(ctx, conf->cert_file, conf->key_file,
@@ -231,6 +282,9 @@ tls_verify_err(SSL *ssl, const char *peer, struct mig_err *err)
 	switch (vr) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		return mig_seterr(err, MIG_E_TLS, "certificate expired (peer "
+		    "%s)", peer);
+	case X509_V_ERR_CERT_REVOKED:
+		return mig_seterr(err, MIG_E_TLS, "certificate revoked (peer "
 		    "%s)", peer);
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 		return mig_seterr(err, MIG_E_TLS, "certificate not yet valid "
@@ -373,12 +427,62 @@ mig_tls_peer_names(SSL *ssl, char **names, size_t max)
 
 	if (cert == NULL)
 		return 0;
-	if (tls_add_cns(cert, names, max, &n) == -1 ||
-	    tls_add_sans(cert, names, max, &n) == -1) {
+	if (tls_add_sans(cert, names, max, &n) == -1 ||
+	    (n == 0 && tls_add_cns(cert, names, max, &n) == -1)) {
 		mig_tls_free_names(names, n);
 		return -1;
 	}
 	return (int)n;
+}
+
+/* Where distributions keep the bundle of public CAs. */
+static const char *const tls_system_bundles[] = {
+	"/etc/ssl/certs/ca-certificates.crt",	/* Debian, Ubuntu, Alpine */
+	"/etc/pki/tls/certs/ca-bundle.crt",	/* Fedora, RHEL */
+	"/etc/ssl/ca-bundle.pem",		/* SUSE */
+	"/etc/ssl/cert.pem",			/* OpenBSD, Alpine */
+};
+
+int
+mig_tls_ca_public(const char *ca, char *why, size_t len)
+{
+	STACK_OF(X509_INFO)	*infos;
+	char			 real[PATH_MAX], sys[PATH_MAX];
+	const char		*dir = X509_get_default_cert_dir();
+	size_t			 i, dlen;
+	BIO			*b;
+	int			 n = 0;
+
+	if (realpath(ca, real) == NULL)
+		return 0;
+	for (i = 0; i <= sizeof(tls_system_bundles) /
+	    sizeof(tls_system_bundles[0]); i++)
+		if (realpath(i == 0 ? X509_get_default_cert_file() :
+		    tls_system_bundles[i - 1], sys) != NULL &&
+		    strcmp(sys, real) == 0) {
+			snprintf(why, len, "%s is the system's CA bundle", ca);
+			return 1;
+		}
+	/* One public CA out of the system's directory is public too. */
+	if (realpath(dir, sys) != NULL && (dlen = strlen(sys)) > 0 &&
+	    strncmp(real, sys, dlen) == 0 && real[dlen] == '/') {
+		snprintf(why, len, "%s is in the system's CA directory %s", ca,
+		    sys);
+		return 1;
+	}
+	if ((b = BIO_new_file(ca, "r")) == NULL)
+		return 0;
+	infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+	BIO_free(b);
+	ERR_clear_error();
+	for (i = 0; infos != NULL && i < (size_t)sk_X509_INFO_num(infos); i++)
+		if (sk_X509_INFO_value(infos, (int)i)->x509 != NULL)
+			n++;
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (n <= MIG_TLS_CA_PUBLIC)
+		return 0;
+	snprintf(why, len, "%s holds %d CA certificates", ca, n);
+	return 1;
 }
 
 void

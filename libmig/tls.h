@@ -7,9 +7,12 @@
  * Policy, the same for both ends: TLS 1.3 preferred, 1.2 the minimum, and on
  * 1.2 only ECDHE key exchange with AES-GCM or ChaCha20-Poly1305; no
  * renegotiation, no compression, no session tickets or cache (a migration is
- * one long connection, resumption buys nothing).  The server requires a
- * client certificate signed by the CA unless client_cert_optional is set;
- * the client always verifies the server chain and the expected host name.
+ * one long connection, resumption buys nothing); OpenSSL security level 2
+ * (keys of 112 bits of strength or more, no SHA-1 signatures).  The server
+ * requires a client certificate signed by the CA unless client_cert_optional
+ * is set; the client always verifies the server chain and the expected host
+ * name.  With a CRL file, every certificate of the peer's chain is checked
+ * against its issuer's CRL.
  */
 #ifndef MIG_TLS_H
 #define MIG_TLS_H
@@ -25,13 +28,19 @@ struct mig_tls_conf {
 	const char	*cert_file;	/* PEM chain, leaf first */
 	const char	*key_file;	/* PEM private key for cert_file */
 	const char	*ca_file;	/* PEM CA bundle that peers must chain to */
+	/*
+	 * PEM CRLs, one for each CA that issues certificates in a peer's
+	 * chain (X509_V_FLAG_CRL_CHECK_ALL); NULL: no revocation check.  A
+	 * CRL past its nextUpdate fails every handshake: publish on time.
+	 */
+	const char	*crl_file;
 	/* Server: accept clients without a certificate (default: refuse). */
 	int		 client_cert_optional;
 	/* Ask for kernel TLS (SSL_OP_ENABLE_KTLS); harmless if unavailable. */
 	int		 ktls;
 	/*
-	 * Server: when set, a client certificate is admitted only if its
-	 * subject CN or a subjectAltName DNS/IP entry matches (see acl.h).
+	 * Server: when set, a client certificate is admitted only if one of
+	 * its names matches (see acl.h, mig_tls_peer_names).
 	 * Borrowed: must outlive every context built from this conf.
 	 */
 	const struct mig_acl *peers_allow;
@@ -73,11 +82,22 @@ int	 mig_tls_seterr(SSL *, int ret, const char *what, const char *peer,
 int	 mig_tls_check_peer(SSL *, const char *peer, struct mig_err *);
 
 /*
- * The peer certificate's subject CN and subjectAltName DNS and IP entries,
- * up to max, as strings the caller frees with mig_tls_free_names().
- * Returns how many, 0 without a certificate, -1 on allocation failure.
+ * The names of the peer certificate, up to max, as strings the caller frees
+ * with mig_tls_free_names(): its subjectAltName DNS and IP entries or, when
+ * it has none, its subject CNs (RFC 6125: a CN does not name a certificate
+ * that has SANs).  Returns how many, 0 without a certificate, -1 on
+ * allocation failure.
  */
 int	 mig_tls_peer_names(SSL *, char **names, size_t max);
 void	 mig_tls_free_names(char **names, size_t n);
+
+/*
+ * Is this CA file a public bundle (the system's, or one of more than
+ * MIG_TLS_CA_PUBLIC certificates)?  Then any certificate any public CA
+ * signs for anyone chains to it, and only tls-peers-allow tells peers
+ * apart.  1 with the reason in why, 0 otherwise (or when unreadable).
+ */
+#define MIG_TLS_CA_PUBLIC	16
+int	 mig_tls_ca_public(const char *, char *why, size_t);
 
 #endif

@@ -56,6 +56,7 @@ static const struct key keys[] = {
 	{ "tls_cert",			K_PATH, O(tls_cert), 0, 0, NULL },
 	{ "tls_key",			K_PATH, O(tls_key), 0, 0, NULL },
 	{ "tls_ca",			K_PATH, O(tls_ca), 0, 0, NULL },
+	{ "tls_crl",			K_PATH, O(tls_crl), 0, 0, NULL },
 	{ "tls_peers_allow",		K_LIST, O(tls_peers_allow), 0, 0, NULL },
 	{ "tls_require_client_cert",	K_BOOL, O(tls_require_client_cert), 0, 1, NULL },
 	{ "tls_ktls",			K_BOOL, O(tls_ktls), 0, 1, NULL },
@@ -170,6 +171,7 @@ config_free(struct relocd_conf *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->tls_ca);
+	free(c->tls_crl);
 	free(c->state_dir);
 	free(c->control_socket);
 	free(c->pid_file);
@@ -539,6 +541,7 @@ config_tls(const struct relocd_conf *c, struct mig_tls_conf *tc)
 	tc->cert_file = c->tls_cert;
 	tc->key_file = c->tls_key;
 	tc->ca_file = c->tls_ca;
+	tc->crl_file = c->tls_crl;
 	tc->client_cert_optional = !c->tls_require_client_cert;
 	tc->ktls = c->tls_ktls;
 }

@@ -40,14 +40,14 @@
 void
 indoubt_peer(char *buf, size_t len, const char *host, unsigned port, int tls)
 {
-	snprintf(buf, len, "%.52s:%u%s", host, port, tls ? TLS_TAG : "");
+	snprintf(buf, len, "%s:%u%s", host, port, tls ? TLS_TAG : "");
 }
 
 static int
 peer_parse(const char *peer, char *host, size_t hlen, unsigned *port,
     int *tls)
 {
-	char	 tmp[64], *colon, *end;
+	char	 tmp[JOURNAL_PEER_MAX + 1], *colon, *end;
 	size_t	 n;
 
 	snprintf(tmp, sizeof(tmp), "%s", peer);
@@ -75,7 +75,7 @@ ask(struct worker *w, const struct jrec *r, struct mig_msg_answer *ans,
 	SSL_CTX			*ctx = NULL;
 	struct peer_buf		*buf;
 	struct mig_msg		 us, them, m;
-	char			 host[64];
+	char			 host[JOURNAL_PEER_MAX + 1];
 	unsigned		 port;
 	uint64_t		 dl;
 	int			 tls, rc = -1;
@@ -265,6 +265,7 @@ answer_state(enum jstate s)
 	case J_ACTIVATED:
 	case J_DONE:
 		return MIG_QUERY_COMMITTED;
+	case J_ABORTING:
 	case J_ABORTED:
 		return MIG_QUERY_ABORTED;
 	default:

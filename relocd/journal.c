@@ -10,7 +10,9 @@
  *	JOBID TIME_MS ROLE STATE DOMID NAME UUID PEER RESV [KEY=VALUE ...]
  *
  * with NAME and PEER percent-escaped so no field holds a space.  A crash
- * can tear only the last line (it has no newline); replay ignores it.
+ * can tear only the last line (it has no newline); replay ignores it, and
+ * the next append ends it with a newline first, so that it stays a
+ * malformed line of its own.
  *
  * The optional KEY=VALUE fields carry what a crash must not lose beyond
  * the state, each written only when it applies, so that a journal of
@@ -47,12 +49,30 @@
 
 #define JOURNAL_FILE	"journal"
 #define JOURNAL_TMP	"journal.tmp"
+#define JOURNAL_LOCK	"journal.lock"
 #define JOURNAL_MAXSZ	(64 * 1024 * 1024)
 #define JLINE_MAX	4096	/* tmp= may hold a 1 KiB path, escaped */
+/* sscanf widths of the escaped NAME and PEER fields (3 bytes a char) */
+#define JNAME_ESC	"192"
+#define JPEER_ESC	"795"
+_Static_assert(3 * JOURNAL_NAME_MAX == 192, "JNAME_ESC");
+_Static_assert(3 * JOURNAL_PEER_MAX == 795, "JPEER_ESC");
 
+/*
+ * Every worker appends to the one file, and a restarted relocd compacts
+ * it while a worker of the old one may still run.  So each append, and
+ * the compaction as a whole, holds STATE_DIR/journal.lock (flock,
+ * exclusive): a failed append cuts its torn line off knowing nothing
+ * was appended after it, and no record lands between the compaction's
+ * read and its rename.  An append also checks, under the lock, that its
+ * descriptor is still the file called "journal", and reopens it when a
+ * compaction has replaced it; otherwise the record would go to the
+ * unlinked old file, where nobody reads it.
+ */
 struct journal {
 	int	 dirfd;
 	int	 fd;
+	int	 lockfd;
 	char	*dir;
 };
 
@@ -65,6 +85,7 @@ static const char *const jstate_names[J__MAX] = {
 	[J_RECEIVED] = "RECEIVED",
 	[J_COMMIT_SENT] = "COMMIT_SENT",
 	[J_COMMITTED] = "COMMITTED",
+	[J_ABORTING] = "ABORTING",
 	[J_ACTIVATED] = "ACTIVATED",
 	[J_DONE] = "DONE",
 	[J_ABORTED] = "ABORTED",
@@ -183,7 +204,7 @@ format_keys(const struct jrec *r, char *buf, size_t len, size_t o)
 int
 jrec_format(const struct jrec *r, char *buf, size_t len)
 {
-	char	name[3 * JOURNAL_NAME_MAX + 1], peer[3 * 64 + 1];
+	char	name[3 * JOURNAL_NAME_MAX + 1], peer[3 * JOURNAL_PEER_MAX + 1];
 	int	n;
 
 	if ((unsigned)r->state >= J__MAX || r->state == J_NONE ||
@@ -280,7 +301,8 @@ int
 jrec_parse(const char *line, struct jrec *r, char *why, size_t whylen)
 {
 	char		job[17], role[4], state[16], name[3 * JOURNAL_NAME_MAX + 1];
-	char		uuid[37], peer[3 * 64 + 1], resv[17], rest[JLINE_MAX];
+	char		uuid[37], peer[3 * JOURNAL_PEER_MAX + 1], resv[17];
+	char		rest[JLINE_MAX];
 	char		*f, *save;
 	unsigned	seen = 0;
 	int		n = -1;
@@ -288,7 +310,8 @@ jrec_parse(const char *line, struct jrec *r, char *why, size_t whylen)
 	memset(r, 0, sizeof(*r));
 	if (strlen(line) >= JLINE_MAX)
 		return bad(why, whylen, "longer than %d bytes", JLINE_MAX - 1);
-	if (sscanf(line, "%16s %" SCNu64 " %3s %15s %d %192s %36s %192s %16s%n",
+	if (sscanf(line, "%16s %" SCNu64 " %3s %15s %d %" JNAME_ESC "s %36s %"
+	    JPEER_ESC "s %16s%n",
 	    job, &r->time_ms, role, state, &r->domid, name, uuid, peer, resv,
 	    &n) != 9 || n < 0)
 		return bad(why, whylen, "not a journal record");
@@ -352,10 +375,12 @@ journal_open(const char *dir, struct mig_err *err)
 		mig_seterrno(err, MIG_E_NOMEM, "journal");
 		return NULL;
 	}
-	j->fd = -1;
+	j->fd = j->lockfd = -1;
 	if ((j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (j->lockfd = openat(j->dirfd, JOURNAL_LOCK,
+	    O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
 	    (j->fd = openat(j->dirfd, JOURNAL_FILE,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
+	    O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
 	    fsync(j->dirfd) == -1) {
 		mig_seterrno(err, MIG_E_IO, "journal %s/%s", dir, JOURNAL_FILE);
 		journal_close(j);
@@ -371,6 +396,8 @@ journal_close(struct journal *j)
 		return;
 	if (j->fd != -1)
 		close(j->fd);
+	if (j->lockfd != -1)
+		close(j->lockfd);
 	if (j->dirfd != -1)
 		close(j->dirfd);
 	free(j->dir);
@@ -394,30 +421,119 @@ write_line(int fd, const char *line, size_t len)
 	return 0;
 }
 
-int
-journal_append(struct journal *j, const struct jrec *r, struct mig_err *err)
+static int
+jlock(struct journal *j, struct mig_err *err)
 {
-	char		line[JLINE_MAX];
-	struct stat	st;
-	int		n;
+	while (flock(j->lockfd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			return mig_seterrno(err, MIG_E_IO, "journal %s/%s",
+			    j->dir, JOURNAL_LOCK);
+	return 0;
+}
 
+static void
+junlock(struct journal *j)
+{
+	flock(j->lockfd, LOCK_UN);
+}
+
+/* Opens STATE_DIR/journal for appending (and for reading its tail). */
+static int
+jopen_append(struct journal *j)
+{
+	return openat(j->dirfd, JOURNAL_FILE,
+	    O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+}
+
+/*
+ * Under the lock: makes the append descriptor the file called "journal"
+ * (a compaction may have replaced it) and its last line whole; *size is
+ * where this append starts.
+ */
+static int
+jcurrent(struct journal *j, off_t *size, struct mig_err *err)
+{
+	struct stat	st, cur;
+	char		c;
+	int		fd;
+
+	if (fstat(j->fd, &st) == -1)
+		return mig_seterrno(err, MIG_E_IO, "journal %s", j->dir);
+	if (fstatat(j->dirfd, JOURNAL_FILE, &cur, 0) == -1 ||
+	    cur.st_ino != st.st_ino || cur.st_dev != st.st_dev) {
+		if ((fd = jopen_append(j)) == -1 || fstat(fd, &st) == -1) {
+			if (fd != -1)
+				close(fd);
+			return mig_seterrno(err, MIG_E_IO, "journal %s/%s",
+			    j->dir, JOURNAL_FILE);
+		}
+		close(j->fd);
+		j->fd = fd;
+	}
+	*size = st.st_size;
+	if (st.st_size == 0 || (pread(j->fd, &c, 1, st.st_size - 1) == 1 &&
+	    c == '\n'))
+		return 0;
+	/* A crash tore the last line: end it, so that replay skips it
+	 * rather than read it as the start of this record. */
+	if (write_line(j->fd, "\n", 1) == -1)
+		return mig_seterrno(err, MIG_E_IO, "journal %s/%s", j->dir,
+		    JOURNAL_FILE);
+	*size += 1;
+	return 0;
+}
+
+/*
+ * Appends r and fdatasyncs it.  On failure *landed (when not NULL) says
+ * whether the record is in the journal all the same: its write went in
+ * and only the fdatasync failed.  Readers (QUERY, reconciliation) then
+ * see it, so a commit record that landed is a commit.
+ */
+int
+journal_append_landed(struct journal *j, const struct jrec *r, int *landed,
+    struct mig_err *err)
+{
+	char	line[JLINE_MAX];
+	off_t	size = 0;
+	int	n, rc = -1;
+
+	if (landed != NULL)
+		*landed = 0;
 	if ((n = jrec_format(r, line, sizeof(line))) == -1)
 		return mig_seterr(err, MIG_E_INVAL, "journal: record for job "
 		    "%016" PRIx64 " cannot be written", r->job);
-	if (fstat(j->fd, &st) == -1)
-		return mig_seterrno(err, MIG_E_IO, "journal %s", j->dir);
+	if (jlock(j, err) == -1)
+		return -1;
+	if (jcurrent(j, &size, err) == -1)
+		goto out;
 	if (write_line(j->fd, line, n) == -1) {
-		/* Cut a torn line off so that the next append starts clean. */
+		/* Cut the torn line off so that the next append starts
+		 * clean; the lock says nobody appended after it. */
 		mig_seterrno(err, MIG_E_IO, "journal %s/%s", j->dir,
 		    JOURNAL_FILE);
-		if (ftruncate(j->fd, st.st_size) == -1)
+		if (ftruncate(j->fd, size) == -1)
 			log_warn("journal: cannot truncate torn record");
-		return -1;
+		goto out;
 	}
-	if (fdatasync(j->fd) == -1)
-		return mig_seterrno(err, MIG_E_IO, "journal %s/%s: fdatasync",
+	if (landed != NULL)
+		*landed = 1;
+	/* Synced under the lock, so that a compaction cannot rename the
+	 * file this record is in away between the write and the sync. */
+	if (fdatasync(j->fd) == -1) {
+		mig_seterrno(err, MIG_E_IO, "journal %s/%s: fdatasync",
 		    j->dir, JOURNAL_FILE);
-	return 0;
+		goto out;
+	}
+	rc = 0;
+ out:
+	junlock(j);
+	return rc;
+}
+
+int
+journal_append(struct journal *j, const struct jrec *r, struct mig_err *err)
+{
+	return journal_append_landed(j, r, NULL, err);
 }
 
 /* The last record of each (job, role): what replay and compaction need. */
@@ -610,8 +726,12 @@ journal_compact(struct journal *j, struct mig_err *err)
 	size_t		i;
 	int		fd, n, rc = -1;
 
-	if (read_last(j->dirfd, j->dir, &l, err) == -1)
+	if (jlock(j, err) == -1)
 		return -1;
+	if (read_last(j->dirfd, j->dir, &l, err) == -1) {
+		junlock(j);
+		return -1;
+	}
 	if ((fd = openat(j->dirfd, JOURNAL_TMP,
 	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
 		mig_seterrno(err, MIG_E_IO, "journal %s/%s", j->dir,
@@ -634,20 +754,15 @@ journal_compact(struct journal *j, struct mig_err *err)
 		goto fail;
 	}
 	close(fd);
-	fd = -1;
-	/* The append fd still points at the replaced file: reopen. */
-	close(j->fd);
-	if ((j->fd = openat(j->dirfd, JOURNAL_FILE,
-	    O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		mig_seterrno(err, MIG_E_IO, "journal %s", j->dir);
-		goto out;
-	}
+	/* Every append descriptor, ours and other workers', still points
+	 * at the replaced file; each reopens at its next append. */
 	rc = 0;
 	goto out;
  fail:
 	close(fd);
 	unlinkat(j->dirfd, JOURNAL_TMP, 0);
  out:
+	junlock(j);
 	free(l.v);
 	return rc;
 }

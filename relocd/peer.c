@@ -220,11 +220,7 @@ peer_connect(struct worker *w, const char *host, unsigned port, int tls,
 		return -1;
 	if (!tls)
 		return 0;
-	memset(&tc, 0, sizeof(tc));
-	tc.cert_file = w->conf.tls_cert;
-	tc.key_file = w->conf.tls_key;
-	tc.ca_file = w->conf.tls_ca;
-	tc.ktls = w->conf.tls_ktls;
+	config_tls(&w->conf, &tc);
 	if (tc.cert_file == NULL || tc.key_file == NULL || tc.ca_file == NULL)
 		return mig_seterr(err, MIG_E_INVAL, "TLS needs tls_cert, "
 		    "tls_key and tls_ca in %s", w->conf_path);

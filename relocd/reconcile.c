@@ -6,6 +6,8 @@
  *   target, before COMMITTED  destroy NAME--incoming: the source owns it
  *   target, COMMITTED         finish: rename to NAME, unpause (unless
  *                             the record says it was asked paused)
+ *   target, ABORTING          destroy it: its activation failed and the
+ *                             source was told to resume its copy
  *   source, before COMMIT     resume the domain if it is suspended
  *                             (renamed back first if the crash came
  *                             between the rename and the COMMIT_SENT),
@@ -68,6 +70,31 @@ reconcile_close(struct worker *w, const struct jrec *r, enum jstate st)
 		log_warnx("%s", err.msg);
 }
 
+/*
+ * Given back after COMMITTED (its activation failed): the source resumed
+ * its copy, so ours goes, under whichever name the failed activation
+ * left it.  By domid only: on one host the source's copy has the name.
+ */
+static int
+settle_withdrawn(struct worker *w, const struct jrec *r, const char *incoming)
+{
+	struct mig_hv_dominfo	d;
+	struct mig_err		err;
+
+	if (r->domid >= 0 && mig_hv_dominfo(w->hv, (uint32_t)r->domid, &d,
+	    NULL) == 0 && (strcmp(d.name, incoming) == 0 ||
+	    strcmp(d.name, r->name) == 0)) {
+		if (mig_hv_destroy(w->hv, d.domid, &err) == -1) {
+			log_warnx("%s", err.msg);
+			return -1;
+		}
+		log_info("job %" PRIu64 ": destroyed %s (domain %u): it was "
+		    "given back to the source", r->job, d.name, d.domid);
+	}
+	reconcile_close(w, r, J_ABORTED);
+	return 0;
+}
+
 static int
 settle_target(struct worker *w, const struct jrec *r)
 {
@@ -76,6 +103,8 @@ settle_target(struct worker *w, const struct jrec *r)
 	char			incoming[MIG_HV_NAMELEN];
 
 	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, r->name);
+	if (r->state == J_ABORTING)
+		return settle_withdrawn(w, r, incoming);
 	if (r->state == J_ACTIVATED) {
 		reconcile_close(w, r, J_DONE);
 		return 0;

@@ -55,7 +55,7 @@ now_ms(void)
 }
 
 /*
- * The certificate, key and CA must load, and the key match the
+ * The certificate, key, CA and CRL must load, and the key match the
  * certificate, before a configuration naming them is taken: a reload
  * with a bad one is refused instead of failing every TLS job after it.
  */
@@ -64,7 +64,7 @@ tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
 {
 	struct mig_tls_conf	 tc;
 	SSL_CTX			*ctx;
-	char			 msg[MIG_ERRLEN];
+	char			 msg[MIG_ERRLEN], why[PATH_MAX + 64];
 
 	if (!c->tls_enabled && c->tls_cert == NULL)
 		return 0;
@@ -77,6 +77,12 @@ tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
 		return mig_seterr(err, MIG_E_TLS, "%s: %s", path, msg);
 	}
 	SSL_CTX_free(ctx);
+	if (c->tls_peers_allow.n == 0 && mig_tls_ca_public(c->tls_ca, why,
+	    sizeof(why)))
+		log_warnx("%s: tls_peers_allow is unset and %s: any "
+		    "certificate a public CA signed for anyone is admitted on "
+		    "the TLS port; set tls_peers_allow, or use a CA of your "
+		    "own", path, why);
 	return 0;
 }
 
@@ -168,6 +174,18 @@ load_config(const char *path, struct relocd_conf *conf, struct mig_acl **acl,
 	return 0;
 }
 
+static void
+conf_swap(struct relocd *rd, struct relocd_conf *c, struct mig_acl **acl)
+{
+	struct relocd_conf	 tc = rd->conf;
+	struct mig_acl		*ta = rd->acl;
+
+	rd->conf = *c;
+	rd->acl = *acl;
+	*c = tc;
+	*acl = ta;
+}
+
 /* The pid file is locked for as long as we run: a second relocd fails
  * here instead of fighting over the ports and the journal.  The lock
  * belongs to the open file, so it survives daemon()'s fork. */
@@ -223,34 +241,43 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopexit(rd->base, NULL);
 }
 
+/*
+ * The running configuration and its listeners give way to the new ones
+ * only once the new ones listen: a port that cannot be bound (taken, an
+ * address this host does not have) refuses the reload, and the old ports
+ * are opened again, as a bad file does.  The ports are closed in between
+ * because the new configuration may name the same ones.
+ */
 static void
 on_sighup(evutil_socket_t sig, short ev, void *arg)
 {
 	struct relocd		*rd = arg;
 	struct relocd_conf	 c;
 	struct mig_acl		*acl = NULL;
-	struct mig_err		 err;
+	struct mig_err		 err, e2;
 
-	if (load_config(rd->conf_path, &c, &acl, &err) == -1 ||
-	    run_conf_write(rd, &c, &err) == -1) {
+	if (load_config(rd->conf_path, &c, &acl, &err) == -1) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    err.msg);
-		if (acl != NULL) {
-			mig_acl_free(acl);
-			config_free(&c);
-		}
 		return;
 	}
-	/* Listeners follow the new addresses and ports; running jobs keep
-	 * the configuration they started with (workers read their own). */
 	listen_stop(rd);
-	config_free(&rd->conf);
-	mig_acl_free(rd->acl);
-	rd->conf = c;
-	rd->acl = acl;
-	if (listen_start(rd, &err) == -1)
-		log_warnx("reload: %s", err.msg);
-	log_info("configuration reloaded from %s", rd->conf_path);
+	conf_swap(rd, &c, &acl);
+	if (listen_start(rd, &err) == -1 ||
+	    run_conf_write(rd, &rd->conf, &err) == -1) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    err.msg);
+		listen_stop(rd);
+		conf_swap(rd, &c, &acl);
+		if (listen_start(rd, &e2) == -1)
+			log_warnx("reload: the running configuration cannot "
+			    "listen again: %s", e2.msg);
+	} else
+		log_info("configuration reloaded from %s", rd->conf_path);
+	/* Running jobs keep the configuration they started with (workers
+	 * read their own); this one is no longer anybody's. */
+	config_free(&c);
+	mig_acl_free(acl);
 }
 
 static void

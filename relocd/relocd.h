@@ -39,6 +39,7 @@ struct relocd_conf {
 	char		*tls_cert;
 	char		*tls_key;
 	char		*tls_ca;
+	char		*tls_crl;		/* CRLs of the CAs; NULL none */
 	struct strlist	 tls_peers_allow;	/* regexes on CN/SAN */
 	bool		 tls_require_client_cert;
 	bool		 tls_ktls;
@@ -77,6 +78,8 @@ enum jstate {
 	J_RECEIVED,		/* dst: NAME--incoming complete, paused */
 	J_COMMIT_SENT,		/* src: renamed to --migratedaway, COMMIT sent */
 	J_COMMITTED,		/* dst: COMMIT received: the point of no return */
+	J_ABORTING,		/* dst: after COMMITTED, the activation failed:
+				 * the source takes its copy back, ours goes */
 	J_ACTIVATED,		/* dst: renamed to NAME and unpaused */
 	J_DONE,			/* both: finished; nothing left to do */
 	J_ABORTED,		/* both: failed and cleaned up */
@@ -89,6 +92,9 @@ enum jrole {
 };
 
 #define JOURNAL_NAME_MAX	64
+/* The other end: a host name of up to 255 characters (or a bracketed IPv6
+ * address), ":65535" and "/tls" */
+#define JOURNAL_PEER_MAX	(255 + 6 + 4)
 #define JOURNAL_PATH_MAX	(CTL_PATH_MAX + 16)	/* DIR/.BASE.XXXXXX */
 
 /* jrec flags: what a crash must not lose, beyond the state */
@@ -104,7 +110,8 @@ struct jrec {
 	int		 domid;			/* -1 when none */
 	char		 name[JOURNAL_NAME_MAX + 1];	/* the domain's own name */
 	char		 uuid[37];
-	char		 peer[64];		/* host:port of the other end */
+	char		 peer[JOURNAL_PEER_MAX + 1];	/* host:port of the
+						 * other end */
 	uint64_t	 resv;			/* the target's reservation id */
 	/* optional, written as trailing key=value fields when set */
 	unsigned	 flags;			/* JF_* */
@@ -338,6 +345,8 @@ uint32_t	 worker_downtime_ms(const struct worker *, uint64_t);
 int		 worker_result(struct worker *, uint16_t,
 		    const struct mig_err *);
 int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
+int		 worker_journal_landed(struct worker *, enum jstate, int *,
+		    struct mig_err *);
 int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
 		    uint64_t, uint64_t, struct mig_err *);
 int		 worker_reserve_hold(struct worker *, uint64_t, const char *,
@@ -429,6 +438,8 @@ int		 state_dir_make(const char *, struct mig_err *);
 struct journal	*journal_open(const char *, struct mig_err *);
 int		 journal_append(struct journal *, const struct jrec *,
 		    struct mig_err *);
+int		 journal_append_landed(struct journal *, const struct jrec *,
+		    int *, struct mig_err *);
 int		 journal_replay(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct mig_err *);

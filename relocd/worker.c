@@ -189,19 +189,40 @@ worker_result(struct worker *w, uint16_t status, const struct mig_err *err)
 	return status == CTL_ST_OK ? 0 : 1;
 }
 
-/* Appends the job's record in its new state, durably, before the step. */
+/*
+ * Appends the job's record in its new state, durably, before the step.
+ * On failure *landed (journal_append_landed) says whether the record is
+ * in the journal all the same; when it is not, the job keeps its state.
+ */
 int
-worker_journal(struct worker *w, enum jstate st, struct mig_err *err)
+worker_journal_landed(struct worker *w, enum jstate st, int *landed,
+    struct mig_err *err)
 {
+	enum jstate	prev = w->rec.state;
+	int		in_file = 0;
+
+	if (landed != NULL)
+		*landed = 0;
 	if (w->lock_fd == -1 && (w->lock_fd = journal_lock_job(
 	    w->conf.state_dir, w->rec.job, 0, err)) == -1)
 		return -1;
 	w->rec.state = st;
 	w->rec.time_ms = wall_ms();
-	if (journal_append(w->journal, &w->rec, err) == -1)
+	if (journal_append_landed(w->journal, &w->rec, &in_file, err) == -1) {
+		if (!in_file)
+			w->rec.state = prev;
+		if (landed != NULL)
+			*landed = in_file;
 		return -1;
+	}
 	log_debug("journal: %s", journal_state_name(st));
 	return 0;
+}
+
+int
+worker_journal(struct worker *w, enum jstate st, struct mig_err *err)
+{
+	return worker_journal_landed(w, st, NULL, err);
 }
 
 /*

@@ -112,7 +112,8 @@ worker_file(struct worker *w, int restore)
 	w->rec.role = restore ? JR_TARGET : JR_SOURCE;
 	w->rec.domid = -1;
 	/* The image, for people reading the journal (it names a peer). */
-	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.63s", m.u.save.path);
+	snprintf(w->rec.peer, sizeof(w->rec.peer), "%.*s",
+	    (int)sizeof(w->rec.peer) - 1, m.u.save.path);
 	if (restore && (m.u.save.flags & CTL_SF_PAUSED))
 		w->rec.flags |= JF_START_PAUSED;
 	st = restore ? file_restore(&j, &m.u.save, &err) :

@@ -79,12 +79,7 @@ admit(struct in *in, struct mig_err *err)
 	}
 	if (!w->tls)
 		return 0;
-	memset(&tc, 0, sizeof(tc));
-	tc.cert_file = w->conf.tls_cert;
-	tc.key_file = w->conf.tls_key;
-	tc.ca_file = w->conf.tls_ca;
-	tc.client_cert_optional = !w->conf.tls_require_client_cert;
-	tc.ktls = w->conf.tls_ktls;
+	config_tls(&w->conf, &tc);
 	/* The context borrows the ACL: both are ours until the job ends. */
 	if (w->conf.tls_peers_allow.n > 0 && (in->peers = mig_acl_new(
 	    (const char *const *)w->conf.tls_peers_allow.v,
@@ -286,6 +281,50 @@ in_journal_begin(struct in *in, const char *peer)
 		w->rec.flags |= JF_START_PAUSED;
 }
 
+/*
+ * Journals COMMITTED.  A record whose write went in is a commit even when
+ * its fdatasync failed: QUERY and reconciliation read the file, so they
+ * would answer "committed" for a domain destroyed here, and the source
+ * would destroy the only other copy.
+ */
+int
+in_commit(struct in *in, struct mig_err *err)
+{
+	int	landed;
+
+	if (worker_journal_landed(in->w, J_COMMITTED, &landed, err) == 0)
+		return 0;
+	if (!landed)
+		return -1;
+	log_warnx("%s: the record is in the journal but may not be on disk; "
+	    "%s is committed here", err->msg, in->req.name);
+	return 0;
+}
+
+/*
+ * After COMMITTED the activation failed: the commit is taken back only
+ * once the journal says so (ABORTING), and only then may the source be
+ * told to resume its copy and ours be destroyed; a crash from there on
+ * is reconciled by destroying ours.  -1 when the record did not land:
+ * the journal still says COMMITTED, so the domain stays here, paused,
+ * and the source, told nothing, asks and hears "committed".
+ */
+int
+in_withdraw(struct in *in, struct mig_err *err)
+{
+	int	landed;
+
+	if (worker_journal_landed(in->w, J_ABORTING, &landed, err) == 0 ||
+	    landed)
+		return 0;
+	log_warnx("%s", err->msg);
+	mig_seterr(err, MIG_E_IO, "%s (domain %u) stays here, paused: its "
+	    "activation failed and the journal cannot record that it is "
+	    "given back; relocd finishes the activation at its next start",
+	    in->req.name, in->domid);
+	return -1;
+}
+
 static int
 activate(struct in *in, struct mig_err *err)
 {
@@ -294,7 +333,7 @@ activate(struct in *in, struct mig_err *err)
 	struct mig_err	 e2;
 	int		 ok;
 
-	if (worker_journal(w, J_COMMITTED, err) == -1)
+	if (in_commit(in, err) == -1)
 		return in_discard(in, err, 1);
 	/* Ours now.  The source renamed its copy out of the way before it
 	 * sent COMMIT, so the name is free even on one host. */
@@ -309,13 +348,22 @@ activate(struct in *in, struct mig_err *err)
 	m.type = MIG_MSG_ACTIVATED;
 	m.u.activated.domid = in->domid;
 	if (!ok) {
+		log_warnx("%s", err->msg);
+		if (in_withdraw(in, &e2) == -1) {
+			log_warnx("%s", e2.msg);
+			return worker_result(w, CTL_ST_UNDEFINED, &e2);
+		}
 		/* It cannot run here: say so, and the source resumes its
 		 * copy, which it still has, suspended. */
 		m.u.activated.status = -1;
 		mig_text_set(m.u.activated.text, err->msg);
 		peer_send(in->conn, &m, in_deadline(in), &e2);
-		mig_hv_destroy(w->hv, in->domid, &e2);
-		worker_journal(w, J_ABORTED, &e2);
+		/* Not destroyed: the ABORTING record stays, and
+		 * reconciliation destroys it. */
+		if (mig_hv_destroy(w->hv, in->domid, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		else if (worker_journal(w, J_ABORTED, &e2) == -1)
+			log_warnx("%s", e2.msg);
 		return worker_result(w, CTL_ST_FAILED, err);
 	}
 	if (worker_journal(w, J_ACTIVATED, err) == -1)

@@ -38,6 +38,8 @@ int		 in_receive(struct in *, enum mig_relay_dir, unsigned,
 		    struct mig_err *);
 int		 in_discard(struct in *, const struct mig_err *, int);
 void		 in_journal_begin(struct in *, const char *);
+int		 in_commit(struct in *, struct mig_err *);
+int		 in_withdraw(struct in *, struct mig_err *);
 
 /* worker_xl.c */
 int		 worker_in_xl(struct in *, const struct mig_msg_hello *,

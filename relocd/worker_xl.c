@@ -236,6 +236,10 @@ xl_give_back(struct xl *x, const struct mig_err *why)
 	uint8_t		 rep[MIG_XL_REPORT_STATUS_LEN];
 
 	log_warnx("%s", why->msg);
+	if (w->rec.state == J_COMMITTED && in_withdraw(in, &err) == -1) {
+		log_warnx("%s", err.msg);
+		return worker_result(w, CTL_ST_UNDEFINED, &err);
+	}
 	/* Best effort: a sender that is gone needs neither. */
 	mig_xl_report_encode(rep, mig_xl_status_from_rc(XL_ERROR_FAIL));
 	if (mig_conn_write_all(in->conn, rep, sizeof(rep), in_deadline(in),
@@ -356,7 +360,7 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 		return xl_give_back(x, &err);
 	}
 	/* The point of no return: the sender renamed its copy away. */
-	if (worker_journal(w, J_COMMITTED, &err) == -1)
+	if (in_commit(in, &err) == -1)
 		return xl_give_back(x, &err);
 	xl_step(x, "go-ahead for %s", in->req.name);
 	return xl_activate(x);

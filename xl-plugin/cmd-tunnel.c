@@ -413,6 +413,7 @@ tunnel_connect(const struct xr_global *g, const struct tunnel_args *a,
 		tc.cert_file = conf.tls_cert;
 		tc.key_file = conf.tls_key;
 		tc.ca_file = conf.tls_ca;
+		tc.crl_file = conf.tls_crl;
 		ctx = mig_tls_client_ctx(&tc, err);
 		config_free(&conf);
 		if (ctx == NULL)

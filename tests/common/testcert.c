@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +50,12 @@ tc_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
  * A certificate for key, described by spec, signed by issuer/ikey (or
  * self-signed when issuer is NULL).
  */
+static long	tc_serial = 1;	/* of the next certificate */
+
 static X509 *
 tc_cert(const struct tc_spec *spec, EVP_PKEY *key, X509 *issuer,
     EVP_PKEY *ikey)
 {
-	static long	 serial = 1;
 	X509		*cert;
 	X509_NAME	*name;
 	int		 ok;
@@ -62,7 +64,7 @@ tc_cert(const struct tc_spec *spec, EVP_PKEY *key, X509 *issuer,
 		return NULL;
 	name = X509_get_subject_name(cert);
 	ok = X509_set_version(cert, X509_VERSION_3) &&
-	    ASN1_INTEGER_set(X509_get_serialNumber(cert), serial++) &&
+	    ASN1_INTEGER_set(X509_get_serialNumber(cert), tc_serial++) &&
 	    X509_gmtime_adj(X509_getm_notBefore(cert), spec->not_before) &&
 	    X509_gmtime_adj(X509_getm_notAfter(cert), spec->not_after) &&
 	    X509_set_pubkey(cert, key) &&
@@ -112,20 +114,73 @@ tc_path(char *out, const struct testcert *tc, const char *file)
 	return 0;
 }
 
+/* A certificate, a private key (mode 0600) or a CRL, as PEM. */
 static int
-tc_write(const char *path, X509 *cert, EVP_PKEY *key)
+tc_write_any(const char *path, X509 *cert, EVP_PKEY *key, X509_CRL *crl)
 {
-	FILE	*f;
-	int	 ok;
+	FILE	*f = NULL;
+	int	 fd, ok;
 
-	if ((f = fopen(path, "w")) == NULL) {
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    key != NULL ? 0600 : 0644)) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL) {
 		perror(path);
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
-	ok = cert != NULL ? PEM_write_X509(f, cert) :
+	ok = cert != NULL ? PEM_write_X509(f, cert) : crl != NULL ?
+	    PEM_write_X509_CRL(f, crl) :
 	    PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
 	if (fclose(f) != 0)
 		ok = 0;
+	return ok ? 0 : tc_fail(path);
+}
+
+static int
+tc_write(const char *path, X509 *cert, EVP_PKEY *key)
+{
+	return tc_write_any(path, cert, key, NULL);
+}
+
+/*
+ * The CRL of ca: revokes the serial (0: none), last updated an hour ago,
+ * next update in a day or, stale, an hour ago.
+ */
+static int
+tc_crl(const char *path, X509 *ca, EVP_PKEY *cakey, long serial, int stale)
+{
+	X509_CRL	*crl;
+	X509_REVOKED	*rev = NULL;
+	ASN1_TIME	*last = NULL, *next = NULL;
+	ASN1_INTEGER	*sn = NULL;
+	int		 ok;
+
+	if ((crl = X509_CRL_new()) == NULL)
+		return tc_fail("CRL");
+	ok = X509_CRL_set_version(crl, X509_CRL_VERSION_2) &&
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) &&
+	    (last = X509_gmtime_adj(NULL, -3600)) != NULL &&
+	    (next = X509_gmtime_adj(NULL, stale ? -60 : DAY)) != NULL &&
+	    X509_CRL_set1_lastUpdate(crl, last) &&
+	    X509_CRL_set1_nextUpdate(crl, next);
+	if (ok && serial != 0) {
+		ok = (rev = X509_REVOKED_new()) != NULL &&
+		    (sn = ASN1_INTEGER_new()) != NULL &&
+		    ASN1_INTEGER_set(sn, serial) &&
+		    X509_REVOKED_set_serialNumber(rev, sn) &&
+		    X509_REVOKED_set_revocationDate(rev, last) &&
+		    X509_CRL_add0_revoked(crl, rev);
+		if (ok)
+			rev = NULL;	/* the CRL's now */
+	}
+	ok = ok && X509_CRL_sort(crl) && X509_CRL_sign(crl, cakey,
+	    EVP_sha256()) && tc_write_any(path, NULL, NULL, crl) == 0;
+	X509_REVOKED_free(rev);
+	ASN1_INTEGER_free(sn);
+	ASN1_TIME_free(last);
+	ASN1_TIME_free(next);
+	X509_CRL_free(crl);
 	return ok ? 0 : tc_fail(path);
 }
 
@@ -188,8 +243,13 @@ testcert_make(struct testcert *tc)
 	    "clientAuth", -2 * DAY, -DAY };
 	static const struct tc_spec wrongcn = { "intruder",
 	    "DNS:intruder.example", "clientAuth", -DAY, 30 * DAY };
+	static const struct tc_spec sanonly = { "relocd-client",
+	    "DNS:elsewhere.example", "clientAuth", -DAY, 30 * DAY };
+	static const struct tc_spec cnonly = { "relocd-cnonly", NULL,
+	    "clientAuth", -DAY, 30 * DAY };
 	X509		*ca = NULL, *other = NULL;
 	EVP_PKEY	*cakey = NULL, *otherkey = NULL;
+	long		 revoked;
 	int		 rc = -1;
 
 	memset(tc, 0, sizeof(*tc));
@@ -205,7 +265,13 @@ testcert_make(struct testcert *tc)
 	    tc_pair_paths(tc, &tc->client, "client") ||
 	    tc_pair_paths(tc, &tc->expired, "expired") ||
 	    tc_pair_paths(tc, &tc->foreign, "foreign") ||
-	    tc_pair_paths(tc, &tc->wrongcn, "wrongcn"))
+	    tc_pair_paths(tc, &tc->wrongcn, "wrongcn") ||
+	    tc_pair_paths(tc, &tc->sanonly, "sanonly") ||
+	    tc_pair_paths(tc, &tc->cnonly, "cnonly") ||
+	    tc_pair_paths(tc, &tc->revoked, "revoked") ||
+	    tc_path(tc->crl, tc, "ca.crl") ||
+	    tc_path(tc->old_crl, tc, "old.crl") ||
+	    tc_path(tc->other_crl, tc, "other-ca.crl"))
 		goto out;
 	if (tc_ca("relocd test CA", tc->ca, &ca, &cakey) ||
 	    tc_ca("unrelated test CA", tc->other_ca, &other, &otherkey) ||
@@ -213,7 +279,15 @@ testcert_make(struct testcert *tc)
 	    tc_leaf(&client, ca, cakey, &tc->client) ||
 	    tc_leaf(&expired, ca, cakey, &tc->expired) ||
 	    tc_leaf(&client, other, otherkey, &tc->foreign) ||
-	    tc_leaf(&wrongcn, ca, cakey, &tc->wrongcn))
+	    tc_leaf(&wrongcn, ca, cakey, &tc->wrongcn) ||
+	    tc_leaf(&sanonly, ca, cakey, &tc->sanonly) ||
+	    tc_leaf(&cnonly, ca, cakey, &tc->cnonly))
+		goto out;
+	revoked = tc_serial;
+	if (tc_leaf(&client, ca, cakey, &tc->revoked) ||
+	    tc_crl(tc->crl, ca, cakey, revoked, 0) ||
+	    tc_crl(tc->old_crl, ca, cakey, 0, 1) ||
+	    tc_crl(tc->other_crl, other, otherkey, 0, 0))
 		goto out;
 	rc = 0;
 out:
@@ -249,6 +323,15 @@ testcert_cleanup(struct testcert *tc)
 	tc_unlink_pair(&tc->expired);
 	tc_unlink_pair(&tc->foreign);
 	tc_unlink_pair(&tc->wrongcn);
+	tc_unlink_pair(&tc->sanonly);
+	tc_unlink_pair(&tc->cnonly);
+	tc_unlink_pair(&tc->revoked);
+	if (tc->crl[0] != '\0')
+		unlink(tc->crl);
+	if (tc->old_crl[0] != '\0')
+		unlink(tc->old_crl);
+	if (tc->other_crl[0] != '\0')
+		unlink(tc->other_crl);
 	if (rmdir(tc->dir) == -1)
 		perror(tc->dir);
 	tc->dir[0] = '\0';

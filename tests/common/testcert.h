@@ -2,7 +2,7 @@
 /*
  * Test-time certificates: a fresh EC P-256 CA and leaf certificates signed
  * by it, written as PEM files into a private mkdtemp(3) directory that
- * testcert_cleanup() removes.  Nothing is checked in, nothing expires
+ * testcert_cleanup() removes (keys mode 0600), and the CA's CRLs.  Nothing is checked in, nothing expires
  * between runs.
  */
 #ifndef TESTCERT_H
@@ -29,6 +29,16 @@ struct testcert {
 	struct testcert_pair	foreign;
 	/* CN intruder, SAN DNS:intruder.example, signed by the CA */
 	struct testcert_pair	wrongcn;
+	/* CN relocd-client, SAN DNS:elsewhere.example: the CN is not a name
+	 * when SANs exist (RFC 6125) */
+	struct testcert_pair	sanonly;
+	/* CN relocd-cnonly, no SAN */
+	struct testcert_pair	cnonly;
+	/* CN relocd-client, SAN DNS:relocd-client.example, revoked in crl */
+	struct testcert_pair	revoked;
+	char			crl[PATH_MAX];	/* the CA's CRL: revoked */
+	char			old_crl[PATH_MAX];	/* nextUpdate passed */
+	char			other_crl[PATH_MAX];	/* other_ca's, empty */
 };
 
 /* 0 on success; -1 (with a message on stderr) on failure. */

@@ -2,7 +2,8 @@
 /*
  * Fuzzes the save image reader on an in-memory file: open, config, read
  * everything, verify the trailer.  A fixed key lets encrypted inputs get
- * as far as the first chunk.
+ * as far as the first chunk; it is given only for those (a key refuses
+ * an image that is not encrypted).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +37,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (lseek(fd, 0, SEEK_SET) != 0)
 		abort();
-	if ((r = mig_image_reader_fdopen(fd, "fuzz", &key, 0, &err)) == NULL)
+	/* The mandatory flags, little-endian at 36: bit 31 encrypted. */
+	if ((r = mig_image_reader_fdopen(fd, "fuzz", size >= 40 &&
+	    (data[39] & 0x80) ? &key : NULL, 0, &err)) == NULL)
 		return 0;
 	cfg = mig_image_reader_config(r, &len);
 	if (strlen(cfg) > len)

@@ -14,7 +14,12 @@
 #   2. a migration whose guest auto-converge throttled, killed at the
 #      source once suspended: the guest runs at A with its own cap;
 #   3. a save killed mid-way (the worker alone, and the whole relocd):
-#      no temporary file is left beside the image, the guest runs.
+#      no temporary file is left beside the image, the guest runs;
+#   4. a target that cannot activate after COMMITTED (the unpause fails)
+#      gives the domain back to the source, and killed before it has
+#      destroyed its own copy, still ends with the one copy at A;
+#   5. a target whose COMMITTED record went in but whose fdatasync
+#      failed keeps the domain: it is committed (QUERY reads the file).
 #
 # Every case also checks that the job's journal records are closed.
 set -u
@@ -160,6 +165,46 @@ else
 	release a
 	bad "save, relocd killed: never reached the save"
 fi
+
+# 4. After COMMITTED the target's unpause fails: it answers ACTIVATED
+#    with a failure, the source resumes its copy, and the target is
+#    killed as it is about to destroy its own (hold "destroy").  Its
+#    restart must not activate that copy: one domain, running at A.
+"$SIMCTL" -d "$T/a/host" create act --mem-mib 8 >/dev/null
+"$SIMCTL" -d "$T/b/host" fault fail_unpause 1 >/dev/null
+"$SIMCTL" -d "$T/b/host" fault hold destroy >/dev/null
+"$CTLC" "$T/a/relocd.sock" migrate act 127.0.0.1 "$PB" \
+    $((F_LIVE | F_LOCALHOST)) > "$T/out" 2>&1 &
+mpid=$!
+if held b; then
+	"$SIMCTL" -d "$T/b/host" fault fail_unpause 0 >/dev/null
+	crash b
+	if until_ "$mpid" where_ok act a running &&
+	    [ -z "$(info b act state 2>/dev/null)" ] &&
+	    grep -q "destroyed act (domain [0-9]*): it was given back to the source" "$T/b/log"; then
+		ok "activation failed after COMMITTED, target killed: runs at A only"
+	else bad "activation failed, target killed: a [$(names a)] b [$(names b)] act at B: $(info b act state 2>/dev/null)"; fi
+else
+	release b
+	"$SIMCTL" -d "$T/b/host" fault fail_unpause 0 >/dev/null
+	bad "activation failed after COMMITTED: the target never destroyed"
+fi
+
+# 5. The target's fdatasync of its COMMITTED record fails (EIO) after
+#    the write went in: the record is what QUERY and reconciliation
+#    read, so the domain is committed there, and runs at B only.
+"$SIMCTL" -d "$T/a/host" create sync --mem-mib 8 >/dev/null
+"$SIMCTL" -d "$T/b/host" fault fail_sync COMMITTED >/dev/null
+"$CTLC" "$T/a/relocd.sock" migrate sync 127.0.0.1 "$PB" \
+    $((F_LIVE | F_LOCALHOST)) > "$T/out" 2>&1 &
+mpid=$!
+if until_ "$mpid" where_ok sync b running &&
+    [ -z "$(info a sync state 2>/dev/null)" ] &&
+    grep -q "fdatasync.*may not be on disk; sync is committed here" "$T/b/log"; then
+	ok "COMMITTED written, its fdatasync failed: committed, runs at B"
+else bad "COMMITTED's fdatasync failed: a [$(names a)] b [$(names b)] sync at B: $(info b sync state 2>/dev/null)"; fi
+"$SIMCTL" -d "$T/b/host" fault fail_sync off >/dev/null
+"$SIMCTL" -d "$T/b/host" destroy sync >/dev/null 2>&1
 
 # Both daemons still work afterwards.
 if X a save s2 "$T/img/s2.xl" > "$T/out" 2>&1 && [ -s "$T/img/s2.xl" ] &&

@@ -5,7 +5,8 @@
 # TLS material apply to the next connection, a migration running across
 # the reload is not dropped, and a bad configuration is refused with a
 # log line while the one before keeps serving (its jobs included, though
-# the file on disk is now the bad one).
+# the file on disk is now the bad one), as is one whose port cannot be
+# bound.  A CRL (tls_crl) is read again at each reload.
 set -u
 PORT_SALT=7
 . "${srcdir:-.}/tests/integration/sim-lib.sh"
@@ -127,6 +128,40 @@ if [ "$(grep -c "reload: .*keeping the running configuration" "$T/b/log")" -eq 3
     tls g5 && on b g5; then
 	ok "bad TLS material refused, the old one serves"
 else bad "bad TLS material: $(grep reload "$T/b/log" | tail -2) / $(tail -1 "$T/out")"; fi
+
+# 6. A reload whose port cannot be bound (A's relocd holds it): refused
+#    like any bad configuration, and B keeps listening where it did.
+setconf b tls_ca "\"$T/pki/other-ca.pem\""
+cp "$T/b/relocd.conf" "$T/b/good.conf"
+setconf b relocation_port "$PA"
+hup b
+if grep -q "reload: .*port $PA.*keeping the running configuration" "$T/b/log" &&
+    plain g6 && on b g6; then
+	ok "a port that cannot be bound: refused, the old listeners serve"
+else bad "unbindable port: $(grep reload "$T/b/log" | tail -1) / $(tail -1 "$T/out")"; fi
+cp "$T/b/good.conf" "$T/b/relocd.conf"
+
+# 7. tls_crl, read again at each reload: B takes the CA's CRL, which
+#    revokes nobody, then one that revokes A's certificate (a2, of
+#    other-ca, which both use since 4): A is refused from then on.
+printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\ndefault_crl_days = 1\n' \
+    "$T/pki/index.txt" "$T/pki/crlnumber" > "$T/pki/ca.cnf"
+: > "$T/pki/index.txt"
+echo 01 > "$T/pki/crlnumber"
+ca() { openssl ca -config "$T/pki/ca.cnf" -keyfile "$T/pki/other-ca.key" \
+    -cert "$T/pki/other-ca.pem" "$@" >/dev/null 2>&1; }
+ca -gencrl -out "$T/pki/crl1.pem"
+setconf b tls_crl "\"$T/pki/crl1.pem\""
+hup b
+if tls g7 && on b g7; then ok "a CRL that revokes nobody: admitted"
+else bad "CRL revoking nobody: $(grep reload "$T/b/log" | tail -1) / $(tail -1 "$T/out")"; fi
+ca -revoke "$T/pki/a2.pem" && ca -gencrl -out "$T/pki/crl2.pem"
+setconf b tls_crl "\"$T/pki/crl2.pem\""
+hup b
+tls g8; rc=$?
+if [ "$rc" -ne 0 ] && on a g8 && grep -q "certificate revoked (peer 127.0.0.1" "$T/b/log"; then
+	ok "reloaded CRL revokes A's certificate: refused"
+else bad "revoked: rc $rc $(tail -1 "$T/out") / $(grep -c revoked "$T/b/log")"; fi
 
 if no_leftovers a b; then ok "no --incoming or --migratedaway left"
 else bad "leftovers: $(names a) / $(names b)"; fi

@@ -38,6 +38,24 @@ check xend-alias 0 "is xend's name; use \`relocation_port'" \
 check tls-incomplete 1 "relocation_ssl_server needs tls_cert, tls_key and tls_ca" \
 	"relocation_ssl_server = 1"
 
+# TLS material: a key others may read, a CRL that is not there, and a CA
+# file that is a bundle of public CAs with nothing narrowing it (a warning).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-subj /CN=check -days 1 -keyout "$T/k.pem" -out "$T/c.pem" 2>/dev/null
+for _ in $(seq 17); do cat "$T/c.pem"; done > "$T/bundle.pem"
+tls="relocation_ssl_server = 1
+tls_cert = \"$T/c.pem\"
+tls_key = \"$T/k.pem\""
+check tls-public-ca 0 "tls_peers_allow is unset and $T/bundle.pem holds 17 CA certificates" \
+	"$tls
+tls_ca = \"$T/bundle.pem\""
+check tls-crl-missing 1 "cannot load CRL file $T/none.crl" "$tls
+tls_ca = \"$T/c.pem\"
+tls_crl = \"$T/none.crl\""
+chmod 644 "$T/k.pem"
+check tls-key-mode 1 "key file $T/k.pem is readable by others (mode 0644)" "$tls
+tls_ca = \"$T/c.pem\""
+
 # No Xen here: relocd must say so on the terminal and exit 1.
 cat > "$T/relocd.conf" <<CONF
 state_dir = "$T/state"

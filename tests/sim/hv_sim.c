@@ -301,7 +301,14 @@ sim_pause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 sim_unpause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
+	struct sim_faults	f;
+
 	sim_hold(D(hv), "unpause");
+	if (sim_faults_load(D(hv), &f, err) == -1)
+		return -1;
+	if (f.fail_unpause)
+		return mig_seterr(err, MIG_E_HV, "cannot unpause domain %"
+		    PRIu32 " (fault fail_unpause)", domid);
 	return sim_dom_set_state(D(hv), domid, SIM_ST(MIG_HV_DOM_RUNNING) |
 	    SIM_ST(MIG_HV_DOM_PAUSED), MIG_HV_DOM_RUNNING, err);
 }

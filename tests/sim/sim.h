@@ -74,6 +74,8 @@ struct sim_faults {
 	int64_t	stall_after;	/* bytes; -1 off */
 	int	restore_nomem;
 	int	never_converge;
+	int	fail_unpause;	/* read at each unpause */
+	char	fail_sync[16];	/* journal state whose fdatasync fails */
 	int64_t	echo_delay_ms;	/* a failed stream write is reported this
 				 * much later; -1 off */
 	char	hold[32];	/* a point that blocks while armed; "" off */

@@ -57,6 +57,16 @@ parse_bytes(const char *v, int64_t *out)
 	return 0;
 }
 
+/* One word (a hold point, a journal state); "off" clears it. */
+static int
+parse_word(const char *v, char *out, size_t size)
+{
+	if (strlen(v) >= size || strchr(v, ' ') != NULL)
+		return -1;
+	snprintf(out, size, "%s", strcmp(v, "off") == 0 ? "" : v);
+	return 0;
+}
+
 /* Applies one knob; -1 for an unknown knob or a bad value. */
 static int
 fault_apply(struct sim_faults *f, const char *knob, const char *v)
@@ -69,13 +79,10 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		return parse_bytes(v, &f->stall_after);
 	if (strcmp(knob, "echo_delay_ms") == 0)
 		return parse_bytes(v, &f->echo_delay_ms);
-	if (strcmp(knob, "hold") == 0) {
-		if (strlen(v) >= sizeof(f->hold) || strchr(v, ' ') != NULL)
-			return -1;
-		snprintf(f->hold, sizeof(f->hold), "%s",
-		    strcmp(v, "off") == 0 ? "" : v);
-		return 0;
-	}
+	if (strcmp(knob, "hold") == 0)
+		return parse_word(v, f->hold, sizeof(f->hold));
+	if (strcmp(knob, "fail_sync") == 0)
+		return parse_word(v, f->fail_sync, sizeof(f->fail_sync));
 	if (strcmp(knob, "die_mode") == 0) {
 		if (strcmp(v, "exit") == 0 || strcmp(v, "off") == 0)
 			f->die_exit = 1;
@@ -93,6 +100,8 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		f->restore_nomem = b;
 	else if (strcmp(knob, "never_converge") == 0)
 		f->never_converge = b;
+	else if (strcmp(knob, "fail_unpause") == 0)
+		f->fail_unpause = b;
 	else
 		return -1;
 	return 0;
@@ -135,8 +144,9 @@ static void
 faults_print(FILE *fp, const struct sim_faults *f)
 {
 	fprintf(fp, "fail_suspend %d\nrestore_nomem %d\nnever_converge %d\n"
-	    "die_mode %s\n", f->fail_suspend, f->restore_nomem,
-	    f->never_converge, f->die_exit ? "exit" : "fail");
+	    "fail_unpause %d\ndie_mode %s\n", f->fail_suspend,
+	    f->restore_nomem, f->never_converge, f->fail_unpause,
+	    f->die_exit ? "exit" : "fail");
 	if (f->die_after >= 0)
 		fprintf(fp, "die_after %" PRId64 "\n", f->die_after);
 	if (f->stall_after >= 0)
@@ -145,6 +155,8 @@ faults_print(FILE *fp, const struct sim_faults *f)
 		fprintf(fp, "echo_delay_ms %" PRId64 "\n", f->echo_delay_ms);
 	if (f->hold[0] != '\0')
 		fprintf(fp, "hold %s\n", f->hold);
+	if (f->fail_sync[0] != '\0')
+		fprintf(fp, "fail_sync %s\n", f->fail_sync);
 }
 
 int

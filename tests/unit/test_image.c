@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "error.h"
 #include "fixture.h"
 #include "image.h"
@@ -245,13 +247,14 @@ test_roundtrip_plain(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	read_back(f, NULL);
 
-	/* Byte for byte what xl save writes, then the trailer. */
+	/* Byte for byte what xl save writes, but for an optional flag
+	 * (which xl ignores) saying that the trailer follows. */
 	slurp(f->path, &file);
 	assert_memory_equal(file.p, MIG_XLHDR_MAGIC, MIG_XLHDR_MAGIC_LEN);
 	wire_rd_init(&r, file.p + 36, 16);
 	assert_int_equal(wire_get_le32(&r), MIG_XL_FLAG_JSON |
 	    MIG_XL_FLAG_STREAMV2);
-	assert_int_equal(wire_get_le32(&r), 0);
+	assert_int_equal(wire_get_le32(&r), MIG_XL_OPT_TRAILER);
 	assert_int_equal(wire_get_le32(&r), 4 + sizeof(CONFIG));
 	assert_int_equal(wire_get_le32(&r), sizeof(CONFIG));	/* with NUL */
 	assert_int_equal(file.p[52 + sizeof(CONFIG) - 1], '\0');
@@ -437,9 +440,16 @@ test_truncated(void **state)
 	sg_buf_free(&file);
 	must_write_z(f, &key1, true);
 	check_truncations(f, &key1);
-	/* ...a plain one is what xl save writes: accepted with a note. */
+	/* ...and a plain one, since its header says xen-relocd wrote it
+	 * (an optional flag, which stock xl ignores)... */
 	must_write(f, NULL);
 	slurp(f->path, &file);
+	spew(cut, file.p, file.len - TRAILER);
+	expect_verify(cut, NULL, 0, MIG_E_TRUNC, "integrity trailer is "
+	    "missing");
+	/* ...while one without that flag is what xl save writes: accepted
+	 * with a note. */
+	memset(file.p + 40, 0, 4);
 	spew(cut, file.p, file.len - TRAILER);
 	assert_int_equal(mig_image_verify(cut, NULL, 0, &sum, &err), 0);
 	assert_false(sum.trailer);
@@ -824,6 +834,83 @@ test_named_temp(void **state)
 	assert_int_equal(st.st_size, 1);
 }
 
+/* Writes buf back to path with its trailer resealed over the new bytes:
+ * what anyone can do to an image, keyless. */
+static void
+reseal(const char *path, struct sg_buf *b)
+{
+	unsigned int	mdlen;
+	int		fd;
+
+	assert_true(b->len > TRAILER);
+	assert_int_equal(EVP_Digest(b->p, b->len - TRAILER,
+	    b->p + b->len - TRAILER + 24, &mdlen, EVP_sha256(), NULL), 1);
+	assert_true((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) >= 0);
+	assert_int_equal(write(fd, b->p, b->len), (ssize_t)b->len);
+	close(fd);
+}
+
+/* With a key, only an encrypted image is accepted: a plaintext image
+ * put in the place of an encrypted one is refused, not restored. */
+static void
+test_key_implies_encrypted(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+
+	must_write(f, NULL);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), -1);
+	assert_int_equal(err.code, MIG_E_DENIED);
+	assert_non_null(strstr(err.msg, "not encrypted, but a key was given"));
+	must_write_z(f, NULL, true);		/* compressed, not encrypted */
+	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), -1);
+	assert_non_null(strstr(err.msg, "not encrypted, but a key was given"));
+}
+
+/* The clear header of an encrypted image (xl header, chunk parameters)
+ * is authenticated: changed and resealed, it fails as a wrong key does. */
+static void
+test_header_authenticated(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 file;
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+
+	must_write(f, &key1);
+	slurp(f->path, &file);
+	file.p[88] ^= 0x01;		/* the chunk parameters' reserved word */
+	reseal(f->path, &file);
+	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), -1);
+	assert_non_null(strstr(err.msg, "wrong key or corrupted image"));
+	file.p[88] ^= 0x01;
+	reseal(f->path, &file);
+	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), 0);
+	sg_buf_free(&file);
+}
+
+/* An encrypted image of the first format (chunk parameters version 1,
+ * header outside the AAD), made before this change, still reads. */
+static void
+test_old_encrypted_image(void **state)
+{
+	static const struct mig_image_key fuzzkey = { { 0x42 } };
+	struct mig_image_summary	sum;
+	struct mig_err			err;
+	char				path[512];
+	const char			*srcdir = getenv("srcdir");
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/fuzz_image/encrypted",
+	    srcdir != NULL ? srcdir : ".");
+	if (mig_image_verify(path, &fuzzkey, 0, &sum, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(sum.encrypted);
+	assert_true(sum.trailer);
+}
+
 int
 main(void)
 {
@@ -856,6 +943,11 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_load, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_implies_encrypted,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_header_authenticated,
+		    setup, teardown),
+		cmocka_unit_test(test_old_encrypted_image),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "relocd.h"
+#include "journal_fixture.h"
 
 struct collected {
 	struct jrec	r[16];
@@ -25,53 +26,6 @@ collect(const struct jrec *r, void *arg)
 	assert_true(c->n < 16);
 	c->r[c->n++] = *r;
 	return 0;
-}
-
-static char *
-mkstate(void)
-{
-	char	*d = strdup("/tmp/relocd-journal-XXXXXX");
-
-	assert_non_null(mkdtemp(d));
-	return d;
-}
-
-static void
-rmstate(char *d)
-{
-	char	cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-	assert_int_equal(system(cmd), 0);
-	free(d);
-}
-
-static struct jrec
-rec(uint64_t job, enum jrole role, enum jstate st, const char *name)
-{
-	struct jrec	r;
-
-	memset(&r, 0, sizeof(r));
-	r.job = job;
-	r.time_ms = 1700000000000ULL;
-	r.role = role;
-	r.state = st;
-	r.domid = 7;
-	snprintf(r.name, sizeof(r.name), "%s", name);
-	snprintf(r.uuid, sizeof(r.uuid),
-	    "6f0bc3b2-1f4e-4c59-9d2a-4c2d0e8a5b11");
-	snprintf(r.peer, sizeof(r.peer), "[::1]:8002");
-	r.resv = 0x8877665544332211ULL;
-	return r;
-}
-
-static void
-append_ok(struct journal *j, struct jrec r)
-{
-	struct mig_err	err;
-
-	if (journal_append(j, &r, &err) != 0)
-		fail_msg("%s", err.msg);
 }
 
 static void
@@ -393,6 +347,31 @@ test_open_errors(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* A host name may have 255 characters (RFC 1035, the protocol's hostname
+ * class): the journal keeps all of it, or an in-doubt source would ask a
+ * host that is not its target. */
+static void
+test_long_host_name(void **state)
+{
+	struct jrec	r = rec(1, JR_SOURCE, J_COMMIT_SENT, "a"), out;
+	char		host[256], line[4096], why[128];
+	size_t		i;
+	int		n;
+
+	(void)state;
+	for (i = 0; i < 255; i++)
+		host[i] = i % 64 == 63 ? '.' : 'a' + i % 26;
+	host[255] = '\0';
+	indoubt_peer(r.peer, sizeof(r.peer), host, 8003, 1);
+	assert_int_equal(strlen(r.peer), 255 + strlen(":8003/tls"));
+	assert_int_equal(strncmp(r.peer, host, 255), 0);
+	assert_true((n = jrec_format(&r, line, sizeof(line))) > 0);
+	line[n - 1] = '\0';
+	if (jrec_parse(line, &out, why, sizeof(why)) != 0)
+		fail_msg("%s", why);
+	assert_string_equal(out.peer, r.peer);
+}
+
 int
 main(void)
 {
@@ -406,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_compaction),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_long_host_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -125,12 +126,13 @@ client_run(struct side *c, const char *host)
 }
 
 static SSL_CTX *
-server_ctx(const struct mig_acl *peers_allow, int optional)
+server_ctx_crl(const struct mig_acl *peers_allow, int optional,
+    const char *crl)
 {
 	struct mig_tls_conf	conf = {
 		.cert_file = tc.server.cert, .key_file = tc.server.key,
 		.ca_file = tc.ca, .client_cert_optional = optional,
-		.peers_allow = peers_allow,
+		.peers_allow = peers_allow, .crl_file = crl,
 	};
 	struct mig_err		err;
 	SSL_CTX			*ctx;
@@ -138,6 +140,12 @@ server_ctx(const struct mig_acl *peers_allow, int optional)
 	if ((ctx = mig_tls_server_ctx(&conf, &err)) == NULL)
 		fail_msg("server ctx: %s", err.msg);
 	return ctx;
+}
+
+static SSL_CTX *
+server_ctx(const struct mig_acl *peers_allow, int optional)
+{
+	return server_ctx_crl(peers_allow, optional, NULL);
 }
 
 static SSL_CTX *
@@ -260,9 +268,9 @@ test_good(void **state)
 			    s.err.msg, c.err.msg);
 		assert_true(s.data_ok);
 		assert_true(c.data_ok);
-		assert_int_equal(s.nnames, 2);
-		assert_string_equal(s.names[0], "relocd-client");
-		assert_string_equal(s.names[1], "relocd-client.example");
+		/* the SANs name it; its CN does not, once it has SANs */
+		assert_int_equal(s.nnames, 1);
+		assert_string_equal(s.names[0], "relocd-client.example");
 		side_done(&s);
 	}
 }
@@ -354,7 +362,7 @@ test_peers_allow(void **state)
 	    "localhost", &s, &c);
 	assert_int_equal(s.rc, -1);
 	assert_err(&s.err, MIG_E_DENIED, "not admitted by tls-peers-allow");
-	assert_non_null(strstr(s.err.msg, "intruder, intruder.example"));
+	assert_non_null(strstr(s.err.msg, "(intruder.example)"));
 	/* the handshake succeeded; the server then closes with close_notify */
 	assert_false(c.data_ok);
 	assert_err(&c.err, MIG_E_EOF, "closed");
@@ -584,6 +592,140 @@ test_no_sigpipe(void **state)
 	free(buf);
 }
 
+/* RFC 6125: a certificate with subjectAltNames is named by them alone;
+ * its CN counts only when it has none. */
+static void
+test_peers_allow_sans_first(void **state)
+{
+	const char	*pats[] = { "relocd-client", "relocd-cnonly" };
+	struct mig_acl	*acl = mig_acl_new(pats, NELEM(pats), NULL);
+	struct side	 s, c;
+
+	assert_non_null(acl);
+	run(server_ctx(acl, 0), client_ctx(&tc.sanonly, tc.ca, 0),
+	    "localhost", &s, &c);
+	assert_int_equal(s.rc, -1);
+	assert_err(&s.err, MIG_E_DENIED, "(elsewhere.example) not admitted");
+	assert_false(c.data_ok);
+
+	run(server_ctx(acl, 0), client_ctx(&tc.cnonly, tc.ca, 0),
+	    "localhost", &s, &c);
+	if (s.rc != 0)
+		fail_msg("%s", s.err.msg);
+	assert_true(s.data_ok && c.data_ok);
+	assert_int_equal(s.nnames, 1);
+	assert_string_equal(s.names[0], "relocd-cnonly");
+	side_done(&s);
+	mig_acl_free(acl);
+}
+
+/* tls_crl: a revoked certificate is refused, in either direction; a CRL
+ * past its next update, or none for the issuing CA, refuses everyone. */
+static void
+test_crl(void **state)
+{
+	struct mig_tls_conf	conf = {
+		.cert_file = tc.client.cert, .key_file = tc.client.key,
+		.ca_file = tc.ca, .crl_file = tc.crl,
+	};
+	struct mig_err		err;
+	struct side		s, c;
+	SSL_CTX			*cctx;
+
+	run(server_ctx_crl(NULL, 0, tc.crl),
+	    client_ctx(&tc.revoked, tc.ca, 0), "localhost", &s, &c);
+	assert_int_equal(s.rc, -1);
+	assert_err(&s.err, MIG_E_TLS, "certificate revoked (peer local)");
+	assert_false(c.data_ok);
+
+	/* The client checks the server's chain against it too. */
+	if ((cctx = mig_tls_client_ctx(&conf, &err)) == NULL)
+		fail_msg("%s", err.msg);
+	run(server_ctx_crl(NULL, 0, tc.crl), cctx, "localhost", &s, &c);
+	if (s.rc != 0 || c.rc != 0)
+		fail_msg("server: %s; client: %s", s.err.msg, c.err.msg);
+	assert_true(s.data_ok && c.data_ok);
+	side_done(&s);
+
+	run(server_ctx_crl(NULL, 0, tc.old_crl),
+	    client_ctx(&tc.client, tc.ca, 0), "localhost", &s, &c);
+	assert_int_equal(s.rc, -1);
+	assert_err(&s.err, MIG_E_TLS, "CRL has expired");
+
+	run(server_ctx_crl(NULL, 0, tc.other_crl),
+	    client_ctx(&tc.client, tc.ca, 0), "localhost", &s, &c);
+	assert_int_equal(s.rc, -1);
+	assert_err(&s.err, MIG_E_TLS, "unable to get certificate CRL");
+
+	conf.crl_file = "/nonexistent/ca.crl";
+	assert_null(mig_tls_client_ctx(&conf, &err));
+	assert_err(&err, MIG_E_TLS, "cannot load CRL file /nonexistent/ca.crl");
+	conf.crl_file = tc.ca;		/* a certificate, not a CRL */
+	assert_null(mig_tls_client_ctx(&conf, &err));
+	assert_err(&err, MIG_E_TLS, "no CRL in");
+}
+
+static void
+test_security_level(void **state)
+{
+	SSL_CTX	*ctx = server_ctx(NULL, 0);
+
+	assert_int_equal(SSL_CTX_get_security_level(ctx), 2);
+	SSL_CTX_free(ctx);
+	ctx = client_ctx(&tc.client, tc.ca, 0);
+	assert_int_equal(SSL_CTX_get_security_level(ctx), 2);
+	SSL_CTX_free(ctx);
+}
+
+/* A private key others may read is refused; the group may (Debian's
+ * ssl-cert). */
+static void
+test_key_mode(void **state)
+{
+	struct mig_tls_conf	conf = {
+		.cert_file = tc.client.cert, .key_file = tc.client.key,
+		.ca_file = tc.ca,
+	};
+	struct mig_err		err;
+	SSL_CTX			*ctx;
+
+	assert_int_equal(chmod(tc.client.key, 0644), 0);
+	assert_null(mig_tls_client_ctx(&conf, &err));
+	assert_err(&err, MIG_E_DENIED, "is readable by others (mode 0644)");
+	assert_non_null(strstr(err.msg, tc.client.key));
+	assert_int_equal(chmod(tc.client.key, 0640), 0);
+	assert_non_null(ctx = mig_tls_client_ctx(&conf, &err));
+	SSL_CTX_free(ctx);
+	assert_int_equal(chmod(tc.client.key, 0600), 0);
+}
+
+/* A CA file that is a public bundle: many CAs, or the system's. */
+static void
+test_ca_bundle(void **state)
+{
+	char	path[PATH_MAX + 16], why[256];
+	FILE	*in, *out;
+	int	 i, ch;
+
+	assert_int_equal(mig_tls_ca_public(tc.ca, why, sizeof(why)), 0);
+	snprintf(path, sizeof(path), "%s/bundle.pem", tc.dir);
+	assert_non_null(out = fopen(path, "w"));
+	for (i = 0; i < 40; i++) {
+		assert_non_null(in = fopen(i % 2 ? tc.ca : tc.other_ca, "r"));
+		while ((ch = fgetc(in)) != EOF)
+			fputc(ch, out);
+		fclose(in);
+	}
+	fclose(out);
+	assert_int_equal(mig_tls_ca_public(path, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "40 CA certificates"));
+	unlink(path);
+	/* The distribution's bundle, where there is one. */
+	if (access("/etc/ssl/certs/ca-certificates.crt", R_OK) == 0)
+		assert_int_equal(mig_tls_ca_public(
+		    "/etc/ssl/certs/ca-certificates.crt", why, sizeof(why)), 1);
+}
+
 static void
 test_ctx_errors(void **state)
 {
@@ -647,6 +789,11 @@ main(void)
 		cmocka_unit_test(test_client_expired),
 		cmocka_unit_test(test_client_no_cert),
 		cmocka_unit_test(test_peers_allow),
+		cmocka_unit_test(test_peers_allow_sans_first),
+		cmocka_unit_test(test_crl),
+		cmocka_unit_test(test_security_level),
+		cmocka_unit_test(test_key_mode),
+		cmocka_unit_test(test_ca_bundle),
 		cmocka_unit_test(test_server_name_mismatch),
 		cmocka_unit_test(test_server_wrong_ca),
 		cmocka_unit_test(test_plaintext_detected),

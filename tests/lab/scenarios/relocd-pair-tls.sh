@@ -18,7 +18,8 @@ a) me=a peer=b ;;
 b) me=b peer=a ;;
 *) fail "needs two hosts" ;;
 esac
-# conf ME TLS_PORT ALLOW...: TLS only, client certificates named relocd-PEER.
+# conf ME TLS_PORT ALLOW...: TLS only, client certificates named xlab-PEER
+# (a subjectAltName of the peer's certificate).
 conf() {
 	echo "tls_cert = \"$P/$1.pem\""
 	echo "tls_key = \"$P/$1.key\""
@@ -26,7 +27,7 @@ conf() {
 	echo "relocation_server = 0"
 	echo "relocation_ssl_server = 1"
 	echo "relocation_ssl_port = $2"
-	echo "tls_peers_allow = [ \"relocd-$peer\" ]"
+	echo "tls_peers_allow = [ \"xlab-$peer\" ]"
 	shift 2
 	printf 'relocation_hosts_allow = [ "%s", "%s" ]\n' "$@"
 }

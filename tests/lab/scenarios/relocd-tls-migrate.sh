@@ -5,7 +5,8 @@
 # The certificates come with the lab's overlay (tests/run-tests makes a
 # throwaway CA and one certificate per relocd, for 127.0.0.1).  relocd B
 # listens on its TLS port only, so nothing can fall back to plaintext, and
-# admits only peers whose certificate names relocd-a.
+# admits only peers whose certificate names xlab-a (a subjectAltName: the
+# CN, relocd-a, does not name a certificate that has SANs).
 P=/etc/relocd-lab
 [ -x /usr/local/sbin/relocd ] && [ -r "$P/ca.pem" ] ||
 	fail "no relocd or no $P certificates in dom0 (lab build --bindir DIR --overlay DIR)"
@@ -20,7 +21,7 @@ tls a > /tmp/ra.extra
 	echo "relocation_server = 0"
 	echo "relocation_ssl_server = 1"
 	echo "relocation_ssl_port = 8013"
-	echo "tls_peers_allow = [ \"relocd-a\" ]"
+	echo "tls_peers_allow = [ \"xlab-a\" ]"
 } > /tmp/rb.extra
 relocd_start a 8002 /tmp/ra.extra
 relocd_start b 8012 /tmp/rb.extra

@@ -18,7 +18,7 @@ tls() {
 	echo "relocation_server = 0"
 	echo "relocation_ssl_server = 1"
 	echo "relocation_ssl_port = 8013"
-	echo "tls_peers_allow = [ \"relocd-a\" ]"
+	echo "tls_peers_allow = [ \"xlab-a\" ]"
 } > /tmp/rb.extra
 relocd_start b 8012 /tmp/rb.extra
 # The tunnel's own configuration: only its certificate (relocd-a's).
