@@ -67,6 +67,7 @@ start() {	# HOST PORT [extra config]
 	mkdir -p "$T/$h"
 	[ -d "$T/$h/host" ] || "$SIMCTL" -d "$T/$h/host" init --mem-mib "${MEM:-1024}" >/dev/null
 	cat > "$T/$h/relocd.conf" <<CONF
+relocation_server = 1
 relocation_port = $2
 state_dir = "$T/$h/state"
 pid_file = "$T/$h/relocd.pid"

@@ -177,6 +177,7 @@ relocd_start() {
 	rm -rf "/run/r$_r"
 	mkdir -p "/run/r$_r"
 	{
+		echo "relocation_server = 1"
 		echo "relocation_port = $_p"
 		echo "state_dir = \"/run/r$_r/state\""
 		echo "pid_file = \"/run/r$_r/relocd.pid\""
