@@ -11,9 +11,14 @@
  * its own (a malicious one, say: FILE's c_info.uuid should be the uuid
  * below) and prints the answer, "reserved ID" or "refused REASON: TEXT".
  *
- * usage: rawpeer PORT NAME [STALE-ID | -c FILE]
- * Exit: 0 reserved (and, with STALE-ID, answered ERROR(not-found)),
- * 3 refused, 1 anything else, 2 usage.
+ * Given -q ID, it asks instead, as a source in doubt does: QUERY for
+ * reservation ID of NAME, and prints "answer STATE: TEXT" or, when the
+ * target refuses to answer, "error CODE: TEXT".
+ *
+ * usage: rawpeer PORT NAME [STALE-ID | -c FILE | -q ID]
+ * Exit: 0 reserved (and, with STALE-ID, answered ERROR(not-found)) or
+ * answered, 3 refused (REFUSED, or ERROR to a QUERY), 1 anything else,
+ * 2 usage.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -31,6 +36,36 @@ static const uint8_t	uuid[MIG_UUID_LEN] = {
 	0x80, 0x01, 0x7e, 0x57, 0x00, 0x00, 0x00, 0x01,
 };
 
+/* QUERY, as a source in doubt sends it; prints the answer. */
+static int
+ask(struct mig_conn *conn, struct peer_buf *buf, uint64_t id,
+    const char *name, uint64_t dl, struct mig_err *err)
+{
+	struct mig_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_QUERY;
+	m.u.query.reservation_id = id;
+	memcpy(m.u.query.uuid, uuid, sizeof(uuid));
+	snprintf(m.u.query.name, sizeof(m.u.query.name), "%s", name);
+	if (peer_send(conn, &m, dl, err) == -1 ||
+	    peer_recv(conn, buf, &m, dl, err) == -1)
+		return 1;
+	if (m.type == MIG_MSG_ERROR) {
+		printf("error %s: %s\n", mig_errcode_name(m.u.error.code),
+		    m.u.error.text);
+		return 3;
+	}
+	if (m.type != MIG_MSG_ANSWER) {
+		mig_seterr(err, MIG_E_PROTO, "answered %s, not ANSWER",
+		    mig_msg_name(m.type));
+		return 1;
+	}
+	printf("answer %s: %s\n", mig_query_state_name(m.u.answer.state),
+	    m.u.answer.text);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -41,6 +76,7 @@ main(int argc, char **argv)
 	uint64_t	 dl, stale = 0;
 	char		 json[MIG_FRAME_CTRL_MAX / 2], *end;
 	const char	*cfg = NULL;
+	uint64_t	 query = 0;
 	FILE		*f;
 	size_t		 n = 0;
 	int		 rc = 1;
@@ -49,6 +85,9 @@ main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[3], "-c") == 0) {
 		cfg = argv[4];
 		argc = 3;
+	} else if (argc == 5 && strcmp(argv[3], "-q") == 0) {
+		query = strtoull(argv[4], &end, 10);
+		argc = *end != '\0' || query == 0 ? 0 : 3;
 	}
 	if (argc == 4) {
 		stale = strtoull(argv[3], &end, 10);
@@ -56,8 +95,8 @@ main(int argc, char **argv)
 			argc = 0;
 	}
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: rawpeer PORT NAME [STALE-ID | -c FILE]"
-		    "\n");
+		fprintf(stderr, "usage: rawpeer PORT NAME [STALE-ID | -c FILE | "
+		    "-q ID]\n");
 		return 2;
 	}
 	if ((buf = malloc(sizeof(*buf))) == NULL) {
@@ -79,6 +118,11 @@ main(int argc, char **argv)
 	us.u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
 	if (peer_open(conn, &us, buf, &them, dl, &err) == -1)
 		goto out;
+
+	if (query != 0) {
+		rc = ask(conn, buf, query, argv[2], dl, &err);
+		goto out;
+	}
 
 	/* A domain the target can take: its own host's arch and version. */
 	if (cfg != NULL) {
