@@ -107,14 +107,22 @@ int
 policy_conf_check(const char *file, const struct recv_policy *p,
     struct mig_err *err)
 {
-	size_t	i, j;
+	char	dir[PATH_MAX];
+	size_t	i, j, len;
 
-	for (i = 0; i < p->disk_paths.n; i++)
-		if (!path_plain(p->disk_paths.v[i]))
+	for (i = 0; i < p->disk_paths.n; i++) {
+		/* A directory may be written with its trailing slash. */
+		snprintf(dir, sizeof(dir), "%s", p->disk_paths.v[i]);
+		len = strlen(dir);
+		while (len > 1 && dir[len - 1] == '/')
+			dir[--len] = '\0';
+		if (strlen(p->disk_paths.v[i]) >= sizeof(dir) ||
+		    !path_plain(dir))
 			return mig_seterr(err, MIG_E_INVAL, "%s: "
 			    "receive_disk_paths: `%s' is not an absolute path "
 			    "without `.', `..' or `//'", file,
 			    p->disk_paths.v[i]);
+	}
 	for (i = 0; i < p->hotplug_scripts.n; i++)
 		if (p->hotplug_scripts.v[i][0] == '\0' ||
 		    strchr(p->hotplug_scripts.v[i], '/') != NULL)
@@ -180,8 +188,8 @@ check_disk(const struct recv_policy *p, const struct mig_domcfg_item *it,
 		    "without `.', `..' or `//'");
 	if (p->disk_paths.n == 0)
 		return deny(why, size, it, "", "", "no storage may be received "
-		    "here: list the directories, devices or volume groups "
-		    "(/dev/VG) that peers may use in receive_disk_paths");
+		    "here: add its directory or volume group (/dev/VG) to "
+		    "receive_disk_paths");
 	if (!path_allowed(&p->disk_paths, it->value))
 		return deny(why, size, it, "", "", "not under any "
 		    "receive_disk_paths entry");

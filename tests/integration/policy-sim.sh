@@ -6,8 +6,9 @@
 # RESERVE; every one is refused at RESERVE with the key and value named,
 # on the wire and in the target's log, and nothing is created.  Then the
 # same through stock xl's tunnel (xlsend), a refusal as xl-reloc shows it,
-# domain names xl could not use, what a policy allows by name, and a
-# target without receive_disk_paths, or with the policy off.
+# domain names xl could not use, what a policy allows by name, a target
+# without receive_disk_paths or with the policy off, and an in-doubt QUERY
+# in plaintext, which is not answered.
 set -u
 PORT_SALT=12 LOCALHOST_OK=1
 # shellcheck source=tests/integration/sim-lib.sh
@@ -73,7 +74,7 @@ done
 
 # 4. With no receive_disk_paths, storage is refused with the setting named.
 reserve c "$PC" pol disk-ok.json; rc=$?
-if [ "$rc" -eq 3 ] && refused c 'disks[0].pdev_path = "/srv/xen/web.img": no storage may be received here: list the directories, devices or volume groups (/dev/VG) that peers may use in receive_disk_paths'; then
+if [ "$rc" -eq 3 ] && refused c 'disks[0].pdev_path = "/srv/xen/web.img": no storage may be received here: add its directory or volume group (/dev/VG) to receive_disk_paths'; then
 	ok "no receive_disk_paths: a domain with a disk is refused"
 else bad "no receive_disk_paths: a domain with a disk is refused (rc $rc)"; fi
 
@@ -92,7 +93,15 @@ if reserve d "$PD" pol disk-host.json &&
 	ok "receive_policy = 0: anything passes, with a warning at start"
 else bad "receive_policy = 0: anything passes, with a warning at start"; fi
 
-# 6. Through stock xl's tunnel: refused before the stream, the reason on
+# 6. The in-doubt QUERY is not answered in plaintext, where anyone on the
+#    path could answer it instead (faults-sim.sh asks over TLS).
+"$RAWPEER" "$PB" pol -q 1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 3 ] && grep -q "^error denied: QUERY is answered only on the TLS port" "$T/out" &&
+    grep -q "asks about reservation 1 in plaintext" "$T/b/log"; then
+	ok "QUERY in plaintext: refused"
+else bad "QUERY in plaintext: refused (rc $rc)"; fi
+
+# 7. Through stock xl's tunnel: refused before the stream, the reason on
 #    xl's terminal, the sender's domain running as it was.
 mkdir -p "$T/a"
 "$SIMCTL" -d "$T/a/host" init --mem-mib 256 >/dev/null
@@ -107,7 +116,7 @@ if [ "$rc" -eq 1 ] && grep -qF "xl-reloc tunnel: 127.0.0.1 refused: not-allowed:
 	ok "xl tunnel: refused before the stream, the reason on xl's terminal"
 else bad "xl tunnel: refused before the stream (rc $rc)"; fi
 
-# 7. A relocd source and xl-reloc: the refusal reaches the user, exit 3,
+# 8. A relocd source and xl-reloc: the refusal reaches the user, exit 3,
 #    and the domain runs on at the source.
 start a "$PA"
 "$SIMCTL" -d "$T/a/host" create 'web!1' --mem-mib 16 >/dev/null
@@ -117,4 +126,14 @@ if [ "$rc" -eq 3 ] && grep -qF 'domain name "web!1": only letters, digits' "$T/o
     [ "$(names a)" = "pol web!1 " ]; then
 	ok "xl-reloc migrate: the target's refusal shown, exit 3, domain kept"
 else bad "xl-reloc migrate: the target's refusal shown (rc $rc)"; fi
+
+# 9. A port that is not there: the error says which setting or option.
+X a migrate --port "$((PA + 9))" --localhost pol 127.0.0.1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -ne 0 ] && grep -q "is TLS on there? Use --plain for its plain port, or set relocation_ssl_server" "$T/out"; then
+	ok "TLS refused: the error suggests --plain or the target's TLS settings"
+else bad "TLS refused: the error suggests --plain (rc $rc)"; fi
+X a migrate --plain --port "$((PA + 9))" --localhost pol 127.0.0.1 > "$T/out" 2>&1; rc=$?
+if [ "$rc" -ne 0 ] && grep -q "the plain port is off unless its relocd.conf sets relocation_server = 1" "$T/out"; then
+	ok "plain refused: the error names relocation_server"
+else bad "plain refused: the error names relocation_server (rc $rc)"; fi
 finish

@@ -159,7 +159,8 @@ check_witness() {
 # --- relocd ------------------------------------------------------------------
 
 # relocd_start NAME PORT [FILE]: a relocd of our own in dom0, its files
-# under /run/rNAME, allowed to migrate to this same host, with FILE's lines
+# under /run/rNAME, allowed to migrate to this same host, its plain port on
+# (127.0.0.1 is all its host-allow list admits), with FILE's lines
 # added to its configuration, in the foreground with its log in
 # /run/rNAME/log; waits for its control socket.
 relocd_start() {
@@ -183,6 +184,9 @@ relocd_start() {
 		echo "pid_file = \"/run/r$_r/relocd.pid\""
 		echo "control_socket = \"/run/r$_r/relocd.sock\""
 		echo "allow_localhost_migration = 1"
+		# A typical receive policy (the witness has no disk; see
+		# relocd-recv-policy for one that has).
+		echo 'receive_disk_paths = [ "/var/lib/xen/images" ]'
 		cat "$_extra"
 	} > "/run/r$_r/relocd.conf"
 	/usr/local/sbin/relocd -n -c "/run/r$_r/relocd.conf" ||
