@@ -29,125 +29,129 @@ conf(struct relocd_conf *c, const char *text)
 		fail_msg("%s", err.msg);
 }
 
-/* 0 when one item (KIND, WHAT, VALUE) passes policy P, else 1 and why. */
-static int
-judge(const struct recv_policy *p, int kind, const char *what,
-    const char *value, char *why, size_t size)
+/* One item, and what the policy must say of it: 0, or 1 and (unless
+ * NULL) why, whole. */
+struct ruling {
+	int		 kind;
+	const char	*what;
+	const char	*value;
+	int		 refused;
+	const char	*why;
+};
+
+/* Each item of RULINGS, alone, before policy P. */
+static void
+judge_all(const struct recv_policy *p, const struct ruling *r, size_t n)
 {
 	struct mig_domcfg	c;
 	struct mig_err		err;
+	char			why[512];
+	size_t			i;
 	int			rc;
 
-	memset(&c, 0, sizeof(c));
-	assert_int_equal(mig_domcfg_add(&c, &err, kind, "k", what, "%s",
-	    value), 0);
-	why[0] = '\0';
-	rc = policy_check(p, &c, why, size);
-	mig_domcfg_free(&c);
-	return rc;
+	for (i = 0; i < n; i++) {
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(mig_domcfg_add(&c, &err, r[i].kind, "k",
+		    r[i].what, "%s", r[i].value), 0);
+		why[0] = '\0';
+		rc = policy_check(p, &c, why, sizeof(why));
+		mig_domcfg_free(&c);
+		if (rc != r[i].refused)
+			fail_msg("%s \"%s\": %s", r[i].what, r[i].value,
+			    rc ? why : "allowed");
+		if (r[i].why != NULL)
+			assert_string_equal(why, r[i].why);
+	}
 }
+
+#define JUDGE(p, r)	judge_all((p), (r), sizeof(r) / sizeof((r)[0]))
 
 static void
 test_disk_paths(void **state)
 {
+	static const struct ruling listed[] = {
+		{ MIG_DC_DISK, "phy", "/srv/xen/a.img", 0, NULL },
+		{ MIG_DC_DISK, "", "/dev/vg0/web", 0, NULL },
+		{ MIG_DC_DISK, "phy", "/dev/sdb", 0, NULL },
+		{ MIG_DC_DISK, "phy", "/dev/vg0", 0, NULL },
+		/* an empty CD-ROM drive opens nothing */
+		{ MIG_DC_DISK, "phy", "", 0, NULL },
+		/* a prefix is not a directory */
+		{ MIG_DC_DISK, "phy", "/dev/vg01/web", 1, "k = "
+		    "\"/dev/vg01/web\": not under any receive_disk_paths "
+		    "entry" },
+		{ MIG_DC_DISK, "phy", "/dev/sdb1", 1, NULL },
+		/* nothing that leaves a directory, however spelt */
+		{ MIG_DC_DISK, "phy", "/srv/xen/../../etc/shadow", 1, NULL },
+		{ MIG_DC_DISK, "phy", "/srv/xen/./a", 1, NULL },
+		{ MIG_DC_DISK, "phy", "/srv/xen//a", 1, NULL },
+		{ MIG_DC_DISK, "qdisk", "web.img", 1, "k = \"web.img\": not "
+		    "an absolute path without `.', `..' or `//'" },
+		/* backends: libxl's choice, or a listed one */
+		{ MIG_DC_DISK, "standalone", "/srv/xen/a.img", 1, "k = "
+		    "\"/srv/xen/a.img\": the standalone disk backend is not "
+		    "in receive_disk_backends" },
+		{ MIG_DC_DISK, "9pfs", "/srv/xen", 0, NULL },
+	};
+	static const struct ruling root[] = {
+		{ MIG_DC_DISK, "phy", "/dev/sda", 0, NULL },
+	};
+	/* none configured: storage is refused, naming the setting */
+	static const struct ruling none[] = {
+		{ MIG_DC_DISK, "phy", "/srv/xen/a.img", 1, "k = "
+		    "\"/srv/xen/a.img\": no storage may be received here: add "
+		    "its directory or volume group (/dev/VG) to "
+		    "receive_disk_paths" },
+	};
 	struct relocd_conf	c;
-	char			why[512];
 
 	(void)state;
 	conf(&c, "receive_disk_paths = [ \"/srv/xen/\", \"/dev/vg0\", "
 	    "\"/dev/sdb\" ]\n");
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/srv/xen/a.img",
-	    why, sizeof(why)), 0);
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "", "/dev/vg0/web",
-	    why, sizeof(why)), 0);
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/dev/sdb",
-	    why, sizeof(why)), 0);
-	/* an empty CD-ROM drive opens nothing */
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "", why,
-	    sizeof(why)), 0);
-	/* a prefix is not a directory */
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/dev/vg01/web",
-	    why, sizeof(why)), 1);
-	assert_string_equal(why, "k = \"/dev/vg01/web\": not under any "
-	    "receive_disk_paths entry");
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/dev/sdb1",
-	    why, sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/dev/vg0",
-	    why, sizeof(why)), 0);
-	/* nothing that leaves a directory, however spelt */
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy",
-	    "/srv/xen/../../etc/shadow", why, sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/srv/xen/./a",
-	    why, sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/srv/xen//a",
-	    why, sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "qdisk", "web.img",
-	    why, sizeof(why)), 1);
-	assert_string_equal(why, "k = \"web.img\": not an absolute path "
-	    "without `.', `..' or `//'");
-	/* backends: libxl's choice, or a listed one */
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "standalone",
-	    "/srv/xen/a.img", why, sizeof(why)), 1);
-	assert_string_equal(why, "k = \"/srv/xen/a.img\": the standalone "
-	    "disk backend is not in receive_disk_backends");
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "9pfs", "/srv/xen",
-	    why, sizeof(why)), 0);
+	JUDGE(&c.recv, listed);
 	config_free(&c);
-
 	conf(&c, "receive_disk_paths = [ \"/\" ]\n");
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/dev/sda", why,
-	    sizeof(why)), 0);
+	JUDGE(&c.recv, root);
 	config_free(&c);
-
-	/* none configured: storage is refused, naming the setting */
 	conf(&c, "");
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/srv/xen/a.img",
-	    why, sizeof(why)), 1);
-	assert_non_null(strstr(why, "to receive_disk_paths"));
+	JUDGE(&c.recv, none);
 	config_free(&c);
 }
 
 static void
 test_scripts_backends_named(void **state)
 {
+	static const struct ruling on[] = {
+		{ MIG_DC_SCRIPT, "", "vif-bridge", 0, NULL },
+		{ MIG_DC_SCRIPT, "", "/etc/xen/scripts/block", 0, NULL },
+		{ MIG_DC_SCRIPT, "", "/etc/xen/scripts/../../../tmp/x", 1,
+		    NULL },
+		{ MIG_DC_SCRIPT, "", "../vif-bridge", 1, NULL },
+		{ MIG_DC_SCRIPT, "", "/usr/local/bin/vif-bridge", 1, NULL },
+		{ MIG_DC_SCRIPT, "", "vif-custom", 1, "k = \"vif-custom\": not "
+		    "a hotplug script of /etc/xen/scripts named in "
+		    "receive_hotplug_scripts" },
+		{ MIG_DC_BACKEND, "", "netdom", 0, NULL },
+		{ MIG_DC_BACKEND, "", "domid 3", 1, NULL },
+		{ MIG_DC_NAMED, "pci", "0000:03:00.0", 0, NULL },
+		{ MIG_DC_NAMED, "iomem", "ff000,16", 1, "k = \"ff000,16\": "
+		    "iomem needs receive_allow to name it" },
+	};
+	/* Off: the operator has said an admitted peer is trusted. */
+	static const struct ruling off[] = {
+		{ MIG_DC_NAMED, "iomem", "ff000,16", 0, NULL },
+		{ MIG_DC_DISK, "phy", "/dev/sda", 0, NULL },
+		{ MIG_DC_SCRIPT, "", "/tmp/x", 0, NULL },
+	};
 	struct relocd_conf	c;
-	char			why[512];
 
 	(void)state;
 	conf(&c, "receive_backend_domains = [ \"netdom\" ]\n"
 	    "receive_allow = [ \"pci\" ]\n");
-	assert_int_equal(judge(&c.recv, MIG_DC_SCRIPT, "", "vif-bridge", why,
-	    sizeof(why)), 0);
-	assert_int_equal(judge(&c.recv, MIG_DC_SCRIPT, "",
-	    "/etc/xen/scripts/block", why, sizeof(why)), 0);
-	assert_int_equal(judge(&c.recv, MIG_DC_SCRIPT, "",
-	    "/etc/xen/scripts/../../../tmp/x", why, sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_SCRIPT, "", "../vif-bridge",
-	    why, sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_SCRIPT, "",
-	    "/usr/local/bin/vif-bridge", why, sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_SCRIPT, "", "vif-custom",
-	    why, sizeof(why)), 1);
-	assert_string_equal(why, "k = \"vif-custom\": not a hotplug script "
-	    "of /etc/xen/scripts named in receive_hotplug_scripts");
-	assert_int_equal(judge(&c.recv, MIG_DC_BACKEND, "", "netdom", why,
-	    sizeof(why)), 0);
-	assert_int_equal(judge(&c.recv, MIG_DC_BACKEND, "", "domid 3", why,
-	    sizeof(why)), 1);
-	assert_int_equal(judge(&c.recv, MIG_DC_NAMED, "pci", "0000:03:00.0",
-	    why, sizeof(why)), 0);
-	assert_int_equal(judge(&c.recv, MIG_DC_NAMED, "iomem", "ff000,16",
-	    why, sizeof(why)), 1);
-	assert_string_equal(why, "k = \"ff000,16\": iomem needs receive_allow "
-	    "to name it");
+	JUDGE(&c.recv, on);
 	config_free(&c);
-
-	/* Off: the operator has said an admitted peer is trusted. */
 	conf(&c, "receive_policy = 0\n");
-	assert_int_equal(judge(&c.recv, MIG_DC_NAMED, "iomem", "ff000,16",
-	    why, sizeof(why)), 0);
-	assert_int_equal(judge(&c.recv, MIG_DC_DISK, "phy", "/dev/sda", why,
-	    sizeof(why)), 0);
+	JUDGE(&c.recv, off);
 	config_free(&c);
 }
 
