@@ -217,7 +217,7 @@ row() {	# NAME SIDE POINT FAULT EXPECT
 
 # tls HOST PORT: the TLS side of HOST's relocd.conf
 tls() { printf '%s\nrelocation_ssl_server = 1\nrelocation_ssl_port = %s\n' "$(tls_conf "$1")" "$2"; }
-pki
+pki; n=0	# (pki uses n)
 PEER_TIMEOUT=$PEER_TIMEOUT start a "$PA" "$(tls a "$TA")"
 PEER_TIMEOUT=$PEER_TIMEOUT start b "$PB" "$(tls b "$TB")"
 proxy
