@@ -215,11 +215,9 @@ row() {	# NAME SIDE POINT FAULT EXPECT
 	done
 }
 
-# tls HOST PORT: the TLS side of HOST's relocd.conf
-tls() { printf '%s\nrelocation_ssl_server = 1\nrelocation_ssl_port = %s\n' "$(tls_conf "$1")" "$2"; }
-pki; n=0	# (pki uses n)
-PEER_TIMEOUT=$PEER_TIMEOUT start a "$PA" "$(tls a "$TA")"
-PEER_TIMEOUT=$PEER_TIMEOUT start b "$PB" "$(tls b "$TB")"
+pki
+PEER_TIMEOUT=$PEER_TIMEOUT start a "$PA" "$(tls_on a "$TA")"
+PEER_TIMEOUT=$PEER_TIMEOUT start b "$PB" "$(tls_on b "$TB")"
 proxy
 
 FAULTS="kill9-src kill9-src-parent kill9-src-worker kill9-dst cut stall-src stall-dst"
