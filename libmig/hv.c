@@ -276,6 +276,15 @@ mig_hv_config_memory(struct mig_hv *hv, const char *json, uint64_t *kib,
 	return hv->ops->config_memory(hv, json, kib, err);
 }
 
+int
+mig_hv_config_describe(struct mig_hv *hv, const char *json,
+    struct mig_domcfg *c, struct mig_err *err)
+{
+	if (json == NULL)
+		return mig_seterr(err, MIG_E_INVAL, "no domain configuration");
+	return hv->ops->config_describe(hv, json, c, err);
+}
+
 /* --- asynchronous operations --- */
 
 static struct mig_hv_op *

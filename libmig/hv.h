@@ -15,6 +15,7 @@
  *   mig_hv_save/restore()    -> caller owns the op; mig_hv_op_free().
  *   mig_hv_config_json()     -> caller owns the string; free().
  *   mig_hv_list()            -> caller owns the array; free().
+ *   mig_hv_config_describe() -> caller owns the list; mig_domcfg_free().
  *   struct mig_hv_dominfo / hostinfo / progress are plain values: no
  *   pointers inside, copy them freely.
  */
@@ -25,6 +26,7 @@
 
 struct event_base;
 struct mig_err;
+struct mig_domcfg;
 
 #define MIG_HV_NAMELEN		128	/* longest domain name, with NUL */
 #define MIG_HV_INVALID_DOMID	0xffffffffu
@@ -127,6 +129,8 @@ struct mig_hv_ops {
 	char	*(*config_json)(struct mig_hv *, uint32_t, struct mig_err *);
 	int	(*config_memory)(struct mig_hv *, const char *, uint64_t *,
 		    struct mig_err *);
+	int	(*config_describe)(struct mig_hv *, const char *,
+		    struct mig_domcfg *, struct mig_err *);
 	int	(*save_start)(struct mig_hv *, struct mig_hv_op *, uint32_t,
 		    int, int, struct mig_err *);
 	/* Leaves the new domain paused; hv.c unpauses it if asked to. */
@@ -194,6 +198,12 @@ char		*mig_hv_config_json(struct mig_hv *, uint32_t,
 		    struct mig_err *);
 int		 mig_hv_config_memory(struct mig_hv *, const char *,
 		    uint64_t *, struct mig_err *);
+/* What the configuration asks of this host (domcfg.h), parsed as the
+ * backend's create would parse it; the caller frees it with
+ * mig_domcfg_free().  Fails (as config_memory does) on a config that
+ * does not parse. */
+int		 mig_hv_config_describe(struct mig_hv *, const char *,
+		    struct mig_domcfg *, struct mig_err *);
 
 /* --- save and restore: asynchronous --- */
 /* Writes domid's stream to fd (the fd stays the caller's, and must stay

@@ -392,6 +392,21 @@ hvx_config_memory(struct mig_hv *hv, const char *json, uint64_t *kib,
 	return 0;
 }
 
+static int
+hvx_config_describe(struct mig_hv *hv, const char *json,
+    struct mig_domcfg *c, struct mig_err *err)
+{
+	struct hvx		*x = begin(hv);
+	libxl_domain_config	 dc;
+	int			 rc;
+
+	if (config_parse(x, json, &dc, err) == -1)
+		return -1;
+	rc = hvx_domcfg(&dc, c, err);
+	libxl_domain_config_dispose(&dc);
+	return rc;
+}
+
 /* --- save / restore --- */
 
 static void
@@ -672,6 +687,7 @@ const struct mig_hv_ops mig_hv_libxl_ops = {
 	.list = hvx_list,
 	.config_json = hvx_config_json,
 	.config_memory = hvx_config_memory,
+	.config_describe = hvx_config_describe,
 	.save_start = hvx_save_start,
 	.restore_start = hvx_restore_start,
 	.abort = hvx_abort,

@@ -13,6 +13,7 @@ struct event;
 struct mig_hv;
 struct mig_hv_op;
 struct hvx;
+struct mig_domcfg;
 
 /* Our xentoollog_logger; vt must come first, libxl sees only that. */
 struct hvx_logger {
@@ -40,6 +41,10 @@ int	hvx_is_logdirty_notsup(const char *);
 
 /* hv_libxl_ev.c */
 extern const libxl_osevent_hooks	hvx_osevent_hooks;
+
+/* hv_libxl_cfg.c */
+int	hvx_domcfg(const libxl_domain_config *, struct mig_domcfg *,
+	    struct mig_err *);
 
 /* hv_libxl.c */
 int	hvx_seterr(struct hvx *, struct mig_err *, int, const char *, ...)

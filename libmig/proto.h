@@ -344,6 +344,13 @@ int		 mig_msg_decode(const struct mig_frame_hdr *hdr,
  */
 bool		 mig_greeting_refusal(struct mig_err *err, int errnum,
 		    const char *peer);
+/*
+ * A connection to a relocation port that was refused, or (TLS) whose
+ * handshake failed: adds to err what the user can change, the other port
+ * (--plain, or dropping it) or the target's settings, since the plain
+ * port is off unless configured.
+ */
+void		 mig_connect_hint(struct mig_err *err, bool tls);
 /* Field-by-field equality, as a decoder sees it (for tests and fuzzers). */
 bool		 mig_msg_equal(const struct mig_msg *, const struct mig_msg *);
 /* Whether a domain name / hostname of len bytes is acceptable on the wire. */

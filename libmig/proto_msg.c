@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -827,6 +828,25 @@ mig_greeting_refusal(struct mig_err *err, int errnum, const char *peer)
 	    "greeting us: its relocation_hosts_allow does not admit this host, "
 	    "or it is at its connection limit (its log says which)", peer);
 	return true;
+}
+
+void
+mig_connect_hint(struct mig_err *err, bool tls)
+{
+	char	msg[MIG_ERRLEN];
+	bool	refused = strstr(err->msg, strerror(ECONNREFUSED)) != NULL;
+
+	if (!refused && !(tls && err->code == MIG_E_TLS))
+		return;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	if (tls)
+		mig_seterr(err, err->code, "%s: is TLS on there? Use --plain "
+		    "for its plain port, or set relocation_ssl_server, "
+		    "tls_cert, tls_key and tls_ca in its relocd.conf", msg);
+	else
+		mig_seterr(err, err->code, "%s: the plain port is off unless "
+		    "its relocd.conf sets relocation_server = 1; without "
+		    "--plain the migration goes over TLS", msg);
 }
 
 void

@@ -76,6 +76,12 @@ static const struct key keys[] = {
 	{ "reservation_ttl",		K_UINT, O(reservation_ttl), 5, 3600, NULL },
 	{ "peer_timeout",		K_UINT, O(peer_timeout), 5, 3600, NULL },
 	{ "allow_localhost_migration",	K_BOOL, O(allow_localhost), 0, 1, NULL },
+	{ "receive_policy",		K_BOOL, O(recv.enabled), 0, 1, NULL },
+	{ "receive_disk_paths",		K_LIST, O(recv.disk_paths), 0, 0, NULL },
+	{ "receive_disk_backends",	K_LIST, O(recv.disk_backends), 0, 0, NULL },
+	{ "receive_hotplug_scripts",	K_LIST, O(recv.hotplug_scripts), 0, 0, NULL },
+	{ "receive_backend_domains",	K_LIST, O(recv.backend_domains), 0, 0, NULL },
+	{ "receive_allow",		K_LIST, O(recv.allow), 0, 0, NULL },
 	/* xend-config.sxp names, accepted so an old configuration carries over */
 	{ "xend_relocation_server",	K_BOOL, O(plain_enabled), 0, 1,
 	    "relocation_server" },
@@ -101,7 +107,7 @@ struct seen {
 	int			 line;
 };
 
-static void
+void
 strlist_free(struct strlist *l)
 {
 	size_t	i;
@@ -113,7 +119,7 @@ strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
-static int
+int
 strlist_add(struct strlist *l, const char *s, size_t len)
 {
 	char	**nv, *c;
@@ -145,7 +151,8 @@ void
 config_defaults(struct relocd_conf *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->plain_enabled = true;
+	/* Plaintext only when asked for: it has no peer authentication. */
+	c->plain_enabled = false;
 	c->plain_port = RELOCD_PORT;
 	c->tls_enabled = false;
 	c->tls_port = RELOCD_TLS_PORT;
@@ -160,6 +167,8 @@ config_defaults(struct relocd_conf *c)
 	c->state_dir = strdup(STATEDIR);
 	c->control_socket = strdup("/run/relocd.sock");
 	c->pid_file = strdup("/run/relocd.pid");
+	if (policy_defaults(&c->recv) == -1)
+		c->state_dir = NULL;	/* reported as no memory */
 }
 
 void
@@ -175,6 +184,7 @@ config_free(struct relocd_conf *c)
 	free(c->state_dir);
 	free(c->control_socket);
 	free(c->pid_file);
+	policy_free(&c->recv);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -399,7 +409,7 @@ check_coherent(const char *file, const struct relocd_conf *c,
 	if (c->state_dir == NULL || c->control_socket == NULL ||
 	    c->pid_file == NULL)
 		return mig_seterr(err, MIG_E_NOMEM, "%s: out of memory", file);
-	return 0;
+	return policy_conf_check(file, &c->recv, err);
 }
 
 /* libxlutil reports syntax errors to a stream; keep its first line. */

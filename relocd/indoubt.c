@@ -84,6 +84,19 @@ ask(struct worker *w, const struct jrec *r, struct mig_msg_answer *ans,
 		return mig_seterr(err, MIG_E_CORRUPT, "journal: job %"
 		    PRIu64 " names no peer I can ask (\"%s\")", r->job,
 		    r->peer);
+	/* Whoever answers decides whether our copy is destroyed or run:
+	 * only an answer over TLS, from a certificate our CA signed, is
+	 * believed.  A job that went in plaintext asks the target's TLS
+	 * port, taken to be ours (relocation_ssl_port). */
+	if (!tls) {
+		if (w->conf.tls_cert == NULL || w->conf.tls_key == NULL ||
+		    w->conf.tls_ca == NULL)
+			return mig_seterr(err, MIG_E_INVAL, "the target is "
+			    "asked only over TLS, and %s sets no tls_cert, "
+			    "tls_key and tls_ca", w->conf_path);
+		tls = 1;
+		port = w->conf.tls_port;
+	}
 	if ((buf = malloc(sizeof(*buf))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "buffer");
 	dl = mig_conn_deadline((int)w->conf.peer_timeout * 1000);
@@ -285,6 +298,19 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 	char		text[MIG_TEXT_MAX + 1];
 	int		found;
 
+	/* An answer decides whether the source destroys its copy or runs
+	 * it: it goes only where the asker is authenticated, and the asker
+	 * believes it only from us, authenticated (TLS both ways). */
+	if (!w->tls) {
+		mig_seterr(&err, MIG_E_DENIED, "QUERY is answered only on the "
+		    "TLS port (relocation_ssl_server): in plaintext anyone on "
+		    "the path could answer it");
+		log_warnx("%s asks about reservation %" PRIu64 " in "
+		    "plaintext: %s", mig_conn_peer(conn),
+		    q->u.query.reservation_id, err.msg);
+		peer_abort(conn, MIG_MSG_ERROR, &err);
+		return worker_result(w, CTL_ST_REFUSED, &err);
+	}
 	k.resv = q->u.query.reservation_id;
 	mig_hv_uuid_format(q->u.query.uuid, k.uuid);
 	k.name = q->u.query.name;

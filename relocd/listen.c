@@ -185,12 +185,53 @@ listen_one(struct relocd *rd, const char *addr, unsigned port, int tls,
 	return 0;
 }
 
+/* Whether relocation_hosts_allow admits only this host (empty: yes). */
+static bool
+allow_loopback_only(const struct strlist *l)
+{
+	static const char *const lo[] = { "127\\.0\\.0\\.1", "127.0.0.1",
+	    "::1", "localhost" };
+	size_t	i, j;
+
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; j < sizeof(lo) / sizeof(lo[0]); j++)
+			if (strcmp(l->v[i], lo[j]) == 0)
+				break;
+		if (j == sizeof(lo) / sizeof(lo[0]))
+			return false;
+	}
+	return true;
+}
+
+/* What an operator must not miss: settings that give peers more than
+ * the defaults do. */
+static void
+listen_warn(const struct relocd_conf *c)
+{
+	if (c->plain_enabled && !allow_loopback_only(&c->hosts_allow))
+		log_warnx("WARNING: relocation_server is on and "
+		    "relocation_hosts_allow admits other hosts: they reach "
+		    "port %u without a certificate, guest memory crosses the "
+		    "network in the clear, and anyone on the path can take "
+		    "over a migration; use TLS (relocation_ssl_server)",
+		    c->plain_port);
+	if (!c->plain_enabled && !c->tls_enabled)
+		log_info("no relocation port (relocation_server and "
+		    "relocation_ssl_server are off): this host sends, saves "
+		    "and restores, and receives nothing");
+	if (!c->recv.enabled)
+		log_warnx("WARNING: receive_policy is off: every admitted "
+		    "peer can have this host open any disk, run any hotplug "
+		    "script and pass through any device, as root");
+}
+
 int
 listen_start(struct relocd *rd, struct mig_err *err)
 {
 	const struct relocd_conf	*c = &rd->conf;
 	size_t				 i, n = c->listen.n ? c->listen.n : 1;
 
+	listen_warn(c);
 	for (i = 0; i < n; i++) {
 		const char *a = c->listen.n ? c->listen.v[i] : NULL;
 

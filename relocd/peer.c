@@ -216,8 +216,10 @@ peer_connect(struct worker *w, const char *host, unsigned port, int tls,
 	snprintf(portstr, sizeof(portstr), "%u", port ? port : tls ?
 	    w->conf.tls_port : w->conf.plain_port);
 	if ((*conn = mig_conn_connect(host, portstr, CONNECT_TIMEOUT_MS,
-	    err)) == NULL)
+	    err)) == NULL) {
+		mig_connect_hint(err, tls);
 		return -1;
+	}
 	if (!tls)
 		return 0;
 	config_tls(&w->conf, &tc);
@@ -226,5 +228,10 @@ peer_connect(struct worker *w, const char *host, unsigned port, int tls,
 		    "tls_key and tls_ca in %s", w->conf_path);
 	if ((*ctx = mig_tls_client_ctx(&tc, err)) == NULL)
 		return -1;
-	return mig_conn_tls_client(*conn, *ctx, host, CONNECT_TIMEOUT_MS, err);
+	if (mig_conn_tls_client(*conn, *ctx, host, CONNECT_TIMEOUT_MS,
+	    err) == -1) {
+		mig_connect_hint(err, true);
+		return -1;
+	}
+	return 0;
 }

@@ -26,6 +26,20 @@ struct strlist {
 	char	**v;
 	size_t	  n;
 };
+/* config.c */
+void	strlist_free(struct strlist *);
+int	strlist_add(struct strlist *, const char *, size_t);
+
+/* The receive policy: what a configuration from a peer may ask of this
+ * host (policy.c, relocd.conf(5) RECEIVE POLICY). */
+struct recv_policy {
+	bool		 enabled;		/* receive_policy */
+	struct strlist	 disk_paths;		/* files, directories, VGs */
+	struct strlist	 disk_backends;		/* "phy", "qdisk", "tap" */
+	struct strlist	 hotplug_scripts;	/* names in Xen's scripts dir */
+	struct strlist	 backend_domains;	/* driver domains by name */
+	struct strlist	 allow;			/* "pci", "iomem", ... */
+};
 
 struct relocd_conf {
 	/* listeners */
@@ -61,6 +75,7 @@ struct relocd_conf {
 	unsigned	 reservation_ttl;	/* seconds */
 	unsigned	 peer_timeout;		/* seconds without progress */
 	bool		 allow_localhost;
+	struct recv_policy recv;
 };
 
 /*
@@ -417,6 +432,21 @@ void	config_free(struct relocd_conf *);
 void	config_print(const struct relocd_conf *, FILE *);
 struct mig_tls_conf;
 void	config_tls(const struct relocd_conf *, struct mig_tls_conf *);
+
+/* policy.c: the receive policy, judged on what the configuration asks
+ * (libmig/domcfg.h).  The checks return 0 when allowed, else 1 with a
+ * one-line reason in why that names the key, the value and the setting
+ * that would allow it. */
+struct mig_domcfg;
+int	policy_defaults(struct recv_policy *);
+void	policy_free(struct recv_policy *);
+int	policy_conf_check(const char *, const struct recv_policy *,
+	    struct mig_err *);
+int	policy_check(const struct recv_policy *, const struct mig_domcfg *,
+	    char *, size_t);
+int	policy_name(const char *, char *, size_t);
+int	policy_identity(const struct mig_domcfg *, const uint8_t[16],
+	    char *, size_t);
 int	parse_size(const char *, uint64_t *);
 
 /* ledger.c */

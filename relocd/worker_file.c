@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domcfg.h"
 #include "file_job.h"
+#include "hv.h"
 #include "log.h"
+#include "proto.h"
 #include "relocd.h"
 
 /* The core's progress, as the worker reports it. */
@@ -46,6 +49,27 @@ on_journal(struct file_job *j, int st, const char *name, int domid,
 	return worker_journal(w, (enum jstate)st, err);
 }
 
+/* An image may come from anywhere: its configuration answers to the
+ * receive policy as a migrating domain's does. */
+static int
+restore_policy(struct worker *w, const char *name, const char *json,
+    struct mig_err *err)
+{
+	struct mig_domcfg	dc;
+	char			why[MIG_TEXT_MAX + 1];
+	int			bad;
+
+	if (mig_hv_config_describe(w->hv, json, &dc, err) == -1)
+		return -1;
+	bad = policy_name(name, why, sizeof(why)) ||
+	    policy_check(&w->conf.recv, &dc, why, sizeof(why));
+	mig_domcfg_free(&dc);
+	if (bad)
+		return mig_seterr(err, MIG_E_DENIED, "cannot restore %s here: "
+		    "%s", name, why);
+	return 0;
+}
+
 /* The ledger holds a restore's memory as it does an arriving domain's. */
 static int
 on_reserve(struct file_job *j, const char *name, const char *json,
@@ -56,7 +80,8 @@ on_reserve(struct file_job *j, const char *name, const char *json,
 	struct mig_hv_hostinfo	 hi;
 	uint64_t		 need;
 
-	if (mig_hv_config_memory(w->hv, json, &need, err) == -1 ||
+	if (restore_policy(w, name, json, err) == -1 ||
+	    mig_hv_config_memory(w->hv, json, &need, err) == -1 ||
 	    mig_hv_hostinfo(w->hv, &hi, err) == -1 ||
 	    worker_reserve(w, name, nil, need, hi.free_kib, err) == -1)
 		return -1;

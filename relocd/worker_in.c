@@ -15,6 +15,7 @@
 
 #include "acl.h"
 #include "conn.h"
+#include "domcfg.h"
 #include "hv.h"
 #include "log.h"
 #include "proto.h"
@@ -153,6 +154,21 @@ in_clash(struct in *in, uint16_t *reason, char *why, size_t size)
 	return 0;
 }
 
+/*
+ * The receive policy on the configuration as libxl parsed it: the name
+ * and uuid this host will create (in->req), and what the configuration
+ * asks of dom0.  1 (with the reason and a text) when refused.
+ */
+int
+in_policy(struct in *in, const struct mig_domcfg *dc, uint16_t *reason,
+    char *why, size_t size)
+{
+	*reason = MIG_REFUSE_NOT_ALLOWED;
+	return policy_name(in->req.name, why, size) ||
+	    policy_identity(dc, in->req.uuid, why, size) ||
+	    policy_check(&in->w->conf.recv, dc, why, size);
+}
+
 /* The REFUSED reason for the ledger's refusal of a reservation. */
 uint16_t
 in_ledger_reason(const struct worker *w)
@@ -176,10 +192,12 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 {
 	struct worker		*w = in->w;
 	struct mig_msg_reserve	*r = &in->req;
+	struct mig_domcfg	 dc;
 	struct mig_err		 err;
 	char			 why[MIG_TEXT_MAX + 1];
 	uint16_t		 reason;
 	int			 localhost = r->flags & MIG_RESERVE_F_LOCALHOST;
+	int			 bad;
 
 	*refused = 1;
 	if (strcmp(r->arch, us->arch) != 0)
@@ -196,6 +214,13 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 	if (localhost && !w->conf.allow_localhost)
 		return refuse(in, MIG_REFUSE_NOT_ALLOWED, "localhost migration "
 		    "is off (allow_localhost_migration)");
+	/* Before anything here is touched: libxl would act on all of it. */
+	if (mig_hv_config_describe(w->hv, in->json, &dc, &err) == -1)
+		return refuse(in, MIG_REFUSE_BAD_CONFIG, "%s", err.msg);
+	bad = in_policy(in, &dc, &reason, why, sizeof(why));
+	mig_domcfg_free(&dc);
+	if (bad)
+		return refuse(in, reason, "%s", why);
 	if (in_clash(in, &reason, why, sizeof(why)))
 		return refuse(in, reason, "%s", why);
 	if (mig_hv_config_memory(w->hv, in->json, need, &err) == -1)

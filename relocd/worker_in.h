@@ -15,6 +15,7 @@
 #include "relocd.h"
 
 struct mig_acl;
+struct mig_domcfg;
 
 struct in {
 	struct worker		*w;
@@ -33,6 +34,8 @@ struct in {
 uint64_t	 in_deadline(struct in *);
 uint64_t	 in_incoming_kib(struct worker *);
 int		 in_clash(struct in *, uint16_t *, char *, size_t);
+int		 in_policy(struct in *, const struct mig_domcfg *, uint16_t *,
+		    char *, size_t);
 uint16_t	 in_ledger_reason(const struct worker *);
 int		 in_receive(struct in *, enum mig_relay_dir, unsigned,
 		    struct mig_err *);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "domcfg.h"
 #include "log.h"
 #include "stream.h"
 #include "wire.h"
@@ -165,26 +166,40 @@ xl_read_header(struct xl *x, struct mig_err *err)
 	return 0;
 }
 
-/* The domain's name (the tunnel's --name, else the config's) and uuid. */
+/*
+ * The domain's name (the tunnel's --name, else the config's) and uuid, as
+ * libxl parses the config it will create the domain from, and the receive
+ * policy on that config.  1 when refused (reported).
+ */
 static int
 xl_identify(struct xl *x, const struct mig_msg_xl_tunnel *t,
     struct mig_err *err)
 {
-	struct in	*in = x->in;
-	char		 uuid[64];
+	struct in		*in = x->in;
+	struct mig_domcfg	 dc;
+	const char		*name;
+	char			 why[MIG_TEXT_MAX + 1];
+	uint16_t		 reason = MIG_REFUSE_NOT_ALLOWED;
+	int			 bad;
 
-	if (t->name[0] != '\0')
-		snprintf(in->req.name, sizeof(in->req.name), "%s", t->name);
-	else if (!mig_xl_config_cinfo(in->json, "name", in->req.name,
-	    sizeof(in->req.name)))
-		return mig_seterr(err, MIG_E_PROTO, "xl config: no usable "
-		    "c_info.name");
-	if (mig_name_valid(in->req.name, strlen(in->req.name), err) == -1)
-		return -1;
-	if (mig_xl_config_cinfo(in->json, "uuid", uuid, sizeof(uuid)) &&
-	    mig_hv_uuid_parse(uuid, in->req.uuid) == -1)
-		return mig_seterr(err, MIG_E_PROTO, "xl config: bad uuid "
-		    "'%s'", uuid);
+	if (mig_hv_config_describe(in->w->hv, in->json, &dc, err) == -1) {
+		xl_refuse(x, MIG_REFUSE_BAD_CONFIG, "%s", err->msg);
+		return 1;
+	}
+	name = t->name[0] != '\0' ? t->name : dc.name != NULL ? dc.name : "";
+	if (strlen(name) >= sizeof(in->req.name))
+		bad = policy_name(name, why, sizeof(why));
+	else {
+		snprintf(in->req.name, sizeof(in->req.name), "%s", name);
+		if (dc.has_uuid)
+			memcpy(in->req.uuid, dc.uuid, sizeof(in->req.uuid));
+		bad = in_policy(in, &dc, &reason, why, sizeof(why));
+	}
+	mig_domcfg_free(&dc);
+	if (bad) {
+		xl_refuse(x, reason, "%s", why);
+		return 1;
+	}
 	snprintf(in->incoming, sizeof(in->incoming), "%s" INCOMING_SUFFIX,
 	    in->req.name);
 	/* xl migrates on one host as it does between two: the sender's
@@ -322,11 +337,13 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 		log_info("xl %s: %s", x->peer, err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
-	if (xl_read_header(x, &err) == -1 || xl_identify(x, t, &err) == -1) {
+	if (xl_read_header(x, &err) == -1) {
 		if (err.code == MIG_E_NOTSUP)
 			return xl_refuse(x, MIG_REFUSE_FEATURE, "%s", err.msg);
 		return xl_fail(x, &err);	/* nothing to roll back */
 	}
+	if (xl_identify(x, t, &err) != 0)
+		return 1;
 	worker_describe(w, in->req.name, desc);
 	xl_step(x, "config for %s, %zu bytes", in->req.name,
 	    strlen(in->json));

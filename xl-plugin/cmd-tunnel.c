@@ -424,11 +424,14 @@ tunnel_connect(const struct xr_global *g, const struct tunnel_args *a,
 	    a->plain ? RELOCD_PORT : RELOCD_TLS_PORT);
 	if ((c = mig_conn_connect(a->host, port, TUNNEL_TIMEOUT_MS, err)) ==
 	    NULL || ctx == NULL) {
+		if (c == NULL)
+			mig_connect_hint(err, ctx != NULL);
 		SSL_CTX_free(ctx);
 		return c;
 	}
 	if (mig_conn_tls_client(c, ctx, a->host, TUNNEL_TIMEOUT_MS, err) ==
 	    -1) {
+		mig_connect_hint(err, true);
 		mig_conn_close(c);
 		c = NULL;
 	}

@@ -5,8 +5,9 @@
 #
 # The failure rule at every phase boundary (doc/protocol.md, issue #5): two
 # relocd daemons on loopback, each on its own simulated Xen host; A
-# migrates a guest to B through a TCP proxy (so that the connection can
-# be cut).  Each row stops the migration exactly at one boundary, with a
+# migrates a guest to B's TLS port through a TCP proxy (so that the
+# connection can be cut; TLS, because a source believes the answer to its
+# in-doubt QUERY only over TLS).  Each row stops the migration exactly at one boundary, with a
 # hold point of the simulated host (tests/sim: "simctl fault hold POINT"
 # blocks the process that reaches POINT), injects one fault, lets the
 # migration go on, restarts what died (same state directory) and then
@@ -31,7 +32,9 @@ set -u
 PORT_SALT=9
 # shellcheck source=tests/integration/sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
-PX=$PT			# the proxy to B
+PX=$PT			# the proxy to B's TLS port
+TA=$((PA + 3)) TB=$((PA + 4))	# the TLS ports
+F_TLS=0x1
 PEER_TIMEOUT=5		# the least relocd.conf allows
 STALL=$((PEER_TIMEOUT + 3))
 n=0
@@ -55,7 +58,7 @@ pids_of() {
 alive() { kill -0 "$(cat "$T/$1/relocd.pid" 2>/dev/null)" 2>/dev/null; }
 
 proxy() {
-	socat TCP-LISTEN:"$PX",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"$PB" &
+	socat TCP-LISTEN:"$PX",bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:"$TB" &
 	SOCAT=$!
 	for _ in $(seq 50); do
 		(exec 5<>"/dev/tcp/127.0.0.1/$PX") 2>/dev/null && return 0
@@ -109,11 +112,11 @@ arm() {	# SIDE POINT DOM
 }
 start_migration() {	# POINT DOM OUT
 	if [ "$1" = precopy ]; then
-		"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PX" \
+		"$XLRELOC" -c "$T/a/relocd.conf" migrate --port "$PX" \
 		    --localhost --bandwidth 4M "$2" 127.0.0.1 > "$3" 2>&1
 	else
 		"$CTLC" "$T/a/relocd.sock" migrate "$2" 127.0.0.1 "$PX" \
-		    $((F_LIVE | F_LOCALHOST)) > "$3" 2>&1
+		    $((F_LIVE | F_LOCALHOST | F_TLS)) > "$3" 2>&1
 	fi
 }
 reached() {	# SIDE POINT DOM
@@ -212,8 +215,9 @@ row() {	# NAME SIDE POINT FAULT EXPECT
 	done
 }
 
-PEER_TIMEOUT=$PEER_TIMEOUT start a "$PA"
-PEER_TIMEOUT=$PEER_TIMEOUT start b "$PB"
+pki
+PEER_TIMEOUT=$PEER_TIMEOUT start a "$PA" "$(tls_on a "$TA")"
+PEER_TIMEOUT=$PEER_TIMEOUT start b "$PB" "$(tls_on b "$TB")"
 proxy
 
 FAULTS="kill9-src kill9-src-parent kill9-src-worker kill9-dst cut stall-src stall-dst"

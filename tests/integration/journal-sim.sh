@@ -27,10 +27,12 @@ PORT_SALT=15
 # shellcheck source=tests/integration/sim-lib.sh
 . "${srcdir:-.}/tests/integration/sim-lib.sh"
 trap sim_cleanup EXIT
-F_PAUSED=0x8
+F_PAUSED=0x8 F_TLS=0x1
+TA=$((PA + 3)) TB=$((PA + 4))	# TLS: an in-doubt source asks over it
 
-start a "$PA"
-start b "$PB"
+pki
+start a "$PA" "$(tls_on a "$TA")"
+start b "$PB" "$(tls_on b "$TB")"
 mkdir -p "$T/img"
 
 pids_of() {	# HOST: its relocd and workers
@@ -81,8 +83,8 @@ for point in rename renamed; do
 	dom=p$point
 	"$SIMCTL" -d "$T/a/host" create "$dom" --mem-mib 8 >/dev/null
 	"$SIMCTL" -d "$T/b/host" fault hold "$point" >/dev/null
-	"$CTLC" "$T/a/relocd.sock" migrate "$dom" 127.0.0.1 "$PB" \
-	    $((F_LIVE | F_LOCALHOST | F_PAUSED)) > "$T/out" 2>&1 &
+	"$CTLC" "$T/a/relocd.sock" migrate "$dom" 127.0.0.1 "$TB" \
+	    $((F_LIVE | F_LOCALHOST | F_PAUSED | F_TLS)) > "$T/out" 2>&1 &
 	mpid=$!
 	if ! held b; then
 		release b

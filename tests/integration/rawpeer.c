@@ -7,9 +7,18 @@
  * instead of the one it was just given, as a source would that reserved
  * before the target restarted, and prints the target's answer.
  *
- * usage: rawpeer PORT NAME [STALE-ID]
- * Exit: 0 reserved (and, with STALE-ID, answered ERROR(not-found)),
- * 1 anything else, 2 usage.
+ * Given -c FILE, it sends FILE as the domain's configuration instead of
+ * its own (a malicious one, say: FILE's c_info.uuid should be the uuid
+ * below) and prints the answer, "reserved ID" or "refused REASON: TEXT".
+ *
+ * Given -q ID, it asks instead, as a source in doubt does: QUERY for
+ * reservation ID of NAME, and prints "answer STATE: TEXT" or, when the
+ * target refuses to answer, "error CODE: TEXT".
+ *
+ * usage: rawpeer PORT NAME [STALE-ID | -c FILE | -q ID]
+ * Exit: 0 reserved (and, with STALE-ID, answered ERROR(not-found)) or
+ * answered, 3 refused (REFUSED, or ERROR to a QUERY), 1 anything else,
+ * 2 usage.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,6 +36,36 @@ static const uint8_t	uuid[MIG_UUID_LEN] = {
 	0x80, 0x01, 0x7e, 0x57, 0x00, 0x00, 0x00, 0x01,
 };
 
+/* QUERY, as a source in doubt sends it; prints the answer. */
+static int
+ask(struct mig_conn *conn, struct peer_buf *buf, uint64_t id,
+    const char *name, uint64_t dl, struct mig_err *err)
+{
+	struct mig_msg	m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_QUERY;
+	m.u.query.reservation_id = id;
+	memcpy(m.u.query.uuid, uuid, sizeof(uuid));
+	snprintf(m.u.query.name, sizeof(m.u.query.name), "%s", name);
+	if (peer_send(conn, &m, dl, err) == -1 ||
+	    peer_recv(conn, buf, &m, dl, err) == -1)
+		return 1;
+	if (m.type == MIG_MSG_ERROR) {
+		printf("error %s: %s\n", mig_errcode_name(m.u.error.code),
+		    m.u.error.text);
+		return 3;
+	}
+	if (m.type != MIG_MSG_ANSWER) {
+		mig_seterr(err, MIG_E_PROTO, "answered %s, not ANSWER",
+		    mig_msg_name(m.type));
+		return 1;
+	}
+	printf("answer %s: %s\n", mig_query_state_name(m.u.answer.state),
+	    m.u.answer.text);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -35,17 +74,29 @@ main(int argc, char **argv)
 	struct mig_msg	 us, them, m;
 	struct mig_err	 err;
 	uint64_t	 dl, stale = 0;
-	char		 json[256], *end;
+	char		 json[MIG_FRAME_CTRL_MAX / 2], *end;
+	const char	*cfg = NULL;
+	uint64_t	 query = 0;
+	FILE		*f;
+	size_t		 n = 0;
 	int		 rc = 1;
 
 	mig_clearerr(&err);
+	if (argc == 5 && strcmp(argv[3], "-c") == 0) {
+		cfg = argv[4];
+		argc = 3;
+	} else if (argc == 5 && strcmp(argv[3], "-q") == 0) {
+		query = strtoull(argv[4], &end, 10);
+		argc = *end != '\0' || query == 0 ? 0 : 3;
+	}
 	if (argc == 4) {
 		stale = strtoull(argv[3], &end, 10);
 		if (*end != '\0' || stale == 0)
 			argc = 0;
 	}
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: rawpeer PORT NAME [STALE-ID]\n");
+		fprintf(stderr, "usage: rawpeer PORT NAME [STALE-ID | -c FILE | "
+		    "-q ID]\n");
 		return 2;
 	}
 	if ((buf = malloc(sizeof(*buf))) == NULL) {
@@ -68,9 +119,25 @@ main(int argc, char **argv)
 	if (peer_open(conn, &us, buf, &them, dl, &err) == -1)
 		goto out;
 
+	if (query != 0) {
+		rc = ask(conn, buf, query, argv[2], dl, &err);
+		goto out;
+	}
+
 	/* A domain the target can take: its own host's arch and version. */
-	snprintf(json, sizeof(json), "{\"c_info\": {\"name\": \"%s\", "
-	    "\"type\": \"pv\"}, \"b_info\": {\"max_memkb\": 16384}}", argv[2]);
+	if (cfg != NULL) {
+		if ((f = fopen(cfg, "r")) == NULL) {
+			mig_seterrno(&err, MIG_E_IO, "%s", cfg);
+			goto out;
+		}
+		n = fread(json, 1, sizeof(json) - 1, f);
+		fclose(f);
+		json[n] = '\0';
+	} else
+		snprintf(json, sizeof(json), "{\"c_info\": {\"name\": \"%s\", "
+		    "\"type\": \"pv\", \"uuid\": "
+		    "\"7e570001-7e57-4001-8001-7e5700000001\"}, "
+		    "\"b_info\": {\"max_memkb\": 16384}}", argv[2]);
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_RESERVE;
 	snprintf(m.u.reserve.name, sizeof(m.u.reserve.name), "%s", argv[2]);
@@ -84,8 +151,19 @@ main(int argc, char **argv)
 	    them.u.hello.arch);
 	m.u.reserve.page_size = them.u.hello.page_size;
 	if (peer_send(conn, &m, dl, &err) == -1 ||
-	    peer_expect(conn, buf, MIG_MSG_RESERVED, &m, dl, &err) == -1)
+	    peer_recv(conn, buf, &m, dl, &err) == -1)
 		goto out;
+	if (m.type == MIG_MSG_REFUSED) {
+		printf("refused %s: %s\n", mig_refuse_reason_name(m.u.refused.reason),
+		    m.u.refused.text);
+		rc = 3;
+		goto out;
+	}
+	if (m.type != MIG_MSG_RESERVED) {
+		mig_seterr(&err, MIG_E_PROTO, "answered %s, not RESERVED",
+		    mig_msg_name(m.type));
+		goto out;
+	}
 	printf("reserved %" PRIu64 "\n", m.u.reserved.id);
 	fflush(stdout);
 	if (stale == 0) {

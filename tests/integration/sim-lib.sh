@@ -73,6 +73,7 @@ start() {	# HOST PORT [extra config]
 	mkdir -p "$T/$h"
 	[ -d "$T/$h/host" ] || "$SIMCTL" -d "$T/$h/host" init --mem-mib "${MEM:-1024}" >/dev/null
 	cat > "$T/$h/relocd.conf" <<CONF
+relocation_server = 1
 relocation_port = $2
 state_dir = "$T/$h/state"
 pid_file = "$T/$h/relocd.pid"
@@ -114,16 +115,22 @@ pki() {
 			-out "$T/pki/$ca.pem" 2>/dev/null
 	done
 	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$T/pki/ext"
-	for n in a:ca b:ca rogue:rogue-ca a2:other-ca b2:other-ca; do
-		ca=${n#*:} n=${n%%:*}
+	for _pn in a:ca b:ca rogue:rogue-ca a2:other-ca b2:other-ca; do
+		_pca=${_pn#*:} _pn=${_pn%%:*}
 		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-subj "/CN=host-$n" -keyout "$T/pki/$n.key" -out "$T/pki/$n.csr" 2>/dev/null
-		openssl x509 -req -in "$T/pki/$n.csr" -CA "$T/pki/$ca.pem" \
-			-CAkey "$T/pki/$ca.key" -CAcreateserial -days 1 \
-			-extfile "$T/pki/ext" -out "$T/pki/$n.pem" 2>/dev/null
+			-subj "/CN=host-$_pn" -keyout "$T/pki/$_pn.key" -out "$T/pki/$_pn.csr" 2>/dev/null
+		openssl x509 -req -in "$T/pki/$_pn.csr" -CA "$T/pki/$_pca.pem" \
+			-CAkey "$T/pki/$_pca.key" -CAcreateserial -days 1 \
+			-extfile "$T/pki/ext" -out "$T/pki/$_pn.pem" 2>/dev/null
 	done
 }
 tls_conf() {	# CERT [CA]
 	printf 'tls_cert = "%s"\ntls_key = "%s"\ntls_ca = "%s"\n' \
 		"$T/pki/$1.pem" "$T/pki/$1.key" "$T/pki/${2:-ca}.pem"
+}
+# A TLS port PORT with certificate CERT: what a relocd needs to be asked
+# about an in-doubt job (QUERY goes over TLS only).
+tls_on() {	# CERT PORT
+	tls_conf "$1"
+	printf 'relocation_ssl_server = 1\nrelocation_ssl_port = %s\n' "$2"
 }

@@ -14,7 +14,9 @@
  *   status 0: destroy our copy; else read the permission back, rename
  *   back, resume
  *
- * usage: xlsend [-n] [-p] [-s CMD] DOMAIN HOST
+ * usage: xlsend [-n] [-p] [-c FILE] [-s CMD] DOMAIN HOST
+ *   -c  send FILE as the domain's configuration (one a receiver should
+ *       refuse, say), not the domain's own
  *   -n  never send the go-ahead: wait for the receiver to give up (it
  *       must report a failure and hand the domain back), then resume
  *   -p  ask the receiver to leave the domain paused (xl migrate -p)
@@ -48,12 +50,14 @@ struct snd {
 	int			 send_fd;	/* to the receiver */
 	int			 recv_fd;	/* from it */
 	pid_t			 child;
+	const char		*config;	/* -c */
 };
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: xlsend [-n] [-p] [-s CMD] DOMAIN HOST\n");
+	fprintf(stderr, "usage: xlsend [-n] [-p] [-c FILE] [-s CMD] DOMAIN "
+	    "HOST\n");
 	exit(EX_USAGE);
 }
 
@@ -135,6 +139,33 @@ spawn(struct snd *s, const char *rune)
 	return 0;
 }
 
+/* The whole of a configuration file, or NULL (said why). */
+static char *
+read_config(const char *path)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*f, *m;
+	int	 c;
+
+	if ((f = fopen(path, "r")) == NULL ||
+	    (m = open_memstream(&buf, &len)) == NULL) {
+		perror(path);
+		if (f != NULL)
+			fclose(f);
+		return NULL;
+	}
+	while ((c = getc(f)) != EOF)
+		putc(c, m);
+	fclose(f);
+	if (fclose(m) != 0) {
+		perror(path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* save_domain_core_writeconfig: header, u32 length, config with NUL. */
 static int
 write_header(struct snd *s, const char *json)
@@ -187,10 +218,13 @@ migrate(struct snd *s, int no_go)
 		fprintf(stderr, "xlsend: no banner from the receiver\n");
 		return EX_FAILED;	/* nothing done yet */
 	}
-	if ((json = mig_hv_config_json(s->hv, s->dom.domid, &err)) == NULL) {
+	if (s->config != NULL)
+		json = read_config(s->config);
+	else if ((json = mig_hv_config_json(s->hv, s->dom.domid, &err)) ==
+	    NULL)
 		fprintf(stderr, "xlsend: %s\n", err.msg);
+	if (json == NULL)
 		return EX_FAILED;
-	}
 	rc = write_header(s, json);
 	free(json);
 	if (rc == -1)
@@ -250,10 +284,14 @@ main(int argc, char **argv)
 	struct mig_err		 err;
 	const char		*cmd = "xl-reloc tunnel";
 	char			*rune;
+	const char		*config = NULL;
 	int			 ch, no_go = 0, paused = 0, rc, st;
 
-	while ((ch = getopt(argc, argv, "nps:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:nps:")) != -1) {
 		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
 		case 'n':
 			no_go = 1;
 			break;
@@ -272,6 +310,7 @@ main(int argc, char **argv)
 	/* xl's writes to a dead receiver fail with EPIPE, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&s, 0, sizeof(s));
+	s.config = config;
 	if ((base = event_base_new()) == NULL ||
 	    (s.hv = mig_hv_open(&hv_sim_ops, NULL, base, &err)) == NULL ||
 	    mig_hv_find(s.hv, argv[optind], &s.dom, &err) == -1) {

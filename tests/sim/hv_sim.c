@@ -179,6 +179,14 @@ sim_config_memory(struct mig_hv *hv, const char *json, uint64_t *kib,
 	return 0;
 }
 
+static int
+sim_config_describe(struct mig_hv *hv, const char *json,
+    struct mig_domcfg *c, struct mig_err *err)
+{
+	(void)hv;
+	return sim_json_describe(json, c, err);
+}
+
 /* --- save / restore --- */
 
 static int
@@ -353,6 +361,7 @@ const struct mig_hv_ops hv_sim_ops = {
 	.list = sim_list,
 	.config_json = sim_config_json,
 	.config_memory = sim_config_memory,
+	.config_describe = sim_config_describe,
 	.save_start = sim_save_start,
 	.restore_start = sim_restore_start,
 	.abort = sim_abort,

@@ -109,6 +109,9 @@ struct sim_cfg {
 };
 char	*sim_json_write(const struct hv_sim_dom *);
 int	sim_json_parse(const char *, struct sim_cfg *, struct mig_err *);
+struct mig_domcfg;
+int	sim_json_describe(const char *, struct mig_domcfg *,
+	    struct mig_err *);
 
 /* sim_job.c: a save or restore run in a thread, reporting to the loop */
 struct sim_job {

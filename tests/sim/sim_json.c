@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domcfg.h"
 #include "sim.h"
 
 #define MAXDEPTH	64
@@ -231,6 +232,227 @@ sim_json_parse(const char *json, struct sim_cfg *c, struct mig_err *err)
 	    v <= 100 * 512)
 		c->cap = (int)v;
 	return 0;
+}
+
+/* The i-th element of the (valid) array at arr, or NULL. */
+static const char *
+elem(const char *arr, int i)
+{
+	const char	*p;
+
+	if (arr == NULL || *arr != '[')
+		return NULL;
+	p = ws(arr + 1);
+	if (*p == ']')
+		return NULL;
+	while (i-- > 0) {
+		p = ws(value(p, 0));
+		if (*p != ',')
+			return NULL;
+		p = ws(p + 1);
+	}
+	return p;
+}
+
+#define SVAL	1024
+
+/* A string member into out (SVAL bytes): 1, 0 when absent or not a
+ * string, -1 when too long for the sim. */
+static int
+get_str(const char *obj, const char *key, char *out)
+{
+	const char	*p = member(obj, key);
+
+	out[0] = '\0';
+	if (p == NULL || *p != '"')
+		return 0;
+	return string(p, out, SVAL) != NULL ? 1 : -1;
+}
+
+/* The device lists libxl acts on in dom0, read as libxl_domain_config's
+ * JSON names them; hv_libxl_cfg.c is the real thing (and covers more:
+ * the sim reads what the integration tests send). */
+static int
+describe_dev(struct mig_domcfg *c, const char *arr, const char *dev,
+    struct mig_err *err)
+{
+	const char	*e;
+	char		 v[SVAL], where[48];
+	uint64_t	 id;
+	int		 i;
+
+	for (i = 0; (e = elem(arr, i)) != NULL; i++) {
+		if (get_str(e, "script", v) == 1) {
+			snprintf(where, sizeof(where), "%s[%d].script", dev, i);
+			if (mig_domcfg_add(c, err, MIG_DC_SCRIPT, where, "",
+			    "%s", v) == -1)
+				return -1;
+		}
+		if (get_str(e, "backend_domname", v) == 1 &&
+		    strcmp(v, "Domain-0") != 0) {
+			snprintf(where, sizeof(where), "%s[%d].backend_domname",
+			    dev, i);
+			if (mig_domcfg_add(c, err, MIG_DC_BACKEND, where, "",
+			    "%s", v) == -1)
+				return -1;
+		} else if (get_u64(e, "backend_domid", &id) == 0 && id != 0) {
+			snprintf(where, sizeof(where), "%s[%d].backend_domid",
+			    dev, i);
+			if (mig_domcfg_add(c, err, MIG_DC_BACKEND, where, "",
+			    "domid %" PRIu64, id) == -1)
+				return -1;
+		}
+		if (strcmp(dev, "disks") != 0 && strcmp(dev, "p9s") != 0)
+			continue;
+		snprintf(where, sizeof(where), "%s[%d].%s", dev, i,
+		    dev[0] == 'd' ? "pdev_path" : "path");
+		if (get_str(e, dev[0] == 'd' ? "pdev_path" : "path", v) == -1)
+			return mig_seterr(err, MIG_E_INVAL, "%s: too long",
+			    where);
+		if (mig_domcfg_add(c, err, MIG_DC_DISK, where, "", "%s", v) ==
+		    -1)
+			return -1;
+		if (dev[0] == 'p')
+			strcpy(c->items[c->n - 1].what, "9pfs");
+		else if (get_str(e, "backend", v) == 1 &&
+		    strcmp(v, "unknown") != 0)
+			snprintf(c->items[c->n - 1].what,
+			    sizeof(c->items[0].what), "%s", v);
+	}
+	return 0;
+}
+
+/* How an element shows, as hv_libxl_cfg.c prints it. */
+enum shape {
+	SH_TEXT,	/* a string, or an object's "path", or a number */
+	SH_PCI,		/* domain:bus:dev.func */
+	SH_RANGE,	/* hex start, count */
+	SH_USB		/* hostbus, hostaddr */
+};
+
+static void
+show(const char *e, enum shape sh, char *v, size_t size)
+{
+	uint64_t	a = 0, b = 0, d = 0, f = 0;
+
+	switch (sh) {
+	case SH_PCI:
+		(void)get_u64(e, "domain", &d);
+		(void)get_u64(e, "bus", &a);
+		(void)get_u64(e, "dev", &b);
+		(void)get_u64(e, "func", &f);
+		snprintf(v, size, "%04" PRIx64 ":%02" PRIx64 ":%02" PRIx64
+		    ".%" PRIu64, d, a, b, f);
+		break;
+	case SH_RANGE:
+		if (get_u64(e, "start", &a) == -1)
+			(void)get_u64(e, "first", &a);
+		(void)get_u64(e, "number", &b);
+		snprintf(v, size, "%" PRIx64 ",%" PRIu64, a, b);
+		break;
+	case SH_USB:
+		(void)get_u64(e, "hostbus", &a);
+		(void)get_u64(e, "hostaddr", &b);
+		snprintf(v, size, "hostbus %" PRIu64 " hostaddr %" PRIu64, a,
+		    b);
+		break;
+	default:
+		v[0] = '\0';
+		if (*e == '"')
+			(void)string(e, v, size);
+		else if (*e >= '0' && *e <= '9')
+			snprintf(v, size, "%.*s", (int)(number(e) - e), e);
+		else
+			(void)get_str(e, "path", v);
+	}
+}
+
+/* Each element of arr as one NAMED item. */
+static int
+describe_named(struct mig_domcfg *c, const char *arr, const char *key,
+    const char *what, enum shape sh, struct mig_err *err)
+{
+	const char	*e;
+	char		 where[48], v[SVAL];
+	int		 i;
+
+	for (i = 0; (e = elem(arr, i)) != NULL; i++) {
+		snprintf(where, sizeof(where), "%s[%d]", key, i);
+		show(e, sh, v, sizeof(v));
+		if (mig_domcfg_add(c, err, MIG_DC_NAMED, where, what, "%s",
+		    v) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+sim_json_describe(const char *json, struct mig_domcfg *c,
+    struct mig_err *err)
+{
+	static const char *const dm[] = { "device_model", "device_model_user",
+	    "stubdomain_kernel", "stubdomain_ramdisk" };
+	static const char *const dmlist[] = { "extra", "extra_pv",
+	    "extra_hvm" };
+	struct sim_cfg	 sc;
+	const char	*top = ws(json), *bi, *e;
+	char		 v[SVAL], where[48];
+	size_t		 i;
+	int		 k;
+
+	memset(c, 0, sizeof(*c));
+	if (sim_json_parse(json, &sc, err) == -1)
+		return -1;
+	if (sc.name[0] != '\0' && (c->name = strdup(sc.name)) == NULL)
+		return mig_seterrno(err, MIG_E_NOMEM, "configuration");
+	c->has_uuid = sc.has_uuid;
+	memcpy(c->uuid, sc.uuid, 16);
+	bi = member(top, "b_info");
+	if (describe_dev(c, member(top, "disks"), "disks", err) == -1 ||
+	    describe_dev(c, member(top, "p9s"), "p9s", err) == -1 ||
+	    describe_dev(c, member(top, "nics"), "nics", err) == -1 ||
+	    describe_dev(c, member(top, "vtpms"), "vtpms", err) == -1 ||
+	    describe_named(c, member(top, "pcidevs"), "pcidevs", "pci",
+	    SH_PCI, err) == -1 ||
+	    describe_named(c, member(top, "usbdevs"), "usbdevs", "usb",
+	    SH_USB, err) == -1 ||
+	    describe_named(c, member(top, "dtdevs"), "dtdevs", "dtdev",
+	    SH_TEXT, err) == -1 ||
+	    describe_named(c, member(bi, "iomem"), "b_info.iomem", "iomem",
+	    SH_RANGE, err) == -1 ||
+	    describe_named(c, member(bi, "ioports"), "b_info.ioports",
+	    "ioports", SH_RANGE, err) == -1 ||
+	    describe_named(c, member(bi, "irqs"), "b_info.irqs", "irqs",
+	    SH_TEXT, err) == -1)
+		goto fail;
+	for (i = 0; i < sizeof(dm) / sizeof(dm[0]); i++) {
+		if ((k = get_str(bi, dm[i], v)) == 0)
+			continue;
+		snprintf(where, sizeof(where), "b_info.%s", dm[i]);
+		if (k == -1 || mig_domcfg_add(c, err, MIG_DC_NAMED, where,
+		    "device_model", "%s", v) == -1)
+			goto fail;
+	}
+	for (i = 0; i < sizeof(dmlist) / sizeof(dmlist[0]); i++) {
+		snprintf(where, sizeof(where), "b_info.%s", dmlist[i]);
+		if (describe_named(c, member(bi, dmlist[i]), where,
+		    "device_model", SH_TEXT, err) == -1)
+			goto fail;
+	}
+	for (k = 0; (e = elem(member(top, "channels"), k)) != NULL; k++) {
+		if (get_str(e, "connection", v) != 1 ||
+		    strcmp(v, "socket") != 0)
+			continue;
+		snprintf(where, sizeof(where), "channels[%d].path", k);
+		(void)get_str(e, "path", v);
+		if (mig_domcfg_add(c, err, MIG_DC_NAMED, where, "channel",
+		    "%s", v) == -1)
+			goto fail;
+	}
+	return 0;
+ fail:
+	mig_domcfg_free(c);
+	return -1;
 }
 
 /* The name, JSON-escaped: domain names are plain text, but a quote or

@@ -34,7 +34,7 @@ test_defaults(void **state)
 	struct relocd_conf	c;
 
 	load_ok("", &c);
-	assert_true(c.plain_enabled);
+	assert_false(c.plain_enabled);
 	assert_int_equal(c.plain_port, 8002);
 	assert_false(c.tls_enabled);
 	assert_int_equal(c.tls_port, 8003);
@@ -43,6 +43,13 @@ test_defaults(void **state)
 	assert_non_null(c.state_dir);
 	assert_int_equal(c.max_downtime_ms, 0);
 	assert_int_equal(c.downtime_rounds, CONVERGE_ROUNDS);
+	/* The receive policy is on, and allows no storage. */
+	assert_true(c.recv.enabled);
+	assert_int_equal(c.recv.disk_paths.n, 0);
+	assert_int_equal(c.recv.allow.n, 0);
+	assert_int_equal(c.recv.backend_domains.n, 0);
+	assert_int_equal(c.recv.disk_backends.n, 3);
+	assert_int_equal(c.recv.hotplug_scripts.n, 5);
 	config_free(&c);
 }
 
@@ -173,10 +180,24 @@ test_bad_values(void **state)
 		    "key = value" },
 		{ "relocation_ssl_server = 1\n", "t.conf: relocation_ssl_server "
 		    "needs tls_cert, tls_key and tls_ca" },
-		{ "relocation_ssl_port = 8002\nrelocation_ssl_server = 1\n"
+		{ "relocation_server = 1\n"
+		    "relocation_ssl_port = 8002\nrelocation_ssl_server = 1\n"
 		    "tls_cert=\"/a\"\ntls_key=\"/b\"\ntls_ca=\"/c\"\n",
 		    "t.conf: relocation_port and relocation_ssl_port are both "
 		    "8002" },
+		{ "receive_disk_paths = [ \"/srv/../dev\" ]\n", "t.conf: "
+		    "receive_disk_paths: `/srv/../dev' is not an absolute path "
+		    "without `.', `..' or `//'" },
+		{ "receive_disk_paths = [ \"images\" ]\n", "t.conf: "
+		    "receive_disk_paths: `images' is not an absolute path "
+		    "without `.', `..' or `//'" },
+		{ "receive_hotplug_scripts = [ \"/tmp/x\" ]\n", "t.conf: "
+		    "receive_hotplug_scripts: `/tmp/x' is not a script name "
+		    "(scripts live in /etc/xen/scripts)" },
+		{ "receive_allow = [ \"pci\", \"everything\" ]\n", "t.conf: "
+		    "receive_allow: unknown `everything' (pci, usb, dtdev, "
+		    "iomem, ioports, irqs, device_model, serial, channel, "
+		    "colo)" },
 		{ "relocation_port = = 3\n", NULL },
 		{ "a = \"unterminated\n", NULL },
 	};

@@ -21,6 +21,7 @@
 
 #include <event2/event.h>
 
+#include "domcfg.h"
 #include "error.h"
 #include "hv.h"
 #include "hv_libxl.h"
@@ -294,6 +295,127 @@ test_config_json_roundtrip(void **state)
 	    -1);
 	assert_int_equal(err.code, MIG_E_HV);
 	assert_non_null(strstr(err.msg, "bad domain configuration JSON"));
+}
+
+/* --- what a configuration asks of dom0, through libxl's parser --- */
+
+/* Whether c has an item that prints as want ("KEY = \"VALUE\""). */
+static int
+has_item(const struct mig_domcfg *c, const char *want)
+{
+	char	buf[1200];
+	size_t	i;
+
+	for (i = 0; i < c->n; i++) {
+		snprintf(buf, sizeof(buf), "%s = \"%s\"", c->items[i].where,
+		    c->items[i].value);
+		if (strcmp(buf, want) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static char *
+slurp(const char *path)
+{
+	static char	buf[65536];
+	FILE		*f = fopen(path, "r");
+	size_t		 n;
+
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * The configurations the integration test sends to relocd-sim, parsed by
+ * libxl itself: each parses, and its refused key and value are among
+ * what hv_libxl_cfg.c reports, exactly as the sim reports them.
+ */
+static void
+test_config_describe_cases(void **state)
+{
+	struct env		*e = *state;
+	struct mig_domcfg	 c;
+	struct mig_err		 err;
+	char			 line[1024], path[2048], *bar, *colon;
+	FILE			*f;
+	int			 n = 0;
+
+	f = fopen(TOP_SRCDIR "/tests/integration/policy/cases", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] == '#' || (bar = strchr(line, '|')) == NULL)
+			continue;
+		*bar++ = '\0';
+		/* the key and value end where the reason starts */
+		assert_non_null(colon = strstr(bar, "\": "));
+		colon[1] = '\0';
+		snprintf(path, sizeof(path), TOP_SRCDIR
+		    "/tests/integration/policy/%s", line);
+		if (mig_hv_config_describe(e->hv, slurp(path), &c, &err) != 0)
+			fail_msg("%s: %s", line, err.msg);
+		if (!has_item(&c, bar))
+			fail_msg("%s: no %s", line, bar);
+		assert_string_equal(c.name, "pol");
+		assert_true(c.has_uuid);
+		mig_domcfg_free(&c);
+		n++;
+	}
+	fclose(f);
+	assert_true(n >= 16);
+	/* What a receiver may allow: its disk, Xen's own scripts. */
+	assert_int_equal(mig_hv_config_describe(e->hv, slurp(TOP_SRCDIR
+	    "/tests/integration/policy/disk-ok.json"), &c, &err), 0);
+	assert_true(has_item(&c, "disks[0].pdev_path = \"/srv/xen/web.img\""));
+	assert_string_equal(c.items[0].what, "phy");
+	assert_true(has_item(&c, "disks[0].script = \"block\""));
+	assert_true(has_item(&c, "nics[0].script = "
+	    "\"/etc/xen/scripts/vif-bridge\""));
+	assert_int_equal(c.n, 3);
+	mig_domcfg_free(&c);
+}
+
+/* An HVM guest's qemu options, libxl's way of writing unions. */
+static void
+test_config_describe_hvm(void **state)
+{
+	struct env		*e = *state;
+	struct mig_domcfg	 c;
+	struct mig_err		 err;
+	const char		*json =
+	    "{\"c_info\":{\"type\":\"hvm\",\"name\":\"h\"},"
+	    "\"b_info\":{\"max_memkb\":65536,\"device_model_user\":\"root\","
+	    "\"type.hvm\":{\"serial_list\":[\"pty\",\"file:/etc/shadow\"],"
+	    "\"usbdevice_list\":[\"tablet\",\"host:1234:5678\"]}},"
+	    "\"channels\":[{\"name\":\"c0\",\"connection\":\"pty\"},"
+	    "{\"name\":\"c1\",\"connection.socket\":{\"path\":\"/root/s\"}}],"
+	    "\"usbdevs\":[{\"ctrl\":0,\"port\":1,"
+	    "\"type.hostdev\":{\"hostbus\":1,\"hostaddr\":2}}],"
+	    "\"vfbs\":[{\"backend_domname\":\"gui\"}],"
+	    "\"vkbs\":[{\"backend_domname\":\"Domain-0\"}]}";
+
+	assert_int_equal(mig_hv_config_describe(e->hv, json, &c, &err), 0);
+	assert_false(c.has_uuid);
+	assert_true(has_item(&c, "b_info.device_model_user = \"root\""));
+	assert_true(has_item(&c, "b_info.serial_list[1] = "
+	    "\"file:/etc/shadow\""));
+	assert_false(has_item(&c, "b_info.serial_list[0] = \"pty\""));
+	assert_true(has_item(&c, "b_info.usbdevice_list[1] = "
+	    "\"host:1234:5678\""));
+	assert_false(has_item(&c, "b_info.usbdevice_list[0] = \"tablet\""));
+	assert_true(has_item(&c, "channels[1].path = \"/root/s\""));
+	assert_true(has_item(&c, "usbdevs[0] = \"hostbus 1 hostaddr 2\""));
+	assert_true(has_item(&c, "vfbs[0].backend_domname = \"gui\""));
+	assert_int_equal(c.n, 6);	/* vkbs: Domain-0 is dom0 */
+	mig_domcfg_free(&c);
+
+	assert_int_equal(mig_hv_config_describe(e->hv, "{\"c_info\": 3",
+	    &c, &err), -1);
+	assert_int_equal(c.n, 0);
 }
 
 /* --- save --- */
@@ -931,6 +1053,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostinfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_json_roundtrip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_describe_cases,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_describe_hvm,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_progress, setup,
 		    teardown),

@@ -186,7 +186,8 @@ check_witness() {
 # --- relocd ------------------------------------------------------------------
 
 # relocd_start NAME PORT [FILE]: a relocd of our own in dom0, its files
-# under /run/rNAME, allowed to migrate to this same host, with FILE's lines
+# under /run/rNAME, allowed to migrate to this same host, its plain port on
+# (127.0.0.1 is all its host-allow list admits), with FILE's lines
 # added to its configuration, in the foreground with its log in
 # /run/rNAME/log; waits for its control socket.
 relocd_start() {
@@ -204,11 +205,15 @@ relocd_start() {
 	rm -rf "/run/r$_r"
 	mkdir -p "/run/r$_r"
 	{
+		echo "relocation_server = 1"
 		echo "relocation_port = $_p"
 		echo "state_dir = \"/run/r$_r/state\""
 		echo "pid_file = \"/run/r$_r/relocd.pid\""
 		echo "control_socket = \"/run/r$_r/relocd.sock\""
 		echo "allow_localhost_migration = 1"
+		# A typical receive policy (the witness has no disk; see
+		# relocd-recv-policy for one that has).
+		echo 'receive_disk_paths = [ "/var/lib/xen/images" ]'
 		cat "$_extra"
 	} > "/run/r$_r/relocd.conf"
 	/usr/local/sbin/relocd -n -c "/run/r$_r/relocd.conf" ||
