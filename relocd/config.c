@@ -75,6 +75,7 @@ static const struct key keys[] = {
 	{ "reservation_ttl",		K_UINT, O(reservation_ttl), 5, 3600, NULL },
 	{ "peer_timeout",		K_UINT, O(peer_timeout), 5, 3600, NULL },
 	{ "allow_localhost_migration",	K_BOOL, O(allow_localhost), 0, 1, NULL },
+	{ "dump_dir",			K_PATH, O(dump_dir), 0, 0, NULL },
 	/* xend-config.sxp names, accepted so an old configuration carries over */
 	{ "xend_relocation_server",	K_BOOL, O(plain_enabled), 0, 1,
 	    "relocation_server" },
@@ -159,6 +160,7 @@ config_defaults(struct relocd_conf *c)
 	c->state_dir = strdup(STATEDIR);
 	c->control_socket = strdup("/run/relocd.sock");
 	c->pid_file = strdup("/run/relocd.pid");
+	c->dump_dir = strdup(RELOCD_DUMP_DIR);
 }
 
 void
@@ -173,6 +175,7 @@ config_free(struct relocd_conf *c)
 	free(c->state_dir);
 	free(c->control_socket);
 	free(c->pid_file);
+	free(c->dump_dir);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -395,7 +398,7 @@ check_coherent(const char *file, const struct relocd_conf *c,
 		return mig_seterr(err, MIG_E_INVAL, "%s: relocation_port and "
 		    "relocation_ssl_port are both %u", file, c->plain_port);
 	if (c->state_dir == NULL || c->control_socket == NULL ||
-	    c->pid_file == NULL)
+	    c->pid_file == NULL || c->dump_dir == NULL)
 		return mig_seterr(err, MIG_E_NOMEM, "%s: out of memory", file);
 	return 0;
 }

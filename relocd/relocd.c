@@ -218,7 +218,8 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 	 * decide which applies to them. */
 	TAILQ_FOREACH(j, &rd->jobs, entry)
 		job_cancel(j);
-	if (TAILQ_EMPTY(&rd->jobs))
+	monitor_stop(rd);
+	if (TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0)
 		event_base_loopexit(rd->base, NULL);
 }
 
@@ -258,7 +259,7 @@ on_sigchld(evutil_socket_t sig, short ev, void *arg)
 	struct relocd	*rd = arg;
 
 	job_reap(rd);
-	if (rd->stopping && TAILQ_EMPTY(&rd->jobs))
+	if (rd->stopping && TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0)
 		event_base_loopexit(rd->base, NULL);
 }
 
@@ -292,6 +293,10 @@ relocd_free(struct relocd *rd)
 	for (i = 0; i < 4; i++)
 		if (rd->sig_ev[i] != NULL)
 			event_free(rd->sig_ev[i]);
+	if (rd->monitor_ev != NULL)
+		event_free(rd->monitor_ev);
+	if (rd->monitor_fd != -1)
+		close(rd->monitor_fd);
 	ledger_free(rd->ledger);
 	mig_acl_free(rd->acl);
 	config_free(&rd->conf);
@@ -361,6 +366,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	memset(&rd, 0, sizeof(rd));
 	rd.ops = ops;
 	rd.ctl_fd = -1;
+	rd.monitor_fd = -1;
 	TAILQ_INIT(&rd.listeners);
 	TAILQ_INIT(&rd.pending);
 	TAILQ_INIT(&rd.clients);
@@ -434,6 +440,8 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	}
 	if (in_doubt)
 		reconcile_background(&rd);
+	/* After reconciliation: the domains it finished are ours too. */
+	monitor_start(&rd);
 	log_info("ready (pid %ld)", (long)getpid());
 	event_base_dispatch(rd.base);
 	log_info("stopped");
