@@ -67,6 +67,8 @@ struct mdom {
 static void	on_event(struct mig_hv_watch *, const struct mig_hv_domevent *,
 		    void *);
 static void	restart_create(struct mdom *);
+static int	find_by_uuid(struct mig_hv *, const char *, uint32_t,
+		    struct mig_hv_dominfo *);
 
 static struct mdom *
 find(struct monitor *m, const char *uuid)
@@ -205,10 +207,20 @@ preserve_suffix(char *buf, size_t len)
 static void
 restart_create(struct mdom *d)
 {
-	struct mig_err	err;
-	uint32_t	domid;
+	struct mig_hv_dominfo	di;
+	struct mig_err		err;
+	uint32_t		domid;
 
-	if (mig_hv_create(d->m->w->hv, d->json, 0, &domid, &err) == -1) {
+	/* Someone else (an operator, a cluster) brought it back meanwhile:
+	 * that one is it, a second copy would not be. */
+	if (find_by_uuid(d->m->w->hv, d->uuid, d->domid, &di) == 0) {
+		log_info("%s is back as domain %u, not by relocd: watching "
+		    "it", d->name, di.domid);
+		domid = di.domid;
+	} else if (mig_hv_create(d->m->w->hv, d->json, 0, &domid,
+	    &err) == 0)
+		log_info("%s restarted as domain %u", d->name, domid);
+	else {
 		d->retry_s = d->retry_s == 0 ? 1 : d->retry_s * 2;
 		if (d->retry_s > RETRY_MAX_S)
 			d->retry_s = RETRY_MAX_S;
@@ -223,7 +235,6 @@ restart_create(struct mdom *d)
 	free(d->json);
 	d->json = NULL;
 	(void)save(d);
-	log_info("%s restarted as domain %u", d->name, domid);
 	(void)watch(d);
 }
 
@@ -378,9 +389,11 @@ on_event(struct mig_hv_watch *wa, const struct mig_hv_domevent *ev,
 	act(d, ev->reason);
 }
 
-/* The domain with that uuid that is not a copy in transit, if any. */
+/* The domain with that uuid, other than domid not, that is neither a
+ * copy in transit nor dying, if any. */
 static int
-find_by_uuid(struct mig_hv *hv, const char *uuid, struct mig_hv_dominfo *out)
+find_by_uuid(struct mig_hv *hv, const char *uuid, uint32_t not,
+    struct mig_hv_dominfo *out)
 {
 	struct mig_hv_dominfo	*list;
 	struct mig_err		 err;
@@ -393,7 +406,9 @@ find_by_uuid(struct mig_hv *hv, const char *uuid, struct mig_hv_dominfo *out)
 	}
 	for (i = 0; i < n && found == -1; i++) {
 		mig_hv_uuid_format(list[i].uuid, u);
-		if (strcmp(u, uuid) == 0 && temp_suffix(list[i].name) == NULL)
+		if (strcmp(u, uuid) == 0 && list[i].domid != not &&
+		    list[i].state != MIG_HV_DOM_DYING &&
+		    temp_suffix(list[i].name) == NULL)
 			found = i;
 	}
 	if (found != -1)
@@ -434,7 +449,8 @@ attach(struct monitor *m, const struct owned *o)
 		/* Either the old domain is still there (the restart never
 		 * got to destroy it: it reports its shutdown again) or the
 		 * new one is (created, not yet recorded) or neither. */
-		if (find_by_uuid(m->w->hv, d->uuid, &di) == 0) {
+		if (find_by_uuid(m->w->hv, d->uuid, MIG_HV_INVALID_DOMID,
+		    &di) == 0) {
 			d->domid = di.domid;
 			d->state = OWNED_WATCHING;
 			free(d->json);

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck disable=SC2016,SC2034 # until_ok eval '...'; PORT_SALT: sim-lib
 #
 # relocd as the monitor of the domains it brings up (relocd(8), "The
 # domains relocd looks after"), on simulated hosts: every shutdown

@@ -32,48 +32,71 @@ struct sim_watch {
 	struct sim_watch	*next;
 };
 
+/* Domain domid, under the host's lock for a change (sim_commit or
+ * sim_end), or NULL with err set and no lock held. */
+static struct hv_sim_dom *
+change(struct sim_txn *t, const char *dir, uint32_t domid,
+    struct mig_err *err)
+{
+	struct hv_sim_dom	*d;
+
+	if (sim_begin(t, dir, 1, err) == -1)
+		return NULL;
+	if ((d = sim_dom(t->h, domid)) == NULL) {
+		sim_end(t);
+		mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32, domid);
+	}
+	return d;
+}
+
 const char *
 sim_dir(struct mig_hv *hv)
 {
 	return ((struct hv_sim *)mig_hv_priv(hv))->dir;
 }
 
+/* Reports what changed for sw, from the host as h has it (NULL: the
+ * host could not be read, look again next time). */
 static void
-look(struct hv_sim *s, struct sim_watch *sw)
+look(struct sim_host *h, struct sim_watch *sw)
 {
-	struct hv_sim_dom	d;
-	struct mig_hv_domevent	ev;
-	struct mig_err		err;
+	struct hv_sim_dom	*d;
+	struct mig_hv_domevent	 ev;
 
-	if (sw->gone)
+	if (sw->gone || h == NULL)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.domid = sw->domid;
-	if (sim_dom_get(s->dir, sw->domid, &d, &err) == -1) {
-		if (err.code != MIG_E_NOTFOUND)
-			return;		/* ask again next time */
+	if ((d = sim_dom(h, sw->domid)) == NULL) {
 		sw->gone = 1;
 		ev.kind = MIG_HV_EV_DEATH;
 		mig_hv_watch_note(sw->w, &ev);
 		return;
 	}
-	if (sw->shutdown_seen || (d.state != MIG_HV_DOM_SHUTDOWN &&
-	    d.state != MIG_HV_DOM_SUSPENDED))
+	if (sw->shutdown_seen || (d->state != MIG_HV_DOM_SHUTDOWN &&
+	    d->state != MIG_HV_DOM_SUSPENDED))
 		return;
 	sw->shutdown_seen = 1;
 	ev.kind = MIG_HV_EV_SHUTDOWN;
-	ev.reason = d.reason;
+	ev.reason = d->reason;
 	mig_hv_watch_note(sw->w, &ev);
 }
 
+/* One read of the host for every watch of the handle. */
 static void
 poll_all(evutil_socket_t fd, short what, void *arg)
 {
 	struct hv_sim		*s = arg;
 	struct sim_watch	*sw;
+	struct sim_txn		 t;
+	struct mig_err		 err;
+	int			 ok;
 
+	ok = sim_begin(&t, s->dir, 0, &err) == 0;
 	for (sw = s->watches; sw != NULL; sw = sw->next)
-		look(s, sw);
+		look(ok ? t.h : NULL, sw);
+	if (ok)
+		sim_end(&t);
 }
 
 void
@@ -115,7 +138,7 @@ sim_watch_start(struct mig_hv *hv, struct mig_hv_watch *w, uint32_t domid,
 	mig_hv_watch_set_priv(w, sw);
 	/* As libxl: a domain shut down already is reported at once (it is
 	 * delivered from the loop, as every event). */
-	look(s, sw);
+	poll_all(-1, 0, s);
 	return 0;
 }
 
@@ -199,13 +222,8 @@ sim_preserve(struct mig_hv *hv, uint32_t domid, const char *suffix,
 	struct hv_sim_dom	*d;
 	char			 name[MIG_HV_NAMELEN];
 
-	if (sim_begin(&t, sim_dir(hv), 1, err) == -1)
+	if ((d = change(&t, sim_dir(hv), domid, err)) == NULL)
 		return -1;
-	if ((d = sim_dom(t.h, domid)) == NULL) {
-		sim_end(&t);
-		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
-		    domid);
-	}
 	if ((size_t)snprintf(name, sizeof(name), "%s%s", d->name, suffix) >=
 	    sizeof(name) || sim_dom_byname(t.h, name) != NULL) {
 		sim_end(&t);
@@ -257,13 +275,8 @@ sim_soft_reset(struct mig_hv *hv, uint32_t domid, const char *json,
 
 	if (sim_json_parse(json, &c, err) == -1)
 		return -1;
-	if (sim_begin(&t, sim_dir(hv), 1, err) == -1)
+	if ((d = change(&t, sim_dir(hv), domid, err)) == NULL)
 		return -1;
-	if ((d = sim_dom(t.h, domid)) == NULL) {
-		sim_end(&t);
-		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
-		    domid);
-	}
 	if (d->state != MIG_HV_DOM_SHUTDOWN) {
 		sim_end(&t);
 		return mig_seterr(err, MIG_E_HV, "domain %" PRIu32 " is not "
@@ -286,13 +299,8 @@ hv_sim_shutdown(const char *dir, uint32_t domid, int reason,
 
 	if (reason < 0 || reason >= MIG_HV_SHUTDOWN_UNKNOWN)
 		return mig_seterr(err, MIG_E_INVAL, "bad shutdown reason");
-	if (sim_begin(&t, dir, 1, err) == -1)
+	if ((d = change(&t, dir, domid, err)) == NULL)
 		return -1;
-	if ((d = sim_dom(t.h, domid)) == NULL) {
-		sim_end(&t);
-		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
-		    domid);
-	}
 	/* Only a running guest can ask. */
 	if (d->state != MIG_HV_DOM_RUNNING) {
 		sim_end(&t);
@@ -317,13 +325,8 @@ hv_sim_set_action(const char *dir, uint32_t domid, int reason, int action,
 	    action <= MIG_HV_ACT_UNSET || action >= MIG_HV_ACT__MAX)
 		return mig_seterr(err, MIG_E_INVAL, "bad shutdown reason or "
 		    "action");
-	if (sim_begin(&t, dir, 1, err) == -1)
+	if ((d = change(&t, dir, domid, err)) == NULL)
 		return -1;
-	if ((d = sim_dom(t.h, domid)) == NULL) {
-		sim_end(&t);
-		return mig_seterr(err, MIG_E_NOTFOUND, "no domain %" PRIu32,
-		    domid);
-	}
 	d->on[reason] = action;
 	return sim_commit(&t, err);
 }
