@@ -171,6 +171,9 @@ main(void)
 	emit("XC 0 %016" PRIx64 "\n", checksum(cst, cwords));
 	fcntl(STDOUT_FILENO, F_SETFL,
 	    fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+	/* Its own flag too: the console may be two open files. */
+	fcntl(STDIN_FILENO, F_SETFL,
+	    fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	last_rt = clock_ms(CLOCK_REALTIME);
