@@ -18,7 +18,7 @@ move() {
 	[ -z "$(owned a "$1")" ] || fail "relocd A looks after $1 too"
 }
 
-witness_cfg witness 96 16
+witness_cfg witness 96 16 8
 sed 's/^on_crash = .*/on_crash = "restart"/' /tmp/witness.cfg > /tmp/w.cfg
 timed xl create -q /tmp/w.cfg || fail "xl create witness failed"
 wait_tick witness 5 60 || fail "witness did not start ticking"
@@ -34,7 +34,7 @@ wait_for 30 logged /run/rb/log "witness (domain $M_ID): crash, action restart" |
 	{ relocd_logs b; fail "relocd B's log does not say why it restarted witness"; }
 wait_for 30 owned_is b witness watching || fail "relocd B no longer looks after witness"
 
-witness_create keeper 96 16
+witness_create keeper 96 16 8
 move keeper
 wait_tick keeper 20 60 || fail "keeper stopped ticking after the move"
 kid=$(xl domid keeper)

@@ -6,7 +6,7 @@
 # to look after (no xl process watches it).  It powers off on cue; with
 # xl's default on_poweroff="destroy" it must leave nothing in xl list.
 relocd_start a 8002
-witness_create witness 96 16
+witness_create witness 96 16 8
 timed timeout 300 xr save witness /tmp/w.img || { relocd_logs a; fail "xl-reloc save failed"; }
 timed timeout 300 xr restore /tmp/w.img || { xl list; relocd_logs a; fail "xl-reloc restore failed"; }
 rm -f /tmp/w.img

@@ -27,7 +27,7 @@ reboot_and_check() {
 		{ relocd_logs b; fail "relocd B's log does not say why it restarted witness"; }
 }
 
-witness_create witness 96 16
+witness_create witness 96 16 8
 timed xr migrate --plain --port 8012 --localhost witness 127.0.0.1 ||
 	{ relocd_logs a b; fail "xl-reloc migrate A -> B failed"; }
 wait_for 30 owned_is b witness watching || { xb list; fail "relocd B does not look after witness"; }
