@@ -8,9 +8,9 @@
 relocd_start a 8002
 witness_create witness 96 16 8
 # bounded, so that a stuck job shows relocd's log rather than a deadline
-XR="timeout 300 /usr/local/sbin/xl-reloc -c /run/ra/relocd.conf"
-timed $XR save witness /tmp/w.img || { relocd_logs a; fail "xl-reloc save failed"; }
-timed $XR restore /tmp/w.img || { xl list; relocd_logs a; fail "xl-reloc restore failed"; }
+xrt() { timeout 300 /usr/local/sbin/xl-reloc -c /run/ra/relocd.conf "$@"; }
+timed xrt save witness /tmp/w.img || { relocd_logs a; fail "xl-reloc save failed"; }
+timed xrt restore /tmp/w.img || { xl list; relocd_logs a; fail "xl-reloc restore failed"; }
 rm -f /tmp/w.img
 metric restore_ms "$ELAPSED_MS"
 check_domains witness
