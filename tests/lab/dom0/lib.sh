@@ -329,12 +329,6 @@ wait_for() {
 	done
 }
 
-# last_rt NAME: the guest's realtime (ms) at its latest tick.
-last_rt() {
-	wall "$1" | awk '$1 == "XW" && NF == 5 && $3 ~ /^[0-9]+$/ && $3 > m { m = $3 }
-	    END { print m + 0 }'
-}
-
 # newboot_tick NAME RT N: the highest counter of a boot of NAME that began
 # after the guest's realtime RT, told by its counter being below N (the
 # tick of the boot before) -- a new boot counts from 1 again.  0 if none.
@@ -360,11 +354,19 @@ owned_is() { [ "$(owned "$1" "$2")" = "$3" ]; }
 not_owned() { [ -z "$(owned "$1" "$2")" ]; }
 
 # mark NAME: how NAME is right before a cue: M_ID its domid, M_UUID, M_N
-# its last tick and M_RT that tick's realtime.
+# its last tick and M_RT that tick's realtime (after 20 more ticks).
 # shellcheck disable=SC2034 # for the scenario
 mark() {
 	M_ID=$(xl domid "$1") || fail "no domain $1"
-	M_UUID=$(uuid_of "$1") M_RT=$(last_rt "$1") M_N=$(last_tick "$1")
+	M_UUID=$(uuid_of "$1")
+	# 2 s of ticks here first: no tick of another host (whose clock may
+	# be up to 1 s ahead) can then pass for one after the cue
+	wait_tick "$1" $(($(last_tick "$1") + 20)) 60 || fail "$1 is not ticking"
+	# one line: the newest tick and its own realtime
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(wall "$1" | awk '$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ &&
+	    $2 + 0 > n { n = $2 + 0; rt = $3 } END { print n + 0, rt + 0 }')
+	M_N=$1 M_RT=$2
 }
 
 # check_restarted NAME: since mark, NAME came back under its own name and
