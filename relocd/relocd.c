@@ -355,6 +355,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 {
 	struct relocd	 rd;
 	struct mig_err	 err;
+	struct stat	 st, own;
 	const char	*conf_path = RELOCD_CONF_FILE;
 	int		 ch, checkonly = 0, pidfd = -1, rc = 1, in_doubt = 0;
 	ssize_t		 n;
@@ -448,7 +449,12 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	rc = 0;
  out:
 	if (pidfd != -1) {
-		unlink(rd.conf.pid_file);
+		/* Only our own: a relocd started after our control socket
+		 * went (we wait for the monitor) may have put its own. */
+		if (stat(rd.conf.pid_file, &st) == 0 && fstat(pidfd,
+		    &own) == 0 && st.st_ino == own.st_ino &&
+		    st.st_dev == own.st_dev)
+			unlink(rd.conf.pid_file);
 		close(pidfd);
 	}
 	relocd_free(&rd);

@@ -167,9 +167,12 @@ relocd_start() {
 	# Scenarios share dom0: an earlier one's relocd of this name goes
 	# first (SIGTERM; it has no job left), with its state.
 	if [ -f "/run/r$_r/relocd.pid" ]; then
-		kill "$(cat "/run/r$_r/relocd.pid")" 2>/dev/null
+		_old=$(cat "/run/r$_r/relocd.pid")
+		kill "$_old" 2>/dev/null
+		# until it is gone, not only its socket: it waits for its
+		# domain monitor, and must not outlive its files
 		_n=0
-		while [ -S "/run/r$_r/relocd.sock" ] && [ $_n -lt 50 ]; do
+		while kill -0 "$_old" 2>/dev/null && [ $_n -lt 300 ]; do
 			_n=$((_n + 1))
 			usleep 100000
 		done
