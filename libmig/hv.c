@@ -168,6 +168,12 @@ mig_hv_base(struct mig_hv *hv)
 	return hv->base;
 }
 
+const struct mig_hv_ops *
+mig_hv_backend(struct mig_hv *hv)
+{
+	return hv->ops;
+}
+
 const char *
 mig_hv_backend_name(const struct mig_hv *hv)
 {

@@ -55,6 +55,53 @@ struct mig_hv_dominfo {
 	uint64_t	mem_kib;	/* current allocation */
 	uint64_t	maxmem_kib;
 	uint32_t	vcpus;		/* online vcpus */
+	int		shutdown_reason; /* enum mig_hv_shutdown, with state
+					  * SHUTDOWN or SUSPENDED */
+};
+
+/* Why a domain shut down: libxl's shutdown reasons, same numbers. */
+enum mig_hv_shutdown {
+	MIG_HV_SHUTDOWN_POWEROFF,
+	MIG_HV_SHUTDOWN_REBOOT,
+	MIG_HV_SHUTDOWN_SUSPEND,
+	MIG_HV_SHUTDOWN_CRASH,
+	MIG_HV_SHUTDOWN_WATCHDOG,
+	MIG_HV_SHUTDOWN_SOFT_RESET,
+	MIG_HV_SHUTDOWN_UNKNOWN,
+	MIG_HV_SHUTDOWN__MAX
+};
+
+/* What the domain's configuration says to do about a shutdown: its
+ * on_poweroff, on_reboot, ... actions, libxl's numbers; 0 = not set. */
+enum mig_hv_action {
+	MIG_HV_ACT_UNSET = 0,
+	MIG_HV_ACT_DESTROY,
+	MIG_HV_ACT_RESTART,
+	MIG_HV_ACT_RESTART_RENAME,
+	MIG_HV_ACT_PRESERVE,
+	MIG_HV_ACT_COREDUMP_DESTROY,
+	MIG_HV_ACT_COREDUMP_RESTART,
+	MIG_HV_ACT_SOFT_RESET,
+	MIG_HV_ACT__MAX
+};
+
+/* One action per reason; on[MIG_HV_SHUTDOWN_SUSPEND] is never used. */
+struct mig_hv_actions {
+	int		on[MIG_HV_SHUTDOWN__MAX];	/* enum mig_hv_action */
+};
+
+/* What a watch reports: the domain shut down (once per watch, as
+ * libxl's domain death events: a watch started on a domain that is shut
+ * down already reports it at once), or it is gone. */
+enum mig_hv_domevent_kind {
+	MIG_HV_EV_SHUTDOWN,
+	MIG_HV_EV_DEATH
+};
+
+struct mig_hv_domevent {
+	int		kind;		/* enum mig_hv_domevent_kind */
+	uint32_t	domid;
+	int		reason;		/* SHUTDOWN: enum mig_hv_shutdown */
 };
 
 struct mig_hv_hostinfo {
@@ -99,6 +146,7 @@ struct mig_hv_progress {
 
 struct mig_hv;
 struct mig_hv_op;
+struct mig_hv_watch;
 
 typedef void	(*mig_hv_progress_cb)(struct mig_hv_op *,
 		    const struct mig_hv_progress *, void *);
@@ -146,6 +194,24 @@ struct mig_hv_ops {
 	int	(*resume)(struct mig_hv *, uint32_t, struct mig_err *);
 	int	(*cap_get)(struct mig_hv *, uint32_t, int *, struct mig_err *);
 	int	(*cap_set)(struct mig_hv *, uint32_t, int, struct mig_err *);
+	/* The domain's life (hv_life.c has the rules).  A watch reports
+	 * through mig_hv_watch_note(), from any context: hv delivers. */
+	int	(*watch_start)(struct mig_hv *, struct mig_hv_watch *,
+		    uint32_t, struct mig_err *);
+	void	(*watch_stop)(struct mig_hv *, struct mig_hv_watch *);
+	int	(*config_actions)(struct mig_hv *, const char *,
+		    struct mig_hv_actions *, struct mig_err *);
+	/* Builds a domain from JSON, left paused. */
+	int	(*create)(struct mig_hv *, const char *, uint32_t *,
+		    struct mig_err *);
+	/* Renames a shut-down domain NAME+suffix with a new uuid. */
+	int	(*preserve)(struct mig_hv *, uint32_t, const char *,
+		    struct mig_err *);
+	int	(*core_dump)(struct mig_hv *, uint32_t, const char *,
+		    struct mig_err *);
+	/* Resets the domain in place from JSON, left paused. */
+	int	(*soft_reset)(struct mig_hv *, uint32_t, const char *,
+		    struct mig_err *);
 };
 
 extern const struct mig_hv_ops mig_hv_libxl_ops;
@@ -261,6 +327,40 @@ int		 mig_hv_cap_get(struct mig_hv *, uint32_t, int *,
 int		 mig_hv_cap_set(struct mig_hv *, uint32_t, int,
 		    struct mig_err *);
 
+/* --- the domain's life (hv_life.c) --- */
+typedef void	(*mig_hv_watch_cb)(struct mig_hv_watch *,
+		    const struct mig_hv_domevent *, void *);
+/* Watches domid for its shutdown and its death.  Events come from the
+ * event loop, never from inside a hypervisor call; the callback may
+ * call anything, mig_hv_unwatch() included.  Every watch must be
+ * unwatched before mig_hv_close(). */
+struct mig_hv_watch *mig_hv_watch(struct mig_hv *, uint32_t,
+		    mig_hv_watch_cb, void *, struct mig_err *);
+void		 mig_hv_unwatch(struct mig_hv_watch *);
+uint32_t	 mig_hv_watch_domid(const struct mig_hv_watch *);
+/* The configuration's actions, with xl's defaults for those it does not
+ * set: poweroff destroy, reboot restart, crash destroy, watchdog
+ * destroy, soft_reset soft-reset. */
+int		 mig_hv_config_actions(struct mig_hv *, const char *,
+		    struct mig_hv_actions *, struct mig_err *);
+/* Builds a new domain from the configuration and runs it unless paused;
+ * a domain that cannot be unpaused is destroyed. */
+int		 mig_hv_create(struct mig_hv *, const char *, int, uint32_t *,
+		    struct mig_err *);
+int		 mig_hv_preserve(struct mig_hv *, uint32_t, const char *,
+		    struct mig_err *);
+int		 mig_hv_core_dump(struct mig_hv *, uint32_t, const char *,
+		    struct mig_err *);
+/* Resets domid from the configuration and runs it again. */
+int		 mig_hv_soft_reset(struct mig_hv *, uint32_t, const char *,
+		    struct mig_err *);
+/* "poweroff", "reboot", ...; "destroy", "rename-restart", ... (xl's
+ * spelling in a domain configuration file). */
+const char	*mig_hv_shutdown_name(int);
+const char	*mig_hv_action_name(int);
+/* Takes xl's spelling and libxl's ("restart_rename"); -1 if neither. */
+int		 mig_hv_action_parse(const char *);
+
 /* --- helpers --- */
 /* Parses one libxenguest progress report (the xtl progress "doing_what"
  * with done/total).  Returns 1 and fills *p for a report that means
@@ -279,6 +379,7 @@ int		 mig_hv_uuid_parse(const char *, uint8_t[16]);
 void		 mig_hv_uuid_format(const uint8_t[16], char[37]);
 
 /* --- for backends only --- */
+const struct mig_hv_ops *mig_hv_backend(struct mig_hv *);
 void		*mig_hv_priv(struct mig_hv *);
 void		 mig_hv_set_priv(struct mig_hv *, void *);
 void		*mig_hv_op_priv(struct mig_hv_op *);
@@ -291,5 +392,11 @@ void		 mig_hv_op_complete(struct mig_hv_op *, const struct mig_err *);
 void		 mig_hv_op_progress(struct mig_hv_op *,
 		    const struct mig_hv_progress *);
 uint64_t	 mig_hv_now_ns(void);
+/* Queue an event of w (delivered in order from the event loop). */
+void		 mig_hv_watch_note(struct mig_hv_watch *,
+		    const struct mig_hv_domevent *);
+void		*mig_hv_watch_priv(struct mig_hv_watch *);
+void		 mig_hv_watch_set_priv(struct mig_hv_watch *, void *);
+struct mig_hv	*mig_hv_watch_hv(struct mig_hv_watch *);
 
 #endif

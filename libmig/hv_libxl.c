@@ -114,8 +114,8 @@ X(struct mig_hv *hv)
 
 /* Every operation starts here: an error message quotes libxl's last
  * error line, which must be this operation's and not an older one. */
-static struct hvx *
-begin(struct mig_hv *hv)
+struct hvx *
+hvx_begin(struct mig_hv *hv)
 {
 	struct hvx	*x = X(hv);
 
@@ -169,6 +169,7 @@ hvx_open(struct mig_hv *hv, void *arg, struct mig_err *err)
 	}
 	libxl_osevent_register_hooks(x->ctx, &hvx_osevent_hooks, x);
 	libxl_childproc_setmode(x->ctx, &hvx_child_hooks, x);
+	hvx_life_open(x);
 	ignore_sigpipe();
 	mig_hv_set_priv(hv, x);
 	return 0;
@@ -177,11 +178,18 @@ hvx_open(struct mig_hv *hv, void *arg, struct mig_err *err)
 static void
 hvx_close(struct mig_hv *hv)
 {
-	struct hvx	*x = X(hv);
+	struct hvx		*x = X(hv);
+	struct hvx_watch	*hw;
 
 	if (x == NULL)
 		return;
 	libxl_ctx_free(x->ctx);
+	/* Watches are to be stopped before close; the ctx took any left
+	 * with it, only our records of them remain. */
+	while ((hw = x->watches) != NULL) {
+		x->watches = hw->next;
+		free(hw);
+	}
 	free(x);
 	mig_hv_set_priv(hv, NULL);
 }
@@ -217,7 +225,7 @@ static int
 hvx_hostinfo(struct mig_hv *hv, struct mig_hv_hostinfo *hi,
     struct mig_err *err)
 {
-	struct hvx			*x = begin(hv);
+	struct hvx			*x = hvx_begin(hv);
 	const libxl_version_info	*vi;
 	libxl_physinfo			 pi;
 	uint64_t			 pagekib;
@@ -277,6 +285,10 @@ dominfo_from_libxl(struct hvx *x, const libxl_dominfo *li,
 	case LIBXL_DOMAIN_TYPE_HVM:	di->type = MIG_HV_TYPE_HVM; break;
 	default:			di->type = MIG_HV_TYPE_UNKNOWN; break;
 	}
+	/* Ours has libxl's numbers, UNKNOWN (-1) apart. */
+	di->shutdown_reason = (int)li->shutdown_reason >= 0 &&
+	    (int)li->shutdown_reason < (int)MIG_HV_SHUTDOWN_UNKNOWN ?
+	    (int)li->shutdown_reason : MIG_HV_SHUTDOWN_UNKNOWN;
 	di->mem_kib = li->current_memkb;
 	di->maxmem_kib = li->max_memkb;
 	di->vcpus = li->vcpu_online;
@@ -294,7 +306,7 @@ static int
 hvx_dominfo(struct mig_hv *hv, uint32_t domid, struct mig_hv_dominfo *di,
     struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	libxl_dominfo	 li;
 	int		 rc;
 
@@ -315,7 +327,7 @@ static int
 hvx_list(struct mig_hv *hv, struct mig_hv_dominfo **list, int *n,
     struct mig_err *err)
 {
-	struct hvx		*x = begin(hv);
+	struct hvx		*x = hvx_begin(hv);
 	struct mig_hv_dominfo	*out;
 	libxl_dominfo		*li;
 	int			 i, nb;
@@ -340,7 +352,7 @@ hvx_list(struct mig_hv *hv, struct mig_hv_dominfo **list, int *n,
 static char *
 hvx_config_json(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx		*x = begin(hv);
+	struct hvx		*x = hvx_begin(hv);
 	libxl_domain_config	 dc;
 	char			*json;
 	int			 rc;
@@ -360,8 +372,8 @@ hvx_config_json(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 	return json;
 }
 
-static int
-config_parse(struct hvx *x, const char *json, libxl_domain_config *dc,
+int
+hvx_config_parse(struct hvx *x, const char *json, libxl_domain_config *dc,
     struct mig_err *err)
 {
 	int	rc;
@@ -378,11 +390,11 @@ static int
 hvx_config_memory(struct mig_hv *hv, const char *json, uint64_t *kib,
     struct mig_err *err)
 {
-	struct hvx		*x = begin(hv);
+	struct hvx		*x = hvx_begin(hv);
 	libxl_domain_config	 dc;
 	int			 rc;
 
-	if (config_parse(x, json, &dc, err) == -1)
+	if (hvx_config_parse(x, json, &dc, err) == -1)
 		return -1;
 	rc = libxl_domain_need_memory(x->ctx, &dc, INVALID_DOMID, kib);
 	libxl_domain_config_dispose(&dc);
@@ -471,7 +483,7 @@ static int
 hvx_save_start(struct mig_hv *hv, struct mig_hv_op *op, uint32_t domid,
     int fd, int flags, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	struct hvx_op	*xop;
 	int		 rc;
 
@@ -498,14 +510,14 @@ static int
 hvx_restore_start(struct mig_hv *hv, struct mig_hv_op *op, int fd,
     const char *json, const char *name, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	struct hvx_op	*xop;
 	char		*dup;
 	int		 rc;
 
 	if ((xop = xop_new(x, op, XOP_RESTORE, err)) == NULL)
 		return -1;
-	if (config_parse(x, json, &xop->dc, err) == -1) {
+	if (hvx_config_parse(x, json, &xop->dc, err) == -1) {
 		free(xop);
 		return -1;
 	}
@@ -538,7 +550,7 @@ hvx_restore_start(struct mig_hv *hv, struct mig_hv_op *op, int fd,
 static int
 hvx_abort(struct mig_hv *hv, struct mig_hv_op *op, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	struct hvx_op	*xop = mig_hv_op_priv(op);
 	int		 rc;
 
@@ -558,7 +570,7 @@ static int
 hvx_rename(struct mig_hv *hv, uint32_t domid, const char *old,
     const char *new, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_rename(x->ctx, domid, old, new)) != 0)
@@ -570,7 +582,7 @@ hvx_rename(struct mig_hv *hv, uint32_t domid, const char *old,
 static int
 hvx_pause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_pause(x->ctx, domid, NULL)) != 0)
@@ -581,7 +593,7 @@ hvx_pause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 hvx_unpause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_unpause(x->ctx, domid, NULL)) != 0)
@@ -593,7 +605,7 @@ hvx_unpause(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 hvx_destroy(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	int		 rc;
 
 	if ((rc = libxl_domain_destroy(x->ctx, domid, NULL)) != 0)
@@ -605,7 +617,7 @@ hvx_destroy(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 static int
 hvx_resume(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
-	struct hvx	*x = begin(hv);
+	struct hvx	*x = hvx_begin(hv);
 	int		 rc;
 
 	/* suspend_cancel: the guest sees its suspend hypercall fail and
@@ -646,7 +658,7 @@ hvx_cap_get(struct mig_hv *hv, uint32_t domid, int *cap, struct mig_err *err)
 {
 	libxl_domain_sched_params	p;
 
-	if (sched_get(begin(hv), domid, &p, err) == -1)
+	if (sched_get(hvx_begin(hv), domid, &p, err) == -1)
 		return -1;
 	*cap = p.cap;
 	libxl_domain_sched_params_dispose(&p);
@@ -656,7 +668,7 @@ hvx_cap_get(struct mig_hv *hv, uint32_t domid, int *cap, struct mig_err *err)
 static int
 hvx_cap_set(struct mig_hv *hv, uint32_t domid, int cap, struct mig_err *err)
 {
-	struct hvx			*x = begin(hv);
+	struct hvx			*x = hvx_begin(hv);
 	libxl_domain_sched_params	 p;
 	libxl_scheduler			 sched;
 	int				 rc;
@@ -698,4 +710,11 @@ const struct mig_hv_ops mig_hv_libxl_ops = {
 	.resume = hvx_resume,
 	.cap_get = hvx_cap_get,
 	.cap_set = hvx_cap_set,
+	.watch_start = hvx_watch_start,
+	.watch_stop = hvx_watch_stop,
+	.config_actions = hvx_config_actions,
+	.create = hvx_create,
+	.preserve = hvx_preserve,
+	.core_dump = hvx_core_dump,
+	.soft_reset = hvx_soft_reset,
 };

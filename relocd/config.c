@@ -82,6 +82,7 @@ static const struct key keys[] = {
 	{ "receive_hotplug_scripts",	K_LIST, O(recv.hotplug_scripts), 0, 0, NULL },
 	{ "receive_backend_domains",	K_LIST, O(recv.backend_domains), 0, 0, NULL },
 	{ "receive_allow",		K_LIST, O(recv.allow), 0, 0, NULL },
+	{ "dump_dir",			K_PATH, O(dump_dir), 0, 0, NULL },
 	/* xend-config.sxp names, accepted so an old configuration carries over */
 	{ "xend_relocation_server",	K_BOOL, O(plain_enabled), 0, 1,
 	    "relocation_server" },
@@ -169,6 +170,7 @@ config_defaults(struct relocd_conf *c)
 	c->pid_file = strdup("/run/relocd.pid");
 	if (policy_defaults(&c->recv) == -1)
 		c->state_dir = NULL;	/* reported as no memory */
+	c->dump_dir = strdup(RELOCD_DUMP_DIR);
 }
 
 void
@@ -185,6 +187,7 @@ config_free(struct relocd_conf *c)
 	free(c->control_socket);
 	free(c->pid_file);
 	policy_free(&c->recv);
+	free(c->dump_dir);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -407,7 +410,7 @@ check_coherent(const char *file, const struct relocd_conf *c,
 		return mig_seterr(err, MIG_E_INVAL, "%s: relocation_port and "
 		    "relocation_ssl_port are both %u", file, c->plain_port);
 	if (c->state_dir == NULL || c->control_socket == NULL ||
-	    c->pid_file == NULL)
+	    c->pid_file == NULL || c->dump_dir == NULL)
 		return mig_seterr(err, MIG_E_NOMEM, "%s: out of memory", file);
 	return policy_conf_check(file, &c->recv, err);
 }

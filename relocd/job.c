@@ -459,6 +459,8 @@ job_reap(struct relocd *rd)
 			if (j->pid == pid)
 				break;
 		if (j == NULL) {
+			if (monitor_reaped(rd, pid, status))
+				continue;
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 				log_warnx("reconcile worker %ld failed",
 				    (long)pid);

@@ -237,7 +237,8 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 	 * decide which applies to them. */
 	TAILQ_FOREACH(j, &rd->jobs, entry)
 		job_cancel(j);
-	if (TAILQ_EMPTY(&rd->jobs))
+	monitor_stop(rd);
+	if (TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0)
 		event_base_loopexit(rd->base, NULL);
 }
 
@@ -286,7 +287,7 @@ on_sigchld(evutil_socket_t sig, short ev, void *arg)
 	struct relocd	*rd = arg;
 
 	job_reap(rd);
-	if (rd->stopping && TAILQ_EMPTY(&rd->jobs))
+	if (rd->stopping && TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0)
 		event_base_loopexit(rd->base, NULL);
 }
 
@@ -320,6 +321,10 @@ relocd_free(struct relocd *rd)
 	for (i = 0; i < 4; i++)
 		if (rd->sig_ev[i] != NULL)
 			event_free(rd->sig_ev[i]);
+	if (rd->monitor_ev != NULL)
+		event_free(rd->monitor_ev);
+	if (rd->monitor_fd != -1)
+		close(rd->monitor_fd);
 	ledger_free(rd->ledger);
 	mig_acl_free(rd->acl);
 	config_free(&rd->conf);
@@ -378,6 +383,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 {
 	struct relocd	 rd;
 	struct mig_err	 err;
+	struct stat	 st, own;
 	const char	*conf_path = RELOCD_CONF_FILE;
 	int		 ch, checkonly = 0, pidfd = -1, rc = 1, in_doubt = 0;
 	ssize_t		 n;
@@ -396,6 +402,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	memset(&rd, 0, sizeof(rd));
 	rd.ops = ops;
 	rd.ctl_fd = -1;
+	rd.monitor_fd = -1;
 	TAILQ_INIT(&rd.listeners);
 	TAILQ_INIT(&rd.pending);
 	TAILQ_INIT(&rd.clients);
@@ -469,6 +476,8 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	}
 	if (in_doubt)
 		reconcile_background(&rd);
+	/* After reconciliation: the domains it finished are ours too. */
+	monitor_start(&rd);
 	log_info("ready (pid %ld)", (long)getpid());
 	notify_systemd("READY=1\nSTATUS=ready, no jobs");
 	event_base_dispatch(rd.base);
@@ -476,7 +485,12 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	rc = 0;
  out:
 	if (pidfd != -1) {
-		unlink(rd.conf.pid_file);
+		/* Only our own: a relocd started after our control socket
+		 * went (we wait for the monitor) may have put its own. */
+		if (stat(rd.conf.pid_file, &st) == 0 && fstat(pidfd,
+		    &own) == 0 && st.st_ino == own.st_ino &&
+		    st.st_dev == own.st_dev)
+			unlink(rd.conf.pid_file);
 		close(pidfd);
 	}
 	relocd_free(&rd);

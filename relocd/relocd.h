@@ -21,6 +21,7 @@
 #define RELOCD_CONF_FILE	SYSCONFDIR "/xen/relocd.conf"
 #define RELOCD_PORT		8002	/* xend's relocation port */
 #define RELOCD_TLS_PORT		8003	/* xend's SSL relocation port */
+#define RELOCD_DUMP_DIR		"/var/lib/xen/dump"	/* xl's XEN_DUMP_DIR */
 
 struct strlist {
 	char	**v;
@@ -76,6 +77,8 @@ struct relocd_conf {
 	unsigned	 peer_timeout;		/* seconds without progress */
 	bool		 allow_localhost;
 	struct recv_policy recv;
+	/* the domains relocd looks after */
+	char		*dump_dir;		/* coredump-* actions */
 };
 
 /*
@@ -219,6 +222,13 @@ struct relocd {
 	int			 ctl_fd;
 	struct event		*ctl_ev;
 	struct event		*sig_ev[4];
+	/* the domains' monitor (monitor_ctl.c) */
+	pid_t			 monitor_pid;	/* 0: not running */
+	int			 monitor_fd;	/* its pipe: EOF tells it we
+						 * are gone */
+	uint64_t		 monitor_started_ms;
+	unsigned		 monitor_delay;	/* seconds before a respawn */
+	struct event		*monitor_ev;	/* the respawn timer */
 	size_t			 npending;
 	size_t			 nworkers_in;
 	TAILQ_HEAD(, listener)	 listeners;
@@ -326,6 +336,8 @@ struct worker {
 						 * -2 never (reconcile locks
 						 * each job it settles) */
 	volatile int		 cancelled;
+	int			 stop_on_cancel;	/* monitor: a cancel
+						 * ends its loop */
 	struct mig_hv_op	*op;		/* in flight, for cancel */
 	struct mig_relay	*relay;		/* in flight, for cancel */
 	struct ctl_reserve_ans	 reserve_ans;
@@ -367,6 +379,7 @@ int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
 int		 worker_reserve_hold(struct worker *, uint64_t, const char *,
 		    const uint8_t [16], struct mig_err *);
 void		 worker_reserve_msg(struct worker *, uint16_t);
+void		 worker_adopt(struct worker *, uint32_t, const char *);
 int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
 int		 worker_stream_cause(const struct mig_relay_stats *,
 		    const struct mig_err *);
@@ -403,6 +416,41 @@ int		 worker_query(struct worker *);
 
 /* worker_in.c */
 int		 worker_in(struct worker *);
+
+/* owned.c: the domains relocd looks after, STATE_DIR/owned/UUID */
+enum owned_state {
+	OWNED_WATCHING,		/* its shutdown is acted on */
+	OWNED_RESTARTING,	/* destroyed or preserved; json creates it */
+	OWNED_PRESERVED,	/* left shut down (preserve): until it goes */
+};
+struct owned {
+	char		 uuid[37];
+	uint32_t	 domid;
+	int		 state;			/* enum owned_state */
+	char		 name[128];		/* MIG_HV_NAMELEN */
+	char		*json;			/* RESTARTING only */
+};
+const char	*owned_state_name(int);
+int		 owned_path(const char *, const char *, char *, size_t);
+int		 owned_put(const char *, const struct owned *,
+		    struct mig_err *);
+/* relocd brings a domain up here (received, restored): it is ours. */
+int		 owned_adopt(const char *, const char *, uint32_t, const char *,
+		    struct mig_err *);
+int		 owned_get(const char *, const char *, struct owned *,
+		    struct mig_err *);
+int		 owned_drop(const char *, const char *, struct mig_err *);
+int		 owned_scan(const char *, int (*)(const struct owned *, void *),
+		    void *, struct mig_err *);
+void		 owned_clear(struct owned *);
+
+/* monitor.c: the worker that watches them (-W monitor) */
+int		 monitor_run(struct worker *);
+
+/* monitor_ctl.c: the parent keeps one monitor running */
+void		 monitor_start(struct relocd *);
+void		 monitor_stop(struct relocd *);
+int		 monitor_reaped(struct relocd *, pid_t, int);
 
 /* reconcile.c; reconcile_run's exit status when records stay in doubt */
 #define RECONCILE_IN_DOUBT	3

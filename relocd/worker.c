@@ -52,6 +52,8 @@ worker_interrupt(struct worker *w)
 		mig_hv_abort(w->op, NULL);
 	if (w->relay != NULL)
 		mig_relay_cancel(w->relay);
+	if (w->stop_on_cancel)
+		event_base_loopbreak(w->base);
 }
 
 static void
@@ -365,6 +367,28 @@ worker_stream_end(struct worker *w, int rc_op, int local_fd,
 	return 0;
 }
 
+/*
+ * Past its commit point a domain that arrived here is relocd's to look
+ * after (monitor.c), before it first runs: from then on its shutdown is
+ * acted on, even if this worker dies at once.  Named by its uuid as the
+ * hypervisor has it, so that a restore needs no uuid of its own.
+ */
+void
+worker_adopt(struct worker *w, uint32_t domid, const char *name)
+{
+	struct mig_hv_dominfo	di;
+	struct mig_err		err;
+	char			u[37];
+
+	if (mig_hv_dominfo(w->hv, domid, &di, &err) == 0) {
+		mig_hv_uuid_format(di.uuid, u);
+		if (owned_adopt(w->conf.state_dir, u, domid, name, &err) == 0)
+			return;
+	}
+	log_warnx("%s (domain %u): %s; relocd will not act on its shutdown",
+	    name, domid, err.msg);
+}
+
 void
 worker_reserve_msg(struct worker *w, uint16_t type)
 {
@@ -472,7 +496,8 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	log_init(foreground, LOG_DAEMON);
 	log_setverbose(verbose);
 	snprintf(name, sizeof(name), "job %" PRIu64, w.job);
-	log_procname(strcmp(kind, "reconcile") == 0 ? "reconcile" : name);
+	log_procname(strcmp(kind, "reconcile") == 0 ||
+	    strcmp(kind, "monitor") == 0 ? kind : name);
 	if (strcmp(kind, "in") == 0)
 		w.conn_fd = RELOCD_WORKER_FD_CONN;
 
@@ -501,6 +526,8 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		rc = worker_file(&w, 0);
 	else if (strcmp(kind, "restore") == 0)
 		rc = worker_file(&w, 1);
+	else if (strcmp(kind, "monitor") == 0)
+		rc = monitor_run(&w);
 	else {
 		log_warnx("unknown worker kind %s", kind);
 		rc = 1;

@@ -46,7 +46,12 @@ on_journal(struct file_job *j, int st, const char *name, int domid,
 	snprintf(w->rec.name, sizeof(w->rec.name), "%s", name);
 	w->rec.domid = domid;
 	snprintf(w->rec.tmp, sizeof(w->rec.tmp), "%s", j->tmp);
-	return worker_journal(w, (enum jstate)st, err);
+	if (worker_journal(w, (enum jstate)st, err) == -1)
+		return -1;
+	/* A restore's commit point: the domain is ours from here. */
+	if (st == J_COMMITTED && domid >= 0)
+		worker_adopt(w, (uint32_t)domid, name);
+	return 0;
 }
 
 /* An image may come from anywhere: its configuration answers to the

@@ -360,6 +360,7 @@ activate(struct in *in, struct mig_err *err)
 
 	if (in_commit(in, err) == -1)
 		return in_discard(in, err, 1);
+	worker_adopt(w, in->domid, in->req.name);
 	/* Ours now.  The source renamed its copy out of the way before it
 	 * sent COMMIT, so the name is free even on one host. */
 	ok = mig_hv_rename(w->hv, in->domid, in->incoming, in->req.name,

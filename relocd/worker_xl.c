@@ -379,6 +379,7 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 	/* The point of no return: the sender renamed its copy away. */
 	if (in_commit(in, &err) == -1)
 		return xl_give_back(x, &err);
+	worker_adopt(w, in->domid, in->req.name);
 	xl_step(x, "go-ahead for %s", in->req.name);
 	return xl_activate(x);
 }

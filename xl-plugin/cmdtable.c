@@ -89,6 +89,11 @@ static const struct xr_opt jobs_opts[] = {
 	{ .name = NULL }
 };
 
+static const struct xr_opt list_opts[] = {
+	XR_OPT_JSON(struct list_args, "one JSON object per domain on stdout"),
+	{ .name = NULL }
+};
+
 #define EVA	struct evacuate_args
 static const struct xr_opt evacuate_opts[] = {
 	{ .name = "to", .kind = XA_STRING, .arg = "HOST[,HOST...]",
@@ -146,6 +151,11 @@ const struct xr_cmd xr_cmds[] = {
 	  "[--json]",
 	  "list relocd's running jobs",
 	  jobs_opts, false },
+	{ "list", cmd_list,
+	  "[--json]",
+	  "list the domains relocd looks after here (reboot, poweroff, "
+	  "crash)",
+	  list_opts, false },
 	{ "cancel", cmd_cancel,
 	  "JOB",
 	  "cancel a job (before its commit point); the domain stays where "

@@ -274,6 +274,14 @@ int	 jobs_row(char *, size_t, const struct ctl_job *);
 int	 jobs_json_row(char *, size_t, const struct ctl_job *);
 int	 cmd_jobs(const struct xr_global *, int, char **);
 
+/* cmd-list.c */
+struct list_args {
+	bool	json;
+	bool	help;
+};
+int	 list_parse(int, char **, struct list_args *, struct mig_err *);
+int	 cmd_list(const struct xr_global *, int, char **);
+
 /* cmd-cancel.c */
 struct cancel_args {
 	uint64_t	job;

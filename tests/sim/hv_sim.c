@@ -18,9 +18,6 @@
 
 #include "sim.h"
 
-struct hv_sim {
-	char	dir[PATH_MAX];
-};
 
 static unsigned
 sim_name_hash(const char *s)
@@ -35,7 +32,7 @@ sim_name_hash(const char *s)
 static const char *
 D(struct mig_hv *hv)
 {
-	return ((struct hv_sim *)mig_hv_priv(hv))->dir;
+	return sim_dir(hv);
 }
 
 static void
@@ -49,6 +46,7 @@ to_dominfo(const struct hv_sim_dom *d, struct mig_hv_dominfo *di)
 	di->type = d->type;
 	di->mem_kib = di->maxmem_kib = d->mem_kib;
 	di->vcpus = d->vcpus;
+	di->shutdown_reason = d->reason;
 }
 
 /* --- open / close --- */
@@ -88,6 +86,7 @@ sim_open(struct mig_hv *hv, void *arg, struct mig_err *err)
 static void
 sim_close(struct mig_hv *hv)
 {
+	sim_life_close(mig_hv_priv(hv));
 	free(mig_hv_priv(hv));
 	mig_hv_set_priv(hv, NULL);
 }
@@ -372,6 +371,13 @@ const struct mig_hv_ops hv_sim_ops = {
 	.resume = sim_resume,
 	.cap_get = sim_cap_get,
 	.cap_set = sim_cap_set,
+	.watch_start = sim_watch_start,
+	.watch_stop = sim_watch_stop,
+	.config_actions = sim_config_actions,
+	.create = sim_create,
+	.preserve = sim_preserve,
+	.core_dump = sim_core_dump,
+	.soft_reset = sim_soft_reset,
 };
 
 /* --- setting a host up (simctl, tests) --- */

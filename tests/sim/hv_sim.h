@@ -34,6 +34,10 @@ struct hv_sim_dom {
 	uint32_t	vcpus;
 	uint64_t	dirty_rate;	/* pages per second while running */
 	int		cap;		/* credit cap, percent; 0 = none */
+	int		reason;		/* enum mig_hv_shutdown, when shut
+					 * down or suspended */
+	int		on[MIG_HV_SHUTDOWN__MAX];	/* its actions, as its
+					 * configuration says; 0 = unset */
 	uint8_t		uuid[16];
 	char		name[MIG_HV_NAMELEN];
 };
@@ -59,6 +63,13 @@ int	hv_sim_set_rate(const char *dir, uint32_t domid, uint64_t rate,
 int	hv_sim_set_cap(const char *dir, uint32_t domid, int cap,
 	    struct mig_err *);
 int	hv_sim_destroy(const char *dir, uint32_t domid, struct mig_err *);
+/* The guest shuts itself down (poweroff, reboot, crash...): a running
+ * domain becomes shut down, or suspended, with that reason. */
+int	hv_sim_shutdown(const char *dir, uint32_t domid, int reason,
+	    struct mig_err *);
+/* What its configuration says to do on a shutdown for that reason. */
+int	hv_sim_set_action(const char *dir, uint32_t domid, int reason,
+	    int action, struct mig_err *);
 /* Fault knobs (README.md): fail_suspend die_after die_mode stall_after
  * restore_nomem never_converge; "off" clears one. */
 int	hv_sim_fault(const char *dir, const char *knob, const char *value,

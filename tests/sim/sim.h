@@ -13,6 +13,16 @@
 #include "hv_sim.h"
 
 #define SIM_MAXDOMS	256
+
+/* A handle's private part (hv_sim.c, sim_life.c). */
+struct sim_watch;
+struct event;
+struct hv_sim {
+	char			 dir[PATH_MAX];
+	struct sim_watch	*watches;
+	struct event		*poll_ev;	/* while there are watches */
+};
+const char *sim_dir(struct mig_hv *);
 #define SIM_PAGE	4096
 
 /* sim_state.c: the host file, read and written under the host lock */
@@ -106,6 +116,7 @@ struct sim_cfg {
 	uint64_t	max_memkb;
 	uint32_t	vcpus;
 	int		cap;		/* b_info.sched_params.cap; 0 = none */
+	int		on[MIG_HV_SHUTDOWN__MAX];	/* on_poweroff...; 0 unset */
 };
 char	*sim_json_write(const struct hv_sim_dom *);
 int	sim_json_parse(const char *, struct sim_cfg *, struct mig_err *);
@@ -162,5 +173,21 @@ int	sim_job_cancelled(struct sim_job *);
 /* sim_save.c, sim_restore.c: the thread bodies */
 void	*sim_save_main(void *);
 void	*sim_restore_main(void *);
+
+/* sim_life.c: a domain's life, as the libxl backend's */
+void	sim_life_close(struct hv_sim *);
+int	sim_watch_start(struct mig_hv *, struct mig_hv_watch *, uint32_t,
+	    struct mig_err *);
+void	sim_watch_stop(struct mig_hv *, struct mig_hv_watch *);
+int	sim_config_actions(struct mig_hv *, const char *,
+	    struct mig_hv_actions *, struct mig_err *);
+int	sim_create(struct mig_hv *, const char *, uint32_t *,
+	    struct mig_err *);
+int	sim_preserve(struct mig_hv *, uint32_t, const char *,
+	    struct mig_err *);
+int	sim_core_dump(struct mig_hv *, uint32_t, const char *,
+	    struct mig_err *);
+int	sim_soft_reset(struct mig_hv *, uint32_t, const char *,
+	    struct mig_err *);
 
 #endif

@@ -183,6 +183,44 @@ get_u64(const char *obj, const char *key, uint64_t *v)
 	return 0;
 }
 
+/* The top-level on_* members, by shutdown reason, and libxl's spelling
+ * of each action (libxl_action_on_shutdown_to_string). */
+static const char *const on_keys[MIG_HV_SHUTDOWN__MAX] = {
+	[MIG_HV_SHUTDOWN_POWEROFF] = "on_poweroff",
+	[MIG_HV_SHUTDOWN_REBOOT] = "on_reboot",
+	[MIG_HV_SHUTDOWN_CRASH] = "on_crash",
+	[MIG_HV_SHUTDOWN_WATCHDOG] = "on_watchdog",
+	[MIG_HV_SHUTDOWN_SOFT_RESET] = "on_soft_reset",
+};
+static const char *const libxl_actions[MIG_HV_ACT__MAX] = {
+	[MIG_HV_ACT_DESTROY] = "destroy",
+	[MIG_HV_ACT_RESTART] = "restart",
+	[MIG_HV_ACT_RESTART_RENAME] = "restart_rename",
+	[MIG_HV_ACT_PRESERVE] = "preserve",
+	[MIG_HV_ACT_COREDUMP_DESTROY] = "coredump_destroy",
+	[MIG_HV_ACT_COREDUMP_RESTART] = "coredump_restart",
+	[MIG_HV_ACT_SOFT_RESET] = "soft_reset",
+};
+
+static int
+actions_parse(const char *obj, struct sim_cfg *c, struct mig_err *err)
+{
+	const char	*p;
+	char		 s[32];
+	int		 i, a;
+
+	for (i = 0; i < MIG_HV_SHUTDOWN__MAX; i++) {
+		if (on_keys[i] == NULL || (p = member(obj, on_keys[i])) == NULL)
+			continue;
+		if (string(p, s, sizeof(s)) == NULL ||
+		    (a = mig_hv_action_parse(s)) == -1)
+			return mig_seterr(err, MIG_E_INVAL, "domain "
+			    "configuration: bad %s", on_keys[i]);
+		c->on[i] = a;
+	}
+	return 0;
+}
+
 int
 sim_json_parse(const char *json, struct sim_cfg *c, struct mig_err *err)
 {
@@ -231,7 +269,7 @@ sim_json_parse(const char *json, struct sim_cfg *c, struct mig_err *err)
 	if (get_u64(member(bi, "sched_params"), "cap", &v) == 0 &&
 	    v <= 100 * 512)
 		c->cap = (int)v;
-	return 0;
+	return actions_parse(ws(json), c, err);
 }
 
 /* The i-th element of the (valid) array at arr, or NULL. */
@@ -476,6 +514,7 @@ sim_json_write(const struct hv_sim_dom *d)
 	char	*buf = NULL, u[37];
 	size_t	 len = 0;
 	FILE	*f;
+	int	 i;
 
 	if ((f = open_memstream(&buf, &len)) == NULL)
 		return NULL;
@@ -488,8 +527,14 @@ sim_json_write(const struct hv_sim_dom *d)
 	    "        \"max_memkb\": %" PRIu64 ",\n"
 	    "        \"target_memkb\": %" PRIu64 ",\n"
 	    "        \"sched_params\": {\n            \"cap\": %d\n"
-	    "        }\n    }\n}\n", u, d->vcpus, d->mem_kib, d->mem_kib,
+	    "        }\n    }", u, d->vcpus, d->mem_kib, d->mem_kib,
 	    d->cap);
+	for (i = 0; i < MIG_HV_SHUTDOWN__MAX; i++)
+		if (on_keys[i] != NULL && d->on[i] > MIG_HV_ACT_UNSET &&
+		    d->on[i] < MIG_HV_ACT__MAX)
+			fprintf(f, ",\n    \"%s\": \"%s\"", on_keys[i],
+			    libxl_actions[d->on[i]]);
+	fprintf(f, "\n}\n");
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

@@ -136,6 +136,7 @@ create(struct restorer *r)
 	d->type = j->cfg.type;
 	d->vcpus = j->cfg.vcpus;
 	d->cap = j->cfg.cap;
+	memcpy(d->on, j->cfg.on, sizeof(d->on));
 	if (j->cfg.has_uuid)
 		memcpy(d->uuid, j->cfg.uuid, 16);
 	else

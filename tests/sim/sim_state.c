@@ -75,17 +75,36 @@ sim_type_parse(const char *s)
 	return -1;
 }
 
-/* "dom ID STATE TYPE MEMKIB VCPUS RATE CAP UUID NAME": the name last, as
- * the rest of the line.  "shut down" is stored as "shutdown". */
+/* LIFE is "R:AAAAAAA": the shutdown reason, then one action digit per
+ * reason (enum mig_hv_action). */
+static int
+life_parse(const char *s, struct hv_sim_dom *d)
+{
+	int	i;
+
+	if (strlen(s) != 2 + MIG_HV_SHUTDOWN__MAX || s[1] != ':' ||
+	    s[0] < '0' || s[0] >= '0' + MIG_HV_SHUTDOWN__MAX)
+		return -1;
+	d->reason = s[0] - '0';
+	for (i = 0; i < MIG_HV_SHUTDOWN__MAX; i++) {
+		if (s[2 + i] < '0' || s[2 + i] >= '0' + MIG_HV_ACT__MAX)
+			return -1;
+		d->on[i] = s[2 + i] - '0';
+	}
+	return 0;
+}
+
+/* "dom ID STATE TYPE MEMKIB VCPUS RATE CAP LIFE UUID NAME": the name
+ * last, as the rest of the line.  "shut down" is stored as "shutdown". */
 static int
 dom_parse(char *line, struct hv_sim_dom *d)
 {
-	char		*f[9], *name, *save = NULL;
+	char		*f[10], *name, *save = NULL;
 	uint64_t	 v[6];
 	int		 i;
 
 	memset(d, 0, sizeof(*d));
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < 10; i++)
 		if ((f[i] = strtok_r(i == 0 ? line : NULL, " ", &save)) == NULL)
 			return -1;
 	if ((name = strtok_r(NULL, "", &save)) == NULL ||
@@ -100,8 +119,8 @@ dom_parse(char *line, struct hv_sim_dom *d)
 		d->state = MIG_HV_DOM_SHUTDOWN;
 	else if ((d->state = state_parse(f[2])) == -1)
 		return -1;
-	if ((d->type = sim_type_parse(f[3])) == -1 ||
-	    mig_hv_uuid_parse(f[8], d->uuid) == -1)
+	if ((d->type = sim_type_parse(f[3])) == -1 || life_parse(f[8], d) == -1 ||
+	    mig_hv_uuid_parse(f[9], d->uuid) == -1)
 		return -1;
 	d->domid = (uint32_t)v[0];
 	d->mem_kib = v[1];
@@ -197,7 +216,7 @@ host_print(FILE *f, const struct sim_host *h)
 {
 	const struct hv_sim_dom	*d;
 	char			 u[37];
-	int			 i;
+	int			 i, k;
 
 	fprintf(f, "xen_major %d\nxen_minor %d\n", h->xen_major, h->xen_minor);
 	if (h->xen_extra[0] != '\0')
@@ -211,11 +230,14 @@ host_print(FILE *f, const struct sim_host *h)
 		d = &h->doms[i];
 		mig_hv_uuid_format(d->uuid, u);
 		fprintf(f, "dom %" PRIu32 " %s %s %" PRIu64 " %" PRIu32 " %"
-		    PRIu64 " %d %s %s\n", d->domid,
+		    PRIu64 " %d %d:", d->domid,
 		    d->state == MIG_HV_DOM_SHUTDOWN ? "shutdown" :
 		    mig_hv_domstate_name(d->state),
 		    mig_hv_domtype_name(d->type), d->mem_kib, d->vcpus,
-		    d->dirty_rate, d->cap, u, d->name);
+		    d->dirty_rate, d->cap, d->reason);
+		for (k = 0; k < MIG_HV_SHUTDOWN__MAX; k++)
+			fputc('0' + d->on[k], f);
+		fprintf(f, " %s %s\n", u, d->name);
 	}
 }
 
@@ -360,6 +382,7 @@ sim_dom_add(struct sim_host *h, const char *name, uint64_t mem_kib,
 	d->domid = h->next_domid++;
 	d->state = MIG_HV_DOM_RUNNING;
 	d->type = MIG_HV_TYPE_PV;
+	d->reason = MIG_HV_SHUTDOWN_UNKNOWN;
 	d->mem_kib = mem_kib;
 	d->vcpus = 1;
 	memcpy(d->name, name, strlen(name) + 1);
@@ -454,5 +477,9 @@ sim_dom_set_state(const char *dir, uint32_t domid, unsigned from, int to,
 		return 0;
 	}
 	d->state = to;
+	/* As Xen: a suspend is a shutdown for that reason, and a domain
+	 * that runs again has none. */
+	d->reason = to == MIG_HV_DOM_SUSPENDED ? MIG_HV_SHUTDOWN_SUSPEND :
+	    MIG_HV_SHUTDOWN_UNKNOWN;
 	return sim_commit(&t, err);
 }

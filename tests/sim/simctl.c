@@ -36,6 +36,13 @@ usage(void)
 	    "  set-rate NAME|DOMID P          pages dirtied per second\n"
 	    "  set-cap NAME|DOMID C           credit cap, percent; 0 = none\n"
 	    "  destroy NAME|DOMID\n"
+	    "  shutdown NAME|DOMID REASON     the guest shuts down: poweroff\n"
+	    "                                 reboot suspend crash watchdog "
+	    "soft_reset\n"
+	    "  set-action NAME|DOMID REASON ACTION   its on_REASON: destroy\n"
+	    "                                 restart rename-restart preserve\n"
+	    "                                 coredump-destroy coredump-restart "
+	    "soft-reset\n"
 	    "  fault KNOB VALUE               fail_suspend die_after die_mode\n"
 	    "                                 stall_after restore_nomem "
 	    "never_converge\n");
@@ -211,6 +218,55 @@ cmd_info(int argc, char **argv)
 	    "dirty_rate: %" PRIu64 "\ncap: %d\n", d.domid, d.name, u,
 	    mig_hv_domstate_name(d.state), mig_hv_domtype_name(d.type),
 	    d.mem_kib, d.vcpus, d.dirty_rate, d.cap);
+	if (d.state == MIG_HV_DOM_SHUTDOWN || d.state == MIG_HV_DOM_SUSPENDED)
+		printf("shutdown_reason: %s\n",
+		    mig_hv_shutdown_name(d.reason));
+	return 0;
+}
+
+static int
+reason_parse(const char *s)
+{
+	int	r;
+
+	for (r = 0; r < MIG_HV_SHUTDOWN_UNKNOWN; r++)
+		if (strcmp(s, mig_hv_shutdown_name(r)) == 0)
+			return r;
+	fprintf(stderr, "simctl: unknown shutdown reason %s\n", s);
+	exit(2);
+}
+
+static int
+cmd_shutdown(int argc, char **argv)
+{
+	struct hv_sim_dom	d;
+	struct mig_err		e;
+
+	if (argc != 3)
+		usage();
+	lookup(argv[1], &d);
+	if (hv_sim_shutdown(dir, d.domid, reason_parse(argv[2]), &e) == -1)
+		die(&e);
+	return 0;
+}
+
+static int
+cmd_set_action(int argc, char **argv)
+{
+	struct hv_sim_dom	d;
+	struct mig_err		e;
+	int			r, a;
+
+	if (argc != 4)
+		usage();
+	lookup(argv[1], &d);
+	r = reason_parse(argv[2]);
+	if ((a = mig_hv_action_parse(argv[3])) == -1) {
+		fprintf(stderr, "simctl: unknown action %s\n", argv[3]);
+		return 2;
+	}
+	if (hv_sim_set_action(dir, d.domid, r, a, &e) == -1)
+		die(&e);
 	return 0;
 }
 
@@ -300,6 +356,8 @@ static const struct {
 	{ "set-rate", cmd_set_rate },
 	{ "set-cap", cmd_set_cap },
 	{ "destroy", cmd_destroy },
+	{ "shutdown", cmd_shutdown },
+	{ "set-action", cmd_set_action },
 	{ "fault", cmd_fault },
 };
 

@@ -195,9 +195,12 @@ relocd_start() {
 	# Scenarios share dom0: an earlier one's relocd of this name goes
 	# first (SIGTERM; it has no job left), with its state.
 	if [ -f "/run/r$_r/relocd.pid" ]; then
-		kill "$(cat "/run/r$_r/relocd.pid")" 2>/dev/null
+		_old=$(cat "/run/r$_r/relocd.pid")
+		kill "$_old" 2>/dev/null
+		# until it is gone, not only its socket: it waits for its
+		# domain monitor, and must not outlive its files
 		_n=0
-		while [ -S "/run/r$_r/relocd.sock" ] && [ $_n -lt 50 ]; do
+		while kill -0 "$_old" 2>/dev/null && [ $_n -lt 300 ]; do
 			_n=$((_n + 1))
 			usleep 100000
 		done
@@ -369,4 +372,80 @@ barrier() {
 		sleep 1
 	done
 	wait $_lp
+}
+
+# --- a domain's life, relocd as its monitor ----------------------------------
+
+# cue NAME KEY: the witness reads KEY from its console and acts: R reboot,
+# P power off, K crash.  Written to the console's pty, as xl console would.
+cue() {
+	_id=$(xl domid "$1" 2>/dev/null) || fail "cue: no domain $1"
+	_tty=$(xenstore-read "/local/domain/$_id/console/tty") ||
+		fail "cue: domain $1 has no console pty"
+	printf '%s\n' "$2" > "$_tty" || fail "cue: cannot write to $_tty"
+}
+
+# wait_for SECONDS CMD...: CMD succeeds within SECONDS (polled every 0.2 s).
+wait_for() {
+	_n=$(($1 * 5))
+	shift
+	until "$@"; do
+		_n=$((_n - 1))
+		[ $_n -gt 0 ] || return 1
+		usleep 200000
+	done
+}
+
+# newboot_tick NAME RT N: the highest counter of a boot of NAME that began
+# after the guest's realtime RT, told by its counter being below N (the
+# tick of the boot before) -- a new boot counts from 1 again.  0 if none.
+newboot_tick() {
+	wall "$1" | awk -v rt="$2" -v n="$3" '$1 == "XW" && NF == 5 &&
+	    $3 + 0 > rt + 0 && $2 + 0 < n + 0 && $2 + 0 > m { m = $2 + 0 }
+	    END { print m + 0 }'
+}
+newboot_past() { [ "$(newboot_tick "$1" "$2" "$3")" -gt "$4" ]; }
+
+# uuid_of NAME: its uuid, from xl list -v.
+uuid_of() { xl list -v "$1" 2>/dev/null | awk 'NR == 2 { print $7 }'; }
+gone() { ! xl domid "$1" >/dev/null 2>&1; }
+logged() { grep -q -- "$2" "$1"; }
+
+# owned R NAME: the state (watching, restarting, preserved) relocd R gives
+# NAME in xl-reloc list, empty if it does not look after it.
+owned() {
+	/usr/local/sbin/xl-reloc -c "/run/r$1/relocd.conf" list 2>/dev/null |
+		awk -v n="$2" 'NR > 1 && $1 == n { print $4 }'
+}
+owned_is() { [ "$(owned "$1" "$2")" = "$3" ]; }
+not_owned() { [ -z "$(owned "$1" "$2")" ]; }
+
+# mark NAME: how NAME is right before a cue: M_ID its domid, M_UUID, M_N
+# its last tick and M_RT that tick's realtime (after 20 more ticks).
+# shellcheck disable=SC2034 # for the scenario
+mark() {
+	M_ID=$(xl domid "$1") || fail "no domain $1"
+	M_UUID=$(uuid_of "$1")
+	# 2 s of ticks here first: no tick of another host (whose clock may
+	# be up to 1 s ahead) can then pass for one after the cue
+	wait_tick "$1" $(($(last_tick "$1") + 20)) 60 || fail "$1 is not ticking"
+	# one line: the newest tick and its own realtime
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(wall "$1" | awk '$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ &&
+	    $2 + 0 > n { n = $2 + 0; rt = $3 } END { print n + 0, rt + 0 }')
+	M_N=$1 M_RT=$2
+}
+
+# check_restarted NAME: since mark, NAME came back under its own name and
+# uuid as a new domain, booted afresh: its counter counts from 1 again
+# (below M_N, with realtime after M_RT), past 20, so it runs.
+check_restarted() {
+	wait_for 120 newboot_past "$1" "$M_RT" "$M_N" 20 ||
+		{ xl list; fail "$1 did not boot again (counter below $M_N after realtime $M_RT: $(newboot_tick "$1" "$M_RT" "$M_N"))"; }
+	_new=$(xl domid "$1") || fail "no domain $1 after its restart"
+	[ "$_new" != "$M_ID" ] || fail "$1 is still domain $M_ID: not restarted"
+	[ "$(uuid_of "$1")" = "$M_UUID" ] || fail "$1 came back with uuid $(uuid_of "$1"), not $M_UUID"
+	_starts=$(wall "$1" | grep -c '^XS start')
+	metric starts "$_starts"
+	say "$1: domain $M_ID -> $_new, same uuid, new boot at tick $(newboot_tick "$1" "$M_RT" "$M_N"); $_starts start lines in its logs"
 }

@@ -20,6 +20,13 @@
  * of a working set ("dirty=N" and "wss=MiB" on the kernel command line, which
  * the kernel hands to init as environment variables) so that live migration
  * has something to chase.
+ *
+ * On cue, a line on its console (dom0 writes it to the console's pty):
+ *   R  reboot          P  power off          K  crash (init exits: a panic,
+ *                                               which Xen sees as a crash)
+ * It says so first ("XQ reboot"), so its log shows the shutdown was asked.
+ * A cue on the console rather than the command line: a restarted guest
+ * boots with the same command line and must not shut down again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -109,6 +117,33 @@ emit(const char *fmt, ...)
 	return w == len;
 }
 
+/* A cue waiting on the console (stdin shares stdout's non-blocking
+ * file): act on it, or return. */
+static void
+cue(void)
+{
+	char c[16];
+	ssize_t r, i;
+
+	if ((r = read(STDIN_FILENO, c, sizeof(c))) <= 0)
+		return;
+	for (i = 0; i < r; i++) {
+		switch (c[i]) {
+		case 'R':
+			emit("XQ reboot\n");
+			reboot(RB_AUTOBOOT);
+			break;
+		case 'P':
+			emit("XQ poweroff\n");
+			reboot(RB_POWER_OFF);
+			break;
+		case 'K':
+			emit("XQ crash\n");
+			_exit(1);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -136,6 +171,9 @@ main(void)
 	emit("XC 0 %016" PRIx64 "\n", checksum(cst, cwords));
 	fcntl(STDOUT_FILENO, F_SETFL,
 	    fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+	/* Its own flag too: the console may be two open files. */
+	fcntl(STDIN_FILENO, F_SETFL,
+	    fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	last_rt = clock_ms(CLOCK_REALTIME);
@@ -154,6 +192,7 @@ main(void)
 		if (n % 10 == 0)
 			emit("XC %llu %016" PRIx64 "\n", n,
 			    checksum(cst, cwords));
+		cue();
 		/* Absolute deadlines: a slow tick does not shift later ones. */
 		next.tv_nsec += TICK_NS;
 		if (next.tv_nsec >= 1000000000L) {

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xl-reloc list [--json]: the domains relocd looks after on this host
+ * (received, restored, or restarted by relocd), from its state
+ * directory.  relocd need not be running: these are also the domains a
+ * relocd starting now would attach to again.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "relocd.h"
+#include "xl-reloc.h"
+
+#define ROW_FMT	"%-24s %6s %-36s %s"
+
+int
+list_parse(int argc, char **argv, struct list_args *a, struct mig_err *err)
+{
+	int	i;
+
+	memset(a, 0, sizeof(*a));
+	if ((i = args_parse(cmd_find("list"), argc, argv, a, &a->help,
+	    err)) == -1)
+		return -1;
+	if (a->help)
+		return 0;
+	if (i != argc)
+		return mig_seterr(err, MIG_E_INVAL, "list: unexpected argument "
+		    "'%s'", argv[i]);
+	return 0;
+}
+
+static int
+print_row(const struct owned *o, void *arg)
+{
+	const struct list_args	*a = arg;
+	char			 name[sizeof(o->name) * 6 + 3], id[16];
+
+	if (a->json) {
+		json_string(name, sizeof(name), o->name);
+		printf("{\"domain\":%s,\"domid\":%" PRIu32 ",\"uuid\":\"%s\","
+		    "\"state\":\"%s\"}\n", name, o->domid, o->uuid,
+		    owned_state_name(o->state));
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%" PRIu32, o->domid);
+	printf(ROW_FMT "\n", o->name, id, o->uuid, owned_state_name(o->state));
+	return 0;
+}
+
+int
+cmd_list(const struct xr_global *g, int argc, char **argv)
+{
+	struct list_args	a;
+	struct relocd_conf	c;
+	struct mig_err		err;
+	int			st;
+
+	if ((st = cmd_parsed("list", list_parse(argc, argv, &a, &err),
+	    &a.help, &err)) != -1)
+		return st;
+	if ((st = client_conf(g, &c, &err)) != CTL_ST_OK) {
+		fprintf(stderr, "xl-reloc: %s\n", err.msg);
+		return st;
+	}
+	if (!a.json)
+		printf(ROW_FMT "\n", "DOMAIN", "DOMID", "UUID", "STATE");
+	if (owned_scan(c.state_dir, print_row, &a, &err) == -1) {
+		fprintf(stderr, "xl-reloc: list: %s\n", err.msg);
+		st = CTL_ST_FAILED;
+	}
+	config_free(&c);
+	return st;
+}
