@@ -408,11 +408,11 @@ static int
 hvx_config_describe(struct mig_hv *hv, const char *json,
     struct mig_domcfg *c, struct mig_err *err)
 {
-	struct hvx		*x = begin(hv);
+	struct hvx		*x = hvx_begin(hv);
 	libxl_domain_config	 dc;
 	int			 rc;
 
-	if (config_parse(x, json, &dc, err) == -1)
+	if (hvx_config_parse(x, json, &dc, err) == -1)
 		return -1;
 	rc = hvx_domcfg(&dc, c, err);
 	libxl_domain_config_dispose(&dc);

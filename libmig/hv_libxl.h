@@ -14,6 +14,8 @@ struct mig_hv;
 struct mig_hv_op;
 struct hvx;
 struct mig_domcfg;
+struct mig_hv_actions;
+struct mig_hv_watch;
 
 /* Our xentoollog_logger; vt must come first, libxl sees only that. */
 struct hvx_logger {
