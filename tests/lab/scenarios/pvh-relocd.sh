@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015,SC2086,SC2034 # sourced after /lab/lib.sh; trip splits its commands
-# xlab: hosts=1 xen=shadow timeout=420 default=yes
+# xlab: hosts=1 xen=shadow timeout=900 default=yes
 # xlab-desc: a PVH guest through relocd: xl save -> verify -> xl-reloc restore, xl-reloc save -> xl restore, a live migration, a cancel in pre-copy
 # One PVH witness (HVM_CONTEXT, HVM_PARAMS, log-dirty through the p2m) goes
 # through each path relocd offers, in turn, and must come out of each as

@@ -46,8 +46,10 @@ migrated() {
 }
 
 if [ "$me" = a ]; then
+	# b waits here while a creates the witness: 60 s of xl create alone
+	# were seen on a loaded machine
 	witness_create witness 96 16 8
-	barrier 7101 120
+	barrier 7101 300
 	# 1. Refused by b's strict relocd: nothing moves, exit 3 and why.
 	say "xl-reloc migrate witness to b's strict relocd (its host-allow list admits neither 10.0.0.1 nor xlab-a)"
 	xr migrate --tls --port 8023 witness "$XLAB_PEER" > /tmp/refused.out 2>&1
@@ -86,7 +88,7 @@ else
 	conf b 8023 '10\\.0\\.0\\.9' xlab-c > /tmp/s.extra
 	relocd_start s 8022 /tmp/s.extra
 	recv_logs_start 7104 "$CONSLOG/guest-witness--source.log"
-	barrier 7101 120
+	barrier 7101 300
 	barrier 7102
 	grep -q 'refused: no host-allow pattern matches' /run/rs/log ||
 		{ relocd_logs s; fail "the strict relocd did not log the refusal"; }
