@@ -128,11 +128,11 @@ else bad "TLS migration with client certificates: $(tail -1 "$T/out")"; fi
 #     plaintext on the TLS port; nothing moves.
 "$SIMCTL" -d "$T/a/host" create guest --mem-mib 16 >/dev/null
 sed -i "s|$T/pki/a\.|$T/pki/rogue.|" "$T/a/relocd.conf"
-kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3	# jobs run the reloaded config
+hup a	# jobs run the reloaded config
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --tls --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out" 2>&1; rc=$?
 sed -i "s|$T/pki/rogue\.|$T/pki/a.|" "$T/a/relocd.conf"
-kill -HUP "$(cat "$T/a/relocd.pid")"; sleep 0.3
+hup a
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PT" --localhost guest \
     127.0.0.1 > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && [ "$(names a)" = "guest " ] &&
@@ -147,8 +147,15 @@ else bad "bad client certificate and plaintext refused: $rc/$rc2 $(tail -1 "$T/o
 "$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PB" --localhost \
     --bandwidth 8M slow 127.0.0.1 > "$T/out" 2>&1 &
 mpid=$!
-sleep 2
-job=$("$XLRELOC" -c "$T/a/relocd.conf" jobs | awk '$3 == "slow" { print $1 }')
+# Its job, once it is in pre-copy (however long a loaded machine takes to
+# get there; 30 s at most).
+job=""
+for _ in $(seq 300); do
+	job=$("$XLRELOC" -c "$T/a/relocd.conf" jobs |
+	    awk '$3 == "slow" && / pre-copy / { print $1 }')
+	[ -n "$job" ] && break
+	sleep 0.1
+done
 "$XLRELOC" -c "$T/a/relocd.conf" cancel "${job:-0}" >/dev/null 2>&1
 wait "$mpid"; rc=$?
 if [ -n "$job" ] && [ "$rc" -eq 5 ] && "$SIMCTL" -d "$T/a/host" info slow | grep -q running &&
@@ -205,7 +212,7 @@ for d in guest slow calm2; do "$SIMCTL" -d "$T/a/host" destroy "$d" >/dev/null 2
 # B moves to 127.0.0.1 alone by a reload (SIGHUP rebinds the listeners),
 # which frees 127.0.0.2 on that port for C.
 sed -i "s/^relocation_port = .*/&\nrelocation_address = [ \"127.0.0.1\" ]/" "$T/b/relocd.conf"
-kill -HUP "$(cat "$T/b/relocd.pid")"; sleep 0.5
+hup b
 MEM=512 start c "$PB" "relocation_address = [ \"127.0.0.2\" ]"
 # A holds all five (954 of 1024 MiB); B has 360 MiB free, C 512: e5 fits
 # on neither, the others fit somewhere, and the plan must use both.

@@ -30,17 +30,6 @@ refused() {
 	grep -qF "refused not-allowed: $2" "$T/out" &&
 	    grep -qF "$2" "$T/$1/log" && [ -z "$(names "$1")" ]
 }
-# hup HOST: reload, and wait for relocd to say so
-hup() {
-	n=$(grep -c "configuration reloaded" "$T/$1/log")
-	kill -HUP "$(cat "$T/$1/relocd.pid")"
-	for _ in $(seq 50); do
-		[ "$(grep -c "configuration reloaded" "$T/$1/log")" -gt "$n" ] &&
-		    return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 start b "$PB" 'receive_disk_paths = [ "/srv/xen" ]'
 start c "$PC"

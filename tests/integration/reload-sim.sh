@@ -24,15 +24,6 @@ setconf() {
 	sed -i "/^$2 = /d" "$T/$1/relocd.conf"
 	printf '%s = %s\n' "$2" "$3" >> "$T/$1/relocd.conf"
 }
-# hup HOST: reload, and wait for relocd to say how it went
-hup() {
-	n=$(grep -c "reload" "$T/$1/log")
-	kill -HUP "$(cat "$T/$1/relocd.pid")"
-	for _ in $(seq 50); do
-		[ "$(grep -c "reload" "$T/$1/log")" -gt "$n" ] && return 0
-		sleep 0.1
-	done
-}
 # mig NAME OUT ARGS...: A -> B, plaintext unless ARGS say --tls
 mig() {
 	n=$1 o=$2; shift 2

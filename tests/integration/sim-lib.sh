@@ -90,6 +90,18 @@ names() { "$SIMCTL" -d "$T/$1/host" list | awk '{ print $2 }' | sort | tr '\n' '
 sum() { "$SIMCTL" -d "$T/$1/host" checksum "$2"; }
 # info HOST DOMAIN KEY: one field of simctl info
 info() { "$SIMCTL" -d "$T/$1/host" info "$2" | awk -v k="$3:" '$1 == k { print $2 }'; }
+# hup HOST: reload HOST's relocd, and wait until it says how that went
+# (a line naming the reload, either way; 20 s at most): what runs next
+# must see the configuration it loaded, however slow the machine.
+hup() {
+	_n=$(grep -c "reload" "$T/$1/log")
+	kill -HUP "$(cat "$T/$1/relocd.pid")"
+	for _ in $(seq 200); do
+		[ "$(grep -c "reload" "$T/$1/log")" -gt "$_n" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # migrate HOST DOMAIN PORT FLAGS: through the control protocol (ctlc)
 migrate() { "$CTLC" "$T/$1/relocd.sock" migrate "$2" 127.0.0.1 "$3" "$4" > "$T/out" 2>&1; }
 # X HOST ARGS...: xl-reloc against HOST's daemon
