@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS...)
-# xlab: hosts=1 xen=shadow timeout=240 default=yes
+# xlab: hosts=1 xen=shadow timeout=480 default=yes
 # xlab-desc: xl-reloc live migration between two relocd daemons in one dom0, there and back
 # The project's own programs, on real Xen: relocd A (port 8002) and relocd B
 # (port 8012) share the hypervisor, so each move is a localhost migration

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
-# xlab: hosts=1 xen=shadow timeout=480 default=yes
+# xlab: hosts=1 xen=shadow timeout=900 default=yes
 # xlab-desc: xl-reloc save/verify/restore on real Xen: plain, --compress, --direct with relocd stopped; damaged, truncated and bad-trailer images refused, never run
 [ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
 XR=/usr/local/sbin/xl-reloc

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
-# xlab: hosts=1 xen=shadow timeout=300 default=yes
+# xlab: hosts=1 xen=shadow timeout=600 default=yes
 # xlab-desc: xl-reloc live migration over TLS with client certificates between two relocd
 # The certificates come with the lab's overlay (tests/run-tests makes a
 # throwaway CA and one certificate per relocd, for 127.0.0.1).  relocd B

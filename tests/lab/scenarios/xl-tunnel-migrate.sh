@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS...)
-# xlab: hosts=1 xen=shadow timeout=300 default=yes
+# xlab: hosts=1 xen=shadow timeout=600 default=yes
 # xlab-desc: stock xl live migration into relocd through xl-reloc tunnel over TLS
 # xl's own sender (xl migrate -s) moves the guest; the receiving side is
 # relocd, reached by "xl-reloc tunnel" over TLS with a client certificate
