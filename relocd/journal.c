@@ -715,7 +715,28 @@ journal_lookup(const char *dir, int (*match)(const struct jrec *, void *),
 }
 
 /*
+ * A target's finished record is what answers a source that is in doubt
+ * about it (indoubt.c: QUERY), and that source may ask only once we are
+ * back: a target killed after RECEIVED is settled ABORTED by its next
+ * start, or by a worker its dying parent had already spawned, perhaps
+ * just before this compaction.  Dropped, the record would leave "no
+ * record, no domain": not-known, and the source's guest suspended for an
+ * operator.  So such records stay for a day.
+ */
+#define JOURNAL_ANSWER_KEEP_MS	(24 * 60 * 60 * 1000ULL)
+
+static int
+compact_keeps(const struct jrec *r, uint64_t now)
+{
+	if (!journal_state_final(r->state))
+		return 1;
+	return r->role == JR_TARGET && r->time_ms + JOURNAL_ANSWER_KEEP_MS >
+	    now;
+}
+
+/*
  * Rewrites the journal with only the last record of each unfinished job,
+ * and of each target's job that finished within a day (compact_keeps),
  * atomically: a crash during compaction leaves the old journal.
  */
 int
@@ -739,7 +760,7 @@ journal_compact(struct journal *j, struct mig_err *err)
 		goto out;
 	}
 	for (i = 0; i < l.n; i++) {
-		if (journal_state_final(l.v[i].state))
+		if (!compact_keeps(&l.v[i], wall_ms()))
 			continue;
 		if ((n = jrec_format(&l.v[i], line, sizeof(line))) == -1 ||
 		    write_line(fd, line, n) == -1) {

@@ -288,6 +288,43 @@ test_compaction(void **state)
 }
 
 static int
+match_job(const struct jrec *r, void *arg)
+{
+	return r->job == *(uint64_t *)arg;
+}
+
+/* A target's finished record answers a source's QUERY: it outlives a
+ * compaction for a day; a source's does not, nor an older one. */
+static void
+test_compaction_keeps_answers(void **state)
+{
+	char			*dir = mkstate();
+	struct journal		*j;
+	struct mig_err		 err;
+	struct jrec		 r;
+	uint64_t		 job;
+
+	assert_non_null(j = journal_open(dir, &err));
+	r = rec(1, JR_TARGET, J_ABORTED, "fresh");
+	r.time_ms = wall_ms() - 1000;
+	append_ok(j, r);
+	r = rec(2, JR_TARGET, J_DONE, "old");
+	r.time_ms = wall_ms() - 25 * 3600 * 1000ULL;
+	append_ok(j, r);
+	r = rec(3, JR_SOURCE, J_ABORTED, "src");
+	r.time_ms = wall_ms() - 1000;
+	append_ok(j, r);
+	assert_int_equal(journal_compact(j, &err), 0);
+	journal_close(j);
+	/* what a QUERY reads: finished records too */
+	for (job = 1; job <= 3; job++)
+		assert_int_equal(journal_lookup(dir, match_job, &job, &r,
+		    &err), job == 1);
+	assert_int_equal(r.state, J_ABORTED);
+	rmstate(dir);
+}
+
+static int
 match_resv(const struct jrec *r, void *arg)
 {
 	return r->role == JR_TARGET && r->resv == *(uint64_t *)arg;
@@ -383,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_replay_reports_unfinished_jobs),
 		cmocka_unit_test(test_torn_and_malformed_lines),
 		cmocka_unit_test(test_compaction),
+		cmocka_unit_test(test_compaction_keeps_answers),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_long_host_name),
