@@ -24,11 +24,6 @@ PORT_SALT=17
 trap sim_cleanup EXIT
 n=0
 
-pids_of() {
-	p=$(cat "$T/$1/relocd.pid" 2>/dev/null) || return 0
-	echo $(pgrep -P "$p") "$p"
-}
-
 # Waits until B's journal shows the stream of DOM under way, and then a
 # little of it on the wire.
 streaming() {	# DOM

@@ -50,11 +50,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The daemon of HOST and its workers.
-pids_of() {
-	p=$(cat "$T/$1/relocd.pid" 2>/dev/null) || return 0
-	echo $(pgrep -P "$p") "$p"
-}
 alive() { kill -0 "$(cat "$T/$1/relocd.pid" 2>/dev/null)" 2>/dev/null; }
 
 proxy() {

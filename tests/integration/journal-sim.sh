@@ -35,10 +35,6 @@ start a "$PA" "$(tls_on a "$TA")"
 start b "$PB" "$(tls_on b "$TB")"
 mkdir -p "$T/img"
 
-pids_of() {	# HOST: its relocd and workers
-	p=$(cat "$T/$1/relocd.pid" 2>/dev/null) || return 0
-	echo $(pgrep -P "$p") "$p"
-}
 held() {	# HOST: a process stands at the hold point
 	for _ in $(seq 100); do
 		[ -f "$T/$1/host/held" ] && return 0
@@ -51,8 +47,12 @@ release() {	# HOST
 	rm -f "$T/$1/host/held"
 }
 crash() {	# HOST: kill -9 relocd and its workers, release, restart
-	kill -9 $(pids_of "$1")
-	sleep 0.2
+	_pids=$(pids_of "$1")
+	kill -9 $_pids
+	# the held worker must be gone before its hold is released
+	for _p in $_pids; do
+		for _ in $(seq 200); do pid_alive "$_p" || break; sleep 0.1; done
+	done
 	release "$1"
 	daemon_start "$1"
 }

@@ -53,10 +53,35 @@ finish() {
 	[ "$fail" -eq 0 ] || { echo "[  FAILED  ] $fail test(s), listed above"; exit 1; }
 }
 
+# pid_alive PID: PID names a process that has not exited (a zombie has)
+pid_alive() {
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
+	case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in
+	Z*|X*|"") return 1 ;;
+	esac
+}
+
+# pids_of HOST: its relocd and that relocd's workers
+pids_of() {
+	p=$(cat "$T/$1/relocd.pid" 2>/dev/null) || return 0
+	echo $(pgrep -P "$p") "$p"
+}
+
 # Runs relocd HOST on its existing configuration; the log is appended to,
 # so a restart keeps what came before.  Waits for its control socket.
 daemon_start() {	# HOST
 	h=$1
+	# The state directory's pid file stays locked until the last relocd
+	# on it has exited, which can be after its monitor has said it
+	# stopped or after kill -9 returned: wait for it (20 s at most) rather
+	# than lose a race to its lock.
+	if [ -f "$T/$h/relocd.pid" ]; then
+		_old=$(cat "$T/$h/relocd.pid" 2>/dev/null)
+		for _ in $(seq 200); do
+			pid_alive "$_old" || break
+			sleep 0.1
+		done
+	fi
 	rm -f "$T/$h/relocd.sock"
 	# shellcheck disable=SC2086	# RELOCD_FLAGS: words
 	RELOCD_SIM_DIR=$T/$h/host "$RELOCD" -f ${RELOCD_FLAGS:-} -c "$T/$h/relocd.conf" >>"$T/$h/log" 2>&1 &
