@@ -44,6 +44,7 @@ static const struct field f_migrate[] = {
 	U32(ctl_migrate, flags),
 	U64(ctl_migrate, bandwidth),
 	U32(ctl_migrate, max_downtime_ms),
+	STR(ctl_migrate, config, CTL_PATH_MAX),
 	END
 };
 static const struct field f_save[] = {
@@ -51,6 +52,7 @@ static const struct field f_save[] = {
 	STR(ctl_save, path, CTL_PATH_MAX),
 	STR(ctl_save, key, CTL_PATH_MAX),
 	U32(ctl_save, flags),
+	STR(ctl_save, config, CTL_PATH_MAX),
 	END
 };
 /* The union's uint64_t job sits at offset 0. */

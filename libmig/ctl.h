@@ -78,13 +78,18 @@ enum ctl_type {
 #define CTL_MF_AUTO_CONVERGE	0x0010
 #define CTL_MF_DOWNTIME_ABORT	0x0020
 #define CTL_MF_LOCALHOST	0x0040	/* the target may be this host */
-#define CTL_MF_ALL		0x007f
+#define CTL_MF_NO_ADOPT		0x0080	/* the target does not look after it
+					 * (xl migrate -e) */
+#define CTL_MF_ALL		0x00ff
 
 /* CTL_SAVE / CTL_RESTORE flags */
 #define CTL_SF_COMPRESS		0x0001
 #define CTL_SF_KEEP_RUNNING	0x0002	/* save: resume the domain after */
-#define CTL_SF_PAUSED		0x0004	/* restore: leave it paused */
-#define CTL_SF_ALL		0x0007
+#define CTL_SF_PAUSED		0x0004	/* restore: leave it paused;
+					 * save: resumed, but paused (xl -p) */
+#define CTL_SF_NO_ADOPT		0x0008	/* restore: relocd does not look
+					 * after it (xl restore -e) */
+#define CTL_SF_ALL		0x000f
 
 /* CTL_PROBE flags */
 #define CTL_PF_TLS		0x0001	/* the TLS port, as MIGRATE would */
@@ -128,6 +133,9 @@ struct ctl_migrate {
 	uint32_t	flags;		/* CTL_MF_* */
 	uint64_t	bandwidth;	/* bytes/s, 0 = the daemon's default */
 	uint32_t	max_downtime_ms;	/* 0 = the daemon's default */
+	/* A configuration (libxl JSON) to send instead of the domain's
+	 * own (xl migrate -C); "" = the domain's. */
+	char		config[CTL_PATH_MAX + 1];
 };
 
 struct ctl_save {			/* CTL_SAVE and CTL_RESTORE */
@@ -135,6 +143,9 @@ struct ctl_save {			/* CTL_SAVE and CTL_RESTORE */
 	char		path[CTL_PATH_MAX + 1];
 	char		key[CTL_PATH_MAX + 1];		/* "" = none */
 	uint32_t	flags;		/* CTL_SF_* */
+	/* A configuration (libxl JSON) to store or restore with instead of
+	 * the domain's or the image's (xl's [cfg]); "" = theirs. */
+	char		config[CTL_PATH_MAX + 1];
 };
 
 struct ctl_event {

@@ -184,6 +184,12 @@ format_keys(const struct jrec *r, char *buf, size_t len, size_t o)
 			return -1;
 		o += n;
 	}
+	if (r->flags & JF_NO_ADOPT) {
+		n = snprintf(buf + o, len - o, " adopt=0");
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += n;
+	}
 	if (r->flags & JF_CAP) {
 		n = snprintf(buf + o, len - o, " cap=%d", r->cap);
 		if (n < 0 || (size_t)n >= len - o)
@@ -282,6 +288,12 @@ parse_key(char *f, struct jrec *r, unsigned *seen, char *why, size_t len)
 			return bad(why, len, "cap=%.20s: not a cpu cap", v);
 		r->cap = (int)cap;
 		r->flags |= JF_CAP;
+	} else if (strcmp(f, "adopt") == 0) {
+		bit = 0x8;
+		if (strcmp(v, "0") == 0)
+			r->flags |= JF_NO_ADOPT;
+		else if (strcmp(v, "1") != 0)
+			return bad(why, len, "adopt=%.20s: not 0 or 1", v);
 	} else if (strcmp(f, "tmp") == 0) {
 		bit = 0x4;
 		if (unescape(v, r->tmp, sizeof(r->tmp)) == -1 ||

@@ -119,6 +119,8 @@ enum jrole {
 #define JF_START_PAUSED		0x1	/* dst: asked to stay paused */
 #define JF_CAP			0x2	/* src: cap holds the guest's own cap,
 					 * which we lowered (auto-converge) */
+#define JF_NO_ADOPT		0x4	/* dst: not to be looked after (xl's
+					 * -e: no one waits for its death) */
 
 struct jrec {
 	uint64_t	 job;			/* job id, shared by both ends */
@@ -360,6 +362,17 @@ struct worker {
 	char			 followed[MIG_ERRLEN];	/* what the cause of a
 						 * failure brought on */
 };
+
+/*
+ * cfg_override.c: the configuration in file path (libxl JSON) in place of
+ * orig, the domain's or the image's: it must parse, give the same memory
+ * and, with same_name, not name another domain.  *json is malloc'd; name
+ * (when not NULL) gets the domain name it gives, or orig's.
+ */
+struct mig_hv;
+int		 cfg_override(struct mig_hv *, const char *path,
+		    const char *orig, int same_name, char **json, char *name,
+		    size_t namelen, struct mig_err *);
 
 /* worker.c */
 int		 worker_main(int, char **, const struct mig_hv_ops *);

@@ -380,6 +380,11 @@ worker_adopt(struct worker *w, uint32_t domid, const char *name)
 	struct mig_err		err;
 	char			u[37];
 
+	if (w->rec.flags & JF_NO_ADOPT) {
+		log_info("%s (domain %u): asked not to be looked after (-e): "
+		    "relocd will not act on its shutdown", name, domid);
+		return;
+	}
 	if (mig_hv_dominfo(w->hv, domid, &di, &err) == 0) {
 		mig_hv_uuid_format(di.uuid, u);
 		if (owned_adopt(w->conf.state_dir, u, domid, name, &err) == 0)

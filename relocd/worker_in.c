@@ -304,6 +304,8 @@ in_journal_begin(struct in *in, const char *peer)
 	/* A reconciliation that finishes the job must know it too. */
 	if (in->req.flags & MIG_RESERVE_F_START_PAUSED)
 		w->rec.flags |= JF_START_PAUSED;
+	if (in->req.flags & MIG_RESERVE_F_NO_ADOPT)
+		w->rec.flags |= JF_NO_ADOPT;
 }
 
 /*

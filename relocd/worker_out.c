@@ -300,9 +300,20 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 {
 	struct worker	*w = o->w;
 	uint64_t	 need;
+	char		*given;
 
-	if ((o->json = mig_hv_config_json(w->hv, o->dom.domid, err)) == NULL ||
-	    mig_hv_config_memory(w->hv, o->json, &need, err) == -1)
+	if ((o->json = mig_hv_config_json(w->hv, o->dom.domid, err)) == NULL)
+		return -1;
+	if (o->req.config[0] != '\0') {
+		if (cfg_override(w->hv, o->req.config, o->json, 1, &given,
+		    NULL, 0, err) == -1)
+			return -1;
+		free(o->json);
+		o->json = given;
+		log_info("%s: sending configuration %s in place of its own",
+		    o->dom.name, o->req.config);
+	}
+	if (mig_hv_config_memory(w->hv, o->json, &need, err) == -1)
 		return -1;
 	if (strlen(o->json) > MIG_FRAME_CTRL_MAX - 1024)
 		return mig_seterr(err, MIG_E_TOOBIG, "domain %s: config of "
@@ -322,7 +333,7 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	m->u.reserve.flags = (o->req.flags & CTL_MF_LIVE ? MIG_RESERVE_F_LIVE :
 	    0) | (o->req.flags & CTL_MF_LOCALHOST ? MIG_RESERVE_F_LOCALHOST :
 	    0) | (o->req.flags & CTL_MF_PAUSED ? MIG_RESERVE_F_START_PAUSED :
-	    0);
+	    0) | (o->req.flags & CTL_MF_NO_ADOPT ? MIG_RESERVE_F_NO_ADOPT : 0);
 	m->u.reserve.features = MIG_FEAT_XXH3 |
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
 	    MIG_FEAT_ZSTD : 0);
