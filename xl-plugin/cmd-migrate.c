@@ -6,6 +6,27 @@
 #include "xl-reloc.h"
 
 int
+migrate_take_ssh(void *a, const char *cmd, struct mig_err *err)
+{
+	(void)a;
+	return mig_seterr(err, MIG_E_INVAL, "migrate: -s %s: relocd carries "
+	    "the stream itself; for xl's own migration through relocd, run: "
+	    "xl migrate -s \"xl-reloc tunnel\" DOMAIN HOST", cmd);
+}
+
+/* A domain id is the target hypervisor's to give: libxl would have to
+ * create the domain with it, and relocd's receiver never asks for one. */
+int
+migrate_take_domid(void *a, const char *unused, struct mig_err *err)
+{
+	(void)a;
+	(void)unused;
+	return mig_seterr(err, MIG_E_INVAL, "migrate: -D: relocd cannot keep "
+	    "the domain id; the domain gets the id HOST gives it (its name and "
+	    "uuid stay)");
+}
+
+int
 migrate_parse(int argc, char **argv, struct migrate_args *a,
     struct mig_err *err)
 {
@@ -50,5 +71,7 @@ cmd_migrate(const struct xr_global *g, int argc, char **argv)
 	snprintf(what, sizeof(what), "migrate %s to %s", a.req.domain,
 	    a.req.host);
 	view_init(&v, stdout, a.json);
+	if (a.debug)
+		view_debug(&v);
 	return client_run_job(g, &m, &v, what);
 }

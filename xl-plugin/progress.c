@@ -246,11 +246,20 @@ view_init(struct view *v, FILE *out, bool json)
 	v->out = out;
 	v->last_phase = -1;
 	v->drawn = false;
+	v->every = false;
 	if (json)
 		v->mode = VIEW_JSON;
 	else if (isatty(fileno(out)))
 		v->mode = VIEW_TTY;
 	else
+		v->mode = VIEW_LINES;
+}
+
+void
+view_debug(struct view *v)
+{
+	v->every = true;
+	if (v->mode == VIEW_TTY)
 		v->mode = VIEW_LINES;
 }
 
@@ -301,9 +310,12 @@ view_event(struct view *v, const struct ctl_event *ev)
 		v->drawn = true;
 		break;
 	case VIEW_LINES:
-		if (v->last_phase == ev->phase)
+		if (v->every)
+			progress_line(line, sizeof(line), ev);
+		else if (v->last_phase == ev->phase)
 			return;
-		progress_phase_line(line, sizeof(line), ev);
+		else
+			progress_phase_line(line, sizeof(line), ev);
 		fprintf(v->out, "%s\n", line);
 		break;
 	case VIEW_JSON:

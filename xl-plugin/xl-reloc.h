@@ -71,6 +71,10 @@ struct xr_opt {
 /* The switches every command that has them spells the same way. */
 #define XR_OPT_JSON(type, text)						\
 	{ .name = "json", .set = 1, XR_AT(type, json), .help = text }
+/* xl's --debug (restore's -d): every progress event, one line each. */
+#define XR_OPT_DEBUG(type, l)						\
+	{ .name = "debug", .letter = l, .set = 1, XR_AT(type, debug),	\
+	  .help = "show every progress event (xl --debug)" }
 #define XR_OPT_DIRECT(type, text)					\
 	{ .name = "direct", .set = 1, XR_AT(type, direct), .help = text }
 #define XR_OPTS_MAX	24	/* options in one table, --help aside */
@@ -145,6 +149,7 @@ struct view {
 	enum view_mode	 mode;
 	FILE		*out;
 	int		 last_phase;	/* -1 before the first event */
+	bool		 every;		/* --debug: a line per event */
 	bool		 drawn;		/* a TTY line is on screen */
 	uint64_t	 drawn_ms;	/* when it was drawn (monotonic) */
 };
@@ -219,6 +224,8 @@ int	 progress_failure(char *, size_t, const char *,
 	    const struct ctl_result *);
 int	 json_string(char *, size_t, const char *);
 void	 view_init(struct view *, FILE *, bool);
+/* --debug: a line per event rather than per phase, even on a TTY. */
+void	 view_debug(struct view *);
 void	 view_accepted(struct view *, uint64_t);
 void	 view_event(struct view *, const struct ctl_event *);
 void	 view_result(struct view *, const char *, const struct ctl_result *);
@@ -227,15 +234,20 @@ void	 view_result(struct view *, const char *, const struct ctl_result *);
 struct migrate_args {
 	struct ctl_migrate	req;
 	bool			json;
+	bool			debug;
 	bool			help;
 };
 int	 migrate_parse(int, char **, struct migrate_args *, struct mig_err *);
+/* -s and -D: xl's, refused with the reason (and what to do instead). */
+int	 migrate_take_ssh(void *, const char *, struct mig_err *);
+int	 migrate_take_domid(void *, const char *, struct mig_err *);
 int	 cmd_migrate(const struct xr_global *, int, char **);
 
 /* cmd-save.c */
 struct save_args {
 	struct ctl_save	req;
 	bool		json;
+	bool		debug;		/* restore -d */
 	bool		help;
 	bool		direct;		/* in-process, without relocd */
 };

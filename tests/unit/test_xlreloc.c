@@ -95,6 +95,56 @@ test_xl_forms(void **state)
 	assert_true(s.req.flags & CTL_SF_PAUSED);
 }
 
+/* The rest of xl's forms: xl migrate [-s -e -C -p -D --debug --live],
+ * xl save [-c] [-p] dom file [cfg], xl restore [-p] [-e] [-d] [cfg] file.
+ * Relative files are made absolute against the working directory. */
+static void
+test_xl_forms_all(void **state)
+{
+	char *mig[] = { "migrate", "-e", "-C", "/etc/xen/web1.json",
+	    "--debug", "--live", "-p", "web1", "node2" };
+	char *save[] = { "save", "-p", "web1", "/srv/web1.xl",
+	    "/etc/xen/other.json" };
+	char *restore[] = { "restore", "-p", "-e", "-d", "/etc/xen/b.json",
+	    "/srv/web1.xl" };
+	char *restore1[] = { "restore", "-d", "/srv/web1.xl" };
+	char *rel[] = { "migrate", "-C", "web1.json", "web1", "node2" };
+	struct migrate_args	m;
+	struct save_args	s;
+	struct mig_err		err;
+	char			cwd[PATH_MAX], want[PATH_MAX + 16];
+
+	assert_int_equal(migrate_parse(ARGC(mig), mig, &m, &err), 0);
+	assert_int_equal(m.req.flags, CTL_MF_TLS | CTL_MF_LIVE |
+	    CTL_MF_PAUSED | CTL_MF_NO_ADOPT);
+	assert_string_equal(m.req.config, "/etc/xen/web1.json");
+	assert_true(m.debug);
+	assert_string_equal(m.req.domain, "web1");
+	assert_string_equal(m.req.host, "node2");
+
+	assert_int_equal(save_parse(ARGC(save), save, &s, &err), 0);
+	assert_int_equal(s.req.flags, CTL_SF_PAUSED);
+	assert_string_equal(s.req.path, "/srv/web1.xl");
+	assert_string_equal(s.req.config, "/etc/xen/other.json");
+
+	/* xl's order: the configuration before the image */
+	assert_int_equal(restore_parse(ARGC(restore), restore, &s, &err), 0);
+	assert_int_equal(s.req.flags, CTL_SF_PAUSED | CTL_SF_NO_ADOPT);
+	assert_true(s.debug);
+	assert_string_equal(s.req.config, "/etc/xen/b.json");
+	assert_string_equal(s.req.path, "/srv/web1.xl");
+	assert_int_equal(restore_parse(ARGC(restore1), restore1, &s, &err),
+	    0);
+	assert_string_equal(s.req.config, "");
+	assert_string_equal(s.req.path, "/srv/web1.xl");
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/web1.json",
+	    strcmp(cwd, "/") == 0 ? "" : cwd);
+	assert_int_equal(migrate_parse(ARGC(rel), rel, &m, &err), 0);
+	assert_string_equal(m.req.config, want);
+}
+
 /* Parses argv with fn and expects a usage error saying exactly want. */
 #define BAD(fn, type, want, ...) do {					\
 	char *argv_[] = { __VA_ARGS__ };				\
@@ -138,6 +188,26 @@ test_migrate_parse_errors(void **state)
 	BAD(migrate_parse, struct migrate_args,
 	    "migrate: expected DOMAIN and HOST, got 1 argument",
 	    "migrate", "web1");
+	/* xl's options relocd cannot honour say why, and what instead */
+	BAD(migrate_parse, struct migrate_args,
+	    "migrate: -s ssh -l root: relocd carries the stream itself; for "
+	    "xl's own migration through relocd, run: xl migrate -s "
+	    "\"xl-reloc tunnel\" DOMAIN HOST",
+	    "migrate", "-s", "ssh -l root", "a", "b");
+	BAD(migrate_parse, struct migrate_args,
+	    "migrate: -D: relocd cannot keep the domain id; the domain gets "
+	    "the id HOST gives it (its name and uuid stay)",
+	    "migrate", "-D", "a", "b");
+	BAD(migrate_parse, struct migrate_args,
+	    "migrate: option '-C' needs a value", "migrate", "a", "b", "-C");
+	BAD(save_parse, struct save_args,
+	    "save: expected DOMAIN, FILE and maybe CONFIG, got 4 arguments",
+	    "save", "a", "b", "c", "d");
+	BAD(restore_parse, struct save_args,
+	    "restore: expected FILE or CONFIG FILE, got 3 arguments",
+	    "restore", "a", "b", "c");
+	BAD(restore_parse, struct save_args,
+	    "restore: CONFIG: empty file name", "restore", "", "b");
 	BAD(migrate_parse, struct migrate_args,
 	    "migrate: expected DOMAIN and HOST, got 3 arguments",
 	    "migrate", "a", "b", "c");
@@ -176,14 +246,16 @@ test_save_restore_parse(void **state)
 	assert_true(a.direct);
 
 	BAD(save_parse, struct save_args,
-	    "save: expected DOMAIN and FILE, got 1 argument", "save", "db");
+	    "save: expected DOMAIN, FILE and maybe CONFIG, got 1 argument",
+	    "save", "db");
 	BAD(save_parse, struct save_args,
 	    "save: option '--encrypt-key' needs a value", "save",
 	    "--encrypt-key");
-	BAD(save_parse, struct save_args, "save: unknown option '--paused'",
-	    "save", "--paused", "a", "b");
+	BAD(save_parse, struct save_args, "save: unknown option '--key'",
+	    "save", "--key", "k", "a", "b");
 	BAD(restore_parse, struct save_args,
-	    "restore: expected FILE, got 2 arguments", "restore", "a", "b");
+	    "restore: unknown option '--keep-running'", "restore",
+	    "--keep-running", "a");
 	BAD(restore_parse, struct save_args, "restore: empty file name",
 	    "restore", "");
 }
@@ -1260,6 +1332,7 @@ main(void)
 		cmocka_unit_test(test_migrate_parse_all_options),
 		cmocka_unit_test(test_migrate_parse_defaults),
 		cmocka_unit_test(test_xl_forms),
+		cmocka_unit_test(test_xl_forms_all),
 		cmocka_unit_test(test_migrate_parse_errors),
 		cmocka_unit_test(test_save_restore_parse),
 		cmocka_unit_test(test_jobs_cancel_parse),
