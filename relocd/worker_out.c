@@ -549,12 +549,27 @@ static int
 greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
     struct mig_err *err)
 {
-	if (peer_connect(o->w, o->req.host, o->req.port,
-	    o->req.flags & CTL_MF_TLS, &o->conn, &o->tls, err) == 0 &&
-	    peer_open(o->conn, us, o->buf, them, deadline(o), err) == 0)
+	bool	tls = (o->req.flags & CTL_MF_TLS) != 0;
+
+	if (peer_connect(o->w, o->req.host, o->req.port, tls, &o->conn,
+	    &o->tls, err) == -1) {
+		if (o->conn != NULL)
+			(void)mig_greeting_refusal(err, errno,
+			    mig_conn_peer(o->conn));
+		return -1;
+	}
+	if (peer_open(o->conn, us, o->buf, them, deadline(o), err) == 0)
 		return 0;
-	if (o->conn != NULL)
-		(void)mig_greeting_refusal(err, errno, mig_conn_peer(o->conn));
+	/* Past a TLS handshake the host was admitted already: with TLS 1.3
+	 * the target checks our certificate after our side of the
+	 * handshake is done, and its refusal arrives as this close. */
+	if (mig_greeting_refusal(err, errno, mig_conn_peer(o->conn)) && tls)
+		mig_seterr(err, MIG_E_DENIED, "%s closed the connection after "
+		    "the TLS handshake, before greeting us: it refused this "
+		    "host's certificate, most likely: its tls_ca must hold the "
+		    "CA of this host's tls_cert, and its tls_peers_allow (if "
+		    "set) must name it (its log says which)",
+		    mig_conn_peer(o->conn));
 	return -1;
 }
 

@@ -137,8 +137,9 @@ hup a
     127.0.0.1 > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && [ "$(names a)" = "guest " ] &&
     "$SIMCTL" -d "$T/a/host" info guest | grep -q running &&
-    grep -q "plaintext on TLS port" "$T/b/log"; then
-	ok "bad client certificate and plaintext refused"
+    grep -q "plaintext on TLS port" "$T/b/log" &&
+    grep -q "it refused this host's certificate, most likely: its tls_ca must hold the CA of this host's tls_cert" "$T/out"; then
+	ok "bad client certificate and plaintext refused, the fix named"
 else bad "bad client certificate and plaintext refused: $rc/$rc2 $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
 
 # 13. Cancel during pre-copy (a slowed stream): the guest runs here again,
