@@ -245,7 +245,7 @@ print_plan(const struct evac_run *r)
 			json_string(name, sizeof(name), d->name);
 			if (t != NULL)
 				json_string(host, sizeof(host), t);
-			printf("{\"event\":\"plan\",\"domain\":%s,\"mem_kib\":"
+			printf(XR_JSON_OPEN "\"event\":\"plan\",\"domain\":%s,\"mem_kib\":"
 			    "%" PRIu64 ",\"target\":%s}\n", name, d->mem_kib,
 			    t != NULL ? host : "null");
 		} else
@@ -268,7 +268,7 @@ print_outcome(const struct evac_run *r, const struct evac_dom *d,
 		json_string(name, sizeof(name), d->name);
 		json_string(host, sizeof(host), target);
 		json_string(t, sizeof(t), text);
-		printf("{\"event\":\"outcome\",\"domain\":%s,\"target\":%s,"
+		printf(XR_JSON_OPEN "\"event\":\"outcome\",\"domain\":%s,\"target\":%s,"
 		    "\"status\":\"%s\",\"exit\":%d,\"text\":%s,\"total_ms\":%"
 		    PRIu64 "}\n", name, host, ctl_status_name(status), status,
 		    t, ms);

@@ -52,7 +52,7 @@ jobs_json_row(char *buf, size_t len, const struct ctl_job *j)
 
 	json_string(dom, sizeof(dom), j->domain);
 	json_string(peer, sizeof(peer), j->peer);
-	return snprintf(buf, len, "{\"job\":%" PRIu64 ",\"kind\":\"%s\","
+	return snprintf(buf, len, XR_JSON_OPEN "\"job\":%" PRIu64 ",\"kind\":\"%s\","
 	    "\"domain\":%s,\"peer\":%s,\"phase\":\"%s\",\"elapsed_ms\":%"
 	    PRIu64 ",\"bytes_wire\":%" PRIu64 ",\"pid\":%" PRId32 "}", j->job,
 	    ctl_job_kind_name(j->kind), dom, peer, mig_phase_name(j->phase),

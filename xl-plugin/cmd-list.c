@@ -39,7 +39,7 @@ print_row(const struct owned *o, void *arg)
 
 	if (a->json) {
 		json_string(name, sizeof(name), o->name);
-		printf("{\"domain\":%s,\"domid\":%" PRIu32 ",\"uuid\":\"%s\","
+		printf(XR_JSON_OPEN "\"domain\":%s,\"domid\":%" PRIu32 ",\"uuid\":\"%s\","
 		    "\"state\":\"%s\"}\n", name, o->domid, o->uuid,
 		    owned_state_name(o->state));
 		return 0;

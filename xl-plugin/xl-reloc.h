@@ -22,6 +22,9 @@
 #include "proto.h"
 
 #define XR_LINE_MAX	4096	/* one formatted line, JSON included */
+/* Every --json object opens with its format's version: a consumer can
+ * tell a change that breaks it (v 2) from an added key (still 1). */
+#define XR_JSON_OPEN	"{\"v\":1,"
 #define XR_PAGE_SIZE	4096	/* ctl_event counts x86 pages */
 
 struct mig_hv_ops;

@@ -460,12 +460,12 @@ test_json_lines(void **state)
 	char			b[XR_LINE_MAX];
 
 	progress_json_accepted(b, sizeof(b), 42);
-	assert_string_equal(b, "{\"event\":\"accepted\",\"job\":42}");
+	assert_string_equal(b, "{\"v\":1,\"event\":\"accepted\",\"job\":42}");
 
 	sample_event(&ev);
 	strcpy(ev.text, "say \"hi\" \\o/");
 	progress_json_event(b, sizeof(b), &ev);
-	assert_string_equal(b, "{\"event\":\"progress\",\"job\":42,"
+	assert_string_equal(b, "{\"v\":1,\"event\":\"progress\",\"job\":42,"
 	    "\"phase\":\"pre-copy\",\"phase_id\":2,\"round\":3,"
 	    "\"pages_sent\":65536,\"pages_total\":262144,\"dirty_left\":120,"
 	    "\"bytes_wire\":268435456,\"rate\":104857600,\"downtime_ms\":40,"
@@ -483,7 +483,7 @@ test_json_result(void **state)
 	r.code = MIG_E_DENIED;
 	strcpy(r.text, "no-memory: 512 MiB free");
 	progress_json_result(b, sizeof(b), &r);
-	snprintf(want, sizeof(want), "{\"event\":\"result\",\"job\":42,"
+	snprintf(want, sizeof(want), "{\"v\":1,\"event\":\"result\",\"job\":42,"
 	    "\"status\":\"refused\",\"exit\":3,\"code\":\"%s\","
 	    "\"text\":\"no-memory: 512 MiB free\",\"domid\":12,"
 	    "\"total_ms\":4000,\"paused_ms\":120,\"bytes_wire\":123456789,"
@@ -562,7 +562,7 @@ test_jobs_rows(void **state)
 	assert_string_equal(b, "7      migrate-out  web1             node2:8003"
 	    "               pre-copy         2m05s       1.5");
 	jobs_json_row(b, sizeof(b), &j);
-	assert_string_equal(b, "{\"job\":7,\"kind\":\"migrate-out\","
+	assert_string_equal(b, "{\"v\":1,\"job\":7,\"kind\":\"migrate-out\","
 	    "\"domain\":\"web1\",\"peer\":\"node2:8003\","
 	    "\"phase\":\"pre-copy\","
 	    "\"elapsed_ms\":125000,\"bytes_wire\":1572864,\"pid\":4242}");
