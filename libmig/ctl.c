@@ -96,6 +96,8 @@ static const struct field f_jobrow[] = {
 	U64(ctl_job, elapsed_ms),
 	U64(ctl_job, bytes_wire),
 	I32(ctl_job, pid),
+	STR(ctl_job, outcome, CTL_OUTCOME_MAX),
+	U64(ctl_job, ended_ms),
 	END
 };
 static const struct field f_reserve_req[] = {
@@ -177,6 +179,7 @@ static const struct {
 	[CTL_DOMAINS] = { "DOMAINS", f_none },
 	[CTL_DOMAIN] = { "DOMAIN", f_domain },
 	[CTL_DOMAINS_END] = { "DOMAINS_END", f_none },
+	[CTL_HISTORY] = { "HISTORY", f_none },
 };
 
 static const struct field *

@@ -23,6 +23,7 @@
 #define CTL_HOST_MAX		255
 #define CTL_PATH_MAX		1024
 #define CTL_TEXT_MAX		512
+#define CTL_OUTCOME_MAX		16
 
 enum ctl_type {
 	/* requests, xl-reloc -> relocd */
@@ -50,6 +51,7 @@ enum ctl_type {
 	CTL_DOMAINS,		/* list this host's domains */
 	CTL_DOMAIN,		/* one row of a CTL_DOMAINS answer */
 	CTL_DOMAINS_END,	/* after the last row */
+	CTL_HISTORY,		/* finished jobs, from relocd's journal */
 	CTL__MAX
 };
 
@@ -65,6 +67,7 @@ enum ctl_type {
  *	ERROR (e.g. CTL_ST_REFUSED "past commit").
  *   CANCEL(job)		   -> ACCEPTED(job) or ERROR (NOTFOUND, REFUSED)
  *   JOBS			   -> JOB..., JOBS_END
+ *   HISTORY		   -> JOB... (with outcome), JOBS_END, or ERROR
  *   PROBE			   -> PROBED (always exactly one), or ERROR
  *				      for a malformed request
  *   DOMAINS			   -> DOMAIN..., DOMAINS_END, or ERROR
@@ -184,6 +187,10 @@ struct ctl_job {
 	uint64_t	elapsed_ms;
 	uint64_t	bytes_wire;
 	int32_t		pid;		/* the worker */
+	/* HISTORY: how it ended ("done", "aborted"), and when (wall clock,
+	 * ms since the epoch); "" and 0 for a running job. */
+	char		outcome[CTL_OUTCOME_MAX + 1];
+	uint64_t	ended_ms;
 };
 
 struct ctl_reserve_req {

@@ -183,6 +183,9 @@ on_client(evutil_socket_t fd, short ev, void *arg)
 	case CTL_JOBS:
 		job_list(rd, c);
 		break;
+	case CTL_HISTORY:
+		job_history(rd, c);
+		break;
 	case CTL_CANCEL:
 		if ((j = job_find(rd, m.u.job)) == NULL) {
 			send_error(c, CTL_ST_NOTFOUND, "job %" PRIu64 ": no "

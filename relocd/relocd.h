@@ -280,6 +280,9 @@ void		 job_reap(struct relocd *);
 void		 job_forget_client(struct relocd *, struct client *);
 size_t		 job_count(struct relocd *, uint16_t);
 int		 job_list(struct relocd *, struct client *);
+/* Answers HISTORY: the jobs the journal has finished records of, from
+ * the last day (JOURNAL_KEEP_MS). */
+int		 job_history(struct relocd *, struct client *);
 
 /* notify.c: systemd's Type=notify, when $NOTIFY_SOCKET is set */
 void		 notify_systemd(const char *, ...)
@@ -534,6 +537,14 @@ int		 journal_append_landed(struct journal *, const struct jrec *,
 int		 journal_replay(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct mig_err *);
+/* cb for the last record of each job that finished since the time given
+ * (wall clock ms): xl-reloc jobs --history. */
+int		 journal_finished(const char *, uint64_t,
+		    int (*)(const struct jrec *, void *), void *,
+		    struct mig_err *);
+/* How long a target's finished record outlives compaction (journal.c),
+ * and how far back the history goes. */
+#define JOURNAL_KEEP_MS	(24 * 60 * 60 * 1000ULL)
 int		 journal_lookup(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct jrec *, struct mig_err *);

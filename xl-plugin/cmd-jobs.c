@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* xl-reloc jobs [--json] */
+/* xl-reloc jobs [--history] [--json] */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "proto.h"
 #include "xl-reloc.h"
 
 #define ROW_FMT	"%-6s %-12s %-16s %-24s %-13s %8s %9s"
+#define HIST_FMT "%-6s %-12s %-16s %-24s %-8s %s"
 
 int
 jobs_parse(int argc, char **argv, struct jobs_args *a, struct mig_err *err)
@@ -27,8 +29,11 @@ jobs_parse(int argc, char **argv, struct jobs_args *a, struct mig_err *err)
 }
 
 int
-jobs_header(char *buf, size_t len)
+jobs_header(char *buf, size_t len, bool history)
 {
+	if (history)
+		return snprintf(buf, len, HIST_FMT, "JOB", "KIND", "DOMAIN",
+		    "PEER", "OUTCOME", "ENDED");
 	return snprintf(buf, len, ROW_FMT, "JOB", "KIND", "DOMAIN", "PEER",
 	    "PHASE", "ELAPSED", "MiB");
 }
@@ -36,9 +41,21 @@ jobs_header(char *buf, size_t len)
 int
 jobs_row(char *buf, size_t len, const struct ctl_job *j)
 {
-	char	id[24], el[32], mib[32];
+	char		id[24], el[32], mib[32], when[32];
+	time_t		t;
+	struct tm	tm;
 
 	snprintf(id, sizeof(id), "%" PRIu64, j->job);
+	if (j->outcome[0] != '\0') {
+		/* local time, as the journal's readers (people) expect */
+		t = (time_t)(j->ended_ms / 1000);
+		if (localtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+			snprintf(when, sizeof(when), "?");
+		return snprintf(buf, len, HIST_FMT, id,
+		    ctl_job_kind_name(j->kind), j->domain, j->peer, j->outcome,
+		    when);
+	}
 	fmt_duration(el, sizeof(el), j->elapsed_ms);
 	fmt_mib(mib, sizeof(mib), j->bytes_wire);
 	return snprintf(buf, len, ROW_FMT, id, ctl_job_kind_name(j->kind),
@@ -52,6 +69,12 @@ jobs_json_row(char *buf, size_t len, const struct ctl_job *j)
 
 	json_string(dom, sizeof(dom), j->domain);
 	json_string(peer, sizeof(peer), j->peer);
+	if (j->outcome[0] != '\0')
+		return snprintf(buf, len, XR_JSON_OPEN "\"job\":%" PRIu64
+		    ",\"kind\":\"%s\",\"domain\":%s,\"peer\":%s,"
+		    "\"outcome\":\"%s\",\"ended_ms\":%" PRIu64 "}", j->job,
+		    ctl_job_kind_name(j->kind), dom, peer, j->outcome,
+		    j->ended_ms);
 	return snprintf(buf, len, XR_JSON_OPEN "\"job\":%" PRIu64 ",\"kind\":\"%s\","
 	    "\"domain\":%s,\"peer\":%s,\"phase\":\"%s\",\"elapsed_ms\":%"
 	    PRIu64 ",\"bytes_wire\":%" PRIu64 ",\"pid\":%" PRId32 "}", j->job,
@@ -95,11 +118,11 @@ cmd_jobs(const struct xr_global *g, int argc, char **argv)
 		return st;
 	}
 	if (!a.json) {
-		jobs_header(line, sizeof(line));
+		jobs_header(line, sizeof(line), a.history);
 		printf("%s\n", line);
 	}
 	memset(&m, 0, sizeof(m));
-	m.type = CTL_JOBS;
+	m.type = a.history ? CTL_HISTORY : CTL_JOBS;
 	if ((st = client_ask(&cl, &m, print_row, &a, &err)) != CTL_ST_OK)
 		fprintf(stderr, "xl-reloc: jobs: %s\n", err.msg);
 	client_close(&cl);

@@ -105,6 +105,8 @@ static const struct xr_opt verify_opts[] = {
 };
 
 static const struct xr_opt jobs_opts[] = {
+	{ .name = "history", .set = 1, XR_AT(struct jobs_args, history),
+	  .help = "the jobs that finished in the last day (relocd's journal)" },
 	XR_OPT_JSON(struct jobs_args, "one JSON object per job on stdout"),
 	{ .name = NULL }
 };
@@ -168,8 +170,8 @@ const struct xr_cmd xr_cmds[] = {
 	  "check that a save image is whole (no relocd needed)",
 	  verify_opts, false },
 	{ "jobs", cmd_jobs,
-	  "[--json]",
-	  "list relocd's running jobs",
+	  "[--history] [--json]",
+	  "list relocd's running jobs, or those that finished",
 	  jobs_opts, false },
 	{ "list", cmd_list,
 	  "[--json]",

@@ -281,10 +281,11 @@ int	 cmd_verify(const struct xr_global *, int, char **);
 /* cmd-jobs.c */
 struct jobs_args {
 	bool	json;
+	bool	history;	/* finished jobs, from relocd's journal */
 	bool	help;
 };
 int	 jobs_parse(int, char **, struct jobs_args *, struct mig_err *);
-int	 jobs_header(char *, size_t);
+int	 jobs_header(char *, size_t, bool);
 int	 jobs_row(char *, size_t, const struct ctl_job *);
 int	 jobs_json_row(char *, size_t, const struct ctl_job *);
 int	 cmd_jobs(const struct xr_global *, int, char **);

@@ -89,4 +89,21 @@ if [ "$rc" -eq 3 ] && grep -qF 'disks[0].pdev_path = "/dev/sda"' "$T/out" &&
     [ "$(names b)" = "db " ]; then
 	ok "restore CONFIG FILE: the receive policy judges CONFIG"
 else bad "restore CONFIG FILE: the policy judges it (rc $rc): $(tail -1 "$T/out")"; fi
+# 6. jobs --history: the finished jobs, from the journal, with how they
+#    ended; the same in JSON; the running list has none of them.
+X a jobs --history > "$T/hist" 2>&1; rc=$?
+X a jobs --history --json > "$T/hist.json" 2>&1; rc2=$?
+if [ "$rc" -eq 0 ] && [ "$rc2" -eq 0 ] &&
+    grep -q '^1  *migrate-out  *web  *127.0.0.1:.*  aborted  *20[0-9-]* [0-9:]*$' "$T/hist" &&
+    grep -q '^6  *migrate-out  *web  .*  done  ' "$T/hist" &&
+    grep -q '^{"v":1,"job":6,"kind":"migrate-out","domain":"web","peer":"127.0.0.1:[0-9]*","outcome":"done","ended_ms":[0-9]*}$' "$T/hist.json" &&
+    [ "$(X a jobs | wc -l)" -eq 1 ]; then
+	ok "jobs --history: finished jobs from the journal, with their outcome"
+else bad "jobs --history (rc $rc/$rc2): $(cat "$T/hist" "$T/hist.json")"; fi
+X b jobs --history --json > "$T/hist.json" 2>&1
+if grep -q '"kind":"migrate-in","domain":"web",.*"outcome":"done"' "$T/hist.json" &&
+    grep -q "\"kind\":\"save\",\"domain\":\"web\",\"peer\":\"$T/web.img\",\"outcome\":\"done\"" "$T/hist.json" &&
+    grep -q '"kind":"restore","domain":"db",.*"outcome":"done"' "$T/hist.json"; then
+	ok "jobs --history: a target's migrations, saves and restores"
+else bad "jobs --history on the target: $(cat "$T/hist.json")"; fi
 finish

@@ -555,7 +555,7 @@ test_jobs_rows(void **state)
 	j.elapsed_ms = 125000;
 	j.bytes_wire = 1572864;
 	j.pid = 4242;
-	jobs_header(b, sizeof(b));
+	jobs_header(b, sizeof(b), false);
 	assert_string_equal(b, "JOB    KIND         DOMAIN           PEER"
 	    "                     PHASE          ELAPSED       MiB");
 	jobs_row(b, sizeof(b), &j);
@@ -566,6 +566,22 @@ test_jobs_rows(void **state)
 	    "\"domain\":\"web1\",\"peer\":\"node2:8003\","
 	    "\"phase\":\"pre-copy\","
 	    "\"elapsed_ms\":125000,\"bytes_wire\":1572864,\"pid\":4242}");
+
+	/* --history: how and when it ended, in local time (TZ=UTC here) */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	strcpy(j.outcome, "aborted");
+	j.ended_ms = 1796515200123ULL;	/* 2026-12-06 00:00:00.123 UTC */
+	jobs_header(b, sizeof(b), true);
+	assert_string_equal(b, "JOB    KIND         DOMAIN           PEER"
+	    "                     OUTCOME  ENDED");
+	jobs_row(b, sizeof(b), &j);
+	assert_string_equal(b, "7      migrate-out  web1             node2:8003"
+	    "               aborted  2026-12-06 00:00:00");
+	jobs_json_row(b, sizeof(b), &j);
+	assert_string_equal(b, "{\"v\":1,\"job\":7,\"kind\":\"migrate-out\","
+	    "\"domain\":\"web1\",\"peer\":\"node2:8003\","
+	    "\"outcome\":\"aborted\",\"ended_ms\":1796515200123}");
 }
 
 /* --- evacuate's planner --- */
