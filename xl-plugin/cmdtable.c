@@ -101,6 +101,12 @@ static const struct xr_opt verify_opts[] = {
 	  .help = "the key FILE was encrypted with" },
 	XR_OPT_DIRECT(struct verify_args,
 	    "accepted; verify never needs relocd"),
+	XR_OPT_JSON(struct verify_args, "the outcome as a JSON object on stdout"),
+	{ .name = NULL }
+};
+
+static const struct xr_opt cancel_opts[] = {
+	XR_OPT_JSON(struct cancel_args, "the outcome as a JSON object on stdout"),
 	{ .name = NULL }
 };
 
@@ -166,7 +172,7 @@ const struct xr_cmd xr_cmds[] = {
 	  "restore a domain from FILE through relocd",
 	  restore_opts, false },
 	{ "verify", cmd_verify,
-	  "[--key FILE] [--direct] FILE",
+	  "[--key FILE] [--direct] [--json] FILE",
 	  "check that a save image is whole (no relocd needed)",
 	  verify_opts, false },
 	{ "jobs", cmd_jobs,
@@ -179,10 +185,10 @@ const struct xr_cmd xr_cmds[] = {
 	  "crash)",
 	  list_opts, false },
 	{ "cancel", cmd_cancel,
-	  "JOB",
+	  "[--json] JOB",
 	  "cancel a job (before its commit point); the domain stays where "
 	  "it was",
-	  NULL, false },
+	  cancel_opts, false },
 	{ "evacuate", cmd_evacuate,
 	  "--to HOST[,HOST...] [options] [DOMAIN...]",
 	  "migrate every domain (or those named) away from this host",

@@ -273,9 +273,14 @@ struct verify_args {
 	char	path[CTL_PATH_MAX + 1];
 	char	key[CTL_PATH_MAX + 1];
 	bool	direct;		/* accepted; verify never needs relocd */
+	bool	json;
 	bool	help;
 };
 int	 verify_parse(int, char **, struct verify_args *, struct mig_err *);
+/* The --json line: the summary, or (sum NULL) the error why. */
+struct mig_image_summary;
+int	 verify_json(char *, size_t, const char *,
+	    const struct mig_image_summary *, const char *);
 int	 cmd_verify(const struct xr_global *, int, char **);
 
 /* cmd-jobs.c */
@@ -301,9 +306,12 @@ int	 cmd_list(const struct xr_global *, int, char **);
 /* cmd-cancel.c */
 struct cancel_args {
 	uint64_t	job;
+	bool		json;
 	bool		help;
 };
 int	 cancel_parse(int, char **, struct cancel_args *, struct mig_err *);
+/* The --json line: delivered, or (why not NULL) failed with exit st. */
+int	 cancel_json(char *, size_t, uint64_t, int, const char *);
 int	 cmd_cancel(const struct xr_global *, int, char **);
 
 /* cmd-evacuate.c */

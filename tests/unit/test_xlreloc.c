@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "image.h"
 #include "proto.h"
 #include "xlcompat.h"
 #include "xl-reloc.h"
@@ -283,6 +284,44 @@ test_jobs_cancel_parse(void **state)
 	    "cancel", "abc");
 	BAD(cancel_parse, struct cancel_args,
 	    "cancel: expected one JOB number, got 0 arguments", "cancel");
+}
+
+/* verify --json and cancel --json: their one object, either way. */
+static void
+test_verify_cancel_json(void **state)
+{
+	char *cancel[] = { "cancel", "--json", "42" };
+	char *verify[] = { "verify", "--json", "/srv/a\"b.xl" };
+	struct cancel_args		c;
+	struct verify_args		v;
+	struct mig_image_summary	sum;
+	struct mig_err			err;
+	char				b[2 * XR_LINE_MAX];
+
+	assert_int_equal(cancel_parse(ARGC(cancel), cancel, &c, &err), 0);
+	assert_true(c.json && c.job == 42);
+	cancel_json(b, sizeof(b), 42, CTL_ST_OK, NULL);
+	assert_string_equal(b, "{\"v\":1,\"job\":42,\"cancel\":\"delivered\"}");
+	cancel_json(b, sizeof(b), 42, CTL_ST_REFUSED, "job 42: past commit");
+	assert_string_equal(b, "{\"v\":1,\"job\":42,\"cancel\":\"failed\","
+	    "\"exit\":3,\"error\":\"job 42: past commit\"}");
+
+	assert_int_equal(verify_parse(ARGC(verify), verify, &v, &err), 0);
+	assert_true(v.json);
+	memset(&sum, 0, sizeof(sum));
+	strcpy(sum.name, "web1");
+	strcpy(sum.type, "pvh");
+	sum.pages = 4096;
+	sum.file_bytes = 16781312;
+	sum.compressed = true;
+	verify_json(b, sizeof(b), v.path, &sum, NULL);
+	assert_string_equal(b, "{\"v\":1,\"file\":\"/srv/a\\\"b.xl\","
+	    "\"ok\":true,\"domain\":\"web1\",\"type\":\"pvh\",\"pages\":4096,"
+	    "\"bytes\":16781312,\"compressed\":true,\"encrypted\":false,"
+	    "\"trailer\":false,\"note\":\"\"}");
+	verify_json(b, sizeof(b), v.path, NULL, "image corrupted: bad trailer");
+	assert_string_equal(b, "{\"v\":1,\"file\":\"/srv/a\\\"b.xl\","
+	    "\"ok\":false,\"error\":\"image corrupted: bad trailer\"}");
 }
 
 static void
@@ -1352,6 +1391,7 @@ main(void)
 		cmocka_unit_test(test_migrate_parse_errors),
 		cmocka_unit_test(test_save_restore_parse),
 		cmocka_unit_test(test_jobs_cancel_parse),
+		cmocka_unit_test(test_verify_cancel_json),
 		cmocka_unit_test(test_evacuate_parse),
 		cmocka_unit_test(test_tunnel_parse),
 		cmocka_unit_test(test_durations),
