@@ -186,6 +186,11 @@ struct client {
 	int			 fd;
 	struct event		*ev;
 	struct relocd		*rd;
+	/* Who is asking (SO_PEERCRED, /proc/PID/loginuid), for the logs:
+	 * root's sudo or su still has the login uid of the person. */
+	long			 uid;
+	long			 pid;
+	char			 loginuid[16];	/* "" when not known */
 	TAILQ_ENTRY(client)	 entry;
 };
 
@@ -257,6 +262,8 @@ void		 pending_free(struct pending *);
 void		 pending_flush(struct relocd *);
 
 /* control.c */
+/* /proc/PID/loginuid as text: a number, "unset", or "" if unknown. */
+void		 requester_loginuid(pid_t, char *, size_t);
 int		 control_start(struct relocd *, struct mig_err *);
 void		 control_stop(struct relocd *);
 void		 clients_flush(struct relocd *);
@@ -314,6 +321,9 @@ int		 peer_open(struct mig_conn *, const struct mig_msg *,
 		    struct mig_err *);
 struct worker;
 struct ssl_ctx_st;
+/* Logs the certificate the peer presented (subject, SHA-256), and makes
+ * it this worker's PEER_CERT field. */
+void		 peer_note_cert(struct mig_conn *);
 int		 peer_connect(struct worker *, const char *, unsigned, int,
 		    struct mig_conn **, struct ssl_ctx_st **, struct mig_err *);
 

@@ -89,8 +89,11 @@ admit(struct in *in, struct mig_err *err)
 	tc.peers_allow = in->peers;
 	if ((in->tls = mig_tls_server_ctx(&tc, err)) == NULL)
 		return -1;
-	return mig_conn_tls_server(in->conn, in->tls,
-	    (int)w->conf.peer_timeout * 1000, err);
+	if (mig_conn_tls_server(in->conn, in->tls,
+	    (int)w->conf.peer_timeout * 1000, err) == -1)
+		return -1;
+	peer_note_cert(in->conn);
+	return 0;
 }
 
 /*

@@ -69,6 +69,15 @@ if [ "$rc" -eq 0 ] && [ "$(names b)" = "web " ] && [ -z "$(names a)" ] &&
 	ok "migrate -C -e: moved with the new configuration, not looked after"
 else bad "migrate -C -e (rc $rc): $(tail -1 "$T/out")"; fi
 
+# Who asked: the control socket's peer, its pid that of the xl-reloc
+# that asked (one whose pid we know: run in the background).
+"$XLRELOC" -c "$T/a/relocd.conf" migrate --plain --port "$PB" --localhost -C "$T/nothere.json" web 127.0.0.1 > "$T/out" 2>&1 &
+xpid=$!
+wait "$xpid"
+if grep -q "^job [0-9]*: migrate-out web to 127.0.0.1, asked by uid $(id -u) (pid $xpid\(, loginuid [0-9a-z]*\)\?)$" "$T/a/log"; then
+	ok "the job's first line names who asked for it (uid, pid, loginuid)"
+else bad "who asked: $(grep 'asked by' "$T/a/log" | tail -1)"; fi
+
 # 4. save -p: the image is written, the domain kept, paused.
 X b save -p web "$T/web.img" > "$T/out" 2>&1; rc=$?
 if [ "$rc" -eq 0 ] && [ -s "$T/web.img" ] && [ "$(state b web)" = paused ]; then
