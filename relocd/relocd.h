@@ -20,6 +20,8 @@
 
 #define RELOCD_CONF_FILE	SYSCONFDIR "/xen/relocd.conf"
 #define RELOCD_PORT		8002	/* xend's relocation port */
+/* Where xend resolved the relative ssl file names of xend-config.sxp */
+#define XEND_CONFIG_DIR		"/etc/xen"
 #define RELOCD_TLS_PORT		8003	/* xend's SSL relocation port */
 #define RELOCD_DUMP_DIR		"/var/lib/xen/dump"	/* xl's XEN_DUMP_DIR */
 
@@ -49,6 +51,9 @@ struct relocd_conf {
 	unsigned	 plain_port;
 	bool		 tls_enabled;
 	unsigned	 tls_port;
+	/* xl-reloc migrate's and evacuate's transport when neither --tls nor
+	 * --plain is given (xend's xend-relocation-ssl) */
+	bool		 tls_client;
 	/* who may connect */
 	struct strlist	 hosts_allow;		/* regexes; empty = loopback */
 	char		*tls_cert;

@@ -60,6 +60,7 @@ evacuate_parse(int argc, char **argv, struct evacuate_args *a,
 		return -1;
 	if (a->help)
 		return 0;
+	a->plain = a->transport == XR_PLAIN;
 	/* relocd.conf names no peers, so there is nowhere to guess. */
 	if (a->nto == 0)
 		return mig_seterr(err, MIG_E_INVAL, "evacuate: --to "
@@ -370,6 +371,8 @@ cmd_evacuate(const struct xr_global *g, int argc, char **argv)
 	if ((st = cmd_parsed("evacuate", evacuate_parse(argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
+	if (a.transport == 0)
+		a.plain = !client_tls_default(g);
 	memset(&r, 0, sizeof(r));
 	r.a = &a;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {

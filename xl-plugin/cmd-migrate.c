@@ -34,11 +34,14 @@ migrate_parse(int argc, char **argv, struct migrate_args *a,
 	int			 i;
 
 	memset(a, 0, sizeof(*a));
-	/* TLS by default: a domain's memory holds its secrets. */
-	r->flags = CTL_MF_TLS | CTL_MF_LIVE;
+	r->flags = CTL_MF_LIVE;
 	if ((i = args_parse(cmd_find("migrate"), argc, argv, a, &a->help,
 	    err)) == -1)
 		return -1;
+	/* TLS unless asked otherwise: a domain's memory holds its secrets
+	 * (relocd.conf's relocation_ssl = 0 is asking, cmd_migrate). */
+	if (a->transport != XR_PLAIN)
+		r->flags |= CTL_MF_TLS;
 	if (a->help)
 		return 0;
 	if (argc - i != 2)
@@ -65,6 +68,8 @@ cmd_migrate(const struct xr_global *g, int argc, char **argv)
 	if ((st = cmd_parsed("migrate", migrate_parse(argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
+	if (a.transport == 0 && !client_tls_default(g))
+		a.req.flags &= ~CTL_MF_TLS;
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_MIGRATE;
 	m.u.migrate = a.req;

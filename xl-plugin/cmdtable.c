@@ -13,9 +13,11 @@
 
 #define MIG	struct migrate_args
 static const struct xr_opt migrate_opts[] = {
-	{ .name = "tls", .set = CTL_MF_TLS, XR_AT(MIG, req.flags),
+	{ .name = "tls", .set = XR_TLS, .clear = XR_PLAIN,
+	  XR_AT(MIG, transport),
 	  .help = "connect to HOST's TLS port (the default)" },
-	{ .name = "plain", .clear = CTL_MF_TLS, XR_AT(MIG, req.flags),
+	{ .name = "plain", .set = XR_PLAIN, .clear = XR_TLS,
+	  XR_AT(MIG, transport),
 	  .help = "connect to HOST's plaintext port" },
 	{ .name = "port", .kind = XA_PORT, .arg = "N", XR_AT(MIG, req.port),
 	  .help = "HOST's relocation port (default 8003, 8002 plain)" },
@@ -130,7 +132,11 @@ static const struct xr_opt evacuate_opts[] = {
 	{ .name = "parallel", .kind = XA_COUNT, .arg = "N",
 	  XR_AT(EVA, parallel), .min = 1, .max = EVAC_PARALLEL_MAX,
 	  .help = "at most N migrations at once (default 1)" },
-	{ .name = "plain", .set = 1, XR_AT(EVA, plain),
+	{ .name = "tls", .set = XR_TLS, .clear = XR_PLAIN,
+	  XR_AT(EVA, transport),
+	  .help = "use the targets' TLS port (the default)" },
+	{ .name = "plain", .set = XR_PLAIN, .clear = XR_TLS,
+	  XR_AT(EVA, transport),
 	  .help = "use the targets' plaintext port" },
 	{ .name = "port", .kind = XA_PORT, .arg = "N", XR_AT(EVA, port),
 	  .help = "the targets' relocation port" },

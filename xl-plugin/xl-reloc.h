@@ -186,6 +186,9 @@ int	 client_socket_path(const struct xr_global *, char **,
 int	 client_open(const struct xr_global *, struct xr_client *,
 	    struct mig_err *);
 void	 client_close(struct xr_client *);
+/* relocd.conf's relocation_ssl: the transport when neither --tls nor
+ * --plain is given.  TLS if the file cannot say. */
+bool	 client_tls_default(const struct xr_global *);
 /* One request, then answers until done(msg) says stop: for JOBS etc. */
 int	 client_ask(struct xr_client *, const struct ctl_msg *,
 	    int (*)(const struct ctl_msg *, void *), void *,
@@ -234,8 +237,13 @@ void	 view_event(struct view *, const struct ctl_event *);
 void	 view_result(struct view *, const char *, const struct ctl_result *);
 
 /* cmd-migrate.c */
+/* --tls or --plain, the last one given; neither: relocd.conf's
+ * relocation_ssl (client_tls_default). */
+#define XR_TLS		1
+#define XR_PLAIN	2
 struct migrate_args {
 	struct ctl_migrate	req;
+	uint8_t			transport;	/* 0, XR_TLS, XR_PLAIN */
 	bool			json;
 	bool			debug;
 	bool			help;
@@ -322,7 +330,8 @@ struct evacuate_args {
 	size_t		 nto;
 	unsigned	 parallel;
 	uint16_t	 port;
-	bool		 plain;
+	uint8_t		 transport;	/* 0, XR_TLS, XR_PLAIN */
+	bool		 plain;		/* the transport settled */
 	bool		 dry_run;
 	bool		 json;
 	bool		 help;
