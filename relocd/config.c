@@ -277,7 +277,8 @@ prescan(const char *file, char *buf, struct seen *seen, size_t *nseen,
 		if (*p == '(')
 			return mig_seterr(err, MIG_E_INVAL, "%s:%d: this looks "
 			    "like xend-config.sxp; relocd.conf uses xl.conf "
-			    "syntax: key = value", file, line);
+			    "syntax: key = value (relocd --import-xend %s "
+			    "converts it)", file, line, file);
 		k = p;
 		while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' ||
 		    *p == '.')

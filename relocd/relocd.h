@@ -266,6 +266,11 @@ void		 listen_stop(struct relocd *);
 void		 pending_free(struct pending *);
 void		 pending_flush(struct relocd *);
 
+/* xend_import.c: relocd --import-xend; xend_convert is the text's part */
+int		 xend_import(const char *, FILE *, struct mig_err *);
+int		 xend_convert(const char *, const char *, FILE *,
+		    struct mig_err *);
+
 /* control.c */
 /* /proc/PID/loginuid as text: a number, "unset", or "" if unknown. */
 void		 requester_loginuid(pid_t, char *, size_t);

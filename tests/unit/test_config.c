@@ -191,7 +191,7 @@ test_bad_values(void **state)
 		    "`var/lib' is not an absolute path" },
 		{ "(xend-relocation-port 8002)\n", "t.conf:1: this looks like "
 		    "xend-config.sxp; relocd.conf uses xl.conf syntax: "
-		    "key = value" },
+		    "key = value (relocd --import-xend t.conf converts it)" },
 		{ "relocation_ssl_server = 1\n", "t.conf: relocation_ssl_server "
 		    "needs tls_cert, tls_key and tls_ca" },
 		{ "relocation_server = 1\n"
