@@ -25,7 +25,38 @@ jobs_parse(int argc, char **argv, struct jobs_args *a, struct mig_err *err)
 	if (i != argc)
 		return mig_seterr(err, MIG_E_INVAL, "jobs: unexpected argument "
 		    "'%s'", argv[i]);
+	if (a->format[0] != '\0' && a->json)
+		return mig_seterr(err, MIG_E_INVAL, "jobs: --json or --format, "
+		    "not both");
+	if (a->format[0] != '\0')
+		return format_check("jobs", a->format, jobs_fields, err);
 	return 0;
+}
+
+const char *const jobs_fields[] = { "job", "kind", "domain", "peer",
+    "phase", "elapsed_ms", "bytes_wire", "pid", "outcome", "ended_ms",
+    NULL };
+
+/* The values of jobs_fields for j; the numbers in buf. */
+void
+jobs_values(const struct ctl_job *j, char buf[][64], const char **v)
+{
+	snprintf(buf[0], 64, "%" PRIu64, j->job);
+	snprintf(buf[1], 64, "%" PRIu64, j->elapsed_ms);
+	snprintf(buf[2], 64, "%" PRIu64, j->bytes_wire);
+	snprintf(buf[3], 64, "%" PRId32, j->pid);
+	snprintf(buf[4], 64, "%" PRIu64, j->ended_ms);
+	v[0] = buf[0];
+	v[1] = ctl_job_kind_name(j->kind);
+	v[2] = j->domain;
+	v[3] = j->peer;
+	/* a finished job has no phase any more: its outcome says */
+	v[4] = j->outcome[0] != '\0' ? "" : mig_phase_name(j->phase);
+	v[5] = buf[1];
+	v[6] = buf[2];
+	v[7] = buf[3];
+	v[8] = j->outcome;
+	v[9] = buf[4];
 }
 
 int
@@ -92,6 +123,14 @@ print_row(const struct ctl_msg *m, void *arg)
 		return 1;
 	if (m->type != CTL_JOB)
 		return 0;
+	if (a->format[0] != '\0') {
+		char		 num[5][64];
+		const char	*v[10];
+
+		jobs_values(&m->u.jobrow, num, v);
+		format_row(stdout, a->format, jobs_fields, v);
+		return 0;
+	}
 	if (a->json)
 		jobs_json_row(line, sizeof(line), &m->u.jobrow);
 	else
@@ -117,7 +156,7 @@ cmd_jobs(const struct xr_global *g, int argc, char **argv)
 		fprintf(stderr, "xl-reloc: %s\n", err.msg);
 		return st;
 	}
-	if (!a.json) {
+	if (!a.json && a.format[0] == '\0') {
 		jobs_header(line, sizeof(line), a.history);
 		printf("%s\n", line);
 	}

@@ -116,11 +116,13 @@ static const struct xr_opt jobs_opts[] = {
 	{ .name = "history", .set = 1, XR_AT(struct jobs_args, history),
 	  .help = "the jobs that finished in the last day (relocd's journal)" },
 	XR_OPT_JSON(struct jobs_args, "one JSON object per job on stdout"),
+	XR_OPT_FORMAT(struct jobs_args),
 	{ .name = NULL }
 };
 
 static const struct xr_opt list_opts[] = {
 	XR_OPT_JSON(struct list_args, "one JSON object per domain on stdout"),
+	XR_OPT_FORMAT(struct list_args),
 	{ .name = NULL }
 };
 
@@ -182,11 +184,11 @@ const struct xr_cmd xr_cmds[] = {
 	  "check that a save image is whole (no relocd needed)",
 	  verify_opts, false },
 	{ "jobs", cmd_jobs,
-	  "[--history] [--json]",
+	  "[--history] [--json | --format FIELDS]",
 	  "list relocd's running jobs, or those that finished",
 	  jobs_opts, false },
 	{ "list", cmd_list,
-	  "[--json]",
+	  "[--json | --format FIELDS]",
 	  "list the domains relocd looks after here (reboot, poweroff, "
 	  "crash)",
 	  list_opts, false },

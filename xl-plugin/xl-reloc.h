@@ -236,6 +236,19 @@ void	 view_accepted(struct view *, uint64_t);
 void	 view_event(struct view *, const struct ctl_event *);
 void	 view_result(struct view *, const char *, const struct ctl_result *);
 
+/* format.c: --format FIELD[,FIELD...] of the commands that list */
+#define XR_FORMAT_MAX	256
+/* Every field of spec is one of names (NULL-ended); else err. */
+int	 format_check(const char *, const char *, const char *const *,
+	    struct mig_err *);
+/* values[i] is names[i]'s: the fields of spec, tab-separated. */
+void	 format_row(FILE *, const char *, const char *const *,
+	    const char *const *);
+#define XR_OPT_FORMAT(type)						\
+	{ .name = "format", .kind = XA_STRING, .arg = "FIELDS",		\
+	  XR_AT(type, format),						\
+	  .help = "FIELDS (comma list), tab-separated, for scripts" }
+
 /* cmd-migrate.c */
 /* --tls or --plain, the last one given; neither: relocd.conf's
  * relocation_ssl (client_tls_default). */
@@ -295,8 +308,12 @@ int	 cmd_verify(const struct xr_global *, int, char **);
 struct jobs_args {
 	bool	json;
 	bool	history;	/* finished jobs, from relocd's journal */
+	char	format[XR_FORMAT_MAX];	/* "" = a table */
 	bool	help;
 };
+/* A row's --format fields and their values (names: jobs_fields). */
+extern const char *const jobs_fields[];
+void	 jobs_values(const struct ctl_job *, char [][64], const char **);
 int	 jobs_parse(int, char **, struct jobs_args *, struct mig_err *);
 int	 jobs_header(char *, size_t, bool);
 int	 jobs_row(char *, size_t, const struct ctl_job *);
@@ -306,6 +323,7 @@ int	 cmd_jobs(const struct xr_global *, int, char **);
 /* cmd-list.c */
 struct list_args {
 	bool	json;
+	char	format[XR_FORMAT_MAX];	/* "" = a table */
 	bool	help;
 };
 int	 list_parse(int, char **, struct list_args *, struct mig_err *);

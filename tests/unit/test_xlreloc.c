@@ -286,6 +286,47 @@ test_jobs_cancel_parse(void **state)
 	    "cancel: expected one JOB number, got 0 arguments", "cancel");
 }
 
+/* --format: the fields asked for, in that order, tab-separated. */
+static void
+test_format(void **state)
+{
+	char *ok[] = { "jobs", "--format", "domain,job,phase" };
+	char *both[] = { "jobs", "--json", "--format", "job" };
+	char *bad[] = { "list", "--format", "domain,uid" };
+	struct jobs_args	j;
+	struct list_args	l;
+	struct ctl_job		row;
+	struct mig_err		err;
+	char			num[5][64], *buf = NULL;
+	const char		*v[10];
+	size_t			len = 0;
+	FILE			*f;
+
+	assert_int_equal(jobs_parse(ARGC(ok), ok, &j, &err), 0);
+	assert_string_equal(j.format, "domain,job,phase");
+	assert_int_equal(jobs_parse(ARGC(both), both, &j, &err), -1);
+	assert_string_equal(err.msg, "jobs: --json or --format, not both");
+	assert_int_equal(list_parse(ARGC(bad), bad, &l, &err), -1);
+	assert_string_equal(err.msg, "list: --format: no field 'uid' "
+	    "(fields: domain domid uuid state)");
+
+	memset(&row, 0, sizeof(row));
+	row.job = 7;
+	row.kind = CTL_JOB_SAVE;
+	row.phase = MIG_PHASE_PRECOPY;
+	strcpy(row.domain, "web1");
+	strcpy(row.peer, "/srv/a\tb.xl");
+	row.pid = 42;
+	jobs_values(&row, num, v);
+	assert_non_null(f = open_memstream(&buf, &len));
+	format_row(f, "domain,job,phase", jobs_fields, v);
+	format_row(f, "peer,pid,kind,outcome", jobs_fields, v);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "web1\t7\tpre-copy\n"
+	    "/srv/a\\tb.xl\t42\tsave\t\n");
+	free(buf);
+}
+
 /* verify --json and cancel --json: their one object, either way. */
 static void
 test_verify_cancel_json(void **state)
@@ -1392,6 +1433,7 @@ main(void)
 		cmocka_unit_test(test_save_restore_parse),
 		cmocka_unit_test(test_jobs_cancel_parse),
 		cmocka_unit_test(test_verify_cancel_json),
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_evacuate_parse),
 		cmocka_unit_test(test_tunnel_parse),
 		cmocka_unit_test(test_durations),
