@@ -97,6 +97,12 @@ v 6 "tls maybe" OCF_RESKEY_tls=maybe
 v 6 "relative save_dir" OCF_RESKEY_save_dir=images
 v 6 "shutdown_timeout -1" OCF_RESKEY_shutdown_timeout=-1
 v 6 "nothing to start from" OCF_RESKEY_xl_config=
+v 0 "xmfile for xl_config" PATH="$T/bin:$PATH" OCF_RESKEY_xl_config= \
+    OCF_RESKEY_xmfile=/etc/hosts
+v 6 "xmfile and xl_config differ" OCF_RESKEY_xmfile=/etc/passwd
+v 6 "relative monitor_scripts" OCF_RESKEY_monitor_scripts="/bin/true check-web"
+v 6 "autoset_utilization_hv_memory maybe" \
+    OCF_RESKEY_autoset_utilization_hv_memory=maybe
 out=$(env -i PATH="$PATH" OCF_ROOT="$OCF_ROOT" "$AGENT" 2>&1); rc=$?
 if [ $rc -eq 2 ]; then ok "no action: OCF_ERR_ARGS"
 else bad "no action: exit $rc: $out"; fi
