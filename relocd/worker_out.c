@@ -537,6 +537,18 @@ commit(struct out *o, struct mig_err *err)
 	return worker_result(w, CTL_ST_OK, NULL);
 }
 
+/* The target ended the exchange (HOW) between its TLS handshake and its
+ * greeting: it refused our certificate. */
+static void
+cert_refused(struct out *o, const char *how, struct mig_err *err)
+{
+	mig_seterr(err, MIG_E_DENIED, "%s %s after the TLS handshake, "
+	    "before greeting us: it refused this host's certificate, most "
+	    "likely: its tls_ca must hold the CA of this host's tls_cert, and "
+	    "its tls_peers_allow (if set) must name it (its log says which)",
+	    mig_conn_peer(o->conn), how);
+}
+
 /*
  * Connects and exchanges greetings.  A relocd whose relocation_hosts_allow
  * does not admit us closes the connection without a word, before any
@@ -562,14 +574,19 @@ greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
 		return 0;
 	/* Past a TLS handshake the host was admitted already: with TLS 1.3
 	 * the target checks our certificate after our side of the
-	 * handshake is done, and its refusal arrives as this close. */
+	 * handshake is done, and its refusal arrives as a close, or as its
+	 * alert if we read before the close: which one is timing, so both
+	 * are the same refusal. */
 	if (mig_greeting_refusal(err, errno, mig_conn_peer(o->conn)) && tls)
-		mig_seterr(err, MIG_E_DENIED, "%s closed the connection after "
-		    "the TLS handshake, before greeting us: it refused this "
-		    "host's certificate, most likely: its tls_ca must hold the "
-		    "CA of this host's tls_cert, and its tls_peers_allow (if "
-		    "set) must name it (its log says which)",
-		    mig_conn_peer(o->conn));
+		cert_refused(o, "closed the connection", err);
+	else if (tls && err->code == MIG_E_TLS &&
+	    strstr(err->msg, "refused the TLS") != NULL) {
+		char	alert[MIG_ERRLEN + 32];
+
+		snprintf(alert, sizeof(alert), "sent a TLS alert (%s)",
+		    err->msg);
+		cert_refused(o, alert, err);
+	}
 	return -1;
 }
 
