@@ -17,6 +17,8 @@ XLRELOC=$B/xl-plugin/xl-reloc
 F_LIVE=0x2 F_LOCALHOST=0x40
 # shellcheck source=tests/common/need.sh
 . "${srcdir:-.}/tests/common/need.sh"
+# pids_of and the scripts' own checks on workers
+need_tools pgrep procps
 T=${T:-$(mktemp -d "/tmp/${0##*/}.XXXXXX")}
 # Below the ephemeral range (32768-).  Two make checks that run side by
 # side (tests/run-tests: the sanitizer and the plain build) give each its
