@@ -462,19 +462,35 @@ owned() {
 owned_is() { [ "$(owned "$1" "$2")" = "$3" ]; }
 not_owned() { [ -z "$(owned "$1" "$2")" ]; }
 
+# cur_tick NAME: "N RT", the counter of NAME's newest tick and its
+# realtime.  Newest by realtime: a restarted guest counts from 1 again,
+# below the ticks of its boots before.
+cur_tick() {
+	wall "$1" | awk '$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ &&
+	    $3 ~ /^[0-9]+$/ && $3 + 0 >= rt + 0 { rt = $3 + 0; n = $2 + 0 }
+	    END { printf "%d %.0f\n", n, rt }'
+}
+
 # mark NAME: how NAME is right before a cue: M_ID its domid, M_UUID, M_N
-# its last tick and M_RT that tick's realtime (after 20 more ticks).
+# its last tick and M_RT that tick's realtime (after 20 more ticks of its
+# current boot).
 # shellcheck disable=SC2034 # for the scenario
 mark() {
 	M_ID=$(xl domid "$1") || fail "no domain $1"
 	M_UUID=$(uuid_of "$1")
 	# 2 s of ticks here first: no tick of another host (whose clock may
 	# be up to 1 s ahead) can then pass for one after the cue
-	wait_tick "$1" $(($(last_tick "$1") + 20)) 60 || fail "$1 is not ticking"
-	# one line: the newest tick and its own realtime
 	# shellcheck disable=SC2046 # two numbers
-	set -- $(wall "$1" | awk '$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ &&
-	    $2 + 0 > n { n = $2 + 0; rt = $3 } END { print n + 0, rt + 0 }')
+	set -- "$1" $(cur_tick "$1")
+	_n=0
+	# shellcheck disable=SC2046
+	until [ $(cur_tick "$1" | cut -d' ' -f1) -gt $(($2 + 20)) ]; do
+		_n=$((_n + 1))
+		[ $_n -gt 300 ] && fail "$1 is not ticking"
+		usleep 200000
+	done
+	# shellcheck disable=SC2046
+	set -- $(cur_tick "$1")
 	M_N=$1 M_RT=$2
 }
 

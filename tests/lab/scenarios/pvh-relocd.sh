@@ -55,7 +55,8 @@ trip() {
 damaged() {
 	_sz=$(stat -c %s "$1")
 	poke "$1" $((_sz / 2))
-	image_refused "$1" damaged
+	timed image_refused "$1" damaged
+	metric damaged_refused_ms "$ELAPSED_MS"
 	unpoke "$1" $((_sz / 2))
 }
 # truncated IMG: its first half alone
@@ -71,8 +72,10 @@ trip xl "xl save" "xr restore" "written by xl save"
 gap1=$GAP
 trip reloc "xr save" "xl restore" "" damaged
 gap2=$GAP
+t0=$(now_ms)
 trip relocz "xr save --compress" "xr restore" compressed truncated
 gap3=$GAP
+metric relocz_trip_ms $(($(now_ms) - t0))
 
 # 4. live, relocd a -> relocd b
 before=$(last_tick witness)
@@ -105,6 +108,7 @@ relocd_cancel_precopy
 gap5=$DOWNTIME_MS
 
 # 6. reboot, crash, power-off; relocd a acts on each
+t0=$(now_ms)
 wait_for 30 owned_is a witness watching ||
 	{ xr list; relocd_logs a; fail "relocd a does not look after the witness"; }
 # restarted KEY WHY: on cue KEY, a restarts the witness, as a PVH guest
@@ -131,5 +135,6 @@ wait_for 30 logged /run/ra/log "witness (domain $id3): poweroff, action destroy"
 	{ relocd_logs a; fail "relocd a's log does not say why the witness went"; }
 wait_for 30 not_owned a witness || fail "relocd a keeps an entry for the witness"
 check_domains
+metric life_ms $(($(now_ms) - t0))
 relocd_logs a b
 pass "PVH: xl save -> xl-reloc restore gap ${gap1}ms; xl-reloc save -> xl restore gap ${gap2}ms; compressed, relocd both ends, gap ${gap3}ms; damaged and truncated images refused; live migrate ${migrate_ms}ms gap ${gap4}ms; throttled back, cap 80 kept; cancel in pre-copy gap ${gap5}ms; restarted after reboot (domain $id1) and crash (domain $id2), destroyed after power-off"
