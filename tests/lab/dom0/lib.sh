@@ -103,6 +103,14 @@ witness_create() {
 	wait_tick "$1" 5 60 || fail "witness $1 did not start ticking within 60s"
 }
 
+# witness_destroy NAME: destroys it and drops its console logs, so that a
+# new witness of that name is judged on its own ticks alone.
+witness_destroy() {
+	xl destroy "$1" || fail "cannot destroy $1"
+	wait_for 30 gone "$1" || fail "$1 is still listed after xl destroy"
+	rm -f "$CONSLOG/guest-$1.log" "$CONSLOG/guest-$1"--*.log
+}
+
 # check_type NAME: NAME runs as a guest of type $WITNESS_TYPE, when that
 # is not the default, pv (a restarted guest must come back as it was).
 check_type() {
