@@ -13,7 +13,14 @@ GUEST_INITRD=/lab/guest/witness.gz
 
 say() { echo "xlab: $XLAB_SCEN: $*"; }
 pass() { echo "PASS $*" > "$XLAB_RESULT"; exit 0; }
-fail() { echo "FAIL $*" > "$XLAB_RESULT"; say "FAIL: $*"; exit 1; }
+# fail: the verdict; then $FAIL_HOOK, if a scenario set one, to show
+# what explains it (once: a hook that fails does not run again).
+fail() {
+	echo "FAIL $*" > "$XLAB_RESULT"
+	say "FAIL: $*"
+	[ -z "${FAIL_HOOK:-}" ] || { _fh=$FAIL_HOOK; FAIL_HOOK=; $_fh; }
+	exit 1
+}
 metric() { echo "XLAB METRIC $XLAB_SCEN $1 $2"; }
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
