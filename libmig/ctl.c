@@ -44,6 +44,7 @@ static const struct field f_migrate[] = {
 	U32(ctl_migrate, flags),
 	U64(ctl_migrate, bandwidth),
 	U32(ctl_migrate, max_downtime_ms),
+	STR(ctl_migrate, config, CTL_PATH_MAX),
 	END
 };
 static const struct field f_save[] = {
@@ -51,6 +52,7 @@ static const struct field f_save[] = {
 	STR(ctl_save, path, CTL_PATH_MAX),
 	STR(ctl_save, key, CTL_PATH_MAX),
 	U32(ctl_save, flags),
+	STR(ctl_save, config, CTL_PATH_MAX),
 	END
 };
 /* The union's uint64_t job sits at offset 0. */
@@ -94,6 +96,8 @@ static const struct field f_jobrow[] = {
 	U64(ctl_job, elapsed_ms),
 	U64(ctl_job, bytes_wire),
 	I32(ctl_job, pid),
+	STR(ctl_job, outcome, CTL_OUTCOME_MAX),
+	U64(ctl_job, ended_ms),
 	END
 };
 static const struct field f_reserve_req[] = {
@@ -175,6 +179,7 @@ static const struct {
 	[CTL_DOMAINS] = { "DOMAINS", f_none },
 	[CTL_DOMAIN] = { "DOMAIN", f_domain },
 	[CTL_DOMAINS_END] = { "DOMAINS_END", f_none },
+	[CTL_HISTORY] = { "HISTORY", f_none },
 };
 
 static const struct field *

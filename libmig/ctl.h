@@ -23,6 +23,7 @@
 #define CTL_HOST_MAX		255
 #define CTL_PATH_MAX		1024
 #define CTL_TEXT_MAX		512
+#define CTL_OUTCOME_MAX		16
 
 enum ctl_type {
 	/* requests, xl-reloc -> relocd */
@@ -50,6 +51,7 @@ enum ctl_type {
 	CTL_DOMAINS,		/* list this host's domains */
 	CTL_DOMAIN,		/* one row of a CTL_DOMAINS answer */
 	CTL_DOMAINS_END,	/* after the last row */
+	CTL_HISTORY,		/* finished jobs, from relocd's journal */
 	CTL__MAX
 };
 
@@ -65,6 +67,7 @@ enum ctl_type {
  *	ERROR (e.g. CTL_ST_REFUSED "past commit").
  *   CANCEL(job)		   -> ACCEPTED(job) or ERROR (NOTFOUND, REFUSED)
  *   JOBS			   -> JOB..., JOBS_END
+ *   HISTORY		   -> JOB... (with outcome), JOBS_END, or ERROR
  *   PROBE			   -> PROBED (always exactly one), or ERROR
  *				      for a malformed request
  *   DOMAINS			   -> DOMAIN..., DOMAINS_END, or ERROR
@@ -78,13 +81,18 @@ enum ctl_type {
 #define CTL_MF_AUTO_CONVERGE	0x0010
 #define CTL_MF_DOWNTIME_ABORT	0x0020
 #define CTL_MF_LOCALHOST	0x0040	/* the target may be this host */
-#define CTL_MF_ALL		0x007f
+#define CTL_MF_NO_ADOPT		0x0080	/* the target does not look after it
+					 * (xl migrate -e) */
+#define CTL_MF_ALL		0x00ff
 
 /* CTL_SAVE / CTL_RESTORE flags */
 #define CTL_SF_COMPRESS		0x0001
 #define CTL_SF_KEEP_RUNNING	0x0002	/* save: resume the domain after */
-#define CTL_SF_PAUSED		0x0004	/* restore: leave it paused */
-#define CTL_SF_ALL		0x0007
+#define CTL_SF_PAUSED		0x0004	/* restore: leave it paused;
+					 * save: resumed, but paused (xl -p) */
+#define CTL_SF_NO_ADOPT		0x0008	/* restore: relocd does not look
+					 * after it (xl restore -e) */
+#define CTL_SF_ALL		0x000f
 
 /* CTL_PROBE flags */
 #define CTL_PF_TLS		0x0001	/* the TLS port, as MIGRATE would */
@@ -128,6 +136,9 @@ struct ctl_migrate {
 	uint32_t	flags;		/* CTL_MF_* */
 	uint64_t	bandwidth;	/* bytes/s, 0 = the daemon's default */
 	uint32_t	max_downtime_ms;	/* 0 = the daemon's default */
+	/* A configuration (libxl JSON) to send instead of the domain's
+	 * own (xl migrate -C); "" = the domain's. */
+	char		config[CTL_PATH_MAX + 1];
 };
 
 struct ctl_save {			/* CTL_SAVE and CTL_RESTORE */
@@ -135,6 +146,9 @@ struct ctl_save {			/* CTL_SAVE and CTL_RESTORE */
 	char		path[CTL_PATH_MAX + 1];
 	char		key[CTL_PATH_MAX + 1];		/* "" = none */
 	uint32_t	flags;		/* CTL_SF_* */
+	/* A configuration (libxl JSON) to store or restore with instead of
+	 * the domain's or the image's (xl's [cfg]); "" = theirs. */
+	char		config[CTL_PATH_MAX + 1];
 };
 
 struct ctl_event {
@@ -173,6 +187,10 @@ struct ctl_job {
 	uint64_t	elapsed_ms;
 	uint64_t	bytes_wire;
 	int32_t		pid;		/* the worker */
+	/* HISTORY: how it ended ("done", "aborted"), and when (wall clock,
+	 * ms since the epoch); "" and 0 for a running job. */
+	char		outcome[CTL_OUTCOME_MAX + 1];
+	uint64_t	ended_ms;
 };
 
 struct ctl_reserve_req {

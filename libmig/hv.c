@@ -291,6 +291,17 @@ mig_hv_config_describe(struct mig_hv *hv, const char *json,
 	return hv->ops->config_describe(hv, json, c, err);
 }
 
+char *
+mig_hv_config_set_uuid(struct mig_hv *hv, const char *json,
+    const uint8_t uuid[16], struct mig_err *err)
+{
+	if (json == NULL) {
+		mig_seterr(err, MIG_E_INVAL, "no domain configuration");
+		return NULL;
+	}
+	return hv->ops->config_set_uuid(hv, json, uuid, err);
+}
+
 /* --- asynchronous operations --- */
 
 static struct mig_hv_op *

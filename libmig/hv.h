@@ -179,6 +179,8 @@ struct mig_hv_ops {
 		    struct mig_err *);
 	int	(*config_describe)(struct mig_hv *, const char *,
 		    struct mig_domcfg *, struct mig_err *);
+	char	*(*config_set_uuid)(struct mig_hv *, const char *,
+		    const uint8_t [16], struct mig_err *);
 	int	(*save_start)(struct mig_hv *, struct mig_hv_op *, uint32_t,
 		    int, int, struct mig_err *);
 	/* Leaves the new domain paused; hv.c unpauses it if asked to. */
@@ -270,6 +272,11 @@ int		 mig_hv_config_memory(struct mig_hv *, const char *,
  * does not parse. */
 int		 mig_hv_config_describe(struct mig_hv *, const char *,
 		    struct mig_domcfg *, struct mig_err *);
+/* The configuration with c_info.uuid set to uuid, as the backend's own
+ * parser and writer give it (an operator's file names no uuid, and a
+ * domain keeps its own); the caller frees it. */
+char		*mig_hv_config_set_uuid(struct mig_hv *, const char *,
+		    const uint8_t [16], struct mig_err *);
 
 /* --- save and restore: asynchronous --- */
 /* Writes domid's stream to fd (the fd stays the caller's, and must stay

@@ -404,6 +404,24 @@ hvx_config_memory(struct mig_hv *hv, const char *json, uint64_t *kib,
 	return 0;
 }
 
+static char *
+hvx_config_set_uuid(struct mig_hv *hv, const char *json,
+    const uint8_t uuid[16], struct mig_err *err)
+{
+	struct hvx		*x = hvx_begin(hv);
+	libxl_domain_config	 dc;
+	char			*out;
+
+	if (hvx_config_parse(x, json, &dc, err) == -1)
+		return NULL;
+	memcpy(libxl_uuid_bytearray(&dc.c_info.uuid), uuid, 16);
+	if ((out = libxl_domain_config_to_json(x->ctx, &dc)) == NULL)
+		mig_seterr(err, MIG_E_HV, "cannot write a domain "
+		    "configuration as JSON");
+	libxl_domain_config_dispose(&dc);
+	return out;
+}
+
 static int
 hvx_config_describe(struct mig_hv *hv, const char *json,
     struct mig_domcfg *c, struct mig_err *err)
@@ -700,6 +718,7 @@ const struct mig_hv_ops mig_hv_libxl_ops = {
 	.config_json = hvx_config_json,
 	.config_memory = hvx_config_memory,
 	.config_describe = hvx_config_describe,
+	.config_set_uuid = hvx_config_set_uuid,
 	.save_start = hvx_save_start,
 	.restore_start = hvx_restore_start,
 	.abort = hvx_abort,

@@ -17,6 +17,13 @@ static int		 log_foreground = 1;
 static int		 log_journal;	/* stderr is journald's stream */
 static int		 log_verbose;
 static const char	*log_name = "";
+static const char	*log_socket = "/run/systemd/journal/socket";
+
+#define LOG_FIELDS_MAX	8
+static struct {
+	char	key[65];
+	char	value[256];
+} log_fields[LOG_FIELDS_MAX];
 
 /*
  * systemd connects a service's stderr to journald and says so in
@@ -67,20 +74,91 @@ log_procname(const char *name)
 	log_name = name != NULL ? name : "";
 }
 
+void
+log_journal_socket(const char *path)
+{
+	log_socket = path;
+}
+
+void
+log_field(const char *key, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	i, free_slot = LOG_FIELDS_MAX;
+
+	if (!log_key_valid(key))
+		return;
+	for (i = 0; i < LOG_FIELDS_MAX; i++) {
+		if (strcmp(log_fields[i].key, key) == 0)
+			break;
+		if (log_fields[i].key[0] == '\0' && free_slot == LOG_FIELDS_MAX)
+			free_slot = i;
+	}
+	if (i == LOG_FIELDS_MAX)
+		i = free_slot;
+	if (i == LOG_FIELDS_MAX)
+		return;		/* a programmer's excess; the text still says */
+	if (fmt == NULL) {
+		log_fields[i].key[0] = '\0';
+		return;
+	}
+	snprintf(log_fields[i].key, sizeof(log_fields[i].key), "%s", key);
+	va_start(ap, fmt);
+	vsnprintf(log_fields[i].value, sizeof(log_fields[i].value), fmt, ap);
+	va_end(ap);
+}
+
+/* Over journald's native protocol, with the process's fields and the
+ * line's own; 0 if journald took it. */
+static int
+emit_journal(int pri, const char *msg, const struct log_kv *extra,
+    size_t nextra)
+{
+	struct log_kv	kv[LOG_FIELDS_MAX + 8];
+	char		buf[8192];
+	size_t		n = 0, i, len;
+
+	for (i = 0; i < nextra && n < sizeof(kv) / sizeof(kv[0]); i++)
+		kv[n++] = extra[i];
+	for (i = 0; i < LOG_FIELDS_MAX && n < sizeof(kv) / sizeof(kv[0]); i++)
+		if (log_fields[i].key[0] != '\0')
+			kv[n++] = (struct log_kv){ log_fields[i].key,
+			    log_fields[i].value };
+	len = log_journal_entry(buf, sizeof(buf), pri,
+	    program_invocation_short_name, msg, kv, n);
+	if (len > sizeof(buf))
+		return -1;
+	return log_journal_send(log_socket, buf, len);
+}
+
 /* The one place a finished line leaves the process. */
 static void
-emit(int pri, const char *msg)
+emit_kv(int pri, const char *line, const struct log_kv *kv, size_t n)
 {
+	char		 full[1200];
+	const char	*msg = line;
+
+	if (*log_name != '\0') {
+		snprintf(full, sizeof(full), "%s: %s", log_name, line);
+		msg = full;
+	}
+	/* journald's stream, if the socket is refused: the line is not
+	 * lost, only its fields. */
+	if (log_journal && emit_journal(pri, msg, kv, n) == 0)
+		return;
 	if (log_foreground) {
 		if (log_journal)
 			fprintf(stderr, "<%d>", pri);
-		if (*log_name != '\0')
-			fprintf(stderr, "%s: %s\n", log_name, msg);
-		else
-			fprintf(stderr, "%s\n", msg);
+		fprintf(stderr, "%s\n", msg);
 		fflush(stderr);
 	} else
-		syslog(pri, "%s%s%s", log_name, *log_name ? ": " : "", msg);
+		syslog(pri, "%s", msg);
+}
+
+static void
+emit(int pri, const char *line)
+{
+	emit_kv(pri, line, NULL, 0);
 }
 
 void
@@ -140,6 +218,20 @@ log_info(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(LOG_INFO, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_info_kv(const struct log_kv *kv, size_t n, const char *fmt, ...)
+{
+	va_list	ap;
+	char	line[1024];
+	int	saved = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	emit_kv(LOG_INFO, line, kv, n);
+	errno = saved;
 }
 
 void

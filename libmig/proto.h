@@ -90,7 +90,9 @@ enum mig_msg_type {
 #define MIG_RESERVE_F_LIVE		0x0001
 #define MIG_RESERVE_F_LOCALHOST		0x0002
 #define MIG_RESERVE_F_START_PAUSED	0x0004
-#define MIG_RESERVE_F_ALL		0x0007
+#define MIG_RESERVE_F_NO_ADOPT		0x0008	/* the target does not look
+						 * after it (xl migrate -e) */
+#define MIG_RESERVE_F_ALL		0x000f
 
 /* STREAM_START flags; unknown bits are refused */
 #define MIG_STREAM_F_ZSTD	0x0001

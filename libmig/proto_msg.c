@@ -836,10 +836,27 @@ mig_connect_hint(struct mig_err *err, bool tls)
 	char	msg[MIG_ERRLEN];
 	bool	refused = strstr(err->msg, strerror(ECONNREFUSED)) != NULL;
 
-	if (!refused && !(tls && err->code == MIG_E_TLS))
+	if (!refused && !(tls && (err->code == MIG_E_TLS ||
+	    err->code == MIG_E_PROTO)))
 		return;
 	snprintf(msg, sizeof(msg), "%s", err->msg);
-	if (tls)
+	/* The phrases are tls.c's (mig_tls_seterr): the peer spoke TLS and
+	 * sent an alert, or its certificate failed our checks, or it is
+	 * no TLS port at all.  Each has its own remedy. */
+	if (tls && strstr(msg, "refused the TLS") != NULL)
+		mig_seterr(err, err->code, "%s: it speaks TLS but refused this "
+		    "host: its tls_ca must hold the CA of this host's tls_cert, "
+		    "and its tls_peers_allow (if set) must name this host's "
+		    "certificate; its log says which", msg);
+	else if (tls && (strstr(msg, "certificate") != NULL ||
+	    strstr(msg, "host name mismatch") != NULL))
+		mig_seterr(err, err->code, "%s: this host's tls_ca must hold "
+		    "the CA of the target's tls_cert, which must name the host "
+		    "as given here", msg);
+	else if (tls && err->code == MIG_E_PROTO)
+		mig_seterr(err, err->code, "%s: that is its plain port; use "
+		    "--plain, or its TLS port (default 8003)", msg);
+	else if (tls)
 		mig_seterr(err, err->code, "%s: is TLS on there? Use --plain "
 		    "for its plain port, or set relocation_ssl_server, "
 		    "tls_cert, tls_key and tls_ca in its relocd.conf", msg);

@@ -495,6 +495,29 @@ mig_tls_free_names(char **names, size_t n)
 }
 
 int
+mig_tls_peer_cert(SSL *ssl, char *subject, size_t slen, char *fpr,
+    size_t flen)
+{
+	X509		*cert = SSL_get0_peer_certificate(ssl);
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0, i;
+	size_t		 o = 0;
+
+	if (cert == NULL || slen == 0 || flen == 0)
+		return -1;
+	if (X509_NAME_oneline(X509_get_subject_name(cert), subject,
+	    (int)slen) == NULL)
+		snprintf(subject, slen, "?");
+	fpr[0] = '\0';
+	if (X509_digest(cert, EVP_sha256(), md, &n) != 1)
+		n = 0;
+	for (i = 0; i < n && o + 3 < flen; i++)
+		o += (size_t)snprintf(fpr + o, flen - o, "%s%02X", i ? ":" : "",
+		    md[i]);
+	return 0;
+}
+
+int
 mig_tls_check_peer(SSL *ssl, const char *peer, struct mig_err *err)
 {
 	const struct mig_acl	*acl = NULL;

@@ -89,6 +89,13 @@ int	 mig_tls_check_peer(SSL *, const char *peer, struct mig_err *);
  * allocation failure.
  */
 int	 mig_tls_peer_names(SSL *, char **names, size_t max);
+/*
+ * The certificate the peer presented, for the logs: its subject
+ * ("/CN=node2.example") and SHA-256 fingerprint (hex pairs joined by
+ * ':', as openssl x509 -fingerprint -sha256 prints it).  -1 if it
+ * presented none.
+ */
+int	 mig_tls_peer_cert(SSL *, char *subject, size_t, char *fpr, size_t);
 void	 mig_tls_free_names(char **names, size_t n);
 
 /*

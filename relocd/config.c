@@ -53,6 +53,7 @@ static const struct key keys[] = {
 	{ "relocation_hosts_allow",	K_LIST, O(hosts_allow), 0, 0, NULL },
 	{ "relocation_ssl_server",	K_BOOL, O(tls_enabled), 0, 1, NULL },
 	{ "relocation_ssl_port",	K_UINT, O(tls_port), 1, 65535, NULL },
+	{ "relocation_ssl",		K_BOOL, O(tls_client), 0, 1, NULL },
 	{ "tls_cert",			K_PATH, O(tls_cert), 0, 0, NULL },
 	{ "tls_key",			K_PATH, O(tls_key), 0, 0, NULL },
 	{ "tls_ca",			K_PATH, O(tls_ca), 0, 0, NULL },
@@ -96,6 +97,8 @@ static const struct key keys[] = {
 	    "relocation_ssl_server" },
 	{ "xend_relocation_ssl_port",	K_UINT, O(tls_port), 1, 65535,
 	    "relocation_ssl_port" },
+	{ "xend_relocation_ssl",	K_BOOL, O(tls_client), 0, 1,
+	    "relocation_ssl" },
 	{ "xend_relocation_server_ssl_cert_file", K_PATH, O(tls_cert), 0, 0,
 	    "tls_cert" },
 	{ "xend_relocation_server_ssl_key_file", K_PATH, O(tls_key), 0, 0,
@@ -157,6 +160,7 @@ config_defaults(struct relocd_conf *c)
 	c->plain_port = RELOCD_PORT;
 	c->tls_enabled = false;
 	c->tls_port = RELOCD_TLS_PORT;
+	c->tls_client = true;
 	c->tls_require_client_cert = true;
 	c->max_incoming = 4;
 	c->max_outgoing = 4;
@@ -273,7 +277,8 @@ prescan(const char *file, char *buf, struct seen *seen, size_t *nseen,
 		if (*p == '(')
 			return mig_seterr(err, MIG_E_INVAL, "%s:%d: this looks "
 			    "like xend-config.sxp; relocd.conf uses xl.conf "
-			    "syntax: key = value", file, line);
+			    "syntax: key = value (relocd --import-xend %s "
+			    "converts it)", file, line, file);
 		k = p;
 		while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' ||
 		    *p == '.')
@@ -342,8 +347,10 @@ set_value(XLU_Config *x, const char *file, const struct seen *sn,
 	const struct key	*k = sn->key;
 	char			*field = (char *)c + k->off;
 	const char		*s;
+	char			*rel;
 	uint64_t		 v;
 	bool			 b;
+	int			 rc;
 
 	if (k->alias_of != NULL)
 		log_warnx("%s:%d: `%s' is xend's name; use `%s'", file,
@@ -383,6 +390,20 @@ set_value(XLU_Config *x, const char *file, const struct seen *sn,
 		*(uint64_t *)field = v;
 		break;
 	case K_PATH:
+		/* xend took its ssl files relative to its directory */
+		if (*s != '/' && k->alias_of != NULL) {
+			if (asprintf(&rel, "%s/%s", XEND_CONFIG_DIR, s) == -1)
+				return mig_seterrno(err, MIG_E_NOMEM, "%s",
+				    k->name);
+			log_warnx("%s:%d: %s: `%s' taken as %s, as xend took it",
+			    file, sn->line, k->name, s, rel);
+			rc = set_path((char **)field, rel);
+			free(rel);
+			if (rc == -1)
+				return mig_seterrno(err, MIG_E_NOMEM, "%s",
+				    k->name);
+			break;
+		}
 		if (*s != '/')
 			return mig_seterr(err, MIG_E_INVAL, "%s:%d: %s: `%s' "
 			    "is not an absolute path", file, sn->line,

@@ -6,6 +6,7 @@
  * (SO_PEERCRED) as well.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -107,6 +108,28 @@ send_error(struct client *c, uint16_t status, const char *fmt, ...)
 	client_send(c, &m);
 }
 
+/* The job's first line, with who asked for it: in the text and, under
+ * journald, as fields (journalctl REQUESTER_UID=0 JOB_ID=7). */
+static void
+requested(const struct client *c, const struct job *j, uint16_t kind,
+    const char *domain, const char *peer)
+{
+	char		id[24], uid[24], pid[24];
+	struct log_kv	kv[] = {
+		{ "JOB_ID", id }, { "DOMAIN", domain }, { "PEER", peer },
+		{ "REQUESTER_UID", uid }, { "REQUESTER_PID", pid },
+		{ "REQUESTER_LOGINUID", c->loginuid },
+	};
+
+	snprintf(id, sizeof(id), "%" PRIu64, j->id);
+	snprintf(uid, sizeof(uid), "%ld", c->uid);
+	snprintf(pid, sizeof(pid), "%ld", c->pid);
+	log_info_kv(kv, sizeof(kv) / sizeof(kv[0]), "job %" PRIu64 ": %s "
+	    "%s%s%s, asked by uid %ld (pid %ld%s%s)", j->id,
+	    ctl_job_kind_name(kind), domain, peer[0] ? " to " : "", peer,
+	    c->uid, c->pid, c->loginuid[0] ? ", loginuid " : "", c->loginuid);
+}
+
 static void
 start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
     const char *domain, const char *peer)
@@ -142,8 +165,7 @@ start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
 	ok.type = CTL_ACCEPTED;
 	ok.u.job = j->id;
 	client_send(c, &ok);
-	log_info("job %" PRIu64 ": %s %s%s%s", j->id, ctl_job_kind_name(kind),
-	    domain, peer[0] ? " to " : "", peer);
+	requested(c, j, kind, domain, peer);
 }
 
 static void
@@ -183,6 +205,9 @@ on_client(evutil_socket_t fd, short ev, void *arg)
 	case CTL_JOBS:
 		job_list(rd, c);
 		break;
+	case CTL_HISTORY:
+		job_history(rd, c);
+		break;
 	case CTL_CANCEL:
 		if ((j = job_find(rd, m.u.job)) == NULL) {
 			send_error(c, CTL_ST_NOTFOUND, "job %" PRIu64 ": no "
@@ -199,6 +224,37 @@ on_client(evutil_socket_t fd, short ev, void *arg)
 		send_error(c, CTL_ST_USAGE, "%s is not a request",
 		    ctl_type_name(m.type));
 	}
+}
+
+/*
+ * The login uid the kernel's audit keeps for pid: the uid of whoever
+ * logged in, through sudo and su.  "" when there is none to read (no
+ * audit support, the process gone); "unset" for a process no login
+ * started (4294967295: a daemon, a unit of systemd's).
+ */
+void
+requester_loginuid(pid_t pid, char *buf, size_t len)
+{
+	char		 path[64], v[16];
+	unsigned long	 u;
+	ssize_t		 n;
+	int		 fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/loginuid", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, v, sizeof(v) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	v[n] = '\0';
+	if (sscanf(v, "%lu", &u) != 1)
+		return;
+	if (u == 4294967295UL)
+		snprintf(buf, len, "unset");
+	else
+		snprintf(buf, len, "%lu", u);
 }
 
 static void
@@ -230,6 +286,9 @@ on_control(evutil_socket_t lfd, short ev, void *arg)
 	}
 	c->fd = fd;
 	c->rd = rd;
+	c->uid = (long)cred.uid;
+	c->pid = (long)cred.pid;
+	requester_loginuid(cred.pid, c->loginuid, sizeof(c->loginuid));
 	TAILQ_INSERT_TAIL(&rd->clients, c, entry);
 	if ((c->ev = event_new(rd->base, fd, EV_READ | EV_PERSIST, on_client,
 	    c)) == NULL || event_add(c->ev, NULL) == -1) {

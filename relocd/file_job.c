@@ -328,7 +328,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	struct mig_image_opts		 opts;
 	struct mig_image_writer		*wr;
 	struct save_fs			 fs;
-	char				*json;
+	char				*json, *given;
 	uint16_t			 st;
 	int				 rc;
 
@@ -354,6 +354,16 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	if ((json = mig_hv_config_json(j->hv, dom.domid, err)) == NULL) {
 		explicit_bzero(&key, sizeof(key));
 		return CTL_ST_FAILED;
+	}
+	if (req->config[0] != '\0') {
+		if (cfg_override(j->hv, req->config, json, 1, &given, NULL, 0,
+		    err) == -1) {
+			free(json);
+			explicit_bzero(&key, sizeof(key));
+			return CTL_ST_FAILED;
+		}
+		free(json);
+		json = given;
 	}
 	/* Refused before anything is paused or created. */
 	if (save_fs_probe(req->path, &fs, err) == -1 ||
@@ -398,8 +408,12 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	/* The image is on disk: from here the domain's fate is the one
 	 * asked for, and a failure of it is reported, not undone. */
 	j->result_domid = dom.domid;
-	if (req->flags & CTL_SF_KEEP_RUNNING) {
-		if (mig_hv_resume(j->hv, dom.domid, err) == -1) {
+	if (req->flags & (CTL_SF_KEEP_RUNNING | CTL_SF_PAUSED)) {
+		/* xl save -p: resumed, then paused at once, as xl does it:
+		 * a resume that left it suspended could not be unpaused. */
+		if (mig_hv_resume(j->hv, dom.domid, err) == -1 ||
+		    ((req->flags & CTL_SF_PAUSED) &&
+		    mig_hv_pause(j->hv, dom.domid, err) == -1)) {
 			log_warnx("%s", err->msg);
 			return CTL_ST_UNDEFINED;
 		}
@@ -544,6 +558,8 @@ file_restore(struct file_job *j, const struct ctl_save *req,
 	struct mig_image_reader		*rd;
 	struct mig_image_summary	 sum;
 	const char			*json;
+	char				*given = NULL;
+	char				 name[MIG_HV_NAMELEN];
 	size_t				 len;
 	uint16_t			 st;
 
@@ -558,22 +574,33 @@ file_restore(struct file_job *j, const struct ctl_save *req,
 	mig_image_reader_summary(rd, &sum);
 	if (j->describe != NULL)
 		j->describe(j, sum.name, req->path);
-	if (sum.name[0] == '\0') {
+	snprintf(name, sizeof(name), "%s", sum.name);
+	/* xl restore's [cfg]: the domain is built, and named, from it. */
+	if (req->config[0] != '\0') {
+		if (cfg_override(j->hv, req->config, json, 0, &given, name,
+		    sizeof(name), err) == -1) {
+			st = CTL_ST_FAILED;
+			goto out;
+		}
+		json = given;
+	}
+	if (name[0] == '\0') {
 		mig_seterr(err, MIG_E_CORRUPT, "%s: the image's config names "
 		    "no domain", req->path);
 		st = CTL_ST_FAILED;
 		goto out;
 	}
-	if (name_taken(j, sum.name, &st, err))
+	if (name_taken(j, name, &st, err))
 		goto out;
-	if (j->reserve != NULL && j->reserve(j, sum.name, json, err) == -1) {
+	if (j->reserve != NULL && j->reserve(j, name, json, err) == -1) {
 		st = status_of(err);
 		goto out;
 	}
-	st = restore_built(j, rd, json, sum.name, req, err);
+	st = restore_built(j, rd, json, name, req, err);
 	if (j->release != NULL)
 		j->release(j);
  out:
+	free(given);
 	mig_image_reader_close(rd);
 	return st;
 }

@@ -496,6 +496,67 @@ job_count(struct relocd *rd, uint16_t kind)
 	return n;
 }
 
+struct history {
+	struct client	*c;
+	int		 rc;
+};
+
+/*
+ * A journal record as a JOB row.  The journal knows a job's role and its
+ * peer, which for a save or restore is the image's absolute path (and for
+ * a migration host:port): enough to name the kind.
+ */
+static int
+history_row(const struct jrec *r, void *arg)
+{
+	struct history	*h = arg;
+	struct ctl_msg	 m;
+	int		 file = r->peer[0] == '/';
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_JOB;
+	m.u.jobrow.job = r->job;
+	m.u.jobrow.kind = r->role == JR_SOURCE ?
+	    (file ? CTL_JOB_SAVE : CTL_JOB_MIGRATE_OUT) :
+	    (file ? CTL_JOB_RESTORE : CTL_JOB_MIGRATE_IN);
+	snprintf(m.u.jobrow.domain, sizeof(m.u.jobrow.domain), "%s", r->name);
+	/* host:port/tls fits; a long image path is cut, as in the journal */
+	snprintf(m.u.jobrow.peer, sizeof(m.u.jobrow.peer), "%.*s",
+	    (int)sizeof(m.u.jobrow.peer) - 1, r->peer);
+	m.u.jobrow.pid = -1;
+	snprintf(m.u.jobrow.outcome, sizeof(m.u.jobrow.outcome), "%s",
+	    r->state == J_DONE ? "done" : "aborted");
+	m.u.jobrow.ended_ms = r->time_ms;
+	if (client_send(h->c, &m) == -1) {
+		h->rc = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+job_history(struct relocd *rd, struct client *c)
+{
+	struct history	h = { c, 0 };
+	struct ctl_msg	m;
+	struct mig_err	err;
+	uint64_t	now = wall_ms();
+
+	if (journal_finished(rd->conf.state_dir, now > JOURNAL_KEEP_MS ?
+	    now - JOURNAL_KEEP_MS : 0, history_row, &h, &err) == -1) {
+		if (h.rc == -1)
+			return -1;
+		memset(&m, 0, sizeof(m));
+		m.type = CTL_ERROR;
+		m.u.error.status = CTL_ST_FAILED;
+		ctl_text_set(m.u.error.text, err.msg);
+		return client_send(c, &m);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_JOBS_END;
+	return client_send(c, &m);
+}
+
 int
 job_list(struct relocd *rd, struct client *c)
 {

@@ -184,6 +184,12 @@ format_keys(const struct jrec *r, char *buf, size_t len, size_t o)
 			return -1;
 		o += n;
 	}
+	if (r->flags & JF_NO_ADOPT) {
+		n = snprintf(buf + o, len - o, " adopt=0");
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += n;
+	}
 	if (r->flags & JF_CAP) {
 		n = snprintf(buf + o, len - o, " cap=%d", r->cap);
 		if (n < 0 || (size_t)n >= len - o)
@@ -282,6 +288,12 @@ parse_key(char *f, struct jrec *r, unsigned *seen, char *why, size_t len)
 			return bad(why, len, "cap=%.20s: not a cpu cap", v);
 		r->cap = (int)cap;
 		r->flags |= JF_CAP;
+	} else if (strcmp(f, "adopt") == 0) {
+		bit = 0x8;
+		if (strcmp(v, "0") == 0)
+			r->flags |= JF_NO_ADOPT;
+		else if (strcmp(v, "1") != 0)
+			return bad(why, len, "adopt=%.20s: not 0 or 1", v);
 	} else if (strcmp(f, "tmp") == 0) {
 		bit = 0x4;
 		if (unescape(v, r->tmp, sizeof(r->tmp)) == -1 ||
@@ -615,10 +627,11 @@ read_last(int dirfd, const char *dir, struct last *l, struct mig_err *err)
 	return 0;
 }
 
-/* Calls cb with the last record of every job that did not finish. */
-int
-journal_replay(const char *dir, int (*cb)(const struct jrec *, void *),
-    void *arg, struct mig_err *err)
+/* Calls cb with the last record of every job that did not finish
+ * (finished 0), or of every one that finished after since_ms (1). */
+static int
+each_last(const char *dir, int finished, uint64_t since_ms,
+    int (*cb)(const struct jrec *, void *), void *arg, struct mig_err *err)
 {
 	struct last	l;
 	size_t		i;
@@ -632,10 +645,25 @@ journal_replay(const char *dir, int (*cb)(const struct jrec *, void *),
 	rc = read_last(dirfd, dir, &l, err);
 	close(dirfd);
 	for (i = 0; rc == 0 && i < l.n; i++)
-		if (!journal_state_final(l.v[i].state))
+		if (journal_state_final(l.v[i].state) == finished &&
+		    (!finished || l.v[i].time_ms >= since_ms))
 			rc = cb(&l.v[i], arg);
 	free(l.v);
 	return rc;
+}
+
+int
+journal_replay(const char *dir, int (*cb)(const struct jrec *, void *),
+    void *arg, struct mig_err *err)
+{
+	return each_last(dir, 0, 0, cb, arg, err);
+}
+
+int
+journal_finished(const char *dir, uint64_t since_ms,
+    int (*cb)(const struct jrec *, void *), void *arg, struct mig_err *err)
+{
+	return each_last(dir, 1, since_ms, cb, arg, err);
 }
 
 /*
@@ -723,14 +751,12 @@ journal_lookup(const char *dir, int (*match)(const struct jrec *, void *),
  * record, no domain": not-known, and the source's guest suspended for an
  * operator.  So such records stay for a day.
  */
-#define JOURNAL_ANSWER_KEEP_MS	(24 * 60 * 60 * 1000ULL)
-
 static int
 compact_keeps(const struct jrec *r, uint64_t now)
 {
 	if (!journal_state_final(r->state))
 		return 1;
-	return r->role == JR_TARGET && r->time_ms + JOURNAL_ANSWER_KEEP_MS >
+	return r->role == JR_TARGET && r->time_ms + JOURNAL_KEEP_MS >
 	    now;
 }
 

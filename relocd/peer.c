@@ -233,5 +233,19 @@ peer_connect(struct worker *w, const char *host, unsigned port, int tls,
 		mig_connect_hint(err, true);
 		return -1;
 	}
+	peer_note_cert(*conn);
 	return 0;
+}
+
+void
+peer_note_cert(struct mig_conn *conn)
+{
+	char	subject[256], fpr[3 * 32 + 1];
+
+	if (mig_tls_peer_cert(mig_conn_ssl(conn), subject, sizeof(subject),
+	    fpr, sizeof(fpr)) == -1)
+		return;
+	log_field("PEER_CERT", "%s SHA256:%s", subject, fpr);
+	log_info("%s presented certificate %s, SHA256 %s",
+	    mig_conn_peer(conn), subject, fpr);
 }

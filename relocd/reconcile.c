@@ -134,7 +134,8 @@ settle_target(struct worker *w, const struct jrec *r)
 		reconcile_close(w, r, J_DONE);
 		return 0;
 	}
-	worker_adopt(w, d.domid, r->name);
+	if (!(r->flags & JF_NO_ADOPT))
+		worker_adopt(w, d.domid, r->name);
 	if (d.state == MIG_HV_DOM_PAUSED && (r->flags & JF_START_PAUSED))
 		log_info("job %" PRIu64 ": %s (domain %u) left paused: it was "
 		    "asked to start paused (--paused)", r->job, r->name,

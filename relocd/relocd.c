@@ -37,10 +37,13 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: relocd [-dfnv] [-c file]\n"
+	    "       relocd --import-xend xend-config.sxp\n"
 	    "  -c file  configuration (default %s)\n"
 	    "  -d, -f   stay in the foreground, log to stderr\n"
 	    "  -n       check the configuration and exit\n"
-	    "  -v       more verbose (twice: debug, and libxl's debug)\n",
+	    "  -v       more verbose (twice: debug, and libxl's debug)\n"
+	    "  --import-xend FILE\n"
+	    "           print the relocd.conf equivalent to xend's FILE\n",
 	    RELOCD_CONF_FILE);
 	exit(1);
 }
@@ -387,6 +390,10 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	const char	*conf_path = RELOCD_CONF_FILE;
 	int		 ch, checkonly = 0, pidfd = -1, rc = 1, in_doubt = 0;
 	ssize_t		 n;
+	static const struct option longopts[] = {
+		{ "import-xend", required_argument, NULL, 'X' },
+		{ NULL, 0, NULL, 0 }
+	};
 
 	/*
 	 * An image written past the file system's or the process's largest
@@ -407,8 +414,18 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	TAILQ_INIT(&rd.pending);
 	TAILQ_INIT(&rd.clients);
 	TAILQ_INIT(&rd.jobs);
-	while ((ch = getopt(argc, argv, "c:dfnvh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dfnvh", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'X':
+			/* needs no configuration, no hypervisor, no root */
+			if (optind != argc)
+				usage();
+			if (xend_import(optarg, stdout, &err) == -1) {
+				fprintf(stderr, "relocd: %s\n", err.msg);
+				return 1;
+			}
+			return fflush(stdout) == 0 ? 0 : 1;
 		case 'c':
 			conf_path = optarg;
 			break;

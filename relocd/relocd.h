@@ -20,6 +20,8 @@
 
 #define RELOCD_CONF_FILE	SYSCONFDIR "/xen/relocd.conf"
 #define RELOCD_PORT		8002	/* xend's relocation port */
+/* Where xend resolved the relative ssl file names of xend-config.sxp */
+#define XEND_CONFIG_DIR		"/etc/xen"
 #define RELOCD_TLS_PORT		8003	/* xend's SSL relocation port */
 #define RELOCD_DUMP_DIR		"/var/lib/xen/dump"	/* xl's XEN_DUMP_DIR */
 
@@ -49,6 +51,9 @@ struct relocd_conf {
 	unsigned	 plain_port;
 	bool		 tls_enabled;
 	unsigned	 tls_port;
+	/* xl-reloc migrate's and evacuate's transport when neither --tls nor
+	 * --plain is given (xend's xend-relocation-ssl) */
+	bool		 tls_client;
 	/* who may connect */
 	struct strlist	 hosts_allow;		/* regexes; empty = loopback */
 	char		*tls_cert;
@@ -119,6 +124,8 @@ enum jrole {
 #define JF_START_PAUSED		0x1	/* dst: asked to stay paused */
 #define JF_CAP			0x2	/* src: cap holds the guest's own cap,
 					 * which we lowered (auto-converge) */
+#define JF_NO_ADOPT		0x4	/* dst: not to be looked after (xl's
+					 * -e: no one waits for its death) */
 
 struct jrec {
 	uint64_t	 job;			/* job id, shared by both ends */
@@ -184,6 +191,11 @@ struct client {
 	int			 fd;
 	struct event		*ev;
 	struct relocd		*rd;
+	/* Who is asking (SO_PEERCRED, /proc/PID/loginuid), for the logs:
+	 * root's sudo or su still has the login uid of the person. */
+	long			 uid;
+	long			 pid;
+	char			 loginuid[16];	/* "" when not known */
 	TAILQ_ENTRY(client)	 entry;
 };
 
@@ -254,7 +266,14 @@ void		 listen_stop(struct relocd *);
 void		 pending_free(struct pending *);
 void		 pending_flush(struct relocd *);
 
+/* xend_import.c: relocd --import-xend; xend_convert is the text's part */
+int		 xend_import(const char *, FILE *, struct mig_err *);
+int		 xend_convert(const char *, const char *, FILE *,
+		    struct mig_err *);
+
 /* control.c */
+/* /proc/PID/loginuid as text: a number, "unset", or "" if unknown. */
+void		 requester_loginuid(pid_t, char *, size_t);
 int		 control_start(struct relocd *, struct mig_err *);
 void		 control_stop(struct relocd *);
 void		 clients_flush(struct relocd *);
@@ -278,6 +297,9 @@ void		 job_reap(struct relocd *);
 void		 job_forget_client(struct relocd *, struct client *);
 size_t		 job_count(struct relocd *, uint16_t);
 int		 job_list(struct relocd *, struct client *);
+/* Answers HISTORY: the jobs the journal has finished records of, from
+ * the last day (JOURNAL_KEEP_MS). */
+int		 job_history(struct relocd *, struct client *);
 
 /* notify.c: systemd's Type=notify, when $NOTIFY_SOCKET is set */
 void		 notify_systemd(const char *, ...)
@@ -309,6 +331,9 @@ int		 peer_open(struct mig_conn *, const struct mig_msg *,
 		    struct mig_err *);
 struct worker;
 struct ssl_ctx_st;
+/* Logs the certificate the peer presented (subject, SHA-256), and makes
+ * it this worker's PEER_CERT field. */
+void		 peer_note_cert(struct mig_conn *);
 int		 peer_connect(struct worker *, const char *, unsigned, int,
 		    struct mig_conn **, struct ssl_ctx_st **, struct mig_err *);
 
@@ -360,6 +385,17 @@ struct worker {
 	char			 followed[MIG_ERRLEN];	/* what the cause of a
 						 * failure brought on */
 };
+
+/*
+ * cfg_override.c: the configuration in file path (libxl JSON) in place of
+ * orig, the domain's or the image's: it must parse, give the same memory
+ * and, with same_name, not name another domain.  *json is malloc'd; name
+ * (when not NULL) gets the domain name it gives, or orig's.
+ */
+struct mig_hv;
+int		 cfg_override(struct mig_hv *, const char *path,
+		    const char *orig, int same_name, char **json, char *name,
+		    size_t namelen, struct mig_err *);
 
 /* worker.c */
 int		 worker_main(int, char **, const struct mig_hv_ops *);
@@ -521,6 +557,14 @@ int		 journal_append_landed(struct journal *, const struct jrec *,
 int		 journal_replay(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct mig_err *);
+/* cb for the last record of each job that finished since the time given
+ * (wall clock ms): xl-reloc jobs --history. */
+int		 journal_finished(const char *, uint64_t,
+		    int (*)(const struct jrec *, void *), void *,
+		    struct mig_err *);
+/* How long a target's finished record outlives compaction (journal.c),
+ * and how far back the history goes. */
+#define JOURNAL_KEEP_MS	(24 * 60 * 60 * 1000ULL)
 int		 journal_lookup(const char *,
 		    int (*)(const struct jrec *, void *), void *,
 		    struct jrec *, struct mig_err *);

@@ -105,6 +105,9 @@ worker_describe(struct worker *w, const char *domain, const char *peer)
 {
 	struct ctl_msg	m;
 
+	/* journalctl DOMAIN=web1 finds this job's lines from here on */
+	log_field("DOMAIN", "%s", domain);
+	log_field("PEER", "%s", peer);
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_JOB;
 	snprintf(m.u.jobrow.domain, sizeof(m.u.jobrow.domain), "%s", domain);
@@ -380,6 +383,11 @@ worker_adopt(struct worker *w, uint32_t domid, const char *name)
 	struct mig_err		err;
 	char			u[37];
 
+	if (w->rec.flags & JF_NO_ADOPT) {
+		log_info("%s (domain %u): asked not to be looked after (-e): "
+		    "relocd will not act on its shutdown", name, domid);
+		return;
+	}
 	if (mig_hv_dominfo(w->hv, domid, &di, &err) == 0) {
 		mig_hv_uuid_format(di.uuid, u);
 		if (owned_adopt(w->conf.state_dir, u, domid, name, &err) == 0)
@@ -498,6 +506,8 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	snprintf(name, sizeof(name), "job %" PRIu64, w.job);
 	log_procname(strcmp(kind, "reconcile") == 0 ||
 	    strcmp(kind, "monitor") == 0 ? kind : name);
+	if (w.job != 0)
+		log_field("JOB_ID", "%" PRIu64, w.job);
 	if (strcmp(kind, "in") == 0)
 		w.conn_fd = RELOCD_WORKER_FD_CONN;
 

@@ -146,6 +146,8 @@ worker_file(struct worker *w, int restore)
 	    (int)sizeof(w->rec.peer) - 1, m.u.save.path);
 	if (restore && (m.u.save.flags & CTL_SF_PAUSED))
 		w->rec.flags |= JF_START_PAUSED;
+	if (restore && (m.u.save.flags & CTL_SF_NO_ADOPT))
+		w->rec.flags |= JF_NO_ADOPT;
 	st = restore ? file_restore(&j, &m.u.save, &err) :
 	    file_save(&j, &m.u.save, &err);
 	sync_progress(w, &j);

@@ -89,8 +89,11 @@ admit(struct in *in, struct mig_err *err)
 	tc.peers_allow = in->peers;
 	if ((in->tls = mig_tls_server_ctx(&tc, err)) == NULL)
 		return -1;
-	return mig_conn_tls_server(in->conn, in->tls,
-	    (int)w->conf.peer_timeout * 1000, err);
+	if (mig_conn_tls_server(in->conn, in->tls,
+	    (int)w->conf.peer_timeout * 1000, err) == -1)
+		return -1;
+	peer_note_cert(in->conn);
+	return 0;
 }
 
 /*
@@ -304,6 +307,8 @@ in_journal_begin(struct in *in, const char *peer)
 	/* A reconciliation that finishes the job must know it too. */
 	if (in->req.flags & MIG_RESERVE_F_START_PAUSED)
 		w->rec.flags |= JF_START_PAUSED;
+	if (in->req.flags & MIG_RESERVE_F_NO_ADOPT)
+		w->rec.flags |= JF_NO_ADOPT;
 }
 
 /*

@@ -300,9 +300,20 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 {
 	struct worker	*w = o->w;
 	uint64_t	 need;
+	char		*given;
 
-	if ((o->json = mig_hv_config_json(w->hv, o->dom.domid, err)) == NULL ||
-	    mig_hv_config_memory(w->hv, o->json, &need, err) == -1)
+	if ((o->json = mig_hv_config_json(w->hv, o->dom.domid, err)) == NULL)
+		return -1;
+	if (o->req.config[0] != '\0') {
+		if (cfg_override(w->hv, o->req.config, o->json, 1, &given,
+		    NULL, 0, err) == -1)
+			return -1;
+		free(o->json);
+		o->json = given;
+		log_info("%s: sending configuration %s in place of its own",
+		    o->dom.name, o->req.config);
+	}
+	if (mig_hv_config_memory(w->hv, o->json, &need, err) == -1)
 		return -1;
 	if (strlen(o->json) > MIG_FRAME_CTRL_MAX - 1024)
 		return mig_seterr(err, MIG_E_TOOBIG, "domain %s: config of "
@@ -322,7 +333,7 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	m->u.reserve.flags = (o->req.flags & CTL_MF_LIVE ? MIG_RESERVE_F_LIVE :
 	    0) | (o->req.flags & CTL_MF_LOCALHOST ? MIG_RESERVE_F_LOCALHOST :
 	    0) | (o->req.flags & CTL_MF_PAUSED ? MIG_RESERVE_F_START_PAUSED :
-	    0);
+	    0) | (o->req.flags & CTL_MF_NO_ADOPT ? MIG_RESERVE_F_NO_ADOPT : 0);
 	m->u.reserve.features = MIG_FEAT_XXH3 |
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
 	    MIG_FEAT_ZSTD : 0);
@@ -538,12 +549,27 @@ static int
 greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
     struct mig_err *err)
 {
-	if (peer_connect(o->w, o->req.host, o->req.port,
-	    o->req.flags & CTL_MF_TLS, &o->conn, &o->tls, err) == 0 &&
-	    peer_open(o->conn, us, o->buf, them, deadline(o), err) == 0)
+	bool	tls = (o->req.flags & CTL_MF_TLS) != 0;
+
+	if (peer_connect(o->w, o->req.host, o->req.port, tls, &o->conn,
+	    &o->tls, err) == -1) {
+		if (o->conn != NULL)
+			(void)mig_greeting_refusal(err, errno,
+			    mig_conn_peer(o->conn));
+		return -1;
+	}
+	if (peer_open(o->conn, us, o->buf, them, deadline(o), err) == 0)
 		return 0;
-	if (o->conn != NULL)
-		(void)mig_greeting_refusal(err, errno, mig_conn_peer(o->conn));
+	/* Past a TLS handshake the host was admitted already: with TLS 1.3
+	 * the target checks our certificate after our side of the
+	 * handshake is done, and its refusal arrives as this close. */
+	if (mig_greeting_refusal(err, errno, mig_conn_peer(o->conn)) && tls)
+		mig_seterr(err, MIG_E_DENIED, "%s closed the connection after "
+		    "the TLS handshake, before greeting us: it refused this "
+		    "host's certificate, most likely: its tls_ca must hold the "
+		    "CA of this host's tls_cert, and its tls_peers_allow (if "
+		    "set) must name it (its log says which)",
+		    mig_conn_peer(o->conn));
 	return -1;
 }
 

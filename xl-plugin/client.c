@@ -43,6 +43,20 @@ client_conf(const struct xr_global *g, struct relocd_conf *c,
 	return CTL_ST_USAGE;
 }
 
+bool
+client_tls_default(const struct xr_global *g)
+{
+	struct relocd_conf	c;
+	struct mig_err		err;
+	bool			tls;
+
+	if (client_conf(g, &c, &err) != CTL_ST_OK)
+		return true;
+	tls = c.tls_client;
+	config_free(&c);
+	return tls;
+}
+
 int
 client_socket_path(const struct xr_global *g, char **path,
     struct mig_err *err)

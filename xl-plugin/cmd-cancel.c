@@ -24,6 +24,20 @@ cancel_parse(int argc, char **argv, struct cancel_args *a,
 	return args_uint("cancel: JOB", argv[i], 1, UINT64_MAX, &a->job, err);
 }
 
+int
+cancel_json(char *buf, size_t len, uint64_t job, int st, const char *why)
+{
+	char	text[MIG_ERRLEN * 6 + 3];
+
+	if (why == NULL)
+		return snprintf(buf, len, XR_JSON_OPEN "\"job\":%" PRIu64
+		    ",\"cancel\":\"delivered\"}", job);
+	json_string(text, sizeof(text), why);
+	return snprintf(buf, len, XR_JSON_OPEN "\"job\":%" PRIu64
+	    ",\"cancel\":\"failed\",\"exit\":%d,\"error\":%s}", job, st,
+	    text);
+}
+
 static int
 accepted(const struct ctl_msg *m, void *arg)
 {
@@ -37,6 +51,7 @@ cmd_cancel(const struct xr_global *g, int argc, char **argv)
 	struct xr_client	cl;
 	struct ctl_msg		m;
 	struct mig_err		err;
+	char			line[XR_LINE_MAX];
 	int			st;
 
 	if ((st = cmd_parsed("cancel", cancel_parse(argc, argv, &a, &err),
@@ -51,13 +66,16 @@ cmd_cancel(const struct xr_global *g, int argc, char **argv)
 	m.u.job = a.job;
 	st = client_ask(&cl, &m, accepted, &a.job, &err);
 	client_close(&cl);
-	if (st != CTL_ST_OK) {
+	if (st != CTL_ST_OK)
 		fprintf(stderr, "xl-reloc: cancel job %" PRIu64 ": %s\n", a.job,
 		    err.msg);
-		return st;
-	}
-	/* The outcome goes to the client that started the job. */
-	printf("job %" PRIu64 ": cancel delivered; 'xl-reloc jobs' shows when "
-	    "it has rolled back\n", a.job);
-	return CTL_ST_OK;
+	if (a.json) {
+		cancel_json(line, sizeof(line), a.job, st,
+		    st == CTL_ST_OK ? NULL : err.msg);
+		printf("%s\n", line);
+	} else if (st == CTL_ST_OK)
+		/* The outcome goes to the client that started the job. */
+		printf("job %" PRIu64 ": cancel delivered; 'xl-reloc jobs' "
+		    "shows when it has rolled back\n", a.job);
+	return st;
 }

@@ -60,6 +60,7 @@ evacuate_parse(int argc, char **argv, struct evacuate_args *a,
 		return -1;
 	if (a->help)
 		return 0;
+	a->plain = a->transport == XR_PLAIN;
 	/* relocd.conf names no peers, so there is nowhere to guess. */
 	if (a->nto == 0)
 		return mig_seterr(err, MIG_E_INVAL, "evacuate: --to "
@@ -245,7 +246,7 @@ print_plan(const struct evac_run *r)
 			json_string(name, sizeof(name), d->name);
 			if (t != NULL)
 				json_string(host, sizeof(host), t);
-			printf("{\"event\":\"plan\",\"domain\":%s,\"mem_kib\":"
+			printf(XR_JSON_OPEN "\"event\":\"plan\",\"domain\":%s,\"mem_kib\":"
 			    "%" PRIu64 ",\"target\":%s}\n", name, d->mem_kib,
 			    t != NULL ? host : "null");
 		} else
@@ -268,7 +269,7 @@ print_outcome(const struct evac_run *r, const struct evac_dom *d,
 		json_string(name, sizeof(name), d->name);
 		json_string(host, sizeof(host), target);
 		json_string(t, sizeof(t), text);
-		printf("{\"event\":\"outcome\",\"domain\":%s,\"target\":%s,"
+		printf(XR_JSON_OPEN "\"event\":\"outcome\",\"domain\":%s,\"target\":%s,"
 		    "\"status\":\"%s\",\"exit\":%d,\"text\":%s,\"total_ms\":%"
 		    PRIu64 "}\n", name, host, ctl_status_name(status), status,
 		    t, ms);
@@ -370,6 +371,8 @@ cmd_evacuate(const struct xr_global *g, int argc, char **argv)
 	if ((st = cmd_parsed("evacuate", evacuate_parse(argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
+	if (a.transport == 0)
+		a.plain = !client_tls_default(g);
 	memset(&r, 0, sizeof(r));
 	r.a = &a;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {

@@ -14,6 +14,9 @@
 
 #define ROW_FMT	"%-24s %6s %-36s %s"
 
+static const char *const list_fields[] = { "domain", "domid", "uuid",
+    "state", NULL };
+
 int
 list_parse(int argc, char **argv, struct list_args *a, struct mig_err *err)
 {
@@ -28,6 +31,11 @@ list_parse(int argc, char **argv, struct list_args *a, struct mig_err *err)
 	if (i != argc)
 		return mig_seterr(err, MIG_E_INVAL, "list: unexpected argument "
 		    "'%s'", argv[i]);
+	if (a->format[0] != '\0' && a->json)
+		return mig_seterr(err, MIG_E_INVAL, "list: --json or --format, "
+		    "not both");
+	if (a->format[0] != '\0')
+		return format_check("list", a->format, list_fields, err);
 	return 0;
 }
 
@@ -36,15 +44,24 @@ print_row(const struct owned *o, void *arg)
 {
 	const struct list_args	*a = arg;
 	char			 name[sizeof(o->name) * 6 + 3], id[16];
+	const char		*v[4];
 
+	snprintf(id, sizeof(id), "%" PRIu32, o->domid);
+	if (a->format[0] != '\0') {
+		v[0] = o->name;
+		v[1] = id;
+		v[2] = o->uuid;
+		v[3] = owned_state_name(o->state);
+		format_row(stdout, a->format, list_fields, v);
+		return 0;
+	}
 	if (a->json) {
 		json_string(name, sizeof(name), o->name);
-		printf("{\"domain\":%s,\"domid\":%" PRIu32 ",\"uuid\":\"%s\","
+		printf(XR_JSON_OPEN "\"domain\":%s,\"domid\":%" PRIu32 ",\"uuid\":\"%s\","
 		    "\"state\":\"%s\"}\n", name, o->domid, o->uuid,
 		    owned_state_name(o->state));
 		return 0;
 	}
-	snprintf(id, sizeof(id), "%" PRIu32, o->domid);
 	printf(ROW_FMT "\n", o->name, id, o->uuid, owned_state_name(o->state));
 	return 0;
 }
@@ -64,7 +81,7 @@ cmd_list(const struct xr_global *g, int argc, char **argv)
 		fprintf(stderr, "xl-reloc: %s\n", err.msg);
 		return st;
 	}
-	if (!a.json)
+	if (!a.json && a.format[0] == '\0')
 		printf(ROW_FMT "\n", "DOMAIN", "DOMID", "UUID", "STATE");
 	if (owned_scan(c.state_dir, print_row, &a, &err) == -1) {
 		fprintf(stderr, "xl-reloc: list: %s\n", err.msg);

@@ -17,10 +17,14 @@ restore_parse(int argc, char **argv, struct save_args *a,
 		return -1;
 	if (a->help)
 		return 0;
-	if (argc - i != 1)
-		return mig_seterr(err, MIG_E_INVAL, "restore: expected FILE, "
-		    "got %d arguments", argc - i);
-	return args_path("restore", argv[i], a->req.path,
+	/* xl's order: the configuration comes first. */
+	if (argc - i != 1 && argc - i != 2)
+		return mig_seterr(err, MIG_E_INVAL, "restore: expected FILE or "
+		    "CONFIG FILE, got %d arguments", argc - i);
+	if (argc - i == 2 && args_path("restore: CONFIG", argv[i],
+	    a->req.config, sizeof(a->req.config), err) == -1)
+		return -1;
+	return args_path("restore", argv[argc - 1], a->req.path,
 	    sizeof(a->req.path), err);
 }
 

@@ -16,14 +16,16 @@ save_parse(int argc, char **argv, struct save_args *a, struct mig_err *err)
 		return -1;
 	if (a->help)
 		return 0;
-	if (argc - i != 2)
-		return mig_seterr(err, MIG_E_INVAL, "save: expected DOMAIN and "
-		    "FILE, got %d argument%s", argc - i,
+	if (argc - i != 2 && argc - i != 3)
+		return mig_seterr(err, MIG_E_INVAL, "save: expected DOMAIN, "
+		    "FILE and maybe CONFIG, got %d argument%s", argc - i,
 		    argc - i == 1 ? "" : "s");
 	if (args_copy("save", argv[i], a->req.domain,
 	    sizeof(a->req.domain), err) == -1 ||
 	    args_path("save", argv[i + 1], a->req.path,
-	    sizeof(a->req.path), err) == -1)
+	    sizeof(a->req.path), err) == -1 ||
+	    (argc - i == 3 && args_path("save: CONFIG", argv[i + 2],
+	    a->req.config, sizeof(a->req.config), err) == -1))
 		return -1;
 	return 0;
 }
@@ -41,6 +43,8 @@ save_run(const struct xr_global *g, uint16_t type, const struct save_args *a,
 	m.type = type;
 	m.u.save = a->req;
 	view_init(&v, stdout, a->json);
+	if (a->debug)
+		view_debug(&v);
 	return client_run_job(g, &m, &v, what);
 }
 

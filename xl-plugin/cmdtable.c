@@ -13,9 +13,11 @@
 
 #define MIG	struct migrate_args
 static const struct xr_opt migrate_opts[] = {
-	{ .name = "tls", .set = CTL_MF_TLS, XR_AT(MIG, req.flags),
+	{ .name = "tls", .set = XR_TLS, .clear = XR_PLAIN,
+	  XR_AT(MIG, transport),
 	  .help = "connect to HOST's TLS port (the default)" },
-	{ .name = "plain", .clear = CTL_MF_TLS, XR_AT(MIG, req.flags),
+	{ .name = "plain", .set = XR_PLAIN, .clear = XR_TLS,
+	  XR_AT(MIG, transport),
 	  .help = "connect to HOST's plaintext port" },
 	{ .name = "port", .kind = XA_PORT, .arg = "N", XR_AT(MIG, req.port),
 	  .help = "HOST's relocation port (default 8003, 8002 plain)" },
@@ -43,6 +45,19 @@ static const struct xr_opt migrate_opts[] = {
 	  .help = "live, with pre-copy: the default (as xl and xm take it)" },
 	{ .name = "localhost", .set = CTL_MF_LOCALHOST, XR_AT(MIG, req.flags),
 	  .help = "allow HOST to be this host" },
+	{ .name = "config", .letter = 'C', .kind = XA_FILE, .arg = "FILE",
+	  XR_AT(MIG, req.config),
+	  .help = "send FILE (libxl JSON) as the domain's configuration" },
+	{ .name = "no-monitor", .letter = 'e', .set = CTL_MF_NO_ADOPT,
+	  XR_AT(MIG, req.flags),
+	  .help = "HOST's relocd does not act on its shutdown (xl -e)" },
+	XR_OPT_DEBUG(MIG, 0),
+	/* xl's, which relocd cannot honour: taken, to say why. */
+	{ .name = "ssh-command", .letter = 's', .kind = XA_STRING,
+	  .arg = "CMD", .take = migrate_take_ssh,
+	  .help = "xl's transport: see xl-reloc tunnel instead" },
+	{ .name = "preserve-domid", .letter = 'D', .take = migrate_take_domid,
+	  .help = "xl's -D: refused, relocd cannot keep a domain id" },
 	XR_OPT_JSON(MIG, "one JSON object per event on stdout"),
 	{ .name = NULL }
 };
@@ -58,6 +73,9 @@ static const struct xr_opt save_opts[] = {
 	{ .name = "keep-running", .letter = 'c', .set = CTL_SF_KEEP_RUNNING,
 	  XR_AT(SAV, req.flags),
 	  .help = "leave the domain running after the save (xl save -c)" },
+	{ .name = "paused", .letter = 'p', .set = CTL_SF_PAUSED,
+	  XR_AT(SAV, req.flags),
+	  .help = "leave the domain paused after the save (xl save -p)" },
 	XR_OPT_DIRECT(SAV, "save in this process, without relocd"),
 	XR_OPT_JSON(SAV, "one JSON object per event on stdout"),
 	{ .name = NULL }
@@ -69,6 +87,10 @@ static const struct xr_opt restore_opts[] = {
 	  .help = "leave the domain paused (xl restore -p)" },
 	{ .name = "key", .kind = XA_FILE, .arg = "FILE", XR_AT(SAV, req.key),
 	  .help = "the key FILE was encrypted with" },
+	{ .name = "no-monitor", .letter = 'e', .set = CTL_SF_NO_ADOPT,
+	  XR_AT(SAV, req.flags),
+	  .help = "relocd does not act on its shutdown (xl restore -e)" },
+	XR_OPT_DEBUG(SAV, 'd'),
 	XR_OPT_DIRECT(SAV, "restore in this process, without relocd"),
 	XR_OPT_JSON(SAV, "one JSON object per event on stdout"),
 	{ .name = NULL }
@@ -81,16 +103,26 @@ static const struct xr_opt verify_opts[] = {
 	  .help = "the key FILE was encrypted with" },
 	XR_OPT_DIRECT(struct verify_args,
 	    "accepted; verify never needs relocd"),
+	XR_OPT_JSON(struct verify_args, "the outcome as a JSON object on stdout"),
+	{ .name = NULL }
+};
+
+static const struct xr_opt cancel_opts[] = {
+	XR_OPT_JSON(struct cancel_args, "the outcome as a JSON object on stdout"),
 	{ .name = NULL }
 };
 
 static const struct xr_opt jobs_opts[] = {
+	{ .name = "history", .set = 1, XR_AT(struct jobs_args, history),
+	  .help = "the jobs that finished in the last day (relocd's journal)" },
 	XR_OPT_JSON(struct jobs_args, "one JSON object per job on stdout"),
+	XR_OPT_FORMAT(struct jobs_args),
 	{ .name = NULL }
 };
 
 static const struct xr_opt list_opts[] = {
 	XR_OPT_JSON(struct list_args, "one JSON object per domain on stdout"),
+	XR_OPT_FORMAT(struct list_args),
 	{ .name = NULL }
 };
 
@@ -102,7 +134,11 @@ static const struct xr_opt evacuate_opts[] = {
 	{ .name = "parallel", .kind = XA_COUNT, .arg = "N",
 	  XR_AT(EVA, parallel), .min = 1, .max = EVAC_PARALLEL_MAX,
 	  .help = "at most N migrations at once (default 1)" },
-	{ .name = "plain", .set = 1, XR_AT(EVA, plain),
+	{ .name = "tls", .set = XR_TLS, .clear = XR_PLAIN,
+	  XR_AT(EVA, transport),
+	  .help = "use the targets' TLS port (the default)" },
+	{ .name = "plain", .set = XR_PLAIN, .clear = XR_TLS,
+	  XR_AT(EVA, transport),
 	  .help = "use the targets' plaintext port" },
 	{ .name = "port", .kind = XA_PORT, .arg = "N", XR_AT(EVA, port),
 	  .help = "the targets' relocation port" },
@@ -136,31 +172,31 @@ const struct xr_cmd xr_cmds[] = {
 	  "move a running domain to HOST through relocd",
 	  migrate_opts, false },
 	{ "save", cmd_save,
-	  "[options] DOMAIN FILE",
+	  "[options] DOMAIN FILE [CONFIG]",
 	  "save a domain to FILE (xl save format) through relocd",
 	  save_opts, false },
 	{ "restore", cmd_restore,
-	  "[options] FILE",
+	  "[options] [CONFIG] FILE",
 	  "restore a domain from FILE through relocd",
 	  restore_opts, false },
 	{ "verify", cmd_verify,
-	  "[--key FILE] [--direct] FILE",
+	  "[--key FILE] [--direct] [--json] FILE",
 	  "check that a save image is whole (no relocd needed)",
 	  verify_opts, false },
 	{ "jobs", cmd_jobs,
-	  "[--json]",
-	  "list relocd's running jobs",
+	  "[--history] [--json | --format FIELDS]",
+	  "list relocd's running jobs, or those that finished",
 	  jobs_opts, false },
 	{ "list", cmd_list,
-	  "[--json]",
+	  "[--json | --format FIELDS]",
 	  "list the domains relocd looks after here (reboot, poweroff, "
 	  "crash)",
 	  list_opts, false },
 	{ "cancel", cmd_cancel,
-	  "JOB",
+	  "[--json] JOB",
 	  "cancel a job (before its commit point); the domain stays where "
 	  "it was",
-	  NULL, false },
+	  cancel_opts, false },
 	{ "evacuate", cmd_evacuate,
 	  "--to HOST[,HOST...] [options] [DOMAIN...]",
 	  "migrate every domain (or those named) away from this host",

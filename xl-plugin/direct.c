@@ -118,6 +118,8 @@ direct_run(const struct xr_global *g, uint16_t type,
 
 	memset(&d, 0, sizeof(d));
 	view_init(&v, stdout, a->json);
+	if (a->debug)
+		view_debug(&v);
 	d.view = &v;
 	d.started_ms = now_ms();
 	file_job_init(&d.j, NULL, &d.op);

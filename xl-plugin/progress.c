@@ -157,7 +157,7 @@ json_string(char *buf, size_t len, const char *s)
 int
 progress_json_accepted(char *buf, size_t len, uint64_t job)
 {
-	return snprintf(buf, len, "{\"event\":\"accepted\",\"job\":%" PRIu64
+	return snprintf(buf, len, XR_JSON_OPEN "\"event\":\"accepted\",\"job\":%" PRIu64
 	    "}", job);
 }
 
@@ -167,7 +167,7 @@ progress_json_event(char *buf, size_t len, const struct ctl_event *ev)
 	char	text[CTL_TEXT_MAX * 6 + 3];
 
 	json_string(text, sizeof(text), ev->text);
-	return snprintf(buf, len, "{\"event\":\"progress\",\"job\":%" PRIu64
+	return snprintf(buf, len, XR_JSON_OPEN "\"event\":\"progress\",\"job\":%" PRIu64
 	    ",\"phase\":\"%s\",\"phase_id\":%u,\"round\":%" PRIu32
 	    ",\"pages_sent\":%" PRIu64 ",\"pages_total\":%" PRIu64
 	    ",\"dirty_left\":%" PRIu64 ",\"bytes_wire\":%" PRIu64
@@ -184,7 +184,7 @@ progress_json_result(char *buf, size_t len, const struct ctl_result *r)
 	char	text[CTL_TEXT_MAX * 6 + 3];
 
 	json_string(text, sizeof(text), r->text);
-	return snprintf(buf, len, "{\"event\":\"result\",\"job\":%" PRIu64
+	return snprintf(buf, len, XR_JSON_OPEN "\"event\":\"result\",\"job\":%" PRIu64
 	    ",\"status\":\"%s\",\"exit\":%d,\"code\":\"%s\",\"text\":%s"
 	    ",\"domid\":%" PRIu32 ",\"total_ms\":%" PRIu64
 	    ",\"paused_ms\":%" PRIu64 ",\"bytes_wire\":%" PRIu64
@@ -246,11 +246,20 @@ view_init(struct view *v, FILE *out, bool json)
 	v->out = out;
 	v->last_phase = -1;
 	v->drawn = false;
+	v->every = false;
 	if (json)
 		v->mode = VIEW_JSON;
 	else if (isatty(fileno(out)))
 		v->mode = VIEW_TTY;
 	else
+		v->mode = VIEW_LINES;
+}
+
+void
+view_debug(struct view *v)
+{
+	v->every = true;
+	if (v->mode == VIEW_TTY)
 		v->mode = VIEW_LINES;
 }
 
@@ -301,9 +310,12 @@ view_event(struct view *v, const struct ctl_event *ev)
 		v->drawn = true;
 		break;
 	case VIEW_LINES:
-		if (v->last_phase == ev->phase)
+		if (v->every)
+			progress_line(line, sizeof(line), ev);
+		else if (v->last_phase == ev->phase)
 			return;
-		progress_phase_line(line, sizeof(line), ev);
+		else
+			progress_phase_line(line, sizeof(line), ev);
 		fprintf(v->out, "%s\n", line);
 		break;
 	case VIEW_JSON:

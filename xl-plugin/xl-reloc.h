@@ -22,6 +22,9 @@
 #include "proto.h"
 
 #define XR_LINE_MAX	4096	/* one formatted line, JSON included */
+/* Every --json object opens with its format's version: a consumer can
+ * tell a change that breaks it (v 2) from an added key (still 1). */
+#define XR_JSON_OPEN	"{\"v\":1,"
 #define XR_PAGE_SIZE	4096	/* ctl_event counts x86 pages */
 
 struct mig_hv_ops;
@@ -71,6 +74,10 @@ struct xr_opt {
 /* The switches every command that has them spells the same way. */
 #define XR_OPT_JSON(type, text)						\
 	{ .name = "json", .set = 1, XR_AT(type, json), .help = text }
+/* xl's --debug (restore's -d): every progress event, one line each. */
+#define XR_OPT_DEBUG(type, l)						\
+	{ .name = "debug", .letter = l, .set = 1, XR_AT(type, debug),	\
+	  .help = "show every progress event (xl --debug)" }
 #define XR_OPT_DIRECT(type, text)					\
 	{ .name = "direct", .set = 1, XR_AT(type, direct), .help = text }
 #define XR_OPTS_MAX	24	/* options in one table, --help aside */
@@ -145,6 +152,7 @@ struct view {
 	enum view_mode	 mode;
 	FILE		*out;
 	int		 last_phase;	/* -1 before the first event */
+	bool		 every;		/* --debug: a line per event */
 	bool		 drawn;		/* a TTY line is on screen */
 	uint64_t	 drawn_ms;	/* when it was drawn (monotonic) */
 };
@@ -178,6 +186,9 @@ int	 client_socket_path(const struct xr_global *, char **,
 int	 client_open(const struct xr_global *, struct xr_client *,
 	    struct mig_err *);
 void	 client_close(struct xr_client *);
+/* relocd.conf's relocation_ssl: the transport when neither --tls nor
+ * --plain is given.  TLS if the file cannot say. */
+bool	 client_tls_default(const struct xr_global *);
 /* One request, then answers until done(msg) says stop: for JOBS etc. */
 int	 client_ask(struct xr_client *, const struct ctl_msg *,
 	    int (*)(const struct ctl_msg *, void *), void *,
@@ -219,23 +230,48 @@ int	 progress_failure(char *, size_t, const char *,
 	    const struct ctl_result *);
 int	 json_string(char *, size_t, const char *);
 void	 view_init(struct view *, FILE *, bool);
+/* --debug: a line per event rather than per phase, even on a TTY. */
+void	 view_debug(struct view *);
 void	 view_accepted(struct view *, uint64_t);
 void	 view_event(struct view *, const struct ctl_event *);
 void	 view_result(struct view *, const char *, const struct ctl_result *);
 
+/* format.c: --format FIELD[,FIELD...] of the commands that list */
+#define XR_FORMAT_MAX	256
+/* Every field of spec is one of names (NULL-ended); else err. */
+int	 format_check(const char *, const char *, const char *const *,
+	    struct mig_err *);
+/* values[i] is names[i]'s: the fields of spec, tab-separated. */
+void	 format_row(FILE *, const char *, const char *const *,
+	    const char *const *);
+#define XR_OPT_FORMAT(type)						\
+	{ .name = "format", .kind = XA_STRING, .arg = "FIELDS",		\
+	  XR_AT(type, format),						\
+	  .help = "FIELDS (comma list), tab-separated, for scripts" }
+
 /* cmd-migrate.c */
+/* --tls or --plain, the last one given; neither: relocd.conf's
+ * relocation_ssl (client_tls_default). */
+#define XR_TLS		1
+#define XR_PLAIN	2
 struct migrate_args {
 	struct ctl_migrate	req;
+	uint8_t			transport;	/* 0, XR_TLS, XR_PLAIN */
 	bool			json;
+	bool			debug;
 	bool			help;
 };
 int	 migrate_parse(int, char **, struct migrate_args *, struct mig_err *);
+/* -s and -D: xl's, refused with the reason (and what to do instead). */
+int	 migrate_take_ssh(void *, const char *, struct mig_err *);
+int	 migrate_take_domid(void *, const char *, struct mig_err *);
 int	 cmd_migrate(const struct xr_global *, int, char **);
 
 /* cmd-save.c */
 struct save_args {
 	struct ctl_save	req;
 	bool		json;
+	bool		debug;		/* restore -d */
 	bool		help;
 	bool		direct;		/* in-process, without relocd */
 };
@@ -258,18 +294,28 @@ struct verify_args {
 	char	path[CTL_PATH_MAX + 1];
 	char	key[CTL_PATH_MAX + 1];
 	bool	direct;		/* accepted; verify never needs relocd */
+	bool	json;
 	bool	help;
 };
 int	 verify_parse(int, char **, struct verify_args *, struct mig_err *);
+/* The --json line: the summary, or (sum NULL) the error why. */
+struct mig_image_summary;
+int	 verify_json(char *, size_t, const char *,
+	    const struct mig_image_summary *, const char *);
 int	 cmd_verify(const struct xr_global *, int, char **);
 
 /* cmd-jobs.c */
 struct jobs_args {
 	bool	json;
+	bool	history;	/* finished jobs, from relocd's journal */
+	char	format[XR_FORMAT_MAX];	/* "" = a table */
 	bool	help;
 };
+/* A row's --format fields and their values (names: jobs_fields). */
+extern const char *const jobs_fields[];
+void	 jobs_values(const struct ctl_job *, char [][64], const char **);
 int	 jobs_parse(int, char **, struct jobs_args *, struct mig_err *);
-int	 jobs_header(char *, size_t);
+int	 jobs_header(char *, size_t, bool);
 int	 jobs_row(char *, size_t, const struct ctl_job *);
 int	 jobs_json_row(char *, size_t, const struct ctl_job *);
 int	 cmd_jobs(const struct xr_global *, int, char **);
@@ -277,6 +323,7 @@ int	 cmd_jobs(const struct xr_global *, int, char **);
 /* cmd-list.c */
 struct list_args {
 	bool	json;
+	char	format[XR_FORMAT_MAX];	/* "" = a table */
 	bool	help;
 };
 int	 list_parse(int, char **, struct list_args *, struct mig_err *);
@@ -285,9 +332,12 @@ int	 cmd_list(const struct xr_global *, int, char **);
 /* cmd-cancel.c */
 struct cancel_args {
 	uint64_t	job;
+	bool		json;
 	bool		help;
 };
 int	 cancel_parse(int, char **, struct cancel_args *, struct mig_err *);
+/* The --json line: delivered, or (why not NULL) failed with exit st. */
+int	 cancel_json(char *, size_t, uint64_t, int, const char *);
 int	 cmd_cancel(const struct xr_global *, int, char **);
 
 /* cmd-evacuate.c */
@@ -298,7 +348,8 @@ struct evacuate_args {
 	size_t		 nto;
 	unsigned	 parallel;
 	uint16_t	 port;
-	bool		 plain;
+	uint8_t		 transport;	/* 0, XR_TLS, XR_PLAIN */
+	bool		 plain;		/* the transport settled */
 	bool		 dry_run;
 	bool		 json;
 	bool		 help;

@@ -32,6 +32,7 @@ set -u
 PORT_SALT=9
 # shellcheck source=tests/integration/sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
+need_tools socat socat
 PX=$PT			# the proxy to B's TLS port
 TA=$((PA + 3)) TB=$((PA + 4))	# the TLS ports
 F_TLS=0x1

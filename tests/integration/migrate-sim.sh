@@ -122,6 +122,13 @@ if "$XLRELOC" -c "$T/a/relocd.conf" migrate --tls --port "$PT" --localhost sec \
     [ "$(names b)" = "busy calm hog sec " ]; then
 	ok "TLS migration with client certificates"
 else bad "TLS migration with client certificates: $(tail -1 "$T/out")"; fi
+# Each end logs the certificate the other presented, as openssl prints
+# its SHA-256 fingerprint.
+fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//'; }
+if grep -q "127.0.0.1:$PT presented certificate .* SHA256 $(fp "$T/pki/b.pem")$" "$T/a/log" &&
+    grep -q "127.0.0.1:[0-9]* presented certificate .* SHA256 $(fp "$T/pki/a.pem")$" "$T/b/log"; then
+	ok "each end logs the certificate the other presented"
+else bad "presented certificates: $(grep -h presented "$T/a/log" "$T/b/log")"; fi
 "$SIMCTL" -d "$T/b/host" destroy sec >/dev/null
 
 # 12. A source whose certificate another CA signed is refused, and so is
@@ -137,8 +144,9 @@ hup a
     127.0.0.1 > "$T/out2" 2>&1; rc2=$?
 if [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && [ "$(names a)" = "guest " ] &&
     "$SIMCTL" -d "$T/a/host" info guest | grep -q running &&
-    grep -q "plaintext on TLS port" "$T/b/log"; then
-	ok "bad client certificate and plaintext refused"
+    grep -q "plaintext on TLS port" "$T/b/log" &&
+    grep -q "it refused this host's certificate, most likely: its tls_ca must hold the CA of this host's tls_cert" "$T/out"; then
+	ok "bad client certificate and plaintext refused, the fix named"
 else bad "bad client certificate and plaintext refused: $rc/$rc2 $(tail -1 "$T/out") / $(tail -1 "$T/out2")"; fi
 
 # 13. Cancel during pre-copy (a slowed stream): the guest runs here again,

@@ -8,6 +8,9 @@
 set -u
 RELOCD=${RELOCD:-./relocd/relocd}
 SRC=${srcdir:-.}
+# shellcheck source=tests/common/need.sh
+. "$SRC/tests/common/need.sh"
+need_tools openssl openssl
 T=$(mktemp -d /tmp/relocd-check.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0

@@ -15,6 +15,8 @@ RELOCD=$B/tests/sim/relocd-sim
 CTLC=$B/tests/integration/ctlc
 XLRELOC=$B/xl-plugin/xl-reloc
 F_LIVE=0x2 F_LOCALHOST=0x40
+# shellcheck source=tests/common/need.sh
+. "${srcdir:-.}/tests/common/need.sh"
 T=${T:-$(mktemp -d "/tmp/${0##*/}.XXXXXX")}
 # Below the ephemeral range (32768-).  Two make checks that run side by
 # side (tests/run-tests: the sanitizer and the plain build) give each its
@@ -145,6 +147,7 @@ no_leftovers() {
 # a, b (by ca), rogue (by rogue-ca), a2, b2 (by other-ca), each with
 # CN host-NAME and SAN localhost, 127.0.0.1.
 pki() {
+	need_tools openssl openssl
 	mkdir -p "$T/pki"
 	for ca in ca rogue-ca other-ca; do
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

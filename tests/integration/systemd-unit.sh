@@ -11,6 +11,7 @@
 #   - relocd (on a simulated host) with $NOTIFY_SOCKET sends READY=1 once
 #     it accepts control connections, STATUS= with its job count, and
 #     STOPPING=1 on SIGTERM.
+# Without systemd-analyze the rest runs and the test ends as skipped.
 set -u
 PORT_SALT=21
 # shellcheck source=tests/integration/sim-lib.sh
@@ -18,6 +19,7 @@ PORT_SALT=21
 RECV=""
 cleanup() { [ -n "$RECV" ] && kill "$RECV" 2>/dev/null; sim_cleanup; }
 trap cleanup EXIT
+need_tools socat socat
 
 unit=$B/conf/relocd.service
 [ -f "$unit" ] || make -s -C "$B" conf/relocd.service >/dev/null
@@ -31,7 +33,7 @@ if command -v systemd-analyze >/dev/null; then
 		bad "systemd-analyze verify: $out"
 	fi
 else
-	echo "systemd-analyze not found: verify skipped"
+	partial="systemd-analyze missing, the unit not verified (apt-get install systemd)"
 fi
 grep -q '^Requires=' "$unit" && bad "the unit Requires= units a Debian dom0 may not have" ||
     ok "no Requires= on units a Debian dom0 may not have"
@@ -61,3 +63,4 @@ said 'STATUS=1 job running' && said 'running.*STATUS=ready, no jobs' &&
 kill "$(cat "$T/a/relocd.pid")"
 said 'STOPPING=1' && ok "STOPPING=1 on SIGTERM" || bad "no STOPPING=1: $(cat "$T/notes")"
 finish
+[ -z "${partial:-}" ] || skip_test "$partial"

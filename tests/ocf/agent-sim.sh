@@ -20,10 +20,8 @@ OUT=$T/ra.out
 export SIMCTL OCF_ROOT
 trap sim_cleanup EXIT
 
-if [ ! -r "$OCF_ROOT/lib/heartbeat/ocf-shellfuncs" ]; then
-	echo "agent-sim.sh: $OCF_ROOT/lib/heartbeat/ocf-shellfuncs missing (apt-get install resource-agents)" >&2
-	exit 1
-fi
+[ -r "$OCF_ROOT/lib/heartbeat/ocf-shellfuncs" ] ||
+    skip_test "$OCF_ROOT/lib/heartbeat/ocf-shellfuncs missing (apt-get install resource-agents)"
 
 start a "$PA"
 start b "$PB"
@@ -183,6 +181,30 @@ if [ $r1 -eq 0 ] && [ $r2 -eq 1 ] && [ -f "$T/images/vm.img" ] &&
     [ "$(names1 a)" = "" ] && [ "$(names1 b)" = "" ]; then
 	ok "a damaged image fails start, runs nothing, is kept"
 else bad "damaged image: $r1 $r2 [$(names1 a)] [$(names1 b)]"; fi
+
+# 8. ocf:heartbeat:Xen's parameters: xmfile in place of xl_config; the
+#    hv_memory utilization set once from the domain's memory; the
+#    monitor_scripts run, and one that fails fails the monitor.
+ln -s "$(cd "$SRC/tests/ocf" && pwd)/crm_resource" "$T/bin/crm_resource"
+mkdir -p "$T/crm"
+printf '#!/bin/sh\nexit 0\n' > "$T/svc-ok"
+printf '#!/bin/sh\necho "http: connection refused"\nexit 1\n' > "$T/svc-bad"
+chmod +x "$T/svc-ok" "$T/svc-bad"
+ra a start OCF_RESKEY_xl_config= OCF_RESKEY_xmfile="$T/vm.cfg"; r1=$rc
+ra a monitor CRM_SIM_DIR="$T/crm" OCF_RESKEY_autoset_utilization_hv_memory=true \
+    OCF_RESKEY_monitor_scripts="$T/svc-ok $T/svc-ok"; r2=$rc
+ra a monitor CRM_SIM_DIR="$T/crm" OCF_RESKEY_autoset_utilization_hv_memory=true; r3=$rc
+ra a monitor OCF_RESKEY_monitor_scripts="$T/svc-ok $T/svc-bad"; r4=$rc
+cp "$T/ra.out" "$T/svc.out"
+ra a monitor OCF_RESKEY_xmfile="$T/other.cfg"; r5=$rc
+if [ $r1 -eq 0 ] && [ "$(state a vm)" = running ] && [ $r2 -eq 0 ] && [ $r3 -eq 0 ] &&
+    [ "$(cat "$T/crm/vm.hv_memory")" = 16 ] &&
+    [ "$(wc -l < "$T/crm/vm.hv_memory.log")" -eq 1 ] &&
+    [ $r4 -eq 1 ] && grep -q "monitor script $T/svc-bad failed: http: connection refused" "$T/svc.out" &&
+    [ $r5 -eq 6 ]; then
+	ok "xmfile, autoset_utilization_hv_memory, monitor_scripts"
+else bad "heartbeat:Xen's parameters: $r1 $r2 $r3 $r4 $r5 [$(cat "$T/crm/vm.hv_memory" 2>/dev/null)]"; fi
+ra a stop; r1=$rc
 
 echo "agent-sim.sh: $pass passed, $fail failed"
 [ $fail -eq 0 ]

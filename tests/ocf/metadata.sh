@@ -5,10 +5,12 @@
 # the RA API DTD (as ocf-tester checks it) and Pacemaker's metadata.rng,
 # every parameter and action it handles documented there and the reverse,
 # the same under busybox sh (the lab's dom0), and bad parameters refused by
-# validate-all with OCF_ERR_CONFIGURED.  A missing tool is a failure, never
-# a skip: tests/run-tests installs them.
+# validate-all with OCF_ERR_CONFIGURED.  A missing tool skips it (a failure
+# under RELOCD_TESTS_STRICT=1, as tests/run-tests runs it).
 set -u
 AGENT=${srcdir:-.}/conf/ocf/xen-domain
+# shellcheck source=tests/common/need.sh
+. "${srcdir:-.}/tests/common/need.sh"
 RA=/usr/share/resource-agents
 OCF_ROOT=${OCF_ROOT:-/usr/lib/ocf}
 export OCF_ROOT
@@ -24,10 +26,8 @@ for t in shellcheck xmllint busybox; do
 done
 [ -r "$RA/ra-api-1.dtd" ] && [ -r "$RA/metadata.rng" ] &&
     [ -r "$OCF_ROOT/lib/heartbeat/ocf-shellfuncs" ] || missing="$missing resource-agents"
-if [ -n "$missing" ]; then
-	echo "metadata.sh: missing:$missing (apt-get install shellcheck libxml2-utils busybox-static resource-agents)" >&2
-	exit 1	# not 77: a test that cannot run has not passed
-fi
+[ -z "$missing" ] ||
+    skip_test "missing$missing (apt-get install shellcheck libxml2-utils busybox-static resource-agents)"
 
 if shellcheck -s sh "$AGENT"; then ok "shellcheck -s sh"; else bad "shellcheck -s sh"; fi
 
@@ -36,9 +36,23 @@ if shellcheck -s sh "$AGENT"; then ok "shellcheck -s sh"; else bad "shellcheck -
 if [ $rc -eq 0 ] && (cd "$RA" && xmllint --noout --valid - < "$T/md.xml"); then
 	ok "meta-data valid against ra-api-1.dtd"
 else bad "meta-data valid against ra-api-1.dtd (exit $rc)"; fi
-if xmllint --noout --relaxng "$RA/metadata.rng" "$T/md.xml" 2>"$T/rng.err"; then
+# metadata.rng (resource-agents 4.12) predates OCF 1.1's reloadable
+# attribute: the rest is checked against it, and reloadable below.
+sed 's/ reloadable="1"//' "$T/md.xml" > "$T/md10.xml"
+if xmllint --noout --relaxng "$RA/metadata.rng" "$T/md10.xml" 2>"$T/rng.err"; then
 	ok "meta-data valid against metadata.rng"
 else cat "$T/rng.err"; bad "meta-data valid against metadata.rng"; fi
+# Reloadable: every parameter but those naming the domain and where it
+# starts from (a change of those is another resource), and reload-agent
+# announced for Pacemaker to run instead of a restart.
+reloadable=$(xmllint --xpath '//parameter[@reloadable="1"]/@name' "$T/md.xml" |
+    sed 's/ *name="\([^"]*\)"/\1\n/g' | sed '/^$/d' | sort | xargs)
+fixed=$(xmllint --xpath '//parameter[not(@reloadable)]/@name' "$T/md.xml" |
+    sed 's/ *name="\([^"]*\)"/\1\n/g' | sed '/^$/d' | sort | xargs)
+if [ "$fixed" = "name xl_config xmfile" ] && [ -n "$reloadable" ] &&
+    xmllint --xpath '//action[@name="reload-agent"]' "$T/md.xml" >/dev/null 2>&1; then
+	ok "reload-agent, and reloadable parameters but name, xl_config, xmfile"
+else bad "reloadable [$reloadable], not [$fixed]"; fi
 
 # The parameters the agent reads (each has a _default) and those it
 # documents are the same set.
@@ -97,6 +111,12 @@ v 6 "tls maybe" OCF_RESKEY_tls=maybe
 v 6 "relative save_dir" OCF_RESKEY_save_dir=images
 v 6 "shutdown_timeout -1" OCF_RESKEY_shutdown_timeout=-1
 v 6 "nothing to start from" OCF_RESKEY_xl_config=
+v 0 "xmfile for xl_config" PATH="$T/bin:$PATH" OCF_RESKEY_xl_config= \
+    OCF_RESKEY_xmfile=/etc/hosts
+v 6 "xmfile and xl_config differ" OCF_RESKEY_xmfile=/etc/passwd
+v 6 "relative monitor_scripts" OCF_RESKEY_monitor_scripts="/bin/true check-web"
+v 6 "autoset_utilization_hv_memory maybe" \
+    OCF_RESKEY_autoset_utilization_hv_memory=maybe
 out=$(env -i PATH="$PATH" OCF_ROOT="$OCF_ROOT" "$AGENT" 2>&1); rc=$?
 if [ $rc -eq 2 ]; then ok "no action: OCF_ERR_ARGS"
 else bad "no action: exit $rc: $out"; fi

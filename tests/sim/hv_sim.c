@@ -186,6 +186,14 @@ sim_config_describe(struct mig_hv *hv, const char *json,
 	return sim_json_describe(json, c, err);
 }
 
+static char *
+sim_config_set_uuid(struct mig_hv *hv, const char *json,
+    const uint8_t uuid[16], struct mig_err *err)
+{
+	(void)hv;
+	return sim_json_set_uuid(json, uuid, err);
+}
+
 /* --- save / restore --- */
 
 static int
@@ -361,6 +369,7 @@ const struct mig_hv_ops hv_sim_ops = {
 	.config_json = sim_config_json,
 	.config_memory = sim_config_memory,
 	.config_describe = sim_config_describe,
+	.config_set_uuid = sim_config_set_uuid,
 	.save_start = sim_save_start,
 	.restore_start = sim_restore_start,
 	.abort = sim_abort,

@@ -123,6 +123,10 @@ int	sim_json_parse(const char *, struct sim_cfg *, struct mig_err *);
 struct mig_domcfg;
 int	sim_json_describe(const char *, struct mig_domcfg *,
 	    struct mig_err *);
+/* The document with c_info.uuid set, everything else kept as written
+ * (libxl's writer would keep what the simulated host does not read). */
+char	*sim_json_set_uuid(const char *, const uint8_t [16],
+	    struct mig_err *);
 
 /* sim_job.c: a save or restore run in a thread, reporting to the loop */
 struct sim_job {

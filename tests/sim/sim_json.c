@@ -172,6 +172,45 @@ member(const char *obj, const char *key)
 	return NULL;
 }
 
+char *
+sim_json_set_uuid(const char *json, const uint8_t uuid[16],
+    struct mig_err *err)
+{
+	const char	*end, *top = ws(json), *ci, *at, *cut;
+	char		 u[37], ins[64], *out;
+	size_t		 len;
+
+	end = value(top, 0);
+	if (end == NULL || *ws(end) != '\0' || *top != '{') {
+		mig_seterr(err, MIG_E_INVAL, "bad domain configuration JSON");
+		return NULL;
+	}
+	mig_hv_uuid_format(uuid, u);
+	ci = member(top, "c_info");
+	if (ci != NULL && *ci == '{' && (at = member(ci, "uuid")) != NULL) {
+		/* replace the value */
+		cut = value(at, 0);
+		snprintf(ins, sizeof(ins), "\"%s\"", u);
+	} else if (ci != NULL && *ci == '{') {
+		at = ci + 1;
+		cut = at;
+		snprintf(ins, sizeof(ins), "\"uuid\": \"%s\"%s", u,
+		    *ws(at) == '}' ? "" : ",");
+	} else {
+		at = top + 1;
+		cut = at;
+		snprintf(ins, sizeof(ins), "\"c_info\": {\"uuid\": \"%s\"}%s",
+		    u, *ws(at) == '}' ? "" : ",");
+	}
+	len = strlen(json) + strlen(ins) + 1;
+	if ((out = malloc(len)) == NULL) {
+		mig_seterrno(err, MIG_E_NOMEM, "domain configuration");
+		return NULL;
+	}
+	snprintf(out, len, "%.*s%s%s", (int)(at - json), json, ins, cut);
+	return out;
+}
+
 static int
 get_u64(const char *obj, const char *key, uint64_t *v)
 {

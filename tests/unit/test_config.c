@@ -146,6 +146,20 @@ test_xend_aliases(void **state)
 	assert_int_equal(c.hosts_allow.n, 2);
 	assert_string_equal(c.hosts_allow.v[0], "^localhost$");
 	assert_string_equal(c.hosts_allow.v[1], "^.*\\.example\\.org$");
+	assert_true(c.tls_client);
+	config_free(&c);
+
+	/* xend's ssl files relative to /etc/xen, as xend took them; the
+	 * client's transport (xend-relocation-ssl) understood */
+	load_ok("xend-relocation-server-ssl-key-file = \"xmlrpc.key\"\n"
+	    "xend-relocation-server-ssl-cert-file = \"/srv/pki/a.crt\"\n"
+	    "xend-relocation-ssl = \"no\"\n", &c);
+	assert_string_equal(c.tls_key, "/etc/xen/xmlrpc.key");
+	assert_string_equal(c.tls_cert, "/srv/pki/a.crt");
+	assert_false(c.tls_client);
+	config_free(&c);
+	load_ok("relocation_ssl = 0\n", &c);
+	assert_false(c.tls_client);
 	config_free(&c);
 }
 
@@ -177,7 +191,7 @@ test_bad_values(void **state)
 		    "`var/lib' is not an absolute path" },
 		{ "(xend-relocation-port 8002)\n", "t.conf:1: this looks like "
 		    "xend-config.sxp; relocd.conf uses xl.conf syntax: "
-		    "key = value" },
+		    "key = value (relocd --import-xend t.conf converts it)" },
 		{ "relocation_ssl_server = 1\n", "t.conf: relocation_ssl_server "
 		    "needs tls_cert, tls_key and tls_ca" },
 		{ "relocation_server = 1\n"

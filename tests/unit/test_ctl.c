@@ -29,6 +29,7 @@ samples(struct ctl_msg *m, size_t max)
 	m[n].u.migrate.port = 8003;
 	m[n].u.migrate.flags = CTL_MF_TLS | CTL_MF_LIVE;
 	m[n].u.migrate.bandwidth = 100ULL << 20;
+	strcpy(m[n].u.migrate.config, "/etc/xen/web1.json");
 	m[n++].u.migrate.max_downtime_ms = 300;
 	m[n].type = CTL_SAVE;
 	strcpy(m[n].u.save.domain, "db");
@@ -37,7 +38,8 @@ samples(struct ctl_msg *m, size_t max)
 	m[n++].u.save.flags = CTL_SF_COMPRESS;
 	m[n].type = CTL_RESTORE;
 	strcpy(m[n].u.save.path, "/mnt/usb/db.xl");
-	m[n++].u.save.flags = CTL_SF_PAUSED;
+	strcpy(m[n].u.save.config, "/etc/xen/db.json");
+	m[n++].u.save.flags = CTL_SF_PAUSED | CTL_SF_NO_ADOPT;
 	m[n++].type = CTL_JOBS;
 	m[n].type = CTL_CANCEL;
 	m[n++].u.job = 0x1122334455667788ULL;
@@ -74,6 +76,9 @@ samples(struct ctl_msg *m, size_t max)
 	strcpy(m[n].u.jobrow.peer, "[2001:db8::1]:40000");
 	m[n].u.jobrow.elapsed_ms = 99;
 	m[n].u.jobrow.bytes_wire = 5;
+	/* as a HISTORY row has them: how and when the job ended */
+	strcpy(m[n].u.jobrow.outcome, "aborted");
+	m[n].u.jobrow.ended_ms = 1796515200123ULL;
 	m[n++].u.jobrow.pid = -1;
 	m[n++].type = CTL_JOBS_END;
 	m[n].type = CTL_ERROR;
@@ -118,6 +123,7 @@ samples(struct ctl_msg *m, size_t max)
 	m[n].u.domain.mem_kib = 2097152;
 	m[n++].u.domain.state = CTL_DS_PAUSED;
 	m[n++].type = CTL_DOMAINS_END;
+	m[n++].type = CTL_HISTORY;
 	assert_int_equal(n, CTL__MAX - 1);
 	return n;
 }

@@ -379,6 +379,32 @@ test_config_describe_cases(void **state)
 	mig_domcfg_free(&c);
 }
 
+/* An operator's configuration (xl migrate -C) given the domain's uuid
+ * through libxl's parser and writer: the rest of it is kept. */
+static void
+test_config_set_uuid(void **state)
+{
+	struct env		*e = *state;
+	struct mig_domcfg	 c;
+	struct mig_err		 err;
+	const uint8_t		 u[16] = { 0x7e, 0x57, 0, 9, 0x7e, 0x57, 0x40, 1,
+	    0x80, 1, 0x7e, 0x57, 0, 0, 0, 9 };
+	char			*json;
+
+	json = mig_hv_config_set_uuid(e->hv, slurp(TOP_SRCDIR
+	    "/tests/integration/policy/disk-ok.json"), u, &err);
+	assert_non_null(json);
+	assert_int_equal(mig_hv_config_describe(e->hv, json, &c, &err), 0);
+	assert_true(c.has_uuid);
+	assert_memory_equal(c.uuid, u, 16);
+	assert_string_equal(c.name, "pol");
+	assert_true(has_item(&c, "disks[0].pdev_path = \"/srv/xen/web.img\""));
+	mig_domcfg_free(&c);
+	free(json);
+	assert_null(mig_hv_config_set_uuid(e->hv, "{not json", u, &err));
+	assert_int_equal(err.code, MIG_E_HV);
+}
+
 /* An HVM guest's qemu options, libxl's way of writing unions. */
 static void
 test_config_describe_hvm(void **state)
@@ -1118,6 +1144,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_describe_hvm,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_describe_types,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_set_uuid,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_save_progress, setup,
 		    teardown),

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "error.h"
+#include "domcfg.h"
 #include "hv.h"
 #include "hv_sim.h"
 #include "stream.h"
@@ -807,6 +808,30 @@ test_rename(void **state)
 	assert_int_equal(err.code, MIG_E_NOTFOUND);
 }
 
+
+/* in, given uuid u by the simulated host's set_uuid: still valid JSON,
+ * with u as its c_info.uuid and the name it had. */
+static void
+uuid_set(struct mig_hv *hv, const char *in, const uint8_t u[16])
+{
+	struct mig_domcfg	 was, now;
+	struct mig_err		 err;
+	char			*json;
+
+	memset(&was, 0, sizeof(was));
+	memset(&now, 0, sizeof(now));
+	json = mig_hv_config_set_uuid(hv, in, u, &err);
+	assert_non_null(json);
+	assert_int_equal(mig_hv_config_describe(hv, in, &was, &err), 0);
+	assert_int_equal(mig_hv_config_describe(hv, json, &now, &err), 0);
+	assert_true(now.has_uuid);
+	assert_memory_equal(now.uuid, u, 16);
+	if (was.name != NULL)
+		assert_string_equal(now.name, was.name);
+	mig_domcfg_free(&was);
+	mig_domcfg_free(&now);
+	free(json);
+}
 static void
 test_domain_control(void **state)
 {
@@ -837,6 +862,19 @@ test_domain_control(void **state)
 	    &err), -1);
 	assert_int_equal(err.code, MIG_E_INVAL);
 	assert_int_equal(mig_hv_find(e->a.hv, u, &di, NULL), 0);
+	/* A uuid given to a configuration without one, in or out of a
+	 * c_info, and over one it has; the rest kept as written. */
+#define BI	"\"b_info\": {\"max_memkb\": 1024}"
+	uuid_set(e->a.hv, "{" BI "}", di.uuid);
+	uuid_set(e->a.hv, "{\"c_info\": {}, " BI "}", di.uuid);
+	uuid_set(e->a.hv, "{\"c_info\": {\"name\": \"n\"}, \"disks\": [], "
+	    BI "}", di.uuid);
+	uuid_set(e->a.hv, "{\"c_info\": {\"uuid\": \"7e570001-7e57-4001-8001-"
+	    "7e5700000001\", \"name\": \"n\"}, " BI "}", di.uuid);
+#undef BI
+	assert_null(mig_hv_config_set_uuid(e->a.hv, "{\"c_info\": ", di.uuid,
+	    &err));
+	assert_int_equal(err.code, MIG_E_INVAL);
 
 	assert_int_equal(mig_hv_resume(e->a.hv, domid, &err), -1);
 	assert_int_equal(err.code, MIG_E_HV);

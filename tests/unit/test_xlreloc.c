@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "image.h"
 #include "proto.h"
 #include "xlcompat.h"
 #include "xl-reloc.h"
@@ -95,6 +96,56 @@ test_xl_forms(void **state)
 	assert_true(s.req.flags & CTL_SF_PAUSED);
 }
 
+/* The rest of xl's forms: xl migrate [-s -e -C -p -D --debug --live],
+ * xl save [-c] [-p] dom file [cfg], xl restore [-p] [-e] [-d] [cfg] file.
+ * Relative files are made absolute against the working directory. */
+static void
+test_xl_forms_all(void **state)
+{
+	char *mig[] = { "migrate", "-e", "-C", "/etc/xen/web1.json",
+	    "--debug", "--live", "-p", "web1", "node2" };
+	char *save[] = { "save", "-p", "web1", "/srv/web1.xl",
+	    "/etc/xen/other.json" };
+	char *restore[] = { "restore", "-p", "-e", "-d", "/etc/xen/b.json",
+	    "/srv/web1.xl" };
+	char *restore1[] = { "restore", "-d", "/srv/web1.xl" };
+	char *rel[] = { "migrate", "-C", "web1.json", "web1", "node2" };
+	struct migrate_args	m;
+	struct save_args	s;
+	struct mig_err		err;
+	char			cwd[PATH_MAX], want[PATH_MAX + 16];
+
+	assert_int_equal(migrate_parse(ARGC(mig), mig, &m, &err), 0);
+	assert_int_equal(m.req.flags, CTL_MF_TLS | CTL_MF_LIVE |
+	    CTL_MF_PAUSED | CTL_MF_NO_ADOPT);
+	assert_string_equal(m.req.config, "/etc/xen/web1.json");
+	assert_true(m.debug);
+	assert_string_equal(m.req.domain, "web1");
+	assert_string_equal(m.req.host, "node2");
+
+	assert_int_equal(save_parse(ARGC(save), save, &s, &err), 0);
+	assert_int_equal(s.req.flags, CTL_SF_PAUSED);
+	assert_string_equal(s.req.path, "/srv/web1.xl");
+	assert_string_equal(s.req.config, "/etc/xen/other.json");
+
+	/* xl's order: the configuration before the image */
+	assert_int_equal(restore_parse(ARGC(restore), restore, &s, &err), 0);
+	assert_int_equal(s.req.flags, CTL_SF_PAUSED | CTL_SF_NO_ADOPT);
+	assert_true(s.debug);
+	assert_string_equal(s.req.config, "/etc/xen/b.json");
+	assert_string_equal(s.req.path, "/srv/web1.xl");
+	assert_int_equal(restore_parse(ARGC(restore1), restore1, &s, &err),
+	    0);
+	assert_string_equal(s.req.config, "");
+	assert_string_equal(s.req.path, "/srv/web1.xl");
+
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/web1.json",
+	    strcmp(cwd, "/") == 0 ? "" : cwd);
+	assert_int_equal(migrate_parse(ARGC(rel), rel, &m, &err), 0);
+	assert_string_equal(m.req.config, want);
+}
+
 /* Parses argv with fn and expects a usage error saying exactly want. */
 #define BAD(fn, type, want, ...) do {					\
 	char *argv_[] = { __VA_ARGS__ };				\
@@ -138,6 +189,26 @@ test_migrate_parse_errors(void **state)
 	BAD(migrate_parse, struct migrate_args,
 	    "migrate: expected DOMAIN and HOST, got 1 argument",
 	    "migrate", "web1");
+	/* xl's options relocd cannot honour say why, and what instead */
+	BAD(migrate_parse, struct migrate_args,
+	    "migrate: -s ssh -l root: relocd carries the stream itself; for "
+	    "xl's own migration through relocd, run: xl migrate -s "
+	    "\"xl-reloc tunnel\" DOMAIN HOST",
+	    "migrate", "-s", "ssh -l root", "a", "b");
+	BAD(migrate_parse, struct migrate_args,
+	    "migrate: -D: relocd cannot keep the domain id; the domain gets "
+	    "the id HOST gives it (its name and uuid stay)",
+	    "migrate", "-D", "a", "b");
+	BAD(migrate_parse, struct migrate_args,
+	    "migrate: option '-C' needs a value", "migrate", "a", "b", "-C");
+	BAD(save_parse, struct save_args,
+	    "save: expected DOMAIN, FILE and maybe CONFIG, got 4 arguments",
+	    "save", "a", "b", "c", "d");
+	BAD(restore_parse, struct save_args,
+	    "restore: expected FILE or CONFIG FILE, got 3 arguments",
+	    "restore", "a", "b", "c");
+	BAD(restore_parse, struct save_args,
+	    "restore: CONFIG: empty file name", "restore", "", "b");
 	BAD(migrate_parse, struct migrate_args,
 	    "migrate: expected DOMAIN and HOST, got 3 arguments",
 	    "migrate", "a", "b", "c");
@@ -176,14 +247,16 @@ test_save_restore_parse(void **state)
 	assert_true(a.direct);
 
 	BAD(save_parse, struct save_args,
-	    "save: expected DOMAIN and FILE, got 1 argument", "save", "db");
+	    "save: expected DOMAIN, FILE and maybe CONFIG, got 1 argument",
+	    "save", "db");
 	BAD(save_parse, struct save_args,
 	    "save: option '--encrypt-key' needs a value", "save",
 	    "--encrypt-key");
-	BAD(save_parse, struct save_args, "save: unknown option '--paused'",
-	    "save", "--paused", "a", "b");
+	BAD(save_parse, struct save_args, "save: unknown option '--key'",
+	    "save", "--key", "k", "a", "b");
 	BAD(restore_parse, struct save_args,
-	    "restore: expected FILE, got 2 arguments", "restore", "a", "b");
+	    "restore: unknown option '--keep-running'", "restore",
+	    "--keep-running", "a");
 	BAD(restore_parse, struct save_args, "restore: empty file name",
 	    "restore", "");
 }
@@ -211,6 +284,85 @@ test_jobs_cancel_parse(void **state)
 	    "cancel", "abc");
 	BAD(cancel_parse, struct cancel_args,
 	    "cancel: expected one JOB number, got 0 arguments", "cancel");
+}
+
+/* --format: the fields asked for, in that order, tab-separated. */
+static void
+test_format(void **state)
+{
+	char *ok[] = { "jobs", "--format", "domain,job,phase" };
+	char *both[] = { "jobs", "--json", "--format", "job" };
+	char *bad[] = { "list", "--format", "domain,uid" };
+	struct jobs_args	j;
+	struct list_args	l;
+	struct ctl_job		row;
+	struct mig_err		err;
+	char			num[5][64], *buf = NULL;
+	const char		*v[10];
+	size_t			len = 0;
+	FILE			*f;
+
+	assert_int_equal(jobs_parse(ARGC(ok), ok, &j, &err), 0);
+	assert_string_equal(j.format, "domain,job,phase");
+	assert_int_equal(jobs_parse(ARGC(both), both, &j, &err), -1);
+	assert_string_equal(err.msg, "jobs: --json or --format, not both");
+	assert_int_equal(list_parse(ARGC(bad), bad, &l, &err), -1);
+	assert_string_equal(err.msg, "list: --format: no field 'uid' "
+	    "(fields: domain domid uuid state)");
+
+	memset(&row, 0, sizeof(row));
+	row.job = 7;
+	row.kind = CTL_JOB_SAVE;
+	row.phase = MIG_PHASE_PRECOPY;
+	strcpy(row.domain, "web1");
+	strcpy(row.peer, "/srv/a\tb.xl");
+	row.pid = 42;
+	jobs_values(&row, num, v);
+	assert_non_null(f = open_memstream(&buf, &len));
+	format_row(f, "domain,job,phase", jobs_fields, v);
+	format_row(f, "peer,pid,kind,outcome", jobs_fields, v);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "web1\t7\tpre-copy\n"
+	    "/srv/a\\tb.xl\t42\tsave\t\n");
+	free(buf);
+}
+
+/* verify --json and cancel --json: their one object, either way. */
+static void
+test_verify_cancel_json(void **state)
+{
+	char *cancel[] = { "cancel", "--json", "42" };
+	char *verify[] = { "verify", "--json", "/srv/a\"b.xl" };
+	struct cancel_args		c;
+	struct verify_args		v;
+	struct mig_image_summary	sum;
+	struct mig_err			err;
+	char				b[2 * XR_LINE_MAX];
+
+	assert_int_equal(cancel_parse(ARGC(cancel), cancel, &c, &err), 0);
+	assert_true(c.json && c.job == 42);
+	cancel_json(b, sizeof(b), 42, CTL_ST_OK, NULL);
+	assert_string_equal(b, "{\"v\":1,\"job\":42,\"cancel\":\"delivered\"}");
+	cancel_json(b, sizeof(b), 42, CTL_ST_REFUSED, "job 42: past commit");
+	assert_string_equal(b, "{\"v\":1,\"job\":42,\"cancel\":\"failed\","
+	    "\"exit\":3,\"error\":\"job 42: past commit\"}");
+
+	assert_int_equal(verify_parse(ARGC(verify), verify, &v, &err), 0);
+	assert_true(v.json);
+	memset(&sum, 0, sizeof(sum));
+	strcpy(sum.name, "web1");
+	strcpy(sum.type, "pvh");
+	sum.pages = 4096;
+	sum.file_bytes = 16781312;
+	sum.compressed = true;
+	verify_json(b, sizeof(b), v.path, &sum, NULL);
+	assert_string_equal(b, "{\"v\":1,\"file\":\"/srv/a\\\"b.xl\","
+	    "\"ok\":true,\"domain\":\"web1\",\"type\":\"pvh\",\"pages\":4096,"
+	    "\"bytes\":16781312,\"compressed\":true,\"encrypted\":false,"
+	    "\"trailer\":false,\"note\":\"\"}");
+	verify_json(b, sizeof(b), v.path, NULL, "image corrupted: bad trailer");
+	assert_string_equal(b, "{\"v\":1,\"file\":\"/srv/a\\\"b.xl\","
+	    "\"ok\":false,\"error\":\"image corrupted: bad trailer\"}");
 }
 
 static void
@@ -388,12 +540,12 @@ test_json_lines(void **state)
 	char			b[XR_LINE_MAX];
 
 	progress_json_accepted(b, sizeof(b), 42);
-	assert_string_equal(b, "{\"event\":\"accepted\",\"job\":42}");
+	assert_string_equal(b, "{\"v\":1,\"event\":\"accepted\",\"job\":42}");
 
 	sample_event(&ev);
 	strcpy(ev.text, "say \"hi\" \\o/");
 	progress_json_event(b, sizeof(b), &ev);
-	assert_string_equal(b, "{\"event\":\"progress\",\"job\":42,"
+	assert_string_equal(b, "{\"v\":1,\"event\":\"progress\",\"job\":42,"
 	    "\"phase\":\"pre-copy\",\"phase_id\":2,\"round\":3,"
 	    "\"pages_sent\":65536,\"pages_total\":262144,\"dirty_left\":120,"
 	    "\"bytes_wire\":268435456,\"rate\":104857600,\"downtime_ms\":40,"
@@ -411,7 +563,7 @@ test_json_result(void **state)
 	r.code = MIG_E_DENIED;
 	strcpy(r.text, "no-memory: 512 MiB free");
 	progress_json_result(b, sizeof(b), &r);
-	snprintf(want, sizeof(want), "{\"event\":\"result\",\"job\":42,"
+	snprintf(want, sizeof(want), "{\"v\":1,\"event\":\"result\",\"job\":42,"
 	    "\"status\":\"refused\",\"exit\":3,\"code\":\"%s\","
 	    "\"text\":\"no-memory: 512 MiB free\",\"domid\":12,"
 	    "\"total_ms\":4000,\"paused_ms\":120,\"bytes_wire\":123456789,"
@@ -483,17 +635,33 @@ test_jobs_rows(void **state)
 	j.elapsed_ms = 125000;
 	j.bytes_wire = 1572864;
 	j.pid = 4242;
-	jobs_header(b, sizeof(b));
+	jobs_header(b, sizeof(b), false);
 	assert_string_equal(b, "JOB    KIND         DOMAIN           PEER"
 	    "                     PHASE          ELAPSED       MiB");
 	jobs_row(b, sizeof(b), &j);
 	assert_string_equal(b, "7      migrate-out  web1             node2:8003"
 	    "               pre-copy         2m05s       1.5");
 	jobs_json_row(b, sizeof(b), &j);
-	assert_string_equal(b, "{\"job\":7,\"kind\":\"migrate-out\","
+	assert_string_equal(b, "{\"v\":1,\"job\":7,\"kind\":\"migrate-out\","
 	    "\"domain\":\"web1\",\"peer\":\"node2:8003\","
 	    "\"phase\":\"pre-copy\","
 	    "\"elapsed_ms\":125000,\"bytes_wire\":1572864,\"pid\":4242}");
+
+	/* --history: how and when it ended, in local time (TZ=UTC here) */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	strcpy(j.outcome, "aborted");
+	j.ended_ms = 1796515200123ULL;	/* 2026-12-06 00:00:00.123 UTC */
+	jobs_header(b, sizeof(b), true);
+	assert_string_equal(b, "JOB    KIND         DOMAIN           PEER"
+	    "                     OUTCOME  ENDED");
+	jobs_row(b, sizeof(b), &j);
+	assert_string_equal(b, "7      migrate-out  web1             node2:8003"
+	    "               aborted  2026-12-06 00:00:00");
+	jobs_json_row(b, sizeof(b), &j);
+	assert_string_equal(b, "{\"v\":1,\"job\":7,\"kind\":\"migrate-out\","
+	    "\"domain\":\"web1\",\"peer\":\"node2:8003\","
+	    "\"outcome\":\"aborted\",\"ended_ms\":1796515200123}");
 }
 
 /* --- evacuate's planner --- */
@@ -1260,9 +1428,12 @@ main(void)
 		cmocka_unit_test(test_migrate_parse_all_options),
 		cmocka_unit_test(test_migrate_parse_defaults),
 		cmocka_unit_test(test_xl_forms),
+		cmocka_unit_test(test_xl_forms_all),
 		cmocka_unit_test(test_migrate_parse_errors),
 		cmocka_unit_test(test_save_restore_parse),
 		cmocka_unit_test(test_jobs_cancel_parse),
+		cmocka_unit_test(test_verify_cancel_json),
+		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_evacuate_parse),
 		cmocka_unit_test(test_tunnel_parse),
 		cmocka_unit_test(test_durations),
