@@ -367,7 +367,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	}
 	/* Refused before anything is paused or created. */
 	if (save_fs_probe(req->path, &fs, err) == -1 ||
-	    save_fits(&fs, save_estimate(dom.mem_kib, strlen(json)),
+	    save_fits(&fs, save_estimate(&dom, strlen(json)),
 	    opts.compress, err) == -1) {
 		free(json);
 		explicit_bzero(&key, sizeof(key));

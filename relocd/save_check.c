@@ -11,9 +11,19 @@
  * The estimate (save_estimate) is what libxc and libxl write for the
  * guest's current allocation: every page (4 KiB), its pfn in the
  * PAGE_DATA record (8 bytes a page), the configuration, and 1 MiB for the
- * headers, the libxl records and the image's own header and trailer.  It
- * is an upper bound for an uncompressed image (ballooned-out pages are
- * not written).  A compressed image's size depends on the guest's memory
+ * headers, the libxl records and the image's own header and trailer.  An
+ * HVM-type guest's (PVH or HVM) save walks its whole pfn space, and every
+ * pfn of it costs 8 bytes, a hole as much as memory: that space runs to
+ * the special pages just below 4 GiB whatever the guest's size (a
+ * 128 MiB PVH guest: 1044480 pfns, 32784 of them memory, so 8 MiB of
+ * pfns for holes; its image 142.7 MB), and on past 4 GiB by what memory
+ * was put above the MMIO hole: at most 4 GiB of pfns plus the guest's
+ * largest size.
+ * An HVM guest's device model adds its state (EMULATOR_CONTEXT: QEMU's
+ * device registers; the guest's RAM is Xen's, not QEMU's); not measured
+ * here (HVM does not boot in the lab), so a generous EMULATOR_MIB.  The
+ * estimate is an upper bound for an uncompressed image (ballooned-out
+ * pages are not written).  A compressed image's size depends on the guest's memory
  * and cannot be known before: such a save is never refused on size, only
  * warned about, and if it does fill the disk it is undone like any other.
  */
@@ -51,12 +61,22 @@ static const struct {
 	{ FUSE_SUPER_MAGIC,	"fuse" },
 };
 
-uint64_t
-save_estimate(uint64_t mem_kib, size_t config_len)
-{
-	uint64_t	pages = mem_kib / 4;
+#define HVM_SPACE_PFNS	(UINT64_C(4) << 18)	/* 4 GiB of 4 KiB pfns */
+#define EMULATOR_MIB	4
 
-	return mem_kib * 1024 + pages * 8 + config_len + MIB;
+uint64_t
+save_estimate(const struct mig_hv_dominfo *dom, size_t config_len)
+{
+	uint64_t	pfns = dom->mem_kib / 4, extra = 0, most;
+
+	if (dom->type == MIG_HV_TYPE_PVH || dom->type == MIG_HV_TYPE_HVM) {
+		most = dom->maxmem_kib > dom->mem_kib ? dom->maxmem_kib :
+		    dom->mem_kib;
+		pfns = HVM_SPACE_PFNS + most / 4;
+	}
+	if (dom->type == MIG_HV_TYPE_HVM)
+		extra = EMULATOR_MIB * MIB;
+	return dom->mem_kib * 1024 + pfns * 8 + config_len + MIB + extra;
 }
 
 static const char *

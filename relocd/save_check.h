@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "hv.h"
 
 /* What a save needs to know of the directory its image goes to. */
 struct save_fs {
@@ -24,8 +25,11 @@ struct save_fs {
 	char		max_fix[80];	/* and the way out of it */
 };
 
-/* Bytes an uncompressed image of a guest of mem_kib may take. */
-uint64_t	save_estimate(uint64_t mem_kib, size_t config_len);
+/* Bytes an uncompressed image of the guest dom may take, with a
+ * configuration of config_len bytes; its type, allocation and largest
+ * size decide. */
+uint64_t	save_estimate(const struct mig_hv_dominfo *dom,
+		    size_t config_len);
 /* The directory of path, as statvfs/statfs/getrlimit see it. */
 int		save_fs_probe(const char *path, struct save_fs *,
 		    struct mig_err *);

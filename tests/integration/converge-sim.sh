@@ -19,8 +19,9 @@ start b "$PB"
 # pages) dirtying 1800 pages/s under its own cap of 90%, so every round
 # leaves more than a second of pages (the limit is 300 ms) until the
 # cap is cut; at 45% it dirties less than half of what a round sends.
-guest() {	# HOST NAME [MiB]
-	"$SIMCTL" -d "$T/$1/host" create "$2" --mem-mib "${3:-16}" --dirty-rate 2000 >/dev/null &&
+guest() {	# HOST NAME [MiB [TYPE]]
+	"$SIMCTL" -d "$T/$1/host" create "$2" --mem-mib "${3:-16}" \
+	    --type "${4:-pv}" --dirty-rate 2000 >/dev/null &&
 	"$SIMCTL" -d "$T/$1/host" set-cap "$2" 90
 }
 mig() {		# NAME FLAGS...: A -> B, JSON events in $T/out
@@ -73,7 +74,21 @@ if [ "$rc" -eq 0 ] && [ "$(names b)" = "conv noconv " ] &&
 	ok "a limit without a policy still migrates"
 else bad "a limit without a policy: rc $rc $(tail -1 "$T/out")"; fi
 
-# 5. Nothing is left half-way.
+# 5. A PVH and an HVM guest: the cap is the credit scheduler's on its
+#    vcpus whatever the type, and so are the throttling and its undoing.
+for ty in pvh hvm; do
+	guest a "conv$ty" 16 "$ty"
+	mig "conv$ty" --auto-converge --downtime-abort; rc=$?
+	if [ "$rc" -eq 0 ] && [ "$(info b "conv$ty" state)" = running ] &&
+	    [ "$(info b "conv$ty" type)" = "$ty" ] &&
+	    [ "$(info b "conv$ty" cap)" = 90 ] &&
+	    grep -q '"text":"guest throttled to 45% cpu' "$T/out" &&
+	    grep -q "conv$ty: cpu cap restored to 90" "$T/a/log"; then
+		ok "auto-converge, $ty guest: throttled, converged, cap 90 at the target"
+	else bad "auto-converge, $ty guest: rc $rc cap $(info b "conv$ty" cap) $(tail -2 "$T/out")"; fi
+done
+
+# 6. Nothing is left half-way.
 if no_leftovers a b; then
 	ok "no --incoming or --migratedaway left"
 else bad "leftovers: $(names a) / $(names b)"; fi

@@ -410,17 +410,19 @@ if [ "$rc" -eq 4 ] && grep -q "cannot track dirty pages.*--non-live" "$T/out" &&
 	ok "no dirty-page tracking: live refused up front, --non-live works"
 else bad "no dirty-page tracking: rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/b/host" destroy flat >/dev/null 2>&1
-#      A PVH guest's dirty pages are tracked through its p2m, which needs
-#      no shadow paging for PV: it moves live on the same host.
-"$SIMCTL" -d "$T/a/host" create flath --mem-mib 16 --type pvh >/dev/null
-XA migrate --plain --port "$PB" --localhost flath 127.0.0.1 > "$T/out" 2>&1; rc=$?
-if [ "$rc" -eq 0 ] && "$SIMCTL" -d "$T/b/host" info flath | grep -q "^state: running" &&
-    "$SIMCTL" -d "$T/b/host" info flath | grep -q "^type: pvh" &&
-    ! "$SIMCTL" -d "$T/a/host" list | grep -q flath; then
-	ok "no dirty-page tracking for PV: a PVH guest still moves live"
-else bad "no dirty-page tracking, PVH guest: rc $rc $(tail -1 "$T/out")"; fi
+#      A PVH or HVM guest's dirty pages are tracked through its p2m,
+#      which needs no shadow paging for PV: it moves live on the same host.
+for ty in pvh hvm; do
+	"$SIMCTL" -d "$T/a/host" create "flat$ty" --mem-mib 16 --type $ty >/dev/null
+	XA migrate --plain --port "$PB" --localhost "flat$ty" 127.0.0.1 > "$T/out" 2>&1; rc=$?
+	if [ "$rc" -eq 0 ] && "$SIMCTL" -d "$T/b/host" info "flat$ty" | grep -q "^state: running" &&
+	    "$SIMCTL" -d "$T/b/host" info "flat$ty" | grep -q "^type: $ty" &&
+	    ! "$SIMCTL" -d "$T/a/host" list | grep -q "flat$ty"; then
+		ok "no dirty-page tracking for PV: a $ty guest still moves live"
+	else bad "no dirty-page tracking, $ty guest: rc $rc $(tail -1 "$T/out")"; fi
+	"$SIMCTL" -d "$T/b/host" destroy "flat$ty" >/dev/null 2>&1
+done
 "$SIMCTL" -d "$T/a/host" host pv_logdirty 1
-"$SIMCTL" -d "$T/b/host" destroy flath >/dev/null 2>&1
 
 # 26c. --direct: with no relocd to talk to, save and restore run in
 #      xl-reloc itself (the same core), with the same guarantees.

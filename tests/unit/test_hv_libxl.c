@@ -862,6 +862,65 @@ test_logger_levels(void **state)
 	    "libxl: two lines\n");
 }
 
+/* A configuration's items, one "KEY = \"VALUE\"" a line, for messages. */
+static const char *
+items_text(const struct mig_domcfg *c)
+{
+	static char	buf[4096];
+	size_t		i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s = \"%s\"\n",
+		    c->items[i].where, c->items[i].value);
+	return buf;
+}
+
+/*
+ * The same HVM-only options under each guest type.  libxl's parser puts
+ * them in the build info by the union's key ("type.hvm"), whatever
+ * c_info's type says, and they are judged wherever that key puts them:
+ * a PV or PVH configuration cannot slip them past by claiming another
+ * type.  The device model's own keys are judged for every type: libxl
+ * starts a QEMU for a PV or PVH guest's qdisk and vfb backends too.
+ */
+static void
+test_config_describe_types(void **state)
+{
+	static const char *const types[] = { "pv", "pvh", "hvm" };
+	struct env		*e = *state;
+	struct mig_domcfg	 c;
+	struct mig_err		 err;
+	char			 json[1024];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		snprintf(json, sizeof(json), "{\"c_info\":{\"type\":\"%s\","
+		    "\"name\":\"t\"},\"b_info\":{\"device_model\":"
+		    "\"/root/qemu\",\"type.hvm\":{\"serial_list\":"
+		    "[\"file:/etc/shadow\"],\"usbdevice_list\":"
+		    "[\"host:1234:5678\"]}}}", types[i]);
+		if (mig_hv_config_describe(e->hv, json, &c, &err) != 0)
+			fail_msg("%s: %s", types[i], err.msg);
+		if (!has_item(&c, "b_info.device_model = \"/root/qemu\"") ||
+		    !has_item(&c, "b_info.serial_list[0] = "
+		    "\"file:/etc/shadow\"") ||
+		    !has_item(&c, "b_info.usbdevice_list[0] = "
+		    "\"host:1234:5678\""))
+			fail_msg("c_info type %s: %s", types[i], items_text(&c));
+		mig_domcfg_free(&c);
+	}
+	/* A PVH guest of its own kind: only its device-model key. */
+	assert_int_equal(mig_hv_config_describe(e->hv, "{\"c_info\":"
+	    "{\"type\":\"pvh\",\"name\":\"p\"},\"b_info\":{\"type.pvh\":"
+	    "{\"pvshim\":\"False\"},"
+	    "\"extra\":[\"-chardev\",\"file,path=/etc/shadow\"]}}", &c, &err),
+	    0);
+	if (!has_item(&c, "b_info.extra[1] = \"file,path=/etc/shadow\""))
+		fail_msg("pvh: %s", items_text(&c));
+	mig_domcfg_free(&c);
+}
+
 /* --- progress strings --- */
 
 /* A PVH guest's first pass, as libxenguest reports it: its whole pfn
@@ -1083,6 +1142,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_describe_cases,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_describe_hvm,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_describe_types,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_set_uuid,
 		    setup, teardown),

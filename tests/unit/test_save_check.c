@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "hv.h"
 #include "save_check.h"
 
 #define MIB	(UINT64_C(1) << 20)
@@ -39,14 +40,71 @@ fs_of(const char *name, uint64_t free_bytes, uint64_t max_file)
 	return fs;
 }
 
-/* Every page, 8 bytes of pfn for each, the config and 1 MiB. */
+static struct mig_hv_dominfo
+dom_of(int type, uint64_t mem_kib, uint64_t maxmem_kib)
+{
+	struct mig_hv_dominfo	d;
+
+	memset(&d, 0, sizeof(d));
+	d.type = type;
+	d.mem_kib = mem_kib;
+	d.maxmem_kib = maxmem_kib;
+	return d;
+}
+
+/* A PV guest: every page, 8 bytes of pfn for each, the config and 1 MiB;
+ * a type we cannot tell is priced as PV. */
 static void
 test_estimate(void **state)
 {
+	struct mig_hv_dominfo	d = dom_of(MIG_HV_TYPE_PV, 16384, 16384);
+
 	(void)state;
-	assert_int_equal(save_estimate(16384, 100),
-	    16 * MIB + 4096 * 8 + 100 + MIB);
-	assert_true(save_estimate(6 * 1024 * 1024, 3000) > 6 * GIB);
+	assert_int_equal(save_estimate(&d, 100), 16 * MIB + 4096 * 8 + 100 +
+	    MIB);
+	d.type = MIG_HV_TYPE_UNKNOWN;
+	assert_int_equal(save_estimate(&d, 100), 16 * MIB + 4096 * 8 + 100 +
+	    MIB);
+	d = dom_of(MIG_HV_TYPE_PV, 6 * 1024 * 1024, 6 * 1024 * 1024);
+	assert_true(save_estimate(&d, 3000) > 6 * GIB);
+}
+
+/*
+ * An HVM-type guest's image carries a pfn for every page of its pfn
+ * space, holes too, up to the special pages below 4 GiB.  A real one:
+ * xl-reloc save of the lab's 128 MiB PVH witness (Xen 4.17, pvh-relocd),
+ * PVH_REAL_BYTES; priced as PV, it would be 7 MiB short.
+ */
+#define PVH_REAL_BYTES	UINT64_C(142660758)
+
+static void
+test_estimate_hvm_types(void **state)
+{
+	struct mig_hv_dominfo	d = dom_of(MIG_HV_TYPE_PVH, 131072, 131072);
+	uint64_t		pvh, hvm;
+
+	(void)state;
+	pvh = save_estimate(&d, 3000);
+	assert_true(pvh >= PVH_REAL_BYTES);
+	assert_true(pvh < PVH_REAL_BYTES + 4 * MIB);	/* a bound, not a guess */
+	d.type = MIG_HV_TYPE_PV;
+	assert_true(save_estimate(&d, 3000) < PVH_REAL_BYTES);
+	/* HVM: the same space, and its device model's state */
+	d.type = MIG_HV_TYPE_HVM;
+	hvm = save_estimate(&d, 3000);
+	assert_true(hvm >= pvh + 4 * MIB);
+	/* Memory above the MMIO hole moves the end of the space past 4 GiB
+	 * by what did not fit below: for a 6 GiB guest, whatever the hole
+	 * (all of the 4 GiB at worst), no further than 4 + 6 GiB. */
+	d = dom_of(MIG_HV_TYPE_PVH, 6 * 1024 * 1024, 6 * 1024 * 1024);
+	assert_true(save_estimate(&d, 3000) >= 6 * GIB + (4 * GIB + 6 * GIB) /
+	    4096 * 8);
+	/* A guest ballooned down to 1 GiB of 4 keeps the space of 4: its
+	 * pfns are priced at the largest size, its pages at the current. */
+	d = dom_of(MIG_HV_TYPE_PVH, 1024 * 1024, 4 * 1024 * 1024);
+	pvh = save_estimate(&d, 3000);
+	assert_true(pvh >= GIB + (4 * GIB + 4 * GIB) / 4096 * 8);
+	assert_true(pvh < 2 * GIB);
 }
 
 /* A 6 GiB guest onto a FAT32 stick with room to spare: refused, with
@@ -58,16 +116,19 @@ test_fat_limit(void **state)
 	struct mig_err	err;
 
 	(void)state;
-	assert_int_equal(save_fits(&fs, save_estimate(6 * 1024 * 1024, 3000),
-	    0, &err), -1);
+	struct mig_hv_dominfo	d = dom_of(MIG_HV_TYPE_PV, 6 * 1024 * 1024,
+				    6 * 1024 * 1024);
+
+	(void)state;
+	assert_int_equal(save_fits(&fs, save_estimate(&d, 3000), 0, &err), -1);
 	assert_int_equal(err.code, MIG_E_TOOBIG);
 	assert_non_null(strstr(err.msg, "/media/usb on vfat (FAT)"));
 	assert_non_null(strstr(err.msg, "needs up to 6158 MiB"));
 	assert_non_null(strstr(err.msg, "4 GiB - 1), 4095 MiB"));
 	assert_non_null(strstr(err.msg, "ext4, xfs, exfat"));
 	/* a 2 GiB guest fits */
-	assert_int_equal(save_fits(&fs, save_estimate(2 * 1024 * 1024, 3000),
-	    0, &err), 0);
+	d.mem_kib = d.maxmem_kib = 2 * 1024 * 1024;
+	assert_int_equal(save_fits(&fs, save_estimate(&d, 3000), 0, &err), 0);
 }
 
 static void
@@ -131,6 +192,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_estimate),
+		cmocka_unit_test(test_estimate_hvm_types),
 		cmocka_unit_test(test_fat_limit),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_compressed_only_warns),

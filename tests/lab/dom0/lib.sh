@@ -13,7 +13,14 @@ GUEST_INITRD=/lab/guest/witness.gz
 
 say() { echo "xlab: $XLAB_SCEN: $*"; }
 pass() { echo "PASS $*" > "$XLAB_RESULT"; exit 0; }
-fail() { echo "FAIL $*" > "$XLAB_RESULT"; say "FAIL: $*"; exit 1; }
+# fail: the verdict; then $FAIL_HOOK, if a scenario set one, to show
+# what explains it (once: a hook that fails does not run again).
+fail() {
+	echo "FAIL $*" > "$XLAB_RESULT"
+	say "FAIL: $*"
+	[ -z "${FAIL_HOOK:-}" ] || { _fh=$FAIL_HOOK; FAIL_HOOK=; $_fh; }
+	exit 1
+}
 metric() { echo "XLAB METRIC $XLAB_SCEN $1 $2"; }
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
@@ -29,7 +36,8 @@ timed() {
 
 # witness_cfg NAME [MEMORY_MIB] [DIRTY_PAGES_PER_TICK] [WSS_MIB]: an xl config
 # for a witness guest at /tmp/NAME.cfg, of type $WITNESS_TYPE (pv, the
-# default, or pvh), with $WITNESS_KARGS added to its kernel's command line.
+# default, or pvh), with $WITNESS_KARGS added to its kernel's command line
+# and $WITNESS_ON_CRASH (default preserve) as its on_crash.
 witness_cfg() {
 	witness_type_cfg > "/tmp/$1.cfg"
 	cat >> "/tmp/$1.cfg" <<EOF
@@ -39,7 +47,7 @@ ramdisk = "$GUEST_INITRD"
 extra = "console=hvc0 loglevel=1 dirty=${3:-256} wss=${4:-32}${WITNESS_KARGS:+ $WITNESS_KARGS}"
 memory = ${2:-128}
 vcpus = 1
-on_crash = "preserve"
+on_crash = "${WITNESS_ON_CRASH:-preserve}"
 EOF
 }
 
@@ -98,10 +106,24 @@ witness_create() {
 	witness_cfg "$@"
 	timed xl create -q "/tmp/$1.cfg" || fail "xl create $1 failed"
 	metric create_ms "$ELAPSED_MS"
+	check_type "$1"
+	wait_tick "$1" 5 60 || fail "witness $1 did not start ticking within 60s"
+}
+
+# witness_destroy NAME: destroys it and drops its console logs, so that a
+# new witness of that name is judged on its own ticks alone.
+witness_destroy() {
+	xl destroy "$1" || fail "cannot destroy $1"
+	wait_for 30 gone "$1" || fail "$1 is still listed after xl destroy"
+	rm -f "$CONSLOG/guest-$1.log" "$CONSLOG/guest-$1"--*.log
+}
+
+# check_type NAME: NAME runs as a guest of type $WITNESS_TYPE, when that
+# is not the default, pv (a restarted guest must come back as it was).
+check_type() {
 	[ "${WITNESS_TYPE:-pv}" = pv ] ||
 		xl list -l "$1" | grep -q "\"type\": \"$WITNESS_TYPE\"" ||
 		fail "witness $1 is not a $WITNESS_TYPE guest"
-	wait_tick "$1" 5 60 || fail "witness $1 did not start ticking within 60s"
 }
 
 # dom_cap NAME [CAP]: NAME's cpu cap under credit or credit2 (percent of
@@ -288,8 +310,9 @@ relocd_wait_bytes() {
 # relocd_cancel_precopy: (relocd_pair) xl-reloc migrates the witness from
 # A to B with --bandwidth 8M, so that its first pass lasts, and cancels it
 # once 8 MB are on the wire; the failure rule must hold: exit 5, the guest
-# runs on at A, no job left.  Sets CANCEL_AFTER_MS (pre-copy before the
-# cancel) and CANCEL_MS (from the cancel to xl-reloc's exit).
+# runs on at A, no job left, the abort in A's journal.  Sets
+# CANCEL_AFTER_MS (pre-copy before the cancel) and CANCEL_MS (from the
+# cancel to xl-reloc's exit).
 # shellcheck disable=SC2034 # for the scenario
 relocd_cancel_precopy() {
 	_before=$(last_tick witness)
@@ -315,6 +338,40 @@ relocd_cancel_precopy() {
 	check_witness witness "$_before"
 	[ -z "$(relocd_job a migrate-out job)$(relocd_job b migrate-in job)" ] ||
 		{ relocd_logs a b; fail "a job is still listed after the cancel"; }
+	grep -q ABORTED /run/ra/state/journal ||
+		{ relocd_logs a b; fail "A's journal does not record the abort"; }
+}
+
+# --- images -----------------------------------------------------------------
+
+# image_refused FILE WHAT [OPTIONS]: verify refuses FILE, and restoring it
+# through relocd A (xr restore OPTIONS FILE) fails with a clear reason and
+# leaves no witness, not even a paused one: a damaged image never runs.
+image_refused() {
+	_rf=$1 _rw=$2
+	shift 2
+	/usr/local/sbin/xl-reloc verify "$_rf" >/dev/null 2>&1 && fail "verify passed a $_rw image"
+	xr restore "$@" "$_rf" > /tmp/refused.out 2>&1 && fail "a $_rw image was restored"
+	grep -Eq "corrupted|truncated" /tmp/refused.out ||
+		{ cat /tmp/refused.out; fail "$_rw image: no clear reason"; }
+	xl list | grep -q witness &&
+		{ xl list; fail "a domain is left from the $_rw image"; }
+	say "$_rw image refused: $(tail -1 /tmp/refused.out)"
+}
+
+# poke FILE OFFSET: changes the byte at OFFSET, in place (dom0's /tmp is
+# in its memory, with no room for a second whole image); unpoke FILE
+# OFFSET puts it back.
+poke() {
+	_old=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -to1 | tr -d ' ')
+	_new=377
+	[ "$_old" = 377 ] && _new=376
+	# shellcheck disable=SC2059 # the format is the octal escape
+	printf "\\$_new" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+unpoke() {
+	# shellcheck disable=SC2059
+	printf "\\$_old" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
 
 # relocd_logs NAME...: their logs on the console.
@@ -420,19 +477,35 @@ owned() {
 owned_is() { [ "$(owned "$1" "$2")" = "$3" ]; }
 not_owned() { [ -z "$(owned "$1" "$2")" ]; }
 
+# cur_tick NAME: "N RT", the counter of NAME's newest tick and its
+# realtime.  Newest by realtime: a restarted guest counts from 1 again,
+# below the ticks of its boots before.
+cur_tick() {
+	wall "$1" | awk '$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ &&
+	    $3 ~ /^[0-9]+$/ && $3 + 0 >= rt + 0 { rt = $3 + 0; n = $2 + 0 }
+	    END { printf "%d %.0f\n", n, rt }'
+}
+
 # mark NAME: how NAME is right before a cue: M_ID its domid, M_UUID, M_N
-# its last tick and M_RT that tick's realtime (after 20 more ticks).
+# its last tick and M_RT that tick's realtime (after 20 more ticks of its
+# current boot).
 # shellcheck disable=SC2034 # for the scenario
 mark() {
 	M_ID=$(xl domid "$1") || fail "no domain $1"
 	M_UUID=$(uuid_of "$1")
 	# 2 s of ticks here first: no tick of another host (whose clock may
 	# be up to 1 s ahead) can then pass for one after the cue
-	wait_tick "$1" $(($(last_tick "$1") + 20)) 60 || fail "$1 is not ticking"
-	# one line: the newest tick and its own realtime
 	# shellcheck disable=SC2046 # two numbers
-	set -- $(wall "$1" | awk '$1 == "XW" && NF == 5 && $2 ~ /^[0-9]+$/ &&
-	    $2 + 0 > n { n = $2 + 0; rt = $3 } END { print n + 0, rt + 0 }')
+	set -- "$1" $(cur_tick "$1")
+	_n=0
+	# shellcheck disable=SC2046
+	until [ $(cur_tick "$1" | cut -d' ' -f1) -gt $(($2 + 20)) ]; do
+		_n=$((_n + 1))
+		[ $_n -gt 300 ] && fail "$1 is not ticking"
+		usleep 200000
+	done
+	# shellcheck disable=SC2046
+	set -- $(cur_tick "$1")
 	M_N=$1 M_RT=$2
 }
 

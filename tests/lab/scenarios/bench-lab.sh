@@ -18,8 +18,11 @@
 # Per run: <row>_ms (wall), <row>_down_ms (the guest's own largest gap),
 # <row>_bytes (bytes sent on loopback; xlpipe_pipe_bytes: through its
 # pipe; *_image_bytes: the image's size), <row>_cpu_ms (dom0 busy time).
-# bench/lab puts the round count in the overlay (at most 4 within the timeout)
+# bench/lab puts the round count in the overlay (at most 4 within the
+# timeout), and the guest types to run (pv, pvh or both)
 ROUNDS=$(cat /etc/xlab/bench-rounds 2>/dev/null || echo 2)
+TYPES=$(cat /etc/xlab/bench-types 2>/dev/null || echo "pv pvh")
+case " $TYPES " in *" pv "*) ;; *) WITNESS_TYPE=pvh ;; esac
 [ -x /usr/local/sbin/relocd ] && [ -r /etc/relocd-lab/ca.pem ] ||
 	fail "no relocd or no certificates in dom0 (lab build --bindir DIR --overlay DIR)"
 # both also on TLS (8003, 8013), with the lab's throwaway certificates
@@ -137,12 +140,18 @@ pvh_round() {
 	metric pvhxlpipe_pipe_bytes "$(pipe_bytes)"
 }
 
-rounds PV pv_round
+case " $TYPES " in *" pv "*) rounds PV pv_round ;; esac
 # The same guest as PVH: its stream walks the whole pfn space up to the
 # special pages below 4 GiB and carries HVM state instead of PV state.
-xl destroy witness || fail "cannot destroy the PV witness"
-WITNESS_TYPE=pvh
-witness_create witness 128 256
-rounds PVH pvh_round
+case " $TYPES " in
+*" pvh "*)
+	if [ "${WITNESS_TYPE:-pv}" = pv ]; then
+		witness_destroy witness
+		WITNESS_TYPE=pvh
+		witness_create witness 128 256
+	fi
+	rounds PVH pvh_round
+	;;
+esac
 relocd_logs a b
-pass "$ROUNDS rounds of reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave; PVH: reloc, xlpipe"
+pass "$ROUNDS rounds of [$TYPES]: PV reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave; PVH reloc, xlpipe"

@@ -8,22 +8,6 @@ X="$XR -c /run/ra/relocd.conf"
 relocd_start a 8002
 witness_create witness 128 256
 
-# refused FILE WHAT [OPTIONS]: restoring FILE fails and leaves no domain,
-# not even a paused one (a damaged image never runs).
-refused() {
-	_f=$1 _w=$2
-	shift 2
-	$XR verify "$_f" >/dev/null 2>&1 && fail "verify passed a $_w image"
-	# shellcheck disable=SC2086 # X is a command with its options
-	$X restore "$@" "$_f" > /tmp/refused.out 2>&1 &&
-		fail "a $_w image was restored"
-	grep -Eq "corrupted|truncated" /tmp/refused.out ||
-		{ cat /tmp/refused.out; fail "$_w image: no clear reason"; }
-	xl list | grep -q witness &&
-		{ xl list; fail "a domain is left from the $_w image"; }
-	say "$_w image refused: $(tail -1 /tmp/refused.out)"
-}
-
 before=$(last_tick witness)
 # shellcheck disable=SC2086
 timed $X save witness /tmp/witness.xl || { relocd_logs a; fail "xl-reloc save failed"; }
@@ -35,30 +19,16 @@ $XR verify /tmp/witness.xl || fail "verify refused a fresh image"
 
 # A byte in the middle, the first half only, and the trailer's last byte
 # (libxl reads the whole stream and builds the domain, paused; the trailer
-# check fails and it is destroyed, never unpaused).  dom0's /tmp is in its
-# memory, next to everything dom0 unpacked, with no room for a second
-# whole image: a byte is damaged in place and put back after.
+# check fails and it is destroyed, never unpaused).
 size=$(stat -c %s /tmp/witness.xl)
-# poke FILE OFFSET: changes the byte at OFFSET; unpoke puts it back.
-poke() {
-	_old=$(dd if="$1" bs=1 skip="$2" count=1 2>/dev/null | od -An -to1 | tr -d ' ')
-	_new=377
-	[ "$_old" = 377 ] && _new=376
-	# shellcheck disable=SC2059 # the format is the octal escape
-	printf "\\$_new" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
-unpoke() {
-	# shellcheck disable=SC2059
-	printf "\\$_old" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
-}
 poke /tmp/witness.xl $((size / 2))
-refused /tmp/witness.xl damaged
+image_refused /tmp/witness.xl damaged
 unpoke /tmp/witness.xl $((size / 2))
 head -c $((size / 2)) /tmp/witness.xl > /tmp/short.xl
-refused /tmp/short.xl truncated
+image_refused /tmp/short.xl truncated
 rm -f /tmp/short.xl
 poke /tmp/witness.xl $((size - 1))
-refused /tmp/witness.xl bad-trailer
+image_refused /tmp/witness.xl bad-trailer
 unpoke /tmp/witness.xl $((size - 1))
 $XR verify /tmp/witness.xl > /dev/null || fail "the image did not come back whole after the damage tests"
 
@@ -80,7 +50,7 @@ metric image_compress_bytes "$(stat -c %s /tmp/z.xl)"
 $XR verify /tmp/z.xl | grep -q compressed || fail "verify: not a compressed image"
 zsize=$(stat -c %s /tmp/z.xl)
 head -c $((zsize / 2)) /tmp/z.xl > /tmp/zshort.xl
-refused /tmp/zshort.xl truncated-compressed
+image_refused /tmp/zshort.xl truncated-compressed
 rm -f /tmp/zshort.xl
 # shellcheck disable=SC2086
 timed $X restore /tmp/z.xl || { relocd_logs a; fail "restore of a compressed image failed"; }
