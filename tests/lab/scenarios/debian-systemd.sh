@@ -73,7 +73,7 @@ xl-reloc -c /tmp/good.conf list >/dev/null ||
 kill -HUP "$pid"
 # warned TEXT: a line with TEXT in journalctl -p warning -u relocd
 warned() { journalctl -p warning -u relocd.service -o cat --no-pager | grep -q -- "$1"; }
-wait_for 30 warned 'keeping the running configuration' ||
+wait_for 60 warned 'keeping the running configuration' ||
 	unit_fail "no 'keeping the running configuration' warning in journalctl -p warning -u relocd"
 warned '80020' || unit_fail "the refused reload's reason is not in journalctl -p warning -u relocd"
 say "journalctl -p warning -u relocd:"
@@ -82,7 +82,7 @@ journalctl -p warning -u relocd.service -o cat --no-pager | sed 's/^/  | /'
 cp /tmp/good.conf "$CONF"
 systemctl reload relocd.service || unit_fail "systemctl reload of the good configuration failed"
 reloaded() { journalctl -u relocd.service -o cat --no-pager | grep -q 'configuration reloaded'; }
-wait_for 30 reloaded || unit_fail "no 'configuration reloaded' in journalctl -u relocd"
+wait_for 60 reloaded || unit_fail "no 'configuration reloaded' in journalctl -u relocd"
 ! warned 'configuration reloaded' || unit_fail "an info line of relocd shows in journalctl -p warning"
 [ "$(systemctl show -p MainPID --value relocd.service)" = "$pid" ] ||
 	unit_fail "relocd is no longer pid $pid after the reload"
