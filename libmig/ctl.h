@@ -135,6 +135,7 @@ struct ctl_save {			/* CTL_SAVE and CTL_RESTORE */
 	char		path[CTL_PATH_MAX + 1];
 	char		key[CTL_PATH_MAX + 1];		/* "" = none */
 	uint32_t	flags;		/* CTL_SF_* */
+	uint64_t	split;		/* save: part size; 0: one file */
 };
 
 struct ctl_event {

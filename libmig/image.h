@@ -88,6 +88,7 @@ void	mig_image_writer_abort(struct mig_image_writer *);
 
 #define MIG_IMAGE_REQUIRE_TRAILER	0x1	/* reject stock xl images */
 #define MIG_IMAGE_SPLIT_MIN		4096	/* smallest part */
+#define MIG_IMAGE_PART_HDR		48	/* a part's file: header + part */
 #define MIG_IMAGE_SPLIT_PARTS		1000	/* NAME.000 to NAME.999 */
 
 struct mig_image_reader;

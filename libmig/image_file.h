@@ -18,7 +18,7 @@
 #include "image.h"
 
 #define IMG_PART_MAGIC		"XRELOCPT"
-#define IMG_PART_HDR		48
+#define IMG_PART_HDR		MIG_IMAGE_PART_HDR
 #define IMG_PART_VERSION	1
 #define IMG_PART_LAST		0x1
 #define IMG_PART_SETID		16
