@@ -580,6 +580,34 @@ next_part(struct img_source *src, struct mig_err *err)
 	return check_part(src, src->part + 1, err);
 }
 
+/*
+ * Every part's header and size, before the image is read: a missing,
+ * short, extra or foreign part is refused before a restore builds
+ * anything.  Reading checks each part again (it may change meanwhile).
+ */
+static int
+scan_parts(const struct img_source *src, struct mig_err *err)
+{
+	struct img_source	scan;
+	int			rc = 0;
+
+	memset(&scan, 0, sizeof(scan));
+	scan.split = true;
+	scan.base = src->base;
+	if ((scan.part_path = strdup(src->part_path)) == NULL)
+		return mig_seterr(err, MIG_E_NOMEM, "out of memory");
+	if ((scan.fd = open(scan.part_path, O_RDONLY | O_CLOEXEC)) == -1)
+		rc = mig_seterrno(err, MIG_E_IO, "part %s", scan.part_path);
+	else
+		rc = check_part(&scan, 0, err);
+	while (rc == 0 && !scan.last)
+		rc = next_part(&scan, err);
+	if (scan.fd != -1)
+		close(scan.fd);
+	free(scan.part_path);
+	return rc;
+}
+
 void
 img_source_fdopen(struct img_source *src, int fd)
 {
@@ -625,7 +653,9 @@ img_source_open(struct img_source *src, const char *path,
 			return mig_seterr(err, MIG_E_NOMEM, "out of memory");
 	}
 	src->split = true;
-	return check_part(src, 0, err);
+	if (check_part(src, 0, err) == -1)
+		return -1;
+	return src->last ? 0 : scan_parts(src, err);
 }
 
 ssize_t
