@@ -17,6 +17,8 @@
 #      with b's memory promised to an incoming migration, the restore is
 #      refused by the ledger (exit 3, its sizes named) before anything is
 #      built; once the migration is done and gone, it runs.
+#   6. a split save whose worker is killed with temporary parts written:
+#      relocd removes every one of them, the guest runs again.
 set -u
 PORT_SALT=23
 # shellcheck source=tests/integration/sim-lib.sh
@@ -136,4 +138,33 @@ wait "$mig" || bad "the migration of big: $(cat "$T/mig")"
 if X b restore "$I/web.xl" > "$T/out" 2>&1 && [ "$(info b web state)" = running ]; then
 	ok "with the memory free again, the restore runs"
 else bad "with the memory free again, the restore runs"; fi
+
+# 6. The simulated save stalls after 3 MiB of stream: once the writer
+#    has it all (header, config and 3 MiB: four parts of 1 MiB), the
+#    worker is killed.
+temps() { for f in "$I/.s3.xl."*; do [ -e "$f" ] && echo "${f##*/}"; done; }
+"$SIMCTL" -d "$T/a/host" create s3 --mem-mib 8 >/dev/null
+"$SIMCTL" -d "$T/a/host" fault stall_after 3145728 >/dev/null
+X a save --split 1M s3 "$I/s3.xl" > "$T/out" 2>&1 &
+mpid=$!
+for _ in $(seq 200); do
+	[ "$(temps | wc -l)" -eq 4 ] && break
+	sleep 0.1
+done
+during=$(temps | wc -l)
+# its worker, not the monitor (relocd -W monitor)
+for p in $(pgrep -P "$(cat "$T/a/relocd.pid")"); do
+	tr "\\0" " " < "/proc/$p/cmdline" | grep -q " monitor" || kill -9 "$p"
+done
+wait "$mpid"
+"$SIMCTL" -d "$T/a/host" fault stall_after off >/dev/null
+for _ in $(seq 100); do
+	[ "$(info a s3 state)" = running ] && [ -z "$(temps)" ] && break
+	sleep 0.2
+done
+n=$(grep -c "removed $I/.s3.xl.[A-Za-z0-9]*.00[0-9], the temporary file" "$T/a/log")
+if [ "$during" -eq 4 ] && [ "$n" -eq 4 ] && [ -z "$(temps)" ] &&
+    [ "$(info a s3 state)" = running ] && ! ls "$I"/s3.xl* >/dev/null 2>&1; then
+	ok "split save, worker killed: its 4 temporary parts removed, guest runs"
+else bad "split save, worker killed: $during parts, $n removed, left [$(temps)], s3 $(info a s3 state)"; fi
 finish
