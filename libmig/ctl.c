@@ -53,6 +53,7 @@ static const struct field f_save[] = {
 	STR(ctl_save, key, CTL_PATH_MAX),
 	U32(ctl_save, flags),
 	STR(ctl_save, config, CTL_PATH_MAX),
+	U64(ctl_save, split),
 	END
 };
 /* The union's uint64_t job sits at offset 0. */

@@ -149,6 +149,7 @@ struct ctl_save {			/* CTL_SAVE and CTL_RESTORE */
 	/* A configuration (libxl JSON) to store or restore with instead of
 	 * the domain's or the image's (xl's [cfg]); "" = theirs. */
 	char		config[CTL_PATH_MAX + 1];
+	uint64_t	split;		/* save: part size; 0: one file */
 };
 
 struct ctl_event {

@@ -9,6 +9,10 @@
  * Writing is atomic: a temporary file in the target directory becomes the
  * image only on commit (fsync, rename, fsync of the directory); any
  * failure leaves an existing image untouched and no temporary behind.
+ * An image larger than its file system's largest file can be split into
+ * numbered parts, which the reader takes as one (opening NAME finds
+ * NAME.000): each part says where it belongs, so a missing, extra or
+ * reordered part is refused before it is used.
  * Reading is streaming: the caller restores while reading and unpauses
  * only if mig_image_reader_verify_end() succeeds.
  */
@@ -37,6 +41,11 @@ struct mig_image_opts {
 	const struct mig_image_key *key;	/* NULL: not encrypted */
 	bool	compress;		/* zstd-compressed chunks */
 	int	zstd_level;		/* 0: the relay's default level */
+	/*
+	 * Split into parts NAME.000, NAME.001, ... of this many bytes of
+	 * image each (and a 48-byte part header); 0: one file.
+	 */
+	uint64_t split;
 	/* Injectable for tests (ENOSPC, EIO); NULL means write(2)/fsync(2). */
 	ssize_t	(*write_fn)(int, const void *, size_t);
 	int	(*fsync_fn)(int);
@@ -78,9 +87,13 @@ int	mig_image_writer_commit(struct mig_image_writer *, struct mig_err *);
 void	mig_image_writer_abort(struct mig_image_writer *);
 
 #define MIG_IMAGE_REQUIRE_TRAILER	0x1	/* reject stock xl images */
+#define MIG_IMAGE_SPLIT_MIN		4096	/* smallest part */
+#define MIG_IMAGE_PART_HDR		48	/* a part's file: header + part */
+#define MIG_IMAGE_SPLIT_PARTS		1000	/* NAME.000 to NAME.999 */
 
 struct mig_image_reader;
 
+/* path is the image's file, or the NAME (or NAME.000) of a split one. */
 struct mig_image_reader *mig_image_reader_open(const char *,
 	    const struct mig_image_key *, unsigned, struct mig_err *);
 /* As open, on an fd the reader then owns (closes). */
@@ -116,6 +129,7 @@ struct mig_image_summary {
 	bool		encrypted;
 	bool		compressed;
 	bool		trailer;	/* trailer present and matching */
+	unsigned	parts;		/* of a split image; 0: one file */
 	char		note[128];	/* e.g. why there is no trailer */
 };
 

@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "image_file.h"
 #include "image_fmt.h"
 #include "wire.h"
 #include "xlcompat.h"
@@ -24,7 +25,7 @@
 #define SCRATCH_LEN	65536
 
 struct mig_image_reader {
-	int			 fd;
+	struct img_source	 src;		/* the file, or the parts */
 	char			*path;
 	unsigned		 flags;
 	bool			 encrypted;
@@ -80,22 +81,12 @@ static ssize_t
 file_read(struct mig_image_reader *r, void *buf, size_t len,
     struct mig_err *err)
 {
-	uint8_t	*p = buf;
-	size_t	 got = 0;
-	ssize_t	 n;
+	struct mig_err	e;
+	ssize_t		n;
 
-	while (got < len) {
-		n = read(r->fd, p + got, len - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return rfail(r, err, MIG_E_IO, "read failed: %s",
-			    strerror(errno));
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
+	if ((n = img_source_read(&r->src, buf, len, &e)) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
+	return n;
 }
 
 static int
@@ -366,21 +357,26 @@ reader_start(struct mig_image_reader *r, const struct mig_image_key *key,
 	return 0;
 }
 
-struct mig_image_reader *
-mig_image_reader_fdopen(int fd, const char *name,
-    const struct mig_image_key *key, unsigned flags, struct mig_err *err)
+static struct mig_image_reader *
+reader_new(const char *name, unsigned flags, struct mig_err *err)
 {
 	struct mig_image_reader	*r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->path = strdup(name)) == NULL) {
 		free(r);
-		close(fd);
 		mig_seterr(err, MIG_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	r->fd = fd;
+	img_source_fdopen(&r->src, -1);
 	r->flags = flags;
+	return r;
+}
+
+static struct mig_image_reader *
+reader_begin(struct mig_image_reader *r, const struct mig_image_key *key,
+    struct mig_err *err)
+{
 	if (reader_start(r, key, err) == -1) {
 		mig_image_reader_close(r);
 		return NULL;
@@ -389,17 +385,34 @@ mig_image_reader_fdopen(int fd, const char *name,
 }
 
 struct mig_image_reader *
+mig_image_reader_fdopen(int fd, const char *name,
+    const struct mig_image_key *key, unsigned flags, struct mig_err *err)
+{
+	struct mig_image_reader	*r;
+
+	if ((r = reader_new(name, flags, err)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	img_source_fdopen(&r->src, fd);
+	return reader_begin(r, key, err);
+}
+
+struct mig_image_reader *
 mig_image_reader_open(const char *path, const struct mig_image_key *key,
     unsigned flags, struct mig_err *err)
 {
-	int	fd;
+	struct mig_image_reader	*r;
+	struct mig_err		 e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		mig_seterrno(err, errno == ENOENT ? MIG_E_NOTFOUND : MIG_E_IO,
-		    "image %s", path);
+	if ((r = reader_new(path, flags, err)) == NULL)
+		return NULL;
+	if (img_source_open(&r->src, path, &e) == -1) {
+		rfail(r, err, e.code, "%s", e.msg);
+		mig_image_reader_close(r);
 		return NULL;
 	}
-	return mig_image_reader_fdopen(fd, path, key, flags, err);
+	return reader_begin(r, key, err);
 }
 
 const char *
@@ -577,6 +590,7 @@ mig_image_reader_summary(const struct mig_image_reader *r,
 	sum->encrypted = r->encrypted;
 	sum->compressed = r->compressed;
 	sum->trailer = r->trailer;
+	sum->parts = img_source_parts(&r->src);
 	snprintf(sum->note, sizeof(sum->note), "%s", r->note);
 }
 
@@ -585,7 +599,7 @@ mig_image_reader_close(struct mig_image_reader *r)
 {
 	if (r == NULL)
 		return;
-	close(r->fd);
+	img_source_close(&r->src);
 	img_aead_free(&r->aead);
 	if (r->chunk != NULL) {
 		OPENSSL_cleanse(r->chunk, r->chunk_size + IMG_TAG_LEN);

@@ -16,17 +16,14 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "image_file.h"
 #include "image_fmt.h"
 #include "wire.h"
 #include "zchunk.h"
 
 struct mig_image_writer {
 	char			*path;
-	char			*tmp;
-	char			*dir;
-	int			 fd;
-	ssize_t			(*write_fn)(int, const void *, size_t);
-	int			(*fsync_fn)(int);
+	struct img_sink		 sink;		/* the file, or the parts */
 	bool			 failed;
 	bool			 encrypted;
 	bool			 compressed;
@@ -49,37 +46,18 @@ fail(struct mig_image_writer *w, struct mig_err *err, int code,
 	return mig_seterr(err, code, "image %s: %s", w->path, what);
 }
 
-/* As fail(), with errno's reason appended. */
-static int
-failsys(struct mig_image_writer *w, struct mig_err *err, const char *what)
-{
-	w->failed = true;
-	return mig_seterrno(err, MIG_E_IO, "image %s: %s", w->path, what);
-}
-
 /* Writes file bytes; hashed unless they are the trailer. */
 static int
 out(struct mig_image_writer *w, const void *buf, size_t len, bool hash,
     struct mig_err *err)
 {
-	const uint8_t	*p = buf;
-	ssize_t		 n;
-
 	if (hash && len > 0 && EVP_DigestUpdate(w->sha, buf, len) != 1)
 		return fail(w, err, MIG_E_IO, "SHA-256 failed");
-	while (len > 0) {
-		n = w->write_fn(w->fd, p, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = ENOSPC;
-			return failsys(w, err, "write failed");
-		}
-		p += n;
-		len -= (size_t)n;
-		w->written += (uint64_t)n;
+	if (img_sink_write(&w->sink, buf, len, err) == -1) {
+		w->failed = true;
+		return -1;
 	}
+	w->written += len;
 	return 0;
 }
 
@@ -212,110 +190,6 @@ write_wrap_header(struct mig_image_writer *w, const struct mig_image_key *key,
 	return out(w, hdr, sizeof(hdr), true, err);
 }
 
-#define TEMP_RANDOM	6	/* as mkostemp's XXXXXX */
-static const char temp_set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "abcdefghijklmnopqrstuvwxyz0123456789";
-
-/* The directory (allocated) and the file name within it of path. */
-static int
-split_path(const char *path, char **dir, const char **base,
-    struct mig_err *err)
-{
-	const char	*slash = strrchr(path, '/');
-
-	*base = slash ? slash + 1 : path;
-	*dir = NULL;
-	if (**base == '\0')
-		return mig_seterr(err, MIG_E_INVAL, "image %s: not a file name",
-		    path);
-	if (slash == NULL)
-		*dir = strdup(".");
-	else if (slash == path)
-		*dir = strdup("/");
-	else
-		*dir = strndup(path, (size_t)(slash - path));
-	if (*dir == NULL)
-		return mig_seterr(err, MIG_E_NOMEM, "out of memory");
-	return 0;
-}
-
-int
-mig_image_temp_name(const char *path, char *buf, size_t len,
-    struct mig_err *err)
-{
-	unsigned char		 rnd[TEMP_RANDOM];
-	char			 sfx[TEMP_RANDOM + 1], *dir;
-	const char		*base;
-	size_t			 i;
-	int			 n;
-
-	if (split_path(path, &dir, &base, err) == -1)
-		return -1;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
-		free(dir);
-		return mig_seterr(err, MIG_E_IO, "image %s: no random bytes "
-		    "for a temporary name", path);
-	}
-	for (i = 0; i < TEMP_RANDOM; i++)
-		sfx[i] = temp_set[rnd[i] % (sizeof(temp_set) - 1)];
-	sfx[TEMP_RANDOM] = '\0';
-	n = snprintf(buf, len, "%s/.%s.%s", dir, base, sfx);
-	free(dir);
-	if (n < 0 || (size_t)n >= len)
-		return mig_seterr(err, MIG_E_TOOBIG, "image %s: path too long",
-		    path);
-	return 0;
-}
-
-int
-mig_image_temp_target(const char *tmp, char *buf, size_t len)
-{
-	const char	*slash = strrchr(tmp, '/'), *base, *dot;
-	size_t		 dirlen, blen;
-	int		 n;
-
-	base = slash ? slash + 1 : tmp;
-	dirlen = slash ? (size_t)(slash - tmp) : 0;
-	if (base[0] != '.' || (dot = strrchr(base, '.')) == base ||
-	    strlen(dot + 1) != TEMP_RANDOM ||
-	    strspn(dot + 1, temp_set) != TEMP_RANDOM)
-		return -1;
-	blen = (size_t)(dot - base) - 1;
-	if (blen == 0)
-		return -1;
-	if (slash == NULL)
-		n = snprintf(buf, len, "%.*s", (int)blen, base + 1);
-	else
-		n = snprintf(buf, len, "%.*s/%.*s", (int)dirlen, tmp,
-		    (int)blen, base + 1);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-static int
-make_temp(struct mig_image_writer *w, const char *path, const char *tmp,
-    struct mig_err *err)
-{
-	const char	*base;
-
-	if (split_path(path, &w->dir, &base, err) == -1)
-		return -1;
-	if ((w->path = strdup(path)) == NULL || (tmp != NULL ?
-	    (w->tmp = strdup(tmp)) == NULL :
-	    asprintf(&w->tmp, "%s/.%s.XXXXXX", w->dir, base) == -1)) {
-		w->tmp = NULL;
-		return mig_seterr(err, MIG_E_NOMEM, "out of memory");
-	}
-	/* Both create the file with mode 0600. */
-	if ((w->fd = tmp != NULL ? open(w->tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0600) : mkostemp(w->tmp, O_CLOEXEC)) == -1) {
-		free(w->tmp);
-		w->tmp = NULL;
-		return mig_seterrno(err, MIG_E_IO, "image %s: cannot create "
-		    "a temporary file in %s", path, w->dir);
-	}
-	return 0;
-}
-
 struct mig_image_writer *
 mig_image_writer_open(const char *path, const char *json, size_t len,
     const struct mig_image_opts *opts, struct mig_err *err)
@@ -327,13 +201,18 @@ mig_image_writer_open(const char *path, const char *json, size_t len,
 		mig_seterr(err, MIG_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	w->fd = -1;
-	w->write_fn = opts && opts->write_fn ? opts->write_fn : write;
-	w->fsync_fn = opts && opts->fsync_fn ? opts->fsync_fn : fsync;
+	w->sink.fd = -1;
 	w->encrypted = key != NULL;
 	w->compressed = opts != NULL && opts->compress;
 	mig_stream_init(&w->parser, MIG_STREAM_NO_XL_HEADER);
-	if (make_temp(w, path, opts ? opts->tmp_path : NULL, err) == -1)
+	if ((w->path = strdup(path)) == NULL) {
+		mig_seterr(err, MIG_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (img_sink_open(&w->sink, path, opts ? opts->tmp_path : NULL,
+	    opts ? opts->split : 0, opts && opts->write_fn ? opts->write_fn :
+	    write, opts && opts->fsync_fn ? opts->fsync_fn : fsync,
+	    err) == -1)
 		goto fail;
 	if ((w->sha = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
@@ -371,8 +250,6 @@ mig_image_writer_write(struct mig_image_writer *w, const void *buf,
 static void
 writer_free(struct mig_image_writer *w)
 {
-	if (w->fd != -1)
-		close(w->fd);
 	if (w->encrypted) {
 		img_aead_free(&w->aead);
 		if (w->chunk != NULL)
@@ -385,8 +262,6 @@ writer_free(struct mig_image_writer *w)
 	ZSTD_freeCCtx(w->cctx);
 	EVP_MD_CTX_free(w->sha);
 	free(w->path);
-	free(w->tmp);
-	free(w->dir);
 	free(w);
 }
 
@@ -395,8 +270,7 @@ mig_image_writer_abort(struct mig_image_writer *w)
 {
 	if (w == NULL)
 		return;
-	if (w->tmp != NULL)
-		unlink(w->tmp);
+	img_sink_abort(&w->sink);
 	writer_free(w);
 }
 
@@ -417,26 +291,11 @@ write_trailer(struct mig_image_writer *w, struct mig_err *err)
 	return out(w, buf, sizeof(buf), false, err);
 }
 
-static int
-sync_dir(struct mig_image_writer *w, struct mig_err *err)
-{
-	int	dfd, rc = 0;
-
-	if ((dfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return mig_seterrno(err, MIG_E_IO, "image %s written, but "
-		    "its directory cannot be opened to sync", w->path);
-	if (w->fsync_fn(dfd) == -1)
-		rc = mig_seterrno(err, MIG_E_IO, "image %s written, but "
-		    "syncing its directory failed", w->path);
-	close(dfd);
-	return rc;
-}
-
 int
 mig_image_writer_commit(struct mig_image_writer *w, struct mig_err *err)
 {
 	struct mig_err	perr;
-	int		fd, rc;
+	int		rc;
 
 	if (w->failed) {
 		mig_seterr(err, MIG_E_INVAL, "image %s: writer failed earlier",
@@ -452,23 +311,8 @@ mig_image_writer_commit(struct mig_image_writer *w, struct mig_err *err)
 	    seal_chunk(w, IMG_CHUNK_FINAL, err) == -1) ||
 	    write_trailer(w, err) == -1)
 		goto fail;
-	if (w->fsync_fn(w->fd) == -1) {
-		failsys(w, err, "fsync failed");
-		goto fail;
-	}
-	fd = w->fd;
-	w->fd = -1;
-	if (close(fd) == -1) {
-		failsys(w, err, "close failed");
-		goto fail;
-	}
-	if (rename(w->tmp, w->path) == -1) {
-		failsys(w, err, "rename failed");
-		goto fail;
-	}
-	free(w->tmp);
-	w->tmp = NULL;
-	rc = sync_dir(w, err);
+	/* Committed or aborted by the sink, whatever it returns. */
+	rc = img_sink_commit(&w->sink, err);
 	writer_free(w);
 	return rc;
  fail:

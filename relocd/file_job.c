@@ -349,6 +349,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	memset(&opts, 0, sizeof(opts));
 	opts.compress = (req->flags & CTL_SF_COMPRESS) != 0;
 	opts.zstd_level = j->zstd_level;
+	opts.split = req->split;
 	if (load_key(req->key, &key, &opts.key, err) == -1)
 		return CTL_ST_FAILED;
 	if ((json = mig_hv_config_json(j->hv, dom.domid, err)) == NULL) {
@@ -368,7 +369,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	/* Refused before anything is paused or created. */
 	if (save_fs_probe(req->path, &fs, err) == -1 ||
 	    save_fits(&fs, save_estimate(&dom, strlen(json)),
-	    opts.compress, err) == -1) {
+	    opts.compress, req->split, err) == -1) {
 		free(json);
 		explicit_bzero(&key, sizeof(key));
 		return CTL_ST_FAILED;

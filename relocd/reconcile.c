@@ -199,16 +199,48 @@ reconcile_resume_source(struct worker *w, const struct jrec *r)
 }
 
 /*
- * The temporary file of a save that never finished: removed if it is
- * still there, never the image (a crash between the rename and the
- * record leaves the name free, or, were it a link, the image's), and
- * never a file whose name is not of that form.
+ * One temporary file of a save, tmp, for image: removed if it is still
+ * there, never the image itself; 1 if there was none.
+ */
+static int
+drop_temp_file(const struct jrec *r, const char *tmp, const char *image)
+{
+	struct stat	st, im;
+
+	if (lstat(tmp, &st) == -1) {
+		if (errno != ENOENT)
+			log_warn("job %" PRIu64 ": %s", r->job, tmp);
+		return 1;
+	}
+	if (!S_ISREG(st.st_mode) || (stat(image, &im) == 0 &&
+	    im.st_dev == st.st_dev && im.st_ino == st.st_ino)) {
+		log_info("job %" PRIu64 ": %s is not a temporary file of "
+		    "its save (any more); left alone", r->job, tmp);
+		return 0;
+	}
+	if (unlink(tmp) == -1) {
+		log_warn("job %" PRIu64 ": cannot remove %s, the temporary "
+		    "file of an unfinished save", r->job, tmp);
+		return 0;
+	}
+	log_info("job %" PRIu64 ": removed %s, the temporary file of a "
+	    "save that never finished", r->job, tmp);
+	return 0;
+}
+
+/*
+ * The temporary file of a save that never finished, or of a split save
+ * its parts TMP.000, TMP.001, ...: removed if still there, never the
+ * image (a crash between the rename and the record leaves the name free,
+ * or, were it a link, the image's), and never a file whose name is not
+ * of that form.
  */
 void
 reconcile_drop_temp(const struct jrec *r)
 {
-	struct stat	st, im;
 	char		image[JOURNAL_PATH_MAX + 1];
+	char		tmp[JOURNAL_PATH_MAX + 8], part[JOURNAL_PATH_MAX + 8];
+	unsigned	n;
 
 	if (r->tmp[0] == '\0')
 		return;
@@ -218,24 +250,16 @@ reconcile_drop_temp(const struct jrec *r)
 		    r->tmp);
 		return;
 	}
-	if (lstat(r->tmp, &st) == -1) {
-		if (errno != ENOENT)
-			log_warn("job %" PRIu64 ": %s", r->job, r->tmp);
+	snprintf(tmp, sizeof(tmp), "%s", r->tmp);
+	if (!drop_temp_file(r, tmp, image))
 		return;
+	/* Parts are created in order: the first missing one ends them. */
+	for (n = 0; n < MIG_IMAGE_SPLIT_PARTS; n++) {
+		snprintf(tmp, sizeof(tmp), "%s.%03u", r->tmp, n);
+		snprintf(part, sizeof(part), "%s.%03u", image, n);
+		if (drop_temp_file(r, tmp, part))
+			return;
 	}
-	if (!S_ISREG(st.st_mode) || (stat(image, &im) == 0 &&
-	    im.st_dev == st.st_dev && im.st_ino == st.st_ino)) {
-		log_info("job %" PRIu64 ": %s is not a temporary file of "
-		    "its save (any more); left alone", r->job, r->tmp);
-		return;
-	}
-	if (unlink(r->tmp) == -1) {
-		log_warn("job %" PRIu64 ": cannot remove %s, the temporary "
-		    "file of an unfinished save", r->job, r->tmp);
-		return;
-	}
-	log_info("job %" PRIu64 ": removed %s, the temporary file of a "
-	    "save that never finished", r->job, r->tmp);
 }
 
 static int

@@ -33,11 +33,13 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <linux/magic.h>
 
+#include "image.h"
 #include "log.h"
 #include "save_check.h"
 
@@ -134,36 +136,68 @@ mib(uint64_t bytes)
 	return (bytes + MIB - 1) / MIB;
 }
 
+/*
+ * An image that does not fit: refused, with the way out, or for a
+ * compressed one (its size unknown) only a warning.
+ */
+static int __attribute__((format(printf, 5, 6)))
+too_big(const struct save_fs *fs, int compressed, const char *fix,
+    struct mig_err *err, const char *fmt, ...)
+{
+	char	what[MIG_ERRLEN];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (compressed) {
+		log_warnx("%s: %s (uncompressed); saving compressed", fs->dir,
+		    what);
+		return 0;
+	}
+	return mig_seterr(err, MIG_E_TOOBIG, "%s on %s: %s: %s, or try "
+	    "--compress", fs->dir, fs->fs_name, what, fix);
+}
+
 int
 save_fits(const struct save_fs *fs, uint64_t need, int compressed,
-    struct mig_err *err)
+    uint64_t split, struct mig_err *err)
 {
-	if (need > fs->max_file) {
-		if (compressed) {
-			log_warnx("%s: the image may pass %s (%" PRIu64 " MiB "
-			    "uncompressed, %" PRIu64 " MiB allowed); saving "
-			    "compressed", fs->dir, fs->max_why, mib(need),
-			    fs->max_file / MIB);
-			return 0;
-		}
-		return mig_seterr(err, MIG_E_TOOBIG, "%s on %s: the image "
-		    "needs up to %" PRIu64 " MiB, more than %s, %" PRIu64
-		    " MiB: %s, or try --compress", fs->dir, fs->fs_name,
-		    mib(need), fs->max_why, fs->max_file / MIB, fs->max_fix);
+	char		fix[160];
+	uint64_t	parts, part_max;
+
+	/* The largest part that fits, in whole MiB, for the way out. */
+	part_max = fs->max_file > MIG_IMAGE_PART_HDR + MIB ?
+	    (fs->max_file - MIG_IMAGE_PART_HDR) / MIB : 0;
+	if (split != 0 && split + MIG_IMAGE_PART_HDR > fs->max_file) {
+		snprintf(fix, sizeof(fix), "%s%" PRIu64 "M or less", part_max ?
+		    "--split " : "", part_max);
+		return too_big(fs, 0, part_max ? fix : fs->max_fix, err,
+		    "parts of %" PRIu64 " MiB (--split) are larger than %s, "
+		    "%" PRIu64 " MiB", mib(split), fs->max_why,
+		    fs->max_file / MIB);
 	}
-	if (need > fs->free_bytes) {
-		if (compressed) {
-			log_warnx("%s: %" PRIu64 " MiB free, the image may need "
-			    "up to %" PRIu64 " MiB uncompressed; saving "
-			    "compressed", fs->dir, fs->free_bytes / MIB,
-			    mib(need));
-			return 0;
-		}
-		return mig_seterr(err, MIG_E_TOOBIG, "%s on %s: %" PRIu64
-		    " MiB free, the image needs up to %" PRIu64 " MiB: "
-		    "free some space, save elsewhere, or try --compress",
-		    fs->dir, fs->fs_name,
-		    fs->free_bytes / MIB, mib(need));
+	parts = split != 0 ? (need + split - 1) / split : 1;
+	if (parts > MIG_IMAGE_SPLIT_PARTS)
+		return too_big(fs, compressed, "a larger --split", err, "the "
+		    "image needs up to %" PRIu64 " MiB, more than %d parts of "
+		    "%" PRIu64 " MiB", mib(need), MIG_IMAGE_SPLIT_PARTS,
+		    mib(split));
+	if (split == 0 && need > fs->max_file) {
+		if (part_max > 0)
+			snprintf(fix, sizeof(fix), "split it (--split %" PRIu64
+			    "M), %s", part_max, fs->max_fix);
+		else
+			snprintf(fix, sizeof(fix), "%s", fs->max_fix);
+		return too_big(fs, compressed, fix, err, "the image needs up "
+		    "to %" PRIu64 " MiB, more than %s, %" PRIu64 " MiB",
+		    mib(need), fs->max_why, fs->max_file / MIB);
 	}
+	if (split != 0)
+		need += parts * MIG_IMAGE_PART_HDR;
+	if (need > fs->free_bytes)
+		return too_big(fs, compressed, "free some space or save "
+		    "elsewhere", err, "%" PRIu64 " MiB free, the image needs "
+		    "up to %" PRIu64 " MiB", fs->free_bytes / MIB, mib(need));
 	return 0;
 }

@@ -34,11 +34,11 @@ uint64_t	save_estimate(const struct mig_hv_dominfo *dom,
 int		save_fs_probe(const char *path, struct save_fs *,
 		    struct mig_err *);
 /*
- * 0 if need bytes fit; -1 (MIG_E_TOOBIG, a message that names the file
- * system, the sizes and the fix) if not.  A compressed image's size is
- * unknown: then it only warns.
+ * 0 if need bytes fit, in parts of split bytes unless split is 0; -1
+ * (MIG_E_TOOBIG, a message that names the file system, the sizes and the
+ * fix) if not.  A compressed image's size is unknown: then it only warns.
  */
 int		save_fits(const struct save_fs *, uint64_t need,
-		    int compressed, struct mig_err *);
+		    int compressed, uint64_t split, struct mig_err *);
 
 #endif

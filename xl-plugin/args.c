@@ -193,6 +193,13 @@ args_set(const struct xr_cmd *c, const struct xr_opt *o, const char *val,
 	case XA_RATE:
 		rc = args_rate(what, val, &v, err);
 		break;
+	case XA_SIZE:
+		if (parse_size(val, &v) == -1 || v < o->min || v > o->max)
+			rc = mig_seterr(err, MIG_E_INVAL, "%s: '%s' is not a "
+			    "size from %llu to %llu bytes (e.g. 4000M)", what,
+			    val, (unsigned long long)o->min,
+			    (unsigned long long)o->max);
+		break;
 	case XA_MS:
 	case XA_COUNT:
 		rc = args_uint(what, val, o->min, o->max, &v, err);

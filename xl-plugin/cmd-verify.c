@@ -80,6 +80,7 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 	struct mig_image_summary	sum;
 	struct mig_err			err;
 	char				line[VERIFY_JSON_MAX];
+	char				parts[24] = "";
 	int				rc, st;
 
 	if ((st = cmd_parsed("verify", verify_parse(argc, argv, &a, &err),
@@ -98,11 +99,13 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 		printf("%s\n", line);
 		return CTL_ST_OK;
 	}
+	if (sum.parts > 0)
+		snprintf(parts, sizeof(parts), " in %u parts", sum.parts);
 	printf("%s: OK: domain %s, %s guest, %" PRIu64 " pages, %" PRIu64
-	    " bytes%s%s%s%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)",
+	    " bytes%s%s%s%s%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)",
 	    sum.type[0] ? sum.type : mig_stream_guest_type_name(sum.guest_type),
-	    sum.pages,
-	    sum.file_bytes, sum.compressed ? ", compressed" : "",
+	    sum.pages, sum.file_bytes, parts,
+	    sum.compressed ? ", compressed" : "",
 	    sum.encrypted ? ", encrypted" : "",
 	    sum.trailer ? "" : "; ", sum.trailer ? "" : sum.note);
 	return CTL_ST_OK;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "image.h"
 #include "xl-reloc.h"
 
 #define MIG	struct migrate_args
@@ -76,6 +77,9 @@ static const struct xr_opt save_opts[] = {
 	{ .name = "paused", .letter = 'p', .set = CTL_SF_PAUSED,
 	  XR_AT(SAV, req.flags),
 	  .help = "leave the domain paused after the save (xl save -p)" },
+	{ .name = "split", .kind = XA_SIZE, .arg = "SIZE", XR_AT(SAV, req.split),
+	  .min = MIG_IMAGE_SPLIT_MIN, .max = UINT64_MAX / 2,
+	  .help = "write FILE.000, FILE.001, ... of SIZE each (FAT: 4000M)" },
 	XR_OPT_DIRECT(SAV, "save in this process, without relocd"),
 	XR_OPT_JSON(SAV, "one JSON object per event on stdout"),
 	{ .name = NULL }

@@ -50,6 +50,7 @@ enum xr_arg {
 	XA_STRING,		/* copied into a char array (1 to size-1 bytes) */
 	XA_PORT,		/* 1 to 65535 */
 	XA_RATE,		/* bytes per second, "100M" (relocd.conf's sizes) */
+	XA_SIZE,		/* bytes, "4000M", min to max */
 	XA_MS,			/* milliseconds, min to max */
 	XA_COUNT,		/* a number, min to max */
 	XA_FILE,		/* a path, made absolute */

@@ -24,7 +24,7 @@ refused() {	# NAME COMMAND...
 	mkdir -p "$T/img"
 	if (ulimit -f 4096; "$@" > "$T/out" 2>&1); then rc=0; else rc=$?; fi
 	if [ "$rc" -ne 4 ]; then why="exit $rc, want 4"
-	elif ! grep -q "$T/img on [a-z].*: the image needs up to 18 MiB, more than this process's file size limit (RLIMIT_FSIZE, ulimit -f), 4 MiB: raise the limit" "$T/out"; then
+	elif ! grep -q "$T/img on [a-z].*: the image needs up to 18 MiB, more than this process's file size limit (RLIMIT_FSIZE, ulimit -f), 4 MiB: split it (--split 3M), raise the limit" "$T/out"; then
 		why="the refusal does not name the file system, the sizes and the fix"
 	elif grep -q "saving\|suspended" "$T/out"; then why="the save started"
 	elif [ "$(info a big state)" != running ]; then why="big is not running"

@@ -911,6 +911,226 @@ test_old_encrypted_image(void **state)
 	assert_true(sum.trailer);
 }
 
+/* ---- split images ---- */
+
+#define PART_HDR	48
+#define SPLIT		(1024 * 1024)
+
+static void
+part_path(const struct fx *f, unsigned n, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%03u", f->path, n);
+}
+
+/* The files in the fixture's directory, as "a b c" in name order. */
+static void
+dir_list(const struct fx *f, char *out, size_t len)
+{
+	struct dirent	**ents;
+	int		  n, i;
+
+	out[0] = '\0';
+	assert_true((n = scandir(f->dir, &ents, NULL, alphasort)) >= 0);
+	for (i = 0; i < n; i++) {
+		/* temporary files (.dom.save.XXXXXX...) count */
+		if (strcmp(ents[i]->d_name, ".") != 0 &&
+		    strcmp(ents[i]->d_name, "..") != 0)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s",
+			    out[0] ? " " : "", ents[i]->d_name);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+static void
+must_write_split(struct fx *f, const struct mig_image_key *key,
+    uint64_t split)
+{
+	struct mig_image_opts	o = { .key = key, .split = split };
+	struct mig_err		err;
+
+	if (write_image(f, f->path, &o, f->stream.len, &err) != 0)
+		fail_msg("write: %s", err.msg);
+}
+
+/*
+ * The parts' slices are the one-file image byte for byte (so joining
+ * them gives an image stock xl restores), and the reader takes NAME and
+ * NAME.000 alike.
+ */
+static void
+test_split_roundtrip(void **state)
+{
+	struct fx			*f = *state;
+	struct mig_image_summary	 sum;
+	struct mig_err			 err;
+	struct sg_buf			 one, part, joined = { 0 };
+	char				 name[256], list[512], want[512];
+	unsigned			 n;
+
+	must_write(f, NULL);
+	slurp(f->path, &one);
+	unlink(f->path);
+	must_write_split(f, NULL, SPLIT);
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "dom.save.000 dom.save.001 dom.save.002");
+	for (n = 0; n < 3; n++) {
+		part_path(f, n, name, sizeof(name));
+		slurp(name, &part);
+		assert_memory_equal(part.p, "XRELOCPT", 8);
+		assert_int_equal(part.len - PART_HDR, n < 2 ? SPLIT :
+		    one.len - 2 * SPLIT);
+		assert_int_equal(sg_buf_write(&joined, part.p + PART_HDR,
+		    part.len - PART_HDR), 0);
+		sg_buf_free(&part);
+	}
+	assert_int_equal(joined.len, one.len);
+	assert_memory_equal(joined.p, one.p, one.len);
+	read_back(f, NULL);
+	part_path(f, 0, name, sizeof(name));
+	if (mig_image_verify(name, NULL, MIG_IMAGE_REQUIRE_TRAILER, &sum,
+	    &err) != 0)
+		fail_msg("verify %s: %s", name, err.msg);
+	assert_int_equal(sum.parts, 3);
+	assert_int_equal(sum.file_bytes, one.len);
+	/* encrypted and compressed, in parts smaller than a chunk */
+	must_write_split(f, &key1, 300000);
+	read_back(f, &key1);
+	dir_list(f, list, sizeof(list));
+	snprintf(want, sizeof(want), "dom.save.000 dom.save.001 "
+	    "dom.save.002 dom.save.003 dom.save.004 dom.save.005 "
+	    "dom.save.006 dom.save.007 dom.save.008");
+	assert_string_equal(list, want);
+	sg_buf_free(&one);
+	sg_buf_free(&joined);
+}
+
+static void
+move(const char *from, const char *to)
+{
+	assert_int_equal(rename(from, to), 0);
+}
+
+/* Each damage to a set is named, before a byte of it is used. */
+static void
+test_split_damage(void **state)
+{
+	struct fx	*f = *state;
+	struct mig_err	 err;
+	char		 p0[256], p1[256], p2[256], p3[256], tmp[256];
+	char		 want[600];
+	struct sg_buf	 b;
+
+	must_write_split(f, NULL, SPLIT);
+	part_path(f, 0, p0, sizeof(p0));
+	part_path(f, 1, p1, sizeof(p1));
+	part_path(f, 2, p2, sizeof(p2));
+	part_path(f, 3, p3, sizeof(p3));
+	snprintf(tmp, sizeof(tmp), "%s/elsewhere", f->dir);
+
+	/* missing: a middle part, the last part, the first */
+	move(p1, tmp);
+	snprintf(want, sizeof(want), "part %s is missing (%s is not the "
+	    "last part)", p1, p0);
+	expect_verify_fwd(f->path, NULL, want);
+	move(tmp, p1);
+	move(p2, tmp);
+	expect_verify_fwd(f->path, NULL, "dom.save.002 is missing");
+	move(tmp, p2);
+	move(p0, tmp);
+	expect_verify_fwd(f->path, NULL, "No such file or directory");
+	move(tmp, p0);
+	/* reordered */
+	move(p1, tmp);
+	move(p2, p1);
+	move(tmp, p2);
+	expect_verify_fwd(f->path, NULL, "dom.save.001 holds part 2, not 1: "
+	    "parts renamed or out of order");
+	move(p1, tmp);
+	move(p2, p1);
+	move(tmp, p2);
+	/* truncated, too long */
+	assert_int_equal(truncate(p1, PART_HDR + SPLIT - 1), 0);
+	expect_verify_fwd(f->path, NULL, "dom.save.001 is truncated: 1048623 "
+	    "bytes, its header says 1048624");
+	assert_int_equal(truncate(p1, PART_HDR + SPLIT + 1), 0);
+	expect_verify_fwd(f->path, NULL, "dom.save.001 is too long");
+	assert_int_equal(truncate(p1, 20), 0);
+	expect_verify_fwd(f->path, NULL, "dom.save.001 is truncated (in its "
+	    "part header)");
+	/* a part of another save of the same size */
+	slurp(p0, &b);
+	must_write_split(f, NULL, SPLIT);
+	spew(p0, b.p, b.len);
+	sg_buf_free(&b);
+	expect_verify_fwd(f->path, NULL, "dom.save.001 belongs to another "
+	    "save");
+	/* extra */
+	must_write_split(f, NULL, SPLIT);
+	slurp(p2, &b);
+	spew(p3, b.p, b.len);
+	sg_buf_free(&b);
+	snprintf(want, sizeof(want), "part %s is the last, but %s follows "
+	    "it", p2, p3);
+	expect_verify_fwd(f->path, NULL, want);
+	unlink(p3);
+	/* only the first part starts an image */
+	expect_verify_fwd(p1, NULL, "is a part of a split image, not its "
+	    "first (NAME.000)");
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, NULL, &err), 0);
+}
+
+/*
+ * A save replaces what the name held, whatever its form; a failed one
+ * leaves it and no temporary part behind.
+ */
+static void
+test_split_replaces(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_opts	 o = { .split = SPLIT };
+	struct mig_err		 err;
+	char			 list[512], other[256];
+
+	spew(f->path, "old image", 9);
+	snprintf(other, sizeof(other), "%s.005", f->path);
+	spew(other, "not a part", 10);
+	must_write_split(f, NULL, SPLIT);
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "dom.save.000 dom.save.001 dom.save.002 "
+	    "dom.save.005");
+	/* fewer, larger parts: the third goes */
+	must_write_split(f, NULL, 2 * SPLIT);
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "dom.save.000 dom.save.001 dom.save.005");
+	read_back(f, NULL);
+	/* a failure in the second part: the set as it was, nothing else */
+	o.write_fn = short_write;
+	budget = SPLIT + 5000;
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_non_null(strstr(err.msg, "No space left on device"));
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "dom.save.000 dom.save.001 dom.save.005");
+	read_back(f, NULL);
+	/* one file again: the parts go, the stranger stays */
+	must_write(f, NULL);
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "dom.save dom.save.005");
+	read_back(f, NULL);
+	/* parts too small, or more of them than may be (4.5 MB in 4 KiB) */
+	o.write_fn = NULL;
+	o.split = 4095;
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_non_null(strstr(err.msg, "parts of at least 4096 bytes"));
+	sg_buf_free(&f->stream);
+	gen_stream(&f->stream, false, 1100);
+	o.split = 4096;
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_non_null(strstr(err.msg, "more than 1000 parts"));
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "dom.save dom.save.005");
+}
+
 int
 main(void)
 {
@@ -948,6 +1168,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_header_authenticated,
 		    setup, teardown),
 		cmocka_unit_test(test_old_encrypted_image),
+		cmocka_unit_test_setup_teardown(test_split_roundtrip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_split_damage, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_split_replaces, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

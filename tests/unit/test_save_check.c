@@ -112,23 +112,52 @@ test_estimate_hvm_types(void **state)
 static void
 test_fat_limit(void **state)
 {
-	struct save_fs	fs = fs_of("vfat (FAT)", 30 * GIB, 0xffffffff);
-	struct mig_err	err;
-
-	(void)state;
+	struct save_fs		fs = fs_of("vfat (FAT)", 30 * GIB, 0xffffffff);
 	struct mig_hv_dominfo	d = dom_of(MIG_HV_TYPE_PV, 6 * 1024 * 1024,
 				    6 * 1024 * 1024);
+	struct mig_err		err;
 
 	(void)state;
-	assert_int_equal(save_fits(&fs, save_estimate(&d, 3000), 0, &err), -1);
+	assert_int_equal(save_fits(&fs, save_estimate(&d, 3000), 0, 0, &err),
+	    -1);
 	assert_int_equal(err.code, MIG_E_TOOBIG);
 	assert_non_null(strstr(err.msg, "/media/usb on vfat (FAT)"));
 	assert_non_null(strstr(err.msg, "needs up to 6158 MiB"));
 	assert_non_null(strstr(err.msg, "4 GiB - 1), 4095 MiB"));
-	assert_non_null(strstr(err.msg, "ext4, xfs, exfat"));
+	assert_non_null(strstr(err.msg, "4095 MiB: split it (--split 4095M), "
+	    "save to a file system without that limit (ext4, xfs, exfat), "
+	    "or try --compress"));
 	/* a 2 GiB guest fits */
 	d.mem_kib = d.maxmem_kib = 2 * 1024 * 1024;
-	assert_int_equal(save_fits(&fs, save_estimate(&d, 3000), 0, &err), 0);
+	assert_int_equal(save_fits(&fs, save_estimate(&d, 3000), 0, 0, &err),
+	    0);
+}
+
+/* Split, it fits, if its parts do (and there are not too many). */
+static void
+test_fat_split(void **state)
+{
+	struct save_fs		fs = fs_of("vfat (FAT)", 30 * GIB, 0xffffffff);
+	struct mig_hv_dominfo	d = dom_of(MIG_HV_TYPE_PV, 6 * 1024 * 1024,
+				    6 * 1024 * 1024);
+	uint64_t		need = save_estimate(&d, 3000);
+	struct mig_err		err;
+
+	(void)state;
+	assert_int_equal(save_fits(&fs, need, 0, 4000 * MIB, &err), 0);
+	assert_int_equal(save_fits(&fs, need, 0, 4095 * MIB, &err), 0);
+	assert_int_equal(save_fits(&fs, need, 0, 4 * GIB, &err), -1);
+	assert_non_null(strstr(err.msg, "parts of 4096 MiB (--split) are "
+	    "larger than the largest file FAT can hold (4 GiB - 1), 4095 MiB: "
+	    "--split 4095M or less"));
+	assert_int_equal(save_fits(&fs, need, 0, 4 * MIB, &err), -1);
+	assert_non_null(strstr(err.msg, "needs up to 6158 MiB, more than "
+	    "1000 parts of 4 MiB: a larger --split"));
+	/* the parts need room too */
+	fs.free_bytes = 5 * GIB;
+	assert_int_equal(save_fits(&fs, need, 0, 4000 * MIB, &err), -1);
+	assert_non_null(strstr(err.msg, "5120 MiB free, the image needs up "
+	    "to 6158 MiB"));
 }
 
 static void
@@ -138,11 +167,11 @@ test_full_disk(void **state)
 	struct mig_err	err;
 
 	(void)state;
-	assert_int_equal(save_fits(&fs, 200 * MIB, 0, &err), -1);
+	assert_int_equal(save_fits(&fs, 200 * MIB, 0, 0, &err), -1);
 	assert_int_equal(err.code, MIG_E_TOOBIG);
 	assert_non_null(strstr(err.msg, "100 MiB free, the image needs up "
 	    "to 200 MiB"));
-	assert_int_equal(save_fits(&fs, 99 * MIB, 0, &err), 0);
+	assert_int_equal(save_fits(&fs, 99 * MIB, 0, 0, &err), 0);
 }
 
 /* Its size unknown, a compressed image is never refused on size. */
@@ -153,7 +182,7 @@ test_compressed_only_warns(void **state)
 	struct mig_err	err;
 
 	(void)state;
-	assert_int_equal(save_fits(&fs, 6 * GIB, 1, &err), 0);
+	assert_int_equal(save_fits(&fs, 6 * GIB, 1, 0, &err), 0);
 }
 
 /* A real directory, and this process's file size limit as the largest
@@ -194,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_estimate),
 		cmocka_unit_test(test_estimate_hvm_types),
 		cmocka_unit_test(test_fat_limit),
+		cmocka_unit_test(test_fat_split),
 		cmocka_unit_test(test_full_disk),
 		cmocka_unit_test(test_compressed_only_warns),
 		cmocka_unit_test(test_probe),

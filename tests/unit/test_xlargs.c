@@ -337,8 +337,10 @@ test_tables_sane(void **state)
 			    o->size == 8 || (o->size < 8 && ((o->set |
 			    o->clear | o->max) >> (8 * o->size)) == 0),
 			    "the field is too small for its values");
-			RULE((o->kind != XA_MS && o->kind != XA_COUNT) ||
-			    (o->min >= 1 && o->min <= o->max), "bad range");
+			RULE(o->kind != XA_SIZE || o->size == 8,
+			    "a size's field is a uint64_t");
+			RULE((o->kind != XA_MS && o->kind != XA_COUNT &&
+			    o->kind != XA_SIZE) || (o->min >= 1 && o->min <= o->max), "bad range");
 			for (p = c->opts; p != o; p++)
 				RULE(strcmp(p->name, o->name) != 0 &&
 				    (o->letter == 0 || p->letter != o->letter),
