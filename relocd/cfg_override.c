@@ -63,7 +63,15 @@ slurp(const char *path, struct mig_err *err)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			mig_seterrno(err, MIG_E_IO, "configuration %s", path);
+			/* read(2) of 0 before the size fstat gave: errno
+			 * says nothing, so say what happened. */
+			if (n == 0)
+				mig_seterr(err, MIG_E_IO, "configuration %s: "
+				    "shorter than its size (changed while "
+				    "read)", path);
+			else
+				mig_seterrno(err, MIG_E_IO, "configuration %s",
+				    path);
 			free(buf);
 			close(fd);
 			return NULL;
