@@ -337,6 +337,65 @@ mig_acl_check(const struct mig_acl *acl, const struct sockaddr *sa,
 	return 0;
 }
 
+/* See acl.h: a letter, an unescaped '.' outside brackets, a negated
+ * bracket or any other escape may let a pattern match a name. */
+static int
+acl_pattern_names(const char *pat)
+{
+	const char	*s;
+	int		 bracket = 0;
+
+	for (s = pat; *s != '\0'; s++) {
+		if (*s >= '0' && *s <= '9')
+			continue;
+		if (bracket) {
+			if (*s == ']')
+				bracket = 0;
+			else if (*s != '-' && *s != '.' && *s != ':')
+				return 1;
+			continue;
+		}
+		switch (*s) {
+		case '\\':
+			if (s[1] != '.')
+				return 1;
+			s++;
+			break;
+		case '[':
+			if (s[1] == '^')
+				return 1;
+			bracket = 1;
+			break;
+		case ':': case '^': case '$': case '(': case ')': case '|':
+		case '*': case '+': case '?': case '{': case '}': case ',':
+			break;
+		default:
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+mig_acl_names_possible(const struct mig_acl *acl)
+{
+	size_t	i;
+
+	for (i = 0; i < acl->n; i++)
+		if (acl_pattern_names(acl->src[i]))
+			return 1;
+	return 0;
+}
+
+int
+mig_acl_host(const struct sockaddr *sa, socklen_t salen, char *buf,
+    size_t size)
+{
+	struct sockaddr_storage	norm;
+
+	return acl_normalize(sa, salen, &norm, buf, size) == 0 ? -1 : 0;
+}
+
 int
 mig_acl_check_names(const struct mig_acl *acl, const char *const *names,
     size_t n)

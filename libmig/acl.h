@@ -85,6 +85,19 @@ size_t		 mig_acl_count(const struct mig_acl *);
  */
 int		 mig_acl_check(const struct mig_acl *, const struct sockaddr *,
 		    socklen_t, char *why, size_t whylen);
+/*
+ * Whether a pattern could match a host name rather than only addresses:
+ * 0 when every pattern is made of digits, escaped or bracketed dots,
+ * colons and ERE operators (a name then needs an all-numeric top-level
+ * label, which DNS names do not have), so that a peer whose address no
+ * pattern matches can be refused without a lookup.  An empty list (loopback
+ * only) gives 0.
+ */
+int		 mig_acl_names_possible(const struct mig_acl *);
+/* The host of an address as the ACL sees it (IPv4-mapped IPv6 as IPv4, no
+ * port) into buf; -1 for a family that is not IP. */
+int		 mig_acl_host(const struct sockaddr *, socklen_t, char *buf,
+		    size_t size);
 /* 1 if any of the n names matches any pattern, 0 if none does. */
 int		 mig_acl_check_names(const struct mig_acl *,
 		    const char *const *names, size_t n);

@@ -744,6 +744,12 @@ mig_conn_peer(const struct mig_conn *c)
 	return c->peer;
 }
 
+void
+mig_conn_set_peer(struct mig_conn *c, const char *name)
+{
+	snprintf(c->peer, sizeof(c->peer), "%s", name);
+}
+
 const struct sockaddr *
 mig_conn_peer_addr(const struct mig_conn *c, socklen_t *len)
 {

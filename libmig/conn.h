@@ -109,6 +109,9 @@ SSL		*mig_conn_ssl(const struct mig_conn *);
 /* "192.0.2.1:8002", "[2001:db8::1]:8002", or "local" for non-IP sockets. */
 const char	*mig_conn_peer(const struct mig_conn *);
 /* The peer's address, for mig_acl_check(); *len 0 if not known. */
+/* Names the peer as the caller knows it: an accepted socket whose peer
+ * reset before getpeername() would otherwise be "local". */
+void		 mig_conn_set_peer(struct mig_conn *, const char *);
 const struct sockaddr *mig_conn_peer_addr(const struct mig_conn *,
 		    socklen_t *len);
 

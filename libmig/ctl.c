@@ -181,6 +181,7 @@ static const struct {
 	[CTL_DOMAIN] = { "DOMAIN", f_domain },
 	[CTL_DOMAINS_END] = { "DOMAINS_END", f_none },
 	[CTL_HISTORY] = { "HISTORY", f_none },
+	[CTL_AUTHENTICATED] = { "AUTHENTICATED", f_none },
 };
 
 static const struct field *

@@ -52,6 +52,9 @@ enum ctl_type {
 	CTL_DOMAIN,		/* one row of a CTL_DOMAINS answer */
 	CTL_DOMAINS_END,	/* after the last row */
 	CTL_HISTORY,		/* finished jobs, from relocd's journal */
+	/* worker -> relocd: an incoming peer finished its TLS handshake,
+	 * preamble and HELLO (relocd's pre-authentication budget) */
+	CTL_AUTHENTICATED,
 	CTL__MAX
 };
 

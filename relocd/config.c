@@ -76,6 +76,10 @@ static const struct key keys[] = {
 	{ "downtime_rounds",		K_UINT, O(downtime_rounds), 1, 5, NULL },
 	{ "reservation_ttl",		K_UINT, O(reservation_ttl), 5, 3600, NULL },
 	{ "peer_timeout",		K_UINT, O(peer_timeout), 5, 3600, NULL },
+	{ "preauth_timeout",		K_UINT, O(preauth_timeout), 2, 600, NULL },
+	{ "max_preauth",		K_UINT, O(max_preauth), 1, 256, NULL },
+	{ "max_preauth_per_host",	K_UINT, O(max_preauth_per_host), 1, 256, NULL },
+	{ "max_pending_per_host",	K_UINT, O(max_pending_per_host), 1, RELOCD_PENDING_MAX, NULL },
 	{ "allow_localhost_migration",	K_BOOL, O(allow_localhost), 0, 1, NULL },
 	{ "receive_policy",		K_BOOL, O(recv.enabled), 0, 1, NULL },
 	{ "receive_disk_paths",		K_LIST, O(recv.disk_paths), 0, 0, NULL },
@@ -168,6 +172,10 @@ config_defaults(struct relocd_conf *c)
 	c->downtime_rounds = CONVERGE_ROUNDS;
 	c->reservation_ttl = 60;
 	c->peer_timeout = 60;
+	c->preauth_timeout = 10;
+	c->max_preauth = 16;
+	c->max_preauth_per_host = 4;
+	c->max_pending_per_host = 32;
 	/* Allocation failures here leave NULL; config_load() checks. */
 	c->state_dir = strdup(STATEDIR);
 	c->control_socket = strdup("/run/relocd.sock");

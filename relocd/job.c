@@ -89,6 +89,18 @@ int
 worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
     int flags, pid_t *pidp, int *pipefd, struct mig_err *err)
 {
+	return worker_exec_peer(rd, kind, id, connfd, flags, NULL, pidp,
+	    pipefd, err);
+}
+
+/* The same, for an incoming connection: peer is the address the parent
+ * accepted it from, which the worker names it by even when the peer is
+ * gone before the worker can ask the socket. */
+int
+worker_exec_peer(struct relocd *rd, const char *kind, uint64_t id,
+    int connfd, int flags, const char *peer, pid_t *pidp, int *pipefd,
+    struct mig_err *err)
+{
 	char		 idbuf[32], *argv[16];
 	sigset_t	 none;
 	int		 sv[2], a, b, argc = 0, i;
@@ -111,8 +123,10 @@ worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
 		argv[argc++] = "-v";
 	if (flags & WORKER_TLS)
 		argv[argc++] = "-T";
-	if (flags & WORKER_ACL_RECHECK)
-		argv[argc++] = "-A";
+	if (peer != NULL) {
+		argv[argc++] = "-P";
+		argv[argc++] = (char *)peer;
+	}
 	if (flags & WORKER_RETRY)
 		argv[argc++] = "-R";
 	argv[argc] = NULL;
@@ -156,7 +170,9 @@ job_free(struct job *j)
 		event_free(j->ev);
 	if (j->fd != -1)
 		close(j->fd);
-	if (j->kind == CTL_JOB_MIGRATE_IN)
+	if (j->preauth)
+		rd->npreauth--;
+	else if (j->kind == CTL_JOB_MIGRATE_IN)
 		rd->nworkers_in--;
 	TAILQ_REMOVE(&rd->jobs, j, entry);
 	free(j);
@@ -290,6 +306,9 @@ pipe_read_one(struct job *j)
 	case CTL_RESERVE_HOLD:
 		answer_hold(j, &m.u.reserve_hold);
 		break;
+	case CTL_AUTHENTICATED:
+		gate_authenticated(j);
+		break;
 	case CTL_RESERVE_RELEASE:
 		if (j->resv != 0)
 			ledger_release(j->rd->ledger, j->resv);
@@ -329,9 +348,9 @@ pipe_drain(struct job *j)
  * closed here either way; request (local jobs) is the first message the
  * worker reads.
  */
-struct job *
-job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
-    const struct ctl_msg *request, struct client *watcher,
+static struct job *
+job_start(struct relocd *rd, uint16_t kind, int connfd, int flags,
+    const char *peer, const struct ctl_msg *request, struct client *watcher,
     struct mig_err *err)
 {
 	struct job	*j;
@@ -346,16 +365,19 @@ job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
 	j->id = next_id(rd);
 	j->started_ms = now_ms();
 	j->watcher = watcher;
-	if (worker_exec(rd, kind_names[kind], j->id, connfd, flags, &j->pid,
-	    &j->fd, err) == -1)
+	if (worker_exec_peer(rd, kind_names[kind], j->id, connfd, flags, peer,
+	    &j->pid, &j->fd, err) == -1)
 		goto fail;
 	if (connfd != -1) {
 		close(connfd);
 		connfd = -1;
 	}
 	TAILQ_INSERT_TAIL(&rd->jobs, j, entry);
-	if (kind == CTL_JOB_MIGRATE_IN)
-		rd->nworkers_in++;
+	/* An incoming peer is unauthenticated until its worker says. */
+	if (kind == CTL_JOB_MIGRATE_IN) {
+		j->preauth = 1;
+		rd->npreauth++;
+	}
 	notify_jobs(rd);
 	if ((j->ev = event_new(rd->base, j->fd, EV_READ | EV_PERSIST, on_pipe,
 	    j)) == NULL || event_add(j->ev, NULL) == -1 ||
@@ -374,6 +396,28 @@ job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
 		close(connfd);
 	free(j);
 	return NULL;
+}
+
+struct job *
+job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
+    const struct ctl_msg *request, struct client *watcher,
+    struct mig_err *err)
+{
+	return job_start(rd, kind, connfd, flags, NULL, request, watcher, err);
+}
+
+/* An incoming connection's worker; host is what the per-address budgets
+ * count it under. */
+struct job *
+job_spawn_in(struct relocd *rd, int connfd, int tls, const char *peer,
+    const char *host, struct mig_err *err)
+{
+	struct job	*j;
+
+	if ((j = job_start(rd, CTL_JOB_MIGRATE_IN, connfd, tls ? WORKER_TLS :
+	    0, peer, NULL, NULL, err)) != NULL)
+		snprintf(j->host, sizeof(j->host), "%s", host);
+	return j;
 }
 
 /* The job moving a domain of that name, if any (queries hold nothing). */

@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The relocation ports.  A connection is admitted by relocation_hosts_allow
- * before a single byte is read from it, then held here, costing one
- * descriptor and one event, until the peer speaks; only then does it get a
- * worker process.  So a crowd of idle or half-open connections cannot use
- * up processes, and each is closed, with a log line saying why, when it
- * stays silent too long.
+ * The relocation ports: what they accept goes to the gate (gate.c), which
+ * decides whether, and when, a connection gets a worker.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,122 +12,9 @@
 
 #include <event2/event.h>
 
-#include "acl.h"
 #include "conn.h"
 #include "log.h"
 #include "relocd.h"
-
-/* Incoming workers at once: the jobs allowed, plus room for peers that are
- * still saying hello (each is bounded by the peer timeout). */
-#define INCOMING_SLACK	8
-
-static void
-peer_string(const struct sockaddr_storage *ss, socklen_t len, char *buf,
-    size_t buflen)
-{
-	char	host[NI_MAXHOST], serv[NI_MAXSERV];
-
-	if (getnameinfo((const struct sockaddr *)ss, len, host, sizeof(host),
-	    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(buf, buflen, "unknown");
-		return;
-	}
-	snprintf(buf, buflen, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s",
-	    host, serv);
-}
-
-void
-pending_free(struct pending *p)
-{
-	struct relocd	*rd = p->rd;
-
-	TAILQ_REMOVE(&rd->pending, p, entry);
-	rd->npending--;
-	if (p->ev != NULL)
-		event_free(p->ev);
-	if (p->fd != -1)
-		close(p->fd);
-	free(p);
-}
-
-/* The peer spoke (or went silent for too long). */
-static void
-on_pending(evutil_socket_t fd, short ev, void *arg)
-{
-	struct pending	*p = arg;
-	struct relocd	*rd = p->rd;
-	struct mig_err	 err;
-	int		 flags;
-
-	if (ev & EV_TIMEOUT) {
-		log_info("closed connection from %s: nothing received in %d "
-		    "seconds", p->peer, RELOCD_HELLO_TIMEOUT);
-		pending_free(p);
-		return;
-	}
-	if (rd->nworkers_in >= rd->conf.max_incoming + INCOMING_SLACK) {
-		log_info("closed connection from %s: %zu incoming jobs already "
-		    "(max_incoming %u)", p->peer, rd->nworkers_in,
-		    rd->conf.max_incoming);
-		pending_free(p);
-		return;
-	}
-	flags = (p->tls ? WORKER_TLS : 0) |
-	    (p->acl_recheck ? WORKER_ACL_RECHECK : 0);
-	/* The worker owns the socket from here, whatever happens. */
-	if (job_spawn(rd, CTL_JOB_MIGRATE_IN, p->fd, flags, NULL, NULL,
-	    &err) == NULL)
-		log_warnx("connection from %s: %s", p->peer, err.msg);
-	p->fd = -1;
-	pending_free(p);
-}
-
-static void
-admit(struct listener *l, int fd, struct sockaddr_storage *ss, socklen_t len)
-{
-	struct relocd	*rd = l->rd;
-	struct pending	*p;
-	struct timeval	 tv = { RELOCD_HELLO_TIMEOUT, 0 };
-	char		 peer[80], why[256];
-	int		 recheck = 0;
-
-	peer_string(ss, len, peer, sizeof(peer));
-	/* By address only: the event loop must not wait for DNS.  A peer
-	 * refused by address but allowed by name is admitted by its worker,
-	 * which may block on the resolver. */
-	if (!mig_acl_check(rd->acl, (struct sockaddr *)ss, len, why,
-	    sizeof(why))) {
-		if (mig_acl_count(rd->acl) == 0) {
-			log_info("refused connection from %s: %s", peer, why);
-			close(fd);
-			return;
-		}
-		recheck = 1;
-	}
-	if (rd->npending >= RELOCD_PENDING_MAX) {
-		log_info("closed connection from %s: %d connections waiting "
-		    "to speak already", peer, RELOCD_PENDING_MAX);
-		close(fd);
-		return;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("connection from %s", peer);
-		close(fd);
-		return;
-	}
-	p->fd = fd;
-	p->tls = l->tls;
-	p->acl_recheck = recheck;
-	p->rd = rd;
-	snprintf(p->peer, sizeof(p->peer), "%s", peer);
-	TAILQ_INSERT_TAIL(&rd->pending, p, entry);
-	rd->npending++;
-	if ((p->ev = event_new(rd->base, fd, EV_READ, on_pending, p)) == NULL ||
-	    event_add(p->ev, &tv) == -1) {
-		log_warnx("connection from %s: cannot watch it", peer);
-		pending_free(p);
-	}
-}
 
 static void
 on_accept(evutil_socket_t lfd, short ev, void *arg)
@@ -153,7 +35,7 @@ on_accept(evutil_socket_t lfd, short ev, void *arg)
 				log_warn("accept on %s", l->addr);
 			return;
 		}
-		admit(l, fd, &ss, len);
+		gate_admit(l->rd, fd, l->tls, &ss, len);
 	}
 }
 
@@ -262,13 +144,4 @@ listen_stop(struct relocd *rd)
 		close(l->fd);
 		free(l);
 	}
-}
-
-void
-pending_flush(struct relocd *rd)
-{
-	struct pending	*p;
-
-	while ((p = TAILQ_FIRST(&rd->pending)) != NULL)
-		pending_free(p);
 }

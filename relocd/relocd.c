@@ -167,6 +167,8 @@ load_config(const char *path, struct relocd_conf *conf, struct mig_acl **acl,
 		return -1;
 	}
 	mig_acl_free(peers);
+	/* The parent never waits for DNS: names are confirmed by dns.c. */
+	mig_acl_set_nodns(a, 1);
 	if (tls_check(path, &c, err) == -1) {
 		mig_acl_free(a);
 		config_free(&c);
@@ -331,8 +333,12 @@ relocd_free(struct relocd *rd)
 	ledger_free(rd->ledger);
 	mig_acl_free(rd->acl);
 	config_free(&rd->conf);
-	if (rd->base != NULL)
+	dns_stop(rd);
+	if (rd->base != NULL) {
+		/* The cancelled lookups' last callbacks, which free them. */
+		event_base_loop(rd->base, EVLOOP_NONBLOCK);
 		event_base_free(rd->base);
+	}
 }
 
 /*
@@ -487,7 +493,8 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		log_warnx("cannot set up the event loop");
 		goto out;
 	}
-	if (listen_start(&rd, &err) == -1 || control_start(&rd, &err) == -1) {
+	if (dns_start(&rd, &err) == -1 || listen_start(&rd, &err) == -1 ||
+	    control_start(&rd, &err) == -1) {
 		log_warnx("%s", err.msg);
 		goto out;
 	}

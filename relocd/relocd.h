@@ -80,6 +80,13 @@ struct relocd_conf {
 	unsigned	 downtime_rounds;	/* N rounds over: act */
 	unsigned	 reservation_ttl;	/* seconds */
 	unsigned	 peer_timeout;		/* seconds without progress */
+	/* before authentication (gate.c): seconds for the TLS handshake,
+	 * preamble and HELLO; workers at once, in all and per address;
+	 * silent connections per address */
+	unsigned	 preauth_timeout;
+	unsigned	 max_preauth;
+	unsigned	 max_preauth_per_host;
+	unsigned	 max_pending_per_host;
 	bool		 allow_localhost;
 	struct recv_policy recv;
 	/* the domains relocd looks after */
@@ -174,13 +181,24 @@ struct listener {
 	TAILQ_ENTRY(listener)	 entry;
 };
 
-/* An accepted connection that has not yet sent a byte: it costs an fd and
- * an event, never a process, until the peer speaks. */
+/* A host, as the per-address limits count it: the address as text, an
+ * IPv4-mapped IPv6 address as IPv4 (INET6_ADDRSTRLEN). */
+#define RELOCD_HOST_MAX		46
+
+/*
+ * An accepted connection that has not yet finished its preamble (gate.c):
+ * it costs an fd and an event, never a process, until the peer has sent
+ * the preamble (the plain port) or its whole first TLS record (the TLS
+ * port), and relocation_hosts_allow has admitted it.
+ */
+struct dns_check;
 struct pending {
 	int			 fd;
 	int			 tls;
-	int			 acl_recheck;	/* denied by address: worker asks DNS */
 	char			 peer[80];
+	char			 host[RELOCD_HOST_MAX];
+	uint64_t		 deadline_ms;
+	struct dns_check	*dns;		/* its name being confirmed */
 	struct event		*ev;
 	struct relocd		*rd;
 	TAILQ_ENTRY(pending)	 entry;
@@ -213,6 +231,10 @@ struct job {
 	uint64_t		 bytes_wire;
 	uint64_t		 resv;		/* ledger id held for it, 0 none */
 	int			 result_seen;
+	/* incoming: not yet authenticated (counted in npreauth, not
+	 * nworkers_in), and the host it came from */
+	int			 preauth;
+	char			 host[RELOCD_HOST_MAX];
 	struct relocd		*rd;
 	TAILQ_ENTRY(job)	 entry;
 };
@@ -241,8 +263,10 @@ struct relocd {
 	uint64_t		 monitor_started_ms;
 	unsigned		 monitor_delay;	/* seconds before a respawn */
 	struct event		*monitor_ev;	/* the respawn timer */
+	struct evdns_base	*dns;		/* names of peers (dns.c) */
 	size_t			 npending;
-	size_t			 nworkers_in;
+	size_t			 npreauth;	/* incoming, not authenticated */
+	size_t			 nworkers_in;	/* incoming, authenticated */
 	TAILQ_HEAD(, listener)	 listeners;
 	TAILQ_HEAD(, pending)	 pending;
 	TAILQ_HEAD(, client)	 clients;
@@ -251,7 +275,7 @@ struct relocd {
 
 /* Limits of the parent; see relocd(8), "Limits". */
 #define RELOCD_PENDING_MAX	512	/* silent connections held */
-#define RELOCD_HELLO_TIMEOUT	10	/* seconds to first byte */
+#define RELOCD_HELLO_TIMEOUT	10	/* seconds to the preamble */
 #define RELOCD_RESERVATIONS_MAX	64
 #define RELOCD_WORKER_FD_PIPE	3	/* a worker's pipe to the parent */
 #define RELOCD_WORKER_FD_CONN	4	/* an incoming worker's connection */
@@ -263,8 +287,27 @@ uint64_t	 now_ms(void);
 /* listen.c */
 int		 listen_start(struct relocd *, struct mig_err *);
 void		 listen_stop(struct relocd *);
+
+/* gate.c: what a connection passes before it gets a worker */
+struct sockaddr_storage;
+void		 gate_admit(struct relocd *, int, int,
+		    const struct sockaddr_storage *, unsigned);
+void		 gate_authenticated(struct job *);
 void		 pending_free(struct pending *);
 void		 pending_flush(struct relocd *);
+
+/* dns.c: a peer's forward-confirmed name, without blocking the loop;
+ * done(arg, name) gets NULL when there is none (and why). */
+typedef void	 dns_done_fn(void *, const char *, const char *);
+int		 dns_start(struct relocd *, struct mig_err *);
+void		 dns_stop(struct relocd *);
+struct dns_check *dns_check(struct relocd *, const struct sockaddr_storage *,
+		    dns_done_fn *, void *);
+void		 dns_check_cancel(struct dns_check *);
+
+/* ratelog.c: refusal lines, at most a few per host and minute */
+void		 ratelog(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* xend_import.c: relocd --import-xend; xend_convert is the text's part */
 int		 xend_import(const char *, FILE *, struct mig_err *);
@@ -283,13 +326,16 @@ int		 client_forward(struct client *, const struct ctl_msg *);
 
 /* job.c; worker_exec flags */
 #define WORKER_TLS		0x1	/* the connection came to the TLS port */
-#define WORKER_ACL_RECHECK	0x2	/* denied by address: try its name */
 #define WORKER_RETRY		0x4	/* reconcile: ask until settled */
 int		 job_ids_open(struct relocd *, struct mig_err *);
 int		 worker_exec(struct relocd *, const char *, uint64_t, int, int,
 		    pid_t *, int *, struct mig_err *);
+int		 worker_exec_peer(struct relocd *, const char *, uint64_t, int,
+		    int, const char *, pid_t *, int *, struct mig_err *);
 struct job	*job_spawn(struct relocd *, uint16_t, int, int,
 		    const struct ctl_msg *, struct client *, struct mig_err *);
+struct job	*job_spawn_in(struct relocd *, int, int, const char *,
+		    const char *, struct mig_err *);
 struct job	*job_find(struct relocd *, uint64_t);
 struct job	*job_busy_with(struct relocd *, const char *);
 void		 job_cancel(struct job *);
@@ -345,7 +391,6 @@ struct worker {
 	uint64_t		 job;
 	const char		*conf_path;
 	struct relocd_conf	 conf;
-	struct mig_acl		*acl;
 	struct event_base	*base;
 	struct mig_hv		*hv;
 	struct journal		*journal;
@@ -355,7 +400,7 @@ struct worker {
 	struct event		*sig_ev;
 	int			 conn_fd;	/* incoming: the socket */
 	int			 tls;		/* incoming on the TLS port */
-	int			 acl_recheck;
+	const char		*peer;		/* incoming: as the parent saw it */
 	int			 retry;		/* reconcile: -R */
 	int			 lock_fd;	/* the job's lock: -1 not yet,
 						 * -2 never (reconcile locks

@@ -30,7 +30,8 @@
 static void
 worker_usage(void)
 {
-	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTAR]\n");
+	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTR] "
+	    "[-P peer]\n");
 	exit(1);
 }
 
@@ -416,9 +417,6 @@ worker_open(struct worker *w, const struct mig_hv_ops *ops,
 	config_defaults(&w->conf);
 	if (config_load(w->conf_path, &w->conf, err) == -1)
 		return -1;
-	if ((w->acl = mig_acl_new((const char *const *)w->conf.hosts_allow.v,
-	    w->conf.hosts_allow.n, err)) == NULL)
-		return -1;
 	if ((w->base = event_base_new()) == NULL)
 		return mig_seterr(err, MIG_E_NOMEM, "event loop");
 	if ((w->pipe_ev = event_new(w->base, w->pipe, EV_READ | EV_PERSIST,
@@ -449,7 +447,6 @@ worker_close(struct worker *w)
 		event_free(w->sig_ev);
 	if (w->base != NULL)
 		event_base_free(w->base);
-	mig_acl_free(w->acl);
 	config_free(&w->conf);
 }
 
@@ -474,7 +471,7 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	w.page_size = 4096;
 	w.conf_path = RELOCD_CONF_FILE;
 	optind = 3;
-	while ((ch = getopt(argc, argv, "j:c:fvTAR")) != -1) {
+	while ((ch = getopt(argc, argv, "j:c:fvTRP:")) != -1) {
 		switch (ch) {
 		case 'j':
 			w.job = strtoull(optarg, NULL, 10);
@@ -491,8 +488,8 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		case 'T':
 			w.tls = 1;
 			break;
-		case 'A':
-			w.acl_recheck = 1;
+		case 'P':
+			w.peer = optarg;
 			break;
 		case 'R':
 			w.retry = 1;

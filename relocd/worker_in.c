@@ -57,27 +57,23 @@ refuse(struct in *in, uint16_t reason, const char *fmt, ...)
 	return worker_result(in->w, CTL_ST_REFUSED, &err);
 }
 
+/*
+ * The TLS handshake, when the peer came to the TLS port.  The parent's
+ * gate admitted the peer's address or name already; from here to its
+ * HELLO the peer has preauth_timeout seconds, whatever peer_timeout is.
+ */
 static int
-admit(struct in *in, struct mig_err *err)
+admit(struct in *in, uint64_t deadline, struct mig_err *err)
 {
 	struct worker		*w = in->w;
 	struct mig_tls_conf	 tc;
-	const struct sockaddr	*sa;
-	socklen_t		 len;
-	char			 why[256];
+	uint64_t		 now = mig_conn_now_ms();
 
 	if ((in->conn = mig_conn_new(w->conn_fd, err)) == NULL)
 		return -1;
 	w->conn_fd = -1;
-	/* The parent admits by address; a name needs DNS, done here. */
-	if (w->acl_recheck) {
-		sa = mig_conn_peer_addr(in->conn, &len);
-		if (sa == NULL || !mig_acl_check(w->acl, sa, len, why,
-		    sizeof(why)))
-			return mig_seterr(err, MIG_E_DENIED, "refused "
-			    "connection from %s: %s", mig_conn_peer(in->conn),
-			    why);
-	}
+	if (w->peer != NULL)
+		mig_conn_set_peer(in->conn, w->peer);
 	if (!w->tls)
 		return 0;
 	config_tls(&w->conf, &tc);
@@ -89,8 +85,8 @@ admit(struct in *in, struct mig_err *err)
 	tc.peers_allow = in->peers;
 	if ((in->tls = mig_tls_server_ctx(&tc, err)) == NULL)
 		return -1;
-	if (mig_conn_tls_server(in->conn, in->tls,
-	    (int)w->conf.peer_timeout * 1000, err) == -1)
+	if (mig_conn_tls_server(in->conn, in->tls, deadline > now ?
+	    (int)(deadline - now) : 0, err) == -1)
 		return -1;
 	peer_note_cert(in->conn);
 	return 0;
@@ -414,16 +410,24 @@ run(struct in *in)
 	struct worker	*w = in->w;
 	struct mig_msg	 us, them, m;
 	struct mig_err	 err;
-	uint64_t	 need = 0;
+	uint64_t	 need = 0, preauth;
 	int		 refused;
 
-	if (admit(in, &err) == -1) {
-		log_info("%s", err.msg);
+	preauth = mig_conn_deadline((int)w->conf.preauth_timeout * 1000);
+	if (admit(in, preauth, &err) == -1) {
+		log_info("connection from %s: %s", w->peer != NULL ? w->peer :
+		    "?", err.msg);
 		return worker_result(w, CTL_ST_REFUSED, &err);
 	}
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
-	    peer_open(in->conn, &us, in->buf, &them, in_deadline(in), &err) == -1 ||
-	    peer_recv(in->conn, in->buf, &m, in_deadline(in), &err) == -1) {
+	    peer_open(in->conn, &us, in->buf, &them, preauth, &err) == -1) {
+		log_info("connection from %s: %s", mig_conn_peer(in->conn),
+		    err.msg);
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	/* Out of the parent's pre-authentication budget. */
+	worker_reserve_msg(w, CTL_AUTHENTICATED);
+	if (peer_recv(in->conn, in->buf, &m, in_deadline(in), &err) == -1) {
 		log_info("connection from %s: %s", mig_conn_peer(in->conn),
 		    err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
