@@ -275,6 +275,12 @@ relay_recv_data(struct mig_relay *r, const struct mig_frame_hdr *h,
 	ssize_t		 n = h->len;
 
 	if (h->flags & MIG_FRAME_F_ZSTD) {
+		/* Not decompressed at all unless granted: a peer that was
+		 * not given compression breaks the protocol (protocol.md). */
+		if (!(r->conf.flags & MIG_RELAY_F_ZSTD))
+			return mig_seterr(&r->err, MIG_E_PROTO, "%s %s: a zstd "
+			    "DATA frame, but compression was not granted",
+			    r->name, mig_conn_peer(r->conf.conn));
 		n = relay_zstd_decompress(r, r->zbuf, r->zcap, body, h->len);
 		if (n == -1)
 			return -1;

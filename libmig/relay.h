@@ -85,7 +85,9 @@ enum mig_relay_dir {
 /* mig_relay_conf.flags */
 #define MIG_RELAY_F_NO_XL_HEADER 0x1	/* stream starts at "LibxlFmt" */
 #define MIG_RELAY_F_NO_PARSE	0x2	/* opaque bytes: no parsing, pages 0 */
-#define MIG_RELAY_F_ZSTD	0x4	/* SEND: zstd-compress DATA frames */
+#define MIG_RELAY_F_ZSTD	0x4	/* SEND: zstd-compress DATA frames;
+					 * RECV: compression was granted, so
+					 * zstd DATA frames are allowed */
 #define MIG_RELAY_F_XXH3	0x8	/* SEND, RECV: STREAM_END digest is
 					 * XXH3-128 (MIG_STREAM_F_XXH3) */
 

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "proto.h"
 #include "relocd.h"
 
 static const char *const kind_names[] = {
@@ -245,6 +246,21 @@ answer_hold(struct job *j, const struct ctl_reserve_hold *h)
 		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 }
 
+/*
+ * A job's outcome for its log line.  An incoming job that failed before
+ * its stream started (a peer gone before RESERVE, refused, or out of turn)
+ * created nothing, and must not read as if a copy had been removed.
+ */
+static const char *
+result_label(const struct job *j, uint16_t st)
+{
+	if (j->kind == CTL_JOB_MIGRATE_IN && j->phase < MIG_PHASE_PRECOPY &&
+	    (st == CTL_ST_FAILED || st == CTL_ST_CANCELLED))
+		return st == CTL_ST_FAILED ? "failed, nothing created" :
+		    "cancelled, nothing created";
+	return ctl_result_label(j->kind, st);
+}
+
 /* Reads and acts on one message of the worker's; -1 at its end. */
 static int
 pipe_read_one(struct job *j)
@@ -274,7 +290,7 @@ pipe_read_one(struct job *j)
 		log_info("job %" PRIu64 " (%s %s): %s%s%s (%" PRIu64 " ms, "
 		    "paused %" PRIu64 " ms, %" PRIu64 " bytes on the wire, "
 		    "%" PRIu32 " rounds)", j->id, ctl_job_kind_name(j->kind),
-		    j->domain, ctl_result_label(j->kind, m.u.result.status),
+		    j->domain, result_label(j, m.u.result.status),
 		    m.u.result.text[0] ? ": " : "", m.u.result.text,
 		    m.u.result.total_ms, m.u.result.paused_ms,
 		    m.u.result.bytes_wire, m.u.result.rounds);

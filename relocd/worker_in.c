@@ -266,6 +266,14 @@ in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
 	return rc_restore;
 }
 
+/* Whether a failed peer_expect() was the peer sending something out of
+ * turn: it is still there, and is told why with an ERROR frame. */
+static int
+in_out_of_order(const struct mig_err *err)
+{
+	return err->code == MIG_E_PROTO;
+}
+
 /* Before commit: the container goes, the source resumes its copy. */
 int
 in_discard(struct in *in, const struct mig_err *why, int tell_peer)
@@ -467,7 +475,7 @@ run(struct in *in)
 	m.type = MIG_MSG_RESERVED;
 	m.u.reserved.id = in->resv;
 	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
-	m.u.reserved.features = in->req.features &
+	m.u.reserved.features = in->granted = in->req.features &
 	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
 	    peer_send(in->conn, &m, in_deadline(in), &err) == -1)
@@ -476,7 +484,7 @@ run(struct in *in)
 	/* The source has ttl seconds to start its stream. */
 	if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
 	    mig_conn_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
-		return in_discard(in, &err, 0);
+		return in_discard(in, &err, in_out_of_order(&err));
 	/* The ledger checks the id and the domain it was made for: a stale
 	 * or foreign id is ERROR(not-found), and nothing is received. */
 	if (worker_reserve_hold(w, m.u.stream_start.reservation_id,
@@ -484,8 +492,9 @@ run(struct in *in)
 	    worker_journal(w, J_STREAMING, &err) == -1)
 		return in_discard(in, &err, 1);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
-	if (in_receive(in, MIG_RELAY_RECV, m.u.stream_start.flags &
-	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0, &err) == -1)
+	if (in_receive(in, MIG_RELAY_RECV, (m.u.stream_start.flags &
+	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0) | (in->granted &
+	    MIG_FEAT_ZSTD ? MIG_RELAY_F_ZSTD : 0), &err) == -1)
 		return in_discard(in, &err, 1);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)
@@ -494,10 +503,11 @@ run(struct in *in)
 	m.type = MIG_MSG_RECEIVED;
 	m.u.received.domid = in->domid;
 	worker_event(w, MIG_PHASE_COMMITMENT, "received, paused");
-	if (peer_send(in->conn, &m, in_deadline(in), &err) == -1 ||
-	    peer_expect(in->conn, in->buf, MIG_MSG_COMMIT, &m, in_deadline(in),
-	    &err) == -1)
+	if (peer_send(in->conn, &m, in_deadline(in), &err) == -1)
 		return in_discard(in, &err, 0);
+	if (peer_expect(in->conn, in->buf, MIG_MSG_COMMIT, &m, in_deadline(in),
+	    &err) == -1)
+		return in_discard(in, &err, in_out_of_order(&err));
 	return activate(in, &err);
 }
 

@@ -28,6 +28,7 @@ struct in {
 	char			 incoming[MIG_HV_NAMELEN];
 	uint32_t		 domid;		/* of the container */
 	uint64_t		 resv;
+	uint64_t		 granted;	/* RESERVED's features */
 };
 
 /* worker_in.c */

@@ -15,15 +15,31 @@
  * reservation ID of NAME, and prints "answer STATE: TEXT" or, when the
  * target refuses to answer, "error CODE: TEXT".
  *
- * usage: rawpeer PORT NAME [STALE-ID | -c FILE | -q ID]
- * Exit: 0 reserved (and, with STALE-ID, answered ERROR(not-found)) or
- * answered, 3 refused (REFUSED, or ERROR to a QUERY), 1 anything else,
- * 2 usage.
+ * Given -x STEP, it breaks the protocol after RESERVED, as a hostile
+ * source would, and prints the target's answer ("error CODE: TEXT"):
+ *   commit  COMMIT at once, with no stream
+ *   zdata   STREAM_START, then a zstd DATA frame, compression not granted
+ *   bomb    the same with compression granted, a frame that decompresses
+ *           to more than any DATA frame may
+ *
+ * Given -s SRC first, it connects from the source address SRC
+ * (127.0.0.2, say: another host, as the target's per-host limits see it).
+ *
+ * usage: rawpeer [-s SRC] PORT NAME [STALE-ID | -c FILE | -q ID | -x STEP]
+ * Exit: 0 reserved (and, with STALE-ID, answered ERROR(not-found); with
+ * -x, answered ERROR) or answered, 3 refused (REFUSED, or ERROR to a
+ * QUERY), 1 anything else, 2 usage.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <zstd.h>
 
 #include "conn.h"
 #include "proto.h"
@@ -66,6 +82,92 @@ ask(struct mig_conn *conn, struct peer_buf *buf, uint64_t id,
 	return 0;
 }
 
+/* A connection to 127.0.0.1:port from src. */
+static struct mig_conn *
+connect_from(const char *src, const char *port, struct mig_err *err)
+{
+	struct sockaddr_in	sa;
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
+		mig_seterrno(err, MIG_E_IO, "socket");
+		return NULL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	if (inet_pton(AF_INET, src, &sa.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		mig_seterrno(err, MIG_E_IO, "bind %s", src);
+		close(fd);
+		return NULL;
+	}
+	sa.sin_port = htons(atoi(port));
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		mig_seterrno(err, MIG_E_IO, "connect from %s", src);
+		close(fd);
+		return NULL;
+	}
+	return mig_conn_new(fd, err);
+}
+
+/*
+ * After RESERVED: the step -x names, then the target's answer, which must
+ * be ERROR.  A zstd frame of zeroes decompresses 64 MiB from a few KiB.
+ */
+static int
+misbehave(struct mig_conn *conn, struct peer_buf *buf, const char *step,
+    uint64_t id, uint64_t dl, struct mig_err *err)
+{
+	static uint8_t	 z[64 * 1024];
+	struct mig_msg	 m;
+	uint8_t		*zeros = NULL;
+	size_t		 zn = 8, big = 64u << 20;
+	int		 rc = 1;
+
+	memset(&m, 0, sizeof(m));
+	if (strcmp(step, "commit") == 0) {
+		m.type = MIG_MSG_COMMIT;
+		if (peer_send(conn, &m, dl, err) == -1)
+			return 1;
+	} else {
+		m.type = MIG_MSG_STREAM_START;
+		m.u.stream_start.reservation_id = id;
+		if (peer_send(conn, &m, dl, err) == -1)
+			return 1;
+		if (strcmp(step, "bomb") == 0) {
+			if ((zeros = calloc(1, big)) == NULL) {
+				mig_seterrno(err, MIG_E_NOMEM, "bomb");
+				return 1;
+			}
+			zn = ZSTD_compress(z, sizeof(z), zeros, big, 1);
+			free(zeros);
+		} else
+			zn = ZSTD_compress(z, sizeof(z), "LibxlFmt", 8, 1);
+		if (ZSTD_isError(zn))
+			return mig_seterr(err, MIG_E_INVAL, "zstd: %s",
+			    ZSTD_getErrorName(zn)), 1;
+		memset(&m, 0, sizeof(m));
+		m.type = MIG_MSG_DATA;
+		m.u.data.zstd = true;
+		m.u.data.data = z;
+		m.u.data.len = zn;
+		if (peer_send(conn, &m, dl, err) == -1)
+			return 1;
+	}
+	if (peer_recv(conn, buf, &m, dl, err) == -1)
+		return 1;
+	if (m.type != MIG_MSG_ERROR) {
+		mig_seterr(err, MIG_E_PROTO, "answered %s, not ERROR",
+		    mig_msg_name(m.type));
+		return 1;
+	}
+	printf("error %s: %s\n", mig_errcode_name(m.u.error.code),
+	    m.u.error.text);
+	rc = 0;
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -75,14 +177,23 @@ main(int argc, char **argv)
 	struct mig_err	 err;
 	uint64_t	 dl, stale = 0;
 	char		 json[MIG_FRAME_CTRL_MAX / 2], *end;
-	const char	*cfg = NULL;
+	const char	*cfg = NULL, *src = NULL, *step = NULL;
 	uint64_t	 query = 0;
 	FILE		*f;
 	size_t		 n = 0;
 	int		 rc = 1;
 
 	mig_clearerr(&err);
-	if (argc == 5 && strcmp(argv[3], "-c") == 0) {
+	if (argc > 2 && strcmp(argv[1], "-s") == 0) {
+		src = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
+	if (argc == 5 && strcmp(argv[3], "-x") == 0) {
+		step = argv[4];
+		argc = strcmp(step, "commit") == 0 || strcmp(step, "zdata") ==
+		    0 || strcmp(step, "bomb") == 0 ? 3 : 0;
+	} else if (argc == 5 && strcmp(argv[3], "-c") == 0) {
 		cfg = argv[4];
 		argc = 3;
 	} else if (argc == 5 && strcmp(argv[3], "-q") == 0) {
@@ -95,8 +206,8 @@ main(int argc, char **argv)
 			argc = 0;
 	}
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: rawpeer PORT NAME [STALE-ID | -c FILE | "
-		    "-q ID]\n");
+		fprintf(stderr, "usage: rawpeer [-s SRC] PORT NAME [STALE-ID | "
+		    "-c FILE | -q ID | -x commit|zdata|bomb]\n");
 		return 2;
 	}
 	if ((buf = malloc(sizeof(*buf))) == NULL) {
@@ -104,8 +215,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	dl = mig_conn_deadline(TIMEOUT_MS);
-	if ((conn = mig_conn_connect("127.0.0.1", argv[1], TIMEOUT_MS,
-	    &err)) == NULL)
+	if ((conn = src != NULL ? connect_from(src, argv[1], &err) :
+	    mig_conn_connect("127.0.0.1", argv[1], TIMEOUT_MS, &err)) == NULL)
 		goto out;
 	memset(&us, 0, sizeof(us));
 	us.type = MIG_MSG_HELLO;
@@ -150,6 +261,9 @@ main(int argc, char **argv)
 	snprintf(m.u.reserve.arch, sizeof(m.u.reserve.arch), "%s",
 	    them.u.hello.arch);
 	m.u.reserve.page_size = them.u.hello.page_size;
+	/* The bomb needs compression granted; zdata must not have it. */
+	if (step != NULL && strcmp(step, "bomb") == 0)
+		m.u.reserve.features = MIG_FEAT_ZSTD;
 	if (peer_send(conn, &m, dl, &err) == -1 ||
 	    peer_recv(conn, buf, &m, dl, &err) == -1)
 		goto out;
@@ -166,6 +280,10 @@ main(int argc, char **argv)
 	}
 	printf("reserved %" PRIu64 "\n", m.u.reserved.id);
 	fflush(stdout);
+	if (step != NULL) {
+		rc = misbehave(conn, buf, step, m.u.reserved.id, dl, &err);
+		goto out;
+	}
 	if (stale == 0) {
 		rc = 0;
 		goto out;

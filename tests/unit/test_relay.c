@@ -321,7 +321,7 @@ e2e_xen(bool tls, bool zstd, bool xlhdr, bool xxh3)
 
 	gen_stream(&b, xlhdr, zstd ? sparse_page : sg_pattern_page);
 	e.sflags = f | (zstd ? MIG_RELAY_F_ZSTD : 0);
-	e.rflags = f;
+	e.rflags = e.sflags;	/* compression granted */
 	e2e_run(&e, b.p, b.len);
 	assert_int_equal(e.ss.pages, NPAGES);
 	assert_int_equal(e.rs.pages, NPAGES);
