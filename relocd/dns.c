@@ -22,8 +22,8 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "acl.h"
-#include "log.h"
+#include "mig/acl.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 #define DNS_TIMEOUT	"2"	/* seconds per query */

@@ -28,9 +28,9 @@
 
 #include <event2/event.h>
 
-#include "acl.h"
-#include "log.h"
-#include "proto.h"
+#include "mig/acl.h"
+#include "mig/log.h"
+#include "mig/proto.h"
 #include "relocd.h"
 
 /* Authenticated incoming workers at once: the jobs allowed, plus room for
@@ -216,7 +216,7 @@ on_opening(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	if (rc == 0) {
-		if (now_ms() >= p->deadline_ms) {
+		if (mig_now_ms() >= p->deadline_ms) {
 			snprintf(why, sizeof(why), "%s not received in %d "
 			    "seconds", p->tls ? "TLS ClientHello" :
 			    "preamble", RELOCD_HELLO_TIMEOUT);
@@ -231,7 +231,7 @@ on_opening(evutil_socket_t fd, short ev, void *arg)
 	}
 	/* The worker owns the socket from here, whatever happens. */
 	if (job_spawn_in(rd, p->fd, p->tls, p->peer, p->host, &err) == NULL)
-		log_warnx("connection from %s: %s", p->peer, err.msg);
+		mig_log_warnx("connection from %s: %s", p->peer, err.msg);
 	p->fd = -1;
 	pending_free(p);
 }
@@ -244,7 +244,7 @@ on_opening(evutil_socket_t fd, short ev, void *arg)
 static void
 gate_watch(struct pending *p)
 {
-	uint64_t	now = now_ms(), left;
+	uint64_t	now = mig_now_ms(), left;
 	struct timeval	tv;
 
 	left = p->deadline_ms > now ? p->deadline_ms - now : 0;
@@ -252,12 +252,12 @@ gate_watch(struct pending *p)
 	tv.tv_usec = (left % 1000) * 1000;
 	if (p->ev == NULL && (p->ev = event_new(p->rd->base, p->fd,
 	    EV_READ | EV_ET, on_opening, p)) == NULL) {
-		log_warnx("connection from %s: cannot watch it", p->peer);
+		mig_log_warnx("connection from %s: cannot watch it", p->peer);
 		pending_free(p);
 		return;
 	}
 	if (event_add(p->ev, &tv) == -1) {
-		log_warnx("connection from %s: cannot watch it", p->peer);
+		mig_log_warnx("connection from %s: cannot watch it", p->peer);
 		pending_free(p);
 	}
 }
@@ -272,7 +272,7 @@ on_name(void *arg, const char *name, const char *why)
 
 	p->dns = NULL;
 	if (n != NULL && mig_acl_check_names(p->rd->acl, &n, 1)) {
-		log_debug("connection from %s (%s) admitted by name", p->peer,
+		mig_log_debug("connection from %s (%s) admitted by name", p->peer,
 		    name);
 		gate_watch(p);
 		return;
@@ -297,7 +297,7 @@ gate_admit(struct relocd *rd, int fd, int tls,
 
 	if (mig_acl_host((const struct sockaddr *)ss, len, host,
 	    sizeof(host)) == -1) {
-		log_warnx("connection of address family %d refused: not IP",
+		mig_log_warnx("connection of address family %d refused: not IP",
 		    ss->ss_family);
 		close(fd);
 		return;
@@ -314,14 +314,14 @@ gate_admit(struct relocd *rd, int fd, int tls,
 		return;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("connection from %s", peer);
+		mig_log_warn("connection from %s", peer);
 		close(fd);
 		return;
 	}
 	p->fd = fd;
 	p->tls = tls;
 	p->rd = rd;
-	p->deadline_ms = now_ms() + RELOCD_HELLO_TIMEOUT * 1000;
+	p->deadline_ms = mig_now_ms() + RELOCD_HELLO_TIMEOUT * 1000;
 	snprintf(p->peer, sizeof(p->peer), "%s", peer);
 	snprintf(p->host, sizeof(p->host), "%s", host);
 	TAILQ_INSERT_TAIL(&rd->pending, p, entry);

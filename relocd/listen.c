@@ -12,8 +12,8 @@
 
 #include <event2/event.h>
 
-#include "conn.h"
-#include "log.h"
+#include "mig/conn.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 static void
@@ -32,7 +32,7 @@ on_accept(evutil_socket_t lfd, short ev, void *arg)
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("accept on %s", l->addr);
+				mig_log_warn("accept on %s", l->addr);
 			return;
 		}
 		gate_admit(l->rd, fd, l->tls, &ss, len);
@@ -63,7 +63,7 @@ listen_one(struct relocd *rd, const char *addr, unsigned port, int tls,
 	if ((l->ev = event_new(rd->base, fd, EV_READ | EV_PERSIST, on_accept,
 	    l)) == NULL || event_add(l->ev, NULL) == -1)
 		return mig_seterr(err, MIG_E_IO, "cannot watch %s", l->addr);
-	log_info("listening on %s", l->addr);
+	mig_log_info("listening on %s", l->addr);
 	return 0;
 }
 
@@ -91,18 +91,18 @@ static void
 listen_warn(const struct relocd_conf *c)
 {
 	if (c->plain_enabled && !allow_loopback_only(&c->hosts_allow))
-		log_warnx("WARNING: relocation_server is on and "
+		mig_log_warnx("WARNING: relocation_server is on and "
 		    "relocation_hosts_allow admits other hosts: they reach "
 		    "port %u without a certificate, guest memory crosses the "
 		    "network in the clear, and anyone on the path can take "
 		    "over a migration; use TLS (relocation_ssl_server)",
 		    c->plain_port);
 	if (!c->plain_enabled && !c->tls_enabled)
-		log_info("no relocation port (relocation_server and "
+		mig_log_info("no relocation port (relocation_server and "
 		    "relocation_ssl_server are off): this host sends, saves "
 		    "and restores, and receives nothing");
 	if (!c->recv.enabled)
-		log_warnx("WARNING: receive_policy is off: every admitted "
+		mig_log_warnx("WARNING: receive_policy is off: every admitted "
 		    "peer can have this host open any disk, run any hotplug "
 		    "script and pass through any device, as root");
 }

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 #define RATELOG_HOSTS		64
@@ -34,7 +34,7 @@ static void
 ratelog_flush(struct ratelog_host *h)
 {
 	if (h->held > 0)
-		log_info("%u more lines about connections from %s held back "
+		mig_log_info("%u more lines about connections from %s held back "
 		    "in %u seconds", h->held, h->host,
 		    RATELOG_WINDOW_MS / 1000);
 	h->held = 0;
@@ -62,7 +62,7 @@ void
 ratelog(const char *host, const char *fmt, ...)
 {
 	struct ratelog_host	*h;
-	uint64_t		 now = now_ms();
+	uint64_t		 now = mig_now_ms();
 	char			 line[1024];
 	va_list			 ap;
 
@@ -81,5 +81,5 @@ ratelog(const char *host, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	log_info("%s", line);
+	mig_log_info("%s", line);
 }

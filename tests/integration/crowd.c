@@ -26,7 +26,7 @@
 
 #include <openssl/ssl.h>
 
-#include "proto.h"
+#include "mig/proto.h"
 
 static volatile sig_atomic_t	asked;
 
