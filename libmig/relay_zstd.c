@@ -61,8 +61,12 @@ relay_zstd_decompress(struct mig_relay *r, uint8_t *dst, size_t cap,
 
 	snprintf(what, sizeof(what), "zstd DATA frame from %s",
 	    mig_conn_peer(r->conf.conn));
+	/* The peer's fault, whatever zstd says: a frame that does not
+	 * decompress, or to more than a DATA frame may hold (a bomb), breaks
+	 * the protocol, and is the cause of what libxl then sees. */
 	if ((dn = zchunk_decompress(r->dctx, dst, cap, src, n, what,
 	    &e)) == -1)
-		return mig_seterr(&r->err, e.code, "%s: %s", r->name, e.msg);
+		return mig_seterr(&r->err, MIG_E_PROTO, "%s: %s", r->name,
+		    e.msg);
 	return dn;
 }

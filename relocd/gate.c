@@ -31,6 +31,7 @@
 #include "mig/acl.h"
 #include "mig/log.h"
 #include "mig/proto.h"
+#include "mig/tls.h"
 #include "relocd.h"
 
 /* Authenticated incoming workers at once: the jobs allowed, plus room for
@@ -38,7 +39,6 @@
 #define INCOMING_SLACK	8
 /* TLS record header: type, version (2), length (2) */
 #define TLS_HDR_LEN		5
-#define TLS_HANDSHAKE		0x16
 #define TLS_RECORD_MAX		(16384 + 2048)	/* TLSCiphertext's limit */
 
 /* host:port, as mig_conn names a peer (IPv4-mapped IPv6 as IPv4). */
@@ -115,6 +115,7 @@ gate_authenticated(struct job *j)
 	j->preauth = 0;
 	rd->npreauth--;
 	rd->nworkers_in++;
+	gate_wake(rd);
 }
 
 /* Closes p, with a line (rate-limited per host): "VERB connection from
@@ -183,9 +184,8 @@ gate_opening(struct pending *p, char *why, size_t size)
 		}
 		return 1;
 	}
-	if ((size_t)n >= 1 && buf[0] != TLS_HANDSHAKE) {
-		snprintf(why, size, "not a TLS handshake (first byte 0x%02x)",
-		    buf[0]);
+	if (mig_tls_sniff(buf, n, p->peer, &err) == -1) {
+		snprintf(why, size, "%s", err.msg);
 		return -1;
 	}
 	if ((size_t)n < TLS_HDR_LEN)
@@ -201,13 +201,49 @@ gate_opening(struct pending *p, char *why, size_t size)
 
 static void gate_watch(struct pending *);
 
-/* The peer sent something, closed, or its time is up. */
+/* The worker for p, if the budgets have room; 0 (and why) if not. */
+static int
+gate_spawn(struct pending *p, char *why, size_t size)
+{
+	struct relocd	*rd = p->rd;
+	struct mig_err	 err;
+
+	if (gate_budget(rd, p->host, why, size) != NULL)
+		return 0;
+	/* The worker owns the socket from here, whatever happens. */
+	if (job_spawn_in(rd, p->fd, p->tls, p->peer, p->host, &err) == NULL)
+		mig_log_warnx("connection from %s: %s", p->peer, err.msg);
+	p->fd = -1;
+	pending_free(p);
+	return 1;
+}
+
+/*
+ * A worker left the pre-authentication budget, or ended: connections that
+ * have sent their opening and wait for room get it, first come first.
+ */
+void
+gate_wake(struct relocd *rd)
+{
+	struct pending	*p, *next;
+	char		 why[256];
+
+	for (p = TAILQ_FIRST(&rd->pending); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->waiting)
+			(void)gate_spawn(p, why, sizeof(why));
+	}
+}
+
+/*
+ * The peer sent something, closed, or its time is up.  One that has sent
+ * its opening while the budgets are full waits for room (gate_wake) until
+ * its deadline, still costing no process.
+ */
 static void
 on_opening(evutil_socket_t fd, short ev, void *arg)
 {
 	struct pending	*p = arg;
-	struct relocd	*rd = p->rd;
-	struct mig_err	 err;
 	char		 why[256];
 	int		 rc;
 
@@ -215,25 +251,18 @@ on_opening(evutil_socket_t fd, short ev, void *arg)
 		gate_close(p, "closed", why);
 		return;
 	}
-	if (rc == 0) {
-		if (mig_now_ms() >= p->deadline_ms) {
-			snprintf(why, sizeof(why), "%s not received in %d "
-			    "seconds", p->tls ? "TLS ClientHello" :
-			    "preamble", RELOCD_HELLO_TIMEOUT);
-			gate_close(p, "closed", why);
-		} else
-			gate_watch(p);
+	if (rc == 1 && gate_spawn(p, why, sizeof(why)))
+		return;
+	if (mig_now_ms() < p->deadline_ms) {
+		p->waiting = rc;
+		gate_watch(p);
 		return;
 	}
-	if (gate_budget(rd, p->host, why, sizeof(why)) != NULL) {
-		gate_close(p, "closed", why);
-		return;
-	}
-	/* The worker owns the socket from here, whatever happens. */
-	if (job_spawn_in(rd, p->fd, p->tls, p->peer, p->host, &err) == NULL)
-		mig_log_warnx("connection from %s: %s", p->peer, err.msg);
-	p->fd = -1;
-	pending_free(p);
+	if (rc == 0)
+		snprintf(why, sizeof(why), "%s not received in %d seconds",
+		    p->tls ? "TLS ClientHello" : "preamble",
+		    RELOCD_HELLO_TIMEOUT);
+	gate_close(p, "closed", why);
 }
 
 /*
@@ -278,11 +307,11 @@ on_name(void *arg, const char *name, const char *why)
 		return;
 	}
 	if (name != NULL)
-		snprintf(text, sizeof(text), "%s (%s): no relocation_hosts_allow"
-		    " pattern matches", p->host, name);
+		snprintf(text, sizeof(text), "%s (%s) refused: no host-allow "
+		    "pattern matches", p->host, name);
 	else
-		snprintf(text, sizeof(text), "%s: no relocation_hosts_allow "
-		    "pattern matches its address, and %s", p->host, why);
+		snprintf(text, sizeof(text), "%s refused: no host-allow "
+		    "pattern matches (%s)", p->host, why);
 	gate_close(p, "refused", text);
 }
 
@@ -335,9 +364,9 @@ gate_admit(struct relocd *rd, int fd, int tls,
 	}
 	if (!mig_acl_names_possible(rd->acl)) {
 		if (mig_acl_count(rd->acl) > 0)
-			snprintf(why, sizeof(why), "%s: no relocation_hosts_"
-			    "allow pattern matches its address, and none could "
-			    "match a name", host);
+			snprintf(why, sizeof(why), "%s refused: no host-allow "
+			    "pattern matches (and none could match a name, so "
+			    "none was looked up)", host);
 		gate_close(p, "refused", why);
 		return;
 	}

@@ -513,6 +513,7 @@ job_reap(struct relocd *rd)
 	struct job	*j;
 	pid_t		 pid;
 	int		 status;
+	uint16_t	 kind;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		TAILQ_FOREACH(j, &rd->jobs, entry)
@@ -529,8 +530,12 @@ job_reap(struct relocd *rd)
 		pipe_drain(j);
 		if (!j->result_seen)
 			report_death(j, status);
+		kind = j->kind;
 		job_free(j);
 		notify_jobs(rd);
+		/* Its room in the gate's budgets goes to who waits for it. */
+		if (kind == CTL_JOB_MIGRATE_IN && !rd->stopping)
+			gate_wake(rd);
 	}
 }
 

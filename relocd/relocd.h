@@ -199,6 +199,7 @@ struct pending {
 	char			 peer[80];
 	char			 host[RELOCD_HOST_MAX];
 	uint64_t		 deadline_ms;
+	int			 waiting;	/* opening sent: waits for room */
 	struct dns_check	*dns;		/* its name being confirmed */
 	struct event		*ev;
 	struct relocd		*rd;
@@ -293,6 +294,7 @@ struct sockaddr_storage;
 void		 gate_admit(struct relocd *, int, int,
 		    const struct sockaddr_storage *, unsigned);
 void		 gate_authenticated(struct job *);
+void		 gate_wake(struct relocd *);
 void		 pending_free(struct pending *);
 void		 pending_flush(struct relocd *);
 

@@ -319,7 +319,6 @@ worker_stream_cause(const struct mig_relay_stats *st,
 	case MIG_E_TLS:
 	case MIG_E_TIMEOUT:
 	case MIG_E_PROTO:
-	case MIG_E_TOOBIG:	/* a DATA frame too big, or a zstd bomb */
 		return 1;
 	default:
 		return 0;

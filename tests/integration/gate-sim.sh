@@ -69,7 +69,8 @@ preauth_timeout = 300"
 "$SIMCTL" -d "$T/a/host" create web --mem-mib 16 >/dev/null
 
 # 1. The crowd: 500 idle from 127.0.0.3, twelve ClientHellos from
-#    127.0.0.4 (four are let in: max_preauth_per_host) and four each from
+#    127.0.0.4 (four are let in, max_preauth_per_host: the others wait for
+#    room, and are closed after 10 s without it) and four each from
 #    127.0.0.5 and 127.0.0.6: twelve stalled handshakes in workers, as
 #    many as max_incoming and its slack once allowed in all.
 if crowd idle 127.0.0.3 "$PB" 500 idle && crowd h4 127.0.0.4 "$PT" 12 hello &&
@@ -95,8 +96,10 @@ else bad "a TLS migration past the crowd"; fi
 
 # 3. ... while the stalls were still held: the budgets let them pass.
 o4=$(open_of h4) o5=$(open_of h5)
-if [ "$o4" -eq 4 ] && [ "$o5" -eq 4 ] && [ "$(in_workers b)" -ge 12 ]; then
-	ok "the stalled handshakes are still held (4 from .4, 4 from .5)"
+# (.4's other eight wait for room until their 10 s are up, however
+# long this machine took to get here: 4 to 12 are open.)
+if [ "$o4" -ge 4 ] && [ "$o5" -eq 4 ] && [ "$(in_workers b)" -ge 12 ]; then
+	ok "the stalled handshakes are still held ($o4 from .4, 4 from .5)"
 else bad "stalls held: .4 $o4, .5 $o5, workers $(in_workers b)"; fi
 
 # 4. 127.0.0.3's closes are logged a few times, not 468 times.
@@ -158,10 +161,10 @@ if [ "$rc" -eq 0 ] && grep -q "^error protocol: .*zstd DATA frame, but compressi
 	ok "zstd DATA without compression granted: ERROR"
 else bad "zstd DATA without compression granted (rc $rc)"; fi
 "$RAWPEER" "$PB" bomb -x bomb > "$T/out" 2>&1; rc=$?
-if [ "$rc" -eq 0 ] && grep -q "^error too-big: .*decompresses to more than" "$T/out" &&
+if [ "$rc" -eq 0 ] && grep -q "^error protocol: .*decompresses to more than" "$T/out" &&
     until_n 1 loglines b "(migrate-in bomb): .*decompresses to more than" &&
     ! grep -q "(migrate-in bomb).*stream ended after 0 bytes" "$T/b/log"; then
-	ok "a zstd bomb: ERROR too-big, and logged as one"
+	ok "a zstd bomb: ERROR, and logged as one"
 else bad "a zstd bomb (rc $rc)"; fi
 if [ -z "$(names b | tr -d ' ' | sed 's/web//')" ]; then
 	ok "nothing left on b but the domain that moved"

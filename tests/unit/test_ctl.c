@@ -124,6 +124,7 @@ samples(struct ctl_msg *m, size_t max)
 	m[n++].u.domain.state = CTL_DS_PAUSED;
 	m[n++].type = CTL_DOMAINS_END;
 	m[n++].type = CTL_HISTORY;
+	m[n++].type = CTL_AUTHENTICATED;
 	assert_int_equal(n, CTL__MAX - 1);
 	return n;
 }

@@ -349,7 +349,8 @@ e2e_xen(bool tls, bool zstd, bool xlhdr, bool xxh3)
 static void
 real_stream(const char *name, bool hvm)
 {
-	struct e2e		 e = { .tls = true, .sflags = MIG_RELAY_F_ZSTD };
+	struct e2e		 e = { .tls = true, .sflags = MIG_RELAY_F_ZSTD,
+				    .rflags = MIG_RELAY_F_ZSTD };
 	struct mig_stream	 s;
 	struct mig_err		 err;
 	struct sg_buf		 b;
@@ -391,7 +392,8 @@ test_hvm_emulator(void **state)
 {
 	struct sg_opts	 o = { .config = CONFIG, .config_len = sizeof(CONFIG),
 	    .p2m_size = NPAGES, .hvm = true, .emulator = true };
-	struct e2e	 e = { .tls = true, .sflags = MIG_RELAY_F_ZSTD };
+	struct e2e	 e = { .tls = true, .sflags = MIG_RELAY_F_ZSTD,
+			    .rflags = MIG_RELAY_F_ZSTD };
 	struct sg_buf	 b = { 0 };
 	struct sg	 g;
 	uint64_t	 pfns[NPAGES];
@@ -432,8 +434,7 @@ test_raw_incompressible(void **state)
 	uint8_t		*p = random_bytes(len);
 
 	(void)state;
-	e.sflags = MIG_RELAY_F_NO_PARSE | MIG_RELAY_F_ZSTD;
-	e.rflags = MIG_RELAY_F_NO_PARSE;
+	e.sflags = e.rflags = MIG_RELAY_F_NO_PARSE | MIG_RELAY_F_ZSTD;
 	e2e_run(&e, p, len);
 	assert_int_equal(e.ss.pages, 0);
 	assert_false(e.ss.libxl_end);
@@ -737,9 +738,27 @@ test_bad_zstd(void **state)
 
 	(void)state;
 	memset(junk, 0xa5, sizeof(junk));
-	rig_start(&g);
+	rig_start_flags(&g, MIG_RELAY_F_ZSTD);
 	peer_data(&g, junk, sizeof(junk), true);
-	assert_int_equal(rig_finish(&g, &err), MIG_E_CORRUPT);
+	assert_int_equal(rig_finish(&g, &err), MIG_E_PROTO);
+}
+
+/* A zstd frame where compression was not granted is not decompressed. */
+static void
+test_zstd_not_granted(void **state)
+{
+	struct recv_rig	g;
+	struct mig_err	err;
+	uint8_t		z[64];
+	size_t		zn;
+
+	(void)state;
+	zn = ZSTD_compress(z, sizeof(z), "LibxlFmt", 8, 1);
+	assert_false(ZSTD_isError(zn));
+	rig_start(&g);
+	peer_data(&g, z, zn, true);
+	assert_int_equal(rig_finish(&g, &err), MIG_E_PROTO);
+	assert_non_null(strstr(err.msg, "compression was not granted"));
 }
 
 /* A small frame that would inflate past the bound is refused. */
@@ -756,9 +775,10 @@ test_zstd_bomb(void **state)
 	z = malloc(cap);
 	zn = ZSTD_compress(z, cap, zero, big, 1);
 	assert_false(ZSTD_isError(zn));
-	rig_start(&g);
+	rig_start_flags(&g, MIG_RELAY_F_ZSTD);
 	peer_data(&g, z, zn, true);
-	assert_int_equal(rig_finish(&g, &err), MIG_E_TOOBIG);
+	assert_int_equal(rig_finish(&g, &err), MIG_E_PROTO);
+	assert_non_null(strstr(err.msg, "decompresses to more than"));
 	free(zero);
 	free(z);
 }
@@ -1189,6 +1209,7 @@ main(void)
 		cmocka_unit_test(test_bad_byte_count),
 		cmocka_unit_test(test_bad_zstd),
 		cmocka_unit_test(test_zstd_bomb),
+		cmocka_unit_test(test_zstd_not_granted),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_unexpected_frame),
 		cmocka_unit_test(test_peer_error),
