@@ -493,8 +493,9 @@ run(struct in *in)
 		return in_discard(in, &err, 1);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
 	if (in_receive(in, MIG_RELAY_RECV, (m.u.stream_start.flags &
-	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0) | (in->granted &
-	    MIG_FEAT_ZSTD ? MIG_RELAY_F_ZSTD : 0), &err) == -1)
+	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0) | ((in->granted &
+	    MIG_FEAT_ZSTD) && (m.u.stream_start.flags & MIG_STREAM_F_ZSTD) ?
+	    MIG_RELAY_F_ZSTD : 0), &err) == -1)
 		return in_discard(in, &err, 1);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)

@@ -133,6 +133,8 @@ misbehave(struct mig_conn *conn, struct peer_buf *buf, const char *step,
 	} else {
 		m.type = MIG_MSG_STREAM_START;
 		m.u.stream_start.reservation_id = id;
+		if (strcmp(step, "bomb") == 0)
+			m.u.stream_start.flags = MIG_STREAM_F_ZSTD;
 		if (peer_send(conn, &m, dl, err) == -1)
 			return 1;
 		if (strcmp(step, "bomb") == 0) {
