@@ -13,10 +13,8 @@
  *
  * usage: crowd SRC PORT N MODE
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "mig/proto.h"
+#include "srcconn.h"
 
 static volatile sig_atomic_t	asked;
 
@@ -34,29 +33,6 @@ static void
 on_usr1(int sig)
 {
 	asked = 1;
-}
-
-static int
-connect_from(const char *src, int port)
-{
-	struct sockaddr_in	sa;
-	int			fd;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	if (inet_pton(AF_INET, src, &sa.sin_addr) != 1 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
-		goto fail;
-	sa.sin_port = htons(port);
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
-		goto fail;
-	return fd;
- fail:
-	close(fd);
-	return -1;
 }
 
 /* The ClientHello goes out; the handshake goes no further. */
@@ -115,7 +91,7 @@ main(int argc, char **argv)
 	if ((fds = calloc(n, sizeof(*fds))) == NULL)
 		return 1;
 	for (i = k = 0; i < n; i++) {
-		if ((fds[i] = connect_from(argv[1], port)) == -1)
+		if ((fds[i] = test_connect_from(argv[1], port)) == -1)
 			continue;
 		k++;
 		if (strcmp(mode, "close") == 0) {

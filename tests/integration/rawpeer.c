@@ -30,13 +30,10 @@
  * -x, answered ERROR) or answered, 3 refused (REFUSED, or ERROR to a
  * QUERY), 1 anything else, 2 usage.
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <zstd.h>
@@ -44,6 +41,7 @@
 #include "mig/conn.h"
 #include "mig/proto.h"
 #include "relocd.h"
+#include "srcconn.h"
 
 #define TIMEOUT_MS	10000
 
@@ -86,26 +84,10 @@ ask(struct mig_conn *conn, struct peer_buf *buf, uint64_t id,
 static struct mig_conn *
 connect_from(const char *src, const char *port, struct mig_err *err)
 {
-	struct sockaddr_in	sa;
-	int			fd;
+	int	fd;
 
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
-		mig_seterrno(err, MIG_E_IO, "socket");
-		return NULL;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	if (inet_pton(AF_INET, src, &sa.sin_addr) != 1 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		mig_seterrno(err, MIG_E_IO, "bind %s", src);
-		close(fd);
-		return NULL;
-	}
-	sa.sin_port = htons(atoi(port));
-	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+	if ((fd = test_connect_from(src, atoi(port))) == -1) {
 		mig_seterrno(err, MIG_E_IO, "connect from %s", src);
-		close(fd);
 		return NULL;
 	}
 	return mig_conn_new(fd, err);
