@@ -242,8 +242,8 @@ peer_note_cert(struct mig_conn *conn)
 {
 	char	subject[256], fpr[3 * 32 + 1];
 
-	if (mig_tls_peer_cert(mig_conn_ssl(conn), subject, sizeof(subject),
-	    fpr, sizeof(fpr)) == -1)
+	if (mig_conn_peer_cert(conn, subject, sizeof(subject), fpr,
+	    sizeof(fpr)) == -1)
 		return;
 	mig_log_field("PEER_CERT", "%s SHA256:%s", subject, fpr);
 	mig_log_info("%s presented certificate %s, SHA256 %s",
