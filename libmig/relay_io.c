@@ -123,16 +123,23 @@ relay_conn_read(struct mig_relay *r, void *buf, size_t len)
 	return n;
 }
 
+/* A clean end here is the peer's, in the middle of the stream. */
 int
 relay_conn_read_full(struct mig_relay *r, void *buf, size_t len)
 {
-	struct mig_io	io;
-	struct mig_err	e;
+	size_t	off = 0;
+	ssize_t	n;
 
-	relay_io(r, &io, 1);
-	if (mig_conn_recv_all(r->conf.conn, buf, len, &io, &e) == -1)
-		return relay_fail(r, &e);
-	atomic_fetch_add_explicit(&r->wire_bytes, len, memory_order_relaxed);
+	while (off < len) {
+		if ((n = relay_conn_read(r, (uint8_t *)buf + off,
+		    len - off)) == -1)
+			return -1;
+		if (n == 0)
+			return mig_seterr(&r->err, MIG_E_EOF, "%s: %s closed "
+			    "the connection before the end of the stream",
+			    r->name, mig_conn_peer(r->conf.conn));
+		off += n;
+	}
 	return 0;
 }
 
