@@ -99,22 +99,6 @@ peer_expect(struct mig_conn *c, struct peer_buf *p, uint16_t want,
 	}
 }
 
-/* The temporary names of a migration in flight, NAME--incoming at the
- * target and NAME--migratedaway at the source: the suffix, or NULL. */
-const char *
-temp_suffix(const char *name)
-{
-	static const char *const sfx[] = { INCOMING_SUFFIX, AWAY_SUFFIX };
-	size_t	n = strlen(name), i, k;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		k = strlen(sfx[i]);
-		if (n > k && strcmp(name + n - k, sfx[i]) == 0)
-			return sfx[i];
-	}
-	return NULL;
-}
-
 /* Tells the peer why we stop; best effort, the connection may be gone. */
 void
 peer_abort(struct mig_conn *c, uint16_t type, const struct mig_err *why)

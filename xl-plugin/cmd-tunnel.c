@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "mig/proto.h"
-#include "relocd.h"
+#include "reloc.h"
 #include "mig/tls.h"
 #include "mig/xlcompat.h"
 #include "xl-reloc.h"
@@ -442,8 +442,9 @@ cmd_tunnel(const struct xr_global *g, int argc, char **argv)
 	if ((c = tunnel_connect(g, &a, &err)) == NULL) {
 		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
 		    err.msg);
-		return err.code == MIG_E_DENIED || err.code == MIG_E_TLS ?
-		    CTL_ST_REFUSED : CTL_ST_FAILED;
+		/* A handshake the target failed is its refusal too. */
+		return err.code == MIG_E_TLS ? CTL_ST_REFUSED :
+		    ctl_status_of(&err, 0);
 	}
 	if ((st = tunnel_handshake(c, &a, STDOUT_FILENO, &err)) == CTL_ST_OK)
 		st = tunnel_pump(c, &a, STDIN_FILENO, STDOUT_FILENO, &err);
