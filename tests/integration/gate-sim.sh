@@ -25,12 +25,13 @@ stop_crowds() { for c in $crowds; do kill "$c" 2>/dev/null; done; crowds=""; }
 trap stop_crowds EXIT
 
 # crowd NAME SRC PORT N MODE: N connections in the background, their
-# output in $T/NAME; returns once all have connected
+# output in $T/NAME; returns once all have connected (2 minutes at most:
+# a backlog that overflows makes connects wait for SYN retries)
 crowd() {
 	"$CROWD" "$2" "$3" "$4" "$5" > "$T/$1" 2>&1 &
 	crowds="$crowds $!"
 	eval "pid_$1=$!"
-	for _ in $(seq 300); do
+	for _ in $(seq 1200); do
 		grep -q "^ready" "$T/$1" && return 0
 		sleep 0.1
 	done
