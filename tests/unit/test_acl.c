@@ -327,6 +327,65 @@ test_not_ip(void **state)
 	mig_acl_free(acl);
 }
 
+/* Which lists could admit a peer by name: only those need a lookup. */
+static void
+test_names_possible(void **state)
+{
+	static const char *const addr_only[] = { "10\\.0\\.0\\.[0-9]+",
+	    "192\\.0\\.2\\.(1|2)", "127\\.0\\.0\\.[1-6]", "::1",
+	    "2001:0:1::[0-9]+", "10[.]0[.]0[.]1" };
+	/* A letter counts, even a hex digit of an IPv6 pattern: the rule
+	 * errs towards a lookup, never towards a refusal without one. */
+	static const char *const names[] = { "10.0.0.1", "host", "2001:db8::1",
+	    "node[0-9]+\\.example", "fe80::1", "10\\.0\\.0\\.[^9]",
+	    "10\\.0\\.0\\.\\w", "[[:alpha:]]+", "10\\.0\\.0\\.[a-z]" };
+	struct mig_acl	*acl;
+	size_t		 i;
+
+	(void)state;
+	acl = acl_with(NULL, 0);
+	assert_int_equal(mig_acl_names_possible(acl), 0);
+	mig_acl_free(acl);
+	for (i = 0; i < NELEM(addr_only); i++) {
+		acl = acl_with(&addr_only[i], 1);
+		if (mig_acl_names_possible(acl))
+			fail_msg("%s could match a name?", addr_only[i]);
+		mig_acl_free(acl);
+	}
+	for (i = 0; i < NELEM(names); i++) {
+		acl = acl_with(&names[i], 1);
+		if (!mig_acl_names_possible(acl))
+			fail_msg("%s could not match a name?", names[i]);
+		mig_acl_free(acl);
+	}
+	/* One pattern that could is enough. */
+	acl = acl_with((const char *const []){ "::1", "host" }, 2);
+	assert_int_equal(mig_acl_names_possible(acl), 1);
+	mig_acl_free(acl);
+}
+
+/* The host as the per-address limits count it. */
+static void
+test_host(void **state)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		sl;
+	char			h[64];
+
+	(void)state;
+	sl = fake_parse("::ffff:192.0.2.7", &ss);
+	assert_int_equal(mig_acl_host((struct sockaddr *)&ss, sl, h,
+	    sizeof(h)), 0);
+	assert_string_equal(h, "192.0.2.7");
+	sl = fake_parse("2001:db8::7", &ss);
+	assert_int_equal(mig_acl_host((struct sockaddr *)&ss, sl, h,
+	    sizeof(h)), 0);
+	assert_string_equal(h, "2001:db8::7");
+	ss.ss_family = AF_UNIX;
+	assert_int_equal(mig_acl_host((struct sockaddr *)&ss, sizeof(ss), h,
+	    sizeof(h)), -1);
+}
+
 int
 main(void)
 {
@@ -340,6 +399,8 @@ main(void)
 		cmocka_unit_test(test_bad_regex),
 		cmocka_unit_test(test_peers_allow_names),
 		cmocka_unit_test(test_not_ip),
+		cmocka_unit_test(test_names_possible),
+		cmocka_unit_test(test_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
