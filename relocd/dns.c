@@ -46,10 +46,19 @@ struct dns_check {
 int
 dns_start(struct relocd *rd, struct mig_err *err)
 {
+	/* An empty or unreadable /etc/resolv.conf fails evdns's own setup:
+	 * then names come from the hosts file alone. */
 	if ((rd->dns = evdns_base_new(rd->base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
-		return mig_seterr(err, MIG_E_NOMEM, "resolver");
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
+		if ((rd->dns = evdns_base_new(rd->base,
+		    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+			return mig_seterr(err, MIG_E_NOMEM, "resolver");
+		(void)evdns_base_load_hosts(rd->dns, NULL);
+	}
+	if (evdns_base_count_nameservers(rd->dns) == 0)
+		mig_log_info("no name server in /etc/resolv.conf: peers' "
+		    "names come from %s only", HOSTS_FILE);
 	if (evdns_base_set_option(rd->dns, "timeout:", DNS_TIMEOUT) == -1 ||
 	    evdns_base_set_option(rd->dns, "attempts:", "1") == -1)
 		return mig_seterr(err, MIG_E_INVAL, "resolver options");
@@ -217,6 +226,11 @@ dns_check(struct relocd *rd, const struct sockaddr_storage *ss,
 	}
 	if (hosts_reverse(dc->host, dc->name, sizeof(dc->name))) {
 		dns_forward(dc);
+		return dc;
+	}
+	if (evdns_base_count_nameservers(rd->dns) == 0) {
+		dns_answer(dc, 0, "it has no name in " HOSTS_FILE " and no "
+		    "name server is configured");
 		return dc;
 	}
 	if (inet_pton(AF_INET, dc->host, &a4) == 1)

@@ -247,6 +247,14 @@ on_opening(evutil_socket_t fd, short ev, void *arg)
 	char		 why[256];
 	int		 rc;
 
+	if (p->dns != NULL) {		/* its name is being confirmed */
+		if (mig_now_ms() < p->deadline_ms)
+			gate_watch(p);
+		else
+			gate_close(p, "refused", "its name was not confirmed "
+			    "in time");
+		return;
+	}
 	if ((rc = gate_opening(p, why, sizeof(why))) == -1) {
 		gate_close(p, "closed", why);
 		return;
@@ -303,7 +311,8 @@ on_name(void *arg, const char *name, const char *why)
 	if (n != NULL && mig_acl_check_names(p->rd->acl, &n, 1)) {
 		mig_log_debug("connection from %s (%s) admitted by name", p->peer,
 		    name);
-		gate_watch(p);
+		/* What it sent meanwhile was an edge gate_watch saw already. */
+		on_opening(p->fd, 0, p);
 		return;
 	}
 	if (name != NULL)
@@ -370,7 +379,9 @@ gate_admit(struct relocd *rd, int fd, int tls,
 		gate_close(p, "refused", why);
 		return;
 	}
+	/* Watched meanwhile, for its deadline. */
 	if ((p->dns = dns_check(rd, ss, on_name, p)) == NULL)
-		gate_close(p, "refused", "its name "
-		    "cannot be looked up");
+		gate_close(p, "refused", "its name cannot be looked up");
+	else
+		gate_watch(p);
 }
