@@ -270,6 +270,18 @@ args_parse(const struct xr_cmd *c, int argc, char **argv, void *a,
 	return optind;
 }
 
+int
+args_command(const struct xr_cmd *c, int argc, char **argv, void *a,
+    size_t size, bool *help, struct mig_err *err)
+{
+	int	i;
+
+	memset(a, 0, size);
+	if ((i = args_parse(c, argc, argv, a, help, err)) == -1)
+		return -1;
+	return *help ? 0 : i;
+}
+
 void
 args_help(FILE *f, const struct xr_opt *o)
 {

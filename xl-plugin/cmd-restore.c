@@ -11,11 +11,9 @@ restore_parse(const struct xr_cmd *self, int argc, char **argv,
 {
 	int	i;
 
-	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(self, argc, argv, a, &a->help, err)) == -1)
-		return -1;
-	if (a->help)
-		return 0;
+	if ((i = args_command(self, argc, argv, a, sizeof(*a), &a->help,
+	    err)) <= 0)
+		return i;
 	/* xl's order: the configuration comes first. */
 	if (argc - i == 2 && args_path("restore: CONFIG", argv[i],
 	    a->req.config, sizeof(a->req.config), err) == -1)

@@ -11,12 +11,9 @@ save_parse(const struct xr_cmd *self, int argc, char **argv,
 {
 	int	i;
 
-	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(self, argc, argv, a, &a->help,
-	    err)) == -1)
-		return -1;
-	if (a->help)
-		return 0;
+	if ((i = args_command(self, argc, argv, a, sizeof(*a), &a->help,
+	    err)) <= 0)
+		return i;
 	if (args_copy("save", argv[i], a->req.domain,
 	    sizeof(a->req.domain), err) == -1 ||
 	    args_path("save", argv[i + 1], a->req.path,

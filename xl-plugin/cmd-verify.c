@@ -20,11 +20,9 @@ verify_parse(const struct xr_cmd *self, int argc, char **argv,
 {
 	int	i;
 
-	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(self, argc, argv, a, &a->help, err)) == -1)
-		return -1;
-	if (a->help)
-		return 0;
+	if ((i = args_command(self, argc, argv, a, sizeof(*a), &a->help,
+	    err)) <= 0)
+		return i;
 	return args_path("verify", argv[i], a->path, sizeof(a->path), err);
 }
 

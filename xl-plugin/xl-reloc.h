@@ -135,6 +135,13 @@ int	 args_next(const char *, int, char **, const char *,
  */
 int	 args_parse(const struct xr_cmd *, int, char **, void *, bool *,
 	    struct mig_err *);
+/*
+ * A command's arguments: a (size bytes) zeroed, then args_parse().  The
+ * index of the first operand; 0 after --help (*help set, nothing more to
+ * do); -1 with err filled.
+ */
+int	 args_command(const struct xr_cmd *, int, char **, void *, size_t,
+	    bool *, struct mig_err *);
 /* "  --port N            HOST's relocation port": the table's lines. */
 void	 args_help(FILE *, const struct xr_opt *);
 /* Value checks; what names it in the message: "migrate: --port". */
