@@ -262,7 +262,24 @@ args_parse(const struct xr_cmd *c, int argc, char **argv, void *a,
 		if (args_set(c, &c->opts[i], optarg, a, err) == -1)
 			return -1;
 	}
+	n = (size_t)(argc - optind);
+	if (c->operands != NULL && ((int)n < c->min_args ||
+	    (c->max_args >= 0 && (int)n > c->max_args)))
+		return mig_seterr(err, MIG_E_INVAL, "%s: expected %s, got %zu "
+		    "argument%s", c->name, c->operands, n, n == 1 ? "" : "s");
 	return optind;
+}
+
+int
+args_command(const struct xr_cmd *c, int argc, char **argv, void *a,
+    size_t size, bool *help, struct mig_err *err)
+{
+	int	i;
+
+	memset(a, 0, size);
+	if ((i = args_parse(c, argc, argv, a, help, err)) == -1)
+		return -1;
+	return *help ? 0 : i;
 }
 
 void

@@ -12,16 +12,14 @@
 #define HIST_FMT "%-6s %-12s %-16s %-24s %-8s %s"
 
 int
-jobs_parse(int argc, char **argv, struct jobs_args *a, struct mig_err *err)
+jobs_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct jobs_args *a, struct mig_err *err)
 {
 	int	i;
 
-	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("jobs"), argc, argv, a, &a->help,
-	    err)) == -1)
-		return -1;
-	if (a->help)
-		return 0;
+	if ((i = args_command(self, argc, argv, a, sizeof(*a), &a->help,
+	    err)) <= 0)
+		return i;
 	if (i != argc)
 		return mig_seterr(err, MIG_E_INVAL, "jobs: unexpected argument "
 		    "'%s'", argv[i]);
@@ -140,7 +138,8 @@ print_row(const struct ctl_msg *m, void *arg)
 }
 
 int
-cmd_jobs(const struct xr_global *g, int argc, char **argv)
+cmd_jobs(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct jobs_args	a;
 	struct xr_client	cl;
@@ -149,7 +148,7 @@ cmd_jobs(const struct xr_global *g, int argc, char **argv)
 	char			line[XR_LINE_MAX];
 	int			st;
 
-	if ((st = cmd_parsed("jobs", jobs_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, jobs_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {
