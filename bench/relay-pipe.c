@@ -35,9 +35,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "relay.h"
-#include "tls.h"
+#include "mig/conn.h"
+#include "mig/relay.h"
+#include "mig/tls.h"
 
 #define COPY_CHUNK	(1024 * 1024)
 #define TIMEOUT_MS	30000
@@ -305,7 +305,7 @@ main(int argc, char **argv)
 		    st.local_bytes, st.stream_bytes, st.wire_bytes, st.frames,
 		    st.records, st.pages, st.libxl_end);
 	if (o.send && ok)
-		(void)mig_conn_shutdown(conn, mig_conn_deadline(TIMEOUT_MS),
+		(void)mig_conn_shutdown(conn, mig_deadline(TIMEOUT_MS),
 		    NULL);
 	mig_conn_close(conn);
 	if (o.hop)

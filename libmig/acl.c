@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acl.h"
+#include "mig/acl.h"
 
 /* A PTR name resolving to more addresses than this is not worth confirming. */
 #define ACL_MAXFWD	32

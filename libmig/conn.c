@@ -20,8 +20,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "conn.h"
-#include "tls.h"
+#include "mig/conn.h"
+#include "mig/tls.h"
 
 struct mig_conn {
 	int			 fd;
@@ -44,21 +44,6 @@ static const struct {
 	[OP_SHUTDOWN] = { "shutdown", "TLS shutdown of" },
 };
 
-uint64_t
-mig_conn_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint64_t
-mig_conn_deadline(int timeout_ms)
-{
-	return timeout_ms > 0 ? mig_conn_now_ms() + timeout_ms : 0;
-}
-
 /*
  * Wait until fd is ready for events or the deadline passes.  Errors and
  * hangups count as ready: the next read or write reports them properly.
@@ -74,7 +59,7 @@ conn_wait(int fd, short events, uint64_t deadline, const char *what,
 	for (;;) {
 		timeout = -1;
 		if (deadline != 0) {
-			now = mig_conn_now_ms();
+			now = mig_now_ms();
 			if (now >= deadline)
 				return mig_seterr(err, MIG_E_TIMEOUT, "%s %s: "
 				    "timed out", what, peer);
@@ -282,7 +267,7 @@ conn_connect_one(const struct addrinfo *ai, const char *name, int timeout_ms,
 		mig_seterrno(err, MIG_E_IO, "connect to %s", name);
 		goto fail;
 	}
-	if (conn_wait(fd, POLLOUT, mig_conn_deadline(timeout_ms),
+	if (conn_wait(fd, POLLOUT, mig_deadline(timeout_ms),
 	    "connect to", name, err) == -1)
 		goto fail;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1) {
@@ -516,7 +501,7 @@ mig_conn_tls_client(struct mig_conn *c, SSL_CTX *ctx,
 		return conn_tls_failed(c, 0);
 	}
 	SSL_set_connect_state(ssl);
-	if (conn_handshake(c, mig_conn_deadline(timeout_ms), err) == -1)
+	if (conn_handshake(c, mig_deadline(timeout_ms), err) == -1)
 		return conn_tls_failed(c, 0);
 	return 0;
 }
@@ -551,7 +536,7 @@ int
 mig_conn_tls_server(struct mig_conn *c, SSL_CTX *ctx, int timeout_ms,
     struct mig_err *err)
 {
-	uint64_t	 deadline = mig_conn_deadline(timeout_ms);
+	uint64_t	 deadline = mig_deadline(timeout_ms);
 	SSL		*ssl;
 
 	if (c->ssl != NULL)

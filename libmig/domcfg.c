@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domcfg.h"
-#include "error.h"
+#include "mig/domcfg.h"
+#include "mig/error.h"
 
 int
 mig_domcfg_add(struct mig_domcfg *c, struct mig_err *err, int kind,

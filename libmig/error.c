@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "mig/error.h"
 
 static const char *const errnames[MIG_E__MAX] = {
 	[MIG_OK] = "ok",

@@ -20,9 +20,9 @@
 
 #include <event2/event.h>
 
-#include "error.h"
-#include "hv.h"
-#include "log.h"
+#include "mig/error.h"
+#include "mig/hv.h"
+#include "mig/log.h"
 
 enum { OP_SAVE, OP_RESTORE };
 
@@ -139,7 +139,7 @@ mig_hv_close(struct mig_hv *hv)
 	}
 	while (!TAILQ_EMPTY(&hv->ops_live))
 		if (event_base_loop(hv->base, EVLOOP_ONCE) != 0) {
-			log_warnx("hypervisor: closing with %s operations "
+			mig_log_warnx("hypervisor: closing with %s operations "
 			    "still running", hv->ops->name);
 			break;
 		}
@@ -480,7 +480,7 @@ mig_hv_op_progress(struct mig_hv_op *op, const struct mig_hv_progress *p)
 	if (op->finished || op->orphan || op->progress_cb == NULL)
 		return;
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
-		log_debug("hypervisor: progress report dropped: out of memory");
+		mig_log_debug("hypervisor: progress report dropped: out of memory");
 		return;
 	}
 	n->op = op;
@@ -507,7 +507,7 @@ discard_restore(struct mig_hv_op *op)
 		snprintf(op->result.msg + n, sizeof(op->result.msg) - n,
 		    "; and the half-built domain %u remains: %s", op->domid,
 		    e.msg);
-		log_warnx("%s", op->result.msg);
+		mig_log_warnx("%s", op->result.msg);
 	}
 	op->domid = MIG_HV_INVALID_DOMID;
 }
@@ -739,15 +739,6 @@ mig_hv_uuid_format(const uint8_t u[16], char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 	    "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5],
 	    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
-uint64_t
-mig_hv_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* --- for backends --- */

@@ -25,10 +25,10 @@
 #include <event2/event.h>
 #include <libxl_utils.h>
 
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 #include "hv_libxl.h"
-#include "log.h"
+#include "mig/log.h"
 
 #define NOXEN_MSG "cannot open the Xen control interface (/dev/xen/privcmd)" \
 	" \xe2\x80\x94 is this dom0 with xenstored running?"
@@ -295,7 +295,7 @@ dominfo_from_libxl(struct hvx *x, const libxl_dominfo *li,
 	/* The name lives in xenstore, not in the hypervisor's info. */
 	if ((name = libxl_domid_to_name(x->ctx, li->domid)) != NULL) {
 		if (strlen(name) >= sizeof(di->name))
-			log_warnx("domain %u: name longer than %zu characters "
+			mig_log_warnx("domain %u: name longer than %zu characters "
 			    "truncated", li->domid, sizeof(di->name) - 1);
 		snprintf(di->name, sizeof(di->name), "%s", name);
 		free(name);

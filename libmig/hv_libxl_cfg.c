@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domcfg.h"
-#include "error.h"
+#include "mig/domcfg.h"
+#include "mig/error.h"
 #include "hv_libxl.h"
 
 /* Whether a device's backend is a domain other than dom0. */

@@ -31,10 +31,10 @@
 
 #include <event2/event.h>
 
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 #include "hv_libxl.h"
-#include "log.h"
+#include "mig/log.h"
 
 struct hvx_fd {
 	struct hvx	*x;
@@ -126,7 +126,7 @@ fd_arm(struct hvx_fd *r, short events)
 		if (ev == NULL)
 			return ERROR_OSEVENT_REG_FAIL;
 		if (event_add(ev, NULL) == -1) {
-			log_warnx("libxl: cannot watch fd %d", r->fd);
+			mig_log_warnx("libxl: cannot watch fd %d", r->fd);
 			event_free(ev);
 			return ERROR_OSEVENT_REG_FAIL;
 		}

@@ -17,10 +17,10 @@
 
 #include <libxl_utils.h>
 
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 #include "hv_libxl.h"
-#include "log.h"
+#include "mig/log.h"
 
 static struct hvx_watch *
 watch_byid(struct hvx *x, uint64_t id)
@@ -68,7 +68,7 @@ event_occurs(void *user, libxl_event *ev)
 static void
 disaster(void *user, libxl_event_type type, const char *msg, int errnoval)
 {
-	log_warnx("libxl cannot deliver domain events any more (%s, errno "
+	mig_log_warnx("libxl cannot deliver domain events any more (%s, errno "
 	    "%d): domains may shut down unnoticed; restart relocd", msg,
 	    errnoval);
 }

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 #include "hv_libxl.h"
-#include "log.h"
+#include "mig/log.h"
 
 #define ROUND_PREFIX	"Frames iteration "
 #define LOGDIRTY_FAILED	"Failed to enable logdirty:"
@@ -59,7 +59,7 @@ mig_hv_progress_parse(const char *what, unsigned long done,
 		p->pages_total = total;
 		p->dirty_left = total > done ? total - done : 0;
 	}
-	p->t_ns = mig_hv_now_ns();
+	p->t_ns = mig_now_ns();
 	return 1;
 }
 
@@ -133,11 +133,11 @@ hvx_vmessage(xentoollog_logger *vt, xentoollog_level level, int errnoval,
 	if (context == NULL)
 		context = "libxl";
 	if (level >= XTL_ERROR)
-		log_warnx("%s: %s", context, line);
+		mig_log_warnx("%s: %s", context, line);
 	else if (level >= XTL_PROGRESS)
-		log_info("%s: %s", context, line);
+		mig_log_info("%s: %s", context, line);
 	else
-		log_debug("%s: %s", context, line);
+		mig_log_debug("%s: %s", context, line);
 }
 
 static void
@@ -148,7 +148,7 @@ hvx_progress(xentoollog_logger *vt, const char *context, const char *what,
 	struct mig_hv_progress	 p;
 
 	if (lg->min <= XTL_DEBUG)
-		log_debug("%s: %s: %lu/%lu", context ? context : "libxl",
+		mig_log_debug("%s: %s: %lu/%lu", context ? context : "libxl",
 		    what ? what : "", done, total);
 	if (lg->x == NULL || lg->x->progress_op == NULL)
 		return;
@@ -171,7 +171,7 @@ xtl_level(int min)
 	case MIG_HV_LOG_WARN:	return XTL_WARN;
 	case MIG_HV_LOG_ERROR:	return XTL_ERROR;
 	default:
-		return log_getverbose() > 1 ? XTL_DEBUG : XTL_PROGRESS;
+		return mig_log_getverbose() > 1 ? XTL_DEBUG : XTL_PROGRESS;
 	}
 }
 

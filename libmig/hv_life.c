@@ -15,9 +15,9 @@
 
 #include <event2/event.h>
 
-#include "error.h"
-#include "hv.h"
-#include "log.h"
+#include "mig/error.h"
+#include "mig/hv.h"
+#include "mig/log.h"
 
 struct wnote {
 	TAILQ_ENTRY(wnote)	 entry;
@@ -134,7 +134,7 @@ mig_hv_watch_note(struct mig_hv_watch *w, const struct mig_hv_domevent *ev)
 		return;
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
 		/* A lost death would leave a domain unwatched for good. */
-		log_warnx("domain %u: out of memory queueing its %s event",
+		mig_log_warnx("domain %u: out of memory queueing its %s event",
 		    w->domid, ev->kind == MIG_HV_EV_DEATH ? "death" :
 		    "shutdown");
 		return;
@@ -220,7 +220,7 @@ mig_hv_create(struct mig_hv *hv, const char *json, int paused,
 	/* Built but it will not run: a paused copy nobody asked for is
 	 * worse than none, and the caller still holds the configuration. */
 	if (mig_hv_destroy(hv, *domid, &e2) == -1)
-		log_warnx("%s", e2.msg);
+		mig_log_warnx("%s", e2.msg);
 	*domid = MIG_HV_INVALID_DOMID;
 	return -1;
 }

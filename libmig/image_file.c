@@ -31,9 +31,9 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "image.h"
+#include "mig/image.h"
 #include "image_file.h"
-#include "wire.h"
+#include "mig/wire.h"
 
 struct part_hdr {
 	uint32_t	version;

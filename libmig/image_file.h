@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "image.h"
+#include "mig/error.h"
+#include "mig/image.h"
 
 #define IMG_PART_MAGIC		"XRELOCPT"
 #define IMG_PART_HDR		MIG_IMAGE_PART_HDR

@@ -8,7 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "image_fmt.h"
-#include "wire.h"
+#include "mig/wire.h"
 
 void
 img_trailer_encode(uint8_t *p, const struct img_trailer *t)

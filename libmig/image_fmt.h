@@ -12,8 +12,8 @@
 
 #include <openssl/evp.h>
 
-#include "error.h"
-#include "image.h"
+#include "mig/error.h"
+#include "mig/image.h"
 
 #define IMG_SHA_LEN		32	/* the trailer's digest field */
 

@@ -21,8 +21,8 @@
 #include "image_digest.h"
 #include "image_file.h"
 #include "image_fmt.h"
-#include "wire.h"
-#include "xlcompat.h"
+#include "mig/wire.h"
+#include "mig/xlcompat.h"
 #include "zchunk.h"
 
 #define SCRATCH_LEN	65536

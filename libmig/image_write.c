@@ -27,7 +27,7 @@
 #include "image_digest.h"
 #include "image_file.h"
 #include "image_fmt.h"
-#include "wire.h"
+#include "mig/wire.h"
 #include "zchunk.h"
 
 struct mig_image_writer {

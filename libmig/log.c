@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "mig/log.h"
 
-/* Until log_init() is called everything goes to stderr: a library user
+/* Until mig_log_init() is called everything goes to stderr: a library user
  * that never sets up logging still sees its errors. */
 static int		 log_foreground = 1;
 static int		 log_journal;	/* stderr is journald's stream */
@@ -46,7 +46,7 @@ stderr_is_journal(void)
 }
 
 void
-log_init(int foreground, int facility)
+mig_log_init(int foreground, int facility)
 {
 	log_foreground = foreground;
 	log_journal = foreground && stderr_is_journal();
@@ -57,36 +57,36 @@ log_init(int foreground, int facility)
 }
 
 void
-log_setverbose(int v)
+mig_log_setverbose(int v)
 {
 	log_verbose = v;
 }
 
 int
-log_getverbose(void)
+mig_log_getverbose(void)
 {
 	return log_verbose;
 }
 
 void
-log_procname(const char *name)
+mig_log_procname(const char *name)
 {
 	log_name = name != NULL ? name : "";
 }
 
 void
-log_journal_socket(const char *path)
+mig_log_journal_socket(const char *path)
 {
 	log_socket = path;
 }
 
 void
-log_field(const char *key, const char *fmt, ...)
+mig_log_field(const char *key, const char *fmt, ...)
 {
 	va_list	ap;
 	size_t	i, free_slot = LOG_FIELDS_MAX;
 
-	if (!log_key_valid(key))
+	if (!mig_log_key_valid(key))
 		return;
 	for (i = 0; i < LOG_FIELDS_MAX; i++) {
 		if (strcmp(log_fields[i].key, key) == 0)
@@ -111,10 +111,10 @@ log_field(const char *key, const char *fmt, ...)
 /* Over journald's native protocol, with the process's fields and the
  * line's own; 0 if journald took it. */
 static int
-emit_journal(int pri, const char *msg, const struct log_kv *extra,
+emit_journal(int pri, const char *msg, const struct mig_log_kv *extra,
     size_t nextra)
 {
-	struct log_kv	kv[LOG_FIELDS_MAX + 8];
+	struct mig_log_kv	kv[LOG_FIELDS_MAX + 8];
 	char		buf[8192];
 	size_t		n = 0, i, len;
 
@@ -122,18 +122,18 @@ emit_journal(int pri, const char *msg, const struct log_kv *extra,
 		kv[n++] = extra[i];
 	for (i = 0; i < LOG_FIELDS_MAX && n < sizeof(kv) / sizeof(kv[0]); i++)
 		if (log_fields[i].key[0] != '\0')
-			kv[n++] = (struct log_kv){ log_fields[i].key,
+			kv[n++] = (struct mig_log_kv){ log_fields[i].key,
 			    log_fields[i].value };
-	len = log_journal_entry(buf, sizeof(buf), pri,
+	len = mig_log_journal_entry(buf, sizeof(buf), pri,
 	    program_invocation_short_name, msg, kv, n);
 	if (len > sizeof(buf))
 		return -1;
-	return log_journal_send(log_socket, buf, len);
+	return mig_log_journal_send(log_socket, buf, len);
 }
 
 /* The one place a finished line leaves the process. */
 static void
-emit_kv(int pri, const char *line, const struct log_kv *kv, size_t n)
+emit_kv(int pri, const char *line, const struct mig_log_kv *kv, size_t n)
 {
 	char		 full[1200];
 	const char	*msg = line;
@@ -162,7 +162,7 @@ emit(int pri, const char *line)
 }
 
 void
-vlog(int pri, const char *fmt, va_list ap)
+mig_vlog(int pri, const char *fmt, va_list ap)
 {
 	char	line[1024];
 	int	saved = errno;
@@ -172,7 +172,7 @@ vlog(int pri, const char *fmt, va_list ap)
 	errno = saved;
 }
 
-/* As vlog, with ": strerror(saved)" appended. */
+/* As mig_vlog, with ": strerror(saved)" appended. */
 static void vlog_errno(int, int, const char *, va_list)
     __attribute__((format(printf, 3, 0)));
 
@@ -190,7 +190,7 @@ vlog_errno(int pri, int saved, const char *fmt, va_list ap)
 }
 
 void
-log_warn(const char *fmt, ...)
+mig_log_warn(const char *fmt, ...)
 {
 	va_list	ap;
 	int	saved = errno;
@@ -201,27 +201,27 @@ log_warn(const char *fmt, ...)
 }
 
 void
-log_warnx(const char *fmt, ...)
+mig_log_warnx(const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap);
+	mig_vlog(LOG_ERR, fmt, ap);
 	va_end(ap);
 }
 
 void
-log_info(const char *fmt, ...)
+mig_log_info(const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap);
+	mig_vlog(LOG_INFO, fmt, ap);
 	va_end(ap);
 }
 
 void
-log_info_kv(const struct log_kv *kv, size_t n, const char *fmt, ...)
+mig_log_info_kv(const struct mig_log_kv *kv, size_t n, const char *fmt, ...)
 {
 	va_list	ap;
 	char	line[1024];
@@ -235,19 +235,19 @@ log_info_kv(const struct log_kv *kv, size_t n, const char *fmt, ...)
 }
 
 void
-log_debug(const char *fmt, ...)
+mig_log_debug(const char *fmt, ...)
 {
 	va_list	ap;
 
 	if (!log_verbose)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap);
+	mig_vlog(LOG_DEBUG, fmt, ap);
 	va_end(ap);
 }
 
 void
-fatal(const char *fmt, ...)
+mig_fatal(const char *fmt, ...)
 {
 	va_list	ap;
 	int	saved = errno;
@@ -259,21 +259,21 @@ fatal(const char *fmt, ...)
 }
 
 void
-fatalx(const char *fmt, ...)
+mig_fatalx(const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap);
+	mig_vlog(LOG_CRIT, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
 
 void
-log_failure(const char *cause, char *followed)
+mig_log_failure(const char *cause, char *followed)
 {
-	log_warnx("%s", cause);
+	mig_log_warnx("%s", cause);
 	if (followed[0] != '\0')
-		log_warnx("what followed: %s", followed);
+		mig_log_warnx("what followed: %s", followed);
 	followed[0] = '\0';
 }

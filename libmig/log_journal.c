@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "mig/log.h"
 
 int
-log_key_valid(const char *key)
+mig_log_key_valid(const char *key)
 {
 	size_t	i;
 
@@ -62,8 +62,8 @@ put_field(char *buf, size_t cap, size_t *o, const char *key,
 }
 
 size_t
-log_journal_entry(char *buf, size_t cap, int pri, const char *ident,
-    const char *msg, const struct log_kv *kv, size_t n)
+mig_log_journal_entry(char *buf, size_t cap, int pri, const char *ident,
+    const char *msg, const struct mig_log_kv *kv, size_t n)
 {
 	char	p[4];
 	size_t	o = 0, i;
@@ -74,14 +74,14 @@ log_journal_entry(char *buf, size_t cap, int pri, const char *ident,
 		put_field(buf, cap, &o, "SYSLOG_IDENTIFIER", ident);
 	put_field(buf, cap, &o, "MESSAGE", msg);
 	for (i = 0; i < n; i++)
-		if (kv[i].key != NULL && log_key_valid(kv[i].key) &&
+		if (kv[i].key != NULL && mig_log_key_valid(kv[i].key) &&
 		    kv[i].value != NULL && kv[i].value[0] != '\0')
 			put_field(buf, cap, &o, kv[i].key, kv[i].value);
 	return o;
 }
 
 int
-log_journal_send(const char *path, const void *buf, size_t len)
+mig_log_journal_send(const char *path, const void *buf, size_t len)
 {
 	struct sockaddr_un	sun;
 	ssize_t			n;

@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "error.h"
-#include "proto.h"
-#include "wire.h"
+#include "mig/error.h"
+#include "mig/proto.h"
+#include "mig/wire.h"
 
 struct msgtype {
 	const char	*name;

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relay_int.h"
-#include "tls.h"
+#include "mig/tls.h"
 
 #define RELAY_SOCKBUF	(4 * 1024 * 1024)
 
@@ -79,7 +79,7 @@ relay_account(struct mig_relay *r, const uint8_t *p, size_t n)
 		return 0;
 	used = mig_stream_feed(r->ps, p, n, &perr);
 	if (used == -1) {
-		log_warnx("%s: page counting stops: %s", r->name, perr.msg);
+		mig_log_warnx("%s: page counting stops: %s", r->name, perr.msg);
 		r->parsing = false;
 	} else if (mig_stream_phase(r->ps) == MIG_PHASE_END)
 		r->parsing = false;	/* the rest is a trailer */
@@ -99,7 +99,7 @@ relay_local_shutdown(struct mig_relay *r, int how)
 {
 	if (shutdown(r->conf.local_fd, how) == -1 && errno != ENOTSOCK &&
 	    errno != ENOTCONN)
-		log_warn("%s: shutdown of the local socket", r->name);
+		mig_log_warn("%s: shutdown of the local socket", r->name);
 }
 
 /* --- send --- */

@@ -35,7 +35,7 @@ relay_bw_init(struct mig_bw *bw, uint64_t rate)
 	pthread_mutex_init(&bw->mtx, NULL);
 	bw->rate = rate;
 	bw->tokens = rate / BW_BURST_DIV;
-	bw->last_ns = relay_now_ns();
+	bw->last_ns = mig_now_ns();
 }
 
 void
@@ -78,8 +78,8 @@ relay_bw_take(struct mig_relay *r, size_t n)
 	uint64_t	w, ws;
 
 	for (;;) {
-		w = bw_wait_ns(&r->bw, relay_now_ns());
-		ws = bw_wait_ns(r->conf.bw_shared, relay_now_ns());
+		w = bw_wait_ns(&r->bw, mig_now_ns());
+		ws = bw_wait_ns(r->conf.bw_shared, mig_now_ns());
 		if (ws > w)
 			w = ws;
 		if (w == 0)
@@ -109,7 +109,7 @@ void
 mig_bw_set_rate(struct mig_bw *bw, uint64_t rate)
 {
 	pthread_mutex_lock(&bw->mtx);
-	bw_refill(bw, relay_now_ns());	/* time so far at the old rate */
+	bw_refill(bw, mig_now_ns());	/* time so far at the old rate */
 	if (bw->rate == 0 || bw->tokens > rate / BW_BURST_DIV)
 		bw->tokens = rate / BW_BURST_DIV;
 	bw->rate = rate;

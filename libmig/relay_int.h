@@ -20,8 +20,9 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "relay.h"
-#include "stream.h"
+#include "mig/clock.h"
+#include "mig/relay.h"
+#include "mig/stream.h"
 
 struct mig_bw {
 	pthread_mutex_t	mtx;
@@ -71,7 +72,6 @@ struct mig_relay {
 };
 
 /* relay_io.c */
-uint64_t relay_now_ns(void);
 int	relay_cancelled(struct mig_relay *);
 int	relay_sleep(struct mig_relay *, uint64_t ns);
 ssize_t	relay_fd_read(struct mig_relay *, int, void *, size_t, const char *);

@@ -17,16 +17,7 @@
 #include <openssl/err.h>
 
 #include "relay_int.h"
-#include "tls.h"
-
-uint64_t
-relay_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "mig/tls.h"
 
 int
 relay_cancelled(struct mig_relay *r)

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stream.h"
-#include "wire.h"
+#include "mig/stream.h"
+#include "mig/wire.h"
 
 enum {
 	ST_XLHDR,	/* collect 48 */

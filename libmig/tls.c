@@ -13,7 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "tls.h"
+#include "mig/tls.h"
 
 /* TLS 1.2 suites: forward-secret key exchange and AEAD ciphers only. */
 #define TLS12_CIPHERS \

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
-#include "xlcompat.h"
+#include "mig/error.h"
+#include "mig/xlcompat.h"
 
 struct xlmsg {
 	const char	*name;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <zstd_errors.h>
 
-#include "relay.h"
+#include "mig/relay.h"
 #include "zchunk.h"
 
 ZSTD_CCtx *

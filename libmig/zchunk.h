@@ -13,7 +13,7 @@
 
 #include <zstd.h>
 
-#include "error.h"
+#include "mig/error.h"
 
 /* A compression context at level (0: MIG_RELAY_ZSTD_LEVEL_DEFAULT). */
 ZSTD_CCtx	*zchunk_cctx(const char *, int, struct mig_err *);

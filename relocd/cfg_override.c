@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "domcfg.h"
-#include "hv.h"
+#include "mig/domcfg.h"
+#include "mig/hv.h"
 #include "relocd.h"
 
 /* Larger than any configuration a RESERVE can carry (MIG_FRAME_CTRL_MAX):

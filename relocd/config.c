@@ -22,9 +22,9 @@
 
 #include <libxlutil.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relocd.h"
-#include "tls.h"
+#include "mig/tls.h"
 
 #define CONF_MAX_SIZE	(1024 * 1024)
 #define KEY_MAX		64
@@ -353,7 +353,7 @@ set_value(XLU_Config *x, const char *file, const struct seen *sn,
 	int			 rc;
 
 	if (k->alias_of != NULL)
-		log_warnx("%s:%d: `%s' is xend's name; use `%s'", file,
+		mig_log_warnx("%s:%d: `%s' is xend's name; use `%s'", file,
 		    sn->line, k->name, k->alias_of);
 	if (k->type == K_LIST) {
 		if (get_list(x, k, (struct strlist *)field) == -1)
@@ -395,7 +395,7 @@ set_value(XLU_Config *x, const char *file, const struct seen *sn,
 			if (asprintf(&rel, "%s/%s", XEND_CONFIG_DIR, s) == -1)
 				return mig_seterrno(err, MIG_E_NOMEM, "%s",
 				    k->name);
-			log_warnx("%s:%d: %s: `%s' taken as %s, as xend took it",
+			mig_log_warnx("%s:%d: %s: `%s' taken as %s, as xend took it",
 			    file, sn->line, k->name, s, rel);
 			rc = set_path((char **)field, rel);
 			free(rel);

@@ -20,7 +20,7 @@
 
 #include <event2/event.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 void
@@ -42,7 +42,7 @@ client_send(struct client *c, const struct ctl_msg *m)
 	struct mig_err	err;
 
 	if (ctl_send(c->fd, m, &err) == -1) {
-		log_debug("control client: %s", err.msg);
+		mig_log_debug("control client: %s", err.msg);
 		return -1;
 	}
 	return 0;
@@ -74,7 +74,7 @@ client_forward(struct client *c, const struct ctl_msg *m)
 			goto gone;
 		if (m->type == CTL_EVENT)
 			return 0;
-		now = now_ms();
+		now = mig_now_ms();
 		if (end == 0)
 			end = now + CLIENT_ROOM_MS;
 		if (now >= end)
@@ -85,7 +85,7 @@ client_forward(struct client *c, const struct ctl_msg *m)
 	}
 	return 0;
 gone:
-	log_debug("control client: %s", err.msg);
+	mig_log_debug("control client: %s", err.msg);
 	return -1;
 }
 
@@ -115,7 +115,7 @@ requested(const struct client *c, const struct job *j, uint16_t kind,
     const char *domain, const char *peer)
 {
 	char		id[24], uid[24], pid[24];
-	struct log_kv	kv[] = {
+	struct mig_log_kv	kv[] = {
 		{ "JOB_ID", id }, { "DOMAIN", domain }, { "PEER", peer },
 		{ "REQUESTER_UID", uid }, { "REQUESTER_PID", pid },
 		{ "REQUESTER_LOGINUID", c->loginuid },
@@ -124,7 +124,7 @@ requested(const struct client *c, const struct job *j, uint16_t kind,
 	snprintf(id, sizeof(id), "%" PRIu64, j->id);
 	snprintf(uid, sizeof(uid), "%ld", c->uid);
 	snprintf(pid, sizeof(pid), "%ld", c->pid);
-	log_info_kv(kv, sizeof(kv) / sizeof(kv[0]), "job %" PRIu64 ": %s "
+	mig_log_info_kv(kv, sizeof(kv) / sizeof(kv[0]), "job %" PRIu64 ": %s "
 	    "%s%s%s, asked by uid %ld (pid %ld%s%s)", j->id,
 	    ctl_job_kind_name(kind), domain, peer[0] ? " to " : "", peer,
 	    c->uid, c->pid, c->loginuid[0] ? ", loginuid " : "", c->loginuid);
@@ -179,7 +179,7 @@ on_client(evutil_socket_t fd, short ev, void *arg)
 
 	if (ctl_recv(fd, &m, &err) == -1) {
 		if (err.code != MIG_E_EOF)
-			log_warnx("control client: %s", err.msg);
+			mig_log_warnx("control client: %s", err.msg);
 		client_free(c);
 		return;
 	}
@@ -269,18 +269,18 @@ on_control(evutil_socket_t lfd, short ev, void *arg)
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
 	    -1) {
 		if (errno != EAGAIN && errno != EINTR)
-			log_warn("control accept");
+			mig_log_warn("control accept");
 		return;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
 	    cred.uid != 0) {
-		log_info("control: refused a client of uid %ld (root only)",
+		mig_log_info("control: refused a client of uid %ld (root only)",
 		    (long)cred.uid);
 		close(fd);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("control client");
+		mig_log_warn("control client");
 		close(fd);
 		return;
 	}
@@ -292,7 +292,7 @@ on_control(evutil_socket_t lfd, short ev, void *arg)
 	TAILQ_INSERT_TAIL(&rd->clients, c, entry);
 	if ((c->ev = event_new(rd->base, fd, EV_READ | EV_PERSIST, on_client,
 	    c)) == NULL || event_add(c->ev, NULL) == -1) {
-		log_warnx("control client: cannot watch it");
+		mig_log_warnx("control client: cannot watch it");
 		client_free(c);
 	}
 }

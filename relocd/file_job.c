@@ -34,10 +34,10 @@
 #include <unistd.h>
 
 #include "file_job.h"
-#include "hv.h"
-#include "image.h"
-#include "log.h"
-#include "relay.h"
+#include "mig/hv.h"
+#include "mig/image.h"
+#include "mig/log.h"
+#include "mig/relay.h"
 #include "relocd.h"
 #include "save_check.h"
 
@@ -176,7 +176,7 @@ fj_journal_end(struct file_job *j, enum jstate st, const char *name,
 	struct mig_err	err;
 
 	if (fj_journal(j, st, name, domid, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 }
 
 static bool
@@ -289,7 +289,7 @@ on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
 		fj_event(j, MIG_PHASE_STOPCOPY, NULL);
 		break;
 	case MIG_HV_PROGRESS_SUSPENDED:
-		j->suspended_ms = now_ms();
+		j->suspended_ms = mig_now_ms();
 		fj_event(j, MIG_PHASE_STOPCOPY, "domain suspended");
 		break;
 	default:
@@ -304,13 +304,13 @@ save_undo(struct file_job *j, const struct mig_hv_dominfo *dom,
 {
 	struct mig_err	err;
 
-	log_failure(why->msg, j->followed);
+	mig_log_failure(why->msg, j->followed);
 	if (mig_hv_recover_source(j->hv, dom->domid, why, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		*why = err;
 		return CTL_ST_UNDEFINED;
 	}
-	j->resumed_ms = now_ms();
+	j->resumed_ms = mig_now_ms();
 	j->result_domid = dom->domid;
 	return status_of(why);
 }
@@ -488,18 +488,18 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 		if (mig_hv_resume(j->hv, dom.domid, err) == -1 ||
 		    ((req->flags & CTL_SF_PAUSED) &&
 		    mig_hv_pause(j->hv, dom.domid, err) == -1)) {
-			log_warnx("%s", err->msg);
+			mig_log_warnx("%s", err->msg);
 			return CTL_ST_UNDEFINED;
 		}
-		j->resumed_ms = now_ms();
+		j->resumed_ms = mig_now_ms();
 	} else if (mig_hv_destroy(j->hv, dom.domid, err) == -1) {
-		log_warnx("%s", err->msg);
+		mig_log_warnx("%s", err->msg);
 		return CTL_ST_UNDEFINED;
 	} else
 		j->result_domid = MIG_HV_INVALID_DOMID;
 	fj_journal_end(j, J_DONE, dom.name, (int)dom.domid);
 	fj_event(j, MIG_PHASE_ACTIVATION, "saved");
-	log_info("%s saved to %s", dom.name, req->path);
+	mig_log_info("%s saved to %s", dom.name, req->path);
 	return CTL_ST_OK;
 }
 
@@ -626,10 +626,10 @@ restore_built(struct file_job *j, struct mig_image_reader *rd,
 	if (rc == 0 && fj_journal(j, J_COMMITTED, name, (int)domid, err) == -1)
 		rc = -1;
 	if (rc == -1) {
-		log_failure(err->msg, j->followed);
+		mig_log_failure(err->msg, j->followed);
 		if (domid != MIG_HV_INVALID_DOMID &&
 		    mig_hv_destroy(j->hv, domid, &e2) == -1) {
-			log_warnx("%s", e2.msg);
+			mig_log_warnx("%s", e2.msg);
 			return CTL_ST_UNDEFINED;
 		}
 		fj_journal_end(j, J_ABORTED, name, -1);
@@ -639,14 +639,14 @@ restore_built(struct file_job *j, struct mig_image_reader *rd,
 	if (mig_hv_rename(j->hv, domid, incoming, name, err) == -1 ||
 	    (!(req->flags & CTL_SF_PAUSED) &&
 	    mig_hv_unpause(j->hv, domid, err) == -1)) {
-		log_warnx("%s", err->msg);
+		mig_log_warnx("%s", err->msg);
 		fj_journal_end(j, J_DONE, name, (int)domid);
 		return CTL_ST_FAILED;
 	}
-	j->resumed_ms = now_ms();
+	j->resumed_ms = mig_now_ms();
 	fj_journal_end(j, J_DONE, name, (int)domid);
 	fj_event(j, MIG_PHASE_ACTIVATION, "restored");
-	log_info("%s restored from %s as domid %u", name, req->path, domid);
+	mig_log_info("%s restored from %s as domid %u", name, req->path, domid);
 	return CTL_ST_OK;
 }
 

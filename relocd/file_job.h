@@ -22,8 +22,8 @@
 #include <stdint.h>
 
 #include "ctl.h"
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 
 struct file_job {
 	/* set by the caller */

@@ -25,12 +25,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "hv.h"
-#include "log.h"
-#include "proto.h"
+#include "mig/conn.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "mig/proto.h"
 #include "relocd.h"
-#include "tls.h"
+#include "mig/tls.h"
 
 #define INDOUBT_BACKOFF_MIN	1	/* seconds between two QUERYs */
 #define INDOUBT_BACKOFF_MAX	30
@@ -99,7 +99,7 @@ ask(struct worker *w, const struct jrec *r, struct mig_msg_answer *ans,
 	}
 	if ((buf = malloc(sizeof(*buf))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "buffer");
-	dl = mig_conn_deadline((int)w->conf.peer_timeout * 1000);
+	dl = mig_deadline((int)w->conf.peer_timeout * 1000);
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_QUERY;
 	m.u.query.reservation_id = r->resv;
@@ -137,10 +137,10 @@ give_up_copy(struct worker *w, const struct jrec *r)
 
 	if (reconcile_find(w, r, AWAY_SUFFIX, &d) == 0) {
 		if (mig_hv_destroy(w->hv, d.domid, &err) == -1) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %" PRIu64 ": %s committed %s: destroyed "
+		mig_log_info("job %" PRIu64 ": %s committed %s: destroyed "
 		    "%s" AWAY_SUFFIX " (domain %u) here", r->job, r->peer,
 		    r->name, r->name, d.domid);
 	}
@@ -183,14 +183,14 @@ indoubt_settle(struct worker *w, const struct jrec *r, int retry)
 		case MIG_QUERY_COMMITTED:
 			return give_up_copy(w, r);
 		case MIG_QUERY_ABORTED:
-			log_info("job %" PRIu64 ": %s did not commit %s "
+			mig_log_info("job %" PRIu64 ": %s did not commit %s "
 			    "(%s)", r->job, r->peer, r->name, ans.text);
 			if (reconcile_resume_source(w, r) == -1)
 				return -1;
 			reconcile_close(w, r, J_ABORTED);
 			return INDOUBT_SETTLED;
 		case MIG_QUERY_UNKNOWN:
-			log_warnx("job %" PRIu64 ": IN DOUBT: %s knows "
+			mig_log_warnx("job %" PRIu64 ": IN DOUBT: %s knows "
 			    "nothing of %s (reservation %" PRIu64 ", uuid %s)"
 			    ": %s.  %s" AWAY_SUFFIX " stays suspended here.  "
 			    "Check 'xl list' on %s: if %s runs there, 'xl "
@@ -205,7 +205,7 @@ indoubt_settle(struct worker *w, const struct jrec *r, int retry)
 		}
 		/* Unreachable, or pending: say so once per backoff step. */
 		if (said++ == 0 || backoff < INDOUBT_BACKOFF_MAX)
-			log_warnx("job %" PRIu64 ": IN DOUBT: COMMIT of %s "
+			mig_log_warnx("job %" PRIu64 ": IN DOUBT: COMMIT of %s "
 			    "was sent to %s, which %s.  %s" AWAY_SUFFIX " stays "
 			    "suspended here, never resumed while in doubt; "
 			    "%s.  An operator may check 'xl list' on %s and "
@@ -215,7 +215,7 @@ indoubt_settle(struct worker *w, const struct jrec *r, int retry)
 			    r->name, retry ? "asking again" : "relocd asks "
 			    "again in the background", r->peer, r->resv);
 		if (st != MIG_QUERY_PENDING)
-			log_info("job %" PRIu64 ": %s", r->job, err.msg);
+			mig_log_info("job %" PRIu64 ": %s", r->job, err.msg);
 		if (!retry || !nap(backoff, parent))
 			return INDOUBT_OPEN;
 		if ((backoff *= 2) > INDOUBT_BACKOFF_MAX)
@@ -305,7 +305,7 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 		mig_seterr(&err, MIG_E_DENIED, "QUERY is answered only on the "
 		    "TLS port (relocation_ssl_server): in plaintext anyone on "
 		    "the path could answer it");
-		log_warnx("%s asks about reservation %" PRIu64 " in "
+		mig_log_warnx("%s asks about reservation %" PRIu64 " in "
 		    "plaintext: %s", mig_conn_peer(conn),
 		    q->u.query.reservation_id, err.msg);
 		peer_abort(conn, MIG_MSG_ERROR, &err);
@@ -319,7 +319,7 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 	if ((found = journal_lookup(w->conf.state_dir, match_target, &k, &r,
 	    &err)) == -1) {
 		/* Not knowing our own journal is no answer at all. */
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		peer_abort(conn, MIG_MSG_ERROR, &err);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
@@ -330,12 +330,12 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 	} else
 		m.u.answer.state = answer_from_host(w, &k, text, sizeof(text));
 	mig_text_set(m.u.answer.text, text);
-	log_info("%s asks about reservation %" PRIu64 " (%s%s%s): %s: %s",
+	mig_log_info("%s asks about reservation %" PRIu64 " (%s%s%s): %s: %s",
 	    mig_conn_peer(conn), k.resv, k.name, k.name[0] != '\0' ? ", " : "",
 	    k.uuid, mig_query_state_name(m.u.answer.state), text);
-	if (peer_send(conn, &m, mig_conn_deadline((int)w->conf.peer_timeout *
+	if (peer_send(conn, &m, mig_deadline((int)w->conf.peer_timeout *
 	    1000), &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
 	worker_describe(w, "(query)", mig_conn_peer(conn));

@@ -21,7 +21,7 @@
 
 #include <event2/event.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 static const char *const kind_names[] = {
@@ -67,7 +67,7 @@ next_id(struct relocd *rd)
 	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", rd->next_id + 1);
 	if (ftruncate(rd->ids_fd, 0) == -1 || pwrite(rd->ids_fd, buf, n, 0) != n ||
 	    fdatasync(rd->ids_fd) == -1)
-		log_warn("state directory %s: next-job", rd->conf.state_dir);
+		mig_log_warn("state directory %s: next-job", rd->conf.state_dir);
 	return rd->next_id++;
 }
 
@@ -181,12 +181,12 @@ answer_reserve(struct job *j, const struct ctl_reserve_req *req)
 	memset(&ans, 0, sizeof(ans));
 	ans.type = CTL_RESERVE_ANS;
 	/* max_incoming counts jobs that hold or are asking for memory. */
-	if (rd->stopping || ledger_count(rd->ledger, now_ms()) >=
+	if (rd->stopping || ledger_count(rd->ledger, mig_now_ms()) >=
 	    rd->conf.max_incoming)
 		r = LEDGER_FULL;
 	else
 		r = ledger_reserve(rd->ledger, req->free_kib, req->need_kib,
-		    req->name, req->uuid, rd->conf.reservation_ttl, now_ms(),
+		    req->name, req->uuid, rd->conf.reservation_ttl, mig_now_ms(),
 		    &id);
 	ans.u.reserve_ans.refusal = r;
 	ans.u.reserve_ans.id = id;
@@ -194,11 +194,11 @@ answer_reserve(struct job *j, const struct ctl_reserve_req *req)
 	ctl_text_set(ans.u.reserve_ans.text, ledger_refusal_text(r));
 	if (r == LEDGER_OK)
 		j->resv = id;
-	log_info("job %" PRIu64 ": %s %" PRIu64 " KiB for %s: %s", j->id,
+	mig_log_info("job %" PRIu64 ": %s %" PRIu64 " KiB for %s: %s", j->id,
 	    r == LEDGER_OK ? "reserved" : "refused", req->need_kib, req->name,
 	    ledger_refusal_text(r));
 	if (ctl_send(j->fd, &ans, &err) == -1)
-		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
+		mig_log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 }
 
 /*
@@ -215,7 +215,7 @@ answer_hold(struct job *j, const struct ctl_reserve_hold *h)
 	enum ledger_refusal	 r = LEDGER_OK;
 
 	if (j->resv == 0 || h->id != j->resv || ledger_hold(rd->ledger,
-	    h->id, h->name, h->uuid, now_ms()) == -1)
+	    h->id, h->name, h->uuid, mig_now_ms()) == -1)
 		r = LEDGER_NOT_HELD;
 	memset(&ans, 0, sizeof(ans));
 	ans.type = CTL_RESERVE_ANS;
@@ -223,10 +223,10 @@ answer_hold(struct job *j, const struct ctl_reserve_hold *h)
 	ans.u.reserve_ans.id = h->id;
 	ctl_text_set(ans.u.reserve_ans.text, ledger_refusal_text(r));
 	if (r != LEDGER_OK)
-		log_info("job %" PRIu64 ": reservation %" PRIu64 " for %s: %s",
+		mig_log_info("job %" PRIu64 ": reservation %" PRIu64 " for %s: %s",
 		    j->id, h->id, h->name, ledger_refusal_text(r));
 	if (ctl_send(j->fd, &ans, &err) == -1)
-		log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
+		mig_log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 }
 
 /* Reads and acts on one message of the worker's; -1 at its end. */
@@ -238,7 +238,7 @@ pipe_read_one(struct job *j)
 
 	if (ctl_recv(j->fd, &m, &err) == -1) {
 		if (err.code != MIG_E_EOF)
-			log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
+			mig_log_warnx("job %" PRIu64 ": %s", j->id, err.msg);
 		/* The worker is ending; SIGCHLD finishes the job. */
 		event_del(j->ev);
 		return -1;
@@ -255,7 +255,7 @@ pipe_read_one(struct job *j)
 		j->result_seen = 1;
 		/* The figures too: an operator reading the log, or the lab,
 		 * should not need the client's screen to know them. */
-		log_info("job %" PRIu64 " (%s %s): %s%s%s (%" PRIu64 " ms, "
+		mig_log_info("job %" PRIu64 " (%s %s): %s%s%s (%" PRIu64 " ms, "
 		    "paused %" PRIu64 " ms, %" PRIu64 " bytes on the wire, "
 		    "%" PRIu32 " rounds)", j->id, ctl_job_kind_name(j->kind),
 		    j->domain, ctl_result_label(j->kind, m.u.result.status),
@@ -296,7 +296,7 @@ pipe_read_one(struct job *j)
 		j->resv = 0;
 		break;
 	default:
-		log_warnx("job %" PRIu64 ": unexpected %s from worker", j->id,
+		mig_log_warnx("job %" PRIu64 ": unexpected %s from worker", j->id,
 		    ctl_type_name(m.type));
 	}
 	return 0;
@@ -344,7 +344,7 @@ job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
 	j->kind = kind;
 	j->fd = -1;
 	j->id = next_id(rd);
-	j->started_ms = now_ms();
+	j->started_ms = mig_now_ms();
 	j->watcher = watcher;
 	if (worker_exec(rd, kind_names[kind], j->id, connfd, flags, &j->pid,
 	    &j->fd, err) == -1)
@@ -366,7 +366,7 @@ job_spawn(struct relocd *rd, uint16_t kind, int connfd, int flags,
 		j->watcher = NULL;
 		return NULL;
 	}
-	log_debug("job %" PRIu64 ": %s worker pid %ld", j->id,
+	mig_log_debug("job %" PRIu64 ": %s worker pid %ld", j->id,
 	    kind_names[kind], (long)j->pid);
 	return j;
  fail:
@@ -430,7 +430,7 @@ report_death(struct job *j, int status)
 	else
 		snprintf(why, sizeof(why), "exited with status %d",
 		    WEXITSTATUS(status));
-	log_warnx("job %" PRIu64 " (%s %s): worker %s; reconciling its "
+	mig_log_warnx("job %" PRIu64 " (%s %s): worker %s; reconciling its "
 	    "journal", j->id, ctl_job_kind_name(j->kind), j->domain, why);
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_RESULT;
@@ -462,7 +462,7 @@ job_reap(struct relocd *rd)
 			if (monitor_reaped(rd, pid, status))
 				continue;
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-				log_warnx("reconcile worker %ld failed",
+				mig_log_warnx("reconcile worker %ld failed",
 				    (long)pid);
 			continue;
 		}
@@ -562,7 +562,7 @@ job_list(struct relocd *rd, struct client *c)
 {
 	struct job	*j;
 	struct ctl_msg	 m;
-	uint64_t	 now = now_ms();
+	uint64_t	 now = mig_now_ms();
 
 	TAILQ_FOREACH(j, &rd->jobs, entry) {
 		if (j->kind == CTL_JOB_QUERY)

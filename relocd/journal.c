@@ -44,7 +44,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 #define JOURNAL_FILE	"journal"
@@ -524,7 +524,7 @@ journal_append_landed(struct journal *j, const struct jrec *r, int *landed,
 		mig_seterrno(err, MIG_E_IO, "journal %s/%s", j->dir,
 		    JOURNAL_FILE);
 		if (ftruncate(j->fd, size) == -1)
-			log_warn("journal: cannot truncate torn record");
+			mig_log_warn("journal: cannot truncate torn record");
 		goto out;
 	}
 	if (landed != NULL)
@@ -607,13 +607,13 @@ read_last(int dirfd, const char *dir, struct last *l, struct mig_err *err)
 	for (line = buf; *line != '\0'; line = nl + 1) {
 		lineno++;
 		if ((nl = strchr(line, '\n')) == NULL) {
-			log_warnx("journal %s: line %d torn by a crash, "
+			mig_log_warnx("journal %s: line %d torn by a crash, "
 			    "ignored", dir, lineno);
 			break;
 		}
 		*nl = '\0';
 		if (jrec_parse(line, &r, why, sizeof(why)) == -1) {
-			log_warnx("journal %s: line %d malformed (%s), ignored",
+			mig_log_warnx("journal %s: line %d malformed (%s), ignored",
 			    dir, lineno, why);
 			continue;
 		}

@@ -17,9 +17,9 @@
 
 #include <event2/event.h>
 
-#include "acl.h"
-#include "conn.h"
-#include "log.h"
+#include "mig/acl.h"
+#include "mig/conn.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 /* Incoming workers at once: the jobs allowed, plus room for peers that are
@@ -65,13 +65,13 @@ on_pending(evutil_socket_t fd, short ev, void *arg)
 	int		 flags;
 
 	if (ev & EV_TIMEOUT) {
-		log_info("closed connection from %s: nothing received in %d "
+		mig_log_info("closed connection from %s: nothing received in %d "
 		    "seconds", p->peer, RELOCD_HELLO_TIMEOUT);
 		pending_free(p);
 		return;
 	}
 	if (rd->nworkers_in >= rd->conf.max_incoming + INCOMING_SLACK) {
-		log_info("closed connection from %s: %zu incoming jobs already "
+		mig_log_info("closed connection from %s: %zu incoming jobs already "
 		    "(max_incoming %u)", p->peer, rd->nworkers_in,
 		    rd->conf.max_incoming);
 		pending_free(p);
@@ -82,7 +82,7 @@ on_pending(evutil_socket_t fd, short ev, void *arg)
 	/* The worker owns the socket from here, whatever happens. */
 	if (job_spawn(rd, CTL_JOB_MIGRATE_IN, p->fd, flags, NULL, NULL,
 	    &err) == NULL)
-		log_warnx("connection from %s: %s", p->peer, err.msg);
+		mig_log_warnx("connection from %s: %s", p->peer, err.msg);
 	p->fd = -1;
 	pending_free(p);
 }
@@ -103,20 +103,20 @@ admit(struct listener *l, int fd, struct sockaddr_storage *ss, socklen_t len)
 	if (!mig_acl_check(rd->acl, (struct sockaddr *)ss, len, why,
 	    sizeof(why))) {
 		if (mig_acl_count(rd->acl) == 0) {
-			log_info("refused connection from %s: %s", peer, why);
+			mig_log_info("refused connection from %s: %s", peer, why);
 			close(fd);
 			return;
 		}
 		recheck = 1;
 	}
 	if (rd->npending >= RELOCD_PENDING_MAX) {
-		log_info("closed connection from %s: %d connections waiting "
+		mig_log_info("closed connection from %s: %d connections waiting "
 		    "to speak already", peer, RELOCD_PENDING_MAX);
 		close(fd);
 		return;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("connection from %s", peer);
+		mig_log_warn("connection from %s", peer);
 		close(fd);
 		return;
 	}
@@ -129,7 +129,7 @@ admit(struct listener *l, int fd, struct sockaddr_storage *ss, socklen_t len)
 	rd->npending++;
 	if ((p->ev = event_new(rd->base, fd, EV_READ, on_pending, p)) == NULL ||
 	    event_add(p->ev, &tv) == -1) {
-		log_warnx("connection from %s: cannot watch it", peer);
+		mig_log_warnx("connection from %s: cannot watch it", peer);
 		pending_free(p);
 	}
 }
@@ -150,7 +150,7 @@ on_accept(evutil_socket_t lfd, short ev, void *arg)
 		if (fd == -1) {
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
-				log_warn("accept on %s", l->addr);
+				mig_log_warn("accept on %s", l->addr);
 			return;
 		}
 		admit(l, fd, &ss, len);
@@ -181,7 +181,7 @@ listen_one(struct relocd *rd, const char *addr, unsigned port, int tls,
 	if ((l->ev = event_new(rd->base, fd, EV_READ | EV_PERSIST, on_accept,
 	    l)) == NULL || event_add(l->ev, NULL) == -1)
 		return mig_seterr(err, MIG_E_IO, "cannot watch %s", l->addr);
-	log_info("listening on %s", l->addr);
+	mig_log_info("listening on %s", l->addr);
 	return 0;
 }
 
@@ -209,18 +209,18 @@ static void
 listen_warn(const struct relocd_conf *c)
 {
 	if (c->plain_enabled && !allow_loopback_only(&c->hosts_allow))
-		log_warnx("WARNING: relocation_server is on and "
+		mig_log_warnx("WARNING: relocation_server is on and "
 		    "relocation_hosts_allow admits other hosts: they reach "
 		    "port %u without a certificate, guest memory crosses the "
 		    "network in the clear, and anyone on the path can take "
 		    "over a migration; use TLS (relocation_ssl_server)",
 		    c->plain_port);
 	if (!c->plain_enabled && !c->tls_enabled)
-		log_info("no relocation port (relocation_server and "
+		mig_log_info("no relocation port (relocation_server and "
 		    "relocation_ssl_server are off): this host sends, saves "
 		    "and restores, and receives nothing");
 	if (!c->recv.enabled)
-		log_warnx("WARNING: receive_policy is off: every admitted "
+		mig_log_warnx("WARNING: receive_policy is off: every admitted "
 		    "peer can have this host open any disk, run any hotplug "
 		    "script and pass through any device, as root");
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* relocd with the real hypervisor: libxl. */
-#include "hv.h"
+#include "mig/hv.h"
 #include "relocd.h"
 
 int

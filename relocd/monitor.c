@@ -33,8 +33,8 @@
 
 #include <event2/event.h>
 
-#include "hv.h"
-#include "log.h"
+#include "mig/hv.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 #define RETRY_MAX_S	60	/* longest wait between two create attempts */
@@ -114,7 +114,7 @@ save(struct mdom *d)
 	o.state = d->state;
 	o.json = d->json;
 	if (owned_put(d->m->state_dir, &o, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return -1;
 	}
 	return 0;
@@ -130,7 +130,7 @@ forget(struct mdom *d)
 
 	if (owned_get(d->m->state_dir, d->uuid, &o, &err) == 0) {
 		if (o.domid == d->domid && owned_drop(d->m->state_dir, d->uuid, &err) == -1)
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 		owned_clear(&o);
 	}
 	release(d);
@@ -144,7 +144,7 @@ watch(struct mdom *d)
 	mig_hv_unwatch(d->watch);
 	if ((d->watch = mig_hv_watch(d->m->w->hv, d->domid, on_event, d,
 	    &err)) == NULL) {
-		log_warnx("%s (domain %u): %s", d->name, d->domid, err.msg);
+		mig_log_warnx("%s (domain %u): %s", d->name, d->domid, err.msg);
 		return -1;
 	}
 	return 0;
@@ -161,7 +161,7 @@ look_again(struct mdom *d)
 
 	if (mig_hv_dominfo(d->m->w->hv, d->domid, &di, &err) == -1) {
 		if (err.code == MIG_E_NOTFOUND) {
-			log_info("%s (domain %u) is gone (saved or migrated "
+			mig_log_info("%s (domain %u) is gone (saved or migrated "
 			    "away): no longer watched", d->name, d->domid);
 			forget(d);
 		} else
@@ -173,7 +173,7 @@ look_again(struct mdom *d)
 		return;
 	}
 	snprintf(d->name, sizeof(d->name), "%s", di.name);
-	log_info("%s (domain %u) runs again after its suspend: watching it",
+	mig_log_info("%s (domain %u) runs again after its suspend: watching it",
 	    d->name, d->domid);
 	if (watch(d) == -1)
 		timer_in(d, 1);
@@ -214,17 +214,17 @@ restart_create(struct mdom *d)
 	/* Someone else (an operator, a cluster) brought it back meanwhile:
 	 * that one is it, a second copy would not be. */
 	if (find_by_uuid(d->m->w->hv, d->uuid, d->domid, &di) == 0) {
-		log_info("%s is back as domain %u, not by relocd: watching "
+		mig_log_info("%s is back as domain %u, not by relocd: watching "
 		    "it", d->name, di.domid);
 		domid = di.domid;
 	} else if (mig_hv_create(d->m->w->hv, d->json, 0, &domid,
 	    &err) == 0)
-		log_info("%s restarted as domain %u", d->name, domid);
+		mig_log_info("%s restarted as domain %u", d->name, domid);
 	else {
 		d->retry_s = d->retry_s == 0 ? 1 : d->retry_s * 2;
 		if (d->retry_s > RETRY_MAX_S)
 			d->retry_s = RETRY_MAX_S;
-		log_warnx("%s: restart failed, trying again in %u s: %s",
+		mig_log_warnx("%s: restart failed, trying again in %u s: %s",
 		    d->name, d->retry_s, err.msg);
 		timer_in(d, d->retry_s);
 		return;
@@ -253,7 +253,7 @@ restart(struct mdom *d, char *json, int rename)
 	if (save(d) == -1) {
 		/* Without the entry a crash now would lose the domain's
 		 * configuration with the domain: do nothing rather. */
-		log_warnx("%s (domain %u): not restarted; it stays shut "
+		mig_log_warnx("%s (domain %u): not restarted; it stays shut "
 		    "down", d->name, old);
 		d->state = OWNED_PRESERVED;
 		return;
@@ -263,17 +263,17 @@ restart(struct mdom *d, char *json, int rename)
 	if (rename) {
 		preserve_suffix(suffix, sizeof(suffix));
 		if (mig_hv_preserve(hv, old, suffix, &err) == -1) {
-			log_warnx("%s; it stays as it is, no longer watched",
+			mig_log_warnx("%s; it stays as it is, no longer watched",
 			    err.msg);
 			d->state = OWNED_WATCHING;
 			forget(d);
 			return;
 		}
-		log_info("%s (domain %u) preserved as %s%s", d->name, old,
+		mig_log_info("%s (domain %u) preserved as %s%s", d->name, old,
 		    d->name, suffix);
 	} else if (mig_hv_destroy(hv, old, &err) == -1 &&
 	    err.code != MIG_E_NOTFOUND) {
-		log_warnx("%s; it stays as it is", err.msg);
+		mig_log_warnx("%s; it stays as it is", err.msg);
 		d->state = OWNED_PRESERVED;
 		free(d->json);
 		d->json = NULL;
@@ -292,11 +292,11 @@ dump_core(struct mdom *d)
 
 	snprintf(path, sizeof(path), "%s/%s", d->m->w->conf.dump_dir,
 	    d->name);
-	log_info("%s (domain %u): dumping its core to %s", d->name, d->domid,
+	mig_log_info("%s (domain %u): dumping its core to %s", d->name, d->domid,
 	    path);
 	/* As xl: a failed dump does not stop the action. */
 	if (mig_hv_core_dump(d->m->w->hv, d->domid, path, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 }
 
 static void
@@ -320,7 +320,7 @@ act(struct mdom *d, int reason)
 	}
 	if ((json = mig_hv_config_json(hv, d->domid, &err)) == NULL ||
 	    mig_hv_config_actions(hv, json, &acts, &err) == -1) {
-		log_warnx("%s (domain %u) shut down (%s) but its configuration "
+		mig_log_warnx("%s (domain %u) shut down (%s) but its configuration "
 		    "cannot be read, so it is left as it is: %s", d->name,
 		    d->domid, mig_hv_shutdown_name(reason), err.msg);
 		free(json);
@@ -328,7 +328,7 @@ act(struct mdom *d, int reason)
 	}
 	a = acts.on[reason];
 	/* The one line per event an operator looks for. */
-	log_info("%s (domain %u): %s, action %s", d->name, d->domid,
+	mig_log_info("%s (domain %u): %s, action %s", d->name, d->domid,
 	    mig_hv_shutdown_name(reason), mig_hv_action_name(a));
 	if (a == MIG_HV_ACT_COREDUMP_DESTROY || a == MIG_HV_ACT_COREDUMP_RESTART) {
 		dump_core(d);
@@ -342,7 +342,7 @@ act(struct mdom *d, int reason)
 		return;		/* json is d's now */
 	case MIG_HV_ACT_SOFT_RESET:
 		if (mig_hv_soft_reset(hv, d->domid, json, &err) == -1)
-			log_warnx("%s; it stays as it is", err.msg);
+			mig_log_warnx("%s; it stays as it is", err.msg);
 		else
 			(void)watch(d);
 		break;
@@ -356,7 +356,7 @@ act(struct mdom *d, int reason)
 		d->watch = NULL;
 		if (mig_hv_destroy(hv, d->domid, &err) == -1 &&
 		    err.code != MIG_E_NOTFOUND) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			(void)watch(d);
 			break;
 		}
@@ -373,7 +373,7 @@ on_event(struct mig_hv_watch *wa, const struct mig_hv_domevent *ev,
 	struct mdom	*d = arg;
 
 	if (ev->kind == MIG_HV_EV_DEATH) {
-		log_info("%s (domain %u) is gone (destroyed, saved or migrated "
+		mig_log_info("%s (domain %u) is gone (destroyed, saved or migrated "
 		    "away): no longer watched", d->name, d->domid);
 		forget(d);
 		return;
@@ -381,7 +381,7 @@ on_event(struct mig_hv_watch *wa, const struct mig_hv_domevent *ev,
 	if (d->state == OWNED_PRESERVED)
 		return;		/* left shut down on purpose */
 	if (ev->reason == MIG_HV_SHUTDOWN_SUSPEND) {
-		log_info("%s (domain %u) suspended: watching for it to run "
+		mig_log_info("%s (domain %u) suspended: watching for it to run "
 		    "again or go", d->name, d->domid);
 		timer_in(d, 1);
 		return;
@@ -401,7 +401,7 @@ find_by_uuid(struct mig_hv *hv, const char *uuid, uint32_t not,
 	int			 i, n, found = -1;
 
 	if (mig_hv_list(hv, &list, &n, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return -1;
 	}
 	for (i = 0; i < n && found == -1; i++) {
@@ -430,7 +430,7 @@ attach(struct monitor *m, const struct owned *o)
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (d->timer = evtimer_new(m->w->base, on_timer, d)) == NULL) {
 		free(d);
-		log_warnx("%s: out of memory: not watched", o->name);
+		mig_log_warnx("%s: out of memory: not watched", o->name);
 		return;
 	}
 	d->m = m;
@@ -442,7 +442,7 @@ attach(struct monitor *m, const struct owned *o)
 	TAILQ_INSERT_TAIL(&m->doms, d, entry);
 	if (o->state == OWNED_RESTARTING) {
 		if ((d->json = strdup(o->json)) == NULL) {
-			log_warnx("%s: out of memory: not watched", o->name);
+			mig_log_warnx("%s: out of memory: not watched", o->name);
 			release(d);
 			return;
 		}
@@ -459,13 +459,13 @@ attach(struct monitor *m, const struct owned *o)
 			(void)watch(d);
 			return;
 		}
-		log_info("%s: finishing its restart", d->name);
+		mig_log_info("%s: finishing its restart", d->name);
 		restart_create(d);
 		return;
 	}
 	if (mig_hv_dominfo(m->w->hv, d->domid, &di, &err) == -1) {
 		if (err.code != MIG_E_NOTFOUND) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			release(d);	/* the next scan tries again */
 			return;
 		}
@@ -473,12 +473,12 @@ attach(struct monitor *m, const struct owned *o)
 	} else
 		mig_hv_uuid_format(di.uuid, u);
 	if (strcmp(u, d->uuid) != 0) {
-		log_info("%s (domain %u) went while relocd was away: no "
+		mig_log_info("%s (domain %u) went while relocd was away: no "
 		    "longer watched", d->name, d->domid);
 		forget(d);
 		return;
 	}
-	log_debug("watching %s (domain %u)", d->name, d->domid);
+	mig_log_debug("watching %s (domain %u)", d->name, d->domid);
 	(void)watch(d);
 }
 
@@ -509,14 +509,14 @@ scan(struct monitor *m)
 	TAILQ_FOREACH(d, &m->doms, entry)
 		d->seen = 0;
 	if (owned_scan(m->state_dir, scan_one, m, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return;
 	}
 	/* An entry an operator removed: the domain is theirs again. */
 	for (d = TAILQ_FIRST(&m->doms); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
 		if (!d->seen) {
-			log_info("%s (domain %u): its entry was removed: no "
+			mig_log_info("%s (domain %u): its entry was removed: no "
 			    "longer watched", d->name, d->domid);
 			release(d);
 		}
@@ -589,11 +589,11 @@ monitor_run(struct worker *w)
 	m.ino_fd = -1;
 	TAILQ_INIT(&m.doms);
 	if ((lock = lock_single(m.state_dir, &err)) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return 1;
 	}
 	if (inotify_start(&m, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		goto out;
 	}
 	w->stop_on_cancel = 1;
@@ -601,10 +601,10 @@ monitor_run(struct worker *w)
 	n = 0;
 	TAILQ_FOREACH(d, &m.doms, entry)
 		n++;
-	log_info("looking after %d domain(s)", n);
+	mig_log_info("looking after %d domain(s)", n);
 	if (!w->cancelled)
 		event_base_dispatch(w->base);
-	log_info("stopping: the domains run on, unwatched until relocd is "
+	mig_log_info("stopping: the domains run on, unwatched until relocd is "
 	    "back");
  out:
 	while ((d = TAILQ_FIRST(&m.doms)) != NULL)

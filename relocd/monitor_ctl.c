@@ -15,7 +15,7 @@
 
 #include <event2/event.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 #define MONITOR_DELAY_MAX	60	/* seconds */
@@ -37,12 +37,12 @@ monitor_start(struct relocd *rd)
 	if (worker_exec(rd, "monitor", 0, -1, 0, &rd->monitor_pid,
 	    &rd->monitor_fd, &err) == -1) {
 		rd->monitor_pid = 0;
-		log_warnx("%s; the domains relocd looks after are not watched",
+		mig_log_warnx("%s; the domains relocd looks after are not watched",
 		    err.msg);
 		return;
 	}
-	rd->monitor_started_ms = now_ms();
-	log_debug("monitor pid %ld", (long)rd->monitor_pid);
+	rd->monitor_started_ms = mig_now_ms();
+	mig_log_debug("monitor pid %ld", (long)rd->monitor_pid);
 }
 
 void
@@ -67,19 +67,19 @@ monitor_reaped(struct relocd *rd, pid_t pid, int status)
 	rd->monitor_fd = -1;
 	if (rd->stopping)
 		return 1;
-	if (now_ms() - rd->monitor_started_ms >= MONITOR_SETTLED_MS)
+	if (mig_now_ms() - rd->monitor_started_ms >= MONITOR_SETTLED_MS)
 		rd->monitor_delay = 0;
 	rd->monitor_delay = rd->monitor_delay == 0 ? 1 :
 	    rd->monitor_delay * 2;
 	if (rd->monitor_delay > MONITOR_DELAY_MAX)
 		rd->monitor_delay = MONITOR_DELAY_MAX;
-	log_warnx("the domain monitor %s %d; starting it again in %u s",
+	mig_log_warnx("the domain monitor %s %d; starting it again in %u s",
 	    WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
 	    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
 	    rd->monitor_delay);
 	if (rd->monitor_ev == NULL &&
 	    (rd->monitor_ev = evtimer_new(rd->base, on_respawn, rd)) == NULL) {
-		log_warnx("cannot arm the monitor's restart");
+		mig_log_warnx("cannot arm the monitor's restart");
 		return 1;
 	}
 	tv.tv_sec = rd->monitor_delay;

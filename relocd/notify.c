@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 void
@@ -42,12 +42,12 @@ notify_systemd(const char *fmt, ...)
 	if (path[0] == '@')
 		sun.sun_path[0] = '\0';		/* the abstract namespace */
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("systemd notification");
+		mig_log_warn("systemd notification");
 		return;
 	}
 	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
 	    (struct sockaddr *)&sun, len) == -1)
-		log_warn("systemd notification to %s", path);
+		mig_log_warn("systemd notification to %s", path);
 	close(fd);
 }
 

@@ -25,8 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hv.h"
-#include "log.h"
+#include "mig/hv.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 #define OWNED_DIR	"owned"
@@ -261,7 +261,7 @@ owned_scan(const char *state_dir, int (*fn)(const struct owned *, void *),
 			continue;
 		if (owned_get(state_dir, de->d_name, &o, &e) == -1) {
 			if (e.code != MIG_E_NOTFOUND)	/* gone meanwhile */
-				log_warnx("%s", e.msg);
+				mig_log_warnx("%s", e.msg);
 			continue;
 		}
 		rc = fn(&o, arg);

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conn.h"
-#include "hv.h"
-#include "log.h"
-#include "proto.h"
+#include "mig/conn.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "mig/proto.h"
 #include "relocd.h"
-#include "tls.h"
+#include "mig/tls.h"
 
 #define CONNECT_TIMEOUT_MS	15000
 
@@ -131,7 +131,7 @@ peer_abort(struct mig_conn *c, uint16_t type, const struct mig_err *why)
 		mig_text_set(m.u.error.text, why->msg);
 	} else
 		mig_text_set(m.u.cancel.text, why->msg);
-	peer_send(c, &m, mig_conn_deadline(2000), &ignored);
+	peer_send(c, &m, mig_deadline(2000), &ignored);
 }
 
 /*
@@ -245,7 +245,7 @@ peer_note_cert(struct mig_conn *conn)
 	if (mig_tls_peer_cert(mig_conn_ssl(conn), subject, sizeof(subject),
 	    fpr, sizeof(fpr)) == -1)
 		return;
-	log_field("PEER_CERT", "%s SHA256:%s", subject, fpr);
-	log_info("%s presented certificate %s, SHA256 %s",
+	mig_log_field("PEER_CERT", "%s SHA256:%s", subject, fpr);
+	mig_log_info("%s presented certificate %s, SHA256 %s",
 	    mig_conn_peer(conn), subject, fpr);
 }

@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domcfg.h"
-#include "hv.h"
+#include "mig/domcfg.h"
+#include "mig/hv.h"
 #include "relocd.h"
 
 /* Where libxl finds a hotplug script named without a directory

@@ -31,9 +31,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hv.h"
-#include "image.h"
-#include "log.h"
+#include "mig/hv.h"
+#include "mig/image.h"
+#include "mig/log.h"
 #include "relocd.h"
 
 struct rec_ctx {
@@ -67,7 +67,7 @@ reconcile_close(struct worker *w, const struct jrec *r, enum jstate st)
 	w->rec.flags &= ~JF_CAP;
 	w->rec.tmp[0] = '\0';
 	if (worker_journal(w, st, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 }
 
 /*
@@ -85,10 +85,10 @@ settle_withdrawn(struct worker *w, const struct jrec *r, const char *incoming)
 	    NULL) == 0 && (strcmp(d.name, incoming) == 0 ||
 	    strcmp(d.name, r->name) == 0)) {
 		if (mig_hv_destroy(w->hv, d.domid, &err) == -1) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %" PRIu64 ": destroyed %s (domain %u): it was "
+		mig_log_info("job %" PRIu64 ": destroyed %s (domain %u): it was "
 		    "given back to the source", r->job, d.name, d.domid);
 	}
 	reconcile_close(w, r, J_ABORTED);
@@ -112,10 +112,10 @@ settle_target(struct worker *w, const struct jrec *r)
 	if (r->state != J_COMMITTED) {
 		if (reconcile_find(w, r, INCOMING_SUFFIX, &d) == 0) {
 			if (mig_hv_destroy(w->hv, d.domid, &err) == -1) {
-				log_warnx("%s", err.msg);
+				mig_log_warnx("%s", err.msg);
 				return -1;
 			}
-			log_info("job %" PRIu64 ": destroyed %s (domain %u):"
+			mig_log_info("job %" PRIu64 ": destroyed %s (domain %u):"
 			    " it never committed", r->job, incoming, d.domid);
 		}
 		reconcile_close(w, r, J_ABORTED);
@@ -124,10 +124,10 @@ settle_target(struct worker *w, const struct jrec *r)
 	if (reconcile_find(w, r, INCOMING_SUFFIX, &d) == 0) {
 		if (mig_hv_rename(w->hv, d.domid, incoming, r->name,
 		    &err) == -1) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %" PRIu64 ": %s committed before the crash; "
+		mig_log_info("job %" PRIu64 ": %s committed before the crash; "
 		    "renamed it from %s (domain %u)", r->job, r->name,
 		    incoming, d.domid);
 	} else if (reconcile_find(w, r, "", &d) == -1) {
@@ -137,15 +137,15 @@ settle_target(struct worker *w, const struct jrec *r)
 	if (!(r->flags & JF_NO_ADOPT))
 		worker_adopt(w, d.domid, r->name);
 	if (d.state == MIG_HV_DOM_PAUSED && (r->flags & JF_START_PAUSED))
-		log_info("job %" PRIu64 ": %s (domain %u) left paused: it was "
+		mig_log_info("job %" PRIu64 ": %s (domain %u) left paused: it was "
 		    "asked to start paused (--paused)", r->job, r->name,
 		    d.domid);
 	else if (d.state == MIG_HV_DOM_PAUSED) {
 		if (mig_hv_unpause(w->hv, d.domid, &err) == -1) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %" PRIu64 ": %s committed before the crash; "
+		mig_log_info("job %" PRIu64 ": %s committed before the crash; "
 		    "unpaused it (domain %u)", r->job, r->name, d.domid);
 	}
 	reconcile_close(w, r, J_DONE);
@@ -169,30 +169,30 @@ reconcile_resume_source(struct worker *w, const struct jrec *r)
 		if (reconcile_find(w, r, AWAY_SUFFIX, &d) == -1)
 			return 0;	/* nothing of it here */
 		if (mig_hv_rename(w->hv, d.domid, away, r->name, &err) == -1) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %" PRIu64 ": renamed %s back to %s",
+		mig_log_info("job %" PRIu64 ": renamed %s back to %s",
 		    r->job, away, r->name);
 	}
 	if (d.state == MIG_HV_DOM_SUSPENDED) {
 		mig_seterr(&why, MIG_E_IO, "relocd restarted");
 		if (mig_hv_recover_source(w->hv, d.domid, &why, &err) == -1) {
-			log_warnx("%s", err.msg);
+			mig_log_warnx("%s", err.msg);
 			return -1;
 		}
-		log_info("job %" PRIu64 ": resumed %s (domain %u): its "
+		mig_log_info("job %" PRIu64 ": resumed %s (domain %u): its "
 		    "migration never committed", r->job, r->name, d.domid);
 	}
 	/* Auto-converge lowered its cap and died before it put it back.
 	 * Not worth leaving the job open for: said, for a person to do. */
 	if (r->flags & JF_CAP) {
 		if (mig_hv_cap_set(w->hv, d.domid, r->cap, &err) == -1)
-			log_warnx("job %" PRIu64 ": %s; restore it by hand: xl "
+			mig_log_warnx("job %" PRIu64 ": %s; restore it by hand: xl "
 			    "sched-credit2 (or sched-credit) -d %s -c %d",
 			    r->job, err.msg, r->name, r->cap);
 		else
-			log_info("job %" PRIu64 ": %s: cpu cap restored to %d",
+			mig_log_info("job %" PRIu64 ": %s: cpu cap restored to %d",
 			    r->job, r->name, r->cap);
 	}
 	return 0;
@@ -209,21 +209,21 @@ drop_temp_file(const struct jrec *r, const char *tmp, const char *image)
 
 	if (lstat(tmp, &st) == -1) {
 		if (errno != ENOENT)
-			log_warn("job %" PRIu64 ": %s", r->job, tmp);
+			mig_log_warn("job %" PRIu64 ": %s", r->job, tmp);
 		return 1;
 	}
 	if (!S_ISREG(st.st_mode) || (stat(image, &im) == 0 &&
 	    im.st_dev == st.st_dev && im.st_ino == st.st_ino)) {
-		log_info("job %" PRIu64 ": %s is not a temporary file of "
+		mig_log_info("job %" PRIu64 ": %s is not a temporary file of "
 		    "its save (any more); left alone", r->job, tmp);
 		return 0;
 	}
 	if (unlink(tmp) == -1) {
-		log_warn("job %" PRIu64 ": cannot remove %s, the temporary "
+		mig_log_warn("job %" PRIu64 ": cannot remove %s, the temporary "
 		    "file of an unfinished save", r->job, tmp);
 		return 0;
 	}
-	log_info("job %" PRIu64 ": removed %s, the temporary file of a "
+	mig_log_info("job %" PRIu64 ": removed %s, the temporary file of a "
 	    "save that never finished", r->job, tmp);
 	return 0;
 }
@@ -245,7 +245,7 @@ reconcile_drop_temp(const struct jrec *r)
 	if (r->tmp[0] == '\0')
 		return;
 	if (mig_image_temp_target(r->tmp, image, sizeof(image)) == -1) {
-		log_warnx("job %" PRIu64 ": journal names %s as a save's "
+		mig_log_warnx("job %" PRIu64 ": journal names %s as a save's "
 		    "temporary file, which it cannot be; left alone", r->job,
 		    r->tmp);
 		return;
@@ -271,14 +271,14 @@ settle_source(struct rec_ctx *c, const struct jrec *r)
 
 	if (r->state == J_COMMIT_SENT) {
 		if (reconcile_find(w, r, AWAY_SUFFIX, &d) == -1) {
-			log_info("job %" PRIu64 ": no %s" AWAY_SUFFIX
+			mig_log_info("job %" PRIu64 ": no %s" AWAY_SUFFIX
 			    " here any more: nothing to settle", r->job,
 			    r->name);
 			reconcile_close(w, r, J_DONE);
 			return 0;
 		}
 		if (!w->retry) {
-			log_warnx("job %" PRIu64 ": in doubt: COMMIT of %s "
+			mig_log_warnx("job %" PRIu64 ": in doubt: COMMIT of %s "
 			    "was sent to %s; %s" AWAY_SUFFIX " stays suspended "
 			    "while relocd asks it", r->job, r->name, r->peer,
 			    r->name);
@@ -323,18 +323,18 @@ settle(const struct jrec *snap, void *arg)
 	 * for it, then settle what the journal says now. */
 	if ((fd = journal_lock_job(c->w->conf.state_dir, r->job, 0,
 	    NULL)) == -1) {
-		log_info("job %" PRIu64 ": its worker still runs; waiting for "
+		mig_log_info("job %" PRIu64 ": its worker still runs; waiting for "
 		    "it before settling", r->job);
 		fd = journal_lock_job(c->w->conf.state_dir, r->job, 1, &err);
 	}
 	if (fd == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		c->failed = 1;
 		return 0;
 	}
 	if (journal_lookup(c->w->conf.state_dir, same_job, &key, &now,
 	    &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		c->failed = 1;
 	} else if (!journal_state_final(r->state) &&
 	    (r->role == JR_TARGET ? settle_target(c->w, r) :
@@ -357,9 +357,9 @@ reconcile_run(struct worker *w)
 	 * other workers append), and before it settles anything, so that
 	 * the journal keeps what this pass did until the next start. */
 	if (w->job == 0 && !w->retry && journal_compact(w->journal, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 	if (journal_replay(w->conf.state_dir, settle, &c, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return 1;
 	}
 	if (c.failed)

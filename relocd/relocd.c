@@ -25,10 +25,10 @@
 
 #include <event2/event.h>
 
-#include "acl.h"
-#include "log.h"
+#include "mig/acl.h"
+#include "mig/log.h"
 #include "relocd.h"
-#include "tls.h"
+#include "mig/tls.h"
 
 #define RUN_CONF	"relocd.conf.running"
 
@@ -46,15 +46,6 @@ usage(void)
 	    "           print the relocd.conf equivalent to xend's FILE\n",
 	    RELOCD_CONF_FILE);
 	exit(1);
-}
-
-uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -82,7 +73,7 @@ tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
 	SSL_CTX_free(ctx);
 	if (c->tls_peers_allow.n == 0 && mig_tls_ca_public(c->tls_ca, why,
 	    sizeof(why)))
-		log_warnx("%s: tls_peers_allow is unset and %s: any "
+		mig_log_warnx("%s: tls_peers_allow is unset and %s: any "
 		    "certificate a public CA signed for anyone is admitted on "
 		    "the TLS port; set tls_peers_allow, or use a CA of your "
 		    "own", path, why);
@@ -228,7 +219,7 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 	struct job	*j;
 
 	if (!rd->stopping)
-		log_info("%s: stopping; cancelling %zu job(s) that have not "
+		mig_log_info("%s: stopping; cancelling %zu job(s) that have not "
 		    "committed", strsignal(sig), job_count(rd, 0));
 	rd->stopping = 1;
 	notify_systemd("STOPPING=1");
@@ -261,7 +252,7 @@ on_sighup(evutil_socket_t sig, short ev, void *arg)
 	struct mig_err		 err, e2;
 
 	if (load_config(rd->conf_path, &c, &acl, &err) == -1) {
-		log_warnx("reload: %s; keeping the running configuration",
+		mig_log_warnx("reload: %s; keeping the running configuration",
 		    err.msg);
 		return;
 	}
@@ -269,15 +260,15 @@ on_sighup(evutil_socket_t sig, short ev, void *arg)
 	conf_swap(rd, &c, &acl);
 	if (listen_start(rd, &err) == -1 ||
 	    run_conf_write(rd, &rd->conf, &err) == -1) {
-		log_warnx("reload: %s; keeping the running configuration",
+		mig_log_warnx("reload: %s; keeping the running configuration",
 		    err.msg);
 		listen_stop(rd);
 		conf_swap(rd, &c, &acl);
 		if (listen_start(rd, &e2) == -1)
-			log_warnx("reload: the running configuration cannot "
+			mig_log_warnx("reload: the running configuration cannot "
 			    "listen again: %s", e2.msg);
 	} else
-		log_info("configuration reloaded from %s", rd->conf_path);
+		mig_log_info("configuration reloaded from %s", rd->conf_path);
 	/* Running jobs keep the configuration they started with (workers
 	 * read their own); this one is no longer anybody's. */
 	config_free(&c);
@@ -374,11 +365,11 @@ reconcile_background(struct relocd *rd)
 
 	if (worker_exec(rd, "reconcile", 0, -1, WORKER_RETRY, &pid, &fd,
 	    &err) == -1) {
-		log_warnx("%s; in-doubt jobs stay for the next start", err.msg);
+		mig_log_warnx("%s; in-doubt jobs stay for the next start", err.msg);
 		return;
 	}
 	close(fd);
-	log_info("asking the targets of in-doubt jobs (pid %ld)", (long)pid);
+	mig_log_info("asking the targets of in-doubt jobs (pid %ld)", (long)pid);
 }
 
 int
@@ -446,11 +437,11 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	if (optind != argc)
 		usage();
 	rd.conf_path = conf_path;
-	log_init(1, LOG_DAEMON);
-	log_setverbose(rd.verbose);
+	mig_log_init(1, LOG_DAEMON);
+	mig_log_setverbose(rd.verbose);
 
 	if (load_config(conf_path, &rd.conf, &rd.acl, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return 1;
 	}
 	if (checkonly) {
@@ -462,43 +453,43 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		return 0;
 	}
 	if ((n = readlink("/proc/self/exe", rd.self, sizeof(rd.self) - 1)) <= 0)
-		fatal("cannot find my own executable");
+		mig_fatal("cannot find my own executable");
 	rd.self[n] = '\0';
 	if ((pidfd = pidfile_open(rd.conf.pid_file, &err)) == -1 ||
 	    job_ids_open(&rd, &err) == -1 ||
 	    run_conf_write(&rd, &rd.conf, &err) == -1 ||
 	    (in_doubt = reconcile(&rd, &err)) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		goto out;
 	}
 	if (!rd.foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	log_init(rd.foreground, LOG_DAEMON);
+		mig_fatal("daemon");
+	mig_log_init(rd.foreground, LOG_DAEMON);
 	if (pidfile_write(pidfd, rd.conf.pid_file, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		goto out;
 	}
 	if ((rd.ledger = ledger_new(RELOCD_RESERVATIONS_MAX)) == NULL) {
-		log_warn("cannot set up the reservation ledger");
+		mig_log_warn("cannot set up the reservation ledger");
 		goto out;
 	}
 	if ((rd.base = event_base_new()) == NULL ||
 	    signals_start(&rd) == -1) {
-		log_warnx("cannot set up the event loop");
+		mig_log_warnx("cannot set up the event loop");
 		goto out;
 	}
 	if (listen_start(&rd, &err) == -1 || control_start(&rd, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		goto out;
 	}
 	if (in_doubt)
 		reconcile_background(&rd);
 	/* After reconciliation: the domains it finished are ours too. */
 	monitor_start(&rd);
-	log_info("ready (pid %ld)", (long)getpid());
+	mig_log_info("ready (pid %ld)", (long)getpid());
 	notify_systemd("READY=1\nSTATUS=ready, no jobs");
 	event_base_dispatch(rd.base);
-	log_info("stopped");
+	mig_log_info("stopped");
 	rc = 0;
  out:
 	if (pidfd != -1) {

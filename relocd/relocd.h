@@ -16,7 +16,8 @@
 #include <sys/types.h>
 
 #include "ctl.h"
-#include "error.h"
+#include "mig/clock.h"
+#include "mig/error.h"
 
 #define RELOCD_CONF_FILE	SYSCONFDIR "/xen/relocd.conf"
 #define RELOCD_PORT		8002	/* xend's relocation port */
@@ -258,7 +259,6 @@ struct relocd {
 
 /* relocd.c */
 int		 relocd_main(int, char **, const struct mig_hv_ops *);
-uint64_t	 now_ms(void);
 
 /* listen.c */
 int		 listen_start(struct relocd *, struct mig_err *);

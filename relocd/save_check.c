@@ -39,8 +39,8 @@
 
 #include <linux/magic.h>
 
-#include "image.h"
-#include "log.h"
+#include "mig/image.h"
+#include "mig/log.h"
 #include "save_check.h"
 
 #define MIB		(1024 * 1024)
@@ -151,7 +151,7 @@ too_big(const struct save_fs *fs, int compressed, const char *fix,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	if (compressed) {
-		log_warnx("%s: %s (uncompressed); saving compressed", fs->dir,
+		mig_log_warnx("%s: %s (uncompressed); saving compressed", fs->dir,
 		    what);
 		return 0;
 	}

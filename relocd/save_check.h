@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 
 /* What a save needs to know of the directory its image goes to. */
 struct save_fs {

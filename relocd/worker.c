@@ -20,11 +20,11 @@
 
 #include <event2/event.h>
 
-#include "acl.h"
-#include "conn.h"
-#include "hv.h"
-#include "log.h"
-#include "relay.h"
+#include "mig/acl.h"
+#include "mig/conn.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "mig/relay.h"
 #include "relocd.h"
 
 static void
@@ -68,25 +68,25 @@ on_pipe(evutil_socket_t fd, short ev, void *arg)
 		 * still finishes or cancels cleanly. */
 		event_del(w->pipe_ev);
 		if (err.code == MIG_E_EOF && !w->cancelled) {
-			log_warnx("parent gone; cancelling");
+			mig_log_warnx("parent gone; cancelling");
 			worker_interrupt(w);
 		}
 		return;
 	}
 	if (m.type == CTL_CANCEL) {
-		log_info("cancel requested");
+		mig_log_info("cancel requested");
 		worker_interrupt(w);
 	} else if (m.type == CTL_RESERVE_ANS) {
 		w->reserve_ans = m.u.reserve_ans;
 		w->reserve_answered = 1;
 	} else
-		log_warnx("unexpected %s from parent", ctl_type_name(m.type));
+		mig_log_warnx("unexpected %s from parent", ctl_type_name(m.type));
 }
 
 static void
 on_sigterm(evutil_socket_t sig, short ev, void *arg)
 {
-	log_info("SIGTERM: cancelling");
+	mig_log_info("SIGTERM: cancelling");
 	worker_interrupt(arg);
 }
 
@@ -96,7 +96,7 @@ worker_send(struct worker *w, const struct ctl_msg *m)
 	struct mig_err	err;
 
 	if (ctl_send(w->pipe, m, &err) == -1 && err.code != MIG_E_EOF)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 }
 
 /* Tells the parent (and so `xl-reloc jobs`) what this job is about. */
@@ -106,8 +106,8 @@ worker_describe(struct worker *w, const char *domain, const char *peer)
 	struct ctl_msg	m;
 
 	/* journalctl DOMAIN=web1 finds this job's lines from here on */
-	log_field("DOMAIN", "%s", domain);
-	log_field("PEER", "%s", peer);
+	mig_log_field("DOMAIN", "%s", domain);
+	mig_log_field("PEER", "%s", peer);
 	memset(&m, 0, sizeof(m));
 	m.type = CTL_JOB;
 	snprintf(m.u.jobrow.domain, sizeof(m.u.jobrow.domain), "%s", domain);
@@ -120,7 +120,7 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
 {
 	struct ctl_msg		m;
 	struct mig_relay_stats	st;
-	uint64_t		now = now_ms();
+	uint64_t		now = mig_now_ms();
 
 	w->phase = phase;
 	memset(&m, 0, sizeof(m));
@@ -183,10 +183,10 @@ worker_result(struct worker *w, uint16_t status, const struct mig_err *err)
 	m.u.result.code = err != NULL ? err->code : MIG_OK;
 	ctl_text_set(m.u.result.text, err != NULL ? err->msg : "");
 	m.u.result.domid = w->result_domid;
-	m.u.result.total_ms = now_ms() - w->started_ms;
+	m.u.result.total_ms = mig_now_ms() - w->started_ms;
 	if (w->suspended_ms != 0)
 		m.u.result.paused_ms = (w->resumed_ms ? w->resumed_ms :
-		    now_ms()) - w->suspended_ms;
+		    mig_now_ms()) - w->suspended_ms;
 	m.u.result.bytes_wire = w->bytes_wire;
 	m.u.result.bytes_stream = w->bytes_stream;
 	m.u.result.rounds = w->round;
@@ -220,7 +220,7 @@ worker_journal_landed(struct worker *w, enum jstate st, int *landed,
 			*landed = in_file;
 		return -1;
 	}
-	log_debug("journal: %s", journal_state_name(st));
+	mig_log_debug("journal: %s", journal_state_name(st));
 	return 0;
 }
 
@@ -384,7 +384,7 @@ worker_adopt(struct worker *w, uint32_t domid, const char *name)
 	char			u[37];
 
 	if (w->rec.flags & JF_NO_ADOPT) {
-		log_info("%s (domain %u): asked not to be looked after (-e): "
+		mig_log_info("%s (domain %u): asked not to be looked after (-e): "
 		    "relocd will not act on its shutdown", name, domid);
 		return;
 	}
@@ -393,7 +393,7 @@ worker_adopt(struct worker *w, uint32_t domid, const char *name)
 		if (owned_adopt(w->conf.state_dir, u, domid, name, &err) == 0)
 			return;
 	}
-	log_warnx("%s (domain %u): %s; relocd will not act on its shutdown",
+	mig_log_warnx("%s (domain %u): %s; relocd will not act on its shutdown",
 	    name, domid, err.msg);
 }
 
@@ -470,7 +470,7 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	w.conn_fd = -1;
 	w.lock_fd = -1;
 	w.result_domid = MIG_HV_INVALID_DOMID;
-	w.started_ms = w.rate_ms = now_ms();
+	w.started_ms = w.rate_ms = mig_now_ms();
 	w.page_size = 4096;
 	w.conf_path = RELOCD_CONF_FILE;
 	optind = 3;
@@ -501,18 +501,18 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 			worker_usage();
 		}
 	}
-	log_init(foreground, LOG_DAEMON);
-	log_setverbose(verbose);
+	mig_log_init(foreground, LOG_DAEMON);
+	mig_log_setverbose(verbose);
 	snprintf(name, sizeof(name), "job %" PRIu64, w.job);
-	log_procname(strcmp(kind, "reconcile") == 0 ||
+	mig_log_procname(strcmp(kind, "reconcile") == 0 ||
 	    strcmp(kind, "monitor") == 0 ? kind : name);
 	if (w.job != 0)
-		log_field("JOB_ID", "%" PRIu64, w.job);
+		mig_log_field("JOB_ID", "%" PRIu64, w.job);
 	if (strcmp(kind, "in") == 0)
 		w.conn_fd = RELOCD_WORKER_FD_CONN;
 
 	if (worker_open(&w, ops, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		/* A question's one answer is then the reason; a job's
 		 * result says it failed before touching anything. */
 		if (strcmp(kind, "query") == 0) {
@@ -539,7 +539,7 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	else if (strcmp(kind, "monitor") == 0)
 		rc = monitor_run(&w);
 	else {
-		log_warnx("unknown worker kind %s", kind);
+		mig_log_warnx("unknown worker kind %s", kind);
 		rc = 1;
 	}
 	if (w.conn_fd != -1)

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "domcfg.h"
+#include "mig/domcfg.h"
 #include "file_job.h"
-#include "hv.h"
-#include "log.h"
-#include "proto.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "mig/proto.h"
 #include "relocd.h"
 
 /* The core's progress, as the worker reports it. */
@@ -118,7 +118,7 @@ worker_file(struct worker *w, int restore)
 	uint16_t	want = restore ? CTL_RESTORE : CTL_SAVE, st;
 
 	if (ctl_recv(w->pipe, &m, &err) == -1 || m.type != want) {
-		log_warnx("no %s request from the parent",
+		mig_log_warnx("no %s request from the parent",
 		    restore ? "restore" : "save");
 		return 1;
 	}

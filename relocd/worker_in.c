@@ -13,21 +13,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "acl.h"
-#include "conn.h"
-#include "domcfg.h"
-#include "hv.h"
-#include "log.h"
-#include "proto.h"
-#include "relay.h"
+#include "mig/acl.h"
+#include "mig/conn.h"
+#include "mig/domcfg.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "mig/proto.h"
+#include "mig/relay.h"
 #include "relocd.h"
-#include "tls.h"
+#include "mig/tls.h"
 #include "worker_in.h"
 
 uint64_t
 in_deadline(struct in *in)
 {
-	return mig_conn_deadline((int)in->w->conf.peer_timeout * 1000);
+	return mig_deadline((int)in->w->conf.peer_timeout * 1000);
 }
 
 static int
@@ -46,7 +46,7 @@ refuse(struct in *in, uint16_t reason, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_info("refused %s from %s: %s", in->req.name,
+	mig_log_info("refused %s from %s: %s", in->req.name,
 	    mig_conn_peer(in->conn), text);
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_REFUSED;
@@ -277,16 +277,16 @@ in_discard(struct in *in, const struct mig_err *why, int tell_peer)
 	struct worker	*w = in->w;
 	struct mig_err	 err;
 
-	log_failure(why->msg, w->followed);
+	mig_log_failure(why->msg, w->followed);
 	if (tell_peer)
 		peer_abort(in->conn, MIG_MSG_ERROR, why);
 	if (in->domid != MIG_HV_INVALID_DOMID &&
 	    mig_hv_destroy(w->hv, in->domid, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 	if (in->resv != 0)
 		worker_reserve_msg(w, CTL_RESERVE_RELEASE);
 	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 	return worker_result(w, why->code == MIG_E_CANCELLED ?
 	    CTL_ST_CANCELLED : CTL_ST_FAILED, why);
 }
@@ -326,7 +326,7 @@ in_commit(struct in *in, struct mig_err *err)
 		return 0;
 	if (!landed)
 		return -1;
-	log_warnx("%s: the record is in the journal but may not be on disk; "
+	mig_log_warnx("%s: the record is in the journal but may not be on disk; "
 	    "%s is committed here", err->msg, in->req.name);
 	return 0;
 }
@@ -347,7 +347,7 @@ in_withdraw(struct in *in, struct mig_err *err)
 	if (worker_journal_landed(in->w, J_ABORTING, &landed, err) == 0 ||
 	    landed)
 		return 0;
-	log_warnx("%s", err->msg);
+	mig_log_warnx("%s", err->msg);
 	mig_seterr(err, MIG_E_IO, "%s (domain %u) stays here, paused: its "
 	    "activation failed and the journal cannot record that it is "
 	    "given back; relocd finishes the activation at its next start",
@@ -379,9 +379,9 @@ activate(struct in *in, struct mig_err *err)
 	m.type = MIG_MSG_ACTIVATED;
 	m.u.activated.domid = in->domid;
 	if (!ok) {
-		log_warnx("%s", err->msg);
+		mig_log_warnx("%s", err->msg);
 		if (in_withdraw(in, &e2) == -1) {
-			log_warnx("%s", e2.msg);
+			mig_log_warnx("%s", e2.msg);
 			return worker_result(w, CTL_ST_UNDEFINED, &e2);
 		}
 		/* It cannot run here: say so, and the source resumes its
@@ -392,18 +392,18 @@ activate(struct in *in, struct mig_err *err)
 		/* Not destroyed: the ABORTING record stays, and
 		 * reconciliation destroys it. */
 		if (mig_hv_destroy(w->hv, in->domid, &e2) == -1)
-			log_warnx("%s", e2.msg);
+			mig_log_warnx("%s", e2.msg);
 		else if (worker_journal(w, J_ABORTED, &e2) == -1)
-			log_warnx("%s", e2.msg);
+			mig_log_warnx("%s", e2.msg);
 		return worker_result(w, CTL_ST_FAILED, err);
 	}
 	if (worker_journal(w, J_ACTIVATED, err) == -1)
-		log_warnx("%s", err->msg);
+		mig_log_warnx("%s", err->msg);
 	if (peer_send(in->conn, &m, in_deadline(in), err) == -1)
-		log_warnx("%s (the domain runs here)", err->msg);
+		mig_log_warnx("%s (the domain runs here)", err->msg);
 	worker_journal(w, J_DONE, &e2);
 	w->result_domid = in->domid;
-	log_info("%s arrived from %s as domain %u", in->req.name,
+	mig_log_info("%s arrived from %s as domain %u", in->req.name,
 	    mig_conn_peer(in->conn), in->domid);
 	return worker_result(w, CTL_ST_OK, NULL);
 }
@@ -418,13 +418,13 @@ run(struct in *in)
 	int		 refused;
 
 	if (admit(in, &err) == -1) {
-		log_info("%s", err.msg);
+		mig_log_info("%s", err.msg);
 		return worker_result(w, CTL_ST_REFUSED, &err);
 	}
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
 	    peer_open(in->conn, &us, in->buf, &them, in_deadline(in), &err) == -1 ||
 	    peer_recv(in->conn, in->buf, &m, in_deadline(in), &err) == -1) {
-		log_info("connection from %s: %s", mig_conn_peer(in->conn),
+		mig_log_info("connection from %s: %s", mig_conn_peer(in->conn),
 		    err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
@@ -471,7 +471,7 @@ run(struct in *in)
 
 	/* The source has ttl seconds to start its stream. */
 	if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
-	    mig_conn_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
+	    mig_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
 		return in_discard(in, &err, 0);
 	/* The ledger checks the id and the domain it was made for: a stale
 	 * or foreign id is ERROR(not-found), and nothing is received. */

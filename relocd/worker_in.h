@@ -9,9 +9,9 @@
 
 #include <openssl/ssl.h>
 
-#include "hv.h"
-#include "proto.h"
-#include "relay.h"
+#include "mig/hv.h"
+#include "mig/proto.h"
+#include "mig/relay.h"
 #include "relocd.h"
 
 struct mig_acl;

@@ -23,13 +23,13 @@
 
 #include <event2/event.h>
 
-#include "conn.h"
-#include "hv.h"
-#include "log.h"
-#include "proto.h"
-#include "relay.h"
+#include "mig/conn.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "mig/proto.h"
+#include "mig/relay.h"
 #include "relocd.h"
-#include "tls.h"
+#include "mig/tls.h"
 
 struct out {
 	struct worker		*w;
@@ -58,7 +58,7 @@ struct out {
 static uint64_t
 deadline(struct out *o)
 {
-	return mig_conn_deadline((int)o->w->conf.peer_timeout * 1000);
+	return mig_deadline((int)o->w->conf.peer_timeout * 1000);
 }
 
 /* The progress text while the policy holds the guest back. */
@@ -96,12 +96,12 @@ throttle(struct out *o, uint32_t expected)
 	snprintf(o->conv_text, sizeof(o->conv_text), "guest throttled to "
 	    "%d%% cpu: expected downtime %" PRIu32 " ms > %" PRIu32 " ms",
 	    cap, expected, o->conv.limit_ms);
-	log_info("%s: %s", o->dom.name, o->conv_text);
+	mig_log_info("%s: %s", o->dom.name, o->conv_text);
 	worker_event(w, MIG_PHASE_PRECOPY, o->conv_text);
 	return;
 off:
 	/* No lever left: from here the rule goes straight to its end. */
-	log_warnx("%s; auto-converge off for this migration", err.msg);
+	mig_log_warnx("%s; auto-converge off for this migration", err.msg);
 	o->conv.auto_converge = false;
 }
 
@@ -163,12 +163,12 @@ cap_restore(struct out *o)
 		return;
 	if (mig_hv_cap_set(o->w->hv, o->dom.domid, o->cap_orig, &err) == -1) {
 		/* Still owed: undo() tries again, the journal keeps it. */
-		log_warnx("%s; restore it by hand: xl sched-credit2 (or "
+		mig_log_warnx("%s; restore it by hand: xl sched-credit2 (or "
 		    "sched-credit) -d %s -c %d", err.msg, o->dom.name,
 		    o->cap_orig);
 		return;
 	}
-	log_info("%s: cpu cap restored to %d", o->dom.name, o->cap_orig);
+	mig_log_info("%s: cpu cap restored to %d", o->dom.name, o->cap_orig);
 	o->capped = 0;
 	o->conv_text[0] = '\0';
 	/* The next record no longer owes it (a crash before then only
@@ -199,9 +199,9 @@ on_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
 		break;
 	case MIG_HV_PROGRESS_SUSPENDED:
 		o->suspended = 1;
-		w->suspended_ms = now_ms();
+		w->suspended_ms = mig_now_ms();
 		if (worker_journal(w, J_SUSPENDED, &err) == -1)
-			log_warnx("%s", err.msg);	/* save goes on: the
+			mig_log_warnx("%s", err.msg);	/* save goes on: the
 						 * record is advisory */
 		worker_event(w, MIG_PHASE_STOPCOPY, "domain suspended");
 		break;
@@ -288,7 +288,7 @@ check_target(struct out *o, const struct mig_msg_hello *us,
 		    "use --localhost to migrate to it", o->req.host,
 		    them->hostname);
 	if (them->mem_free_kib < o->dom.maxmem_kib)
-		log_info("%s reports %" PRIu64 " KiB free for a %" PRIu64
+		mig_log_info("%s reports %" PRIu64 " KiB free for a %" PRIu64
 		    " KiB domain; asking anyway", o->req.host,
 		    them->mem_free_kib, o->dom.maxmem_kib);
 	return 0;
@@ -310,7 +310,7 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 			return -1;
 		free(o->json);
 		o->json = given;
-		log_info("%s: sending configuration %s in place of its own",
+		mig_log_info("%s: sending configuration %s in place of its own",
 		    o->dom.name, o->req.config);
 	}
 	if (mig_hv_config_memory(w->hv, o->json, &need, err) == -1)
@@ -349,7 +349,7 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		    o->req.host, mig_msg_name(m->type));
 	o->granted_zstd = (m->u.reserved.features & MIG_FEAT_ZSTD) != 0;
 	if (m->u.reserved.features & MIG_FEAT_ZSTD)
-		log_info("%s: %s agreed to zstd compression", o->dom.name,
+		mig_log_info("%s: %s agreed to zstd compression", o->dom.name,
 		    o->req.host);
 	o->granted_xxh3 = (m->u.reserved.features & MIG_FEAT_XXH3) != 0;
 	return 0;
@@ -430,18 +430,18 @@ undo(struct out *o, const struct mig_err *why)
 			    CTL_ST_CANCELLED : why->code == MIG_E_DENIED ?
 			    CTL_ST_REFUSED : CTL_ST_FAILED;
 
-	log_failure(why->msg, w->followed);
+	mig_log_failure(why->msg, w->followed);
 	cap_restore(o);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
 	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ?
 	    &o->save_err : NULL, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}
-	w->resumed_ms = now_ms();
+	w->resumed_ms = mig_now_ms();
 	w->result_domid = o->dom.domid;
 	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 	return worker_result(w, status, why);
 }
 
@@ -455,7 +455,7 @@ in_doubt(struct out *o, struct mig_err *err)
 	struct worker	*w = o->w;
 	int		 rc;
 
-	log_warnx("COMMIT sent to %s, no answer: %s", o->req.host, err->msg);
+	mig_log_warnx("COMMIT sent to %s, no answer: %s", o->req.host, err->msg);
 	worker_event(w, MIG_PHASE_COMMITMENT, "in doubt: asking the target");
 	mig_conn_close(o->conn);
 	o->conn = NULL;
@@ -465,7 +465,7 @@ in_doubt(struct out *o, struct mig_err *err)
 		return worker_result(w, CTL_ST_OK, NULL);
 	}
 	if (rc == INDOUBT_SETTLED) {
-		w->resumed_ms = now_ms();
+		w->resumed_ms = mig_now_ms();
 		w->result_domid = o->dom.domid;
 		mig_seterr(err, MIG_E_IO, "%s did not commit %s after the "
 		    "connection failed; it runs here again", o->req.host,
@@ -518,7 +518,7 @@ commit(struct out *o, struct mig_err *err)
 	    peer_expect(o->conn, o->buf, MIG_MSG_ACTIVATED, &m, deadline(o),
 	    err) == -1)
 		return in_doubt(o, err);
-	w->resumed_ms = now_ms();
+	w->resumed_ms = mig_now_ms();
 	if (m.u.activated.status != 0) {
 		/* The target could not start it and destroyed its copy:
 		 * ours is the one. */
@@ -529,10 +529,10 @@ commit(struct out *o, struct mig_err *err)
 	}
 	w->result_domid = m.u.activated.domid;
 	if (mig_hv_destroy(w->hv, o->dom.domid, err) == -1)
-		log_warnx("%s: the domain runs on %s; destroy %s here by hand",
+		mig_log_warnx("%s: the domain runs on %s; destroy %s here by hand",
 		    err->msg, o->req.host, away);
 	if (worker_journal(w, J_DONE, err) == -1)
-		log_warnx("%s", err->msg);
+		mig_log_warnx("%s", err->msg);
 	worker_event(w, MIG_PHASE_ACTIVATION, "done");
 	return worker_result(w, CTL_ST_OK, NULL);
 }
@@ -656,7 +656,7 @@ worker_out(struct worker *w)
 	o.w = w;
 	o.dom.domid = MIG_HV_INVALID_DOMID;
 	if (ctl_recv(w->pipe, &req, &err) == -1 || req.type != CTL_MIGRATE) {
-		log_warnx("no migrate request from the parent");
+		mig_log_warnx("no migrate request from the parent");
 		return 1;
 	}
 	o.req = req.u.migrate;

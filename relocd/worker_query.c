@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "hv.h"
-#include "log.h"
-#include "proto.h"
+#include "mig/conn.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "mig/proto.h"
 #include "relocd.h"
 
 static uint16_t
@@ -95,7 +95,7 @@ probe(struct worker *w, const struct ctl_probe *req)
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
 	    peer_connect(w, req->host, req->port, req->flags & CTL_PF_TLS,
 	    &conn, &ctx, &err) == -1 ||
-	    peer_open(conn, &us, buf, &them, mig_conn_deadline(
+	    peer_open(conn, &us, buf, &them, mig_deadline(
 	    (int)w->conf.peer_timeout * 1000), &err) == -1)
 		goto out;
 	snprintf(m.u.probed.hostname, sizeof(m.u.probed.hostname), "%s",
@@ -115,7 +115,7 @@ probe(struct worker *w, const struct ctl_probe *req)
 		m.u.probed.status = conn != NULL ? CTL_ST_REFUSED :
 		    CTL_ST_FAILED;
 		ctl_text_set(m.u.probed.text, err.msg);
-		log_info("probe of %s: %s", req->host, err.msg);
+		mig_log_info("probe of %s: %s", req->host, err.msg);
 	}
 	worker_send(w, &m);
 	if (conn != NULL)
@@ -133,13 +133,13 @@ worker_query(struct worker *w)
 	struct mig_err	err;
 
 	if (ctl_recv(w->pipe, &req, &err) == -1) {
-		log_warnx("no question from the parent: %s", err.msg);
+		mig_log_warnx("no question from the parent: %s", err.msg);
 		return 1;
 	}
 	if (req.type == CTL_DOMAINS)
 		return domains(w);
 	if (req.type == CTL_PROBE)
 		return probe(w, &req.u.probe);
-	log_warnx("%s is not a question", ctl_type_name(req.type));
+	mig_log_warnx("%s is not a question", ctl_type_name(req.type));
 	return 1;
 }

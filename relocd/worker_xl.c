@@ -23,13 +23,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "domcfg.h"
-#include "log.h"
-#include "stream.h"
-#include "wire.h"
+#include "mig/conn.h"
+#include "mig/domcfg.h"
+#include "mig/log.h"
+#include "mig/stream.h"
+#include "mig/wire.h"
 #include "worker_in.h"
-#include "xlcompat.h"
+#include "mig/xlcompat.h"
 
 /* libxl's ERROR_FAIL: the report's status when our start fails. */
 #define XL_ERROR_FAIL	(-3)
@@ -58,9 +58,9 @@ xl_step(struct xl *x, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (x->flags & MIG_XLT_F_DEBUG)
-		log_info("xl %s: %s", x->peer, buf);
+		mig_log_info("xl %s: %s", x->peer, buf);
 	else
-		log_debug("xl %s: %s", x->peer, buf);
+		mig_log_debug("xl %s: %s", x->peer, buf);
 }
 
 static int
@@ -99,7 +99,7 @@ xl_refuse(struct xl *x, uint16_t reason, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	log_info("refused %s from xl %s: %s", what, x->peer, text);
+	mig_log_info("refused %s from xl %s: %s", what, x->peer, text);
 	if (xl_may_tell(x)) {
 		memset(&m, 0, sizeof(m));
 		m.type = MIG_MSG_REFUSED;
@@ -250,9 +250,9 @@ xl_give_back(struct xl *x, const struct mig_err *why)
 	struct mig_err	 err;
 	uint8_t		 rep[MIG_XL_REPORT_STATUS_LEN];
 
-	log_warnx("%s", why->msg);
+	mig_log_warnx("%s", why->msg);
 	if (w->rec.state == J_COMMITTED && in_withdraw(in, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}
 	/* Best effort: a sender that is gone needs neither. */
@@ -261,14 +261,14 @@ xl_give_back(struct xl *x, const struct mig_err *why)
 	    &err) == -1)
 		xl_step(x, "report: %s", err.msg);
 	if (mig_hv_destroy(w->hv, in->domid, &err) == -1) {
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_UNDEFINED, &err);
 	}
 	in->domid = MIG_HV_INVALID_DOMID;
 	if (in->resv != 0)
 		worker_reserve_msg(w, CTL_RESERVE_RELEASE);
 	if (worker_journal(w, J_ABORTED, &err) == -1)
-		log_warnx("%s", err.msg);
+		mig_log_warnx("%s", err.msg);
 	/* The sender's permission to have its domain back. */
 	if (xl_send(x, MIG_XL_MSG_GO, &err) == -1)
 		xl_step(x, "permission to resume: %s", err.msg);
@@ -304,17 +304,17 @@ xl_activate(struct xl *x)
 	worker_reserve_msg(w, CTL_RESERVE_RELEASE);
 	in->resv = 0;
 	if (worker_journal(w, J_ACTIVATED, &e2) == -1)
-		log_warnx("%s", e2.msg);
+		mig_log_warnx("%s", e2.msg);
 	mig_xl_report_encode(rep, 0);
 	if (mig_conn_write_all(in->conn, rep, sizeof(rep), in_deadline(in),
 	    &e2) == -1)
-		log_warnx("%s (the domain runs here)", e2.msg);
+		mig_log_warnx("%s (the domain runs here)", e2.msg);
 	worker_journal(w, J_DONE, &e2);
-	w->resumed_ms = now_ms();
+	w->resumed_ms = mig_now_ms();
 	w->result_domid = in->domid;
 	worker_event(w, MIG_PHASE_ACTIVATION, (x->flags & MIG_XLT_F_PAUSED) ?
 	    "arrived, paused" : "running");
-	log_info("%s arrived from xl %s as domain %u", in->req.name, x->peer,
+	mig_log_info("%s arrived from xl %s as domain %u", in->req.name, x->peer,
 	    in->domid);
 	return worker_result(w, CTL_ST_OK, NULL);
 }
@@ -334,7 +334,7 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 	worker_describe(w, "(xl)", desc);
 	worker_event(w, MIG_PHASE_RESERVATION, "xl handshake");
 	if (xl_send(x, MIG_XL_MSG_BANNER, &err) == -1) {
-		log_info("xl %s: %s", x->peer, err.msg);
+		mig_log_info("xl %s: %s", x->peer, err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
 	if (xl_read_header(x, &err) == -1) {
@@ -403,7 +403,7 @@ worker_in_xl(struct in *in, const struct mig_msg_hello *us,
 	if (x.told)
 		peer_linger(in->conn, in_deadline(in));
 	else
-		(void)mig_conn_shutdown(in->conn, mig_conn_deadline(1000),
+		(void)mig_conn_shutdown(in->conn, mig_deadline(1000),
 		    NULL);
 	free(x.optdata);
 	return rc;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto.h"
+#include "mig/proto.h"
 #include "xl-reloc.h"
 
 struct evac_run {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "proto.h"
+#include "mig/proto.h"
 #include "xl-reloc.h"
 
 #define ROW_FMT	"%-6s %-12s %-16s %-24s %-13s %8s %9s"

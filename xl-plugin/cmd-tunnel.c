@@ -23,10 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "mig/proto.h"
 #include "relocd.h"
-#include "tls.h"
-#include "xlcompat.h"
+#include "mig/tls.h"
+#include "mig/xlcompat.h"
 #include "xl-reloc.h"
 
 #define TUNNEL_TIMEOUT_MS	30000	/* connect, handshakes, first answer */
@@ -200,7 +200,7 @@ int
 tunnel_handshake(struct mig_conn *c, struct tunnel_args *a, int out,
     struct mig_err *err)
 {
-	uint64_t	dl = mig_conn_deadline(TUNNEL_TIMEOUT_MS);
+	uint64_t	dl = mig_deadline(TUNNEL_TIMEOUT_MS);
 	uint8_t		pre[MIG_PREAMBLE_LEN], hdr[MIG_FRAME_HDR_LEN];
 	uint8_t		body[4096];
 	struct mig_preamble pp;
@@ -304,7 +304,7 @@ tunnel_watch(struct mig_conn *c, struct tunnel_args *a,
 		return write_out(out, head, MIG_FRAME_HDR_LEN, err) == -1 ?
 		    CTL_ST_FAILED : CTL_ST_OK;
 	if (read_frame(c, head, &m, body, sizeof(body),
-	    mig_conn_deadline(TUNNEL_TIMEOUT_MS), err) == -1)
+	    mig_deadline(TUNNEL_TIMEOUT_MS), err) == -1)
 		return CTL_ST_FAILED;
 	if ((st = tunnel_reply(&m, a, err)) != -1)
 		return st;
@@ -343,7 +343,7 @@ tunnel_pump(struct mig_conn *c, struct tunnel_args *a, int in, int out,
 		    watch && banner == 0) {
 			/* Held back from xl until we know what they are. */
 			n = mig_conn_read_some(c, head + nhead, sizeof(head) -
-			    nhead, mig_conn_deadline(TUNNEL_TIMEOUT_MS), err);
+			    nhead, mig_deadline(TUNNEL_TIMEOUT_MS), err);
 			if (n == -1)
 				return CTL_ST_FAILED;
 			if (n == 0)	/* closed without a word, as before */
@@ -358,7 +358,7 @@ tunnel_pump(struct mig_conn *c, struct tunnel_args *a, int in, int out,
 		} else if (mig_conn_pending(c) > 0 || pfd[1].revents != 0) {
 			/* While watching, the rest of the banner first. */
 			n = mig_conn_read_some(c, buf, watch ? banner :
-			    sizeof(buf), mig_conn_deadline(TUNNEL_TIMEOUT_MS),
+			    sizeof(buf), mig_deadline(TUNNEL_TIMEOUT_MS),
 			    err);
 			if (n == -1)
 				return CTL_ST_FAILED;
@@ -380,7 +380,7 @@ tunnel_pump(struct mig_conn *c, struct tunnel_args *a, int in, int out,
 			if (n == 0) {
 				in_open = false;
 				if (mig_conn_shutdown(c,
-				    mig_conn_deadline(TUNNEL_TIMEOUT_MS),
+				    mig_deadline(TUNNEL_TIMEOUT_MS),
 				    err) == -1)
 					return CTL_ST_FAILED;
 			} else if (mig_conn_write_all(c, buf, (size_t)n, 0,

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "image.h"
+#include "mig/image.h"
 #include "xl-reloc.h"
 
 /* A path of control characters escapes to six times its length. */

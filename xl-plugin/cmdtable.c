@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "image.h"
+#include "mig/image.h"
 #include "xl-reloc.h"
 
 #define MIG	struct migrate_args

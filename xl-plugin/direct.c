@@ -36,7 +36,7 @@ on_event(struct file_job *j, uint16_t phase, const char *text)
 	ev.pages_total = j->pages_total;
 	ev.dirty_left = j->dirty_left;
 	ev.bytes_wire = j->bytes;
-	ev.elapsed_ms = now_ms() - d->started_ms;
+	ev.elapsed_ms = mig_now_ms() - d->started_ms;
 	ctl_text_set(ev.text, text != NULL ? text : "");
 	view_event(d->view, &ev);
 }
@@ -64,9 +64,9 @@ show_result(struct direct *d, const char *what, uint16_t st,
 	r.code = st == CTL_ST_OK ? MIG_OK : err->code;
 	ctl_text_set(r.text, st == CTL_ST_OK ? "" : err->msg);
 	r.domid = j->result_domid;
-	r.total_ms = now_ms() - d->started_ms;
+	r.total_ms = mig_now_ms() - d->started_ms;
 	if (j->suspended_ms != 0)
-		r.paused_ms = (j->resumed_ms ? j->resumed_ms : now_ms()) -
+		r.paused_ms = (j->resumed_ms ? j->resumed_ms : mig_now_ms()) -
 		    j->suspended_ms;
 	r.bytes_wire = r.bytes_stream = j->bytes;
 	r.rounds = j->round;
@@ -121,7 +121,7 @@ direct_run(const struct xr_global *g, uint16_t type,
 	if (a->debug)
 		view_debug(&v);
 	d.view = &v;
-	d.started_ms = now_ms();
+	d.started_ms = mig_now_ms();
 	file_job_init(&d.j, NULL, &d.op);
 	d.j.cancelled = &d.cancelled;
 	d.j.event = on_event;

@@ -11,7 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto.h"
+#include "mig/clock.h"
+#include "mig/proto.h"
 #include "xl-reloc.h"
 
 #define BAR_WIDTH	20
@@ -282,15 +283,6 @@ view_accepted(struct view *v, uint64_t job)
  * baud takes 10 s to draw them. */
 #define TTY_REDRAW_MS	100
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 view_event(struct view *v, const struct ctl_event *ev)
 {
@@ -299,7 +291,7 @@ view_event(struct view *v, const struct ctl_event *ev)
 
 	switch (v->mode) {
 	case VIEW_TTY:
-		now = mono_ms();
+		now = mig_now_ms();
 		if (v->drawn && v->last_phase == ev->phase &&
 		    now - v->drawn_ms < TTY_REDRAW_MS)
 			return;

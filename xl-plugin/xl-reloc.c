@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* xl-reloc: the command (main.c), on the real hypervisor. */
-#include "hv.h"
+#include "mig/hv.h"
 #include "xl-reloc.h"
 
 int

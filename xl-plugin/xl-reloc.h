@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "conn.h"
+#include "mig/conn.h"
 #include "ctl.h"
-#include "error.h"
-#include "proto.h"
+#include "mig/error.h"
+#include "mig/proto.h"
 
 #define XR_LINE_MAX	4096	/* one formatted line, JSON included */
 /* Every --json object opens with its format's version: a consumer can

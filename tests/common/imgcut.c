@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stream.h"
-#include "wire.h"
+#include "mig/stream.h"
+#include "mig/wire.h"
 
 static unsigned long	keep = 2;	/* PAGE_DATA records kept */
 static unsigned long	seen;		/* PAGE_DATA records read */

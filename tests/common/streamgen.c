@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stream.h"
+#include "mig/stream.h"
 #include "streamgen.h"
-#include "wire.h"
+#include "mig/wire.h"
 
 /* Sizes of the per-vcpu blobs libxc writes for a 64-bit PV guest. */
 #define VCPU_BASIC_LEN		5168	/* vcpu_guest_context_x86_64 */

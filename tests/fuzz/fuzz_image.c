@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "mig/image.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stream.h"
+#include "mig/stream.h"
 
 struct run {
 	struct mig_stream	s;

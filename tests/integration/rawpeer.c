@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
-#include "proto.h"
+#include "mig/conn.h"
+#include "mig/proto.h"
 #include "relocd.h"
 
 #define TIMEOUT_MS	10000
@@ -103,7 +103,7 @@ main(int argc, char **argv)
 		mig_seterrno(&err, MIG_E_NOMEM, "buffer");
 		goto out;
 	}
-	dl = mig_conn_deadline(TIMEOUT_MS);
+	dl = mig_deadline(TIMEOUT_MS);
 	if ((conn = mig_conn_connect("127.0.0.1", argv[1], TIMEOUT_MS,
 	    &err)) == NULL)
 		goto out;

@@ -34,11 +34,11 @@
 
 #include <event2/event.h>
 
-#include "hv.h"
+#include "mig/hv.h"
 #include "hv_sim.h"
-#include "stream.h"
-#include "wire.h"
-#include "xlcompat.h"
+#include "mig/stream.h"
+#include "mig/wire.h"
+#include "mig/xlcompat.h"
 
 #define EX_FAILED	1
 #define EX_USAGE	2

@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 
 extern const struct mig_hv_ops hv_sim_ops;
 

@@ -200,7 +200,7 @@ sim_job_progress(struct sim_job *j, const struct mig_hv_progress *p)
 	memset(&m, 0, sizeof(m));
 	m.kind = NOTE_PROGRESS;
 	m.p = *p;
-	m.p.t_ns = mig_hv_now_ns();
+	m.p.t_ns = mig_now_ns();
 	note_send(j, &m);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domcfg.h"
+#include "mig/domcfg.h"
 #include "sim.h"
 
 #define MAXDEPTH	64

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "sim.h"
-#include "stream.h"
-#include "wire.h"
+#include "mig/stream.h"
+#include "mig/wire.h"
 
 #define CHUNK	65536
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "sim.h"
-#include "stream.h"
+#include "mig/stream.h"
 #include "streamgen.h"
 
 #define MAX_ITERATIONS	5	/* libxenguest's SPP_MAX_ITERATIONS */
@@ -183,11 +183,11 @@ precopy(struct saver *s, unsigned *round)
 	for (*round = 0;; (*round)++) {
 		if (sim_job_aborted(s->j))
 			return sim_job_cancelled(s->j);
-		t0 = mig_hv_now_ns();
+		t0 = mig_now_ns();
 		if (send_round(s, *round) == -1 || refresh(s) == -1)
 			return -1;
 		elapsed = s->round_ms > 0 ? s->round_ms * 1000000ULL :
-		    mig_hv_now_ns() - t0;
+		    mig_now_ns() - t0;
 		if ((ndirty = guest_runs(s, *round, elapsed)) == -1)
 			return -1;
 		if (ndirty < TARGET_DIRTY || *round + 1 >= MAX_ITERATIONS)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "acl.h"
+#include "mig/acl.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 

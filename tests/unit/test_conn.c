@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "acl.h"
-#include "conn.h"
+#include "mig/acl.h"
+#include "mig/conn.h"
 
 #define TIMEOUT_MS	5000	/* only bounds a broken test */
 
@@ -124,13 +124,13 @@ test_read_deadline(void **state)
 	tcp_pair("127.0.0.1", &srv, &cli);
 	/* the peer never writes */
 	assert_int_equal(mig_conn_read_full(cli, buf, sizeof(buf),
-	    mig_conn_deadline(30), &err), -1);
+	    mig_deadline(30), &err), -1);
 	assert_int_equal(err.code, MIG_E_TIMEOUT);
 	assert_non_null(strstr(err.msg, mig_conn_peer(cli)));
 	/* a deadline already past fails at once even with data there */
 	assert_int_equal(mig_conn_write_all(srv, "x", 1, 0, &err), 0);
 	assert_int_equal(mig_conn_read_full(cli, buf, 2,
-	    mig_conn_now_ms() - 1, &err), -1);
+	    mig_now_ms() - 1, &err), -1);
 	assert_int_equal(err.code, MIG_E_TIMEOUT);
 	mig_conn_close(srv);
 	mig_conn_close(cli);
@@ -168,7 +168,7 @@ test_read_full_small_writes(void **state)
 	tcp_pair("127.0.0.1", &srv, &cli);
 	assert_int_equal(pthread_create(&t, NULL, dribble_main, srv), 0);
 	assert_int_equal(mig_conn_read_full(cli, buf, sizeof(buf),
-	    mig_conn_deadline(TIMEOUT_MS), &err), 0);
+	    mig_deadline(TIMEOUT_MS), &err), 0);
 	pthread_join(t, NULL);
 	for (i = 0; i < sizeof(buf); i++)
 		assert_int_equal(buf[i], (uint8_t)i);
@@ -188,7 +188,7 @@ test_eof_mid_read(void **state)
 	    0);
 	assert_int_equal(mig_conn_shutdown(srv, 0, &err), 0);
 	assert_int_equal(mig_conn_read_full(cli, buf, 20,
-	    mig_conn_deadline(TIMEOUT_MS), &err), -1);
+	    mig_deadline(TIMEOUT_MS), &err), -1);
 	assert_int_equal(err.code, MIG_E_EOF);
 	assert_non_null(strstr(err.msg, "after 10 of 20 bytes"));
 	assert_memory_equal(buf, "0123456789", 10);
@@ -218,7 +218,7 @@ test_ipv6_loopback(void **state)
 	assert_int_equal(strncmp(mig_conn_peer(cli), "[::1]:", 6), 0);
 	assert_int_equal(mig_conn_write_all(cli, "hello", 5, 0, &err), 0);
 	assert_int_equal(mig_conn_read_full(srv, buf, 5,
-	    mig_conn_deadline(TIMEOUT_MS), &err), 0);
+	    mig_deadline(TIMEOUT_MS), &err), 0);
 	assert_memory_equal(buf, "hello", 5);
 	mig_conn_close(srv);
 	mig_conn_close(cli);
@@ -272,7 +272,7 @@ test_write_to_closed_peer(void **state)
 	mig_conn_close(cli);
 	for (i = 0; i < 16 && rc == 0; i++)
 		rc = mig_conn_write_all(srv, buf, sizeof(buf),
-		    mig_conn_deadline(TIMEOUT_MS), &err);
+		    mig_deadline(TIMEOUT_MS), &err);
 	assert_int_equal(rc, -1);
 	assert_int_equal(err.code, MIG_E_IO);
 	mig_conn_close(srv);

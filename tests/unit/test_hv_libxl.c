@@ -21,9 +21,9 @@
 
 #include <event2/event.h>
 
-#include "domcfg.h"
-#include "error.h"
-#include "hv.h"
+#include "mig/domcfg.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 #include "hv_libxl.h"
 #include "hv_libxl_wrap.h"
 

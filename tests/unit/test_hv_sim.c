@@ -23,11 +23,11 @@
 
 #include <event2/event.h>
 
-#include "error.h"
-#include "domcfg.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/domcfg.h"
+#include "mig/hv.h"
 #include "hv_sim.h"
-#include "stream.h"
+#include "mig/stream.h"
 #include "streamgen.h"
 
 #define NPAGES		1024	/* a 4 MiB guest */

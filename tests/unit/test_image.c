@@ -16,12 +16,12 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
-#include "error.h"
+#include "mig/error.h"
 #include "fixture.h"
-#include "image.h"
-#include "stream.h"
+#include "mig/image.h"
+#include "mig/stream.h"
 #include "streamgen.h"
-#include "wire.h"
+#include "mig/wire.h"
 
 #define CONFIG	"{\"c_info\": {\"type\": \"pv\", \"name\": \"web-01\"}, " \
 		"\"b_info\": {\"max_memkb\": 524288}}"

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "log.h"
+#include "mig/log.h"
 
 /* Runs a warning and an info line with stderr sent to a file, the
  * journal stream being that file (as_journal) or another one; returns
@@ -42,16 +42,16 @@ logged(int as_journal)
 	fflush(stderr);
 	assert_true((saved = dup(STDERR_FILENO)) >= 0);
 	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
-	log_init(1, 0);
+	mig_log_init(1, 0);
 	/* no journald here: the stream it is */
-	log_journal_socket("/nonexistent/journal/socket");
-	log_warnx("disk %s", "full");
-	log_info("saved");
+	mig_log_journal_socket("/nonexistent/journal/socket");
+	mig_log_warnx("disk %s", "full");
+	mig_log_info("saved");
 	fflush(stderr);
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
 	unsetenv("JOURNAL_STREAM");
-	log_init(1, 0);
+	mig_log_init(1, 0);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	assert_true(n >= 0);
 	buf[n] = '\0';
@@ -79,7 +79,7 @@ test_elsewhere_plain(void **state)
 static void
 test_entry_format(void **state)
 {
-	const struct log_kv	 kv[] = {
+	const struct mig_log_kv	 kv[] = {
 		{ "JOB_ID", "7" }, { "PEER", "" }, { "bad-key", "x" },
 		{ "_SYSTEMD_UNIT", "forged" }, { "DOMAIN", "a\nb" },
 	};
@@ -90,19 +90,19 @@ test_entry_format(void **state)
 	size_t			 n;
 
 	(void)state;
-	n = log_journal_entry(buf, sizeof(buf), 3, "relocd",
+	n = mig_log_journal_entry(buf, sizeof(buf), 3, "relocd",
 	    "job 7: disk full", kv, sizeof(kv) / sizeof(kv[0]));
 	assert_int_equal(n, sizeof(want) - 1);
 	assert_memory_equal(buf, want, n);
 	/* too small: the length it needs, nothing past cap written */
 	memset(buf, 'Z', sizeof(buf));
-	assert_int_equal(log_journal_entry(buf, 10, 3, "relocd",
+	assert_int_equal(mig_log_journal_entry(buf, 10, 3, "relocd",
 	    "job 7: disk full", kv, 5), sizeof(want) - 1);
 	assert_int_equal(buf[10], 'Z');
-	assert_true(log_key_valid("REQUESTER_UID"));
-	assert_false(log_key_valid("requester"));
-	assert_false(log_key_valid("_PID"));
-	assert_false(log_key_valid(""));
+	assert_true(mig_log_key_valid("REQUESTER_UID"));
+	assert_false(mig_log_key_valid("requester"));
+	assert_false(mig_log_key_valid("_PID"));
+	assert_false(mig_log_key_valid(""));
 }
 
 /* Through a socket standing in for journald's: the process's fields and
@@ -114,7 +114,7 @@ test_native_protocol(void **state)
 	char			 got[1024], fpath[] = "/tmp/test_log.XXXXXX";
 	struct sockaddr_un	 sun;
 	struct stat		 st;
-	const struct log_kv	 kv[] = { { "REQUESTER_UID", "0" } };
+	const struct mig_log_kv	 kv[] = { { "REQUESTER_UID", "0" } };
 	ssize_t			 n;
 	int			 s, fd, saved;
 
@@ -135,19 +135,19 @@ test_native_protocol(void **state)
 	fflush(stderr);
 	assert_true((saved = dup(STDERR_FILENO)) >= 0);
 	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
-	log_init(1, 0);
-	log_journal_socket(path);
-	log_field("JOB_ID", "%d", 7);
-	log_field("DOMAIN", "%s", "web1");
-	log_info_kv(kv, 1, "migrate-out %s", "web1");
-	log_field("DOMAIN", NULL);
-	log_warnx("disk full");
-	log_field("JOB_ID", NULL);
+	mig_log_init(1, 0);
+	mig_log_journal_socket(path);
+	mig_log_field("JOB_ID", "%d", 7);
+	mig_log_field("DOMAIN", "%s", "web1");
+	mig_log_info_kv(kv, 1, "migrate-out %s", "web1");
+	mig_log_field("DOMAIN", NULL);
+	mig_log_warnx("disk full");
+	mig_log_field("JOB_ID", NULL);
 	fflush(stderr);
 	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
 	close(saved);
 	unsetenv("JOURNAL_STREAM");
-	log_init(1, 0);
+	mig_log_init(1, 0);
 
 	n = recv(s, got, sizeof(got) - 1, MSG_DONTWAIT);
 	assert_true(n > 0);

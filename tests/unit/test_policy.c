@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "domcfg.h"
+#include "mig/domcfg.h"
 #include "relocd.h"
 
 static const uint8_t	uuid[16] = { 0x7e, 0x57, 1, 2, 3, 4, 5, 6, 7, 8, 9,

@@ -26,15 +26,15 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "conn.h"
-#include "error.h"
+#include "mig/conn.h"
+#include "mig/error.h"
 #include "fixture.h"
-#include "proto.h"
-#include "relay.h"
-#include "stream.h"
+#include "mig/proto.h"
+#include "mig/relay.h"
+#include "mig/stream.h"
 #include "streamgen.h"
 #include "testcert.h"
-#include "tls.h"
+#include "mig/tls.h"
 
 #define NPAGES		2048
 #define CONFIG		"{\"c_info\":{\"name\":\"vm1\"}}"

@@ -20,10 +20,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "conn.h"
-#include "error.h"
-#include "proto.h"
-#include "relay.h"
+#include "mig/conn.h"
+#include "mig/error.h"
+#include "mig/proto.h"
+#include "mig/relay.h"
 #include "slow_shutdown.h"
 
 /* "libxl": writes into, or drains, its end of the socketpair until it

@@ -16,8 +16,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "error.h"
-#include "hv.h"
+#include "mig/error.h"
+#include "mig/hv.h"
 #include "save_check.h"
 
 #define MIB	(UINT64_C(1) << 20)

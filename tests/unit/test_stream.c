@@ -7,10 +7,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "error.h"
-#include "stream.h"
+#include "mig/error.h"
+#include "mig/stream.h"
 #include "streamgen.h"
-#include "wire.h"
+#include "mig/wire.h"
 
 #define CONFIG	"{\"c_info\": {\"type\": \"pv\", \"name\": \"guest1\"}}"
 #define MAXRECS	256

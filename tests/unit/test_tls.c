@@ -21,9 +21,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "acl.h"
-#include "conn.h"
-#include "tls.h"
+#include "mig/acl.h"
+#include "mig/conn.h"
+#include "mig/tls.h"
 #include "testcert.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -85,7 +85,7 @@ server_main(void *arg)
 	    NELEM(s->names));
 	s->ktls = mig_conn_ktls(s->conn);
 	buf = malloc(UP_LEN);
-	dl = mig_conn_deadline(TIMEOUT_MS);
+	dl = mig_deadline(TIMEOUT_MS);
 	if (mig_conn_read_full(s->conn, buf, sizeof(HELLO), dl, &s->err) ||
 	    memcmp(buf, HELLO, sizeof(HELLO)) != 0)
 		goto out;
@@ -110,7 +110,7 @@ client_run(struct side *c, const char *host)
 		return;
 	c->ktls = mig_conn_ktls(c->conn);
 	buf = malloc(UP_LEN);
-	dl = mig_conn_deadline(TIMEOUT_MS);
+	dl = mig_deadline(TIMEOUT_MS);
 	/* With TLS 1.3 the server judges our certificate after our side of
 	 * the handshake is done: a refusal arrives as an alert on the first
 	 * read. */
@@ -538,7 +538,7 @@ test_close_notify_and_truncation(void **state)
 	SSL_CTX		*sctx, *cctx;
 	struct mig_err	 err;
 	char		 buf[16];
-	uint64_t	 dl = mig_conn_deadline(TIMEOUT_MS);
+	uint64_t	 dl = mig_deadline(TIMEOUT_MS);
 
 	/* a clean end: data, close_notify, then read_some says 0 */
 	handshaken_pair(&srv, &cli, &sctx, &cctx);
@@ -583,7 +583,7 @@ test_no_sigpipe(void **state)
 	mig_conn_close(cli);
 	for (i = 0; i < 8 && rc == 0; i++)
 		rc = mig_conn_write_all(srv, buf, UP_LEN,
-		    mig_conn_deadline(TIMEOUT_MS), &err);
+		    mig_deadline(TIMEOUT_MS), &err);
 	assert_int_equal(rc, -1);
 	assert_int_equal(err.code, MIG_E_IO);
 	mig_conn_close(srv);

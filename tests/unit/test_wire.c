@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "error.h"
-#include "wire.h"
+#include "mig/error.h"
+#include "mig/wire.h"
 
 static void
 test_roundtrip_endianness(void **state)

@@ -7,8 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "error.h"
-#include "relay.h"
+#include "mig/error.h"
+#include "mig/relay.h"
 #include "relocd.h"
 
 static struct mig_err

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "error.h"
-#include "proto.h"
-#include "xlcompat.h"
+#include "mig/error.h"
+#include "mig/proto.h"
+#include "mig/xlcompat.h"
 
 /*
  * The bytes below are spelled out independently of xlcompat.h, from

@@ -22,9 +22,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "image.h"
-#include "proto.h"
-#include "xlcompat.h"
+#include "mig/image.h"
+#include "mig/proto.h"
+#include "mig/xlcompat.h"
 #include "xl-reloc.h"
 
 #define ARGC(a)	((int)(sizeof(a) / sizeof((a)[0])))

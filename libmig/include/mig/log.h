@@ -1,26 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Logging in the style of OpenBSD's daemons: stderr in the foreground,
- * syslog otherwise.  Library code logs only through log_*; it never calls
- * fatal(), which is for programs.
+ * syslog otherwise.  Library code logs only through mig_log_*; it never calls
+ * mig_fatal(), which is for programs.
  */
 #ifndef MIG_LOG_H
 #define MIG_LOG_H
 
 #include <stdarg.h>
 
-void	log_init(int foreground, int facility);
-void	log_setverbose(int);
-int	log_getverbose(void);
-void	log_procname(const char *);
-void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	vlog(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
+void	mig_log_init(int foreground, int facility);
+void	mig_log_setverbose(int);
+int	mig_log_getverbose(void);
+void	mig_log_procname(const char *);
+void	mig_log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	mig_log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	mig_log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	mig_log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	mig_vlog(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
 /* A job's failure (its cause), then what the cause brought on, if any,
  * below it; followed is emptied. */
-void	log_failure(const char *cause, char *followed);
+void	mig_log_failure(const char *cause, char *followed);
 
 /*
  * Structured fields, for journald: when stderr is the journal's stream,
@@ -28,31 +28,31 @@ void	log_failure(const char *cause, char *followed);
  * priority and these fields (journalctl JOB_ID=7).  Elsewhere they are
  * not written at all: the text of a line says what it is about.
  */
-struct log_kv {
+struct mig_log_kv {
 	const char	*key;		/* A-Z, 0-9, '_', not first */
 	const char	*value;		/* "" or NULL: left out */
 };
 /* Attaches KEY=VALUE to every later line of this process (a worker's
  * JOB_ID, DOMAIN, PEER, PEER_CERT); fmt NULL removes it. */
-void	log_field(const char *key, const char *fmt, ...)
+void	mig_log_field(const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* One info line with fields of its own as well. */
-void	log_info_kv(const struct log_kv *, size_t, const char *, ...)
+void	mig_log_info_kv(const struct mig_log_kv *, size_t, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Where the native protocol is sent: journald's socket unless a test
  * says otherwise. */
-void	log_journal_socket(const char *);
+void	mig_log_journal_socket(const char *);
 
 /* log_journal.c: the native protocol itself */
-int	log_key_valid(const char *);
+int	mig_log_key_valid(const char *);
 /* The datagram for one entry into buf (snprintf's semantics: the length
  * it needs is returned, larger than cap if cut). */
-size_t	log_journal_entry(char *buf, size_t cap, int pri, const char *ident,
-	    const char *msg, const struct log_kv *, size_t);
-int	log_journal_send(const char *path, const void *, size_t);
-void	fatal(const char *, ...)
+size_t	mig_log_journal_entry(char *buf, size_t cap, int pri, const char *ident,
+	    const char *msg, const struct mig_log_kv *, size_t);
+int	mig_log_journal_send(const char *path, const void *, size_t);
+void	mig_fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
-void	fatalx(const char *, ...)
+void	mig_fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

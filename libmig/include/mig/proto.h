@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "mig/error.h"
 
 /* preamble */
 #define MIG_PREAMBLE_LEN	16
@@ -353,8 +353,6 @@ bool		 mig_greeting_refusal(struct mig_err *err, int errnum,
  * port is off unless configured.
  */
 void		 mig_connect_hint(struct mig_err *err, bool tls);
-/* Field-by-field equality, as a decoder sees it (for tests and fuzzers). */
-bool		 mig_msg_equal(const struct mig_msg *, const struct mig_msg *);
 /* Whether a domain name / hostname of len bytes is acceptable on the wire. */
 int		 mig_name_valid(const char *, size_t, struct mig_err *);
 int		 mig_hostname_valid(const char *, size_t, struct mig_err *);

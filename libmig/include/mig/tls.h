@@ -21,8 +21,8 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
-#include "acl.h"
-#include "error.h"
+#include "mig/acl.h"
+#include "mig/error.h"
 
 struct mig_tls_conf {
 	const char	*cert_file;	/* PEM chain, leaf first */

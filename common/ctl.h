@@ -9,14 +9,14 @@
  * A decoder validates every field and copies text into the message, so a
  * decoded message owns nothing and points at nothing.
  */
-#ifndef MIG_CTL_H
-#define MIG_CTL_H
+#ifndef RELOC_CTL_H
+#define RELOC_CTL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "mig/error.h"
 
 #define CTL_MSG_MAX		8192	/* largest packet */
 #define CTL_DOMAIN_MAX		128	/* a domain name, id or uuid */

@@ -50,7 +50,7 @@
 #include <sys/socket.h>
 #include <stddef.h>
 
-#include "error.h"
+#include "mig/error.h"
 
 struct mig_acl;
 

@@ -6,7 +6,7 @@
  *
  * The fd is always non-blocking; the blocking-style helpers below wait with
  * poll(2) up to an absolute deadline in CLOCK_MONOTONIC milliseconds
- * (mig_conn_deadline()), 0 meaning no deadline.  A deadline that passes is
+ * (mig_deadline()), 0 meaning no deadline.  A deadline that passes is
  * MIG_E_TIMEOUT; a peer that closes in the middle of a read is MIG_E_EOF.
  *
  * SIGPIPE: plain sends use MSG_NOSIGNAL; TLS calls run with SIGPIPE blocked
@@ -23,7 +23,8 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 
-#include "error.h"
+#include "mig/clock.h"
+#include "mig/error.h"
 
 struct mig_conn;
 
@@ -32,10 +33,6 @@ struct mig_conn;
 
 /* mig_conn_listen() flags */
 #define MIG_LISTEN_V6ONLY	0x1	/* an IPv6 socket refuses IPv4 */
-
-/* Current CLOCK_MONOTONIC time, and "now + timeout_ms" (0 if <= 0). */
-uint64_t	 mig_conn_now_ms(void);
-uint64_t	 mig_conn_deadline(int timeout_ms);
 
 /*
  * Resolve host:port (IPv4 and IPv6) and connect to each address in turn,

@@ -24,8 +24,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "stream.h"
+#include "mig/error.h"
+#include "mig/stream.h"
 
 #define MIG_IMAGE_KEY_LEN	32
 

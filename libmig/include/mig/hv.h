@@ -24,6 +24,8 @@
 
 #include <stdint.h>
 
+#include "mig/clock.h"
+
 struct event_base;
 struct mig_err;
 struct mig_domcfg;
@@ -227,7 +229,7 @@ extern const struct mig_hv_ops mig_hv_libxl_ops;
  * sets SIGPIPE to ignored if it was at its default.
  */
 enum mig_hv_loglevel {
-	MIG_HV_LOG_DEFAULT,	/* INFO, or DEBUG when log_getverbose() > 1 */
+	MIG_HV_LOG_DEFAULT,	/* INFO, or DEBUG when mig_log_getverbose() > 1 */
 	MIG_HV_LOG_DEBUG,
 	MIG_HV_LOG_INFO,
 	MIG_HV_LOG_WARN,
@@ -398,7 +400,6 @@ void		 mig_hv_op_set_domid(struct mig_hv_op *, uint32_t);
 void		 mig_hv_op_complete(struct mig_hv_op *, const struct mig_err *);
 void		 mig_hv_op_progress(struct mig_hv_op *,
 		    const struct mig_hv_progress *);
-uint64_t	 mig_hv_now_ns(void);
 /* Queue an event of w (delivered in order from the event loop). */
 void		 mig_hv_watch_note(struct mig_hv_watch *,
 		    const struct mig_hv_domevent *);

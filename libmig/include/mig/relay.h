@@ -67,9 +67,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conn.h"
-#include "error.h"
-#include "proto.h"
+#include "mig/conn.h"
+#include "mig/error.h"
+#include "mig/proto.h"
 
 struct mig_relay;
 struct mig_bw;

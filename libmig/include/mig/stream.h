@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "mig/error.h"
 
 /* --- the xl save header (48 bytes, fields in the saving host's order) --- */
 #define MIG_XLHDR_SIZE		48

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "mig/error.h"
 
 #define MIG_XL_BANNER	"xl migration receiver ready, send binary domain data.\n"
 #define MIG_XL_READY	"domain received, ready to unpause"

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "ctl.h"
-#include "wire.h"
+#include "mig/wire.h"
 
 enum fkind {
 	F_U16,
