@@ -16,8 +16,8 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
-#include "error.h"
-#include "image.h"
+#include "mig/error.h"
+#include "mig/image.h"
 
 #define IMG_DIGEST_MAX	32	/* the trailer's field; shorter ones padded */
 

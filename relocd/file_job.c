@@ -327,7 +327,7 @@ save_direct(struct file_job *j, const struct mig_hv_dominfo *dom,
 	struct mig_err	cause;
 	int		rc;
 
-	log_info("saving %s: libxl writes the image file directly (plain, "
+	mig_log_info("saving %s: libxl writes the image file directly (plain, "
 	    "one file)", dom->name);
 	fj_event(j, MIG_PHASE_STOPCOPY, "saving");
 	j->mem_kib = dom->mem_kib;
@@ -356,7 +356,7 @@ save_copied(struct file_job *j, const struct mig_hv_dominfo *dom,
 	struct copier	*c;
 	int		 sv[2], rc;
 
-	log_info("saving %s: through a copy thread (compressed, encrypted or "
+	mig_log_info("saving %s: through a copy thread (compressed, encrypted or "
 	    "split image)", dom->name);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "save");
@@ -563,13 +563,13 @@ restore_stream(struct file_job *j, struct mig_image_reader *rd,
 	c->rd = rd;
 	mig_clearerr(&why);
 	if ((sv[1] = mig_image_reader_stream_fd(rd, &why)) != -1) {
-		log_info("restoring %s: libxl reads the image file directly "
+		mig_log_info("restoring %s: libxl reads the image file directly "
 		    "(plain, one file), checked beside it", name);
 		rc = restore_direct(j, c, sv[1], json, name, domid, err);
 	} else {
 		if (why.code != MIG_OK)
-			log_warnx("%s: copying instead", why.msg);
-		log_info("restoring %s: through a copy thread (compressed, "
+			mig_log_warnx("%s: copying instead", why.msg);
+		mig_log_info("restoring %s: through a copy thread (compressed, "
 		    "encrypted or split image)", name);
 		if (copy_start(c, copy_from_image, sv, err) == -1) {
 			free(c);
