@@ -421,6 +421,8 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.compress = (req->flags & CTL_SF_COMPRESS) != 0;
+	if (req->flags & CTL_SF_SHA256)
+		opts.digest = MIG_IMAGE_DIGEST_SHA256;
 	opts.zstd_level = j->zstd_level;
 	opts.split = req->split;
 	if (load_key(req->key, &key, &opts.key, err) == -1)
