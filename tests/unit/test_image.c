@@ -901,6 +901,23 @@ test_header_authenticated(void **state)
 	sg_buf_free(&file);
 }
 
+/* A seed of the image fuzzer, an image made by an older release. */
+static void
+verify_seed(const char *name, const struct mig_image_key *key,
+    struct mig_image_summary *sum)
+{
+	struct mig_err	 err;
+	char		 path[512];
+	const char	*srcdir = getenv("srcdir");
+
+	snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/fuzz_image/%s",
+	    srcdir != NULL ? srcdir : ".", name);
+	if (mig_image_verify(path, key, 0, sum, &err) != 0)
+		fail_msg("%s: %s", name, err.msg);
+	assert_true(sum->trailer);
+	assert_int_equal(sum->digest, MIG_IMAGE_DIGEST_SHA256);
+}
+
 /* An encrypted image of the first format (chunk parameters version 1,
  * header outside the AAD), made before this change, still reads. */
 static void
@@ -908,17 +925,10 @@ test_old_encrypted_image(void **state)
 {
 	static const struct mig_image_key fuzzkey = { { 0x42 } };
 	struct mig_image_summary	sum;
-	struct mig_err			err;
-	char				path[512];
-	const char			*srcdir = getenv("srcdir");
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/fuzz_image/encrypted",
-	    srcdir != NULL ? srcdir : ".");
-	if (mig_image_verify(path, &fuzzkey, 0, &sum, &err) != 0)
-		fail_msg("%s", err.msg);
+	verify_seed("encrypted", &fuzzkey, &sum);
 	assert_true(sum.encrypted);
-	assert_true(sum.trailer);
 }
 
 /* SHA-256 on request: the format images had before XXH3, byte for byte
@@ -990,17 +1000,10 @@ static void
 test_old_plain_image(void **state)
 {
 	struct mig_image_summary	sum;
-	struct mig_err			err;
-	char				path[512];
-	const char			*srcdir = getenv("srcdir");
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/fuzz_image/plain",
-	    srcdir != NULL ? srcdir : ".");
-	if (mig_image_verify(path, NULL, 0, &sum, &err) != 0)
-		fail_msg("%s", err.msg);
-	assert_true(sum.trailer);
-	assert_int_equal(sum.digest, MIG_IMAGE_DIGEST_SHA256);
+	verify_seed("plain", NULL, &sum);
+	assert_false(sum.encrypted);
 }
 
 /* libxl writing into the image's file itself, as into xl save's: the
