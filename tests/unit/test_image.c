@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -1017,6 +1019,7 @@ test_stream_fd(void **state)
 	struct mig_image_opts	 z = { .compress = true };
 	struct mig_err		 err;
 	struct sg_buf		 ref, got;
+	struct rlimit		 old, lim;
 	uint64_t		 bytes;
 	int			 fd;
 
@@ -1057,6 +1060,21 @@ test_stream_fd(void **state)
 	assert_int_equal(mig_image_writer_commit(w, &err), -1);
 	assert_non_null(strstr(err.msg, "not read back"));
 	sg_buf_free(&ref);
+
+	/* A file that cannot grow (here: past RLIMIT_FSIZE, as a full
+	 * disk) is named by the probe: libxl's failure is its echo. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 1 << 20;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(mig_image_writer_probe(w, &err), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_non_null(strstr(err.msg, "write failed: File too large"));
+	mig_image_writer_abort(w);
 
 	/* A compressed image needs every byte in the writer's hands. */
 	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), &z, &err);
