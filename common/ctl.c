@@ -214,6 +214,21 @@ ctl_status_name(uint16_t st)
 	return st < CTL_ST__MAX ? names[st] : "unknown";
 }
 
+uint16_t
+ctl_status_of(const struct mig_err *err, int lookup)
+{
+	switch (err->code) {
+	case MIG_E_CANCELLED:
+		return CTL_ST_CANCELLED;
+	case MIG_E_DENIED:
+		return CTL_ST_REFUSED;
+	case MIG_E_NOTFOUND:
+		return lookup ? CTL_ST_NOTFOUND : CTL_ST_FAILED;
+	default:
+		return CTL_ST_FAILED;
+	}
+}
+
 /*
  * A job's outcome as its log line should read.  ctl_status_name() speaks
  * for the requester of a migration ("source resumed"), which is wrong for

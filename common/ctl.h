@@ -291,6 +291,14 @@ int		 ctl_decode(const uint8_t *, size_t, struct ctl_msg *,
 		    struct mig_err *);
 const char	*ctl_type_name(uint16_t);
 const char	*ctl_status_name(uint16_t);
+/*
+ * The status a failure gives a job or a command, the one rule for both
+ * programs: a cancel is CANCELLED, a refusal (MIG_E_DENIED) REFUSED,
+ * anything else FAILED.  MIG_E_NOTFOUND is NOTFOUND only when lookup
+ * says the failure was the requester's own lookup (the domain or file
+ * it named): a peer's or a reservation's "not found" is not the user's.
+ */
+uint16_t	 ctl_status_of(const struct mig_err *, int lookup);
 const char	*ctl_job_kind_name(uint16_t);
 const char	*ctl_result_label(uint16_t, uint16_t);
 const char	*ctl_dom_state_name(uint16_t);

@@ -21,6 +21,8 @@
 #include <openssl/x509v3.h>
 
 #include "mig/conn.h"
+#include "mig/io.h"
+#include "conn_int.h"
 #include "mig/tls.h"
 
 struct mig_conn {
@@ -44,41 +46,13 @@ static const struct {
 	[OP_SHUTDOWN] = { "shutdown", "TLS shutdown of" },
 };
 
-/*
- * Wait until fd is ready for events or the deadline passes.  Errors and
- * hangups count as ready: the next read or write reports them properly.
- */
+/* A wait on c's fd: 0 when ready, -1 with err set. */
 static int
-conn_wait(int fd, short events, uint64_t deadline, const char *what,
-    const char *peer, struct mig_err *err)
+conn_wait(struct mig_conn *c, short events, const struct mig_io *io,
+    const char *verb, struct mig_err *err)
 {
-	struct pollfd	pfd = { .fd = fd, .events = events };
-	uint64_t	now;
-	int		timeout, n;
-
-	for (;;) {
-		timeout = -1;
-		if (deadline != 0) {
-			now = mig_now_ms();
-			if (now >= deadline)
-				return mig_seterr(err, MIG_E_TIMEOUT, "%s %s: "
-				    "timed out", what, peer);
-			timeout = deadline - now > INT_MAX ? INT_MAX :
-			    (int)(deadline - now);
-		}
-		n = poll(&pfd, 1, timeout);
-		if (n > 0) {
-			if (pfd.revents & POLLNVAL) {
-				errno = EBADF;
-				return mig_seterrno(err, MIG_E_IO, "%s %s",
-				    what, peer);
-			}
-			return 0;
-		}
-		if (n == -1 && errno != EINTR)
-			return mig_seterrno(err, MIG_E_IO, "%s %s: poll", what,
-			    peer);
-	}
+	return mig_io_wait(c->fd, events, io, verb, c->peer, err) == -1 ?
+	    -1 : 0;
 }
 
 /*
@@ -121,12 +95,14 @@ pipe_guard_off(struct pipe_guard *g)
 }
 
 static int
-conn_ssl_call(struct mig_conn *c, enum ssl_op op, void *buf, int len)
+conn_ssl_call(struct mig_conn *c, enum ssl_op op, void *buf, int len,
+    const struct mig_io *io)
 {
 	struct pipe_guard	g;
-	int			ret = -1;
+	int			ret = -1, guard;
 
-	pipe_guard_on(&g);
+	if ((guard = !(io->flags & MIG_IO_SIGPIPE_BLOCKED)))
+		pipe_guard_on(&g);
 	ERR_clear_error();
 	errno = 0;
 	switch (op) {
@@ -143,8 +119,39 @@ conn_ssl_call(struct mig_conn *c, enum ssl_op op, void *buf, int len)
 		ret = SSL_shutdown(c->ssl);
 		break;
 	}
-	pipe_guard_off(&g);
+	if (guard)
+		pipe_guard_off(&g);
 	return ret;
+}
+
+/*
+ * MIG_IO_QUIET_PEER: wait for room to write; if the peer has something to
+ * say meanwhile (an ERROR or CANCEL frame, or it closed), it will not read
+ * on: stop now rather than wait forever, and leave its bytes unread for
+ * the caller.
+ */
+static int
+conn_wait_send(struct mig_conn *c, const struct mig_io *io,
+    struct mig_err *err)
+{
+	uint8_t	b;
+	ssize_t	n;
+	int	rev;
+
+	if ((rev = mig_io_wait(c->fd, POLLOUT | POLLIN, io, "write to",
+	    c->peer, err)) == -1)
+		return -1;
+	if (!(rev & (POLLIN | POLLHUP | POLLERR)) || (rev & POLLOUT) ||
+	    (rev & POLLERR))
+		return 0;	/* room, or an error the write reports */
+	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0)
+		return mig_seterr(err, MIG_E_EOF, "%s closed the connection "
+		    "during the stream", c->peer);
+	if (n == -1 && errno != EAGAIN)
+		return mig_seterrno(err, MIG_E_IO, "%s", c->peer);
+	return mig_seterr(err, MIG_E_PROTO, "%s sent a message during the "
+	    "stream and stopped reading", c->peer);
 }
 
 /*
@@ -153,17 +160,17 @@ conn_ssl_call(struct mig_conn *c, enum ssl_op op, void *buf, int len)
  */
 static int
 conn_ssl_retry(struct mig_conn *c, enum ssl_op op, int ret,
-    uint64_t deadline, struct mig_err *err)
+    const struct mig_io *io, struct mig_err *err)
 {
 	const char	*phrase = ssl_op_names[op].phrase;
 
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
-		return conn_wait(c->fd, POLLIN, deadline, phrase, c->peer,
-		    err) == 0 ? 1 : -1;
+		return conn_wait(c, POLLIN, io, phrase, err) == 0 ? 1 : -1;
 	case SSL_ERROR_WANT_WRITE:
-		return conn_wait(c->fd, POLLOUT, deadline, phrase, c->peer,
-		    err) == 0 ? 1 : -1;
+		if (op == OP_WRITE && (io->flags & MIG_IO_QUIET_PEER))
+			return conn_wait_send(c, io, err) == 0 ? 1 : -1;
+		return conn_wait(c, POLLOUT, io, phrase, err) == 0 ? 1 : -1;
 	default:
 		return mig_tls_seterr(c->ssl, ret, ssl_op_names[op].verb,
 		    c->peer, err);
@@ -253,6 +260,7 @@ static int
 conn_connect_one(const struct addrinfo *ai, const char *name, int timeout_ms,
     struct mig_err *err)
 {
+	struct mig_io	io = MIG_IO_INIT;
 	int		fd, soerr = 0;
 	socklen_t	len = sizeof(soerr);
 
@@ -267,8 +275,8 @@ conn_connect_one(const struct addrinfo *ai, const char *name, int timeout_ms,
 		mig_seterrno(err, MIG_E_IO, "connect to %s", name);
 		goto fail;
 	}
-	if (conn_wait(fd, POLLOUT, mig_deadline(timeout_ms),
-	    "connect to", name, err) == -1)
+	io.deadline = mig_deadline(timeout_ms);
+	if (mig_io_wait(fd, POLLOUT, &io, "connect to", name, err) == -1)
 		goto fail;
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1) {
 		mig_seterrno(err, MIG_E_IO, "connect to %s", name);
@@ -412,12 +420,13 @@ mig_conn_accept_fd(int lfd, struct mig_err *err)
 static int
 conn_handshake(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
 {
-	int	ret;
+	struct mig_io	io = MIG_IO_DEADLINE(deadline);
+	int		ret;
 
 	for (;;) {
-		if ((ret = conn_ssl_call(c, OP_HANDSHAKE, NULL, 0)) == 1)
+		if ((ret = conn_ssl_call(c, OP_HANDSHAKE, NULL, 0, &io)) == 1)
 			return 0;
-		if (conn_ssl_retry(c, OP_HANDSHAKE, ret, deadline, err) == -1)
+		if (conn_ssl_retry(c, OP_HANDSHAKE, ret, &io, err) == -1)
 			return -1;
 	}
 }
@@ -462,10 +471,11 @@ conn_ssl_new(struct mig_conn *c, SSL_CTX *ctx, struct mig_err *err)
 static int
 conn_tls_failed(struct mig_conn *c, int notify)
 {
-	int	saved = errno;	/* the failure's, for the caller to read */
+	struct mig_io	io = MIG_IO_INIT;
+	int		saved = errno;	/* the failure's, for the caller to read */
 
 	if (notify)
-		(void)conn_ssl_call(c, OP_SHUTDOWN, NULL, 0);
+		(void)conn_ssl_call(c, OP_SHUTDOWN, NULL, 0, &io);
 	(void)shutdown(c->fd, SHUT_WR);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
@@ -510,8 +520,9 @@ mig_conn_tls_client(struct mig_conn *c, SSL_CTX *ctx,
 static int
 conn_sniff(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
 {
-	uint8_t	buf[8];
-	ssize_t	n;
+	struct mig_io	io = MIG_IO_DEADLINE(deadline);
+	uint8_t		buf[8];
+	ssize_t		n;
 
 	for (;;) {
 		n = recv(c->fd, buf, sizeof(buf), MSG_PEEK);
@@ -526,8 +537,7 @@ conn_sniff(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
 		if (errno != EAGAIN)
 			return mig_seterrno(err, MIG_E_IO, "TLS handshake "
 			    "with %s", c->peer);
-		if (conn_wait(c->fd, POLLIN, deadline, "TLS handshake with",
-		    c->peer, err) == -1)
+		if (conn_wait(c, POLLIN, &io, "TLS handshake with", err) == -1)
 			return -1;
 	}
 }
@@ -555,22 +565,26 @@ mig_conn_tls_server(struct mig_conn *c, SSL_CTX *ctx, int timeout_ms,
 	return 0;
 }
 
-/* 1..len bytes, 0 at a clean end of stream, -1 on error or deadline. */
-static ssize_t
-conn_read_once(struct mig_conn *c, void *buf, size_t len, uint64_t deadline,
-    struct mig_err *err)
+ssize_t
+mig_conn_recv(struct mig_conn *c, void *buf, size_t len,
+    const struct mig_io *io, struct mig_err *err)
 {
 	ssize_t	n;
 	int	ret, chunk = len > INT_MAX ? INT_MAX : (int)len;
 
+	if (len == 0)
+		return mig_seterr(err, MIG_E_INVAL, "read from %s: zero-length "
+		    "buffer", c->peer);
+	/* The SSL call comes before any poll: bytes OpenSSL has already
+	 * decrypted are never waited for. */
 	for (;;) {
 		if (c->ssl != NULL) {
-			if ((ret = conn_ssl_call(c, OP_READ, buf, chunk)) > 0)
+			if ((ret = conn_ssl_call(c, OP_READ, buf, chunk,
+			    io)) > 0)
 				return ret;
 			if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN)
 				return 0;
-			if (conn_ssl_retry(c, OP_READ, ret, deadline,
-			    err) == -1)
+			if (conn_ssl_retry(c, OP_READ, ret, io, err) == -1)
 				return -1;
 			continue;
 		}
@@ -581,32 +595,20 @@ conn_read_once(struct mig_conn *c, void *buf, size_t len, uint64_t deadline,
 		if (errno != EAGAIN)
 			return mig_seterrno(err, MIG_E_IO, "read from %s",
 			    c->peer);
-		if (conn_wait(c->fd, POLLIN, deadline, "read from", c->peer,
-		    err) == -1)
+		if (conn_wait(c, POLLIN, io, "read from", err) == -1)
 			return -1;
 	}
 }
 
-ssize_t
-mig_conn_read_some(struct mig_conn *c, void *buf, size_t len,
-    uint64_t deadline, struct mig_err *err)
-{
-	if (len == 0)
-		return mig_seterr(err, MIG_E_INVAL, "read from %s: zero-length "
-		    "buffer", c->peer);
-	return conn_read_once(c, buf, len, deadline, err);
-}
-
 int
-mig_conn_read_full(struct mig_conn *c, void *buf, size_t len,
-    uint64_t deadline, struct mig_err *err)
+mig_conn_recv_all(struct mig_conn *c, void *buf, size_t len,
+    const struct mig_io *io, struct mig_err *err)
 {
 	size_t	off = 0;
 	ssize_t	n;
 
 	while (off < len) {
-		n = conn_read_once(c, (uint8_t *)buf + off, len - off,
-		    deadline, err);
+		n = mig_conn_recv(c, (uint8_t *)buf + off, len - off, io, err);
 		if (n == -1)
 			return -1;
 		if (n == 0)
@@ -619,8 +621,8 @@ mig_conn_read_full(struct mig_conn *c, void *buf, size_t len,
 }
 
 int
-mig_conn_write_all(struct mig_conn *c, const void *buf, size_t len,
-    uint64_t deadline, struct mig_err *err)
+mig_conn_send(struct mig_conn *c, const void *buf, size_t len,
+    const struct mig_io *io, struct mig_err *err)
 {
 	const uint8_t	*p = buf;
 	size_t		 off = 0;
@@ -634,11 +636,11 @@ mig_conn_write_all(struct mig_conn *c, const void *buf, size_t len,
 			chunk = len - off > INT_MAX ? INT_MAX :
 			    (int)(len - off);
 			ret = conn_ssl_call(c, OP_WRITE, (void *)(p + off),
-			    chunk);
+			    chunk, io);
 			if (ret > 0)
 				off += ret;
-			else if (conn_ssl_retry(c, OP_WRITE, ret,
-			    deadline, err) == -1)
+			else if (conn_ssl_retry(c, OP_WRITE, ret, io,
+			    err) == -1)
 				return -1;
 			continue;
 		}
@@ -652,11 +654,78 @@ mig_conn_write_all(struct mig_conn *c, const void *buf, size_t len,
 		if (errno != EAGAIN)
 			return mig_seterrno(err, MIG_E_IO, "write to %s",
 			    c->peer);
-		if (conn_wait(c->fd, POLLOUT, deadline, "write to", c->peer,
-		    err) == -1)
+		if (io->flags & MIG_IO_QUIET_PEER ?
+		    conn_wait_send(c, io, err) == -1 :
+		    conn_wait(c, POLLOUT, io, "write to", err) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+int
+mig_conn_wait(struct mig_conn *c, int fd, const struct mig_io *io,
+    struct mig_err *err)
+{
+	struct pollfd	pfd[2];
+	uint64_t	now;
+	int		ready = 0, timeout, n;
+
+	/* Decrypted bytes wait in OpenSSL, not on the fd. */
+	if (mig_conn_pending(c) > 0)
+		return MIG_READY_CONN;
+	if (fd == -1)
+		return mig_io_wait(c->fd, POLLIN, io, "read from", c->peer,
+		    err) == -1 ? -1 : MIG_READY_CONN;
+	pfd[0].fd = c->fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = fd;
+	pfd[1].events = POLLIN;
+	while (ready == 0) {
+		timeout = -1;
+		if (io->deadline != 0) {
+			if ((now = mig_now_ms()) >= io->deadline)
+				return mig_seterr(err, MIG_E_TIMEOUT, "read from "
+				    "%s: timed out", c->peer);
+			timeout = io->deadline - now > INT_MAX ? INT_MAX :
+			    (int)(io->deadline - now);
+		}
+		pfd[0].revents = pfd[1].revents = 0;
+		if ((n = poll(pfd, 2, timeout)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return mig_seterrno(err, MIG_E_IO, "poll");
+		}
+		ready = (pfd[0].revents != 0 ? MIG_READY_CONN : 0) |
+		    (pfd[1].revents != 0 ? MIG_READY_FD : 0);
+	}
+	return ready;
+}
+
+ssize_t
+mig_conn_read_some(struct mig_conn *c, void *buf, size_t len,
+    uint64_t deadline, struct mig_err *err)
+{
+	struct mig_io	io = MIG_IO_DEADLINE(deadline);
+
+	return mig_conn_recv(c, buf, len, &io, err);
+}
+
+int
+mig_conn_read_full(struct mig_conn *c, void *buf, size_t len,
+    uint64_t deadline, struct mig_err *err)
+{
+	struct mig_io	io = MIG_IO_DEADLINE(deadline);
+
+	return mig_conn_recv_all(c, buf, len, &io, err);
+}
+
+int
+mig_conn_write_all(struct mig_conn *c, const void *buf, size_t len,
+    uint64_t deadline, struct mig_err *err)
+{
+	struct mig_io	io = MIG_IO_DEADLINE(deadline);
+
+	return mig_conn_send(c, buf, len, &io, err);
 }
 
 size_t
@@ -673,13 +742,14 @@ mig_conn_pending(const struct mig_conn *c)
 int
 mig_conn_shutdown(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
 {
-	int	ret;
+	struct mig_io	io = MIG_IO_DEADLINE(deadline);
+	int		ret;
 
 	/* SSL_shutdown returns 0 once our close_notify is out; we do not
 	 * wait for the peer's, the socket shutdown below ends our side. */
 	while (c->ssl != NULL &&
-	    (ret = conn_ssl_call(c, OP_SHUTDOWN, NULL, 0)) < 0)
-		if (conn_ssl_retry(c, OP_SHUTDOWN, ret, deadline, err) == -1)
+	    (ret = conn_ssl_call(c, OP_SHUTDOWN, NULL, 0, &io)) < 0)
+		if (conn_ssl_retry(c, OP_SHUTDOWN, ret, &io, err) == -1)
 			return -1;
 	if (shutdown(c->fd, SHUT_WR) == -1 && errno != ENOTCONN)
 		return mig_seterrno(err, MIG_E_IO, "shutdown of %s", c->peer);
@@ -715,6 +785,32 @@ int
 mig_conn_fd(const struct mig_conn *c)
 {
 	return c->fd;
+}
+
+int
+mig_conn_stream_fd(const struct mig_conn *c, struct mig_err *err)
+{
+	if (c->ssl != NULL &&
+	    mig_conn_ktls(c) != (MIG_KTLS_TX | MIG_KTLS_RX))
+		return mig_seterr(err, MIG_E_NOTSUP, "%s: TLS in user space: "
+		    "its bytes cannot be handed over as a file descriptor",
+		    c->peer);
+	return c->fd;
+}
+
+int
+mig_conn_is_tls(const struct mig_conn *c)
+{
+	return c->ssl != NULL;
+}
+
+int
+mig_conn_peer_cert(const struct mig_conn *c, char *subject, size_t slen,
+    char *fpr, size_t flen)
+{
+	if (c->ssl == NULL)
+		return -1;
+	return mig_tls_peer_cert(c->ssl, subject, slen, fpr, flen);
 }
 
 SSL *

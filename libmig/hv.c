@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "hex.h"
 #include "mig/error.h"
 #include "mig/hv.h"
 #include "mig/log.h"
@@ -700,17 +701,6 @@ mig_hv_domtype_name(int t)
 	}
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int
 mig_hv_uuid_parse(const char *s, uint8_t uuid[16])
 {
@@ -724,8 +714,8 @@ mig_hv_uuid_parse(const char *s, uint8_t uuid[16])
 				return -1;
 			continue;
 		}
-		if ((hi = hexval((unsigned char)s[i])) < 0 ||
-		    (lo = hexval((unsigned char)s[i + 1])) < 0)
+		if ((hi = hex_digit((unsigned char)s[i])) < 0 ||
+		    (lo = hex_digit((unsigned char)s[i + 1])) < 0)
 			return -1;
 		uuid[b++] = (uint8_t)(hi << 4 | lo);
 		i += 2;

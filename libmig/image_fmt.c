@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 
+#include "hex.h"
 #include "image_fmt.h"
 #include "mig/wire.h"
 
@@ -191,17 +192,6 @@ img_aead_open(struct img_aead *a, const uint8_t *hdr, uint8_t *buf,
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* 64 hex digits, optionally followed by white space. */
 static int
 parse_hex_key(const uint8_t *p, size_t len, struct mig_image_key *key)
@@ -214,8 +204,8 @@ parse_hex_key(const uint8_t *p, size_t len, struct mig_image_key *key)
 	if (len != 2 * MIG_IMAGE_KEY_LEN)
 		return -1;
 	for (i = 0; i < MIG_IMAGE_KEY_LEN; i++) {
-		if ((hi = hexval(p[2 * i])) == -1 ||
-		    (lo = hexval(p[2 * i + 1])) == -1)
+		if ((hi = hex_digit(p[2 * i])) == -1 ||
+		    (lo = hex_digit(p[2 * i + 1])) == -1)
 			return -1;
 		key->k[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -14,8 +14,9 @@
 #include <unistd.h>
 
 #include "mig/log.h"
-#include "relay_int.h"
 #include "mig/tls.h"
+#include "conn_int.h"
+#include "relay_int.h"
 
 #define RELAY_SOCKBUF	(4 * 1024 * 1024)
 

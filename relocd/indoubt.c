@@ -99,7 +99,7 @@ ask(struct worker *w, const struct jrec *r, struct mig_msg_answer *ans,
 	}
 	if ((buf = malloc(sizeof(*buf))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "buffer");
-	dl = mig_deadline((int)w->conf.peer_timeout * 1000);
+	dl = worker_deadline(w);
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_QUERY;
 	m.u.query.reservation_id = r->resv;
@@ -333,8 +333,7 @@ indoubt_answer(struct worker *w, struct mig_conn *conn,
 	mig_log_info("%s asks about reservation %" PRIu64 " (%s%s%s): %s: %s",
 	    mig_conn_peer(conn), k.resv, k.name, k.name[0] != '\0' ? ", " : "",
 	    k.uuid, mig_query_state_name(m.u.answer.state), text);
-	if (peer_send(conn, &m, mig_deadline((int)w->conf.peer_timeout *
-	    1000), &err) == -1) {
+	if (peer_send(conn, &m, worker_deadline(w), &err) == -1) {
 		mig_log_warnx("%s", err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}

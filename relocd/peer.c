@@ -99,22 +99,6 @@ peer_expect(struct mig_conn *c, struct peer_buf *p, uint16_t want,
 	}
 }
 
-/* The temporary names of a migration in flight, NAME--incoming at the
- * target and NAME--migratedaway at the source: the suffix, or NULL. */
-const char *
-temp_suffix(const char *name)
-{
-	static const char *const sfx[] = { INCOMING_SUFFIX, AWAY_SUFFIX };
-	size_t	n = strlen(name), i, k;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		k = strlen(sfx[i]);
-		if (n > k && strcmp(name + n - k, sfx[i]) == 0)
-			return sfx[i];
-	}
-	return NULL;
-}
-
 /* Tells the peer why we stop; best effort, the connection may be gone. */
 void
 peer_abort(struct mig_conn *c, uint16_t type, const struct mig_err *why)
@@ -242,8 +226,8 @@ peer_note_cert(struct mig_conn *conn)
 {
 	char	subject[256], fpr[3 * 32 + 1];
 
-	if (mig_tls_peer_cert(mig_conn_ssl(conn), subject, sizeof(subject),
-	    fpr, sizeof(fpr)) == -1)
+	if (mig_conn_peer_cert(conn, subject, sizeof(subject), fpr,
+	    sizeof(fpr)) == -1)
 		return;
 	mig_log_field("PEER_CERT", "%s SHA256:%s", subject, fpr);
 	mig_log_info("%s presented certificate %s, SHA256 %s",

@@ -80,6 +80,21 @@ tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
 	return 0;
 }
 
+struct run_conf {
+	const char		*from;		/* relocd.conf's path */
+	const struct relocd_conf *conf;
+};
+
+static void
+run_conf_fill(FILE *f, const void *arg)
+{
+	const struct run_conf	*rc = arg;
+
+	fprintf(f, "# written by relocd from %s; workers read this\n",
+	    rc->from);
+	config_print(rc->conf, f);
+}
+
 /*
  * Workers read the configuration the parent runs, never the file: an
  * edit that was not (or not successfully) reloaded must not reach a job.
@@ -93,9 +108,8 @@ static int
 run_conf_write(struct relocd *rd, const struct relocd_conf *c,
     struct mig_err *err)
 {
-	char	 path[PATH_MAX], tmp[PATH_MAX + 4];
-	FILE	*f;
-	int	 fd, bad;
+	struct run_conf	 rc = { rd->conf_path, c };
+	char		 path[PATH_MAX], tmp[PATH_MAX + 4];
 
 	if (state_dir_make(c->state_dir, err) == -1)
 		return -1;
@@ -104,23 +118,8 @@ run_conf_write(struct relocd *rd, const struct relocd_conf *c,
 		return mig_seterr(err, MIG_E_INVAL, "state directory %s: path "
 		    "too long", c->state_dir);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
-		return mig_seterrno(err, MIG_E_IO, "%s", tmp);
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		return mig_seterrno(err, MIG_E_IO, "%s", tmp);
-	}
-	fprintf(f, "# written by relocd from %s; workers read this\n",
-	    rd->conf_path);
-	config_print(c, f);
-	bad = fflush(f) == EOF || ferror(f);
-	if (fclose(f) == EOF || bad || rename(tmp, path) == -1) {
-		mig_seterrno(err, MIG_E_IO, "%s", path);
-		unlink(tmp);
+	if (replace_file(path, tmp, 0, run_conf_fill, &rc, err) == -1)
 		return -1;
-	}
 	memcpy(rd->run_conf, path, sizeof(rd->run_conf));
 	return 0;
 }

@@ -16,99 +16,9 @@
 #include <sys/types.h>
 
 #include "ctl.h"
+#include "reloc.h"
 #include "mig/clock.h"
 #include "mig/error.h"
-
-#define RELOCD_CONF_FILE	SYSCONFDIR "/xen/relocd.conf"
-#define RELOCD_PORT		8002	/* xend's relocation port */
-/* Where xend resolved the relative ssl file names of xend-config.sxp */
-#define XEND_CONFIG_DIR		"/etc/xen"
-#define RELOCD_TLS_PORT		8003	/* xend's SSL relocation port */
-#define RELOCD_DUMP_DIR		"/var/lib/xen/dump"	/* xl's XEN_DUMP_DIR */
-
-struct strlist {
-	char	**v;
-	size_t	  n;
-};
-/* config.c */
-void	strlist_free(struct strlist *);
-int	strlist_add(struct strlist *, const char *, size_t);
-
-/* The receive policy: what a configuration from a peer may ask of this
- * host (policy.c, relocd.conf(5) RECEIVE POLICY). */
-struct recv_policy {
-	bool		 enabled;		/* receive_policy */
-	struct strlist	 disk_paths;		/* files, directories, VGs */
-	struct strlist	 disk_backends;		/* "phy", "qdisk", "tap" */
-	struct strlist	 hotplug_scripts;	/* names in Xen's scripts dir */
-	struct strlist	 backend_domains;	/* driver domains by name */
-	struct strlist	 allow;			/* "pci", "iomem", ... */
-};
-
-struct relocd_conf {
-	/* listeners */
-	struct strlist	 listen;		/* addresses; empty = all */
-	bool		 plain_enabled;
-	unsigned	 plain_port;
-	bool		 tls_enabled;
-	unsigned	 tls_port;
-	/* xl-reloc migrate's and evacuate's transport when neither --tls nor
-	 * --plain is given (xend's xend-relocation-ssl) */
-	bool		 tls_client;
-	/* who may connect */
-	struct strlist	 hosts_allow;		/* regexes; empty = loopback */
-	char		*tls_cert;
-	char		*tls_key;
-	char		*tls_ca;
-	char		*tls_crl;		/* CRLs of the CAs; NULL none */
-	struct strlist	 tls_peers_allow;	/* regexes on CN/SAN */
-	bool		 tls_require_client_cert;
-	bool		 tls_ktls;
-	/* files */
-	char		*state_dir;
-	char		*control_socket;
-	char		*pid_file;
-	/* jobs */
-	unsigned	 max_incoming;
-	unsigned	 max_outgoing;
-	uint64_t	 bandwidth_limit;	/* bytes/s per job, 0 = none */
-	uint64_t	 bandwidth_total;	/* bytes/s all jobs, 0 = none */
-	bool		 compression;
-	unsigned	 compression_level;
-	unsigned	 max_downtime_ms;	/* 0 = no limit */
-	bool		 auto_converge;
-	bool		 downtime_abort;
-	unsigned	 downtime_rounds;	/* N rounds over: act */
-	unsigned	 reservation_ttl;	/* seconds */
-	unsigned	 peer_timeout;		/* seconds without progress */
-	bool		 allow_localhost;
-	struct recv_policy recv;
-	/* the domains relocd looks after */
-	char		*dump_dir;		/* coredump-* actions */
-};
-
-/*
- * Journal states.  The source's and the target's records of one job share
- * its id.  The commit point is the target's durable J_COMMITTED record:
- * before it the source owns the domain, after it the target does.  A
- * source whose COMMIT is in doubt (J_COMMIT_SENT) asks the target.
- */
-enum jstate {
-	J_NONE = 0,
-	J_PRECHECK,		/* src: checks passed, nothing moved */
-	J_RESERVED,		/* both: target holds memory */
-	J_STREAMING,		/* src: save running; dst: restore running */
-	J_SUSPENDED,		/* src: guest suspended (stop-and-copy) */
-	J_RECEIVED,		/* dst: NAME--incoming complete, paused */
-	J_COMMIT_SENT,		/* src: renamed to --migratedaway, COMMIT sent */
-	J_COMMITTED,		/* dst: COMMIT received: the point of no return */
-	J_ABORTING,		/* dst: after COMMITTED, the activation failed:
-				 * the source takes its copy back, ours goes */
-	J_ACTIVATED,		/* dst: renamed to NAME and unpaused */
-	J_DONE,			/* both: finished; nothing left to do */
-	J_ABORTED,		/* both: failed and cleaned up */
-	J__MAX
-};
 
 enum jrole {
 	JR_SOURCE,
@@ -321,9 +231,6 @@ int		 peer_expect(struct mig_conn *, struct peer_buf *, uint16_t,
 		    struct mig_msg *, uint64_t, struct mig_err *);
 void		 peer_abort(struct mig_conn *, uint16_t, const struct mig_err *);
 void		 peer_linger(struct mig_conn *, uint64_t);
-#define INCOMING_SUFFIX	"--incoming"
-#define AWAY_SUFFIX	"--migratedaway"
-const char	*temp_suffix(const char *);
 int		 peer_hello_fill(struct mig_hv *, struct mig_msg *,
 		    struct mig_err *);
 int		 peer_open(struct mig_conn *, const struct mig_msg *,
@@ -386,19 +293,10 @@ struct worker {
 						 * failure brought on */
 };
 
-/*
- * cfg_override.c: the configuration in file path (libxl JSON) in place of
- * orig, the domain's or the image's: it must parse, give the same memory
- * and, with same_name, not name another domain.  *json is malloc'd; name
- * (when not NULL) gets the domain name it gives, or orig's.
- */
-struct mig_hv;
-int		 cfg_override(struct mig_hv *, const char *path,
-		    const char *orig, int same_name, char **json, char *name,
-		    size_t namelen, struct mig_err *);
-
-/* worker.c */
+/* worker_main.c: a worker process, by the kind its arguments name */
 int		 worker_main(int, char **, const struct mig_hv_ops *);
+
+/* worker.c: below the phase machines */
 uint64_t	 wall_ms(void);
 void		 worker_interrupt(struct worker *);
 void		 worker_send(struct worker *, const struct ctl_msg *);
@@ -416,6 +314,11 @@ int		 worker_reserve_hold(struct worker *, uint64_t, const char *,
 		    const uint8_t [16], struct mig_err *);
 void		 worker_reserve_msg(struct worker *, uint16_t);
 void		 worker_adopt(struct worker *, uint32_t, const char *);
+int		 worker_peer_ms(const struct worker *);
+uint64_t	 worker_deadline(const struct worker *);
+struct mig_relay_conf;
+int		 worker_relay_start(struct worker *, struct mig_relay_conf *,
+		    int *libxl_fd, struct mig_err *);
 int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
 int		 worker_stream_cause(const struct mig_relay_stats *,
 		    const struct mig_err *);
@@ -425,7 +328,6 @@ int		 worker_out(struct worker *);
 
 /* converge.c: the max-downtime policy, one decision per pre-copy round */
 #define CONVERGE_STEPS		3	/* caps: 50%, 25%, 10% */
-#define CONVERGE_ROUNDS		2	/* default rounds over before acting */
 enum converge_action {
 	CONV_NONE,
 	CONV_THROTTLE,		/* cap the guest at converge_cap(.., step) */
@@ -453,33 +355,6 @@ int		 worker_query(struct worker *);
 /* worker_in.c */
 int		 worker_in(struct worker *);
 
-/* owned.c: the domains relocd looks after, STATE_DIR/owned/UUID */
-enum owned_state {
-	OWNED_WATCHING,		/* its shutdown is acted on */
-	OWNED_RESTARTING,	/* destroyed or preserved; json creates it */
-	OWNED_PRESERVED,	/* left shut down (preserve): until it goes */
-};
-struct owned {
-	char		 uuid[37];
-	uint32_t	 domid;
-	int		 state;			/* enum owned_state */
-	char		 name[128];		/* MIG_HV_NAMELEN */
-	char		*json;			/* RESTARTING only */
-};
-const char	*owned_state_name(int);
-int		 owned_path(const char *, const char *, char *, size_t);
-int		 owned_put(const char *, const struct owned *,
-		    struct mig_err *);
-/* relocd brings a domain up here (received, restored): it is ours. */
-int		 owned_adopt(const char *, const char *, uint32_t, const char *,
-		    struct mig_err *);
-int		 owned_get(const char *, const char *, struct owned *,
-		    struct mig_err *);
-int		 owned_drop(const char *, const char *, struct mig_err *);
-int		 owned_scan(const char *, int (*)(const struct owned *, void *),
-		    void *, struct mig_err *);
-void		 owned_clear(struct owned *);
-
 /* monitor.c: the worker that watches them (-W monitor) */
 int		 monitor_run(struct worker *);
 
@@ -490,8 +365,10 @@ int		 monitor_reaped(struct relocd *, pid_t, int);
 
 /* reconcile.c; reconcile_run's exit status when records stay in doubt */
 #define RECONCILE_IN_DOUBT	3
-struct mig_hv_dominfo;
 int		 reconcile_run(struct worker *);
+
+/* reconcile_ops.c: settling one record, for reconcile.c and indoubt.c */
+struct mig_hv_dominfo;
 int		 reconcile_find(struct worker *, const struct jrec *,
 		    const char *, struct mig_hv_dominfo *);
 void		 reconcile_close(struct worker *, const struct jrec *,
@@ -506,32 +383,6 @@ int		 indoubt_settle(struct worker *, const struct jrec *, int);
 int		 indoubt_answer(struct worker *, struct mig_conn *,
 		    const struct mig_msg *);
 void		 indoubt_peer(char *, size_t, const char *, unsigned, int);
-
-/* config.c */
-void	config_defaults(struct relocd_conf *);
-int	config_load(const char *, struct relocd_conf *, struct mig_err *);
-int	config_load_data(const char *, const char *, size_t,
-	    struct relocd_conf *, struct mig_err *);
-void	config_free(struct relocd_conf *);
-void	config_print(const struct relocd_conf *, FILE *);
-struct mig_tls_conf;
-void	config_tls(const struct relocd_conf *, struct mig_tls_conf *);
-
-/* policy.c: the receive policy, judged on what the configuration asks
- * (libmig/domcfg.h).  The checks return 0 when allowed, else 1 with a
- * one-line reason in why that names the key, the value and the setting
- * that would allow it. */
-struct mig_domcfg;
-int	policy_defaults(struct recv_policy *);
-void	policy_free(struct recv_policy *);
-int	policy_conf_check(const char *, const struct recv_policy *,
-	    struct mig_err *);
-int	policy_check(const struct recv_policy *, const struct mig_domcfg *,
-	    char *, size_t);
-int	policy_name(const char *, char *, size_t);
-int	policy_identity(const struct mig_domcfg *, const uint8_t[16],
-	    char *, size_t);
-int	parse_size(const char *, uint64_t *);
 
 /* ledger.c */
 struct ledger	*ledger_new(unsigned);

@@ -1,20 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * A job's worker process ("relocd -W KIND -j ID ..."): it owns the job's
- * hypervisor handle, connection, relay and journal records, runs one phase
- * machine (worker_out.c, worker_in.c, reconcile.c) and reports to the
- * parent over its pipe (fd 3).  Cancel comes as a CTL_CANCEL on the pipe
- * or as SIGTERM, and only ever sets a flag and aborts what is in flight:
- * the phase machine itself decides what cancelling means at that point.
+ * What the phase machines of a worker process (worker_main.c) call back
+ * into: reports to the parent over the pipe (events, the one RESULT),
+ * journal records, reservations in the parent's ledger, the end of a
+ * stream and the cause of its failure, and the status a failure gives.
+ * Nothing here decides a job's next step.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,13 +21,6 @@
 #include "mig/log.h"
 #include "mig/relay.h"
 #include "relocd.h"
-
-static void
-worker_usage(void)
-{
-	fprintf(stderr, "usage: relocd -W kind -j job -c file [-fvTAR]\n");
-	exit(1);
-}
 
 uint64_t
 wall_ms(void)
@@ -54,40 +42,6 @@ worker_interrupt(struct worker *w)
 		mig_relay_cancel(w->relay);
 	if (w->stop_on_cancel)
 		event_base_loopbreak(w->base);
-}
-
-static void
-on_pipe(evutil_socket_t fd, short ev, void *arg)
-{
-	struct worker	*w = arg;
-	struct ctl_msg	 m;
-	struct mig_err	 err;
-
-	if (ctl_recv(fd, &m, &err) == -1) {
-		/* The parent is gone: nobody to report to, but the job
-		 * still finishes or cancels cleanly. */
-		event_del(w->pipe_ev);
-		if (err.code == MIG_E_EOF && !w->cancelled) {
-			mig_log_warnx("parent gone; cancelling");
-			worker_interrupt(w);
-		}
-		return;
-	}
-	if (m.type == CTL_CANCEL) {
-		mig_log_info("cancel requested");
-		worker_interrupt(w);
-	} else if (m.type == CTL_RESERVE_ANS) {
-		w->reserve_ans = m.u.reserve_ans;
-		w->reserve_answered = 1;
-	} else
-		mig_log_warnx("unexpected %s from parent", ctl_type_name(m.type));
-}
-
-static void
-on_sigterm(evutil_socket_t sig, short ev, void *arg)
-{
-	mig_log_info("SIGTERM: cancelling");
-	worker_interrupt(arg);
 }
 
 void
@@ -292,6 +246,45 @@ worker_reserve_hold(struct worker *w, uint64_t id, const char *name,
 	return 0;
 }
 
+/* How long a peer may keep us waiting: peer_timeout, in ms. */
+int
+worker_peer_ms(const struct worker *w)
+{
+	return (int)w->conf.peer_timeout * 1000;
+}
+
+/* The deadline of one exchange with the peer, from now. */
+uint64_t
+worker_deadline(const struct worker *w)
+{
+	return mig_deadline(worker_peer_ms(w));
+}
+
+/*
+ * Starts the job's relay between the connection (rc->conn) and a new
+ * socketpair, whose other end, for libxl, is *libxl_fd; the relay's end
+ * is rc->local_fd, which worker_stream_end() closes.  A stream that
+ * neither delivers nor accepts a byte for peer_timeout fails.
+ */
+int
+worker_relay_start(struct worker *w, struct mig_relay_conf *rc,
+    int *libxl_fd, struct mig_err *err)
+{
+	int	sv[2];
+
+	if (mig_relay_socketpair(sv, err) == -1)
+		return -1;
+	rc->local_fd = sv[0];
+	rc->idle_ms = worker_peer_ms(w);
+	if ((w->relay = mig_relay_start(rc, err)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	*libxl_fd = sv[1];
+	return 0;
+}
+
 /*
  * Which of two failures a stream reports.  When the relay failed on its
  * own, before the operation ended (the peer went away or said why, the
@@ -405,145 +398,4 @@ worker_reserve_msg(struct worker *w, uint16_t type)
 	memset(&m, 0, sizeof(m));
 	m.type = type;
 	worker_send(w, &m);
-}
-
-static int
-worker_open(struct worker *w, const struct mig_hv_ops *ops,
-    struct mig_err *err)
-{
-	struct mig_hv_libxl_conf	hvc = { MIG_HV_LOG_DEFAULT };
-
-	config_defaults(&w->conf);
-	if (config_load(w->conf_path, &w->conf, err) == -1)
-		return -1;
-	if ((w->acl = mig_acl_new((const char *const *)w->conf.hosts_allow.v,
-	    w->conf.hosts_allow.n, err)) == NULL)
-		return -1;
-	if ((w->base = event_base_new()) == NULL)
-		return mig_seterr(err, MIG_E_NOMEM, "event loop");
-	if ((w->pipe_ev = event_new(w->base, w->pipe, EV_READ | EV_PERSIST,
-	    on_pipe, w)) == NULL || event_add(w->pipe_ev, NULL) == -1 ||
-	    (w->sig_ev = evsignal_new(w->base, SIGTERM, on_sigterm, w)) ==
-	    NULL || evsignal_add(w->sig_ev, NULL) == -1)
-		return mig_seterr(err, MIG_E_NOMEM, "event loop");
-	if ((w->hv = mig_hv_open(ops, ops == &mig_hv_libxl_ops ? &hvc : NULL,
-	    w->base, err)) == NULL)
-		return -1;
-	if ((w->journal = journal_open(w->conf.state_dir, err)) == NULL)
-		return -1;
-	return 0;
-}
-
-static void
-worker_close(struct worker *w)
-{
-	if (w->hv != NULL)
-		mig_hv_close(w->hv);
-	if (w->lock_fd >= 0)
-		journal_unlock_job(w->conf.state_dir, w->rec.job, w->lock_fd,
-		    journal_state_final(w->rec.state));
-	journal_close(w->journal);
-	if (w->pipe_ev != NULL)
-		event_free(w->pipe_ev);
-	if (w->sig_ev != NULL)
-		event_free(w->sig_ev);
-	if (w->base != NULL)
-		event_base_free(w->base);
-	mig_acl_free(w->acl);
-	config_free(&w->conf);
-}
-
-int
-worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
-{
-	struct worker	 w;
-	struct ctl_msg	 m;
-	struct mig_err	 err;
-	const char	*kind = argv[2];
-	char		 name[32];
-	int		 ch, foreground = 0, verbose = 0, rc;
-
-	if (argc < 3)
-		worker_usage();
-	memset(&w, 0, sizeof(w));
-	w.pipe = RELOCD_WORKER_FD_PIPE;
-	w.conn_fd = -1;
-	w.lock_fd = -1;
-	w.result_domid = MIG_HV_INVALID_DOMID;
-	w.started_ms = w.rate_ms = mig_now_ms();
-	w.page_size = 4096;
-	w.conf_path = RELOCD_CONF_FILE;
-	optind = 3;
-	while ((ch = getopt(argc, argv, "j:c:fvTAR")) != -1) {
-		switch (ch) {
-		case 'j':
-			w.job = strtoull(optarg, NULL, 10);
-			break;
-		case 'c':
-			w.conf_path = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'T':
-			w.tls = 1;
-			break;
-		case 'A':
-			w.acl_recheck = 1;
-			break;
-		case 'R':
-			w.retry = 1;
-			break;
-		default:
-			worker_usage();
-		}
-	}
-	mig_log_init(foreground, LOG_DAEMON);
-	mig_log_setverbose(verbose);
-	snprintf(name, sizeof(name), "job %" PRIu64, w.job);
-	mig_log_procname(strcmp(kind, "reconcile") == 0 ||
-	    strcmp(kind, "monitor") == 0 ? kind : name);
-	if (w.job != 0)
-		mig_log_field("JOB_ID", "%" PRIu64, w.job);
-	if (strcmp(kind, "in") == 0)
-		w.conn_fd = RELOCD_WORKER_FD_CONN;
-
-	if (worker_open(&w, ops, &err) == -1) {
-		mig_log_warnx("%s", err.msg);
-		/* A question's one answer is then the reason; a job's
-		 * result says it failed before touching anything. */
-		if (strcmp(kind, "query") == 0) {
-			memset(&m, 0, sizeof(m));
-			m.type = CTL_ERROR;
-			m.u.error.status = CTL_ST_FAILED;
-			ctl_text_set(m.u.error.text, err.msg);
-			worker_send(&w, &m);
-			rc = 1;
-		} else
-			rc = worker_result(&w, CTL_ST_FAILED, &err);
-	} else if (strcmp(kind, "out") == 0)
-		rc = worker_out(&w);
-	else if (strcmp(kind, "in") == 0)
-		rc = worker_in(&w);
-	else if (strcmp(kind, "reconcile") == 0)
-		rc = reconcile_run(&w);
-	else if (strcmp(kind, "query") == 0)
-		rc = worker_query(&w);
-	else if (strcmp(kind, "save") == 0)
-		rc = worker_file(&w, 0);
-	else if (strcmp(kind, "restore") == 0)
-		rc = worker_file(&w, 1);
-	else if (strcmp(kind, "monitor") == 0)
-		rc = monitor_run(&w);
-	else {
-		mig_log_warnx("unknown worker kind %s", kind);
-		rc = 1;
-	}
-	if (w.conn_fd != -1)
-		close(w.conn_fd);
-	worker_close(&w);
-	return rc;
 }

@@ -24,12 +24,6 @@
 #include "mig/tls.h"
 #include "worker_in.h"
 
-uint64_t
-in_deadline(struct in *in)
-{
-	return mig_deadline((int)in->w->conf.peer_timeout * 1000);
-}
-
 static int
 refuse(struct in *in, uint16_t reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -52,7 +46,7 @@ refuse(struct in *in, uint16_t reason, const char *fmt, ...)
 	m.type = MIG_MSG_REFUSED;
 	m.u.refused.reason = reason;
 	mig_text_set(m.u.refused.text, text);
-	peer_send(in->conn, &m, in_deadline(in), &err);
+	peer_send(in->conn, &m, worker_deadline(in->w), &err);
 	mig_seterr(&err, MIG_E_DENIED, "refused %s: %s", in->req.name, text);
 	return worker_result(in->w, CTL_ST_REFUSED, &err);
 }
@@ -90,7 +84,7 @@ admit(struct in *in, struct mig_err *err)
 	if ((in->tls = mig_tls_server_ctx(&tc, err)) == NULL)
 		return -1;
 	if (mig_conn_tls_server(in->conn, in->tls,
-	    (int)w->conf.peer_timeout * 1000, err) == -1)
+	    worker_peer_ms(w), err) == -1)
 		return -1;
 	peer_note_cert(in->conn);
 	return 0;
@@ -244,42 +238,36 @@ in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
 {
 	struct worker		*w = in->w;
 	struct mig_relay_conf	 rc;
-	int			 sv[2], rc_restore;
+	int			 xfd, rc_restore;
 
-	if (mig_relay_socketpair(sv, err) == -1)
-		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = dir;
 	rc.flags = MIG_RELAY_F_NO_XL_HEADER | rflags;
-	rc.local_fd = sv[0];
 	rc.conn = in->conn;
 	rc.name = in->incoming;
-	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
-	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
+	if (worker_relay_start(w, &rc, &xfd, err) == -1)
 		return -1;
-	}
-	w->op = mig_hv_restore(w->hv, sv[1], in->json, in->incoming, 1, NULL,
+	w->op = mig_hv_restore(w->hv, xfd, in->json, in->incoming, 1, NULL,
 	    NULL, err);
 	rc_restore = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
 	if (rc_restore == 0)
 		in->domid = mig_hv_op_domid(w->op);
-	rc_restore = worker_stream_end(w, rc_restore, sv[0], err);
-	close(sv[1]);
+	rc_restore = worker_stream_end(w, rc_restore, rc.local_fd, err);
+	close(xfd);
 	return rc_restore;
 }
 
-/* Before commit: the container goes, the source resumes its copy. */
+/*
+ * Before commit: the container goes, the source resumes its copy (the
+ * mirror of worker_out.c's undo()).
+ */
 int
-in_discard(struct in *in, const struct mig_err *why, int tell_peer)
+in_undo(struct in *in, const struct mig_err *why)
 {
 	struct worker	*w = in->w;
 	struct mig_err	 err;
 
 	mig_log_failure(why->msg, w->followed);
-	if (tell_peer)
-		peer_abort(in->conn, MIG_MSG_ERROR, why);
 	if (in->domid != MIG_HV_INVALID_DOMID &&
 	    mig_hv_destroy(w->hv, in->domid, &err) == -1)
 		mig_log_warnx("%s", err.msg);
@@ -287,8 +275,15 @@ in_discard(struct in *in, const struct mig_err *why, int tell_peer)
 		worker_reserve_msg(w, CTL_RESERVE_RELEASE);
 	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
 		mig_log_warnx("%s", err.msg);
-	return worker_result(w, why->code == MIG_E_CANCELLED ?
-	    CTL_ST_CANCELLED : CTL_ST_FAILED, why);
+	return worker_result(w, ctl_status_of(why, 0), why);
+}
+
+/* The same, after telling the source why in an ERROR frame (abandon()). */
+int
+in_abandon(struct in *in, const struct mig_err *why)
+{
+	peer_abort(in->conn, MIG_MSG_ERROR, why);
+	return in_undo(in, why);
 }
 
 /* The job's journal record, before its first state is written. */
@@ -364,7 +359,7 @@ activate(struct in *in, struct mig_err *err)
 	int		 ok;
 
 	if (in_commit(in, err) == -1)
-		return in_discard(in, err, 1);
+		return in_abandon(in, err);
 	worker_adopt(w, in->domid, in->req.name);
 	/* Ours now.  The source renamed its copy out of the way before it
 	 * sent COMMIT, so the name is free even on one host. */
@@ -388,7 +383,7 @@ activate(struct in *in, struct mig_err *err)
 		 * copy, which it still has, suspended. */
 		m.u.activated.status = -1;
 		mig_text_set(m.u.activated.text, err->msg);
-		peer_send(in->conn, &m, in_deadline(in), &e2);
+		peer_send(in->conn, &m, worker_deadline(in->w), &e2);
 		/* Not destroyed: the ABORTING record stays, and
 		 * reconciliation destroys it. */
 		if (mig_hv_destroy(w->hv, in->domid, &e2) == -1)
@@ -399,7 +394,7 @@ activate(struct in *in, struct mig_err *err)
 	}
 	if (worker_journal(w, J_ACTIVATED, err) == -1)
 		mig_log_warnx("%s", err->msg);
-	if (peer_send(in->conn, &m, in_deadline(in), err) == -1)
+	if (peer_send(in->conn, &m, worker_deadline(in->w), err) == -1)
 		mig_log_warnx("%s (the domain runs here)", err->msg);
 	worker_journal(w, J_DONE, &e2);
 	w->result_domid = in->domid;
@@ -408,57 +403,56 @@ activate(struct in *in, struct mig_err *err)
 	return worker_result(w, CTL_ST_OK, NULL);
 }
 
+/*
+ * Phase 2: the checks of a RESERVE, then the ledger's reservation.  0
+ * when reserved; 1 when refused (REFUSED sent, the result reported); -1
+ * with err when it failed.
+ */
 static int
-run(struct in *in)
+reserve(struct in *in, const struct mig_msg_hello *us, struct mig_err *err)
 {
 	struct worker	*w = in->w;
-	struct mig_msg	 us, them, m;
-	struct mig_err	 err;
 	uint64_t	 need = 0;
 	int		 refused;
 
-	if (admit(in, &err) == -1) {
-		mig_log_info("%s", err.msg);
-		return worker_result(w, CTL_ST_REFUSED, &err);
-	}
-	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
-	    peer_open(in->conn, &us, in->buf, &them, in_deadline(in), &err) == -1 ||
-	    peer_recv(in->conn, in->buf, &m, in_deadline(in), &err) == -1) {
-		mig_log_info("connection from %s: %s", mig_conn_peer(in->conn),
-		    err.msg);
-		return worker_result(w, CTL_ST_FAILED, &err);
-	}
-	if (m.type == MIG_MSG_XL_TUNNEL)
-		return worker_in_xl(in, &us.u.hello, &m.u.xl_tunnel);
-	if (m.type == MIG_MSG_QUERY)		/* a source in doubt asks */
-		return indoubt_answer(w, in->conn, &m);
-	if (m.type != MIG_MSG_RESERVE) {
-		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
-		    mig_conn_peer(in->conn), mig_msg_name(m.type));
-		peer_abort(in->conn, MIG_MSG_ERROR, &err);
-		return worker_result(w, CTL_ST_FAILED, &err);
-	}
-	in->req = m.u.reserve;
-	if ((in->json = strndup((const char *)m.u.reserve.config,
-	    m.u.reserve.config_len)) == NULL) {
-		mig_seterrno(&err, MIG_E_NOMEM, "config");
-		return worker_result(w, CTL_ST_FAILED, &err);
-	}
+	if ((in->json = strndup((const char *)in->req.config,
+	    in->req.config_len)) == NULL)
+		return mig_seterrno(err, MIG_E_NOMEM, "config");
 	snprintf(in->incoming, sizeof(in->incoming), "%s" INCOMING_SUFFIX,
 	    in->req.name);
 	worker_describe(w, in->req.name, mig_conn_peer(in->conn));
 	worker_event(w, MIG_PHASE_RESERVATION, "reserving");
-	if (check(in, &us.u.hello, &need, &refused) != 0 || refused)
+	if (check(in, us, &need, &refused) != 0 || refused)
 		return 1;
 	if (worker_reserve(w, in->req.name, in->req.uuid, need,
-	    us.u.hello.mem_free_kib + in_incoming_kib(w), &err) == -1)
-		return in_discard(in, &err, 1);
+	    us->mem_free_kib + in_incoming_kib(w), err) == -1)
+		return -1;
 	if (w->reserve_ans.refusal != 0)
 		return refuse(in, in_ledger_reason(w), "%s (%" PRIu64 " KiB "
 		    "needed, %" PRIu64 " KiB free)", w->reserve_ans.text, need,
-		    us.u.hello.mem_free_kib);
+		    us->mem_free_kib);
 	in->resv = w->reserve_ans.id;
 	in_journal_begin(in, mig_conn_peer(in->conn));
+	return 0;
+}
+
+/*
+ * An incoming migration from a relocd, top to bottom, the mirror of
+ * worker_out.c's run(): reserve, RESERVED, STREAM_START, receive,
+ * RECEIVED, COMMIT, activate.  Until COMMITTED every failure undoes what
+ * was done here (in_undo), and tells the source why (in_abandon) unless
+ * it is the source or the connection that failed.
+ */
+static int
+migrate(struct in *in, const struct mig_msg_hello *us)
+{
+	struct worker	*w = in->w;
+	struct mig_msg	 m;
+	struct mig_err	 err;
+	int		 rc;
+
+	if ((rc = reserve(in, us, &err)) != 0)
+		return rc == -1 ? in_abandon(in, &err) : rc;
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_RESERVED;
 	m.u.reserved.id = in->resv;
@@ -466,35 +460,77 @@ run(struct in *in)
 	m.u.reserved.features = in->req.features &
 	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
-	    peer_send(in->conn, &m, in_deadline(in), &err) == -1)
-		return in_discard(in, &err, 0);
+	    peer_send(in->conn, &m, worker_deadline(w), &err) == -1)
+		return in_undo(in, &err);
 
-	/* The source has ttl seconds to start its stream. */
+	/* Phase 3.  The source has ttl seconds to start its stream. */
 	if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
 	    mig_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
-		return in_discard(in, &err, 0);
+		return in_undo(in, &err);
 	/* The ledger checks the id and the domain it was made for: a stale
 	 * or foreign id is ERROR(not-found), and nothing is received. */
 	if (worker_reserve_hold(w, m.u.stream_start.reservation_id,
 	    in->req.name, in->req.uuid, &err) == -1 ||
 	    worker_journal(w, J_STREAMING, &err) == -1)
-		return in_discard(in, &err, 1);
+		return in_abandon(in, &err);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
 	if (in_receive(in, MIG_RELAY_RECV, m.u.stream_start.flags &
 	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0, &err) == -1)
-		return in_discard(in, &err, 1);
+		return in_abandon(in, &err);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)
-		return in_discard(in, &err, 1);
+		return in_abandon(in, &err);
+
+	/* Phases 4 and 5. */
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_RECEIVED;
 	m.u.received.domid = in->domid;
 	worker_event(w, MIG_PHASE_COMMITMENT, "received, paused");
-	if (peer_send(in->conn, &m, in_deadline(in), &err) == -1 ||
-	    peer_expect(in->conn, in->buf, MIG_MSG_COMMIT, &m, in_deadline(in),
-	    &err) == -1)
-		return in_discard(in, &err, 0);
+	if (peer_send(in->conn, &m, worker_deadline(w), &err) == -1 ||
+	    peer_expect(in->conn, in->buf, MIG_MSG_COMMIT, &m,
+	    worker_deadline(w), &err) == -1)
+		return in_undo(in, &err);
 	return activate(in, &err);
+}
+
+/*
+ * Admits the connection and reads its first message, which says what it
+ * is: a relocd's migration (RESERVE), stock xl through "xl-reloc tunnel"
+ * (worker_xl.c), or a source in doubt asking about a job (indoubt.c).
+ */
+static int
+run(struct in *in)
+{
+	struct worker	*w = in->w;
+	struct mig_msg	 us, them, m;
+	struct mig_err	 err;
+
+	if (admit(in, &err) == -1) {
+		mig_log_info("%s", err.msg);
+		return worker_result(w, CTL_ST_REFUSED, &err);
+	}
+	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
+	    peer_open(in->conn, &us, in->buf, &them, worker_deadline(w),
+	    &err) == -1 ||
+	    peer_recv(in->conn, in->buf, &m, worker_deadline(w), &err) == -1) {
+		mig_log_info("connection from %s: %s", mig_conn_peer(in->conn),
+		    err.msg);
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	switch (m.type) {
+	case MIG_MSG_RESERVE:
+		in->req = m.u.reserve;
+		return migrate(in, &us.u.hello);
+	case MIG_MSG_XL_TUNNEL:
+		return worker_in_xl(in, &us.u.hello, &m.u.xl_tunnel);
+	case MIG_MSG_QUERY:
+		return indoubt_answer(w, in->conn, &m);
+	default:
+		mig_seterr(&err, MIG_E_PROTO, "%s sent %s, not RESERVE",
+		    mig_conn_peer(in->conn), mig_msg_name(m.type));
+		peer_abort(in->conn, MIG_MSG_ERROR, &err);
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
 }
 
 int

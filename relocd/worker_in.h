@@ -31,7 +31,6 @@ struct in {
 };
 
 /* worker_in.c */
-uint64_t	 in_deadline(struct in *);
 uint64_t	 in_incoming_kib(struct worker *);
 int		 in_clash(struct in *, uint16_t *, char *, size_t);
 int		 in_policy(struct in *, const struct mig_domcfg *, uint16_t *,
@@ -39,7 +38,8 @@ int		 in_policy(struct in *, const struct mig_domcfg *, uint16_t *,
 uint16_t	 in_ledger_reason(const struct worker *);
 int		 in_receive(struct in *, enum mig_relay_dir, unsigned,
 		    struct mig_err *);
-int		 in_discard(struct in *, const struct mig_err *, int);
+int		 in_undo(struct in *, const struct mig_err *);
+int		 in_abandon(struct in *, const struct mig_err *);
 void		 in_journal_begin(struct in *, const char *);
 int		 in_commit(struct in *, struct mig_err *);
 int		 in_withdraw(struct in *, struct mig_err *);

@@ -55,12 +55,6 @@ struct out {
 	char			 conv_why[CTL_TEXT_MAX + 1];	/* aborted */
 };
 
-static uint64_t
-deadline(struct out *o)
-{
-	return mig_deadline((int)o->w->conf.peer_timeout * 1000);
-}
-
 /* The progress text while the policy holds the guest back. */
 static const char *
 conv_text(struct out *o)
@@ -337,8 +331,8 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	m->u.reserve.features = MIG_FEAT_XXH3 |
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
 	    MIG_FEAT_ZSTD : 0);
-	if (peer_send(o->conn, m, deadline(o), err) == -1 ||
-	    peer_recv(o->conn, o->buf, m, deadline(o), err) == -1)
+	if (peer_send(o->conn, m, worker_deadline(w), err) == -1 ||
+	    peer_recv(o->conn, o->buf, m, worker_deadline(w), err) == -1)
 		return -1;
 	if (m->type == MIG_MSG_REFUSED)
 		return mig_seterr(err, MIG_E_DENIED, "%s refused %s: %s (%s)",
@@ -364,42 +358,36 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	struct mig_msg		 m;
 	struct event		*tick;
 	struct timeval		 half = { 0, 500000 };
-	int			 sv[2], rc_save;
+	int			 xfd, rc_save;
 
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_STREAM_START;
 	m.u.stream_start.reservation_id = resv;
 	m.u.stream_start.flags = (o->granted_zstd ? MIG_STREAM_F_ZSTD : 0) |
 	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0);
-	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
-	    mig_relay_socketpair(sv, err) == -1)
+	if (peer_send(o->conn, &m, worker_deadline(w), err) == -1)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = MIG_RELAY_SEND;
 	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
 	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0) |
 	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0);
-	rc.local_fd = sv[0];
 	rc.conn = o->conn;
 	rc.zstd_level = w->conf.compression_level;
 	rc.bw_limit = o->req.bandwidth ? o->req.bandwidth :
 	    w->conf.bandwidth_limit;
 	rc.name = o->dom.name;
-	rc.idle_ms = (int)w->conf.peer_timeout * 1000;	/* a stuck peer */
-	if ((w->relay = mig_relay_start(&rc, err)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
+	if (worker_relay_start(w, &rc, &xfd, err) == -1)
 		return -1;
-	}
 	if (worker_journal(w, J_STREAMING, err) == -1) {
-		close(sv[1]);
-		return worker_stream_end(w, -1, sv[0], err);
+		close(xfd);
+		return worker_stream_end(w, -1, rc.local_fd, err);
 	}
 	worker_event(w, MIG_PHASE_PRECOPY, "streaming");
 	tick = event_new(w->base, -1, EV_PERSIST, on_tick, o);
 	if (tick != NULL)
 		event_add(tick, &half);
-	w->op = mig_hv_save(w->hv, o->dom.domid, sv[1],
+	w->op = mig_hv_save(w->hv, o->dom.domid, xfd,
 	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
 	    NULL, o, err);
 	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
@@ -412,8 +400,8 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 		event_free(tick);
 	/* libxl never closes the fd: closing our copy of its end is what
 	 * tells the relay the stream is complete. */
-	close(sv[1]);
-	return worker_stream_end(w, rc_save, sv[0], err);
+	close(xfd);
+	return worker_stream_end(w, rc_save, rc.local_fd, err);
 }
 
 /*
@@ -426,9 +414,7 @@ undo(struct out *o, const struct mig_err *why)
 {
 	struct worker	*w = o->w;
 	struct mig_err	 err;
-	uint16_t	 status = why->code == MIG_E_CANCELLED ?
-			    CTL_ST_CANCELLED : why->code == MIG_E_DENIED ?
-			    CTL_ST_REFUSED : CTL_ST_FAILED;
+	uint16_t	 status = ctl_status_of(why, 0);
 
 	mig_log_failure(why->msg, w->followed);
 	cap_restore(o);
@@ -443,6 +429,14 @@ undo(struct out *o, const struct mig_err *why)
 	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
 		mig_log_warnx("%s", err.msg);
 	return worker_result(w, status, why);
+}
+
+/* The same, after telling the target we stop (CANCEL): in_abandon(). */
+static int
+abandon(struct out *o, struct mig_err *why)
+{
+	peer_abort(o->conn, MIG_MSG_CANCEL, why);
+	return undo(o, why);
 }
 
 /*
@@ -489,34 +483,28 @@ commit(struct out *o, struct mig_err *err)
 	struct mig_err	 e2;
 
 	worker_event(w, MIG_PHASE_COMMITMENT, "waiting for the target");
-	if (peer_expect(o->conn, o->buf, MIG_MSG_RECEIVED, &m, deadline(o),
-	    err) == -1) {
-		peer_abort(o->conn, MIG_MSG_CANCEL, err);
-		return undo(o, err);
-	}
+	if (peer_expect(o->conn, o->buf, MIG_MSG_RECEIVED, &m,
+	    worker_deadline(w), err) == -1)
+		return abandon(o, err);
 	if (w->cancelled) {
 		mig_seterr(err, MIG_E_CANCELLED, "cancelled before commit");
-		peer_abort(o->conn, MIG_MSG_CANCEL, err);
-		return undo(o, err);
+		return abandon(o, err);
 	}
 	snprintf(away, sizeof(away), "%s" AWAY_SUFFIX, o->dom.name);
-	if (mig_hv_rename(w->hv, o->dom.domid, o->dom.name, away, err) == -1) {
-		peer_abort(o->conn, MIG_MSG_CANCEL, err);
-		return undo(o, err);
-	}
+	if (mig_hv_rename(w->hv, o->dom.domid, o->dom.name, away, err) == -1)
+		return abandon(o, err);
 	if (worker_journal(w, J_COMMIT_SENT, err) == -1) {
 		mig_hv_rename(w->hv, o->dom.domid, away, o->dom.name, &e2);
-		peer_abort(o->conn, MIG_MSG_CANCEL, err);
-		return undo(o, err);
+		return abandon(o, err);
 	}
 	/* The point of no return is the target's record of this COMMIT;
 	 * from here on we never resume on our own. */
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_COMMIT;
 	worker_event(w, MIG_PHASE_ACTIVATION, "committed");
-	if (peer_send(o->conn, &m, deadline(o), err) == -1 ||
-	    peer_expect(o->conn, o->buf, MIG_MSG_ACTIVATED, &m, deadline(o),
-	    err) == -1)
+	if (peer_send(o->conn, &m, worker_deadline(w), err) == -1 ||
+	    peer_expect(o->conn, o->buf, MIG_MSG_ACTIVATED, &m,
+	    worker_deadline(w), err) == -1)
 		return in_doubt(o, err);
 	w->resumed_ms = mig_now_ms();
 	if (m.u.activated.status != 0) {
@@ -570,7 +558,8 @@ greet(struct out *o, const struct mig_msg *us, struct mig_msg *them,
 			    mig_conn_peer(o->conn));
 		return -1;
 	}
-	if (peer_open(o->conn, us, o->buf, them, deadline(o), err) == 0)
+	if (peer_open(o->conn, us, o->buf, them, worker_deadline(o->w),
+	    err) == 0)
 		return 0;
 	/* Past a TLS handshake the host was admitted already: with TLS 1.3
 	 * the target checks our certificate after our side of the
@@ -602,8 +591,7 @@ run(struct out *o)
 	snprintf(peer, sizeof(peer), "%s", o->req.host);
 	worker_event(w, MIG_PHASE_PREMIGRATION, "checking");
 	if (check_domain(o, &err) == -1)
-		return worker_result(w, err.code == MIG_E_NOTFOUND ?
-		    CTL_ST_NOTFOUND : CTL_ST_FAILED, &err);
+		return worker_result(w, ctl_status_of(&err, 1), &err);
 	worker_describe(w, o->dom.name, peer);
 	w->rec.job = w->job;
 	w->rec.role = JR_SOURCE;
@@ -616,8 +604,7 @@ run(struct out *o)
 	    check_live(o, &us.u.hello, &err) == -1 ||
 	    greet(o, &us, &them, &err) == -1 ||
 	    check_target(o, &us.u.hello, &them.u.hello, &err) == -1)
-		return worker_result(w, err.code == MIG_E_DENIED ?
-		    CTL_ST_REFUSED : CTL_ST_FAILED, &err);
+		return worker_result(w, ctl_status_of(&err, 0), &err);
 	if (worker_journal(w, J_PRECHECK, &err) == -1)
 		return worker_result(w, CTL_ST_FAILED, &err);
 	worker_event(w, MIG_PHASE_RESERVATION, "reserving");
@@ -628,8 +615,7 @@ run(struct out *o)
 		return undo(o, &err);
 	if (w->cancelled) {
 		mig_seterr(&err, MIG_E_CANCELLED, "cancelled");
-		peer_abort(o->conn, MIG_MSG_CANCEL, &err);
-		return undo(o, &err);
+		return abandon(o, &err);
 	}
 	rc = stream(o, m.u.reserved.id, &err);
 	cap_restore(o);

@@ -95,8 +95,7 @@ probe(struct worker *w, const struct ctl_probe *req)
 	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
 	    peer_connect(w, req->host, req->port, req->flags & CTL_PF_TLS,
 	    &conn, &ctx, &err) == -1 ||
-	    peer_open(conn, &us, buf, &them, mig_deadline(
-	    (int)w->conf.peer_timeout * 1000), &err) == -1)
+	    peer_open(conn, &us, buf, &them, worker_deadline(w), &err) == -1)
 		goto out;
 	snprintf(m.u.probed.hostname, sizeof(m.u.probed.hostname), "%s",
 	    them.u.hello.hostname);

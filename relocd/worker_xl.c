@@ -70,8 +70,8 @@ xl_send(struct xl *x, enum mig_xl_msg msg, struct mig_err *err)
 	size_t		 len;
 
 	p = mig_xl_msg_bytes(msg, &len);
-	return mig_conn_write_all(x->in->conn, p, len, in_deadline(x->in),
-	    err);
+	return mig_conn_write_all(x->in->conn, p, len,
+	    worker_deadline(x->in->w), err);
 }
 
 /* Whether a frame may still say why we stop: before "ready" only. */
@@ -105,7 +105,8 @@ xl_refuse(struct xl *x, uint16_t reason, const char *fmt, ...)
 		m.type = MIG_MSG_REFUSED;
 		m.u.refused.reason = reason;
 		mig_text_set(m.u.refused.text, text);
-		(void)peer_send(x->in->conn, &m, in_deadline(x->in), &err);
+		(void)peer_send(x->in->conn, &m, worker_deadline(x->in->w),
+		    &err);
 		x->told = true;
 	}
 	mig_seterr(&err, MIG_E_DENIED, "refused %s from xl: %s", what, text);
@@ -120,7 +121,7 @@ xl_fail(struct xl *x, const struct mig_err *why)
 
 	if (tell)
 		x->told = true;
-	return in_discard(x->in, why, tell);
+	return tell ? in_abandon(x->in, why) : in_undo(x->in, why);
 }
 
 /*
@@ -137,7 +138,7 @@ xl_read_header(struct xl *x, struct mig_err *err)
 	uint32_t	 clen;
 	const uint8_t	*cfg;
 
-	if (mig_conn_read_full(in->conn, hb, sizeof(hb), in_deadline(in),
+	if (mig_conn_read_full(in->conn, hb, sizeof(hb), worker_deadline(in->w),
 	    err) == -1 || mig_xlhdr_decode(hb, &h, err) == -1)
 		return -1;
 	if (h.mandatory_flags != (MIG_XL_FLAG_JSON | MIG_XL_FLAG_STREAMV2) ||
@@ -152,7 +153,7 @@ xl_read_header(struct xl *x, struct mig_err *err)
 	if ((x->optdata = malloc(h.optional_data_len)) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "xl config");
 	if (mig_conn_read_full(in->conn, x->optdata, h.optional_data_len,
-	    in_deadline(in), err) == -1)
+	    worker_deadline(in->w), err) == -1)
 		return -1;
 	wire_rd_init(&r, x->optdata, h.optional_data_len);
 	clen = wire_get_le32(&r);
@@ -257,8 +258,8 @@ xl_give_back(struct xl *x, const struct mig_err *why)
 	}
 	/* Best effort: a sender that is gone needs neither. */
 	mig_xl_report_encode(rep, mig_xl_status_from_rc(XL_ERROR_FAIL));
-	if (mig_conn_write_all(in->conn, rep, sizeof(rep), in_deadline(in),
-	    &err) == -1)
+	if (mig_conn_write_all(in->conn, rep, sizeof(rep),
+	    worker_deadline(in->w), &err) == -1)
 		xl_step(x, "report: %s", err.msg);
 	if (mig_hv_destroy(w->hv, in->domid, &err) == -1) {
 		mig_log_warnx("%s", err.msg);
@@ -272,8 +273,7 @@ xl_give_back(struct xl *x, const struct mig_err *why)
 	/* The sender's permission to have its domain back. */
 	if (xl_send(x, MIG_XL_MSG_GO, &err) == -1)
 		xl_step(x, "permission to resume: %s", err.msg);
-	return worker_result(w, why->code == MIG_E_CANCELLED ?
-	    CTL_ST_CANCELLED : CTL_ST_FAILED, why);
+	return worker_result(w, ctl_status_of(why, 0), why);
 }
 
 static int
@@ -282,7 +282,7 @@ xl_read_go(struct xl *x, struct mig_err *err)
 	uint8_t	go[MIG_XL_GO_LEN];
 
 	if (mig_conn_read_full(x->in->conn, go, sizeof(go),
-	    in_deadline(x->in), err) == -1)
+	    worker_deadline(x->in->w), err) == -1)
 		return -1;
 	return mig_xl_msg_match(MIG_XL_MSG_GO, go, sizeof(go), err) == 1 ?
 	    0 : -1;
@@ -306,8 +306,8 @@ xl_activate(struct xl *x)
 	if (worker_journal(w, J_ACTIVATED, &e2) == -1)
 		mig_log_warnx("%s", e2.msg);
 	mig_xl_report_encode(rep, 0);
-	if (mig_conn_write_all(in->conn, rep, sizeof(rep), in_deadline(in),
-	    &e2) == -1)
+	if (mig_conn_write_all(in->conn, rep, sizeof(rep),
+	    worker_deadline(in->w), &e2) == -1)
 		mig_log_warnx("%s (the domain runs here)", e2.msg);
 	worker_journal(w, J_DONE, &e2);
 	w->resumed_ms = mig_now_ms();
@@ -369,7 +369,7 @@ xl_run(struct xl *x, const struct mig_msg_hello *us,
 	/* From the first byte of "ready" on, xl reads its own protocol. */
 	x->ready = true;
 	if (xl_send(x, MIG_XL_MSG_READY, &err) == -1)
-		return in_discard(in, &err, 0);
+		return in_undo(in, &err);
 	if (xl_read_go(x, &why) == -1) {
 		mig_seterr(&err, why.code, "%s: no go-ahead from xl %s (%s): "
 		    "the sender keeps the domain", in->req.name, x->peer,
@@ -401,7 +401,7 @@ worker_in_xl(struct in *in, const struct mig_msg_hello *us,
 	 * a frame, xl may still be sending: read until the tunnel has
 	 * read the frame and gone. */
 	if (x.told)
-		peer_linger(in->conn, in_deadline(in));
+		peer_linger(in->conn, worker_deadline(in->w));
 	else
 		(void)mig_conn_shutdown(in->conn, mig_deadline(1000),
 		    NULL);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "relocd.h"
+#include "reloc.h"
 #include "xl-reloc.h"
 
 void

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "relocd.h"
+#include "reloc.h"
 #include "xl-reloc.h"
 
 static volatile sig_atomic_t	 got_sigint;

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "mig/proto.h"
-#include "relocd.h"
+#include "reloc.h"
 #include "mig/tls.h"
 #include "mig/xlcompat.h"
 #include "xl-reloc.h"
@@ -317,30 +317,19 @@ int
 tunnel_pump(struct mig_conn *c, struct tunnel_args *a, int in, int out,
     struct mig_err *err)
 {
-	uint8_t		buf[PUMP_BUF], head[MIG_FRAME_HDR_LEN];
-	struct pollfd	pfd[2];
-	bool		in_open = true, watch = a->reasons;
-	size_t		nhead = 0, banner = MIG_XL_BANNER_LEN - XL_PEEK;
-	ssize_t		n;
-	int		cfd = mig_conn_fd(c), st;
+	const struct mig_io	forever = MIG_IO_INIT;
+	uint8_t			buf[PUMP_BUF], head[MIG_FRAME_HDR_LEN];
+	bool			in_open = true, watch = a->reasons;
+	size_t			nhead = 0, banner = MIG_XL_BANNER_LEN - XL_PEEK;
+	ssize_t			n;
+	int			ready, st;
 
 	/* Ends when relocd closes: nothing xl sends after that can arrive. */
 	for (;;) {
-		pfd[0].fd = in_open ? in : -1;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = cfd;
-		pfd[1].events = POLLIN;
-		pfd[0].revents = pfd[1].revents = 0;
-		/* Decrypted bytes wait in OpenSSL, not on the fd. */
-		if (mig_conn_pending(c) == 0 &&
-		    poll(pfd, 2, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			mig_seterrno(err, MIG_E_IO, "poll");
+		if ((ready = mig_conn_wait(c, in_open ? in : -1, &forever,
+		    err)) == -1)
 			return CTL_ST_FAILED;
-		}
-		if ((mig_conn_pending(c) > 0 || pfd[1].revents != 0) &&
-		    watch && banner == 0) {
+		if ((ready & MIG_READY_CONN) && watch && banner == 0) {
 			/* Held back from xl until we know what they are. */
 			n = mig_conn_read_some(c, head + nhead, sizeof(head) -
 			    nhead, mig_deadline(TUNNEL_TIMEOUT_MS), err);
@@ -355,7 +344,7 @@ tunnel_pump(struct mig_conn *c, struct tunnel_args *a, int in, int out,
 			if ((st = tunnel_watch(c, a, head, out, err)) !=
 			    CTL_ST_OK)
 				return st;
-		} else if (mig_conn_pending(c) > 0 || pfd[1].revents != 0) {
+		} else if (ready & MIG_READY_CONN) {
 			/* While watching, the rest of the banner first. */
 			n = mig_conn_read_some(c, buf, watch ? banner :
 			    sizeof(buf), mig_deadline(TUNNEL_TIMEOUT_MS),
@@ -369,7 +358,7 @@ tunnel_pump(struct mig_conn *c, struct tunnel_args *a, int in, int out,
 			if (watch)
 				banner -= (size_t)n;
 		}
-		if (in_open && pfd[0].revents != 0) {
+		if (in_open && (ready & MIG_READY_FD)) {
 			n = read(in, buf, sizeof(buf));
 			if (n == -1 && (errno == EINTR || errno == EAGAIN))
 				continue;
@@ -453,8 +442,9 @@ cmd_tunnel(const struct xr_global *g, int argc, char **argv)
 	if ((c = tunnel_connect(g, &a, &err)) == NULL) {
 		fprintf(stderr, "xl-reloc: tunnel to %s: %s\n", a.host,
 		    err.msg);
-		return err.code == MIG_E_DENIED || err.code == MIG_E_TLS ?
-		    CTL_ST_REFUSED : CTL_ST_FAILED;
+		/* A handshake the target failed is its refusal too. */
+		return err.code == MIG_E_TLS ? CTL_ST_REFUSED :
+		    ctl_status_of(&err, 0);
 	}
 	if ((st = tunnel_handshake(c, &a, STDOUT_FILENO, &err)) == CTL_ST_OK)
 		st = tunnel_pump(c, &a, STDIN_FILENO, STDOUT_FILENO, &err);

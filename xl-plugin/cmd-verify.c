@@ -109,8 +109,7 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 	    &err);
 	explicit_bzero(&key, sizeof(key));
 	if (rc == -1)
-		return verify_failed(&a, &err, err.code == MIG_E_NOTFOUND ?
-		    CTL_ST_NOTFOUND : CTL_ST_FAILED);
+		return verify_failed(&a, &err, ctl_status_of(&err, 1));
 	if (a.json) {
 		verify_json(line, sizeof(line), a.path, &sum, NULL);
 		printf("%s\n", line);

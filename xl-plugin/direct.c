@@ -12,7 +12,7 @@
 #include <event2/event.h>
 
 #include "file_job.h"
-#include "relocd.h"
+#include "reloc.h"
 #include "xl-reloc.h"
 
 struct direct {

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "relocd.h"
+#include "reloc.h"
 #include "xl-reloc.h"
 
 int

@@ -3,7 +3,7 @@
 # shellcheck disable=SC2015
 #
 # A save whose image cannot fit is refused before the guest is paused
-# (relocd/save_check.c): here the largest file is this process's
+# (common/save_check.c): here the largest file is this process's
 # RLIMIT_FSIZE (ulimit -f), which save_check reads as it reads FAT's
 # 4 GiB.  The user is told the file system, the sizes and the way out,
 # exit status 4; the guest was never suspended (no "saving" step, still

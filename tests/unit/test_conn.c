@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Plain connections over loopback only: refusal, connect and read
- * deadlines, short reads, EOF, IPv6 and dual-stack listeners.
+ * deadlines, the limits of a wait (cancel, idle, quiet peer), short
+ * reads, EOF, IPv6 and dual-stack listeners.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -24,6 +25,7 @@
 
 #include "mig/acl.h"
 #include "mig/conn.h"
+#include "conn_int.h"	/* the socket and SSL, for white-box checks */
 
 #define TIMEOUT_MS	5000	/* only bounds a broken test */
 
@@ -132,6 +134,60 @@ test_read_deadline(void **state)
 	assert_int_equal(mig_conn_read_full(cli, buf, 2,
 	    mig_now_ms() - 1, &err), -1);
 	assert_int_equal(err.code, MIG_E_TIMEOUT);
+	mig_conn_close(srv);
+	mig_conn_close(cli);
+}
+
+/* The limits of struct mig_io: a cancel fd, an idle limit, a quiet peer. */
+static void
+test_io_limits(void **state)
+{
+	struct mig_conn	*srv, *cli;
+	struct mig_io	 io = MIG_IO_INIT;
+	struct mig_err	 err;
+	char		 buf[64 * 1024];
+	int		 cfd[2];
+
+	(void)state;
+	tcp_pair("127.0.0.1", &srv, &cli);
+	/* a readable cancel fd ends a wait that would last forever */
+	assert_int_equal(pipe(cfd), 0);
+	assert_int_equal(write(cfd[1], "c", 1), 1);
+	io.cancel_fd = cfd[0];
+	assert_int_equal(mig_conn_recv(cli, buf, 1, &io, &err), -1);
+	assert_int_equal(err.code, MIG_E_CANCELLED);
+	/* the idle limit ends it too, naming the peer that went silent */
+	io.cancel_fd = -1;
+	io.idle_ms = 20;
+	assert_int_equal(mig_conn_recv_all(cli, buf, 1, &io, &err), -1);
+	assert_int_equal(err.code, MIG_E_TIMEOUT);
+	assert_non_null(strstr(err.msg, "neither sent nor took a byte"));
+	assert_non_null(strstr(err.msg, mig_conn_peer(cli)));
+	/* bytes there: no wait, no limit reached */
+	assert_int_equal(mig_conn_send(srv, "ab", 2, &io, &err), 0);
+	assert_int_equal(mig_conn_recv_all(cli, buf, 2, &io, &err), 0);
+	assert_memory_equal(buf, "ab", 2);
+	/* mig_conn_wait tells the connection from the other fd */
+	assert_int_equal(mig_conn_wait(cli, cfd[0], &io, &err),
+	    MIG_READY_FD);
+	assert_int_equal(mig_conn_send(srv, "x", 1, &io, &err), 0);
+	assert_true(mig_conn_wait(cli, -1, &io, &err) & MIG_READY_CONN);
+	assert_int_equal(mig_conn_recv(cli, buf, sizeof(buf), &io, &err), 1);
+	/* a sender that must wait stops when a quiet peer speaks instead */
+	io.idle_ms = 0;
+	io.deadline = mig_deadline(TIMEOUT_MS);
+	io.flags = MIG_IO_QUIET_PEER;
+	assert_int_equal(mig_conn_send(srv, "E", 1, &io, &err), 0);
+	for (;;)
+		if (mig_conn_send(cli, buf, sizeof(buf), &io, &err) == -1)
+			break;
+	assert_int_equal(err.code, MIG_E_PROTO);
+	assert_non_null(strstr(err.msg, "stopped reading"));
+	/* a plain connection's socket may be lent to a byte path */
+	assert_int_equal(mig_conn_stream_fd(cli, &err), mig_conn_fd(cli));
+	assert_false(mig_conn_is_tls(cli));
+	close(cfd[0]);
+	close(cfd[1]);
 	mig_conn_close(srv);
 	mig_conn_close(cli);
 }
@@ -298,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_read_deadline),
+		cmocka_unit_test(test_io_limits),
 		cmocka_unit_test(test_read_full_small_writes),
 		cmocka_unit_test(test_eof_mid_read),
 		cmocka_unit_test(test_ipv6_loopback),

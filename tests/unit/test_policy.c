@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The receive policy (relocd/policy.c) on hand-made lists of what a
+ * The receive policy (common/policy.c) on hand-made lists of what a
  * configuration asks: the rules at their edges, without any parser.
  * What libxl's parser makes of real configurations is test_hv_libxl's.
  */

@@ -27,6 +27,7 @@
 #include <zstd.h>
 
 #include "mig/conn.h"
+#include "conn_int.h"	/* the socket and SSL, for white-box checks */
 #include "mig/error.h"
 #include "fixture.h"
 #include "mig/proto.h"

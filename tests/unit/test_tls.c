@@ -23,6 +23,7 @@
 
 #include "mig/acl.h"
 #include "mig/conn.h"
+#include "conn_int.h"	/* the socket and SSL, for white-box checks */
 #include "mig/tls.h"
 #include "testcert.h"
 

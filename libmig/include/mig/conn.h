@@ -4,10 +4,14 @@
  * above the transport (relay, relocd, xl-reloc).  The connection owns both
  * its fd and its SSL; mig_conn_close() releases them.
  *
- * The fd is always non-blocking; the blocking-style helpers below wait with
- * poll(2) up to an absolute deadline in CLOCK_MONOTONIC milliseconds
- * (mig_deadline()), 0 meaning no deadline.  A deadline that passes is
+ * The connection is the only code that reads or writes its socket, plain
+ * or TLS alike: callers move bytes with mig_conn_recv/send/wait, which
+ * wait as a struct mig_io says (mig/io.h: a deadline, an idle limit, a
+ * cancel fd); the _full/_all/_some forms take only a deadline.  The fd is
+ * always non-blocking; a wait polls it.  A deadline that passes is
  * MIG_E_TIMEOUT; a peer that closes in the middle of a read is MIG_E_EOF.
+ * Neither the fd nor the SSL is handed out, with one exception:
+ * mig_conn_stream_fd(), for a byte path the kernel carries alone.
  *
  * SIGPIPE: plain sends use MSG_NOSIGNAL; TLS calls run with SIGPIPE blocked
  * in the calling thread and a SIGPIPE they raise is discarded, so programs
@@ -25,6 +29,7 @@
 
 #include "mig/clock.h"
 #include "mig/error.h"
+#include "mig/io.h"
 
 struct mig_conn;
 
@@ -72,23 +77,38 @@ int		 mig_conn_tls_client(struct mig_conn *, SSL_CTX *,
 int		 mig_conn_tls_server(struct mig_conn *, SSL_CTX *,
 		    int timeout_ms, struct mig_err *);
 
+/*
+ * Between 1 and len bytes, 0 at a clean end of stream (FIN, or TLS
+ * close_notify).  A TLS peer that closes without close_notify is an error
+ * (MIG_E_EOF), not an end: it may be a truncation.  Bytes OpenSSL has
+ * already decrypted are returned before any wait.
+ */
+ssize_t		 mig_conn_recv(struct mig_conn *, void *, size_t,
+		    const struct mig_io *, struct mig_err *);
 /* Exactly len bytes, or -1 (MIG_E_EOF if the peer closed first). */
+int		 mig_conn_recv_all(struct mig_conn *, void *, size_t,
+		    const struct mig_io *, struct mig_err *);
+/* All len bytes, or -1 (MIG_IO_QUIET_PEER: see mig/io.h). */
+int		 mig_conn_send(struct mig_conn *, const void *, size_t,
+		    const struct mig_io *, struct mig_err *);
+/*
+ * Wait until the connection has bytes to read (MIG_READY_CONN: on its
+ * socket or already decrypted in OpenSSL) or fd, if not -1, is readable
+ * (MIG_READY_FD); both bits may be set.  Honours io's deadline only.
+ */
+#define MIG_READY_CONN	0x1
+#define MIG_READY_FD	0x2
+int		 mig_conn_wait(struct mig_conn *, int fd, const struct mig_io *,
+		    struct mig_err *);
+
+/* The same with only a deadline. */
 int		 mig_conn_read_full(struct mig_conn *, void *, size_t,
 		    uint64_t deadline, struct mig_err *);
 int		 mig_conn_write_all(struct mig_conn *, const void *, size_t,
 		    uint64_t deadline, struct mig_err *);
-/*
- * Between 1 and len bytes, waiting until the deadline for the first; 0 at a
- * clean end of stream (FIN, or TLS close_notify).  A TLS peer that closes
- * without close_notify is an error (MIG_E_EOF), not an end: it may be a
- * truncation.
- */
 ssize_t		 mig_conn_read_some(struct mig_conn *, void *, size_t,
 		    uint64_t deadline, struct mig_err *);
-/*
- * Bytes already decrypted and buffered in the SSL layer: a relay that polls
- * the fd itself must read these first, the fd will not show them.
- */
+/* Bytes already decrypted and buffered in the SSL layer. */
 size_t		 mig_conn_pending(const struct mig_conn *);
 
 /* Send TLS close_notify (if TLS) and shut down our sending side. */
@@ -101,8 +121,18 @@ void		 mig_conn_close(struct mig_conn *);
 #define MIG_KTLS_RX	0x2
 int		 mig_conn_ktls(const struct mig_conn *);
 
-int		 mig_conn_fd(const struct mig_conn *);
-SSL		*mig_conn_ssl(const struct mig_conn *);
+/*
+ * The socket, for handing the byte stream to something that reads and
+ * writes it itself (libxl's save and restore): only when the kernel
+ * carries every byte, a plain connection or kernel TLS both ways; -1 with
+ * MIG_E_NOTSUP when OpenSSL does.  The connection keeps owning the fd; the
+ * caller must not read or write the connection while it is lent out.
+ */
+int		 mig_conn_stream_fd(const struct mig_conn *, struct mig_err *);
+int		 mig_conn_is_tls(const struct mig_conn *);
+/* The certificate the peer presented (mig_tls_peer_cert); -1 if none. */
+int		 mig_conn_peer_cert(const struct mig_conn *, char *subject,
+		    size_t, char *fpr, size_t);
 /* "192.0.2.1:8002", "[2001:db8::1]:8002", or "local" for non-IP sockets. */
 const char	*mig_conn_peer(const struct mig_conn *);
 /* The peer's address, for mig_acl_check(); *len 0 if not known. */

@@ -22,7 +22,7 @@
 
 #include "mig/domcfg.h"
 #include "mig/hv.h"
-#include "relocd.h"
+#include "reloc.h"
 
 /* Larger than any configuration a RESERVE can carry (MIG_FRAME_CTRL_MAX):
  * a bigger file is not a domain's configuration. */

@@ -27,7 +27,7 @@
 
 #include "mig/hv.h"
 #include "mig/log.h"
-#include "relocd.h"
+#include "reloc.h"
 
 #define OWNED_DIR	"owned"
 #define OWNED_MAX	(4 * 1024 * 1024)	/* a configuration and more */
@@ -85,12 +85,21 @@ sync_dir(const char *dir, struct mig_err *err)
 	return rc;
 }
 
+static void
+owned_fill(FILE *f, const void *arg)
+{
+	const struct owned	*o = arg;
+
+	fprintf(f, "domid %" PRIu32 "\nstate %s\nname %s\n", o->domid,
+	    owned_state_name(o->state), o->name);
+	if (o->state == OWNED_RESTARTING && o->json != NULL)
+		fprintf(f, "config\n%s", o->json);
+}
+
 int
 owned_put(const char *state_dir, const struct owned *o, struct mig_err *err)
 {
 	char	 dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 48];
-	FILE	*f;
-	int	 fd, bad;
 
 	if (!is_uuid(o->uuid) || strchr(o->name, '\n') != NULL)
 		return mig_seterr(err, MIG_E_INVAL, "owned domain: bad uuid "
@@ -102,24 +111,8 @@ owned_put(const char *state_dir, const struct owned *o, struct mig_err *err)
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return mig_seterrno(err, MIG_E_IO, "%s", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.%s", dir, o->uuid);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
-		return mig_seterrno(err, MIG_E_IO, "%s", tmp);
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		return mig_seterrno(err, MIG_E_IO, "%s", tmp);
-	}
-	fprintf(f, "domid %" PRIu32 "\nstate %s\nname %s\n", o->domid,
-	    owned_state_name(o->state), o->name);
-	if (o->state == OWNED_RESTARTING && o->json != NULL)
-		fprintf(f, "config\n%s", o->json);
-	bad = fflush(f) == EOF || ferror(f) || fsync(fileno(f)) == -1;
-	if (fclose(f) == EOF || bad || rename(tmp, path) == -1) {
-		mig_seterrno(err, MIG_E_IO, "%s", path);
-		unlink(tmp);
+	if (replace_file(path, tmp, 1, owned_fill, o, err) == -1)
 		return -1;
-	}
 	return sync_dir(dir, err);
 }
 

@@ -23,7 +23,7 @@
 #include <libxlutil.h>
 
 #include "mig/log.h"
-#include "relocd.h"
+#include "reloc.h"
 #include "mig/tls.h"
 
 #define CONF_MAX_SIZE	(1024 * 1024)

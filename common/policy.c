@@ -21,7 +21,7 @@
 
 #include "mig/domcfg.h"
 #include "mig/hv.h"
-#include "relocd.h"
+#include "reloc.h"
 
 /* Where libxl finds a hotplug script named without a directory
  * (libxl__xen_script_dir_path, XEN_SCRIPT_DIR of the Debian build). */
@@ -307,4 +307,20 @@ policy_identity(const struct mig_domcfg *c, const uint8_t uuid[16],
 		    "domain's uuid %s", got, want), 1;
 	}
 	return 0;
+}
+
+/* The temporary names of a migration in flight, NAME--incoming at the
+ * target and NAME--migratedaway at the source: the suffix, or NULL. */
+const char *
+temp_suffix(const char *name)
+{
+	static const char *const sfx[] = { INCOMING_SUFFIX, AWAY_SUFFIX };
+	size_t	n = strlen(name), i, k;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		k = strlen(sfx[i]);
+		if (n > k && strcmp(name + n - k, sfx[i]) == 0)
+			return sfx[i];
+	}
+	return NULL;
 }

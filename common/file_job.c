@@ -38,7 +38,7 @@
 #include "mig/image.h"
 #include "mig/log.h"
 #include "mig/relay.h"
-#include "relocd.h"
+#include "reloc.h"
 #include "save_check.h"
 
 #define COPY_CHUNK	65536
@@ -256,21 +256,6 @@ load_key(const char *path, struct mig_image_key *key,
 	return 0;
 }
 
-static uint16_t
-status_of(const struct mig_err *err)
-{
-	switch (err->code) {
-	case MIG_E_CANCELLED:
-		return CTL_ST_CANCELLED;
-	case MIG_E_NOTFOUND:
-		return CTL_ST_NOTFOUND;
-	case MIG_E_DENIED:
-		return CTL_ST_REFUSED;
-	default:
-		return CTL_ST_FAILED;
-	}
-}
-
 static void
 on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
     void *arg)
@@ -312,7 +297,7 @@ save_undo(struct file_job *j, const struct mig_hv_dominfo *dom,
 	}
 	j->resumed_ms = mig_now_ms();
 	j->result_domid = dom->domid;
-	return status_of(why);
+	return ctl_status_of(why, 1);
 }
 
 /*
@@ -407,7 +392,7 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 
 	fj_event(j, MIG_PHASE_PREMIGRATION, "checking");
 	if (mig_hv_find(j->hv, req->domain, &dom, err) == -1)
-		return status_of(err);
+		return ctl_status_of(err, 1);
 	if (j->describe != NULL)
 		j->describe(j, dom.name, req->path);
 	if (dom.domid == 0) {
@@ -635,7 +620,7 @@ restore_built(struct file_job *j, struct mig_image_reader *rd,
 			return CTL_ST_UNDEFINED;
 		}
 		fj_journal_end(j, J_ABORTED, name, -1);
-		return status_of(err);
+		return ctl_status_of(err, 1);
 	}
 	j->result_domid = domid;
 	if (mig_hv_rename(j->hv, domid, incoming, name, err) == -1 ||
@@ -723,7 +708,7 @@ file_restore(struct file_job *j, const struct ctl_save *req,
 	if (name_taken(j, name, &st, err))
 		goto out;
 	if (j->reserve != NULL && j->reserve(j, name, json, err) == -1) {
-		st = status_of(err);
+		st = ctl_status_of(err, 1);
 		goto out;
 	}
 	st = restore_built(j, rd, json, name, req, err);
