@@ -38,6 +38,7 @@ struct mig_image_reader {
 	bool			 verified;
 	bool			 trailer;
 	bool			 by_path;	/* path names the file */
+	bool			 hash_later;	/* no trailer flag: see below */
 	struct mig_err		 ferr;		/* sticky failure */
 	struct img_digest	 digest;
 	uint64_t		 hashed;	/* file bytes before trailer */
@@ -94,14 +95,66 @@ file_read(struct mig_image_reader *r, void *buf, size_t len,
 }
 
 static int
+digest_start(struct mig_image_reader *r, enum mig_image_digest alg,
+    struct mig_err *err)
+{
+	struct mig_err	e;
+
+	if (img_digest_init(&r->digest, alg, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
+	return 0;
+}
+
+static int
 hash(struct mig_image_reader *r, const void *p, size_t len,
     struct mig_err *err)
 {
 	struct mig_err	e;
 
-	if (img_digest_update(&r->digest, p, len, &e) == -1)
+	if (!r->hash_later &&
+	    img_digest_update(&r->digest, p, len, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
 	r->hashed += len;
+	return 0;
+}
+
+/*
+ * An image without the trailer flag is stock xl's, which has no trailer,
+ * or one of ours from before the flag, whose SHA-256 trailer is found
+ * only at the end.  Digesting every xl image for the rare second kind
+ * cost more than the restore itself under a slow dom0: the file is
+ * digested in a second pass, only when a trailer turns up.
+ */
+static int
+hash_again(struct mig_image_reader *r, struct mig_err *err)
+{
+	struct mig_err	 e;
+	uint8_t		*buf;
+	uint64_t	 off = 0;
+	ssize_t		 n;
+
+	if (digest_start(r, MIG_IMAGE_DIGEST_SHA256, err) == -1)
+		return -1;
+	if ((buf = malloc(IMG_CHUNK_SIZE)) == NULL)
+		return rfail(r, err, MIG_E_NOMEM, "out of memory");
+	while (off < r->hashed) {
+		n = pread(r->src.fd, buf, r->hashed - off < IMG_CHUNK_SIZE ?
+		    (size_t)(r->hashed - off) : IMG_CHUNK_SIZE, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return rfail(r, err, MIG_E_IO, "reading it again: %s",
+			    n == 0 ? "it shrank" : strerror(errno));
+		}
+		if (img_digest_update(&r->digest, buf, (size_t)n, &e) == -1) {
+			free(buf);
+			return rfail(r, err, e.code, "%s", e.msg);
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	r->hash_later = false;
 	return 0;
 }
 
@@ -270,17 +323,6 @@ on_config(void *arg, const void *p, size_t len)
 	return 0;
 }
 
-static int
-digest_start(struct mig_image_reader *r, enum mig_image_digest alg,
-    struct mig_err *err)
-{
-	struct mig_err	e;
-
-	if (img_digest_init(&r->digest, alg, &e) == -1)
-		return rfail(r, err, e.code, "%s", e.msg);
-	return 0;
-}
-
 /* Encrypted and/or compressed: the chunk parameters follow the header. */
 static int
 open_wrapped(struct mig_image_reader *r, const uint8_t *xlhdr,
@@ -366,10 +408,12 @@ reader_start(struct mig_image_reader *r, const struct mig_image_key *key,
 		mig_stream_init(&r->parser, 0);
 		mig_stream_set_cbs(&r->parser, &cbs);
 	} else {
-		/* Without the trailer flag the choice is moot: no trailer. */
-		if (digest_start(r, (h.optional_flags & MIG_XL_OPT_XXH3) ?
-		    MIG_IMAGE_DIGEST_XXH3 : MIG_IMAGE_DIGEST_SHA256,
-		    err) == -1)
+		/* A split image is ours: it has the flag. */
+		r->hash_later = !(h.optional_flags & MIG_XL_OPT_TRAILER) &&
+		    !r->src.split;
+		if (!r->hash_later && digest_start(r,
+		    (h.optional_flags & MIG_XL_OPT_XXH3) ?
+		    MIG_IMAGE_DIGEST_XXH3 : MIG_IMAGE_DIGEST_SHA256, err) == -1)
 			return -1;
 		mig_stream_init(&r->parser, MIG_STREAM_TRAILER);
 		mig_stream_set_cbs(&r->parser, &cbs);
@@ -530,6 +574,8 @@ check_trailer(struct mig_image_reader *r, struct mig_err *err)
 		    "truncated in the integrity trailer");
 	if (img_trailer_decode(r->tail, &t, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
+	if (r->hash_later && hash_again(r, err) == -1)
+		return -1;
 	if (t.version != img_trailer_version(r->digest.alg))
 		return rfail(r, err, MIG_E_CORRUPT, "corrupted: the trailer "
 		    "holds another digest than the header names");

@@ -997,6 +997,32 @@ test_digest_mismatch(void **state)
 	sg_buf_free(&file);
 }
 
+/* An image of ours from before the trailer flag (optional flags 0, a
+ * SHA-256 trailer) is digested once its trailer shows up, and checked. */
+static void
+test_flagless_trailer(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_opts	 o = { .digest = MIG_IMAGE_DIGEST_SHA256 };
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+	struct sg_buf		 file;
+
+	if (write_image(f, f->path, &o, f->stream.len, &err) != 0)
+		fail_msg("write: %s", err.msg);
+	slurp(f->path, &file);
+	file.p[43] = 0;			/* no optional flags */
+	reseal(f->path, &file);
+	if (mig_image_verify(f->path, NULL, 0, &sum, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_true(sum.trailer);
+	assert_int_equal(sum.digest, MIG_IMAGE_DIGEST_SHA256);
+	file.p[file.len / 2] ^= 0x10;
+	spew(f->path, file.p, file.len);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	sg_buf_free(&file);
+}
+
 /* An image written before XXH3 (SHA-256 trailer, version 1) reads. */
 static void
 test_old_plain_image(void **state)
@@ -1362,6 +1388,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_digest_mismatch, setup,
 		    teardown),
 		cmocka_unit_test(test_old_plain_image),
+		cmocka_unit_test_setup_teardown(test_flagless_trailer, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_stream_fd, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reader_stream_fd, setup,
