@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * relocd: the relocation daemon.  One header declares each file's
- * functions under its name, as OpenBSD's daemons do.
+ * relocd: the relocation daemon.  One header is the map, as OpenBSD's
+ * daemons have it: first the types (the journal record, the parent's
+ * listeners, clients, jobs and itself, a worker's state), then each
+ * file's functions under its name -- the parent's files, then the
+ * workers' (worker_main.c, worker.c below the phase machines, the phase
+ * machines).  What relocd shares with xl-reloc is common/reloc.h.
  */
 #ifndef RELOCD_H
 #define RELOCD_H
@@ -167,82 +171,29 @@ struct relocd {
 #define RELOCD_WORKER_FD_PIPE	3	/* a worker's pipe to the parent */
 #define RELOCD_WORKER_FD_CONN	4	/* an incoming worker's connection */
 
-/* relocd.c */
-int		 relocd_main(int, char **, const struct mig_hv_ops *);
-
-/* listen.c */
-int		 listen_start(struct relocd *, struct mig_err *);
-void		 listen_stop(struct relocd *);
-void		 pending_free(struct pending *);
-void		 pending_flush(struct relocd *);
-
-/* xend_import.c: relocd --import-xend; xend_convert is the text's part */
-int		 xend_import(const char *, FILE *, struct mig_err *);
-int		 xend_convert(const char *, const char *, FILE *,
-		    struct mig_err *);
-
-/* control.c */
-/* /proc/PID/loginuid as text: a number, "unset", or "" if unknown. */
-void		 requester_loginuid(pid_t, char *, size_t);
-int		 control_start(struct relocd *, struct mig_err *);
-void		 control_stop(struct relocd *);
-void		 clients_flush(struct relocd *);
-void		 client_free(struct client *);
-int		 client_send(struct client *, const struct ctl_msg *);
-int		 client_forward(struct client *, const struct ctl_msg *);
-
-/* job.c; worker_exec flags */
-#define WORKER_TLS		0x1	/* the connection came to the TLS port */
-#define WORKER_ACL_RECHECK	0x2	/* denied by address: try its name */
-#define WORKER_RETRY		0x4	/* reconcile: ask until settled */
-int		 job_ids_open(struct relocd *, struct mig_err *);
-int		 worker_exec(struct relocd *, const char *, uint64_t, int, int,
-		    pid_t *, int *, struct mig_err *);
-struct job	*job_spawn(struct relocd *, uint16_t, int, int,
-		    const struct ctl_msg *, struct client *, struct mig_err *);
-struct job	*job_find(struct relocd *, uint64_t);
-struct job	*job_busy_with(struct relocd *, const char *);
-void		 job_cancel(struct job *);
-void		 job_reap(struct relocd *);
-void		 job_forget_client(struct relocd *, struct client *);
-size_t		 job_count(struct relocd *, uint16_t);
-int		 job_list(struct relocd *, struct client *);
-/* Answers HISTORY: the jobs the journal has finished records of, from
- * the last day (JOURNAL_KEEP_MS). */
-int		 job_history(struct relocd *, struct client *);
-
-/* notify.c: systemd's Type=notify, when $NOTIFY_SOCKET is set */
-void		 notify_systemd(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-void		 notify_jobs(struct relocd *);
-
-/* peer.c */
+/* A control frame from a peer, whole (peer.c). */
 struct mig_conn;
 struct mig_msg;
 struct mig_hv;
 struct peer_buf {
 	uint8_t		body[256 * 1024];	/* MIG_FRAME_CTRL_MAX */
 };
-int		 peer_send(struct mig_conn *, const struct mig_msg *, uint64_t,
-		    struct mig_err *);
-int		 peer_recv(struct mig_conn *, struct peer_buf *,
-		    struct mig_msg *, uint64_t, struct mig_err *);
-int		 peer_expect(struct mig_conn *, struct peer_buf *, uint16_t,
-		    struct mig_msg *, uint64_t, struct mig_err *);
-void		 peer_abort(struct mig_conn *, uint16_t, const struct mig_err *);
-void		 peer_linger(struct mig_conn *, uint64_t);
-int		 peer_hello_fill(struct mig_hv *, struct mig_msg *,
-		    struct mig_err *);
-int		 peer_open(struct mig_conn *, const struct mig_msg *,
-		    struct peer_buf *, struct mig_msg *, uint64_t,
-		    struct mig_err *);
-struct worker;
-struct ssl_ctx_st;
-/* Logs the certificate the peer presented (subject, SHA-256), and makes
- * it this worker's PEER_CERT field. */
-void		 peer_note_cert(struct mig_conn *);
-int		 peer_connect(struct worker *, const char *, unsigned, int,
-		    struct mig_conn **, struct ssl_ctx_st **, struct mig_err *);
+
+/* The max-downtime policy's state (converge.c). */
+#define CONVERGE_STEPS		3	/* caps: 50%, 25%, 10% */
+enum converge_action {
+	CONV_NONE,
+	CONV_THROTTLE,		/* cap the guest at converge_cap(.., step) */
+	CONV_ABORT,		/* give up: the source resumes */
+};
+struct converge {
+	uint32_t	 limit_ms;	/* 0 = no limit */
+	unsigned	 rounds;	/* consecutive rounds over before acting */
+	bool		 auto_converge;
+	bool		 abort;
+	unsigned	 over;		/* consecutive rounds over, so far */
+	unsigned	 step;		/* throttle steps taken, 0 = none */
+};
 
 /* A worker's state (worker.c and the phase machines). */
 struct mig_hv_op;
@@ -293,103 +244,64 @@ struct worker {
 						 * failure brought on */
 };
 
-/* worker_main.c: a worker process, by the kind its arguments name */
-int		 worker_main(int, char **, const struct mig_hv_ops *);
+/* ---- the parent ---- */
 
-/* worker.c: below the phase machines */
-uint64_t	 wall_ms(void);
-void		 worker_interrupt(struct worker *);
-void		 worker_send(struct worker *, const struct ctl_msg *);
-void		 worker_describe(struct worker *, const char *, const char *);
-void		 worker_event(struct worker *, uint16_t, const char *);
-uint32_t	 worker_downtime_ms(const struct worker *, uint64_t);
-int		 worker_result(struct worker *, uint16_t,
-		    const struct mig_err *);
-int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
-int		 worker_journal_landed(struct worker *, enum jstate, int *,
+/* relocd.c */
+int		 relocd_main(int, char **, const struct mig_hv_ops *);
+
+/* listen.c */
+int		 listen_start(struct relocd *, struct mig_err *);
+void		 listen_stop(struct relocd *);
+void		 pending_free(struct pending *);
+void		 pending_flush(struct relocd *);
+
+/* control.c */
+/* /proc/PID/loginuid as text: a number, "unset", or "" if unknown. */
+void		 requester_loginuid(pid_t, char *, size_t);
+int		 control_start(struct relocd *, struct mig_err *);
+void		 control_stop(struct relocd *);
+void		 clients_flush(struct relocd *);
+void		 client_free(struct client *);
+int		 client_send(struct client *, const struct ctl_msg *);
+int		 client_forward(struct client *, const struct ctl_msg *);
+
+/* job.c; worker_exec flags */
+#define WORKER_TLS		0x1	/* the connection came to the TLS port */
+#define WORKER_ACL_RECHECK	0x2	/* denied by address: try its name */
+#define WORKER_RETRY		0x4	/* reconcile: ask until settled */
+int		 job_ids_open(struct relocd *, struct mig_err *);
+int		 worker_exec(struct relocd *, const char *kind, uint64_t id,
+		    int connfd, int flags, pid_t *, int *pipefd,
 		    struct mig_err *);
-int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
-		    uint64_t, uint64_t, struct mig_err *);
-int		 worker_reserve_hold(struct worker *, uint64_t, const char *,
-		    const uint8_t [16], struct mig_err *);
-void		 worker_reserve_msg(struct worker *, uint16_t);
-void		 worker_adopt(struct worker *, uint32_t, const char *);
-int		 worker_peer_ms(const struct worker *);
-uint64_t	 worker_deadline(const struct worker *);
-struct mig_relay_conf;
-int		 worker_relay_start(struct worker *, struct mig_relay_conf *,
-		    int *libxl_fd, struct mig_err *);
-int		 worker_stream_end(struct worker *, int, int, struct mig_err *);
-int		 worker_stream_cause(const struct mig_relay_stats *,
-		    const struct mig_err *);
+struct job	*job_spawn(struct relocd *, uint16_t kind, int connfd, int flags,
+		    const struct ctl_msg *, struct client *, struct mig_err *);
+struct job	*job_find(struct relocd *, uint64_t);
+struct job	*job_busy_with(struct relocd *, const char *);
+void		 job_cancel(struct job *);
+void		 job_reap(struct relocd *);
+void		 job_forget_client(struct relocd *, struct client *);
+size_t		 job_count(struct relocd *, uint16_t);
+int		 job_list(struct relocd *, struct client *);
+/* Answers HISTORY: the jobs the journal has finished records of, from
+ * the last day (JOURNAL_KEEP_MS). */
+int		 job_history(struct relocd *, struct client *);
 
-/* worker_out.c */
-int		 worker_out(struct worker *);
-
-/* converge.c: the max-downtime policy, one decision per pre-copy round */
-#define CONVERGE_STEPS		3	/* caps: 50%, 25%, 10% */
-enum converge_action {
-	CONV_NONE,
-	CONV_THROTTLE,		/* cap the guest at converge_cap(.., step) */
-	CONV_ABORT,		/* give up: the source resumes */
-};
-struct converge {
-	uint32_t	 limit_ms;	/* 0 = no limit */
-	unsigned	 rounds;	/* consecutive rounds over before acting */
-	bool		 auto_converge;
-	bool		 abort;
-	unsigned	 over;		/* consecutive rounds over, so far */
-	unsigned	 step;		/* throttle steps taken, 0 = none */
-};
-void		 converge_init(struct converge *, uint32_t, unsigned, bool,
-		    bool);
-enum converge_action converge_round(struct converge *, uint32_t, bool);
-int		 converge_cap(int, unsigned, unsigned);
-
-/* worker_file.c: kind "save" (0) or "restore" (1) */
-int		 worker_file(struct worker *, int);
-
-/* worker_query.c */
-int		 worker_query(struct worker *);
-
-/* worker_in.c */
-int		 worker_in(struct worker *);
-
-/* monitor.c: the worker that watches them (-W monitor) */
-int		 monitor_run(struct worker *);
+/* notify.c: systemd's Type=notify, when $NOTIFY_SOCKET is set */
+void		 notify_systemd(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+void		 notify_jobs(struct relocd *);
 
 /* monitor_ctl.c: the parent keeps one monitor running */
 void		 monitor_start(struct relocd *);
 void		 monitor_stop(struct relocd *);
 int		 monitor_reaped(struct relocd *, pid_t, int);
 
-/* reconcile.c; reconcile_run's exit status when records stay in doubt */
-#define RECONCILE_IN_DOUBT	3
-int		 reconcile_run(struct worker *);
-
-/* reconcile_ops.c: settling one record, for reconcile.c and indoubt.c */
-struct mig_hv_dominfo;
-int		 reconcile_find(struct worker *, const struct jrec *,
-		    const char *, struct mig_hv_dominfo *);
-void		 reconcile_close(struct worker *, const struct jrec *,
-		    enum jstate);
-int		 reconcile_resume_source(struct worker *, const struct jrec *);
-void		 reconcile_drop_temp(const struct jrec *);
-
-/* indoubt.c: a COMMIT whose fate only the target knows */
-#define INDOUBT_SETTLED		0
-#define INDOUBT_OPEN		1	/* still in doubt: nothing changed */
-int		 indoubt_settle(struct worker *, const struct jrec *, int);
-int		 indoubt_answer(struct worker *, struct mig_conn *,
-		    const struct mig_msg *);
-void		 indoubt_peer(char *, size_t, const char *, unsigned, int);
-
 /* ledger.c */
 struct ledger	*ledger_new(unsigned);
 void		 ledger_free(struct ledger *);
-enum ledger_refusal ledger_reserve(struct ledger *, uint64_t, uint64_t,
-		    const char *, const uint8_t [16], unsigned, uint64_t,
-		    uint64_t *);
+enum ledger_refusal ledger_reserve(struct ledger *, uint64_t free_kib,
+		    uint64_t need_kib, const char *name, const uint8_t [16],
+		    unsigned ttl_s, uint64_t now_ms, uint64_t *id);
 int		 ledger_hold(struct ledger *, uint64_t, const char *,
 		    const uint8_t [16], uint64_t);
 void		 ledger_release(struct ledger *, uint64_t);
@@ -421,11 +333,115 @@ int		 journal_lookup(const char *,
 		    struct jrec *, struct mig_err *);
 int		 journal_compact(struct journal *, struct mig_err *);
 int		 journal_lock_job(const char *, uint64_t, int, struct mig_err *);
-void		 journal_unlock_job(const char *, uint64_t, int, int);
+void		 journal_unlock_job(const char *, uint64_t, int fd,
+		    int finished);
 void		 journal_close(struct journal *);
 const char	*journal_state_name(enum jstate);
 int		 journal_state_final(enum jstate);
 int		 jrec_format(const struct jrec *, char *, size_t);
 int		 jrec_parse(const char *, struct jrec *, char *, size_t);
+
+/* xend_import.c: relocd --import-xend; xend_convert is the text's part */
+int		 xend_import(const char *, FILE *, struct mig_err *);
+int		 xend_convert(const char *file, const char *text, FILE *,
+		    struct mig_err *);
+
+/* ---- the workers ---- */
+
+/* worker_main.c: a worker process, by the kind its arguments name */
+int		 worker_main(int, char **, const struct mig_hv_ops *);
+
+/* worker.c: below the phase machines */
+uint64_t	 wall_ms(void);
+void		 worker_interrupt(struct worker *);
+void		 worker_send(struct worker *, const struct ctl_msg *);
+void		 worker_describe(struct worker *, const char *domain,
+		    const char *peer);
+void		 worker_event(struct worker *, uint16_t, const char *);
+uint32_t	 worker_downtime_ms(const struct worker *, uint64_t);
+int		 worker_result(struct worker *, uint16_t,
+		    const struct mig_err *);
+int		 worker_journal(struct worker *, enum jstate, struct mig_err *);
+int		 worker_journal_landed(struct worker *, enum jstate, int *,
+		    struct mig_err *);
+int		 worker_reserve(struct worker *, const char *, const uint8_t [16],
+		    uint64_t, uint64_t, struct mig_err *);
+int		 worker_reserve_hold(struct worker *, uint64_t, const char *,
+		    const uint8_t [16], struct mig_err *);
+void		 worker_reserve_msg(struct worker *, uint16_t);
+void		 worker_adopt(struct worker *, uint32_t, const char *);
+int		 worker_peer_ms(const struct worker *);
+uint64_t	 worker_deadline(const struct worker *);
+struct mig_relay_conf;
+int		 worker_relay_start(struct worker *, struct mig_relay_conf *,
+		    int *libxl_fd, struct mig_err *);
+int		 worker_stream_end(struct worker *, int rc_op, int local_fd,
+		    struct mig_err *);
+int		 worker_stream_cause(const struct mig_relay_stats *,
+		    const struct mig_err *);
+
+/* peer.c */
+int		 peer_send(struct mig_conn *, const struct mig_msg *, uint64_t,
+		    struct mig_err *);
+int		 peer_recv(struct mig_conn *, struct peer_buf *,
+		    struct mig_msg *, uint64_t, struct mig_err *);
+int		 peer_expect(struct mig_conn *, struct peer_buf *, uint16_t,
+		    struct mig_msg *, uint64_t, struct mig_err *);
+void		 peer_abort(struct mig_conn *, uint16_t, const struct mig_err *);
+void		 peer_linger(struct mig_conn *, uint64_t);
+int		 peer_hello_fill(struct mig_hv *, struct mig_msg *,
+		    struct mig_err *);
+int		 peer_open(struct mig_conn *, const struct mig_msg *,
+		    struct peer_buf *, struct mig_msg *, uint64_t,
+		    struct mig_err *);
+struct worker;
+struct ssl_ctx_st;
+/* Logs the certificate the peer presented (subject, SHA-256), and makes
+ * it this worker's PEER_CERT field. */
+void		 peer_note_cert(struct mig_conn *);
+int		 peer_connect(struct worker *, const char *, unsigned, int,
+		    struct mig_conn **, struct ssl_ctx_st **, struct mig_err *);
+
+/* worker_out.c */
+int		 worker_out(struct worker *);
+
+/* converge.c: the max-downtime policy, one decision per pre-copy round */
+void		 converge_init(struct converge *, uint32_t, unsigned, bool,
+		    bool);
+enum converge_action converge_round(struct converge *, uint32_t, bool);
+int		 converge_cap(int orig_cap, unsigned vcpus, unsigned step);
+
+/* worker_in.c */
+int		 worker_in(struct worker *);
+
+/* worker_file.c: kind "save" (0) or "restore" (1) */
+int		 worker_file(struct worker *, int);
+
+/* worker_query.c */
+int		 worker_query(struct worker *);
+
+/* monitor.c: the worker that watches them (-W monitor) */
+int		 monitor_run(struct worker *);
+
+/* reconcile.c; reconcile_run's exit status when records stay in doubt */
+#define RECONCILE_IN_DOUBT	3
+int		 reconcile_run(struct worker *);
+
+/* reconcile_ops.c: settling one record, for reconcile.c and indoubt.c */
+struct mig_hv_dominfo;
+int		 reconcile_find(struct worker *, const struct jrec *,
+		    const char *, struct mig_hv_dominfo *);
+void		 reconcile_close(struct worker *, const struct jrec *,
+		    enum jstate);
+int		 reconcile_resume_source(struct worker *, const struct jrec *);
+void		 reconcile_drop_temp(const struct jrec *);
+
+/* indoubt.c: a COMMIT whose fate only the target knows */
+#define INDOUBT_SETTLED		0
+#define INDOUBT_OPEN		1	/* still in doubt: nothing changed */
+int		 indoubt_settle(struct worker *, const struct jrec *, int);
+int		 indoubt_answer(struct worker *, struct mig_conn *,
+		    const struct mig_msg *);
+void		 indoubt_peer(char *, size_t, const char *, unsigned, int);
 
 #endif

@@ -262,6 +262,11 @@ args_parse(const struct xr_cmd *c, int argc, char **argv, void *a,
 		if (args_set(c, &c->opts[i], optarg, a, err) == -1)
 			return -1;
 	}
+	n = (size_t)(argc - optind);
+	if (c->operands != NULL && ((int)n < c->min_args ||
+	    (c->max_args >= 0 && (int)n > c->max_args)))
+		return mig_seterr(err, MIG_E_INVAL, "%s: expected %s, got %zu "
+		    "argument%s", c->name, c->operands, n, n == 1 ? "" : "s");
 	return optind;
 }
 

@@ -7,20 +7,16 @@
 #include "xl-reloc.h"
 
 int
-cancel_parse(int argc, char **argv, struct cancel_args *a,
-    struct mig_err *err)
+cancel_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct cancel_args *a, struct mig_err *err)
 {
 	int	i;
 
 	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("cancel"), argc, argv, a, &a->help,
-	    err)) == -1)
+	if ((i = args_parse(self, argc, argv, a, &a->help, err)) == -1)
 		return -1;
 	if (a->help)
 		return 0;
-	if (argc - i != 1)
-		return mig_seterr(err, MIG_E_INVAL, "cancel: expected one JOB "
-		    "number, got %d arguments", argc - i);
 	return args_uint("cancel: JOB", argv[i], 1, UINT64_MAX, &a->job, err);
 }
 
@@ -45,7 +41,8 @@ accepted(const struct ctl_msg *m, void *arg)
 }
 
 int
-cmd_cancel(const struct xr_global *g, int argc, char **argv)
+cmd_cancel(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct cancel_args	a;
 	struct xr_client	cl;
@@ -54,7 +51,7 @@ cmd_cancel(const struct xr_global *g, int argc, char **argv)
 	char			line[XR_LINE_MAX];
 	int			st;
 
-	if ((st = cmd_parsed("cancel", cancel_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, cancel_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {

@@ -48,15 +48,14 @@ evacuate_take_to(void *args, const char *list, struct mig_err *err)
 }
 
 int
-evacuate_parse(int argc, char **argv, struct evacuate_args *a,
-    struct mig_err *err)
+evacuate_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct evacuate_args *a, struct mig_err *err)
 {
 	int	i, first;
 
 	memset(a, 0, sizeof(*a));
 	a->parallel = 1;
-	if ((first = args_parse(cmd_find("evacuate"), argc, argv, a, &a->help,
-	    err)) == -1)
+	if ((first = args_parse(self, argc, argv, a, &a->help, err)) == -1)
 		return -1;
 	if (a->help)
 		return 0;
@@ -359,7 +358,8 @@ run_migrations(struct evac_run *r, const struct xr_global *g)
 }
 
 int
-cmd_evacuate(const struct xr_global *g, int argc, char **argv)
+cmd_evacuate(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct evacuate_args	a;
 	struct evac_run		r;
@@ -368,7 +368,7 @@ cmd_evacuate(const struct xr_global *g, int argc, char **argv)
 	size_t			unplaced;
 	int			st;
 
-	if ((st = cmd_parsed("evacuate", evacuate_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, evacuate_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if (a.transport == 0)

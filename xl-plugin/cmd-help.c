@@ -21,7 +21,8 @@ help_list(FILE *f)
 }
 
 int
-cmd_help(const struct xr_global *g, int argc, char **argv)
+cmd_help(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	const struct xr_cmd	*c;
 	char			 msg[MIG_ERRLEN];
@@ -31,7 +32,7 @@ cmd_help(const struct xr_global *g, int argc, char **argv)
 		return CTL_ST_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0) {
-		cmd_usage(stdout, cmd_find("help"));
+		cmd_usage(stdout, self);
 		return CTL_ST_OK;
 	}
 	if (argc > 2)

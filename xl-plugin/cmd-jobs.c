@@ -12,12 +12,13 @@
 #define HIST_FMT "%-6s %-12s %-16s %-24s %-8s %s"
 
 int
-jobs_parse(int argc, char **argv, struct jobs_args *a, struct mig_err *err)
+jobs_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct jobs_args *a, struct mig_err *err)
 {
 	int	i;
 
 	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("jobs"), argc, argv, a, &a->help,
+	if ((i = args_parse(self, argc, argv, a, &a->help,
 	    err)) == -1)
 		return -1;
 	if (a->help)
@@ -140,7 +141,8 @@ print_row(const struct ctl_msg *m, void *arg)
 }
 
 int
-cmd_jobs(const struct xr_global *g, int argc, char **argv)
+cmd_jobs(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct jobs_args	a;
 	struct xr_client	cl;
@@ -149,7 +151,7 @@ cmd_jobs(const struct xr_global *g, int argc, char **argv)
 	char			line[XR_LINE_MAX];
 	int			st;
 
-	if ((st = cmd_parsed("jobs", jobs_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, jobs_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if ((st = client_open(g, &cl, &err)) != CTL_ST_OK) {

@@ -18,12 +18,13 @@ static const char *const list_fields[] = { "domain", "domid", "uuid",
     "state", NULL };
 
 int
-list_parse(int argc, char **argv, struct list_args *a, struct mig_err *err)
+list_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct list_args *a, struct mig_err *err)
 {
 	int	i;
 
 	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("list"), argc, argv, a, &a->help,
+	if ((i = args_parse(self, argc, argv, a, &a->help,
 	    err)) == -1)
 		return -1;
 	if (a->help)
@@ -67,14 +68,15 @@ print_row(const struct owned *o, void *arg)
 }
 
 int
-cmd_list(const struct xr_global *g, int argc, char **argv)
+cmd_list(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct list_args	a;
 	struct relocd_conf	c;
 	struct mig_err		err;
 	int			st;
 
-	if ((st = cmd_parsed("list", list_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, list_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if ((st = client_conf(g, &c, &err)) != CTL_ST_OK) {

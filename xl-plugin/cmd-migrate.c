@@ -27,16 +27,15 @@ migrate_take_domid(void *a, const char *unused, struct mig_err *err)
 }
 
 int
-migrate_parse(int argc, char **argv, struct migrate_args *a,
-    struct mig_err *err)
+migrate_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct migrate_args *a, struct mig_err *err)
 {
 	struct ctl_migrate	*r = &a->req;
 	int			 i;
 
 	memset(a, 0, sizeof(*a));
 	r->flags = CTL_MF_LIVE;
-	if ((i = args_parse(cmd_find("migrate"), argc, argv, a, &a->help,
-	    err)) == -1)
+	if ((i = args_parse(self, argc, argv, a, &a->help, err)) == -1)
 		return -1;
 	/* TLS unless asked otherwise: a domain's memory holds its secrets
 	 * (relocd.conf's relocation_ssl = 0 is asking, cmd_migrate). */
@@ -44,10 +43,6 @@ migrate_parse(int argc, char **argv, struct migrate_args *a,
 		r->flags |= CTL_MF_TLS;
 	if (a->help)
 		return 0;
-	if (argc - i != 2)
-		return mig_seterr(err, MIG_E_INVAL, "migrate: expected DOMAIN "
-		    "and HOST, got %d argument%s", argc - i,
-		    argc - i == 1 ? "" : "s");
 	if (args_copy("migrate", argv[i], r->domain, sizeof(r->domain),
 	    err) == -1 || args_copy("migrate", argv[i + 1], r->host,
 	    sizeof(r->host), err) == -1)
@@ -56,7 +51,8 @@ migrate_parse(int argc, char **argv, struct migrate_args *a,
 }
 
 int
-cmd_migrate(const struct xr_global *g, int argc, char **argv)
+cmd_migrate(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct migrate_args	a;
 	struct ctl_msg		m;
@@ -65,7 +61,7 @@ cmd_migrate(const struct xr_global *g, int argc, char **argv)
 	char			what[CTL_DOMAIN_MAX + CTL_HOST_MAX + 32];
 	int			st;
 
-	if ((st = cmd_parsed("migrate", migrate_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, migrate_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if (a.transport == 0 && !client_tls_default(g))

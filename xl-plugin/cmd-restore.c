@@ -6,21 +6,17 @@
 #include "xl-reloc.h"
 
 int
-restore_parse(int argc, char **argv, struct save_args *a,
-    struct mig_err *err)
+restore_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct save_args *a, struct mig_err *err)
 {
 	int	i;
 
 	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("restore"), argc, argv, a, &a->help,
-	    err)) == -1)
+	if ((i = args_parse(self, argc, argv, a, &a->help, err)) == -1)
 		return -1;
 	if (a->help)
 		return 0;
 	/* xl's order: the configuration comes first. */
-	if (argc - i != 1 && argc - i != 2)
-		return mig_seterr(err, MIG_E_INVAL, "restore: expected FILE or "
-		    "CONFIG FILE, got %d arguments", argc - i);
 	if (argc - i == 2 && args_path("restore: CONFIG", argv[i],
 	    a->req.config, sizeof(a->req.config), err) == -1)
 		return -1;
@@ -29,14 +25,15 @@ restore_parse(int argc, char **argv, struct save_args *a,
 }
 
 int
-cmd_restore(const struct xr_global *g, int argc, char **argv)
+cmd_restore(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct save_args	a;
 	struct mig_err		err;
 	char			what[CTL_PATH_MAX + 16];
 	int			st;
 
-	if ((st = cmd_parsed("restore", restore_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, restore_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	snprintf(what, sizeof(what), "restore %s", a.req.path);

@@ -6,20 +6,17 @@
 #include "xl-reloc.h"
 
 int
-save_parse(int argc, char **argv, struct save_args *a, struct mig_err *err)
+save_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct save_args *a, struct mig_err *err)
 {
 	int	i;
 
 	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("save"), argc, argv, a, &a->help,
+	if ((i = args_parse(self, argc, argv, a, &a->help,
 	    err)) == -1)
 		return -1;
 	if (a->help)
 		return 0;
-	if (argc - i != 2 && argc - i != 3)
-		return mig_seterr(err, MIG_E_INVAL, "save: expected DOMAIN, "
-		    "FILE and maybe CONFIG, got %d argument%s", argc - i,
-		    argc - i == 1 ? "" : "s");
 	if (args_copy("save", argv[i], a->req.domain,
 	    sizeof(a->req.domain), err) == -1 ||
 	    args_path("save", argv[i + 1], a->req.path,
@@ -49,14 +46,15 @@ save_run(const struct xr_global *g, uint16_t type, const struct save_args *a,
 }
 
 int
-cmd_save(const struct xr_global *g, int argc, char **argv)
+cmd_save(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct save_args	a;
 	struct mig_err		err;
 	char			what[CTL_DOMAIN_MAX + CTL_PATH_MAX + 16];
 	int			st;
 
-	if ((st = cmd_parsed("save", save_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, save_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	snprintf(what, sizeof(what), "save %s to %s", a.req.domain,

@@ -89,14 +89,13 @@ tunnel_take_name(void *args, const char *name, struct mig_err *err)
 }
 
 int
-tunnel_parse(int argc, char **argv, struct tunnel_args *a,
-    struct mig_err *err)
+tunnel_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct tunnel_args *a, struct mig_err *err)
 {
 	int	i;
 
 	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("tunnel"), argc, argv, a, &a->help,
-	    err)) == -1)
+	if ((i = args_parse(self, argc, argv, a, &a->help, err)) == -1)
 		return -1;
 	if (a->help)
 		return 0;
@@ -429,14 +428,15 @@ tunnel_connect(const struct xr_global *g, const struct tunnel_args *a,
 }
 
 int
-cmd_tunnel(const struct xr_global *g, int argc, char **argv)
+cmd_tunnel(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct tunnel_args	 a;
 	struct mig_conn		*c;
 	struct mig_err		 err;
 	int			 st;
 
-	if ((st = cmd_parsed("tunnel", tunnel_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, tunnel_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if ((c = tunnel_connect(g, &a, &err)) == NULL) {

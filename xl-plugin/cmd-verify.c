@@ -15,20 +15,16 @@
 #define VERIFY_JSON_MAX	(2 * XR_LINE_MAX)
 
 int
-verify_parse(int argc, char **argv, struct verify_args *a,
-    struct mig_err *err)
+verify_parse(const struct xr_cmd *self, int argc, char **argv,
+    struct verify_args *a, struct mig_err *err)
 {
 	int	i;
 
 	memset(a, 0, sizeof(*a));
-	if ((i = args_parse(cmd_find("verify"), argc, argv, a, &a->help,
-	    err)) == -1)
+	if ((i = args_parse(self, argc, argv, a, &a->help, err)) == -1)
 		return -1;
 	if (a->help)
 		return 0;
-	if (argc - i != 1)
-		return mig_seterr(err, MIG_E_INVAL, "verify: expected FILE, "
-		    "got %d arguments", argc - i);
 	return args_path("verify", argv[i], a->path, sizeof(a->path), err);
 }
 
@@ -90,7 +86,8 @@ verify_failed(const struct verify_args *a, const struct mig_err *err,
 }
 
 int
-cmd_verify(const struct xr_global *g, int argc, char **argv)
+cmd_verify(const struct xr_cmd *self, const struct xr_global *g, int argc,
+    char **argv)
 {
 	struct verify_args		a;
 	struct mig_image_key		key;
@@ -100,7 +97,7 @@ cmd_verify(const struct xr_global *g, int argc, char **argv)
 	char				parts[24] = "";
 	int				rc, st;
 
-	if ((st = cmd_parsed("verify", verify_parse(argc, argv, &a, &err),
+	if ((st = cmd_parsed(self, verify_parse(self, argc, argv, &a, &err),
 	    &a.help, &err)) != -1)
 		return st;
 	if (a.key[0] != '\0' && mig_image_key_load(a.key, &key, &err) == -1)

@@ -176,49 +176,59 @@ const struct xr_cmd xr_cmds[] = {
 	{ "migrate", cmd_migrate,
 	  "[options] DOMAIN HOST",
 	  "move a running domain to HOST through relocd",
-	  migrate_opts, false },
+	  migrate_opts, false,
+	  2, 2, "DOMAIN and HOST" },
 	{ "save", cmd_save,
 	  "[options] DOMAIN FILE [CONFIG]",
 	  "save a domain to FILE (xl save format) through relocd",
-	  save_opts, false },
+	  save_opts, false,
+	  2, 3, "DOMAIN, FILE and maybe CONFIG" },
 	{ "restore", cmd_restore,
 	  "[options] [CONFIG] FILE",
 	  "restore a domain from FILE through relocd",
-	  restore_opts, false },
+	  restore_opts, false,
+	  1, 2, "FILE or CONFIG FILE" },
 	{ "verify", cmd_verify,
 	  "[--key FILE] [--direct] [--json] FILE",
 	  "check that a save image is whole (no relocd needed)",
-	  verify_opts, false },
+	  verify_opts, false,
+	  1, 1, "FILE" },
 	{ "jobs", cmd_jobs,
 	  "[--history] [--json | --format FIELDS]",
 	  "list relocd's running jobs, or those that finished",
-	  jobs_opts, false },
+	  jobs_opts, false,
+	  0, -1, NULL },
 	{ "list", cmd_list,
 	  "[--json | --format FIELDS]",
 	  "list the domains relocd looks after here (reboot, poweroff, "
 	  "crash)",
-	  list_opts, false },
+	  list_opts, false,
+	  0, -1, NULL },
 	{ "cancel", cmd_cancel,
 	  "[--json] JOB",
 	  "cancel a job (before its commit point); the domain stays where "
 	  "it was",
-	  cancel_opts, false },
+	  cancel_opts, false,
+	  1, 1, "one JOB number" },
 	{ "evacuate", cmd_evacuate,
 	  "--to HOST[,HOST...] [options] [DOMAIN...]",
 	  "migrate every domain (or those named) away from this host",
-	  evacuate_opts, false },
+	  evacuate_opts, false,
+	  0, -1, NULL },
 	/* In order: xl's own options follow HOST and are not ours. */
 	{ "tunnel", cmd_tunnel,
 	  "[--tls | --plain] [--port N] [--name NAME] [--no-reasons] HOST "
 	  "xl [...] "
 	  "migrate-receive [-d] [-p] [-e]",
 	  "transport for xl migrate -s \"xl-reloc tunnel\" DOMAIN HOST",
-	  tunnel_opts, true },
+	  tunnel_opts, true,
+	  0, -1, NULL },
 	{ "help", cmd_help,
 	  "[COMMAND]",
 	  "show the commands, or one command's options",
-	  NULL, false },
-	{ NULL, NULL, NULL, NULL, NULL, false }
+	  NULL, false,
+	  0, -1, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, false, 0, 0, NULL }
 };
 
 const struct xr_cmd *
@@ -257,13 +267,13 @@ cmd_usage_error(const char *name, const char *msg)
 }
 
 int
-cmd_parsed(const char *name, int rc, const bool *help,
+cmd_parsed(const struct xr_cmd *self, int rc, const bool *help,
     const struct mig_err *err)
 {
 	if (rc == -1)
-		return cmd_usage_error(name, err->msg);
+		return cmd_usage_error(self->name, err->msg);
 	if (*help) {
-		cmd_usage(stdout, cmd_find(name));
+		cmd_usage(stdout, self);
 		return CTL_ST_OK;
 	}
 	return -1;

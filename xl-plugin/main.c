@@ -65,5 +65,5 @@ xlreloc_main(int argc, char **argv, const struct mig_hv_ops *hv_ops)
 	}
 	argv += optind;
 	argc -= optind;
-	return cmd->exec(&g, argc, argv);
+	return cmd->exec(cmd, &g, argc, argv);
 }

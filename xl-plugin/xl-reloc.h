@@ -83,13 +83,25 @@ struct xr_opt {
 	{ .name = "direct", .set = 1, XR_AT(type, direct), .help = text }
 #define XR_OPTS_MAX	24	/* options in one table, --help aside */
 
+/*
+ * One command, as tmux keeps them: its entry says what it takes, and the
+ * parser (args_parse) checks it once for all: options from opts, then
+ * between min_args and max_args operands (max_args -1: no limit), named
+ * by operands in the message ("migrate: expected DOMAIN and HOST, got 1
+ * argument"); operands NULL leaves the count to the command.  exec gets
+ * its own entry.
+ */
 struct xr_cmd {
 	const char	*name;
-	int		(*exec)(const struct xr_global *, int, char **);
+	int		(*exec)(const struct xr_cmd *self,
+			    const struct xr_global *, int, char **);
 	const char	*synopsis;	/* what follows "xl-reloc NAME" */
 	const char	*summary;	/* one line for "xl-reloc help" */
 	const struct xr_opt *opts;	/* ends with a NULL name; --help aside */
 	bool		 in_order;	/* options end at the first operand */
+	int		 min_args;
+	int		 max_args;
+	const char	*operands;
 };
 
 /* cmdtable.c */
@@ -102,7 +114,7 @@ int			 cmd_usage_error(const char *, const char *);
  * After NAME_parse() returned rc: the usage error, or the help if *help,
  * as the command's exit status; -1 when the command is to run.
  */
-int			 cmd_parsed(const char *, int, const bool *,
+int			 cmd_parsed(const struct xr_cmd *, int, const bool *,
 			    const struct mig_err *);
 
 /* args.c: option parsing shared by the commands */
@@ -262,11 +274,13 @@ struct migrate_args {
 	bool			debug;
 	bool			help;
 };
-int	 migrate_parse(int, char **, struct migrate_args *, struct mig_err *);
+int	 migrate_parse(const struct xr_cmd *, int, char **,
+	    struct migrate_args *, struct mig_err *);
 /* -s and -D: xl's, refused with the reason (and what to do instead). */
 int	 migrate_take_ssh(void *, const char *, struct mig_err *);
 int	 migrate_take_domid(void *, const char *, struct mig_err *);
-int	 cmd_migrate(const struct xr_global *, int, char **);
+int	 cmd_migrate(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-save.c */
 struct save_args {
@@ -276,19 +290,23 @@ struct save_args {
 	bool		help;
 	bool		direct;		/* in-process, without relocd */
 };
-int	 save_parse(int, char **, struct save_args *, struct mig_err *);
+int	 save_parse(const struct xr_cmd *, int, char **,
+	    struct save_args *, struct mig_err *);
 /* Sends a CTL_SAVE or CTL_RESTORE and follows the job. */
 int	 save_run(const struct xr_global *, uint16_t, const struct save_args *,
 	    const char *);
-int	 cmd_save(const struct xr_global *, int, char **);
+int	 cmd_save(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* direct.c: save/restore in this process (relocd's file_job.c core). */
 int	 direct_run(const struct xr_global *, uint16_t,
 	    const struct save_args *, const char *);
 
 /* cmd-restore.c */
-int	 restore_parse(int, char **, struct save_args *, struct mig_err *);
-int	 cmd_restore(const struct xr_global *, int, char **);
+int	 restore_parse(const struct xr_cmd *, int, char **,
+	    struct save_args *, struct mig_err *);
+int	 cmd_restore(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-verify.c */
 struct verify_args {
@@ -298,12 +316,14 @@ struct verify_args {
 	bool	json;
 	bool	help;
 };
-int	 verify_parse(int, char **, struct verify_args *, struct mig_err *);
+int	 verify_parse(const struct xr_cmd *, int, char **,
+	    struct verify_args *, struct mig_err *);
 /* The --json line: the summary, or (sum NULL) the error why. */
 struct mig_image_summary;
 int	 verify_json(char *, size_t, const char *,
 	    const struct mig_image_summary *, const char *);
-int	 cmd_verify(const struct xr_global *, int, char **);
+int	 cmd_verify(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-jobs.c */
 struct jobs_args {
@@ -315,11 +335,13 @@ struct jobs_args {
 /* A row's --format fields and their values (names: jobs_fields). */
 extern const char *const jobs_fields[];
 void	 jobs_values(const struct ctl_job *, char [][64], const char **);
-int	 jobs_parse(int, char **, struct jobs_args *, struct mig_err *);
+int	 jobs_parse(const struct xr_cmd *, int, char **,
+	    struct jobs_args *, struct mig_err *);
 int	 jobs_header(char *, size_t, bool);
 int	 jobs_row(char *, size_t, const struct ctl_job *);
 int	 jobs_json_row(char *, size_t, const struct ctl_job *);
-int	 cmd_jobs(const struct xr_global *, int, char **);
+int	 cmd_jobs(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-list.c */
 struct list_args {
@@ -327,8 +349,10 @@ struct list_args {
 	char	format[XR_FORMAT_MAX];	/* "" = a table */
 	bool	help;
 };
-int	 list_parse(int, char **, struct list_args *, struct mig_err *);
-int	 cmd_list(const struct xr_global *, int, char **);
+int	 list_parse(const struct xr_cmd *, int, char **,
+	    struct list_args *, struct mig_err *);
+int	 cmd_list(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-cancel.c */
 struct cancel_args {
@@ -336,10 +360,12 @@ struct cancel_args {
 	bool		json;
 	bool		help;
 };
-int	 cancel_parse(int, char **, struct cancel_args *, struct mig_err *);
+int	 cancel_parse(const struct xr_cmd *, int, char **,
+	    struct cancel_args *, struct mig_err *);
 /* The --json line: delivered, or (why not NULL) failed with exit st. */
 int	 cancel_json(char *, size_t, uint64_t, int, const char *);
-int	 cmd_cancel(const struct xr_global *, int, char **);
+int	 cmd_cancel(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-evacuate.c */
 #define EVAC_TARGETS_MAX	32
@@ -366,8 +392,8 @@ struct evac_target {
 	char		host[CTL_HOST_MAX + 1];
 	uint64_t	free_kib;
 };
-int	 evacuate_parse(int, char **, struct evacuate_args *,
-	    struct mig_err *);
+int	 evacuate_parse(const struct xr_cmd *, int, char **,
+	    struct evacuate_args *, struct mig_err *);
 /* --to: adds the hosts of a comma list to the evacuate_args. */
 int	 evacuate_take_to(void *, const char *, struct mig_err *);
 /*
@@ -376,7 +402,8 @@ int	 evacuate_take_to(void *, const char *, struct mig_err *);
  * shrinks by it.  Returns how many fit nowhere (target -1).
  */
 size_t	 evac_plan(struct evac_dom *, size_t, struct evac_target *, size_t);
-int	 cmd_evacuate(const struct xr_global *, int, char **);
+int	 cmd_evacuate(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-tunnel.c */
 struct tunnel_args {
@@ -391,7 +418,8 @@ struct tunnel_args {
 	bool		reasons;	/* MIG_XLT_F_REASONS was sent */
 	uint16_t	reply;		/* relocd's REFUSED or ERROR, or 0 */
 };
-int	 tunnel_parse(int, char **, struct tunnel_args *, struct mig_err *);
+int	 tunnel_parse(const struct xr_cmd *, int, char **,
+	    struct tunnel_args *, struct mig_err *);
 /* --name: a domain name, checked as relocd will, into the tunnel_args. */
 int	 tunnel_take_name(void *, const char *, struct mig_err *);
 /*
@@ -410,10 +438,12 @@ int	 tunnel_handshake(struct mig_conn *, struct tunnel_args *, int,
  */
 int	 tunnel_pump(struct mig_conn *, struct tunnel_args *, int, int,
 	    struct mig_err *);
-int	 cmd_tunnel(const struct xr_global *, int, char **);
+int	 cmd_tunnel(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 
 /* cmd-help.c */
-int	 cmd_help(const struct xr_global *, int, char **);
+int	 cmd_help(const struct xr_cmd *, const struct xr_global *, int,
+	    char **);
 void	 help_list(FILE *);
 
 #endif

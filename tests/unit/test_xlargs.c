@@ -72,9 +72,9 @@ static const struct xr_opt t_opts[] = {
 };
 #undef T
 static const struct xr_cmd t_cmd = { "t", NULL, "[options] ARG...",
-    "a test", t_opts, false };
+    "a test", t_opts, false, 0, -1, NULL };
 static const struct xr_cmd t_ordered = { "t", NULL, "[options] ARG...",
-    "a test", t_opts, true };
+    "a test", t_opts, true, 0, -1, NULL };
 
 static int
 t_parse(const struct xr_cmd *c, int argc, char **argv, struct t_args *a,
@@ -266,7 +266,7 @@ static void
 test_table_too_long(void **state)
 {
 	struct xr_opt	opts[XR_OPTS_MAX + 2];
-	struct xr_cmd	c = { "t", NULL, "", "", opts, false };
+	struct xr_cmd	c = { "t", NULL, "", "", opts, false, 0, -1, NULL };
 	char		*argv[] = { "t" };
 	struct t_args	a;
 	struct mig_err	err;
@@ -523,7 +523,8 @@ test_help_lists_every_option(void **state)
 		fflush(stdout);
 		saved = dup(STDOUT_FILENO);
 		dup2(fileno(out), STDOUT_FILENO);
-		assert_int_equal(cmd_help(NULL, 2, argv), CTL_ST_OK);
+		assert_int_equal(cmd_help(cmd_find("help"), NULL, 2, argv),
+		    CTL_ST_OK);
 		fflush(stdout);
 		dup2(saved, STDOUT_FILENO);
 		close(saved);

@@ -42,7 +42,8 @@ test_migrate_parse_all_options(void **state)
 	struct migrate_args	a;
 	struct mig_err		err;
 
-	assert_int_equal(migrate_parse(ARGC(argv), argv, &a, &err), 0);
+	assert_int_equal(migrate_parse(cmd_find("migrate"), ARGC(argv), argv,
+	    &a, &err), 0);
 	assert_string_equal(a.req.domain, "web1");
 	assert_string_equal(a.req.host, "node2.example.org");
 	assert_int_equal(a.req.port, 8002);
@@ -63,12 +64,14 @@ test_migrate_parse_defaults(void **state)
 	struct migrate_args	a;
 	struct mig_err		err;
 
-	assert_int_equal(migrate_parse(ARGC(argv), argv, &a, &err), 0);
+	assert_int_equal(migrate_parse(cmd_find("migrate"), ARGC(argv), argv,
+	    &a, &err), 0);
 	/* TLS and live unless asked otherwise */
 	assert_int_equal(a.req.flags, CTL_MF_TLS | CTL_MF_LIVE);
 	assert_int_equal(a.req.port, 0);
 	assert_true(a.req.bandwidth == 0);
-	assert_int_equal(migrate_parse(ARGC(help), help, &a, &err), 0);
+	assert_int_equal(migrate_parse(cmd_find("migrate"), ARGC(help), help,
+	    &a, &err), 0);
 	assert_true(a.help);
 }
 
@@ -85,14 +88,18 @@ test_xl_forms(void **state)
 	struct save_args	s;
 	struct mig_err		err;
 
-	assert_int_equal(migrate_parse(ARGC(mig), mig, &m, &err), 0);
+	assert_int_equal(migrate_parse(cmd_find("migrate"), ARGC(mig), mig, &m,
+	    &err), 0);
 	assert_int_equal(m.req.flags, CTL_MF_TLS | CTL_MF_LIVE |
 	    CTL_MF_PAUSED);
-	assert_int_equal(migrate_parse(ARGC(nonlive), nonlive, &m, &err), 0);
+	assert_int_equal(migrate_parse(cmd_find("migrate"),
+	    ARGC(nonlive), nonlive, &m, &err), 0);
 	assert_int_equal(m.req.flags, CTL_MF_TLS);
-	assert_int_equal(save_parse(ARGC(save), save, &s, &err), 0);
+	assert_int_equal(save_parse(cmd_find("save"), ARGC(save), save, &s,
+	    &err), 0);
 	assert_true(s.req.flags & CTL_SF_KEEP_RUNNING);
-	assert_int_equal(restore_parse(ARGC(restore), restore, &s, &err), 0);
+	assert_int_equal(restore_parse(cmd_find("restore"),
+	    ARGC(restore), restore, &s, &err), 0);
 	assert_true(s.req.flags & CTL_SF_PAUSED);
 }
 
@@ -115,7 +122,8 @@ test_xl_forms_all(void **state)
 	struct mig_err		err;
 	char			cwd[PATH_MAX], want[PATH_MAX + 16];
 
-	assert_int_equal(migrate_parse(ARGC(mig), mig, &m, &err), 0);
+	assert_int_equal(migrate_parse(cmd_find("migrate"), ARGC(mig), mig, &m,
+	    &err), 0);
 	assert_int_equal(m.req.flags, CTL_MF_TLS | CTL_MF_LIVE |
 	    CTL_MF_PAUSED | CTL_MF_NO_ADOPT);
 	assert_string_equal(m.req.config, "/etc/xen/web1.json");
@@ -123,18 +131,21 @@ test_xl_forms_all(void **state)
 	assert_string_equal(m.req.domain, "web1");
 	assert_string_equal(m.req.host, "node2");
 
-	assert_int_equal(save_parse(ARGC(save), save, &s, &err), 0);
+	assert_int_equal(save_parse(cmd_find("save"), ARGC(save), save, &s,
+	    &err), 0);
 	assert_int_equal(s.req.flags, CTL_SF_PAUSED);
 	assert_string_equal(s.req.path, "/srv/web1.xl");
 	assert_string_equal(s.req.config, "/etc/xen/other.json");
 
 	/* xl's order: the configuration before the image */
-	assert_int_equal(restore_parse(ARGC(restore), restore, &s, &err), 0);
+	assert_int_equal(restore_parse(cmd_find("restore"),
+	    ARGC(restore), restore, &s, &err), 0);
 	assert_int_equal(s.req.flags, CTL_SF_PAUSED | CTL_SF_NO_ADOPT);
 	assert_true(s.debug);
 	assert_string_equal(s.req.config, "/etc/xen/b.json");
 	assert_string_equal(s.req.path, "/srv/web1.xl");
-	assert_int_equal(restore_parse(ARGC(restore1), restore1, &s, &err),
+	assert_int_equal(restore_parse(cmd_find("restore"),
+	    ARGC(restore1), restore1, &s, &err),
 	    0);
 	assert_string_equal(s.req.config, "");
 	assert_string_equal(s.req.path, "/srv/web1.xl");
@@ -142,7 +153,8 @@ test_xl_forms_all(void **state)
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	snprintf(want, sizeof(want), "%s/web1.json",
 	    strcmp(cwd, "/") == 0 ? "" : cwd);
-	assert_int_equal(migrate_parse(ARGC(rel), rel, &m, &err), 0);
+	assert_int_equal(migrate_parse(cmd_find("migrate"), ARGC(rel), rel, &m,
+	    &err), 0);
 	assert_string_equal(m.req.config, want);
 }
 
@@ -151,7 +163,8 @@ test_xl_forms_all(void **state)
 	char *argv_[] = { __VA_ARGS__ };				\
 	type a_;							\
 	struct mig_err e_;						\
-	assert_int_equal(fn(ARGC(argv_), argv_, &a_, &e_), -1);	\
+	assert_int_equal(fn(cmd_find(argv_[0]), ARGC(argv_), argv_, &a_,	\
+	    &e_), -1);						\
 	assert_string_equal(e_.msg, want);				\
 } while (0)
 
@@ -229,7 +242,8 @@ test_save_restore_parse(void **state)
 	char			cwd[PATH_MAX], want[PATH_MAX + 16];
 
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	assert_int_equal(save_parse(ARGC(save), save, &a, &err), 0);
+	assert_int_equal(save_parse(cmd_find("save"), ARGC(save), save, &a,
+	    &err), 0);
 	assert_string_equal(a.req.domain, "db");
 	assert_string_equal(a.req.key, "/k/key");
 	/* relocd has another working directory: paths go absolute */
@@ -239,7 +253,8 @@ test_save_restore_parse(void **state)
 	    CTL_SF_SHA256);
 	assert_false(a.direct);
 
-	assert_int_equal(restore_parse(ARGC(rest), rest, &a, &err), 0);
+	assert_int_equal(restore_parse(cmd_find("restore"), ARGC(rest), rest,
+	    &a, &err), 0);
 	assert_string_equal(a.req.path, "/x/img.xl");
 	snprintf(want, sizeof(want), "%s/key", cwd);
 	assert_string_equal(a.req.key, want);
@@ -271,9 +286,11 @@ test_jobs_cancel_parse(void **state)
 	struct cancel_args	c;
 	struct mig_err		err;
 
-	assert_int_equal(jobs_parse(ARGC(jobs), jobs, &j, &err), 0);
+	assert_int_equal(jobs_parse(cmd_find("jobs"),
+	    ARGC(jobs), jobs, &j, &err), 0);
 	assert_true(j.json);
-	assert_int_equal(cancel_parse(ARGC(cancel), cancel, &c, &err), 0);
+	assert_int_equal(cancel_parse(cmd_find("cancel"),
+	    ARGC(cancel), cancel, &c, &err), 0);
 	assert_true(c.job == 42);
 	BAD(jobs_parse, struct jobs_args, "jobs: unexpected argument 'x'",
 	    "jobs", "x");
@@ -303,11 +320,14 @@ test_format(void **state)
 	size_t			len = 0;
 	FILE			*f;
 
-	assert_int_equal(jobs_parse(ARGC(ok), ok, &j, &err), 0);
+	assert_int_equal(jobs_parse(cmd_find("jobs"),
+	    ARGC(ok), ok, &j, &err), 0);
 	assert_string_equal(j.format, "domain,job,phase");
-	assert_int_equal(jobs_parse(ARGC(both), both, &j, &err), -1);
+	assert_int_equal(jobs_parse(cmd_find("jobs"),
+	    ARGC(both), both, &j, &err), -1);
 	assert_string_equal(err.msg, "jobs: --json or --format, not both");
-	assert_int_equal(list_parse(ARGC(bad), bad, &l, &err), -1);
+	assert_int_equal(list_parse(cmd_find("list"),
+	    ARGC(bad), bad, &l, &err), -1);
 	assert_string_equal(err.msg, "list: --format: no field 'uid' "
 	    "(fields: domain domid uuid state)");
 
@@ -340,7 +360,8 @@ test_verify_cancel_json(void **state)
 	struct mig_err			err;
 	char				b[2 * XR_LINE_MAX];
 
-	assert_int_equal(cancel_parse(ARGC(cancel), cancel, &c, &err), 0);
+	assert_int_equal(cancel_parse(cmd_find("cancel"),
+	    ARGC(cancel), cancel, &c, &err), 0);
 	assert_true(c.json && c.job == 42);
 	cancel_json(b, sizeof(b), 42, CTL_ST_OK, NULL);
 	assert_string_equal(b, "{\"v\":1,\"job\":42,\"cancel\":\"delivered\"}");
@@ -348,7 +369,8 @@ test_verify_cancel_json(void **state)
 	assert_string_equal(b, "{\"v\":1,\"job\":42,\"cancel\":\"failed\","
 	    "\"exit\":3,\"error\":\"job 42: past commit\"}");
 
-	assert_int_equal(verify_parse(ARGC(verify), verify, &v, &err), 0);
+	assert_int_equal(verify_parse(cmd_find("verify"),
+	    ARGC(verify), verify, &v, &err), 0);
 	assert_true(v.json);
 	memset(&sum, 0, sizeof(sum));
 	strcpy(sum.name, "web1");
@@ -374,7 +396,8 @@ test_evacuate_parse(void **state)
 	struct evacuate_args	a;
 	struct mig_err		err;
 
-	assert_int_equal(evacuate_parse(ARGC(argv), argv, &a, &err), 0);
+	assert_int_equal(evacuate_parse(cmd_find("evacuate"),
+	    ARGC(argv), argv, &a, &err), 0);
 	assert_int_equal(a.nto, 3);
 	assert_string_equal(a.to[0], "n1");
 	assert_string_equal(a.to[1], "n2");
@@ -406,13 +429,15 @@ test_tunnel_parse(void **state)
 	struct tunnel_args	a;
 	struct mig_err		err;
 
-	assert_int_equal(tunnel_parse(ARGC(argv), argv, &a, &err), 0);
+	assert_int_equal(tunnel_parse(cmd_find("tunnel"),
+	    ARGC(argv), argv, &a, &err), 0);
 	assert_true(a.plain);
 	assert_int_equal(a.port, 9000);
 	assert_string_equal(a.host, "node2");
 	assert_int_equal(a.xlflags, MIG_XLT_F_PAUSED);
 	assert_false(a.no_reasons);
-	assert_int_equal(tunnel_parse(ARGC(debug), debug, &a, &err), 0);
+	assert_int_equal(tunnel_parse(cmd_find("tunnel"),
+	    ARGC(debug), debug, &a, &err), 0);
 	assert_false(a.plain);
 	assert_true(a.no_reasons);
 	assert_int_equal(a.xlflags, MIG_XLT_F_DEBUG);
@@ -1074,7 +1099,7 @@ test_evacuate_against_fake_relocd(void **state)
 	fflush(stdout);
 	saved = dup(STDOUT_FILENO);
 	dup2(fileno(out), STDOUT_FILENO);
-	st = cmd_evacuate(&g, ARGC(argv), argv);
+	st = cmd_evacuate(cmd_find("evacuate"), &g, ARGC(argv), argv);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
