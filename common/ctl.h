@@ -95,7 +95,9 @@ enum ctl_type {
 					 * save: resumed, but paused (xl -p) */
 #define CTL_SF_NO_ADOPT		0x0008	/* restore: relocd does not look
 					 * after it (xl restore -e) */
-#define CTL_SF_ALL		0x000f
+#define CTL_SF_SHA256		0x0010	/* save: SHA-256 trailer, not
+					 * XXH3-128 (doc/image-format.md) */
+#define CTL_SF_ALL		0x001f
 
 /* CTL_PROBE flags */
 #define CTL_PF_TLS		0x0001	/* the TLS port, as MIGRATE would */

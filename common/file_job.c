@@ -6,10 +6,15 @@
  * give the same guarantees.  The caller owns the hypervisor handle and
  * hears about progress through j->event.
  *
- * libxl writes (save) and reads (restore) its stream with blocking I/O on
- * one end of a socketpair while the event loop must keep running, so a
- * copy thread moves the bytes between the other end and the image writer
- * or reader.
+ * A plain image in one file is as xl's: libxl writes its stream straight
+ * into the image's temporary file, and the writer reads it back to check
+ * and digest it before the commit (save); libxl reads the stream from the
+ * file while a thread reads and checks the whole image beside it
+ * (restore).  A compressed, encrypted or split image needs every byte in
+ * our hands: libxl writes and reads its stream with blocking I/O on one
+ * end of a socketpair while the event loop must keep running, so a copy
+ * thread moves the bytes between the other end and the image writer or
+ * reader.  The log says which path a job took.
  *
  * The failure rules:
  *   save     the image appears only on commit; any failure aborts the
@@ -46,6 +51,7 @@ struct copier {
 	uint64_t		 bytes;	/* read by the main thread after join */
 	int			 failed;
 	int			 sock_failed;	/* on the socket, not the image */
+	volatile int		 stop;		/* verify: libxl gave up */
 	struct mig_err		 err;
 	uint8_t			 buf[COPY_CHUNK];
 };
@@ -114,6 +120,28 @@ copy_from_image(void *arg)
 	c->failed = 1;
 	/* libxl sees the stream end early and fails the restore. */
 	shutdown(c->fd, SHUT_RDWR);
+	return NULL;
+}
+
+/*
+ * Restore with libxl reading the file itself: the whole image read and
+ * checked beside it, the same bytes from the page cache.  Stops early
+ * (unverified, so never run) when libxl has given up.
+ */
+static void *
+verify_image(void *arg)
+{
+	struct copier	*c = arg;
+	ssize_t		 n = 0;
+
+	while (!c->stop && (n = mig_image_reader_read(c->rd, c->buf,
+	    sizeof(c->buf), &c->err)) > 0)
+		c->bytes += (uint64_t)n;
+	/* Stopped: what is left is read, if at all, by whoever looks for
+	 * the cause of libxl's failure (restore_stream). */
+	if (!c->stop && (n == -1 ||
+	    mig_image_reader_verify_end(c->rd, &c->err) == -1))
+		c->failed = 1;
 	return NULL;
 }
 
@@ -272,20 +300,53 @@ save_undo(struct file_job *j, const struct mig_hv_dominfo *dom,
 	return ctl_status_of(why, 1);
 }
 
+/*
+ * libxl writes into the image's file.  Its failure may be the file's (a
+ * full disk, the largest file): the writer's probe says so, and that is
+ * the cause to report, libxl's failure its echo.
+ */
 static int
-save_image(struct file_job *j, const struct mig_hv_dominfo *dom,
+save_direct(struct file_job *j, const struct mig_hv_dominfo *dom,
+    struct mig_image_writer *wr, int fd, struct mig_err *err)
+{
+	struct mig_err	cause;
+	int		rc;
+
+	mig_log_info("saving %s: libxl writes the image file directly (plain, "
+	    "one file)", dom->name);
+	fj_event(j, MIG_PHASE_STOPCOPY, "saving");
+	j->mem_kib = dom->mem_kib;
+	*j->op = mig_hv_save(j->hv, dom->domid, fd, 0, on_save_progress,
+	    NULL, j, err);
+	rc = *j->op == NULL ? -1 : mig_hv_wait(*j->op, err);
+	if (*j->op != NULL) {
+		mig_hv_op_free(*j->op);
+		*j->op = NULL;
+	}
+	if (rc == -1 && err->code != MIG_E_CANCELLED &&
+	    mig_image_writer_probe(wr, &cause) == -1) {
+		snprintf(j->followed, sizeof(j->followed), "%s", err->msg);
+		*err = cause;
+	}
+	if (rc == 0)
+		rc = mig_image_writer_stream_done(wr, &j->bytes, err);
+	fj_event(j, MIG_PHASE_STOPCOPY, NULL);
+	return rc;
+}
+
+static int
+save_copied(struct file_job *j, const struct mig_hv_dominfo *dom,
     struct mig_image_writer *wr, struct mig_err *err)
 {
 	struct copier	*c;
 	int		 sv[2], rc;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		mig_image_writer_abort(wr);
+	mig_log_info("saving %s: through a copy thread (compressed, encrypted or "
+	    "split image)", dom->name);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "save");
-	}
 	c->wr = wr;
 	if (copy_start(c, copy_to_image, sv, err) == -1) {
-		mig_image_writer_abort(wr);
 		free(c);
 		return -1;
 	}
@@ -295,6 +356,18 @@ save_image(struct file_job *j, const struct mig_hv_dominfo *dom,
 	    NULL, j, err);
 	rc = copy_run(j, c, sv[1], NULL, err);
 	free(c);
+	return rc;
+}
+
+static int
+save_image(struct file_job *j, const struct mig_hv_dominfo *dom,
+    struct mig_image_writer *wr, struct mig_err *err)
+{
+	int	fd, rc;
+
+	fd = mig_image_writer_stream_fd(wr);
+	rc = fd != -1 ? save_direct(j, dom, wr, fd, err) :
+	    save_copied(j, dom, wr, err);
 	if (rc == -1 && fj_cancelled(j) && err->code != MIG_E_CANCELLED)
 		mig_seterr(err, MIG_E_CANCELLED, "cancelled during the save "
 		    "of %s", dom->name);
@@ -333,6 +406,8 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.compress = (req->flags & CTL_SF_COMPRESS) != 0;
+	if (req->flags & CTL_SF_SHA256)
+		opts.digest = MIG_IMAGE_DIGEST_SHA256;
 	opts.zstd_level = j->zstd_level;
 	opts.split = req->split;
 	if (load_key(req->key, &key, &opts.key, err) == -1)
@@ -416,6 +491,48 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 }
 
 /*
+ * libxl reads fd (the image's own file, at its stream) beside the
+ * verifying thread.  The image's failure is the cause when there is
+ * one, as in copy_run().
+ */
+static int
+restore_direct(struct file_job *j, struct copier *c, int fd,
+    const char *json, const char *name, uint32_t *domid, struct mig_err *err)
+{
+	int	rc, e;
+
+	c->fd = -1;
+	if ((e = pthread_create(&c->tid, NULL, verify_image, c)) != 0) {
+		close(fd);
+		errno = e;
+		return mig_seterrno(err, MIG_E_NOMEM, "verify thread");
+	}
+	fj_event(j, MIG_PHASE_STOPCOPY, "restoring");
+	*j->op = mig_hv_restore(j->hv, fd, json, name, 1, NULL, j, err);
+	rc = *j->op == NULL ? -1 : mig_hv_wait(*j->op, err);
+	if (rc == 0)
+		*domid = mig_hv_op_domid(*j->op);
+	if (rc == -1)
+		c->stop = 1;
+	close(fd);
+	pthread_join(c->tid, NULL);
+	j->bytes = c->bytes;
+	if (*j->op != NULL) {
+		mig_hv_op_free(*j->op);
+		*j->op = NULL;
+	}
+	fj_event(j, MIG_PHASE_STOPCOPY, NULL);
+	if (c->failed) {
+		if (rc == -1)
+			snprintf(j->followed, sizeof(j->followed), "%s",
+			    err->msg);
+		*err = c->err;
+		return -1;
+	}
+	return rc;
+}
+
+/*
  * The stream into a new paused domain; *domid is set if it exists at the
  * end, even on failure (the copy may fail after libxl is done).  A
  * failure of the image itself is reported as "image corrupted".
@@ -431,13 +548,25 @@ restore_stream(struct file_job *j, struct mig_image_reader *rd,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "restore");
 	c->rd = rd;
-	if (copy_start(c, copy_from_image, sv, err) == -1) {
-		free(c);
-		return -1;
+	mig_clearerr(&why);
+	if ((sv[1] = mig_image_reader_stream_fd(rd, &why)) != -1) {
+		mig_log_info("restoring %s: libxl reads the image file directly "
+		    "(plain, one file), checked beside it", name);
+		rc = restore_direct(j, c, sv[1], json, name, domid, err);
+	} else {
+		if (why.code != MIG_OK)
+			mig_log_warnx("%s: copying instead", why.msg);
+		mig_log_info("restoring %s: through a copy thread (compressed, "
+		    "encrypted or split image)", name);
+		if (copy_start(c, copy_from_image, sv, err) == -1) {
+			free(c);
+			return -1;
+		}
+		fj_event(j, MIG_PHASE_STOPCOPY, "restoring");
+		*j->op = mig_hv_restore(j->hv, sv[1], json, name, 1, NULL, j,
+		    err);
+		rc = copy_run(j, c, sv[1], domid, err);
 	}
-	fj_event(j, MIG_PHASE_STOPCOPY, "restoring");
-	*j->op = mig_hv_restore(j->hv, sv[1], json, name, 1, NULL, j, err);
-	rc = copy_run(j, c, sv[1], domid, err);
 	bad_image = c->failed && !c->sock_failed;
 	free(c);
 	if (rc == -1 && fj_cancelled(j) && err->code != MIG_E_CANCELLED)

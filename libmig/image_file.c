@@ -309,7 +309,7 @@ img_sink_open(struct img_sink *s, const char *path, const char *tmp,
 		return open_part(s, 0, err);
 	}
 	/* Both create the file with mode 0600. */
-	if ((s->fd = tmp != NULL ? open(s->tmp, O_WRONLY | O_CREAT | O_EXCL |
+	if ((s->fd = tmp != NULL ? open(s->tmp, O_RDWR | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0600) : mkostemp(s->tmp, O_CLOEXEC)) == -1) {
 		free(s->tmp);
 		s->tmp = NULL;

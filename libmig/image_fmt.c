@@ -25,6 +25,13 @@ img_trailer_encode(uint8_t *p, const struct img_trailer *t)
 	wire_put_bytes(&w, IMG_TRAILER_END, 8);
 }
 
+uint32_t
+img_trailer_version(enum mig_image_digest alg)
+{
+	return alg == MIG_IMAGE_DIGEST_SHA256 ? IMG_TRAILER_V_SHA256 :
+	    IMG_TRAILER_V_XXH3;
+}
+
 int
 img_trailer_decode(const uint8_t *p, struct img_trailer *t,
     struct mig_err *err)
@@ -40,7 +47,8 @@ img_trailer_decode(const uint8_t *p, struct img_trailer *t,
 	t->flags = wire_get_be32(&r);
 	t->length = wire_get_be64(&r);
 	memcpy(t->sha, wire_get_bytes(&r, IMG_SHA_LEN), IMG_SHA_LEN);
-	if (t->version != IMG_TRAILER_VERSION)
+	if (t->version != IMG_TRAILER_V_SHA256 &&
+	    t->version != IMG_TRAILER_V_XXH3)
 		return mig_seterr(err, MIG_E_NOTSUP,
 		    "integrity trailer version %u is not supported",
 		    t->version);
@@ -59,7 +67,7 @@ img_crypt_encode(uint8_t *p, const struct img_crypt *c)
 	wire_put_be32(&w, c->chunk_size);
 	wire_put_be32(&w, c->compression);
 	wire_put_bytes(&w, c->nonce, IMG_NONCE_LEN);
-	wire_put_be32(&w, 0);
+	wire_put_be32(&w, c->digest);
 }
 
 int
@@ -77,12 +85,14 @@ img_crypt_decode(const uint8_t *p, struct img_crypt *c, struct mig_err *err)
 	c->chunk_size = wire_get_be32(&r);
 	c->compression = wire_get_be32(&r);
 	memcpy(c->nonce, wire_get_bytes(&r, IMG_NONCE_LEN), IMG_NONCE_LEN);
+	c->digest = wire_get_be32(&r);
 	if (version < IMG_CRYPT_VERSION_MIN || version > IMG_CRYPT_VERSION ||
 	    c->cipher > IMG_CIPHER_AES256GCM ||
-	    c->compression > IMG_COMPRESS_ZSTD)
+	    c->compression > IMG_COMPRESS_ZSTD ||
+	    c->digest > IMG_CRYPT_DIGEST_XXH3)
 		return mig_seterr(err, MIG_E_NOTSUP, "chunk format version %u "
-		    "cipher %u compression %u is not supported", version,
-		    c->cipher, c->compression);
+		    "cipher %u compression %u digest %u is not supported",
+		    version, c->cipher, c->compression, c->digest);
 	if (c->chunk_size < IMG_CHUNK_MIN || c->chunk_size > IMG_CHUNK_MAX)
 		return mig_seterr(err, MIG_E_CORRUPT,
 		    "corrupted: chunk size %u", c->chunk_size);

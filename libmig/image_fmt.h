@@ -15,17 +15,19 @@
 #include "mig/error.h"
 #include "mig/image.h"
 
-#define IMG_SHA_LEN		32
+#define IMG_SHA_LEN		32	/* the trailer's digest field */
 
 #define IMG_TRAILER_SIZE	64
 #define IMG_TRAILER_MAGIC	"XRELOCTR"
 #define IMG_TRAILER_END		"XRTRLEND"
-#define IMG_TRAILER_VERSION	1
+/* The version names the digest: 1 SHA-256, 2 XXH3-128 (and 16 zeros). */
+#define IMG_TRAILER_V_SHA256	1
+#define IMG_TRAILER_V_XXH3	2
 #define IMG_TRAILER_ENCRYPTED	0x1
 #define IMG_TRAILER_COMPRESSED	0x2
 
 struct img_trailer {
-	uint32_t	version;
+	uint32_t	version;	/* IMG_TRAILER_V_* */
 	uint32_t	flags;
 	uint64_t	length;		/* bytes before the trailer */
 	uint8_t		sha[IMG_SHA_LEN];
@@ -33,6 +35,7 @@ struct img_trailer {
 
 void	img_trailer_encode(uint8_t *, const struct img_trailer *);
 /* Checks both magics and the version. */
+uint32_t img_trailer_version(enum mig_image_digest);
 int	img_trailer_decode(const uint8_t *, struct img_trailer *,
 	    struct mig_err *);
 
@@ -62,12 +65,17 @@ int	img_trailer_decode(const uint8_t *, struct img_trailer *,
 #define IMG_CHUNK_FINAL		0x1
 #define IMG_CHUNK_ZSTD		0x2	/* body is one zstd frame */
 
+/* The chunk parameters' last word (reserved, 0, before it said this). */
+#define IMG_CRYPT_DIGEST_SHA256	0
+#define IMG_CRYPT_DIGEST_XXH3	1
+
 struct img_crypt {
 	uint32_t	version;	/* decoded; the encoder writes the newest */
 	uint32_t	cipher;		/* IMG_CIPHER_* */
 	uint32_t	compression;	/* IMG_COMPRESS_* */
 	uint32_t	chunk_size;
 	uint8_t		nonce[IMG_NONCE_LEN];
+	uint32_t	digest;		/* IMG_CRYPT_DIGEST_*: the trailer's */
 };
 
 void	img_crypt_encode(uint8_t *, const struct img_crypt *);

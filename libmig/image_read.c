@@ -3,8 +3,9 @@
  * Save image reader.  The inner image (xl header, config, libxl stream) is
  * read straight from the file, or from decrypted and/or decompressed
  * chunks; either way it goes through the stream parser, which finds the
- * END record and so where the trailer starts.  The SHA-256 covers the file
- * bytes before the trailer: what is on disk (ciphertext, compressed data).
+ * END record and so where the trailer starts.  The digest (XXH3-128 or
+ * SHA-256, as the header says) covers the file bytes before the trailer:
+ * what is on disk (ciphertext, compressed data).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "image_digest.h"
 #include "image_file.h"
 #include "image_fmt.h"
 #include "mig/wire.h"
@@ -34,8 +37,10 @@ struct mig_image_reader {
 	bool			 failed;
 	bool			 verified;
 	bool			 trailer;
+	bool			 by_path;	/* path names the file */
+	bool			 hash_later;	/* no trailer flag: see below */
 	struct mig_err		 ferr;		/* sticky failure */
-	EVP_MD_CTX		*sha;
+	struct img_digest	 digest;
 	uint64_t		 hashed;	/* file bytes before trailer */
 	uint64_t		 stream_bytes;	/* libxl stream handed out */
 	/* wrapped images */
@@ -90,12 +95,66 @@ file_read(struct mig_image_reader *r, void *buf, size_t len,
 }
 
 static int
+digest_start(struct mig_image_reader *r, enum mig_image_digest alg,
+    struct mig_err *err)
+{
+	struct mig_err	e;
+
+	if (img_digest_init(&r->digest, alg, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
+	return 0;
+}
+
+static int
 hash(struct mig_image_reader *r, const void *p, size_t len,
     struct mig_err *err)
 {
-	if (len > 0 && EVP_DigestUpdate(r->sha, p, len) != 1)
-		return rfail(r, err, MIG_E_IO, "SHA-256 failed");
+	struct mig_err	e;
+
+	if (!r->hash_later &&
+	    img_digest_update(&r->digest, p, len, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
 	r->hashed += len;
+	return 0;
+}
+
+/*
+ * An image without the trailer flag is stock xl's, which has no trailer,
+ * or one of ours from before the flag, whose SHA-256 trailer is found
+ * only at the end.  Digesting every xl image for the rare second kind
+ * cost more than the restore itself under a slow dom0: the file is
+ * digested in a second pass, only when a trailer turns up.
+ */
+static int
+hash_again(struct mig_image_reader *r, struct mig_err *err)
+{
+	struct mig_err	 e;
+	uint8_t		*buf;
+	uint64_t	 off = 0;
+	ssize_t		 n;
+
+	if (digest_start(r, MIG_IMAGE_DIGEST_SHA256, err) == -1)
+		return -1;
+	if ((buf = malloc(IMG_CHUNK_SIZE)) == NULL)
+		return rfail(r, err, MIG_E_NOMEM, "out of memory");
+	while (off < r->hashed) {
+		n = pread(r->src.fd, buf, r->hashed - off < IMG_CHUNK_SIZE ?
+		    (size_t)(r->hashed - off) : IMG_CHUNK_SIZE, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return rfail(r, err, MIG_E_IO, "reading it again: %s",
+			    n == 0 ? "it shrank" : strerror(errno));
+		}
+		if (img_digest_update(&r->digest, buf, (size_t)n, &e) == -1) {
+			free(buf);
+			return rfail(r, err, e.code, "%s", e.msg);
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	r->hash_later = false;
 	return 0;
 }
 
@@ -274,6 +333,7 @@ open_wrapped(struct mig_image_reader *r, const uint8_t *xlhdr,
 	uint8_t			*opt = clear + MIG_XLHDR_SIZE;
 	struct img_crypt	c;
 	struct mig_err		e;
+	ssize_t			n;
 
 	r->encrypted = (h->mandatory_flags & MIG_XL_FLAG_ENCRYPTED) != 0;
 	r->compressed = (h->mandatory_flags & MIG_XL_FLAG_COMPRESSED) != 0;
@@ -285,11 +345,18 @@ open_wrapped(struct mig_image_reader *r, const uint8_t *xlhdr,
 		return rfail(r, err, MIG_E_CORRUPT,
 		    "corrupted: bad chunk parameters header");
 	memcpy(clear, xlhdr, MIG_XLHDR_SIZE);
-	if (file_exact(r, opt, sizeof(clear) - MIG_XLHDR_SIZE,
-	    "the chunk parameters", err) == -1)
+	if ((n = file_read(r, opt, sizeof(clear) - MIG_XLHDR_SIZE, err)) == -1)
 		return -1;
+	if ((size_t)n < sizeof(clear) - MIG_XLHDR_SIZE)
+		return rfail(r, err, MIG_E_TRUNC,
+		    "truncated in the chunk parameters");
 	if (img_crypt_decode(opt + 4, &c, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
+	/* They name the digest, which covers them and the header. */
+	if (digest_start(r, c.digest == IMG_CRYPT_DIGEST_XXH3 ?
+	    MIG_IMAGE_DIGEST_XXH3 : MIG_IMAGE_DIGEST_SHA256, err) == -1 ||
+	    hash(r, clear, sizeof(clear), err) == -1)
+		return -1;
 	/* The parameters must say what the header's flags say. */
 	if ((c.cipher != IMG_CIPHER_NONE) != r->encrypted ||
 	    (c.compression != IMG_COMPRESS_NONE) != r->compressed)
@@ -317,9 +384,6 @@ reader_start(struct mig_image_reader *r, const struct mig_image_key *key,
 	struct mig_stream_cbs	cbs = { .on_config = on_config, .arg = r };
 	ssize_t			n;
 
-	if ((r->sha = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
-		return rfail(r, err, MIG_E_NOMEM, "SHA-256 context");
 	if ((n = file_read(r, hdr, sizeof(hdr), err)) == -1)
 		return -1;
 	if (n == 0)
@@ -339,12 +403,18 @@ reader_start(struct mig_image_reader *r, const struct mig_image_key *key,
 		    "was given: refusing an unauthenticated image");
 	if (h.mandatory_flags & (MIG_XL_FLAG_ENCRYPTED |
 	    MIG_XL_FLAG_COMPRESSED)) {
-		if (hash(r, hdr, sizeof(hdr), err) == -1 ||
-		    open_wrapped(r, hdr, &h, key, err) == -1)
+		if (open_wrapped(r, hdr, &h, key, err) == -1)
 			return -1;
 		mig_stream_init(&r->parser, 0);
 		mig_stream_set_cbs(&r->parser, &cbs);
 	} else {
+		/* A split image is ours: it has the flag. */
+		r->hash_later = !(h.optional_flags & MIG_XL_OPT_TRAILER) &&
+		    !r->src.split;
+		if (!r->hash_later && digest_start(r,
+		    (h.optional_flags & MIG_XL_OPT_XXH3) ?
+		    MIG_IMAGE_DIGEST_XXH3 : MIG_IMAGE_DIGEST_SHA256, err) == -1)
+			return -1;
 		mig_stream_init(&r->parser, MIG_STREAM_TRAILER);
 		mig_stream_set_cbs(&r->parser, &cbs);
 		if (feed(r, hdr, sizeof(hdr), err) == -1)
@@ -407,6 +477,7 @@ mig_image_reader_open(const char *path, const struct mig_image_key *key,
 
 	if ((r = reader_new(path, flags, err)) == NULL)
 		return NULL;
+	r->by_path = true;
 	if (img_source_open(&r->src, path, &e) == -1) {
 		rfail(r, err, e.code, "%s", e.msg);
 		mig_image_reader_close(r);
@@ -426,6 +497,32 @@ mig_image_reader_config(const struct mig_image_reader *r, size_t *len)
 	if (len != NULL)
 		*len = n;
 	return r->config;
+}
+
+int
+mig_image_reader_stream_fd(struct mig_image_reader *r, struct mig_err *err)
+{
+	struct stat	a, b;
+	int		fd;
+
+	if (r->failed || r->chunked || r->src.split || !r->by_path ||
+	    r->stream_bytes != 0)
+		return -1;
+	if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) == -1) {
+		mig_seterrno(err, MIG_E_IO, "image %s: cannot open it again",
+		    r->path);
+		return -1;
+	}
+	/* The same file, not what the name holds now. */
+	if (fstat(fd, &a) == -1 || fstat(r->src.fd, &b) == -1 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	    lseek(fd, (off_t)r->hashed, SEEK_SET) == -1) {
+		close(fd);
+		mig_seterr(err, MIG_E_IO, "image %s: the name no longer holds "
+		    "the file being read", r->path);
+		return -1;
+	}
+	return fd;
 }
 
 ssize_t
@@ -471,15 +568,19 @@ check_trailer(struct mig_image_reader *r, struct mig_err *err)
 	struct img_trailer	t;
 	struct mig_err		e;
 	uint8_t			sha[IMG_SHA_LEN];
-	unsigned int		mdlen;
 
 	if (r->tail_len < IMG_TRAILER_SIZE)
 		return rfail(r, err, MIG_E_TRUNC,
 		    "truncated in the integrity trailer");
 	if (img_trailer_decode(r->tail, &t, &e) == -1)
 		return rfail(r, err, e.code, "%s", e.msg);
-	if (EVP_DigestFinal_ex(r->sha, sha, &mdlen) != 1)
-		return rfail(r, err, MIG_E_IO, "SHA-256 failed");
+	if (r->hash_later && hash_again(r, err) == -1)
+		return -1;
+	if (t.version != img_trailer_version(r->digest.alg))
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: the trailer "
+		    "holds another digest than the header names");
+	if (img_digest_final(&r->digest, sha, &e) == -1)
+		return rfail(r, err, e.code, "%s", e.msg);
 	if (t.length != r->hashed)
 		return rfail(r, err, MIG_E_CORRUPT, "corrupted: the trailer "
 		    "counts %llu bytes, the image has %llu",
@@ -490,8 +591,8 @@ check_trailer(struct mig_image_reader *r, struct mig_err *err)
 		return rfail(r, err, MIG_E_CORRUPT,
 		    "corrupted: trailer flags do not match the header");
 	if (CRYPTO_memcmp(sha, t.sha, sizeof(sha)) != 0)
-		return rfail(r, err, MIG_E_CORRUPT,
-		    "corrupted: SHA-256 mismatch");
+		return rfail(r, err, MIG_E_CORRUPT, "corrupted: %s mismatch",
+		    img_digest_name(r->digest.alg));
 	return 0;
 }
 
@@ -529,6 +630,8 @@ mig_image_reader_verify_end(struct mig_image_reader *r, struct mig_err *err)
 	uint8_t	*scratch;
 	ssize_t	 n;
 
+	if (r->verified)
+		return 0;
 	if ((scratch = malloc(SCRATCH_LEN)) == NULL)
 		return rfail(r, err, MIG_E_NOMEM, "out of memory");
 	while ((n = mig_image_reader_read(r, scratch, SCRATCH_LEN, err)) > 0)
@@ -590,6 +693,7 @@ mig_image_reader_summary(const struct mig_image_reader *r,
 	sum->encrypted = r->encrypted;
 	sum->compressed = r->compressed;
 	sum->trailer = r->trailer;
+	sum->digest = r->trailer ? r->digest.alg : MIG_IMAGE_DIGEST_DEFAULT;
 	sum->parts = img_source_parts(&r->src);
 	snprintf(sum->note, sizeof(sum->note), "%s", r->note);
 }
@@ -610,7 +714,7 @@ mig_image_reader_close(struct mig_image_reader *r)
 		free(r->zbuf);
 	}
 	ZSTD_freeDCtx(r->dctx);
-	EVP_MD_CTX_free(r->sha);
+	img_digest_free(&r->digest);
 	free(r->config);
 	free(r->path);
 	free(r);

@@ -3,19 +3,28 @@
  * Save image writer: xl header and config, the caller's libxl stream
  * (checked by the stream parser as it passes, so a commit can only publish
  * a complete stream), optionally cut into chunks that are zstd-compressed
- * and/or sealed with AES-256-GCM, then the integrity trailer.  Written to a temporary file that replaces the target
- * only when everything, including fsync, has succeeded.
+ * and/or sealed with AES-256-GCM, then the integrity trailer.  Written to
+ * a temporary file that replaces the target only when everything,
+ * including fsync, has succeeded.
+ *
+ * A plain image in one file can also take its stream straight from libxl
+ * (mig_image_writer_stream_fd): libxl writes into the file as xl save
+ * does, and the writer then reads the stream back from the page cache to
+ * parse and digest it before it may commit.  That is one read where the
+ * copying path had a socketpair, a thread and two copies.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "image_digest.h"
 #include "image_file.h"
 #include "image_fmt.h"
 #include "mig/wire.h"
@@ -33,8 +42,10 @@ struct mig_image_writer {
 	uint8_t			*zbuf;		/* compressed chunk */
 	size_t			 chunk_len;
 	uint32_t		 chunk_size;	/* 0: not chunked */
-	EVP_MD_CTX		*sha;
+	struct img_digest	 digest;
+	enum mig_image_digest	 alg;
 	uint64_t		 written;	/* file bytes so far */
+	bool			 direct;	/* libxl writes the stream */
 	struct mig_stream	 parser;
 };
 
@@ -51,8 +62,10 @@ static int
 out(struct mig_image_writer *w, const void *buf, size_t len, bool hash,
     struct mig_err *err)
 {
-	if (hash && len > 0 && EVP_DigestUpdate(w->sha, buf, len) != 1)
-		return fail(w, err, MIG_E_IO, "SHA-256 failed");
+	if (hash && img_digest_update(&w->digest, buf, len, err) == -1) {
+		w->failed = true;
+		return -1;
+	}
 	if (img_sink_write(&w->sink, buf, len, err) == -1) {
 		w->failed = true;
 		return -1;
@@ -133,7 +146,8 @@ write_config(struct mig_image_writer *w, const char *json, size_t len,
 	memset(&h, 0, sizeof(h));
 	h.mandatory_flags = MIG_XL_FLAG_STREAMV2 |
 	    (clen > 0 ? MIG_XL_FLAG_JSON : 0);
-	h.optional_flags = MIG_XL_OPT_TRAILER;
+	h.optional_flags = MIG_XL_OPT_TRAILER |
+	    (w->alg == MIG_IMAGE_DIGEST_XXH3 ? MIG_XL_OPT_XXH3 : 0);
 	h.optional_data_len = 4 + (uint32_t)clen;
 	mig_xlhdr_encode(hdr, &h);
 	wire_wr_init(&ww, hdr + MIG_XLHDR_SIZE, 4);
@@ -158,6 +172,8 @@ write_wrap_header(struct mig_image_writer *w, const struct mig_image_key *key,
 
 	memset(&c, 0, sizeof(c));
 	c.chunk_size = IMG_CHUNK_SIZE;
+	c.digest = w->alg == MIG_IMAGE_DIGEST_XXH3 ? IMG_CRYPT_DIGEST_XXH3 :
+	    IMG_CRYPT_DIGEST_SHA256;
 	if ((w->chunk = malloc(IMG_CHUNK_SIZE)) == NULL)
 		return fail(w, err, MIG_E_NOMEM, "out of memory");
 	if (w->encrypted) {
@@ -204,6 +220,10 @@ mig_image_writer_open(const char *path, const char *json, size_t len,
 	w->sink.fd = -1;
 	w->encrypted = key != NULL;
 	w->compressed = opts != NULL && opts->compress;
+	w->alg = opts != NULL ? opts->digest : MIG_IMAGE_DIGEST_DEFAULT;
+	if (w->alg == MIG_IMAGE_DIGEST_DEFAULT)
+		w->alg = key != NULL ? MIG_IMAGE_DIGEST_SHA256 :
+		    MIG_IMAGE_DIGEST_XXH3;
 	mig_stream_init(&w->parser, MIG_STREAM_NO_XL_HEADER);
 	if ((w->path = strdup(path)) == NULL) {
 		mig_seterr(err, MIG_E_NOMEM, "out of memory");
@@ -214,11 +234,8 @@ mig_image_writer_open(const char *path, const char *json, size_t len,
 	    write, opts && opts->fsync_fn ? opts->fsync_fn : fsync,
 	    err) == -1)
 		goto fail;
-	if ((w->sha = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1) {
-		mig_seterr(err, MIG_E_NOMEM, "SHA-256 context");
+	if (img_digest_init(&w->digest, w->alg, err) == -1)
 		goto fail;
-	}
 	if ((w->encrypted || w->compressed) &&
 	    write_wrap_header(w, key, opts->zstd_level, err) == -1)
 		goto fail;
@@ -236,15 +253,106 @@ mig_image_writer_write(struct mig_image_writer *w, const void *buf,
 {
 	struct mig_err	perr;
 
-	if (w->failed)
-		return mig_seterr(err, MIG_E_INVAL,
-		    "image %s: writer failed earlier", w->path);
+	if (w->failed || w->direct)
+		return mig_seterr(err, MIG_E_INVAL, "image %s: %s", w->path,
+		    w->failed ? "writer failed earlier" :
+		    "libxl writes the stream");
 	if (mig_stream_feed(&w->parser, buf, len, &perr) == -1) {
 		w->failed = true;
 		return mig_seterr(err, perr.code, "image %s: %s", w->path,
 		    perr.msg);
 	}
 	return payload(w, buf, len, err);
+}
+
+int
+mig_image_writer_stream_fd(struct mig_image_writer *w)
+{
+	if (w->failed || w->chunk_size != 0 || w->sink.split != 0 ||
+	    w->sink.write_fn != write)
+		return -1;
+	w->direct = true;
+	return w->sink.fd;
+}
+
+/* The stream libxl wrote, read back: what the copying path would have
+ * fed the parser and the digest on its way to the file. */
+int
+mig_image_writer_stream_done(struct mig_image_writer *w, uint64_t *bytes,
+    struct mig_err *err)
+{
+	struct stat	st;
+	struct mig_err	perr;
+	uint8_t		*buf;
+	uint64_t	 off = w->written;
+	ssize_t		 n;
+	off_t		 end;
+
+	*bytes = 0;
+	if (w->failed || !w->direct)
+		return fail(w, err, MIG_E_INVAL, "no stream from libxl");
+	if (fstat(w->sink.fd, &st) == -1 ||
+	    (end = lseek(w->sink.fd, 0, SEEK_CUR)) == -1) {
+		w->failed = true;
+		return mig_seterrno(err, MIG_E_IO, "image %s", w->path);
+	}
+	/* libxl appends with write(2), as into xl save's file: anything
+	 * else (a hole, a seek back) is not a stream we can vouch for. */
+	if (end != st.st_size || (uint64_t)end < off)
+		return fail(w, err, MIG_E_CORRUPT, "the stream was not "
+		    "written in one sequence");
+	if ((buf = malloc(IMG_CHUNK_SIZE)) == NULL)
+		return fail(w, err, MIG_E_NOMEM, "out of memory");
+	(void)posix_fadvise(w->sink.fd, (off_t)off, end - (off_t)off,
+	    POSIX_FADV_SEQUENTIAL);
+	while (off < (uint64_t)end) {
+		n = pread(w->sink.fd, buf, IMG_CHUNK_SIZE, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			mig_seterrno(err, MIG_E_IO, "image %s: reading the "
+			    "stream back", w->path);
+			break;
+		}
+		if (mig_stream_feed(&w->parser, buf, (size_t)n, &perr) == -1) {
+			mig_seterr(err, perr.code, "image %s: %s", w->path,
+			    perr.msg);
+			break;
+		}
+		if (img_digest_update(&w->digest, buf, (size_t)n, err) == -1)
+			break;
+		off += (uint64_t)n;
+		*bytes += (uint64_t)n;
+	}
+	free(buf);
+	if (off < (uint64_t)end) {
+		w->failed = true;
+		return -1;
+	}
+	w->written = off;
+	w->direct = false;
+	return 0;
+}
+
+/* A little more than libxc's largest write (1024 pages and a header). */
+#define PROBE_LEN	((4U << 20) + 65536)
+
+int
+mig_image_writer_probe(struct mig_image_writer *w, struct mig_err *err)
+{
+	static const uint8_t	zero[65536];
+	size_t			done;
+
+	if (!w->direct)
+		return 0;
+	for (done = 0; done < PROBE_LEN; done += sizeof(zero))
+		if (img_sink_write(&w->sink, zero, sizeof(zero), err) == -1) {
+			w->failed = true;
+			return -1;
+		}
+	return 0;
 }
 
 static void
@@ -260,7 +368,7 @@ writer_free(struct mig_image_writer *w)
 		OPENSSL_cleanse(w->zbuf, w->chunk_size);
 	free(w->zbuf);
 	ZSTD_freeCCtx(w->cctx);
-	EVP_MD_CTX_free(w->sha);
+	img_digest_free(&w->digest);
 	free(w->path);
 	free(w);
 }
@@ -279,14 +387,15 @@ write_trailer(struct mig_image_writer *w, struct mig_err *err)
 {
 	struct img_trailer	t;
 	uint8_t			buf[IMG_TRAILER_SIZE];
-	unsigned int		mdlen;
 
-	t.version = IMG_TRAILER_VERSION;
+	t.version = img_trailer_version(w->alg);
 	t.flags = (w->encrypted ? IMG_TRAILER_ENCRYPTED : 0) |
 	    (w->compressed ? IMG_TRAILER_COMPRESSED : 0);
 	t.length = w->written;
-	if (EVP_DigestFinal_ex(w->sha, t.sha, &mdlen) != 1)
-		return fail(w, err, MIG_E_IO, "SHA-256 failed");
+	if (img_digest_final(&w->digest, t.sha, err) == -1) {
+		w->failed = true;
+		return -1;
+	}
 	img_trailer_encode(buf, &t);
 	return out(w, buf, sizeof(buf), false, err);
 }
@@ -297,9 +406,10 @@ mig_image_writer_commit(struct mig_image_writer *w, struct mig_err *err)
 	struct mig_err	perr;
 	int		rc;
 
-	if (w->failed) {
-		mig_seterr(err, MIG_E_INVAL, "image %s: writer failed earlier",
-		    w->path);
+	if (w->failed || w->direct) {
+		mig_seterr(err, MIG_E_INVAL, "image %s: %s", w->path,
+		    w->failed ? "writer failed earlier" :
+		    "the stream from libxl was not read back");
 		goto fail;
 	}
 	if (mig_stream_finish(&w->parser, &perr) == -1) {

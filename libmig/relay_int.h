@@ -20,6 +20,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "image_digest.h"
 #include "mig/clock.h"
 #include "mig/relay.h"
 #include "mig/stream.h"
@@ -60,8 +61,7 @@ struct mig_relay {
 	size_t			 zcap;
 	ZSTD_CCtx		*cctx;
 	ZSTD_DCtx		*dctx;
-	EVP_MD_CTX		*md;		/* SHA-256, or */
-	XXH3_state_t		*xxh;		/* XXH3-128 */
+	struct img_digest	 digest;	/* STREAM_END's */
 	struct mig_stream	*ps;		/* NULL: not parsing */
 	bool			 parsing;	/* false after END or an error */
 	bool			 stopped;	/* it ended at our cancel */

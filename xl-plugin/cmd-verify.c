@@ -26,12 +26,27 @@ verify_parse(const struct xr_cmd *self, int argc, char **argv,
 	return args_path("verify", argv[i], a->path, sizeof(a->path), err);
 }
 
+/* The trailer's digest; NULL without a trailer. */
+static const char *
+digest_name(const struct mig_image_summary *sum)
+{
+	switch (sum->digest) {
+	case MIG_IMAGE_DIGEST_SHA256:
+		return "SHA-256";
+	case MIG_IMAGE_DIGEST_XXH3:
+		return "XXH3-128";
+	default:
+		return NULL;
+	}
+}
+
 int
 verify_json(char *buf, size_t len, const char *path,
     const struct mig_image_summary *sum, const char *why)
 {
 	char	file[CTL_PATH_MAX * 6 + 3], name[sizeof(sum->name) * 6 + 3];
 	char	note[sizeof(sum->note) * 6 + 3], text[MIG_ERRLEN * 6 + 3];
+	char	digest[16] = "null";
 
 	json_string(file, sizeof(file), path);
 	if (sum == NULL) {
@@ -41,14 +56,16 @@ verify_json(char *buf, size_t len, const char *path,
 	}
 	json_string(name, sizeof(name), sum->name);
 	json_string(note, sizeof(note), sum->trailer ? "" : sum->note);
+	if (digest_name(sum) != NULL)
+		json_string(digest, sizeof(digest), digest_name(sum));
 	return snprintf(buf, len, XR_JSON_OPEN "\"file\":%s,\"ok\":true,"
 	    "\"domain\":%s,\"type\":\"%s\",\"pages\":%" PRIu64 ",\"bytes\":%"
 	    PRIu64 ",\"compressed\":%s,\"encrypted\":%s,\"trailer\":%s,"
-	    "\"note\":%s}", file, name, sum->type[0] ? sum->type :
-	    mig_stream_guest_type_name(sum->guest_type), sum->pages,
-	    sum->file_bytes, sum->compressed ? "true" : "false",
+	    "\"digest\":%s,\"note\":%s}", file, name, sum->type[0] ?
+	    sum->type : mig_stream_guest_type_name(sum->guest_type),
+	    sum->pages, sum->file_bytes, sum->compressed ? "true" : "false",
 	    sum->encrypted ? "true" : "false", sum->trailer ? "true" : "false",
-	    note);
+	    digest, note);
 }
 
 /* A failure: its line on stderr, and with --json its object on stdout. */
@@ -96,11 +113,14 @@ cmd_verify(const struct xr_cmd *self, const struct xr_global *g, int argc,
 	if (sum.parts > 0)
 		snprintf(parts, sizeof(parts), " in %u parts", sum.parts);
 	printf("%s: OK: domain %s, %s guest, %" PRIu64 " pages, %" PRIu64
-	    " bytes%s%s%s%s%s\n", a.path, sum.name[0] ? sum.name : "(unnamed)",
-	    sum.type[0] ? sum.type : mig_stream_guest_type_name(sum.guest_type),
+	    " bytes%s%s%s%s%s%s\n", a.path, sum.name[0] ? sum.name :
+	    "(unnamed)", sum.type[0] ? sum.type :
+	    mig_stream_guest_type_name(sum.guest_type),
 	    sum.pages, sum.file_bytes, parts,
 	    sum.compressed ? ", compressed" : "",
 	    sum.encrypted ? ", encrypted" : "",
-	    sum.trailer ? "" : "; ", sum.trailer ? "" : sum.note);
+	    sum.trailer ? ", checked by " : "; ",
+	    sum.trailer ? digest_name(&sum) : sum.note,
+	    sum.trailer ? " trailer" : "");
 	return CTL_ST_OK;
 }

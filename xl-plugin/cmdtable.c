@@ -77,6 +77,8 @@ static const struct xr_opt save_opts[] = {
 	{ .name = "paused", .letter = 'p', .set = CTL_SF_PAUSED,
 	  XR_AT(SAV, req.flags),
 	  .help = "leave the domain paused after the save (xl save -p)" },
+	{ .name = "sha256", .set = CTL_SF_SHA256, XR_AT(SAV, req.flags),
+	  .help = "check the image with SHA-256, not XXH3-128 (slower)" },
 	{ .name = "split", .kind = XA_SIZE, .arg = "SIZE", XR_AT(SAV, req.split),
 	  .min = MIG_IMAGE_SPLIT_MIN, .max = UINT64_MAX / 2,
 	  .help = "write FILE.000, FILE.001, ... of SIZE each (FAT: 4000M)" },

@@ -9,11 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <xxhash.h>
 
 #include "mig/error.h"
 #include "fixture.h"
@@ -254,7 +257,8 @@ test_roundtrip_plain(void **state)
 	wire_rd_init(&r, file.p + 36, 16);
 	assert_int_equal(wire_get_le32(&r), MIG_XL_FLAG_JSON |
 	    MIG_XL_FLAG_STREAMV2);
-	assert_int_equal(wire_get_le32(&r), MIG_XL_OPT_TRAILER);
+	assert_int_equal(wire_get_le32(&r), MIG_XL_OPT_TRAILER |
+	    MIG_XL_OPT_XXH3);
 	assert_int_equal(wire_get_le32(&r), 4 + sizeof(CONFIG));
 	assert_int_equal(wire_get_le32(&r), sizeof(CONFIG));	/* with NUL */
 	assert_int_equal(file.p[52 + sizeof(CONFIG) - 1], '\0');
@@ -480,10 +484,10 @@ test_flipped_byte(void **state)
 	must_write(f, NULL);
 	assert_int_equal(stat(f->path, &st), 0);
 	flip(f->path, st.st_size / 2);		/* inside page data */
-	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "XXH3-128 mismatch");
 	must_write(f, NULL);
 	flip(f->path, st.st_size - 40);		/* inside the trailer hash */
-	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "XXH3-128 mismatch");
 	must_write(f, NULL);
 	flip(f->path, st.st_size - 3);		/* trailer end magic */
 	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "trailer");
@@ -511,7 +515,7 @@ test_flipped_byte(void **state)
 	expect_verify_fwd(f->path, NULL, "");
 	must_write_z(f, NULL, true);
 	flip(f->path, st.st_size - 40);		/* trailer hash */
-	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "XXH3-128 mismatch");
 	must_write_z(f, NULL, true);
 	flip(f->path, 48 + 4 + 20);		/* chunk parameters */
 	expect_verify_fwd(f->path, NULL, "");
@@ -835,16 +839,24 @@ test_named_temp(void **state)
 }
 
 /* Writes buf back to path with its trailer resealed over the new bytes:
- * what anyone can do to an image, keyless. */
+ * what anyone can do to an image, keyless.  The trailer's version names
+ * its digest (1 SHA-256, 2 XXH3-128). */
 static void
 reseal(const char *path, struct sg_buf *b)
 {
-	unsigned int	mdlen;
-	int		fd;
+	XXH128_canonical_t	c;
+	uint8_t			*t = b->p + b->len - TRAILER;
+	unsigned int		mdlen;
+	int			fd;
 
 	assert_true(b->len > TRAILER);
-	assert_int_equal(EVP_Digest(b->p, b->len - TRAILER,
-	    b->p + b->len - TRAILER + 24, &mdlen, EVP_sha256(), NULL), 1);
+	if (t[11] == 2) {
+		XXH128_canonicalFromHash(&c, XXH3_128bits(b->p,
+		    b->len - TRAILER));
+		memcpy(t + 24, c.digest, sizeof(c.digest));
+	} else
+		assert_int_equal(EVP_Digest(b->p, b->len - TRAILER, t + 24,
+		    &mdlen, EVP_sha256(), NULL), 1);
 	assert_true((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) >= 0);
 	assert_int_equal(write(fd, b->p, b->len), (ssize_t)b->len);
 	close(fd);
@@ -881,14 +893,31 @@ test_header_authenticated(void **state)
 
 	must_write(f, &key1);
 	slurp(f->path, &file);
-	file.p[88] ^= 0x01;		/* the chunk parameters' reserved word */
+	file.p[91] ^= 0x01;		/* the chunk parameters' digest word */
 	reseal(f->path, &file);
 	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), -1);
 	assert_non_null(strstr(err.msg, "wrong key or corrupted image"));
-	file.p[88] ^= 0x01;
+	file.p[91] ^= 0x01;
 	reseal(f->path, &file);
 	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), 0);
 	sg_buf_free(&file);
+}
+
+/* A seed of the image fuzzer, an image made by an older release. */
+static void
+verify_seed(const char *name, const struct mig_image_key *key,
+    struct mig_image_summary *sum)
+{
+	struct mig_err	 err;
+	char		 path[512];
+	const char	*srcdir = getenv("srcdir");
+
+	snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/fuzz_image/%s",
+	    srcdir != NULL ? srcdir : ".", name);
+	if (mig_image_verify(path, key, 0, sum, &err) != 0)
+		fail_msg("%s: %s", name, err.msg);
+	assert_true(sum->trailer);
+	assert_int_equal(sum->digest, MIG_IMAGE_DIGEST_SHA256);
 }
 
 /* An encrypted image of the first format (chunk parameters version 1,
@@ -898,17 +927,224 @@ test_old_encrypted_image(void **state)
 {
 	static const struct mig_image_key fuzzkey = { { 0x42 } };
 	struct mig_image_summary	sum;
-	struct mig_err			err;
-	char				path[512];
-	const char			*srcdir = getenv("srcdir");
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/tests/fuzz/seeds/fuzz_image/encrypted",
-	    srcdir != NULL ? srcdir : ".");
-	if (mig_image_verify(path, &fuzzkey, 0, &sum, &err) != 0)
-		fail_msg("%s", err.msg);
+	verify_seed("encrypted", &fuzzkey, &sum);
 	assert_true(sum.encrypted);
+}
+
+/* SHA-256 on request: the format images had before XXH3, byte for byte
+ * (optional flags, trailer version 1), and read as before. */
+static void
+test_digest_sha256(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_opts	 o = { .digest = MIG_IMAGE_DIGEST_SHA256 };
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+	struct sg_buf		 file;
+	struct wire_rd		 r;
+	struct stat		 st;
+
+	if (write_image(f, f->path, &o, f->stream.len, &err) != 0)
+		fail_msg("write: %s", err.msg);
+	slurp(f->path, &file);
+	wire_rd_init(&r, file.p + 40, 4);
+	assert_int_equal(wire_get_le32(&r), MIG_XL_OPT_TRAILER);
+	assert_int_equal(file.p[file.len - TRAILER + 11], 1);
+	sg_buf_free(&file);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_int_equal(sum.digest, MIG_IMAGE_DIGEST_SHA256);
+	assert_int_equal(stat(f->path, &st), 0);
+	flip(f->path, st.st_size / 2);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+
+	/* The default: XXH3, unless encrypted. */
+	must_write(f, NULL);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_int_equal(sum.digest, MIG_IMAGE_DIGEST_XXH3);
+	must_write_z(f, NULL, true);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &sum, &err), 0);
+	assert_int_equal(sum.digest, MIG_IMAGE_DIGEST_XXH3);
+	must_write(f, &key1);
+	assert_int_equal(mig_image_verify(f->path, &key1, 0, &sum, &err), 0);
+	assert_int_equal(sum.digest, MIG_IMAGE_DIGEST_SHA256);
+}
+
+/* The header names the digest and the trailer's version must agree: a
+ * flag lost or gained is caught, even with the trailer resealed. */
+static void
+test_digest_mismatch(void **state)
+{
+	struct fx	*f = *state;
+	struct sg_buf	 file;
+
+	must_write(f, NULL);
+	slurp(f->path, &file);
+	file.p[43] ^= 0x40;		/* MIG_XL_OPT_XXH3, little-endian */
+	reseal(f->path, &file);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "another digest");
+	sg_buf_free(&file);
+
+	must_write_z(f, NULL, true);
+	slurp(f->path, &file);
+	file.p[91] ^= 0x01;		/* chunk parameters: digest */
+	reseal(f->path, &file);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "another digest");
+	file.p[91] ^= 0x03;		/* an unknown digest */
+	reseal(f->path, &file);
+	expect_verify(f->path, NULL, 0, MIG_E_NOTSUP, "digest 3");
+	sg_buf_free(&file);
+}
+
+/* An image of ours from before the trailer flag (optional flags 0, a
+ * SHA-256 trailer) is digested once its trailer shows up, and checked. */
+static void
+test_flagless_trailer(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_opts	 o = { .digest = MIG_IMAGE_DIGEST_SHA256 };
+	struct mig_image_summary sum;
+	struct mig_err		 err;
+	struct sg_buf		 file;
+
+	if (write_image(f, f->path, &o, f->stream.len, &err) != 0)
+		fail_msg("write: %s", err.msg);
+	slurp(f->path, &file);
+	file.p[43] = 0;			/* no optional flags */
+	reseal(f->path, &file);
+	if (mig_image_verify(f->path, NULL, 0, &sum, &err) != 0)
+		fail_msg("%s", err.msg);
 	assert_true(sum.trailer);
+	assert_int_equal(sum.digest, MIG_IMAGE_DIGEST_SHA256);
+	file.p[file.len / 2] ^= 0x10;
+	spew(f->path, file.p, file.len);
+	expect_verify(f->path, NULL, 0, MIG_E_CORRUPT, "SHA-256 mismatch");
+	sg_buf_free(&file);
+}
+
+/* An image written before XXH3 (SHA-256 trailer, version 1) reads. */
+static void
+test_old_plain_image(void **state)
+{
+	struct mig_image_summary	sum;
+
+	(void)state;
+	verify_seed("plain", NULL, &sum);
+	assert_false(sum.encrypted);
+}
+
+/* libxl writing into the image's file itself, as into xl save's: the
+ * same file as through mig_image_writer_write(), and a stream it would
+ * not have taken is not committed either. */
+static void
+test_stream_fd(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_writer	*w;
+	struct mig_image_opts	 z = { .compress = true };
+	struct mig_err		 err;
+	struct sg_buf		 ref, got;
+	struct rlimit		 old, lim;
+	uint64_t		 bytes;
+	int			 fd;
+
+	must_write(f, NULL);
+	slurp(f->path, &ref);
+	assert_int_equal(unlink(f->path), 0);
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_non_null(w);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(mig_image_writer_write(w, "x", 1, &err), -1);
+	assert_int_equal(sg_fd_write(&fd, f->stream.p, f->stream.len), 0);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
+	assert_int_equal(bytes, f->stream.len);
+	assert_int_equal(mig_image_writer_commit(w, &err), 0);
+	slurp(f->path, &got);
+	assert_int_equal(got.len, ref.len);
+	assert_memory_equal(got.p, ref.p, ref.len);
+	sg_buf_free(&got);
+	read_back(f, NULL);
+
+	/* Cut short: refused at the commit, the old image untouched. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_non_null(w);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(sg_fd_write(&fd, f->stream.p, f->stream.len / 2), 0);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
+	assert_int_equal(mig_image_writer_commit(w, &err), -1);
+	assert_non_null(strstr(err.msg, "incomplete stream"));
+	slurp(f->path, &got);
+	assert_memory_equal(got.p, ref.p, ref.len);
+	sg_buf_free(&got);
+
+	/* Never committed without its read-back; a probe of a healthy
+	 * file finds room. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(mig_image_writer_probe(w, &err), 0);
+	assert_int_equal(mig_image_writer_commit(w, &err), -1);
+	assert_non_null(strstr(err.msg, "not read back"));
+	sg_buf_free(&ref);
+
+	/* A file that cannot grow (here: past RLIMIT_FSIZE, as a full
+	 * disk) is named by the probe: libxl's failure is its echo. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 1 << 20;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(mig_image_writer_probe(w, &err), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_non_null(strstr(err.msg, "write failed: File too large"));
+	mig_image_writer_abort(w);
+
+	/* A compressed image needs every byte in the writer's hands. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), &z, &err);
+	assert_non_null(w);
+	assert_int_equal(mig_image_writer_stream_fd(w), -1);
+	mig_image_writer_abort(w);
+}
+
+/* A restore hands libxl the image's own file at its stream, while the
+ * reader checks the whole image. */
+static void
+test_reader_stream_fd(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_reader	*r;
+	struct mig_err		 err;
+	struct sg_buf		 got = { 0 };
+	uint8_t			 buf[65536];
+	ssize_t			 n;
+	int			 fd;
+
+	must_write(f, NULL);
+	r = mig_image_reader_open(f->path, NULL, 0, &err);
+	assert_non_null(r);
+	mig_clearerr(&err);
+	assert_true((fd = mig_image_reader_stream_fd(r, &err)) >= 0);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		assert_int_equal(sg_buf_write(&got, buf, (size_t)n), 0);
+	close(fd);
+	/* The stream, then the trailer, which libxl never reads. */
+	assert_int_equal(got.len, f->stream.len + TRAILER);
+	assert_memory_equal(got.p, f->stream.p, f->stream.len);
+	sg_buf_free(&got);
+	assert_int_equal(mig_image_reader_verify_end(r, &err), 0);
+	assert_int_equal(mig_image_reader_verify_end(r, &err), 0);
+	mig_image_reader_close(r);
+
+	must_write_z(f, NULL, true);
+	r = mig_image_reader_open(f->path, NULL, 0, &err);
+	assert_non_null(r);
+	mig_clearerr(&err);
+	assert_int_equal(mig_image_reader_stream_fd(r, &err), -1);
+	assert_int_equal(err.code, MIG_OK);
+	mig_image_reader_close(r);
 }
 
 /* ---- split images ---- */
@@ -1146,6 +1382,17 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_roundtrip_compressed_encrypted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_digest_sha256, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_digest_mismatch, setup,
+		    teardown),
+		cmocka_unit_test(test_old_plain_image),
+		cmocka_unit_test_setup_teardown(test_flagless_trailer, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stream_fd, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reader_stream_fd, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup,
 		    teardown),

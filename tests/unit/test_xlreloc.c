@@ -234,7 +234,7 @@ static void
 test_save_restore_parse(void **state)
 {
 	char *save[] = { "save", "--compress", "--encrypt-key", "/k/key",
-	    "--keep-running", "db", "img.xl" };
+	    "--keep-running", "--sha256", "db", "img.xl" };
 	char *rest[] = { "restore", "--paused", "--key", "key", "--direct",
 	    "/x/img.xl" };
 	struct save_args	a;
@@ -249,7 +249,8 @@ test_save_restore_parse(void **state)
 	/* relocd has another working directory: paths go absolute */
 	snprintf(want, sizeof(want), "%s/img.xl", cwd);
 	assert_string_equal(a.req.path, want);
-	assert_int_equal(a.req.flags, CTL_SF_COMPRESS | CTL_SF_KEEP_RUNNING);
+	assert_int_equal(a.req.flags, CTL_SF_COMPRESS | CTL_SF_KEEP_RUNNING |
+	    CTL_SF_SHA256);
 	assert_false(a.direct);
 
 	assert_int_equal(restore_parse(cmd_find("restore"), ARGC(rest), rest,
@@ -381,7 +382,7 @@ test_verify_cancel_json(void **state)
 	assert_string_equal(b, "{\"v\":1,\"file\":\"/srv/a\\\"b.xl\","
 	    "\"ok\":true,\"domain\":\"web1\",\"type\":\"pvh\",\"pages\":4096,"
 	    "\"bytes\":16781312,\"compressed\":true,\"encrypted\":false,"
-	    "\"trailer\":false,\"note\":\"\"}");
+	    "\"trailer\":false,\"digest\":null,\"note\":\"\"}");
 	verify_json(b, sizeof(b), v.path, NULL, "image corrupted: bad trailer");
 	assert_string_equal(b, "{\"v\":1,\"file\":\"/srv/a\\\"b.xl\","
 	    "\"ok\":false,\"error\":\"image corrupted: bad trailer\"}");

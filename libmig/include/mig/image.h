@@ -37,8 +37,20 @@ struct mig_image_key {
 int	mig_image_key_load(const char *, struct mig_image_key *,
 	    struct mig_err *);
 
+/*
+ * The trailer's digest.  DEFAULT is SHA-256 for an encrypted image (the
+ * format it always had there) and XXH3-128 otherwise: an unkeyed digest
+ * guards against accidents only, and XXH3 does that at memory speed.
+ */
+enum mig_image_digest {
+	MIG_IMAGE_DIGEST_DEFAULT = 0,
+	MIG_IMAGE_DIGEST_SHA256,
+	MIG_IMAGE_DIGEST_XXH3,
+};
+
 struct mig_image_opts {
 	const struct mig_image_key *key;	/* NULL: not encrypted */
+	enum mig_image_digest digest;
 	bool	compress;		/* zstd-compressed chunks */
 	int	zstd_level;		/* 0: the relay's default level */
 	/*
@@ -81,6 +93,25 @@ struct mig_image_writer *mig_image_writer_open(const char *, const char *,
 /* Appends libxl stream bytes ("LibxlFmt" ... END), checked as they pass. */
 int	mig_image_writer_write(struct mig_image_writer *, const void *, size_t,
 	    struct mig_err *);
+/*
+ * The fd libxl may write the libxl stream into itself, as into xl save's
+ * file, or -1 when this image needs every byte passed to
+ * mig_image_writer_write() (chunked, split, an injected write function).
+ * Once given out, the stream comes only from there, and
+ * mig_image_writer_stream_done() must follow libxl's success before a
+ * commit: it reads the stream back, checks and digests it, and counts it.
+ * The fd stays the writer's.
+ */
+int	mig_image_writer_stream_fd(struct mig_image_writer *);
+int	mig_image_writer_stream_done(struct mig_image_writer *, uint64_t *,
+	    struct mig_err *);
+/*
+ * After libxl failed to write into that fd: whether the file can take
+ * more (as much as libxl writes at once).  -1 with the file's own error
+ * ("image PATH: write failed: No space left on device") when it cannot,
+ * which is then the failure's cause; the image is to be aborted anyway.
+ */
+int	mig_image_writer_probe(struct mig_image_writer *, struct mig_err *);
 /* Finishes and publishes the image; frees the writer whatever happens. */
 int	mig_image_writer_commit(struct mig_image_writer *, struct mig_err *);
 /* Drops the temporary file and frees the writer; NULL is a no-op. */
@@ -101,6 +132,18 @@ struct mig_image_reader *mig_image_reader_fdopen(int, const char *,
 	    const struct mig_image_key *, unsigned, struct mig_err *);
 /* The config JSON (NUL-terminated) and its length without the NUL. */
 const char *mig_image_reader_config(const struct mig_image_reader *, size_t *);
+/*
+ * Right after open, for a plain image in one file opened by path: a new
+ * fd on the same file (the caller's), at the start of the libxl stream,
+ * for libxl to read as xl restore does; the reader itself goes on
+ * reading and checking the whole image (mig_image_reader_verify_end),
+ * which is what decides whether the result may run.  -1 when the
+ * image must be fed through the reader instead: err untouched if it is
+ * chunked, split or was opened from an fd, set (the reader still usable)
+ * if the file could not be opened again.
+ */
+int	mig_image_reader_stream_fd(struct mig_image_reader *,
+	    struct mig_err *);
 /*
  * Reads libxl stream bytes (decrypted), "LibxlFmt" through END; returns
  * the count, 0 once END has been read, -1 on error (truncated, corrupt).
@@ -129,6 +172,7 @@ struct mig_image_summary {
 	bool		encrypted;
 	bool		compressed;
 	bool		trailer;	/* trailer present and matching */
+	enum mig_image_digest digest;	/* of the trailer; DEFAULT: none */
 	unsigned	parts;		/* of a split image; 0: one file */
 	char		note[128];	/* e.g. why there is no trailer */
 };

@@ -42,6 +42,9 @@
  * image.  Stock xl prints the optional flags and ignores them.
  */
 #define MIG_XL_OPT_TRAILER	(1U << 31)
+/* With it: the trailer's digest is XXH3-128, not SHA-256 (plain images;
+ * a chunked one says so in its chunk parameters). */
+#define MIG_XL_OPT_XXH3		(1U << 30)
 /* Optional data = u32 config length + config: cap both (xl has no cap). */
 #define MIG_XL_OPTDATA_MAX	((16U << 20) + 4096)
 

@@ -11,6 +11,7 @@
 #   xlpipe    xl migrate -s '' (xl migrate-receive as the whole transport)
 #   xlssh     xl migrate witness localhost (xl's default: ssh), if dom0 has sshd
 #   rsave     xl-reloc save + xl-reloc restore
+#   rsave256  the same with save --sha256 (only when asked: bench/lab -c)
 #   xsave     xl save + xl restore
 # and then, the witness re-created as a PVH guest:
 #   pvhreloc  xl-reloc migrate --plain
@@ -22,6 +23,9 @@
 # timeout), and the guest types to run (pv, pvh or both)
 ROUNDS=$(cat /etc/xlab/bench-rounds 2>/dev/null || echo 2)
 TYPES=$(cat /etc/xlab/bench-types 2>/dev/null || echo "pv pvh")
+ROWS=$(cat /etc/xlab/bench-rows 2>/dev/null ||
+    echo "reloc xlpipe xlssh relocz reloct rsave xsave")
+want() { case " $ROWS " in *" $1 "*) return 0 ;; esac; return 1; }
 case " $TYPES " in *" pv "*) ;; *) WITNESS_TYPE=pvh ;; esac
 [ -x /usr/local/sbin/relocd ] && [ -r /etc/relocd-lab/ca.pem ] ||
 	fail "no relocd or no certificates in dom0 (lab build --bindir DIR --overlay DIR)"
@@ -94,8 +98,8 @@ xlpipe() {
 	    sed -n "s/^wchar: //p" /proc/$$/io > /tmp/xl.wchar; exit $r'
 }
 pipe_bytes() { cat /tmp/xl.wchar; }
-rsave() {
-	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" save witness /tmp/w.img &&
+rsave() {	# rsave [--sha256]
+	/usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" save "$@" witness /tmp/w.img &&
 	    wc -c < /tmp/w.img > /tmp/w.size &&
 	    /usr/local/sbin/xl-reloc -c "/run/r$at/relocd.conf" restore /tmp/w.img &&
 	    rm -f /tmp/w.img
@@ -123,16 +127,27 @@ rounds() {
 	done
 }
 pv_round() {
-	measure reloc reloc
-	measure xlpipe xlpipe
-	metric xlpipe_pipe_bytes "$(pipe_bytes)"
-	[ $ssh_ok = 0 ] || measure xlssh xl migrate witness localhost
-	measure relocz reloc --compress
-	measure reloct reloct
-	measure rsave rsave
-	metric rsave_image_bytes "$(cat /tmp/w.size)"
-	measure xsave xsave
-	metric xsave_image_bytes "$(cat /tmp/w.size)"
+	want reloc && measure reloc reloc
+	if want xlpipe; then
+		measure xlpipe xlpipe
+		metric xlpipe_pipe_bytes "$(pipe_bytes)"
+	fi
+	[ $ssh_ok = 0 ] || ! want xlssh || measure xlssh xl migrate witness localhost
+	want relocz && measure relocz reloc --compress
+	want reloct && measure reloct reloct
+	if want rsave; then
+		measure rsave rsave
+		metric rsave_image_bytes "$(cat /tmp/w.size)"
+	fi
+	if want rsave256; then
+		measure rsave256 rsave --sha256
+		metric rsave256_image_bytes "$(cat /tmp/w.size)"
+	fi
+	if want xsave; then
+		measure xsave xsave
+		metric xsave_image_bytes "$(cat /tmp/w.size)"
+	fi
+	return 0
 }
 pvh_round() {
 	measure pvhreloc reloc
@@ -154,4 +169,4 @@ case " $TYPES " in
 	;;
 esac
 relocd_logs a b
-pass "$ROUNDS rounds of [$TYPES]: PV reloc, xlpipe, xlssh, relocz, reloct, rsave, xsave; PVH reloc, xlpipe"
+pass "$ROUNDS rounds of [$TYPES]: PV $ROWS; PVH reloc, xlpipe"

@@ -15,7 +15,11 @@ save_ms=$ELAPSED_MS
 metric save_ms "$save_ms"
 metric image_bytes "$(stat -c %s /tmp/witness.xl)"
 xl list | grep -q witness && fail "witness still listed after its save"
-$XR verify /tmp/witness.xl || fail "verify refused a fresh image"
+$XR verify /tmp/witness.xl | grep -q "checked by XXH3-128 trailer" ||
+	fail "verify refused a fresh image, or its trailer is not XXH3-128"
+# A plain one-file image is written by libxl itself, as xl save writes.
+grep -q "saving witness: libxl writes the image file directly" /run/ra/log ||
+	{ relocd_logs a; fail "relocd's save did not take the direct path"; }
 
 # A byte in the middle, the first half only, and the trailer's last byte
 # (libxl reads the whole stream and builds the domain, paused; the trailer
@@ -36,6 +40,8 @@ $XR verify /tmp/witness.xl > /dev/null || fail "the image did not come back whol
 timed $X restore /tmp/witness.xl || { relocd_logs a; fail "xl-reloc restore failed"; }
 restore_ms=$ELAPSED_MS
 metric restore_ms "$restore_ms"
+grep -q "restoring witness--incoming: libxl reads the image file directly" /run/ra/log ||
+	{ relocd_logs a; fail "relocd's restore did not take the direct path"; }
 check_domains witness
 check_witness witness "$before"
 gap=$DOWNTIME_MS
