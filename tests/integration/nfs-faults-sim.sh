@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck disable=SC2015
+# shellcheck disable=SC2015,SC2011
 #
 # A save whose file system fails under it, as an NFS mount does when its
 # server goes away (doc/architecture.md, "Images on NFS"), through relocd

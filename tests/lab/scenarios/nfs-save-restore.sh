@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=sh disable=SC2154,SC2015,SC2046,SC2012 # sourced after /lab/lib.sh; wlogs splits; plain names
+# shellcheck shell=sh disable=SC2154,SC2015,SC2046,SC2012,SC2011,SC2034 # sourced after /lab/lib.sh (FAIL_HOOK...); wlogs splits; plain names
 # xlab: hosts=2 xen=shadow timeout=900 default=yes
 # xlab-desc: NFS between the hosts: xl-reloc save on a, restore on b; xl save on b, xl-reloc restore on a; b's server stopped mid-save
 # b exports a tmpfs over NFSv4 (the kernel's nfsd; rpc.nfsd, rpc.mountd,
@@ -60,6 +60,7 @@ nfs_server() {
 }
 
 # the size of the first file in $EXP matching a glob (0 if none)
+# shellcheck disable=SC2086 # $1 is a glob
 size_of() { ls -l "$EXP"/$1 2>/dev/null | awk 'NR == 1 { print $5 + 0; f = 1 } END { if (!f) print 0 }'; }
 
 if [ "$me" = a ]; then
