@@ -334,6 +334,7 @@ save_direct(struct file_job *j, const struct mig_hv_dominfo *dom,
 	return rc;
 }
 
+/* -1: the image is not published, and wr is the caller's to abort. */
 static int
 save_copied(struct file_job *j, const struct mig_hv_dominfo *dom,
     struct mig_image_writer *wr, struct mig_err *err)
@@ -371,11 +372,7 @@ save_image(struct file_job *j, const struct mig_hv_dominfo *dom,
 	if (rc == -1 && fj_cancelled(j) && err->code != MIG_E_CANCELLED)
 		mig_seterr(err, MIG_E_CANCELLED, "cancelled during the save "
 		    "of %s", dom->name);
-	if (rc == -1) {
-		mig_image_writer_abort(wr);
-		return -1;
-	}
-	return mig_image_writer_commit(wr, err);
+	return rc == -1 ? -1 : mig_image_writer_commit(wr, err);
 }
 
 uint16_t
@@ -405,6 +402,12 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 		return CTL_ST_FAILED;
 	}
 	memset(&opts, 0, sizeof(opts));
+	/* libmig's defaults, named here: the simulated host's relocd
+	 * interposes on these (-Wl,--wrap) to fail an image's I/O as an
+	 * NFS server that went away does (tests/sim/sim_imgio.c). */
+	opts.write_fn = write;
+	opts.fsync_fn = fsync;
+	opts.close_fn = close;
 	opts.compress = (req->flags & CTL_SF_COMPRESS) != 0;
 	if (req->flags & CTL_SF_SHA256)
 		opts.digest = MIG_IMAGE_DIGEST_SHA256;
@@ -458,14 +461,19 @@ file_save(struct file_job *j, const struct ctl_save *req, struct mig_err *err)
 		return CTL_ST_FAILED;
 	}
 	rc = save_image(j, &dom, wr, err);
-	/* Renamed to the image or removed, whatever happened. */
-	j->tmp[0] = '\0';
 	if (rc == -1) {
+		/* The guest first: removing what was written waits as long
+		 * as writing did on a file system that stopped answering
+		 * (an NFS server gone: doc/architecture.md). */
 		st = save_undo(j, &dom, err);
+		mig_image_writer_abort(wr);
+		j->tmp[0] = '\0';
 		if (st != CTL_ST_UNDEFINED)
 			fj_journal_end(j, J_ABORTED, dom.name, (int)dom.domid);
 		return st;
 	}
+	/* Renamed to the image: no temporary file is left. */
+	j->tmp[0] = '\0';
 	/* The image is on disk: from here the domain's fate is the one
 	 * asked for, and a failure of it is reported, not undone. */
 	j->result_domid = dom.domid;
@@ -535,7 +543,8 @@ restore_direct(struct file_job *j, struct copier *c, int fd,
 /*
  * The stream into a new paused domain; *domid is set if it exists at the
  * end, even on failure (the copy may fail after libxl is done).  A
- * failure of the image itself is reported as "image corrupted".
+ * failure of the image itself is reported as "image corrupted"; one of
+ * its file system (EIO, ESTALE: an NFS server gone) as it is, naming it.
  */
 static int
 restore_stream(struct file_job *j, struct mig_image_reader *rd,
@@ -543,7 +552,7 @@ restore_stream(struct file_job *j, struct mig_image_reader *rd,
 {
 	struct copier	*c;
 	struct mig_err	 why;
-	int		 sv[2], rc, bad_image;
+	int		 sv[2], rc, bad_image, unread;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "restore");
@@ -567,11 +576,14 @@ restore_stream(struct file_job *j, struct mig_image_reader *rd,
 		    err);
 		rc = copy_run(j, c, sv[1], domid, err);
 	}
-	bad_image = c->failed && !c->sock_failed;
+	unread = c->failed && !c->sock_failed && c->err.code == MIG_E_IO;
+	bad_image = c->failed && !c->sock_failed && !unread;
 	free(c);
 	if (rc == -1 && fj_cancelled(j) && err->code != MIG_E_CANCELLED)
 		mig_seterr(err, MIG_E_CANCELLED, "cancelled during the "
 		    "restore of %s", name);
+	else if (rc == -1 && unread)
+		;	/* copy_run's error: the file's, as it is */
 	else if (rc == -1 && (bad_image || err->code == MIG_E_CORRUPT)) {
 		why = *err;
 		mig_seterr(err, MIG_E_CORRUPT, "image corrupted: %s", why.msg);

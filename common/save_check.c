@@ -45,24 +45,6 @@
 
 #define MIB		(1024 * 1024)
 #define FAT_MAX_FILE	UINT64_C(0xffffffff)	/* 4 GiB - 1 */
-#define NTFS_MAGIC	0x5346544e	/* "NTFS": not in linux/magic.h */
-
-/* The file systems a save is likely to meet, by statfs(2) f_type. */
-static const struct {
-	long		 type;
-	const char	*name;
-} fs_names[] = {
-	{ MSDOS_SUPER_MAGIC,	"vfat (FAT)" },
-	{ EXFAT_SUPER_MAGIC,	"exfat" },
-	{ NFS_SUPER_MAGIC,	"nfs" },
-	{ EXT4_SUPER_MAGIC,	"ext2/3/4" },
-	{ XFS_SUPER_MAGIC,	"xfs" },
-	{ BTRFS_SUPER_MAGIC,	"btrfs" },
-	{ TMPFS_MAGIC,		"tmpfs" },
-	{ NTFS_MAGIC,	"ntfs" },
-	{ FUSE_SUPER_MAGIC,	"fuse" },
-};
-
 #define HVM_SPACE_PFNS	(UINT64_C(4) << 18)	/* 4 GiB of 4 KiB pfns */
 #define EMULATOR_MIB	4
 
@@ -79,17 +61,6 @@ save_estimate(const struct mig_hv_dominfo *dom, size_t config_len)
 	if (dom->type == MIG_HV_TYPE_HVM)
 		extra = EMULATOR_MIB * MIB;
 	return dom->mem_kib * 1024 + pfns * 8 + config_len + MIB + extra;
-}
-
-static const char *
-fs_name(long type)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(fs_names) / sizeof(fs_names[0]); i++)
-		if (fs_names[i].type == type)
-			return fs_names[i].name;
-	return "a file system";
 }
 
 int
@@ -109,7 +80,7 @@ save_fs_probe(const char *path, struct save_fs *fs, struct mig_err *err)
 		return mig_seterrno(err, MIG_E_IO, "%s", fs->dir);
 	fs->free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
 	fs->fs_type = sf.f_type;
-	snprintf(fs->fs_name, sizeof(fs->fs_name), "%s", fs_name(sf.f_type));
+	snprintf(fs->fs_name, sizeof(fs->fs_name), "%s", mig_fs_name(sf.f_type));
 	fs->max_file = UINT64_MAX;
 	if (sf.f_type == MSDOS_SUPER_MAGIC) {
 		fs->max_file = FAT_MAX_FILE;

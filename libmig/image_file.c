@@ -17,6 +17,15 @@
  * renamed into place; whatever the image's name held before (an older
  * set's parts, a single file) is then removed.  A crash in the middle of
  * the renames leaves parts of two sets, which the set id refuses.
+ *
+ * On NFS (doc/architecture.md, "Images on NFS"): write(2) fills the
+ * client's cache, and the server's errors (ESTALE, or EIO/ETIMEDOUT from
+ * a soft mount whose server stopped answering) come back from a later
+ * write, from fsync(2), or only from close(2), which writes back what is
+ * left: so close is checked as fsync is, and the image is renamed into
+ * place only when both succeeded.  The server makes the rename atomic
+ * and the directory durable (a sync export), and close-to-open makes a
+ * client that opens the image after the rename see all of it.
  */
 #include <sys/stat.h>
 #include <errno.h>
@@ -192,7 +201,7 @@ sink_out(struct img_sink *s, const void *buf, size_t len,
 		if (n <= 0) {
 			if (n == 0)
 				errno = ENOSPC;
-			return mig_seterrno(err, MIG_E_IO, "image %s: write "
+			return img_io_err(err, s->fs_type, "image %s: write "
 			    "failed", s->path);
 		}
 		p += n;
@@ -218,8 +227,10 @@ open_part(struct img_sink *s, unsigned n, struct mig_err *err)
 	s->fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	free(name);
 	if (s->fd == -1)
-		return mig_seterrno(err, MIG_E_IO, "image %s: cannot create "
+		return img_io_err(err, s->fs_type, "image %s: cannot create "
 		    "a temporary file in %s", s->path, s->dir);
+	if (s->fs_type == 0)
+		s->fs_type = img_fs_type(s->fd);
 	s->created = n + 1;
 	s->part = n;
 	s->part_len = 0;
@@ -232,20 +243,28 @@ open_part(struct img_sink *s, unsigned n, struct mig_err *err)
 	return sink_out(s, buf, sizeof(buf), err);
 }
 
+/*
+ * fsync, then close: both report errors of the data written earlier
+ * (close(2) on NFS writes back what fsync left and reports it), and
+ * either failing fails the image.  An fd is closed once, even when
+ * close fails (Linux has released it).
+ */
 static int
 sync_close(struct img_sink *s, struct mig_err *err)
 {
-	int	fd = s->fd;
+	int	fd = s->fd, e;
 
 	s->fd = -1;
 	if (s->fsync_fn(fd) == -1) {
-		close(fd);
-		return mig_seterrno(err, MIG_E_IO, "image %s: fsync failed",
+		e = errno;
+		s->close_fn(fd);
+		errno = e;
+		return img_io_err(err, s->fs_type, "image %s: fsync failed",
 		    s->path);
 	}
-	if (close(fd) == -1)
-		return mig_seterrno(err, MIG_E_IO, "image %s: close failed",
-		    s->path);
+	if (s->close_fn(fd) == -1)
+		return img_io_err(err, s->fs_type, "image %s: close failed "
+		    "(writing back its data)", s->path);
 	return 0;
 }
 
@@ -263,16 +282,19 @@ close_part(struct img_sink *s, bool last, struct mig_err *err)
 	h.len = s->part_len;
 	memcpy(h.setid, s->setid, sizeof(h.setid));
 	part_hdr_encode(buf, &h);
-	if (pwrite(s->fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
-		return mig_seterrno(err, MIG_E_IO, "image %s: write failed",
+	errno = 0;
+	if (pwrite(s->fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf)) {
+		if (errno == 0)
+			errno = ENOSPC;
+		return img_io_err(err, s->fs_type, "image %s: write failed",
 		    s->path);
+	}
 	return sync_close(s, err);
 }
 
 int
 img_sink_open(struct img_sink *s, const char *path, const char *tmp,
-    uint64_t split, ssize_t (*write_fn)(int, const void *, size_t),
-    int (*fsync_fn)(int), struct mig_err *err)
+    uint64_t split, const struct mig_image_opts *o, struct mig_err *err)
 {
 	char		 name[PATH_MAX];
 	const char	*base;
@@ -280,8 +302,9 @@ img_sink_open(struct img_sink *s, const char *path, const char *tmp,
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 	s->split = split;
-	s->write_fn = write_fn;
-	s->fsync_fn = fsync_fn;
+	s->write_fn = o != NULL && o->write_fn != NULL ? o->write_fn : write;
+	s->fsync_fn = o != NULL && o->fsync_fn != NULL ? o->fsync_fn : fsync;
+	s->close_fn = o != NULL && o->close_fn != NULL ? o->close_fn : close;
 	if (split_path(path, &s->dir, &base, err) == -1)
 		return -1;
 	if ((s->path = strdup(path)) == NULL)
@@ -313,9 +336,10 @@ img_sink_open(struct img_sink *s, const char *path, const char *tmp,
 	    O_CLOEXEC, 0600) : mkostemp(s->tmp, O_CLOEXEC)) == -1) {
 		free(s->tmp);
 		s->tmp = NULL;
-		return mig_seterrno(err, MIG_E_IO, "image %s: cannot create "
-		    "a temporary file in %s", path, s->dir);
+		return img_io_err(err, 0, "image %s: cannot create a "
+		    "temporary file in %s", path, s->dir);
 	}
+	s->fs_type = img_fs_type(s->fd);
 	return 0;
 }
 
@@ -348,7 +372,7 @@ static void
 sink_free(struct img_sink *s)
 {
 	if (s->fd != -1)
-		close(s->fd);
+		s->close_fn(s->fd);
 	s->fd = -1;
 	free(s->path);
 	free(s->tmp);
@@ -393,7 +417,7 @@ img_sink_abort(struct img_sink *s)
 	unsigned	 n;
 
 	if (s->fd != -1)
-		close(s->fd);
+		s->close_fn(s->fd);
 	s->fd = -1;
 	if (s->tmp != NULL && s->split == 0)
 		unlink(s->tmp);
@@ -404,6 +428,17 @@ img_sink_abort(struct img_sink *s)
 			unlink(name);
 			free(name);
 		}
+	/* Renamed into place, but its directory could not be synced: the
+	 * save failed and the domain runs on, so no image of it may stay
+	 * for a restore to take (a second copy of the domain). */
+	if (s->renamed && s->split == 0)
+		unlink(s->path);
+	else if (s->renamed)
+		for (n = 0; n <= s->part; n++)
+			if ((name = part_alloc(s->path, n)) != NULL) {
+				unlink(name);
+				free(name);
+			}
 	sink_free(s);
 }
 
@@ -413,10 +448,10 @@ sync_dir(struct img_sink *s, struct mig_err *err)
 	int	dfd, rc = 0;
 
 	if ((dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return mig_seterrno(err, MIG_E_IO, "image %s written, but "
+		return img_io_err(err, s->fs_type, "image %s written, but "
 		    "its directory cannot be opened to sync", s->path);
 	if (s->fsync_fn(dfd) == -1)
-		rc = mig_seterrno(err, MIG_E_IO, "image %s written, but "
+		rc = img_io_err(err, s->fs_type, "image %s written, but "
 		    "syncing its directory failed", s->path);
 	close(dfd);
 	return rc;
@@ -435,7 +470,7 @@ rename_parts(struct img_sink *s, struct mig_err *err)
 		to = part_alloc(s->path, n);
 		rc = from == NULL || to == NULL ? mig_seterr(err, MIG_E_NOMEM,
 		    "out of memory") : rename(from, to) == -1 ?
-		    mig_seterrno(err, MIG_E_IO, "image %s: rename failed",
+		    img_io_err(err, s->fs_type, "image %s: rename failed",
 		    s->path) : 0;
 		free(from);
 		free(to);
@@ -449,16 +484,13 @@ int
 img_sink_commit(struct img_sink *s, struct mig_err *err)
 {
 	struct stat	st;
-	int		rc;
 
 	if (s->split == 0) {
 		if (sync_close(s, err) == -1)
-			goto fail;
-		if (rename(s->tmp, s->path) == -1) {
-			mig_seterrno(err, MIG_E_IO, "image %s: rename failed",
-			    s->path);
-			goto fail;
-		}
+			return -1;
+		if (rename(s->tmp, s->path) == -1)
+			return img_io_err(err, s->fs_type, "image %s: rename "
+			    "failed", s->path);
 		free(s->tmp);
 		s->tmp = NULL;
 		/* An older split image of that name is replaced too. */
@@ -466,20 +498,19 @@ img_sink_commit(struct img_sink *s, struct mig_err *err)
 	} else {
 		if (close_part(s, true, err) == -1 ||
 		    rename_parts(s, err) == -1)
-			goto fail;
-		/* Renamed: nothing of ours is left to remove on failure. */
+			return -1;
+		/* Renamed: no temporary part of ours is left. */
 		free(s->tmp);
 		s->tmp = NULL;
 		drop_parts(s->path, s->part + 1);
 		if (lstat(s->path, &st) == 0 && S_ISREG(st.st_mode))
 			unlink(s->path);
 	}
-	rc = sync_dir(s, err);
+	s->renamed = true;
+	if (sync_dir(s, err) == -1)
+		return -1;
 	sink_free(s);
-	return rc;
- fail:
-	img_sink_abort(s);
-	return -1;
+	return 0;
 }
 
 /* ---- reading ---- */
@@ -514,7 +545,8 @@ check_part(struct img_source *src, unsigned n, struct mig_err *err)
 
 	got = read(src->fd, buf, sizeof(buf));
 	if (got == -1)
-		return mig_seterrno(err, MIG_E_IO, "part %s", src->part_path);
+		return img_io_err(err, src->fs_type, "part %s",
+		    src->part_path);
 	if (got < (ssize_t)sizeof(buf))
 		return part_err(src, err, MIG_E_TRUNC, "is truncated (in its "
 		    "part header)");
@@ -613,6 +645,7 @@ img_source_fdopen(struct img_source *src, int fd)
 {
 	memset(src, 0, sizeof(*src));
 	src->fd = fd;
+	src->fs_type = img_fs_type(fd);
 }
 
 int
@@ -639,6 +672,7 @@ img_source_open(struct img_source *src, const char *path,
 	if (fd == -1)
 		return mig_seterr(err, MIG_E_IO, "%s", strerror(errno));
 	src->fd = fd;
+	src->fs_type = img_fs_type(fd);
 	if (src->base == NULL) {
 		/* NAME.000 named itself; any other part is not a start. */
 		if (pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
@@ -683,7 +717,7 @@ img_source_read(struct img_source *src, void *buf, size_t len,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
-			return mig_seterrno(err, MIG_E_IO, "read failed");
+			return img_io_err(err, src->fs_type, "read failed");
 		if (n == 0) {
 			/* Shrunk since its size was checked. */
 			if (src->split)

@@ -33,10 +33,13 @@ struct img_sink {
 	uint64_t	 split;		/* bytes of image a part; 0: one file */
 	unsigned	 part;		/* the open part */
 	unsigned	 created;	/* parts created (to remove on abort) */
+	bool		 renamed;	/* in place, its directory not synced */
 	uint64_t	 part_len;	/* image bytes in it so far */
 	uint8_t		 setid[IMG_PART_SETID];
+	long		 fs_type;	/* statfs(2)'s, for messages */
 	ssize_t		(*write_fn)(int, const void *, size_t);
 	int		(*fsync_fn)(int);
+	int		(*close_fn)(int);
 };
 
 /*
@@ -44,11 +47,15 @@ struct img_sink {
  * for a fresh name), or the first part's when split is not 0.
  */
 int	img_sink_open(struct img_sink *, const char *, const char *, uint64_t,
-	    ssize_t (*)(int, const void *, size_t), int (*)(int),
-	    struct mig_err *);
+	    const struct mig_image_opts *, struct mig_err *);
 int	img_sink_write(struct img_sink *, const void *, size_t,
 	    struct mig_err *);
-/* Syncs, renames into place and syncs the directory; then frees. */
+/*
+ * Syncs, renames into place and syncs the directory; then frees.  On
+ * failure nothing is removed yet: img_sink_abort does that, when the
+ * caller is ready to wait for it (on a file system that stopped
+ * answering, removing a file waits as long as writing it did).
+ */
 int	img_sink_commit(struct img_sink *, struct mig_err *);
 /* Removes the temporary file(s) and frees; safe on a zeroed sink. */
 void	img_sink_abort(struct img_sink *);
@@ -62,6 +69,7 @@ struct img_source {
 	bool		 last;		/* the open part is the last */
 	unsigned	 part;
 	uint64_t	 left;		/* image bytes left in the open part */
+	long		 fs_type;	/* statfs(2)'s, for messages */
 	uint8_t		 setid[IMG_PART_SETID];
 };
 
@@ -79,6 +87,16 @@ ssize_t	img_source_read(struct img_source *, void *, size_t,
 /* Parts read so far (0: not split). */
 unsigned img_source_parts(const struct img_source *);
 void	img_source_close(struct img_source *);
+
+/* fd's file system type (statfs f_type), 0 if fd is not a file. */
+long	img_fs_type(int);
+/*
+ * A one-line I/O error from errno: "WHAT on FS: REASON", with what ESTALE,
+ * or EIO and ETIMEDOUT on a network file system, likely mean; FS left
+ * out when fs_type is 0.  Returns -1.
+ */
+int	img_io_err(struct mig_err *, long, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* NAME.NNN of part n, into buf. */
 int	img_part_name(const char *, unsigned, char *, size_t);

@@ -230,9 +230,7 @@ mig_image_writer_open(const char *path, const char *json, size_t len,
 		goto fail;
 	}
 	if (img_sink_open(&w->sink, path, opts ? opts->tmp_path : NULL,
-	    opts ? opts->split : 0, opts && opts->write_fn ? opts->write_fn :
-	    write, opts && opts->fsync_fn ? opts->fsync_fn : fsync,
-	    err) == -1)
+	    opts ? opts->split : 0, opts, err) == -1)
 		goto fail;
 	if (img_digest_init(&w->digest, w->alg, err) == -1)
 		goto fail;
@@ -404,28 +402,25 @@ int
 mig_image_writer_commit(struct mig_image_writer *w, struct mig_err *err)
 {
 	struct mig_err	perr;
-	int		rc;
 
-	if (w->failed || w->direct) {
-		mig_seterr(err, MIG_E_INVAL, "image %s: %s", w->path,
+	if (w->failed || w->direct)
+		return mig_seterr(err, MIG_E_INVAL, "image %s: %s", w->path,
 		    w->failed ? "writer failed earlier" :
 		    "the stream from libxl was not read back");
-		goto fail;
-	}
 	if (mig_stream_finish(&w->parser, &perr) == -1) {
-		mig_seterr(err, perr.code, "image %s: incomplete stream: %s",
-		    w->path, perr.msg);
-		goto fail;
+		w->failed = true;
+		return mig_seterr(err, perr.code, "image %s: incomplete "
+		    "stream: %s", w->path, perr.msg);
 	}
 	if ((w->chunk_size != 0 &&
 	    seal_chunk(w, IMG_CHUNK_FINAL, err) == -1) ||
 	    write_trailer(w, err) == -1)
-		goto fail;
-	/* Committed or aborted by the sink, whatever it returns. */
-	rc = img_sink_commit(&w->sink, err);
+		return -1;
+	/* Not published: what is left is the caller's abort's to remove. */
+	if (img_sink_commit(&w->sink, err) == -1) {
+		w->failed = true;
+		return -1;
+	}
 	writer_free(w);
-	return rc;
- fail:
-	mig_image_writer_abort(w);
-	return -1;
+	return 0;
 }

@@ -89,6 +89,8 @@ struct sim_faults {
 	int64_t	echo_delay_ms;	/* a failed stream write is reported this
 				 * much later; -1 off */
 	char	hold[32];	/* a point that blocks while armed; "" off */
+	char	image_fail[24];	/* "OP:ERRNO" of an image's I/O; "" off */
+	int64_t	image_fail_after; /* a write fails from this size on */
 };
 int	sim_faults_load(const char *, struct sim_faults *, struct mig_err *);
 int	sim_faults_set(const char *, const char *, const char *,

@@ -83,6 +83,10 @@ fault_apply(struct sim_faults *f, const char *knob, const char *v)
 		return parse_word(v, f->hold, sizeof(f->hold));
 	if (strcmp(knob, "fail_sync") == 0)
 		return parse_word(v, f->fail_sync, sizeof(f->fail_sync));
+	if (strcmp(knob, "image_fail") == 0)
+		return parse_word(v, f->image_fail, sizeof(f->image_fail));
+	if (strcmp(knob, "image_fail_after") == 0)
+		return parse_bytes(v, &f->image_fail_after);
 	if (strcmp(knob, "die_mode") == 0) {
 		if (strcmp(v, "exit") == 0 || strcmp(v, "off") == 0)
 			f->die_exit = 1;
@@ -157,6 +161,11 @@ faults_print(FILE *fp, const struct sim_faults *f)
 		fprintf(fp, "hold %s\n", f->hold);
 	if (f->fail_sync[0] != '\0')
 		fprintf(fp, "fail_sync %s\n", f->fail_sync);
+	if (f->image_fail[0] != '\0')
+		fprintf(fp, "image_fail %s\n", f->image_fail);
+	if (f->image_fail_after > 0)
+		fprintf(fp, "image_fail_after %" PRId64 "\n",
+		    f->image_fail_after);
 }
 
 int

@@ -132,7 +132,11 @@ write_image(struct fx *f, const char *path, const struct mig_image_opts *o,
 		}
 		off += n;
 	}
-	return mig_image_writer_commit(w, err);
+	if (mig_image_writer_commit(w, err) == -1) {
+		mig_image_writer_abort(w);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -622,6 +626,7 @@ test_incomplete_stream_refused(void **state)
 	    &err), -1);
 	assert_non_null(strstr(err.msg, "LibxlFmt"));
 	assert_int_equal(mig_image_writer_commit(w, &err), -1);
+	mig_image_writer_abort(w);
 	assert_only_image(f, "old image");
 }
 
@@ -1074,6 +1079,7 @@ test_stream_fd(void **state)
 	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
 	assert_int_equal(mig_image_writer_commit(w, &err), -1);
 	assert_non_null(strstr(err.msg, "incomplete stream"));
+	mig_image_writer_abort(w);
 	slurp(f->path, &got);
 	assert_memory_equal(got.p, ref.p, ref.len);
 	sg_buf_free(&got);
@@ -1085,6 +1091,7 @@ test_stream_fd(void **state)
 	assert_int_equal(mig_image_writer_probe(w, &err), 0);
 	assert_int_equal(mig_image_writer_commit(w, &err), -1);
 	assert_non_null(strstr(err.msg, "not read back"));
+	mig_image_writer_abort(w);
 	sg_buf_free(&ref);
 
 	/* A file that cannot grow (here: past RLIMIT_FSIZE, as a full
@@ -1367,6 +1374,76 @@ test_split_replaces(void **state)
 	assert_string_equal(list, "dom.save dom.save.005");
 }
 
+/* A network file system's errors: at close (NFS writes back what is
+ * left and reports it there), a stale handle, a directory not synced. */
+static int
+eio_close(int fd)
+{
+	close(fd);
+	errno = EIO;
+	return -1;
+}
+
+static ssize_t
+stale_write(int fd, const void *p, size_t len)
+{
+	(void)fd;
+	(void)p;
+	(void)len;
+	errno = ESTALE;
+	return -1;
+}
+
+static int
+dir_fsync_fails(int fd)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		errno = EIO;
+		return -1;
+	}
+	return fsync(fd);
+}
+
+static void
+test_network_fs_errors(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_opts	 o = { .close_fn = eio_close };
+	struct mig_err		 err;
+	char			 list[256];
+
+	spew(f->path, "old image", 9);
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_int_equal(err.code, MIG_E_IO);
+	assert_non_null(strstr(err.msg, "close failed (writing back its "
+	    "data) on "));
+	assert_non_null(strstr(err.msg, ": Input/output error"));
+	assert_only_image(f, "old image");
+	o.close_fn = NULL;
+	o.write_fn = stale_write;
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_non_null(strstr(err.msg, "write failed on "));
+	assert_non_null(strstr(err.msg, ": Stale file handle (the file or its "
+	    "directory was removed or re-exported on the server)"));
+	assert_only_image(f, "old image");
+	/* Renamed into place, its directory not synced: the save failed,
+	 * so no image may stay (the old one was replaced by the rename). */
+	o.write_fn = NULL;
+	o.fsync_fn = dir_fsync_fails;
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	assert_non_null(strstr(err.msg, "syncing its directory failed"));
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "");
+	o.split = 1024 * 1024;	/* in parts: all of them go */
+	assert_int_equal(write_image(f, f->path, &o, f->stream.len, &err), -1);
+	dir_list(f, list, sizeof(list));
+	assert_string_equal(list, "");
+	assert_string_equal(mig_fs_name(0x6969), "nfs");
+	assert_string_equal(mig_fs_name(0x1234), "a file system");
+}
+
 int
 main(void)
 {
@@ -1397,6 +1474,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_enospc_keeps_old, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_network_fs_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_incomplete_stream_refused,
 		    setup, teardown),

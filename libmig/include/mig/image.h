@@ -58,9 +58,13 @@ struct mig_image_opts {
 	 * image each (and a 48-byte part header); 0: one file.
 	 */
 	uint64_t split;
-	/* Injectable for tests (ENOSPC, EIO); NULL means write(2)/fsync(2). */
+	/*
+	 * Injectable (ENOSPC, EIO, ESTALE; close(2) reports NFS write-back
+	 * errors); NULL means write(2)/fsync(2)/close(2).
+	 */
 	ssize_t	(*write_fn)(int, const void *, size_t);
 	int	(*fsync_fn)(int);
+	int	(*close_fn)(int);
 	/*
 	 * The temporary file to write, from mig_image_temp_name(), created
 	 * here (O_EXCL); NULL: a fresh one.  A caller that must find it
@@ -68,6 +72,12 @@ struct mig_image_opts {
 	 */
 	const char *tmp_path;
 };
+
+/*
+ * The name of the file system of statfs(2) type f_type, for messages:
+ * "nfs", "vfat (FAT)", "ext2/3/4"...; "a file system" if not known.
+ */
+const char *mig_fs_name(long);
 
 /*
  * The temporary file an image at path is written to before commit,
@@ -112,7 +122,13 @@ int	mig_image_writer_stream_done(struct mig_image_writer *, uint64_t *,
  * which is then the failure's cause; the image is to be aborted anyway.
  */
 int	mig_image_writer_probe(struct mig_image_writer *, struct mig_err *);
-/* Finishes and publishes the image; frees the writer whatever happens. */
+/*
+ * Finishes and publishes the image; 0: done, the writer freed.  -1: the
+ * image is not published and the writer is left for
+ * mig_image_writer_abort, which removes what was written: a caller with a
+ * paused guest resumes it first, as removing a file on a file system that
+ * stopped answering (NFS) waits as long as writing it did.
+ */
 int	mig_image_writer_commit(struct mig_image_writer *, struct mig_err *);
 /* Drops the temporary file and frees the writer; NULL is a no-op. */
 void	mig_image_writer_abort(struct mig_image_writer *);
