@@ -1106,7 +1106,8 @@ test_stream_fd(void **state)
 	assert_int_equal(mig_image_writer_probe(w, &err), -1);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
-	assert_non_null(strstr(err.msg, "write failed: File too large"));
+	assert_non_null(strstr(err.msg, "write failed"));
+	assert_non_null(strstr(err.msg, "File too large"));
 	mig_image_writer_abort(w);
 
 	/* A compressed image needs every byte in the writer's hands. */
