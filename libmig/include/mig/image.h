@@ -118,7 +118,7 @@ int	mig_image_writer_stream_done(struct mig_image_writer *, uint64_t *,
 /*
  * After libxl failed to write into that fd: whether the file can take
  * more (as much as libxl writes at once).  -1 with the file's own error
- * ("image PATH: write failed: No space left on device") when it cannot,
+ * ("image PATH: write failed on ext4: No space left on device") when it cannot,
  * which is then the failure's cause; the image is to be aborted anyway.
  */
 int	mig_image_writer_probe(struct mig_image_writer *, struct mig_err *);
