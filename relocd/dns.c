@@ -54,7 +54,11 @@ dns_start(struct relocd *rd, struct mig_err *err)
 		if ((rd->dns = evdns_base_new(rd->base,
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
 			return mig_seterr(err, MIG_E_NOMEM, "resolver");
-		(void)evdns_base_load_hosts(rd->dns, NULL);
+		/* NULL would load only libevent's localhost lines: a name
+		 * from the hosts file would then be looked up forward in
+		 * DNS, with no server to answer, until the peer's time is
+		 * up. */
+		(void)evdns_base_load_hosts(rd->dns, HOSTS_FILE);
 	}
 	if (evdns_base_count_nameservers(rd->dns) == 0)
 		mig_log_info("no name server in /etc/resolv.conf: peers' "
