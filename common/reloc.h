@@ -98,6 +98,7 @@ struct relocd_conf {
 	uint64_t	 bandwidth_limit;	/* bytes/s per job, 0 = none */
 	uint64_t	 bandwidth_total;	/* bytes/s all jobs, 0 = none */
 	bool		 compression;
+	bool		 direct_stream;	/* libxl's stream on the socket */
 	unsigned	 compression_level;
 	unsigned	 max_downtime_ms;	/* 0 = no limit */
 	bool		 auto_converge;

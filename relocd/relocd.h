@@ -239,6 +239,7 @@ struct worker {
 						 * ends its loop */
 	struct mig_hv_op	*op;		/* in flight, for cancel */
 	struct mig_relay	*relay;		/* in flight, for cancel */
+	struct direct		*direct;	/* in flight, for cancel */
 	struct ctl_reserve_ans	 reserve_ans;
 	int			 reserve_answered;
 	/* progress */
@@ -419,6 +420,15 @@ int		 worker_stream_end(struct worker *, int rc_op, int local_fd,
 		    struct mig_err *);
 int		 worker_stream_cause(const struct mig_relay_stats *,
 		    const struct mig_err *);
+
+/* byte_path.c */
+struct direct;
+int		 byte_path_can(const struct mig_conn *, const char **);
+void		 byte_path_log(const char *, int, const char *);
+struct direct	*direct_begin(struct worker *, struct mig_conn *, int sending,
+		    int *fd, struct mig_err *);
+void		 direct_cancel(struct direct *);
+int		 direct_end(struct direct *, int rc_op, struct mig_err *);
 
 /* peer.c */
 int		 peer_send(struct mig_conn *, const struct mig_msg *, uint64_t,

@@ -40,6 +40,8 @@ worker_interrupt(struct worker *w)
 		mig_hv_abort(w->op, NULL);
 	if (w->relay != NULL)
 		mig_relay_cancel(w->relay);
+	if (w->direct != NULL)
+		direct_cancel(w->direct);
 	if (w->stop_on_cancel)
 		event_base_loopbreak(w->base);
 }

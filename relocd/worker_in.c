@@ -253,6 +253,66 @@ in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
 	return rc_restore;
 }
 
+/* The same, libxl reading the connection's socket itself (byte_path.c). */
+static int
+in_receive_direct(struct in *in, struct mig_err *err)
+{
+	struct worker	*w = in->w;
+	struct direct	*d;
+	int		 fd, rc_restore;
+
+	if ((d = direct_begin(w, in->conn, 0, &fd, err)) == NULL)
+		return -1;
+	w->op = mig_hv_restore(w->hv, fd, in->json, in->incoming, 1, NULL,
+	    NULL, err);
+	rc_restore = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	if (rc_restore == 0)
+		in->domid = mig_hv_op_domid(w->op);
+	return direct_end(d, rc_restore, err);
+}
+
+/*
+ * DIRECT is granted when this side, too, can give libxl the socket; *why
+ * says why not (this side's reasons first), or which socket it is.
+ */
+static int
+in_direct_ok(struct in *in, const char **why)
+{
+	if (!in->w->conf.direct_stream) {
+		*why = "direct_stream = 0";
+		return 0;
+	}
+	if (!byte_path_can(in->conn, why))
+		return 0;
+	if (!(in->req.features & MIG_FEAT_DIRECT)) {
+		*why = "the source did not ask for DIRECT";
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * STREAM_START's byte path: 1 direct, 0 relay, -1 (*err) when it sets
+ * DIRECT without the grant, or with flags that only DATA frames have.
+ */
+static int
+in_byte_path(struct in *in, uint16_t flags, const char *why,
+    struct mig_err *err)
+{
+	if (!(flags & MIG_STREAM_F_DIRECT)) {
+		byte_path_log(in->req.name, 0, in->granted & MIG_FEAT_DIRECT ?
+		    "the source's choice" : why);
+		return 0;
+	}
+	if (!(in->granted & MIG_FEAT_DIRECT) || flags != MIG_STREAM_F_DIRECT)
+		return mig_seterr(err, MIG_E_PROTO, "%s set STREAM_START flag "
+		    "DIRECT %s", mig_conn_peer(in->conn), !(in->granted &
+		    MIG_FEAT_DIRECT) ? "without the grant" : "with ZSTD or "
+		    "XXH3");
+	byte_path_log(in->req.name, 1, why);
+	return 1;
+}
+
 /*
  * Before commit: the container goes, the source resumes its copy (the
  * mirror of worker_out.c's undo()).
@@ -457,7 +517,8 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	struct worker	*w = in->w;
 	struct mig_msg	 m;
 	struct mig_err	 err;
-	int		 rc;
+	const char	*why;
+	int		 rc, direct;
 
 	if ((rc = reserve(in, us, &err)) != 0)
 		return rc == -1 ? in_abandon(in, &err) : rc;
@@ -465,8 +526,9 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	m.type = MIG_MSG_RESERVED;
 	m.u.reserved.id = in->resv;
 	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
-	m.u.reserved.features = in->granted = in->req.features &
-	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3);
+	m.u.reserved.features = in->granted = (in->req.features &
+	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3)) |
+	    (in_direct_ok(in, &why) ? MIG_FEAT_DIRECT : 0);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
 	    peer_send(in->conn, &m, worker_deadline(w), &err) == -1)
 		return in_undo(in, &err);
@@ -479,10 +541,13 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	 * or foreign id is ERROR(not-found), and nothing is received. */
 	if (worker_reserve_hold(w, m.u.stream_start.reservation_id,
 	    in->req.name, in->req.uuid, &err) == -1 ||
-	    worker_journal(w, J_STREAMING, &err) == -1)
+	    worker_journal(w, J_STREAMING, &err) == -1 ||
+	    (direct = in_byte_path(in, m.u.stream_start.flags, why,
+	    &err)) == -1)
 		return in_abandon(in, &err);
 	worker_event(w, MIG_PHASE_PRECOPY, "receiving");
-	if (in_receive(in, MIG_RELAY_RECV, (m.u.stream_start.flags &
+	if (direct ? in_receive_direct(in, &err) == -1 :
+	    in_receive(in, MIG_RELAY_RECV, (m.u.stream_start.flags &
 	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0) | ((in->granted &
 	    MIG_FEAT_ZSTD) && (m.u.stream_start.flags & MIG_STREAM_F_ZSTD) ?
 	    MIG_RELAY_F_ZSTD : 0), &err) == -1)

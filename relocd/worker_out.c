@@ -4,8 +4,9 @@
  *
  *   0 pre-migration   checks here, HELLO both ways, checks of the target
  *   1 reservation     RESERVE -> RESERVED | REFUSED; nothing moved yet
- *   2 pre-copy        libxl writes the stream into a socketpair; the relay
- *   3 stop-and-copy     thread frames it onto the connection
+ *   2 pre-copy        libxl writes the stream into the connection's socket
+ *   3 stop-and-copy     (byte_path.c), or into a socketpair whose relay
+ *                       thread frames it onto the connection
  *   4 commitment      RECEIVED; rename to NAME--migratedaway; COMMIT
  *   5 activation      ACTIVATED: destroy our copy
  *
@@ -41,6 +42,8 @@ struct out {
 	char			*json;
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
+	int			 direct;	/* wanted, then granted */
+	const char		*path_why;	/* byte path: the reason */
 	int			 suspended;
 	int			 save_failed;	/* the hypervisor's save did, */
 	struct mig_err		 save_err;	/* with this error */
@@ -115,6 +118,8 @@ downtime_abort(struct out *o, uint32_t expected)
 		mig_hv_abort(w->op, NULL);
 	if (w->relay != NULL)
 		mig_relay_cancel(w->relay);
+	if (w->direct != NULL)
+		direct_cancel(w->direct);
 }
 
 /* Once per round, at its first report: what stopping now would cost
@@ -288,6 +293,34 @@ check_target(struct out *o, const struct mig_msg_hello *us,
 	return 0;
 }
 
+/* The bandwidth limit of this job, 0 for none. */
+static uint64_t
+bw_limit(const struct out *o)
+{
+	return o->req.bandwidth ? o->req.bandwidth :
+	    o->w->conf.bandwidth_limit;
+}
+
+/* Whether libxl's stream may go to the socket itself (byte_path.c), and
+ * why, for the log line. */
+static int
+direct_wanted(struct out *o)
+{
+	if ((o->req.flags & CTL_MF_COMPRESS) || o->w->conf.compression) {
+		o->path_why = "compression asked";
+		return 0;
+	}
+	if (bw_limit(o) != 0) {
+		o->path_why = "bandwidth limit";
+		return 0;
+	}
+	if (!o->w->conf.direct_stream) {
+		o->path_why = "direct_stream = 0";
+		return 0;
+	}
+	return byte_path_can(o->conn, &o->path_why);
+}
+
 static int
 reserve(struct out *o, const struct mig_msg_hello *us,
     struct mig_msg *m, struct mig_err *err)
@@ -330,7 +363,8 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	    0) | (o->req.flags & CTL_MF_NO_ADOPT ? MIG_RESERVE_F_NO_ADOPT : 0);
 	m->u.reserve.features = MIG_FEAT_XXH3 |
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
-	    MIG_FEAT_ZSTD : 0);
+	    MIG_FEAT_ZSTD : 0) | ((o->direct = direct_wanted(o)) ?
+	    MIG_FEAT_DIRECT : 0);
 	if (peer_send(o->conn, m, worker_deadline(w), err) == -1 ||
 	    peer_recv(o->conn, o->buf, m, worker_deadline(w), err) == -1)
 		return -1;
@@ -346,27 +380,40 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		mig_log_info("%s: %s agreed to zstd compression", o->dom.name,
 		    o->req.host);
 	o->granted_xxh3 = (m->u.reserved.features & MIG_FEAT_XXH3) != 0;
+	if (o->direct && !(m->u.reserved.features & MIG_FEAT_DIRECT)) {
+		o->direct = 0;
+		o->path_why = "the target did not grant DIRECT";
+	}
 	return 0;
 }
 
-/* Phases 2 and 3: the stream, from libxl through the relay. */
+/* Phases 2 and 3 the direct way: libxl writes into the socket. */
 static int
-stream(struct out *o, uint64_t resv, struct mig_err *err)
+stream_direct(struct out *o, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	struct direct	*d;
+	int		 fd, rc_save;
+
+	if ((d = direct_begin(w, o->conn, 1, &fd, err)) == NULL)
+		return -1;
+	w->op = mig_hv_save(w->hv, o->dom.domid, fd,
+	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
+	    NULL, o, err);
+	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	if ((o->save_failed = rc_save == -1))
+		o->save_err = *err;
+	return direct_end(d, rc_save, err);
+}
+
+/* The relay's way: libxl writes into a socketpair, the relay frames it. */
+static int
+stream_relay(struct out *o, struct mig_err *err)
 {
 	struct worker		*w = o->w;
 	struct mig_relay_conf	 rc;
-	struct mig_msg		 m;
-	struct event		*tick;
-	struct timeval		 half = { 0, 500000 };
 	int			 xfd, rc_save;
 
-	memset(&m, 0, sizeof(m));
-	m.type = MIG_MSG_STREAM_START;
-	m.u.stream_start.reservation_id = resv;
-	m.u.stream_start.flags = (o->granted_zstd ? MIG_STREAM_F_ZSTD : 0) |
-	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0);
-	if (peer_send(o->conn, &m, worker_deadline(w), err) == -1)
-		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = MIG_RELAY_SEND;
 	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
@@ -374,19 +421,10 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0);
 	rc.conn = o->conn;
 	rc.zstd_level = w->conf.compression_level;
-	rc.bw_limit = o->req.bandwidth ? o->req.bandwidth :
-	    w->conf.bandwidth_limit;
+	rc.bw_limit = bw_limit(o);
 	rc.name = o->dom.name;
 	if (worker_relay_start(w, &rc, &xfd, err) == -1)
 		return -1;
-	if (worker_journal(w, J_STREAMING, err) == -1) {
-		close(xfd);
-		return worker_stream_end(w, -1, rc.local_fd, err);
-	}
-	worker_event(w, MIG_PHASE_PRECOPY, "streaming");
-	tick = event_new(w->base, -1, EV_PERSIST, on_tick, o);
-	if (tick != NULL)
-		event_add(tick, &half);
 	w->op = mig_hv_save(w->hv, o->dom.domid, xfd,
 	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
 	    NULL, o, err);
@@ -396,12 +434,42 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	 * guest's state. */
 	if ((o->save_failed = rc_save == -1))
 		o->save_err = *err;
-	if (tick != NULL)
-		event_free(tick);
 	/* libxl never closes the fd: closing our copy of its end is what
 	 * tells the relay the stream is complete. */
 	close(xfd);
 	return worker_stream_end(w, rc_save, rc.local_fd, err);
+}
+
+/* Phases 2 and 3: the stream, from libxl to the target, one way or the
+ * other (byte_path.c says which and why). */
+static int
+stream(struct out *o, uint64_t resv, struct mig_err *err)
+{
+	struct worker		*w = o->w;
+	struct mig_msg		 m;
+	struct event		*tick;
+	struct timeval		 half = { 0, 500000 };
+	int			 rc;
+
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_STREAM_START;
+	m.u.stream_start.reservation_id = resv;
+	m.u.stream_start.flags = o->direct ? MIG_STREAM_F_DIRECT :
+	    (o->granted_zstd ? MIG_STREAM_F_ZSTD : 0) |
+	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0);
+	if (peer_send(o->conn, &m, worker_deadline(w), err) == -1)
+		return -1;
+	byte_path_log(o->dom.name, o->direct, o->path_why);
+	if (worker_journal(w, J_STREAMING, err) == -1)
+		return -1;
+	worker_event(w, MIG_PHASE_PRECOPY, "streaming");
+	tick = event_new(w->base, -1, EV_PERSIST, on_tick, o);
+	if (tick != NULL)
+		event_add(tick, &half);
+	rc = o->direct ? stream_direct(o, err) : stream_relay(o, err);
+	if (tick != NULL)
+		event_free(tick);
+	return rc;
 }
 
 /*

@@ -21,6 +21,7 @@
  *   zdata   STREAM_START, then a zstd DATA frame, compression not granted
  *   bomb    the same with compression granted, a frame that decompresses
  *           to more than any DATA frame may
+ *   direct  STREAM_START with flag DIRECT, which it did not ask for
  *
  * Given -s SRC first, it connects from the source address SRC
  * (127.0.0.2, say: another host, as the target's per-host limits see it).
@@ -93,18 +94,43 @@ connect_from(const char *src, const char *port, struct mig_err *err)
 	return mig_conn_new(fd, err);
 }
 
+/* One zstd DATA frame: 8 harmless bytes, or a bomb: a frame of zeroes
+ * that decompresses 64 MiB from a few KiB. */
+static int
+data(struct mig_conn *conn, int bomb, uint64_t dl, struct mig_err *err)
+{
+	static uint8_t	 z[64 * 1024];
+	struct mig_msg	 m;
+	uint8_t		*zeros;
+	size_t		 zn, big = 64u << 20;
+
+	if (bomb) {
+		if ((zeros = calloc(1, big)) == NULL)
+			return mig_seterrno(err, MIG_E_NOMEM, "bomb");
+		zn = ZSTD_compress(z, sizeof(z), zeros, big, 1);
+		free(zeros);
+	} else
+		zn = ZSTD_compress(z, sizeof(z), "LibxlFmt", 8, 1);
+	if (ZSTD_isError(zn))
+		return mig_seterr(err, MIG_E_INVAL, "zstd: %s",
+		    ZSTD_getErrorName(zn));
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_DATA;
+	m.u.data.zstd = true;
+	m.u.data.data = z;
+	m.u.data.len = zn;
+	return peer_send(conn, &m, dl, err);
+}
+
 /*
  * After RESERVED: the step -x names, then the target's answer, which must
- * be ERROR.  A zstd frame of zeroes decompresses 64 MiB from a few KiB.
+ * be ERROR.
  */
 static int
 misbehave(struct mig_conn *conn, struct peer_buf *buf, const char *step,
     uint64_t id, uint64_t dl, struct mig_err *err)
 {
-	static uint8_t	 z[64 * 1024];
 	struct mig_msg	 m;
-	uint8_t		*zeros = NULL;
-	size_t		 zn = 8, big = 64u << 20;
 	int		 rc = 1;
 
 	memset(&m, 0, sizeof(m));
@@ -117,26 +143,13 @@ misbehave(struct mig_conn *conn, struct peer_buf *buf, const char *step,
 		m.u.stream_start.reservation_id = id;
 		if (strcmp(step, "bomb") == 0)
 			m.u.stream_start.flags = MIG_STREAM_F_ZSTD;
+		if (strcmp(step, "direct") == 0)
+			m.u.stream_start.flags = MIG_STREAM_F_DIRECT;
 		if (peer_send(conn, &m, dl, err) == -1)
 			return 1;
-		if (strcmp(step, "bomb") == 0) {
-			if ((zeros = calloc(1, big)) == NULL) {
-				mig_seterrno(err, MIG_E_NOMEM, "bomb");
-				return 1;
-			}
-			zn = ZSTD_compress(z, sizeof(z), zeros, big, 1);
-			free(zeros);
-		} else
-			zn = ZSTD_compress(z, sizeof(z), "LibxlFmt", 8, 1);
-		if (ZSTD_isError(zn))
-			return mig_seterr(err, MIG_E_INVAL, "zstd: %s",
-			    ZSTD_getErrorName(zn)), 1;
-		memset(&m, 0, sizeof(m));
-		m.type = MIG_MSG_DATA;
-		m.u.data.zstd = true;
-		m.u.data.data = z;
-		m.u.data.len = zn;
-		if (peer_send(conn, &m, dl, err) == -1)
+		/* direct: nothing more, the answer must come before any byte */
+		if (strcmp(step, "direct") != 0 &&
+		    data(conn, strcmp(step, "bomb") == 0, dl, err) == -1)
 			return 1;
 	}
 	if (peer_recv(conn, buf, &m, dl, err) == -1)
@@ -176,7 +189,8 @@ main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[3], "-x") == 0) {
 		step = argv[4];
 		argc = strcmp(step, "commit") == 0 || strcmp(step, "zdata") ==
-		    0 || strcmp(step, "bomb") == 0 ? 3 : 0;
+		    0 || strcmp(step, "bomb") == 0 || strcmp(step, "direct") ==
+		    0 ? 3 : 0;
 	} else if (argc == 5 && strcmp(argv[3], "-c") == 0) {
 		cfg = argv[4];
 		argc = 3;
@@ -191,7 +205,7 @@ main(int argc, char **argv)
 	}
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: rawpeer [-s SRC] PORT NAME [STALE-ID | "
-		    "-c FILE | -q ID | -x commit|zdata|bomb]\n");
+		    "-c FILE | -q ID | -x commit|zdata|bomb|direct]\n");
 		return 2;
 	}
 	if ((buf = malloc(sizeof(*buf))) == NULL) {

@@ -555,7 +555,7 @@ test_encoder_validation(void **state)
 	m.u.refused.reason = 0;
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	sample(MIG_MSG_STREAM_START, &m);
-	m.u.stream_start.flags = 4;	/* unknown bit */
+	m.u.stream_start.flags = 8;	/* unknown bit */
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	sample(MIG_MSG_RECEIVED, &m);
 	m.u.received.domid = 0x7ff0;

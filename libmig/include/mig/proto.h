@@ -85,6 +85,8 @@ enum mig_msg_type {
 #define MIG_FEAT_RESUME		(1ull << 3)	/* reconciles after restart (journal) */
 #define MIG_FEAT_XXH3		(1ull << 4)	/* STREAM_END digest may be XXH3-128 */
 #define MIG_FEAT_XL_REASONS	(1ull << 5)	/* accepts MIG_XLT_F_REASONS */
+#define MIG_FEAT_DIRECT		(1ull << 6)	/* libxl's stream raw on the
+						 * connection, no DATA frames */
 
 /* RESERVE flags; unknown bits are refused */
 #define MIG_RESERVE_F_LIVE		0x0001
@@ -97,7 +99,9 @@ enum mig_msg_type {
 /* STREAM_START flags; unknown bits are refused */
 #define MIG_STREAM_F_ZSTD	0x0001
 #define MIG_STREAM_F_XXH3	0x0002	/* STREAM_END carries XXH3-128, not SHA-256 */
-#define MIG_STREAM_F_ALL	0x0003
+#define MIG_STREAM_F_DIRECT	0x0004	/* libxl's stream follows, raw, up
+						 * to its END record */
+#define MIG_STREAM_F_ALL	0x0007
 
 /* XL_TUNNEL flags (mirror "xl migrate-receive" options); unknown refused */
 #define MIG_XLT_F_PAUSED	0x0001	/* -p: leave the domain paused */

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Which way a migration's bytes go, and the direct way itself.
+ *
+ * The relay (libmig/relay.c) copies libxl's stream between a socketpair
+ * and the connection, which compression, a bandwidth limit and TLS in
+ * user space need.  Where none of them is asked and the kernel carries
+ * every byte of the connection (plain TCP, or kernel TLS both ways),
+ * libxl is given the connection's socket itself, as xl migrate gives it
+ * its pipe: its save writes the stream straight into it, and its restore
+ * reads exactly the stream's records, up to libxl's END record, after
+ * which the framed protocol goes on on the same connection
+ * (doc/protocol.md, DIRECT).
+ *
+ * Nothing then touches the bytes: what the relay used to count comes from
+ * the kernel's own counters (TCP_INFO: bytes acknowledged by the peer when
+ * sending, bytes received when receiving), sampled twice a second, which
+ * also tell a stalled peer (no byte for peer_timeout) from a busy one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+
+#include <event2/event.h>
+
+#include "mig/conn.h"
+#include "mig/hv.h"
+#include "mig/log.h"
+#include "relocd.h"
+
+struct direct {
+	struct worker	*w;
+	struct event	*tick;
+	int		 fd;		/* the connection's: lent, not ours */
+	int		 fl;		/* its fcntl flags before */
+	int		 sending;
+	uint64_t	 base;		/* the counter at the start */
+	uint64_t	 last;		/* ... at the last change */
+	uint64_t	 last_ms;
+	int		 stalled;	/* we shut it down: no progress */
+	int		 gone;		/* ... the peer closed or reset it */
+	int		 cancelled;	/* we shut it down: cancel */
+};
+
+/* TCP_ESTABLISHED of the kernel's tcp_states.h (ABI: ss(8) reads it). */
+#define DIRECT_TCP_ESTABLISHED	1
+
+struct direct_count {
+	uint64_t	bytes;		/* given to TCP, or received */
+	uint64_t	moved;		/* taken by the peer, or received */
+	int		waiting;	/* for the peer, if none move */
+	int		open;		/* both ways, as far as TCP knows */
+};
+
+/* What the kernel knows of the stream (-1: not TCP). */
+static int
+direct_count(int fd, int sending, struct direct_count *n)
+{
+	struct tcp_info	ti;
+	socklen_t	len = sizeof(ti);
+	int		outq = 0;
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) +
+	    sizeof(ti.tcpi_bytes_received))
+		return -1;
+	n->open = ti.tcpi_state == DIRECT_TCP_ESTABLISHED;
+	if (!sending) {
+		n->bytes = n->moved = ti.tcpi_bytes_received;
+		n->waiting = 1;
+		return 0;
+	}
+	/* What libxl wrote is what the peer took and what it has yet to
+	 * take (SIOCOUTQ), so that a stream's count is whole at its end; a
+	 * sender is stalled only with bytes the peer does not take. */
+	if (ioctl(fd, SIOCOUTQ, &outq) == -1 || outq < 0)
+		outq = 0;
+	n->moved = ti.tcpi_bytes_acked;
+	n->bytes = n->moved + (uint64_t)outq;
+	n->waiting = outq > 0;
+	return 0;
+}
+
+/* Why the connection can or cannot carry libxl's stream itself; 1 when it
+ * can ("plain TCP", "kernel TLS"), 0 with the reason it cannot. */
+int
+byte_path_can(const struct mig_conn *c, const char **what)
+{
+	struct mig_err		err;
+	struct direct_count	n;
+	int			fd, k;
+
+	if ((fd = mig_conn_stream_fd(c, &err)) == -1) {
+		k = mig_conn_ktls(c);
+		*what = k == 0 ? "TLS in user space: no kernel TLS" :
+		    k == MIG_KTLS_TX ? "TLS in user space: kernel TLS sends "
+		    "but does not receive" : "TLS in user space: kernel TLS "
+		    "receives but does not send";
+		return 0;
+	}
+	if (direct_count(fd, 1, &n) == -1) {
+		*what = "not a TCP connection";
+		return 0;
+	}
+	*what = mig_conn_is_tls(c) ? "kernel TLS" : "plain TCP";
+	return 1;
+}
+
+/* The one line per job that says which way its bytes went. */
+void
+byte_path_log(const char *name, int direct, const char *why)
+{
+	mig_log_info("%s: byte path: %s (%s)", name, direct ? "direct" :
+	    "relay", why);
+}
+
+/* The job's progress counters, from the kernel's; -1 if it has none. */
+static int
+direct_sample(struct direct *d, struct direct_count *n)
+{
+	struct worker	*w = d->w;
+
+	if (direct_count(d->fd, d->sending, n) == -1)
+		return -1;
+	/* No compression here: what went over the wire is the stream. */
+	w->bytes_wire = w->bytes_stream = n->bytes - d->base;
+	/* PAGE_DATA records add 8 bytes a page and a header per batch:
+	 * within a fraction of a percent, as a progress figure. */
+	w->pages_sent = w->bytes_stream / w->page_size;
+	return 0;
+}
+
+/* Ends the stream from here: libxl fails on its next read or write, and
+ * an operation that is not reading or writing is aborted. */
+static void
+direct_stop(struct direct *d)
+{
+	shutdown(d->fd, SHUT_RDWR);
+	if (d->w->op != NULL && !mig_hv_op_done(d->w->op))
+		mig_hv_abort(d->w->op, NULL);
+}
+
+static void
+direct_tick(evutil_socket_t unused, short ev, void *arg)
+{
+	struct direct		*d = arg;
+	struct worker		*w = d->w;
+	struct direct_count	 n;
+	uint64_t		 now = mig_now_ms();
+
+	if (d->stalled || d->gone || d->cancelled ||
+	    direct_sample(d, &n) == -1)
+		return;
+	/* A target that went away is noticed by libxl's next write, which
+	 * may be long in coming (a guest being suspended): the relay would
+	 * have seen it at once, and so does this. */
+	if (d->sending && !n.open) {
+		d->gone = 1;
+		direct_stop(d);
+		return;
+	}
+	if (n.moved != d->last || !n.waiting) {
+		d->last = n.moved;
+		d->last_ms = now;
+		return;
+	}
+	if (now - d->last_ms < (uint64_t)worker_peer_ms(w))
+		return;
+	mig_log_warnx("no stream byte %s the peer for %d s: stopping the "
+	    "stream", d->sending ? "taken by" : "from",
+	    worker_peer_ms(w) / 1000);
+	d->stalled = 1;
+	direct_stop(d);
+}
+
+/*
+ * Lends the connection's socket to libxl for one stream: *fd is for
+ * mig_hv_save/restore, and stays the connection's.  libxl's helper
+ * reads and writes it with plain blocking calls, so it is blocking until
+ * direct_end().
+ */
+struct direct *
+direct_begin(struct worker *w, struct mig_conn *c, int sending, int *fd,
+    struct mig_err *err)
+{
+	struct direct		*d;
+	struct direct_count	 n;
+	struct timeval		 half = { 0, 500000 };
+
+	if (mig_conn_pending(c) != 0) {
+		mig_seterr(err, MIG_E_PROTO, "%s sent bytes ahead of the "
+		    "stream", mig_conn_peer(c));
+		return NULL;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		mig_seterrno(err, MIG_E_NOMEM, "direct stream");
+		return NULL;
+	}
+	d->w = w;
+	d->sending = sending;
+	if ((d->fd = mig_conn_stream_fd(c, err)) == -1 ||
+	    direct_count(d->fd, sending, &n) == -1 ||
+	    (d->fl = fcntl(d->fd, F_GETFL)) == -1 ||
+	    fcntl(d->fd, F_SETFL, d->fl & ~O_NONBLOCK) == -1) {
+		if (d->fd != -1)
+			mig_seterrno(err, MIG_E_IO, "%s: the socket for the "
+			    "stream", mig_conn_peer(c));
+		free(d);
+		return NULL;
+	}
+	d->base = n.bytes;
+	d->last = n.moved;
+	d->last_ms = mig_now_ms();
+	d->tick = event_new(w->base, -1, EV_PERSIST, direct_tick, d);
+	if (d->tick == NULL || event_add(d->tick, &half) == -1) {
+		mig_seterr(err, MIG_E_NOMEM, "direct stream: timer");
+		if (d->tick != NULL)
+			event_free(d->tick);
+		fcntl(d->fd, F_SETFL, d->fl);
+		free(d);
+		return NULL;
+	}
+	w->direct = d;
+	*fd = d->fd;
+	return d;
+}
+
+/* Cancel (worker_interrupt() aborts the operation itself). */
+void
+direct_cancel(struct direct *d)
+{
+	d->cancelled = 1;
+	shutdown(d->fd, SHUT_RDWR);
+}
+
+/*
+ * Takes the socket back once libxl's operation has ended (rc_op, *err if
+ * it failed), and frees the operation as worker_stream_end() does.  A
+ * stream we stopped for want of progress reports that, not libxl's echo
+ * of it.
+ */
+int
+direct_end(struct direct *d, int rc_op, struct mig_err *err)
+{
+	struct worker		*w = d->w;
+	struct direct_count	 n;
+
+	event_free(d->tick);
+	(void)direct_sample(d, &n);
+	w->direct = NULL;
+	if (w->op != NULL) {
+		mig_hv_op_free(w->op);
+		w->op = NULL;
+	}
+	if (fcntl(d->fd, F_SETFL, d->fl) == -1 && rc_op == 0) {
+		rc_op = -1;
+		mig_seterrno(err, MIG_E_IO, "the connection after the stream");
+	}
+	if (rc_op == -1 && (d->stalled || d->gone)) {
+		snprintf(w->followed, sizeof(w->followed), "%s", err->msg);
+		if (d->stalled)
+			mig_seterr(err, MIG_E_TIMEOUT, "the stream stopped: "
+			    "no byte %s the peer for %d s", d->sending ?
+			    "taken by" : "from", worker_peer_ms(w) / 1000);
+		else
+			mig_seterr(err, MIG_E_EOF, "the target closed the "
+			    "connection during the stream");
+	}
+	free(d);
+	return rc_op;
+}
