@@ -144,6 +144,21 @@ tls_load_keypair(SSL_CTX *ctx, const char *cert, const char *key,
 	return 0;
 }
 
+/*
+ * Whether kernel TLS needs TLS 1.2 to receive: OpenSSL before 3.2 hands
+ * the kernel only the sending keys of a TLS 1.3 connection, so the
+ * receiving side of a migration would stay in user space and its stream
+ * could not go to libxl directly (relocd/byte_path.c).  TLS 1.2 with an
+ * ECDHE AES-GCM suite keeps forward secrecy and authenticated records;
+ * what it loses against 1.3 (the certificates travel in the clear, one
+ * more round trip) matters little between two hosts that know each other.
+ */
+static int
+tls_ktls_tls12(void)
+{
+	return OpenSSL_version_num() < 0x30200000L;
+}
+
 static SSL_CTX *
 tls_ctx_new(const struct mig_tls_conf *conf, int server, struct mig_err *err)
 {
@@ -168,6 +183,8 @@ tls_ctx_new(const struct mig_tls_conf *conf, int server, struct mig_err *err)
 	SSL_CTX_set_default_read_buffer_len(ctx, MIG_TLS_READ_BUF);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    (conf->ktls && tls_ktls_tls12() &&
+	    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) != 1) ||
 	    SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS) != 1 ||
 	    SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES) != 1) {
 		mig_seterr(err, MIG_E_TLS, "TLS protocol settings: %s",

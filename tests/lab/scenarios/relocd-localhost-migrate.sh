@@ -4,7 +4,8 @@
 # xlab-desc: xl-reloc live migration between two relocd daemons in one dom0, there and back
 # The project's own programs, on real Xen: relocd A (port 8002) and relocd B
 # (port 8012) share the hypervisor, so each move is a localhost migration
-# through the whole of relocd: reservation, relay, journal, commit.
+# through the whole of relocd: reservation, the direct byte path, journal,
+# commit.
 relocd_pair
 witness_create witness 128 256
 
@@ -14,6 +15,11 @@ timed xr migrate --plain --port 8012 \
 metric migrate_ms "$ELAPSED_MS"
 check_domains witness
 check_witness witness "$before"
+# Two default relocd on plain TCP: libxl's stream straight into the socket
+# at both ends (relocd/byte_path.c), never through the relay.
+grep -q "witness: byte path: direct (plain TCP)" /run/ra/log &&
+    grep -q "witness: byte path: direct (plain TCP)" /run/rb/log ||
+	{ relocd_logs a b; fail "the migration did not take the direct byte path"; }
 there=$DOWNTIME_MS
 there_ms=$ELAPSED_MS
 

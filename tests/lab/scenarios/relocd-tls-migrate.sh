@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
 # xlab: hosts=1 xen=shadow timeout=600 default=yes
-# xlab-desc: xl-reloc live migration over TLS with client certificates between two relocd
+# xlab-desc: xl-reloc live migration over kernel TLS with client certificates between two relocd
 # The certificates come with the lab's overlay (tests/run-tests makes a
 # throwaway CA and one certificate per relocd, for 127.0.0.1).  relocd B
 # listens on its TLS port only, so nothing can fall back to plaintext, and
@@ -15,9 +15,14 @@ tls() {
 	echo "tls_key = \"$P/$1.key\""
 	echo "tls_ca = \"$P/ca.pem\""
 }
-tls a > /tmp/ra.extra
+# Kernel TLS at both ends (dom0 loads tls.ko and AES-NI): the stream goes
+# straight from libxl into the TLS socket and out of it into libxl.
+grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp ||
+	fail "no kernel TLS in dom0 (tls.ko not loaded: tests/lab/lab DOM0_MODS)"
+{ tls a; echo "tls_ktls = 1"; } > /tmp/ra.extra
 {
 	tls b
+	echo "tls_ktls = 1"
 	echo "relocation_server = 0"
 	echo "relocation_ssl_server = 1"
 	echo "relocation_ssl_port = 8013"
@@ -35,5 +40,8 @@ metric migrate_ms "$ELAPSED_MS"
 check_domains witness
 check_witness witness "$before"
 grep -q "ACTIVATED" /run/rb/state/journal || { relocd_logs a b; fail "B's journal shows no activation"; }
+grep -q "witness: byte path: direct (kernel TLS)" /run/ra/log &&
+    grep -q "witness: byte path: direct (kernel TLS)" /run/rb/log ||
+	{ relocd_logs a b; fail "kernel TLS did not carry the stream at both ends"; }
 relocd_logs a b
 pass "over TLS ${ELAPSED_MS}ms, guest gap ${DOWNTIME_MS}ms"
