@@ -54,8 +54,8 @@ struct direct {
 #define DIRECT_TCP_ESTABLISHED	1
 
 struct direct_count {
-	uint64_t	bytes;		/* given to TCP, or received */
-	uint64_t	moved;		/* taken by the peer, or received */
+	uint64_t	bytes;		/* libxl wrote, or read */
+	uint64_t	moved;		/* the peer took, or arrived */
 	int		waiting;	/* for the peer, if none move */
 	int		open;		/* both ways, as far as TCP knows */
 };
@@ -66,7 +66,7 @@ direct_count(int fd, int sending, struct direct_count *n)
 {
 	struct tcp_info	ti;
 	socklen_t	len = sizeof(ti);
-	int		outq = 0;
+	int		outq = 0, inq = 0;
 
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1 ||
@@ -75,7 +75,13 @@ direct_count(int fd, int sending, struct direct_count *n)
 		return -1;
 	n->open = ti.tcpi_state == DIRECT_TCP_ESTABLISHED;
 	if (!sending) {
-		n->bytes = n->moved = ti.tcpi_bytes_received;
+		/* What libxl read: what arrived, less what waits (SIOCINQ),
+		 * for the stream may have begun arriving before us. */
+		if (ioctl(fd, SIOCINQ, &inq) == -1 || inq < 0 ||
+		    (uint64_t)inq > ti.tcpi_bytes_received)
+			inq = 0;
+		n->moved = ti.tcpi_bytes_received;
+		n->bytes = n->moved - (uint64_t)inq;
 		n->waiting = 1;
 		return 0;
 	}

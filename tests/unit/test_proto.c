@@ -708,7 +708,7 @@ test_decoder_validation(void **state)
 	/* STREAM_START flags live in the last two bytes. */
 	sample(MIG_MSG_STREAM_START, &m);
 	len = encode_ok(&m, buf, sizeof(buf));
-	buf[len - 1] = 0x07;	/* ZSTD, XXH3 and an unknown bit */
+	buf[len - 1] = 0x0f;	/* ZSTD, XXH3, DIRECT and an unknown bit */
 	assert_int_equal(decode_frame(buf, len, &d, &err), -1);
 	assert_int_equal(err.code, MIG_E_PROTO);
 
