@@ -5,9 +5,14 @@
 # One dom0, one witness guest (128 MiB, 256 pages/tick), moved in turn by
 # each contender, ROUNDS times over, so that every figure of one run shares
 # the machine's mood:
-#   reloc     xl-reloc migrate --plain, relocd a <-> relocd b
+#   reloc     xl-reloc migrate --plain, relocd a <-> relocd b: the direct
+#             byte path (libxl's stream straight into the socket)
+#   relocr    the same through the relay (a --bandwidth far above the link)
 #   relocz    the same with --compress
-#   reloct    xl-reloc migrate --tls (client certificates), the peer of ssh
+#   reloct    xl-reloc migrate --tls (client certificates), the peer of ssh:
+#             kernel TLS (tls_ktls = 1), the direct byte path
+#   relocu    the same with TLS in user space and the relay: relocd c -> d,
+#             tls_ktls = 0
 #   xlpipe    xl migrate -s '' (xl migrate-receive as the whole transport)
 #   xlssh     xl migrate witness localhost (xl's default: ssh), if dom0 has sshd
 #   rsave     xl-reloc save + xl-reloc restore
@@ -24,26 +29,32 @@
 ROUNDS=$(cat /etc/xlab/bench-rounds 2>/dev/null || echo 2)
 TYPES=$(cat /etc/xlab/bench-types 2>/dev/null || echo "pv pvh")
 ROWS=$(cat /etc/xlab/bench-rows 2>/dev/null ||
-    echo "reloc xlpipe xlssh relocz reloct rsave xsave")
+    echo "reloc relocr xlpipe xlssh relocz reloct relocu rsave xsave")
 want() { case " $ROWS " in *" $1 "*) return 0 ;; esac; return 1; }
 case " $TYPES " in *" pv "*) ;; *) WITNESS_TYPE=pvh ;; esac
 [ -x /usr/local/sbin/relocd ] && [ -r /etc/relocd-lab/ca.pem ] ||
 	fail "no relocd or no certificates in dom0 (lab build --bindir DIR --overlay DIR)"
-# both also on TLS (8003, 8013), with the lab's throwaway certificates
+# both also on TLS (8003, 8013), with the lab's throwaway certificates and
+# kernel TLS; c and d (8022/8023, 8032/8033) the same with TLS in user space
 P=/etc/relocd-lab
-for r in a b; do
-	port=8003
-	[ $r = b ] && port=8013
+for r in "a a 8003 1" "b b 8013 1" "c a 8023 0" "d b 8033 0"; do
+	# shellcheck disable=SC2086 # NAME CERT TLS-PORT KTLS
+	set -- $r
 	{
-		echo "tls_cert = \"$P/$r.pem\""
-		echo "tls_key = \"$P/$r.key\""
+		echo "tls_cert = \"$P/$2.pem\""
+		echo "tls_key = \"$P/$2.key\""
 		echo "tls_ca = \"$P/ca.pem\""
 		echo "relocation_ssl_server = 1"
-		echo "relocation_ssl_port = $port"
-	} > /tmp/r$r.extra
+		echo "relocation_ssl_port = $3"
+		echo "tls_ktls = $4"
+	} > "/tmp/r$1.extra"
 done
 relocd_start a 8002 /tmp/ra.extra
 relocd_start b 8012 /tmp/rb.extra
+if want relocu; then
+	relocd_start c 8022 /tmp/rc.extra
+	relocd_start d 8032 /tmp/rd.extra
+fi
 witness_create witness 128 256
 at=a	# the relocd whose host the witness is on (both are this dom0)
 
@@ -88,6 +99,11 @@ reloct() {	# the same over TLS with client certificates
 		{ cat /tmp/xr.out; return 1; }
 	at=$_to
 }
+relocu() {	# over TLS in user space: c -> d (one host: any relocd sends)
+	/usr/local/sbin/xl-reloc -c /run/rc/relocd.conf migrate --tls \
+	    --port 8033 --localhost witness 127.0.0.1 > /tmp/xr.out 2>&1 ||
+		{ cat /tmp/xr.out; return 1; }
+}
 # What the pipe carried: every byte written by xl, its save helper and its
 # transport (xl migrate-receive and the restore helper are its children),
 # which a shell that waited for them all finds in its own /proc/PID/io.
@@ -128,6 +144,7 @@ rounds() {
 }
 pv_round() {
 	want reloc && measure reloc reloc
+	want relocr && measure relocr reloc --bandwidth 64G
 	if want xlpipe; then
 		measure xlpipe xlpipe
 		metric xlpipe_pipe_bytes "$(pipe_bytes)"
@@ -135,6 +152,7 @@ pv_round() {
 	[ $ssh_ok = 0 ] || ! want xlssh || measure xlssh xl migrate witness localhost
 	want relocz && measure relocz reloc --compress
 	want reloct && measure reloct reloct
+	want relocu && measure relocu relocu
 	if want rsave; then
 		measure rsave rsave
 		metric rsave_image_bytes "$(cat /tmp/w.size)"
@@ -168,5 +186,7 @@ case " $TYPES " in
 	rounds PVH pvh_round
 	;;
 esac
+# which byte path each relocd row took (one line per job and side)
+grep -h "witness: byte path: " /run/r?/log | sed 's/^/byte path: /' | sort | uniq -c
 relocd_logs a b
 pass "$ROUNDS rounds of [$TYPES]: PV $ROWS; PVH reloc, xlpipe"
