@@ -222,6 +222,21 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 	return 0;
 }
 
+/* libxl's restore from fd into a new paused NAME--incoming, to its end. */
+static int
+restore_from(struct in *in, int fd, struct mig_err *err)
+{
+	struct worker	*w = in->w;
+	int		 rc;
+
+	w->op = mig_hv_restore(w->hv, fd, in->json, in->incoming, 1, NULL,
+	    NULL, err);
+	rc = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	if (rc == 0)
+		in->domid = mig_hv_op_domid(w->op);
+	return rc;
+}
+
 /*
  * The libxl stream from the connection into a new paused NAME--incoming:
  * DATA frames from a relocd (each says whether it is compressed: of
@@ -243,11 +258,7 @@ in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
 	rc.name = in->incoming;
 	if (worker_relay_start(w, &rc, &xfd, err) == -1)
 		return -1;
-	w->op = mig_hv_restore(w->hv, xfd, in->json, in->incoming, 1, NULL,
-	    NULL, err);
-	rc_restore = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
-	if (rc_restore == 0)
-		in->domid = mig_hv_op_domid(w->op);
+	rc_restore = restore_from(in, xfd, err);
 	rc_restore = worker_stream_end(w, rc_restore, rc.local_fd, err);
 	close(xfd);
 	return rc_restore;
@@ -257,18 +268,12 @@ in_receive(struct in *in, enum mig_relay_dir dir, unsigned rflags,
 static int
 in_receive_direct(struct in *in, struct mig_err *err)
 {
-	struct worker	*w = in->w;
 	struct direct	*d;
-	int		 fd, rc_restore;
+	int		 fd;
 
-	if ((d = direct_begin(w, in->conn, 0, &fd, err)) == NULL)
+	if ((d = direct_begin(in->w, in->conn, 0, &fd, err)) == NULL)
 		return -1;
-	w->op = mig_hv_restore(w->hv, fd, in->json, in->incoming, 1, NULL,
-	    NULL, err);
-	rc_restore = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
-	if (rc_restore == 0)
-		in->domid = mig_hv_op_domid(w->op);
-	return direct_end(d, rc_restore, err);
+	return direct_end(d, restore_from(in, fd, err), err);
 }
 
 /*

@@ -387,23 +387,36 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	return 0;
 }
 
+/*
+ * libxl's save of the domain into fd, to its end.  Its own error is kept
+ * apart: the byte path's end may report another (a peer that went away),
+ * which says nothing about the guest's state.
+ */
+static int
+save_into(struct out *o, int fd, struct mig_err *err)
+{
+	struct worker	*w = o->w;
+	int		 rc;
+
+	w->op = mig_hv_save(w->hv, o->dom.domid, fd,
+	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
+	    NULL, o, err);
+	rc = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
+	if ((o->save_failed = rc == -1))
+		o->save_err = *err;
+	return rc;
+}
+
 /* Phases 2 and 3 the direct way: libxl writes into the socket. */
 static int
 stream_direct(struct out *o, struct mig_err *err)
 {
-	struct worker	*w = o->w;
 	struct direct	*d;
-	int		 fd, rc_save;
+	int		 fd;
 
-	if ((d = direct_begin(w, o->conn, 1, &fd, err)) == NULL)
+	if ((d = direct_begin(o->w, o->conn, 1, &fd, err)) == NULL)
 		return -1;
-	w->op = mig_hv_save(w->hv, o->dom.domid, fd,
-	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
-	    NULL, o, err);
-	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
-	if ((o->save_failed = rc_save == -1))
-		o->save_err = *err;
-	return direct_end(d, rc_save, err);
+	return direct_end(d, save_into(o, fd, err), err);
 }
 
 /* The relay's way: libxl writes into a socketpair, the relay frames it. */
@@ -425,15 +438,7 @@ stream_relay(struct out *o, struct mig_err *err)
 	rc.name = o->dom.name;
 	if (worker_relay_start(w, &rc, &xfd, err) == -1)
 		return -1;
-	w->op = mig_hv_save(w->hv, o->dom.domid, xfd,
-	    o->req.flags & CTL_MF_LIVE ? MIG_HV_SAVE_LIVE : 0, on_progress,
-	    NULL, o, err);
-	rc_save = w->op == NULL ? -1 : mig_hv_wait(w->op, err);
-	/* Kept apart: worker_stream_end() may report the relay's error
-	 * instead (a peer that went away), which says nothing about the
-	 * guest's state. */
-	if ((o->save_failed = rc_save == -1))
-		o->save_err = *err;
+	rc_save = save_into(o, xfd, err);
 	/* libxl never closes the fd: closing our copy of its end is what
 	 * tells the relay the stream is complete. */
 	close(xfd);
