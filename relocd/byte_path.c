@@ -155,6 +155,15 @@ direct_stop(struct direct *d)
 		mig_hv_abort(d->w->op, NULL);
 }
 
+/* The counters brought up to date for a progress report (worker_event). */
+void
+direct_progress(struct direct *d)
+{
+	struct direct_count	n;
+
+	(void)direct_sample(d, &n);
+}
+
 static void
 direct_tick(evutil_socket_t unused, short ev, void *arg)
 {

@@ -428,6 +428,7 @@ void		 byte_path_log(const char *, int, const char *);
 struct direct	*direct_begin(struct worker *, struct mig_conn *, int sending,
 		    int *fd, struct mig_err *);
 void		 direct_cancel(struct direct *);
+void		 direct_progress(struct direct *);
 int		 direct_end(struct direct *, int rc_op, struct mig_err *);
 
 /* peer.c */

@@ -90,7 +90,8 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
 		w->bytes_wire = st.wire_bytes;
 		w->bytes_stream = st.stream_bytes;
 		w->pages_sent = st.pages;
-	}
+	} else if (w->direct != NULL)
+		direct_progress(w->direct);
 	m.u.event.pages_sent = w->pages_sent;
 	m.u.event.bytes_wire = w->bytes_wire;
 	if (now > w->rate_ms + 200) {

@@ -75,6 +75,19 @@ if [ "$rc" -eq 0 ] && arrived d2 "$before" && [ "${ds:-0}" -gt 33554432 ] &&
 	ok "direct: identical memory, $ds stream bytes counted"
 else bad "direct, memory: rc $rc stream $ds [$(path a d2)] $(tail -1 "$T/out")"; fi
 
+# 2b. The max-downtime policy on the direct path: its estimate needs only
+#     the rate, which the kernel's counters give.  A guest whose every
+#     page is dirty every round never gets under 1 ms: aborted, runs here.
+"$SIMCTL" -d "$T/a/host" create nc --mem-mib 64 --dirty-rate 1000 >/dev/null
+"$SIMCTL" -d "$T/a/host" fault never_converge 1 >/dev/null
+mig nc --max-downtime 1 --downtime-abort; rc=$?
+"$SIMCTL" -d "$T/a/host" fault never_converge off >/dev/null
+if [ "$rc" -eq 4 ] && grep -q "does not converge: expected downtime [0-9]* ms, allowed 1 ms" "$T/out" &&
+    running_a nc && [ "$(path a nc)" = "direct (plain TCP)" ]; then
+	ok "max-downtime abort on the direct path"
+else bad "max-downtime on the direct path: rc $rc [$(path a nc)] $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/a/host" destroy nc >/dev/null
+
 # 3. What keeps the relay, each named in the source's log line.
 "$SIMCTL" -d "$T/a/host" create r1 --mem-mib 16 >/dev/null
 "$SIMCTL" -d "$T/a/host" create r2 --mem-mib 16 >/dev/null
