@@ -39,6 +39,7 @@
 struct direct {
 	struct worker	*w;
 	struct event	*tick;
+	const char	*peer;		/* the connection's name for it */
 	int		 fd;		/* the connection's: lent, not ours */
 	int		 fl;		/* its fcntl flags before */
 	int		 sending;
@@ -190,8 +191,8 @@ direct_tick(evutil_socket_t unused, short ev, void *arg)
 	}
 	if (now - d->last_ms < (uint64_t)worker_peer_ms(w))
 		return;
-	mig_log_warnx("no stream byte %s the peer for %d s: stopping the "
-	    "stream", d->sending ? "taken by" : "from",
+	mig_log_warnx("no stream byte %s %s for %d s: stopping the stream",
+	    d->sending ? "taken by" : "from", d->peer,
 	    worker_peer_ms(w) / 1000);
 	d->stalled = 1;
 	direct_stop(d);
@@ -221,6 +222,7 @@ direct_begin(struct worker *w, struct mig_conn *c, int sending, int *fd,
 		return NULL;
 	}
 	d->w = w;
+	d->peer = mig_conn_peer(c);
 	d->sending = sending;
 	if ((d->fd = mig_conn_stream_fd(c, err)) == -1 ||
 	    direct_count(d->fd, sending, &n) == -1 ||
@@ -284,11 +286,11 @@ direct_end(struct direct *d, int rc_op, struct mig_err *err)
 		snprintf(w->followed, sizeof(w->followed), "%s", err->msg);
 		if (d->stalled)
 			mig_seterr(err, MIG_E_TIMEOUT, "the stream stopped: "
-			    "no byte %s the peer for %d s", d->sending ?
-			    "taken by" : "from", worker_peer_ms(w) / 1000);
+			    "no byte %s %s for %d s", d->sending ? "taken by" :
+			    "from", d->peer, worker_peer_ms(w) / 1000);
 		else
-			mig_seterr(err, MIG_E_EOF, "the target closed the "
-			    "connection during the stream");
+			mig_seterr(err, MIG_E_EOF, "%s closed the connection "
+			    "during the stream", d->peer);
 	}
 	free(d);
 	return rc_op;
