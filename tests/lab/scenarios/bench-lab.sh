@@ -187,6 +187,6 @@ case " $TYPES " in
 	;;
 esac
 # which byte path each relocd row took (one line per job and side)
-grep -h "witness: byte path: " /run/r?/log | sed 's/^/byte path: /' | sort | uniq -c
+grep -h "witness: byte path: " /run/r?/log | sed "s/^job [0-9]*: //" | sort | uniq -c
 relocd_logs a b
 pass "$ROUNDS rounds of [$TYPES]: PV $ROWS; PVH reloc, xlpipe"
