@@ -14,7 +14,7 @@
 # sandbox is left behind.  Run as another user than root, the sandbox
 # cannot change user or root: those checks are skipped, the rest run.
 set -u
-PORT_SALT=17 LOCALHOST_OK=1
+PORT_SALT=27 LOCALHOST_OK=1
 # shellcheck source=tests/integration/sim-lib.sh
 . "$(dirname "$0")/sim-lib.sh"
 CROWD=$B/tests/integration/crowd
