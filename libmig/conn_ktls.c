@@ -13,6 +13,7 @@
 #include <linux/tls.h>
 
 #include "conn_int.h"
+#include "msghdr_int.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS		282
@@ -35,13 +36,7 @@ conn_ktls_recv(int fd, void *buf, size_t len)
 	unsigned char	 type = TLS_CT_APPDATA, *p = buf;
 	ssize_t		 n;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = buf;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
+	mig_msghdr_init(&msg, &iov, buf, len, cm.buf, sizeof(cm.buf));
 	if ((n = recvmsg(fd, &msg, 0)) <= 0)
 		return n;
 	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
@@ -69,14 +64,9 @@ conn_ktls_close_notify(int fd)
 	struct msghdr	 msg;
 	struct iovec	 iov;
 
-	memset(&msg, 0, sizeof(msg));
 	memset(&cm, 0, sizeof(cm));
-	iov.iov_base = alert;
-	iov.iov_len = sizeof(alert);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
+	mig_msghdr_init(&msg, &iov, alert, sizeof(alert), cm.buf,
+	    sizeof(cm.buf));
 	cm.hdr.cmsg_level = SOL_TLS;
 	cm.hdr.cmsg_type = TLS_SET_RECORD_TYPE;
 	cm.hdr.cmsg_len = CMSG_LEN(sizeof(unsigned char));

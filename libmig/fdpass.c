@@ -8,6 +8,7 @@
 #include "mig/clock.h"
 #include "mig/fdpass.h"
 #include "mig/io.h"
+#include "msghdr_int.h"
 
 int
 mig_fd_send(int sock, const void *buf, size_t len, int fd,
@@ -21,15 +22,10 @@ mig_fd_send(int sock, const void *buf, size_t len, int fd,
 	struct iovec	iov;
 	ssize_t		n;
 
-	memset(&msg, 0, sizeof(msg));
 	memset(&cm, 0, sizeof(cm));
-	iov.iov_base = (void *)buf;
-	iov.iov_len = len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
+	mig_msghdr_init(&msg, &iov, (void *)buf, len, fd != -1 ? cm.buf : NULL,
+	    fd != -1 ? sizeof(cm.buf) : 0);
 	if (fd != -1) {
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
 		cm.hdr.cmsg_level = SOL_SOCKET;
 		cm.hdr.cmsg_type = SCM_RIGHTS;
 		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
@@ -88,13 +84,7 @@ mig_fd_recv(int sock, void *buf, size_t len, int *fd, uint64_t deadline,
 
 	*fd = -1;
 	for (;;) {
-		memset(&msg, 0, sizeof(msg));
-		iov.iov_base = buf;
-		iov.iov_len = len;
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
+		mig_msghdr_init(&msg, &iov, buf, len, cm.buf, sizeof(cm.buf));
 		if ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC |
 		    MSG_DONTWAIT)) >= 0)
 			break;

@@ -34,15 +34,6 @@
 static struct testcert	tc;
 
 static void
-pattern(uint8_t *p, size_t len, unsigned seed)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(i * 31 + seed + (i >> 10));
-}
-
-static void
 test_fd_pass(void **state)
 {
 	struct mig_err	err;
@@ -132,8 +123,8 @@ peer_main(void *arg)
 	if ((p->rc = mig_conn_tls_client(p->conn, p->ctx, "localhost",
 	    TIMEOUT_MS, &p->err)) == -1)
 		goto out;
-	pattern(buf, UP_LEN, 1);
-	pattern(want, DOWN_LEN, 2);
+	testcert_pattern(buf, UP_LEN, 1);
+	testcert_pattern(want, DOWN_LEN, 2);
 	p->ok = mig_conn_write_all(p->conn, buf, UP_LEN, dl, &p->err) == 0 &&
 	    mig_conn_shutdown(p->conn, dl, &p->err) == 0 &&
 	    mig_conn_read_full(p->conn, buf, DOWN_LEN, dl, &p->err) == 0 &&
@@ -199,7 +190,7 @@ test_pipe_tls(void **state)
 	r.fd = wv[0];
 	assert_int_equal(pthread_create(&rt, NULL, relay_main, &r), 0);
 	/* the worker's side: plaintext, the peer's end as EOF */
-	pattern(want, UP_LEN, 1);
+	testcert_pattern(want, UP_LEN, 1);
 	for (;;) {
 		struct pollfd	pfd = { .fd = wv[1], .events = POLLIN };
 
@@ -215,7 +206,7 @@ test_pipe_tls(void **state)
 	}
 	assert_int_equal(off, UP_LEN);
 	assert_memory_equal(buf, want, UP_LEN);
-	pattern(buf, DOWN_LEN, 2);
+	testcert_pattern(buf, DOWN_LEN, 2);
 	for (off = 0; off < DOWN_LEN; off += (size_t)n) {
 		struct pollfd	pfd = { .fd = wv[1], .events = POLLOUT };
 
