@@ -277,6 +277,8 @@ int		 preauth_open(struct worker *, const struct mig_msg *,
 		    struct mig_err *);
 void		 preauth_end(pid_t);
 int		 sandbox_enter(const struct relocd_conf *, struct mig_err *);
+int		 sandbox_check(const char *, const struct relocd_conf *,
+		    struct mig_err *);
 void		 sandbox_dir_path(const struct relocd_conf *, char *, size_t);
 
 /* gate.c: what a connection passes before it gets a worker */

@@ -160,6 +160,23 @@ sandbox_user(const struct relocd_conf *c, struct mig_err *err)
 	return NULL;
 }
 
+/*
+ * At start and reload: a configuration under which every incoming
+ * connection would fail in its sandbox is refused now, with the reason.
+ */
+int
+sandbox_check(const char *path, const struct relocd_conf *c,
+    struct mig_err *err)
+{
+	char	msg[MIG_ERRLEN];
+
+	if (geteuid() != 0 || (!c->plain_enabled && !c->tls_enabled) ||
+	    sandbox_user(c, err) != NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	return mig_seterr(err, MIG_E_INVAL, "%s: %s", path, msg);
+}
+
 void
 sandbox_dir_path(const struct relocd_conf *c, char *buf, size_t size)
 {

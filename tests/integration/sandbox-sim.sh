@@ -78,6 +78,20 @@ else
 fi
 kill "$crowd_pid" 2>/dev/null; crowd_pid=""
 
+# A sandbox user that does not exist would fail every connection: relocd
+# refuses to start with it, and says why.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T/u"
+	sed 's/^relocation_port = .*/relocation_port = '"$((PT + 1))"'/; s|'"$T"'/b/|'"$T"'/u/|' \
+		"$T/b/relocd.conf" > "$T/u/relocd.conf"
+	echo 'sandbox_user = [ "no-such-user-relocd" ]' >> "$T/u/relocd.conf"
+	RELOCD_SIM_DIR=$T/b/host timeout 20 "$RELOCD" -f -c "$T/u/relocd.conf" > "$T/u/log" 2>&1; rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] &&
+	    grep -q "sandbox_user: none of its 1 names is a user here" "$T/u/log"; then
+		ok "a sandbox_user that is no user here: relocd refuses to start"
+	else bad "sandbox_user no-such-user-relocd: rc $rc, $(head -3 "$T/u/log")"; fi
+fi
+
 # 2. Migrations through the sandbox: TLS relayed by it (this kernel's
 #    tls module or not: the log says which), plaintext handed over.
 if X a migrate --localhost --tls --port "$PT" web 127.0.0.1 > "$T/out" 2>&1 &&
