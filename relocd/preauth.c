@@ -57,6 +57,14 @@ static const char *const handoff_names[] = {
 	    "worker over a socketpair",
 };
 
+/* What the worker tells it: its HELLO, and when the peer's time is up
+ * (CLOCK_MONOTONIC, mig_now_ms: the same clock in both processes), so
+ * that the sandbox's own start counts against preauth_timeout. */
+struct preauth_request {
+	struct mig_msg	hello;
+	uint64_t	deadline;
+};
+
 /* The sandbox's one answer. */
 struct preauth_answer {
 	uint16_t	status;			/* CTL_ST_* */
@@ -88,7 +96,7 @@ preauth_answer(int sock, struct preauth_answer *a, uint16_t status,
 /* Everything it needs from root: the configuration, the TLS context with
  * the key, the worker's HELLO.  *ctx is NULL for the plain port. */
 static int
-preauth_prepare(struct worker *w, struct mig_msg *us, SSL_CTX **ctx,
+preauth_prepare(struct worker *w, struct preauth_request *rq, SSL_CTX **ctx,
     struct mig_acl **peers, struct mig_err *err)
 {
 	struct mig_tls_conf	tc;
@@ -97,7 +105,7 @@ preauth_prepare(struct worker *w, struct mig_msg *us, SSL_CTX **ctx,
 	config_defaults(&w->conf);
 	if (config_load(w->conf_path, &w->conf, err) == -1)
 		return -1;
-	if (mig_fd_recv(w->pipe, us, sizeof(*us), &fd,
+	if (mig_fd_recv(w->pipe, rq, sizeof(*rq), &fd,
 	    mig_deadline(PREAUTH_SLACK_MS), err) == -1)
 		return -1;
 	if (fd != -1) {
@@ -105,9 +113,9 @@ preauth_prepare(struct worker *w, struct mig_msg *us, SSL_CTX **ctx,
 		return mig_seterr(err, MIG_E_PROTO, "the worker sent a "
 		    "descriptor with its HELLO");
 	}
-	if (us->type != MIG_MSG_HELLO)
+	if (rq->hello.type != MIG_MSG_HELLO)
 		return mig_seterr(err, MIG_E_PROTO, "the worker sent %s, not "
-		    "its HELLO", mig_msg_name(us->type));
+		    "its HELLO", mig_msg_name(rq->hello.type));
 	if (!w->tls)
 		return 0;
 	config_tls(&w->conf, &tc);
@@ -125,19 +133,19 @@ preauth_prepare(struct worker *w, struct mig_msg *us, SSL_CTX **ctx,
  * *st says how it failed.
  */
 static int
-preauth_talk(struct worker *w, struct mig_conn *conn, SSL_CTX *ctx,
-    const struct mig_msg *us, struct preauth_answer *a, uint16_t *st,
+preauth_talk(struct mig_conn *conn, SSL_CTX *ctx,
+    const struct preauth_request *rq, struct preauth_answer *a, uint16_t *st,
     struct mig_err *err)
 {
-	uint64_t		 deadline;
+	uint64_t		 now = mig_now_ms();
 	struct peer_buf		*buf;
 	int			 rc;
 
-	deadline = mig_deadline((int)w->conf.preauth_timeout * 1000);
 	*st = CTL_ST_REFUSED;
 	if (ctx != NULL) {
-		if (mig_conn_tls_server(conn, ctx, (int)w->conf.preauth_timeout *
-		    1000, err) == -1)
+		/* 0 would mean no limit: a passed deadline is 1 ms. */
+		if (mig_conn_tls_server(conn, ctx, rq->deadline > now ?
+		    (int)(rq->deadline - now) : 1, err) == -1)
 			return -1;
 		(void)mig_conn_peer_cert(conn, a->subject, sizeof(a->subject),
 		    a->fpr, sizeof(a->fpr));
@@ -145,7 +153,7 @@ preauth_talk(struct worker *w, struct mig_conn *conn, SSL_CTX *ctx,
 	*st = CTL_ST_FAILED;
 	if ((buf = malloc(sizeof(*buf))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "buffer");
-	rc = peer_open(conn, us, buf, &a->hello, deadline, err);
+	rc = peer_open(conn, &rq->hello, buf, &a->hello, rq->deadline, err);
 	free(buf);
 	return rc;
 }
@@ -156,7 +164,7 @@ preauth_child(struct worker *w)
 	struct preauth_answer	*a;
 	struct mig_conn		*conn = NULL;
 	struct mig_acl		*peers = NULL;
-	struct mig_msg		 us;
+	struct preauth_request	 rq;
 	struct mig_err		 err;
 	SSL_CTX			*ctx = NULL;
 	uint16_t		 st = CTL_ST_FAILED;
@@ -170,7 +178,7 @@ preauth_child(struct worker *w)
 		mig_log_warn("sandbox");
 		return 1;
 	}
-	if (preauth_prepare(w, &us, &ctx, &peers, &err) == -1 ||
+	if (preauth_prepare(w, &rq, &ctx, &peers, &err) == -1 ||
 	    (ctx != NULL && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, sp) == -1 && mig_seterrno(&err, MIG_E_IO,
 	    "socketpair") == -1) ||
@@ -186,7 +194,7 @@ preauth_child(struct worker *w)
 	w->conn_fd = -1;
 	if (w->peer != NULL)
 		mig_conn_set_peer(conn, w->peer);
-	if (preauth_talk(w, conn, ctx, &us, a, &st, &err) == -1) {
+	if (preauth_talk(conn, ctx, &rq, a, &st, &err) == -1) {
 		preauth_answer(w->pipe, a, st, &err, -1);
 		goto out;
 	}
@@ -303,7 +311,7 @@ preauth_open(struct worker *w, const struct mig_msg *us, struct mig_msg *them,
     struct mig_conn **conn, pid_t *pid, struct mig_err *err)
 {
 	struct preauth_answer	*a;
-	uint64_t		 deadline;
+	struct preauth_request	 rq;
 	int			 sv[2], fd = -1, st = CTL_ST_FAILED;
 
 	*conn = NULL;
@@ -324,10 +332,12 @@ preauth_open(struct worker *w, const struct mig_msg *us, struct mig_msg *them,
 		*pid = 0;
 		goto out_sock;
 	}
-	deadline = mig_deadline((int)w->conf.preauth_timeout * 1000 +
-	    PREAUTH_SLACK_MS);
-	if (mig_fd_send(sv[0], us, sizeof(*us), -1, err) == -1 ||
-	    mig_fd_recv(sv[0], a, sizeof(*a), &fd, deadline, err) == -1) {
+	memset(&rq, 0, sizeof(rq));
+	rq.hello = *us;
+	rq.deadline = mig_deadline((int)w->conf.preauth_timeout * 1000);
+	if (mig_fd_send(sv[0], &rq, sizeof(rq), -1, err) == -1 ||
+	    mig_fd_recv(sv[0], a, sizeof(*a), &fd, rq.deadline +
+	    PREAUTH_SLACK_MS, err) == -1) {
 		mig_seterr(err, err->code, "sandbox: %s", err->msg);
 		goto out_sock;
 	}
