@@ -21,6 +21,8 @@
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -41,6 +43,8 @@
 #define PREAUTH_LINGER_MS	10000
 /* What the worker allows beyond preauth_timeout for the answer itself. */
 #define PREAUTH_SLACK_MS	2000
+/* Room for a HELLO frame: its strings are bounded (proto.h). */
+#define PREAUTH_HELLO_MAX	2048
 /* How long a finished relay has to exit before it is killed. */
 #define PREAUTH_REAP_MS		(PREAUTH_LINGER_MS + 2000)
 
@@ -72,7 +76,8 @@ struct preauth_answer {
 	int		ktls;			/* MIG_KTLS_* handed over */
 	uint32_t	uid;			/* it ran as */
 	struct mig_err	err;			/* unless CTL_ST_OK */
-	struct mig_msg	hello;			/* the peer's */
+	uint32_t	hello_len;		/* the peer's HELLO, as a */
+	uint8_t		hello[PREAUTH_HELLO_MAX];	/* frame */
 	char		subject[256];		/* its certificate, or "" */
 	char		fpr[3 * 32 + 1];
 };
@@ -139,6 +144,8 @@ preauth_talk(struct mig_conn *conn, SSL_CTX *ctx,
 {
 	uint64_t		 now = mig_now_ms();
 	struct peer_buf		*buf;
+	struct mig_msg		 them;
+	size_t			 len;
 	int			 rc;
 
 	*st = CTL_ST_REFUSED;
@@ -153,8 +160,12 @@ preauth_talk(struct mig_conn *conn, SSL_CTX *ctx,
 	*st = CTL_ST_FAILED;
 	if ((buf = malloc(sizeof(*buf))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "buffer");
-	rc = peer_open(conn, &rq->hello, buf, &a->hello, rq->deadline, err);
+	rc = peer_open(conn, &rq->hello, buf, &them, rq->deadline, err);
 	free(buf);
+	/* As a frame: the worker trusts no struct of ours, it decodes. */
+	if (rc == 0 && (rc = mig_msg_encode(&them, a->hello, sizeof(a->hello),
+	    &len, err)) == 0)
+		a->hello_len = (uint32_t)len;
 	return rc;
 }
 
@@ -283,6 +294,45 @@ preauth_end(pid_t pid)
 	}
 }
 
+/*
+ * The sandbox runs what a peer sent through OpenSSL and our parsers: if a
+ * peer took it over, its answer is the peer's.  It may then claim the peer
+ * authenticated (and get what an admitted peer gets: doc/security.md), but
+ * not break the worker: every field is checked, the HELLO decoded again,
+ * a kernel TLS socket asked whether it is one, and a plain socket taken
+ * on the plain port only.
+ */
+static int
+preauth_check(struct worker *w, struct preauth_answer *a, int fd,
+    struct mig_msg *them, struct mig_err *err)
+{
+	struct mig_frame_hdr	 h;
+	const uint8_t		*body;
+	char			 ulp[16] = "";
+	socklen_t		 ulplen = sizeof(ulp) - 1;
+	size_t			 used;
+
+	a->subject[sizeof(a->subject) - 1] = '\0';
+	a->fpr[sizeof(a->fpr) - 1] = '\0';
+	if (a->handoff > HANDOFF_RELAY || (a->handoff == HANDOFF_SOCKET) ==
+	    (w->tls != 0))
+		return mig_seterr(err, MIG_E_PROTO, "sandbox: handoff %u on "
+		    "the %s port", a->handoff, w->tls ? "TLS" : "plain");
+	if (a->handoff == HANDOFF_KTLS && (a->ktls != (MIG_KTLS_TX |
+	    MIG_KTLS_RX) || getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp,
+	    &ulplen) == -1 || strcmp(ulp, "tls") != 0))
+		return mig_seterr(err, MIG_E_PROTO, "sandbox: a kernel TLS "
+		    "socket that is none");
+	if (a->hello_len > sizeof(a->hello) ||
+	    mig_frame_split(a->hello, a->hello_len, &h, &body, &used,
+	    err) != 1 || used != a->hello_len ||
+	    mig_msg_decode(&h, body, them, err) == -1 ||
+	    them->type != MIG_MSG_HELLO)
+		return mig_seterr(err, MIG_E_PROTO, "sandbox: no HELLO in its "
+		    "answer");
+	return 0;
+}
+
 static void
 preauth_note(struct worker *w, const struct preauth_answer *a,
     struct mig_conn *conn)
@@ -341,14 +391,19 @@ preauth_open(struct worker *w, const struct mig_msg *us, struct mig_msg *them,
 		mig_seterr(err, err->code, "sandbox: %s", err->msg);
 		goto out_sock;
 	}
-	if (a->status != CTL_ST_OK || fd == -1 || a->handoff > HANDOFF_RELAY) {
-		st = a->status != CTL_ST_OK ? a->status : CTL_ST_FAILED;
-		*err = a->err;
-		if (a->status == CTL_ST_OK)
-			mig_seterr(err, MIG_E_PROTO, "sandbox: an answer "
-			    "without a connection");
+	if (a->status != CTL_ST_OK || fd == -1) {
+		/* Its reason, as a string, and a status a job can end in. */
+		st = a->status == CTL_ST_REFUSED ? CTL_ST_REFUSED :
+		    CTL_ST_FAILED;
+		a->err.msg[sizeof(a->err.msg) - 1] = '\0';
+		mig_seterr(err, a->err.code > MIG_OK && a->err.code <
+		    MIG_E__MAX ? a->err.code : MIG_E_PROTO, "%s",
+		    a->status == CTL_ST_OK ? "sandbox: an answer without a "
+		    "connection" : a->err.msg);
 		goto out_sock;
 	}
+	if (preauth_check(w, a, fd, them, err) == -1)
+		goto out_sock;
 	*conn = mig_conn_new(fd, err);		/* takes fd, whatever happens */
 	fd = -1;
 	if (*conn == NULL)
@@ -357,7 +412,6 @@ preauth_open(struct worker *w, const struct mig_msg *us, struct mig_msg *them,
 		mig_conn_set_peer(*conn, w->peer);
 	if (a->handoff == HANDOFF_KTLS)
 		mig_conn_adopt_ktls(*conn, a->ktls);
-	*them = a->hello;
 	preauth_note(w, a, *conn);
 	st = CTL_ST_OK;
 out_sock:
