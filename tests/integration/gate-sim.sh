@@ -23,7 +23,7 @@ CROWD=$B/tests/integration/crowd
 PC=$((PT + 1)) PD=$((PT + 2)) PE=$((PT + 3))
 crowds=""
 stop_crowds() { for c in $crowds; do kill "$c" 2>/dev/null; done; crowds=""; }
-trap stop_crowds EXIT
+trap 'stop_crowds; sim_cleanup' EXIT
 
 # crowd NAME SRC PORT N MODE: N connections in the background, their
 # output in $T/NAME; returns once all have connected (2 minutes at most:
