@@ -21,8 +21,6 @@
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -37,49 +35,21 @@
 #include "mig/log.h"
 #include "mig/proto.h"
 #include "mig/tls.h"
+#include "preauth.h"
 #include "relocd.h"
 
 /* How long the relay has, once one side has closed, for the other. */
 #define PREAUTH_LINGER_MS	10000
 /* What the worker allows beyond preauth_timeout for the answer itself. */
 #define PREAUTH_SLACK_MS	2000
-/* Room for a HELLO frame: its strings are bounded (proto.h). */
-#define PREAUTH_HELLO_MAX	2048
 /* How long a finished relay has to exit before it is killed. */
 #define PREAUTH_REAP_MS		(PREAUTH_LINGER_MS + 2000)
-
-enum preauth_handoff {
-	HANDOFF_SOCKET,		/* the plain socket itself */
-	HANDOFF_KTLS,		/* the socket, TLS in the kernel both ways */
-	HANDOFF_RELAY,		/* a socketpair; TLS stays in the sandbox */
-};
 
 static const char *const handoff_names[] = {
 	[HANDOFF_SOCKET] = "plain socket handed over",
 	[HANDOFF_KTLS] = "kernel TLS socket handed over",
 	[HANDOFF_RELAY] = "TLS kept in the sandbox, which relays it to the "
 	    "worker over a socketpair",
-};
-
-/* What the worker tells it: its HELLO, and when the peer's time is up
- * (CLOCK_MONOTONIC, mig_now_ms: the same clock in both processes), so
- * that the sandbox's own start counts against preauth_timeout. */
-struct preauth_request {
-	struct mig_msg	hello;
-	uint64_t	deadline;
-};
-
-/* The sandbox's one answer. */
-struct preauth_answer {
-	uint16_t	status;			/* CTL_ST_* */
-	uint16_t	handoff;		/* enum preauth_handoff */
-	int		ktls;			/* MIG_KTLS_* handed over */
-	uint32_t	uid;			/* it ran as */
-	struct mig_err	err;			/* unless CTL_ST_OK */
-	uint32_t	hello_len;		/* the peer's HELLO, as a */
-	uint8_t		hello[PREAUTH_HELLO_MAX];	/* frame */
-	char		subject[256];		/* its certificate, or "" */
-	char		fpr[3 * 32 + 1];
 };
 
 /* ---- the sandbox ("relocd -W preauth") ---- */
@@ -294,45 +264,6 @@ preauth_end(pid_t pid)
 	}
 }
 
-/*
- * The sandbox runs what a peer sent through OpenSSL and our parsers: if a
- * peer took it over, its answer is the peer's.  It may then claim the peer
- * authenticated (and get what an admitted peer gets: doc/security.md), but
- * not break the worker: every field is checked, the HELLO decoded again,
- * a kernel TLS socket asked whether it is one, and a plain socket taken
- * on the plain port only.
- */
-static int
-preauth_check(struct worker *w, struct preauth_answer *a, int fd,
-    struct mig_msg *them, struct mig_err *err)
-{
-	struct mig_frame_hdr	 h;
-	const uint8_t		*body;
-	char			 ulp[16] = "";
-	socklen_t		 ulplen = sizeof(ulp) - 1;
-	size_t			 used;
-
-	a->subject[sizeof(a->subject) - 1] = '\0';
-	a->fpr[sizeof(a->fpr) - 1] = '\0';
-	if (a->handoff > HANDOFF_RELAY || (a->handoff == HANDOFF_SOCKET) ==
-	    (w->tls != 0))
-		return mig_seterr(err, MIG_E_PROTO, "sandbox: handoff %u on "
-		    "the %s port", a->handoff, w->tls ? "TLS" : "plain");
-	if (a->handoff == HANDOFF_KTLS && (a->ktls != (MIG_KTLS_TX |
-	    MIG_KTLS_RX) || getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp,
-	    &ulplen) == -1 || strcmp(ulp, "tls") != 0))
-		return mig_seterr(err, MIG_E_PROTO, "sandbox: a kernel TLS "
-		    "socket that is none");
-	if (a->hello_len > sizeof(a->hello) ||
-	    mig_frame_split(a->hello, a->hello_len, &h, &body, &used,
-	    err) != 1 || used != a->hello_len ||
-	    mig_msg_decode(&h, body, them, err) == -1 ||
-	    them->type != MIG_MSG_HELLO)
-		return mig_seterr(err, MIG_E_PROTO, "sandbox: no HELLO in its "
-		    "answer");
-	return 0;
-}
-
 static void
 preauth_note(struct worker *w, const struct preauth_answer *a,
     struct mig_conn *conn)
@@ -402,7 +333,7 @@ preauth_open(struct worker *w, const struct mig_msg *us, struct mig_msg *them,
 		    "connection" : a->err.msg);
 		goto out_sock;
 	}
-	if (preauth_check(w, a, fd, them, err) == -1)
+	if (preauth_answer_check(w->tls, a, fd, them, err) == -1)
 		goto out_sock;
 	*conn = mig_conn_new(fd, err);		/* takes fd, whatever happens */
 	fd = -1;
