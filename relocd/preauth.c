@@ -42,8 +42,6 @@
 #define PREAUTH_LINGER_MS	10000
 /* What the worker allows beyond preauth_timeout for the answer itself. */
 #define PREAUTH_SLACK_MS	2000
-/* How long a finished relay has to exit before it is killed. */
-#define PREAUTH_REAP_MS		(PREAUTH_LINGER_MS + 2000)
 
 static const char *const handoff_names[] = {
 	[HANDOFF_SOCKET] = "plain socket handed over",
@@ -246,22 +244,18 @@ preauth_spawn(struct worker *w, int sock, struct mig_err *err)
 	return pid;
 }
 
-/* Waits a bounded time for the sandbox to exit, then kills it. */
+/*
+ * The end of a sandbox: reaped at once when it is ending anyway (wait),
+ * else only if it has.  A relay ends by itself within PREAUTH_LINGER_MS of
+ * the worker closing its end (it waits for the peer's close, so that our
+ * last frame is not lost to a reset); the worker does not wait for it, so
+ * that the job's lock and slot go with the job, and init reaps it.
+ */
 void
-preauth_end(pid_t pid)
+preauth_end(pid_t pid, int wait)
 {
-	uint64_t	until = mig_deadline(PREAUTH_REAP_MS);
-	pid_t		r;
-
-	if (pid <= 0)
-		return;
-	while ((r = waitpid(pid, NULL, WNOHANG)) == 0 && mig_now_ms() < until)
-		usleep(20000);
-	if (r == 0) {
-		mig_log_warnx("sandbox %ld did not exit: killed", (long)pid);
-		kill(pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
-	}
+	if (pid > 0)
+		(void)waitpid(pid, NULL, wait ? 0 : WNOHANG);
 }
 
 static void
@@ -354,7 +348,7 @@ out:
 	if (*pid > 0 && (st != CTL_ST_OK || a->handoff != HANDOFF_RELAY)) {
 		if (st != CTL_ST_OK)
 			kill(*pid, SIGKILL);
-		preauth_end(*pid);
+		preauth_end(*pid, 1);
 		*pid = 0;
 	}
 	free(a);

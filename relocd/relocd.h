@@ -275,7 +275,7 @@ int		 preauth_child(struct worker *);
 int		 preauth_open(struct worker *, const struct mig_msg *,
 		    struct mig_msg *, struct mig_conn **, pid_t *,
 		    struct mig_err *);
-void		 preauth_end(pid_t);
+void		 preauth_end(pid_t, int);
 int		 sandbox_enter(const struct relocd_conf *, struct mig_err *);
 int		 sandbox_check(const char *, const struct relocd_conf *,
 		    struct mig_err *);

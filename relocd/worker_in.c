@@ -534,7 +534,7 @@ worker_in(struct worker *w)
 	rc = run(&in);
 	if (in.conn != NULL)
 		mig_conn_close(in.conn);
-	preauth_end(in.sandbox);	/* the relay ends with the connection */
+	preauth_end(in.sandbox, 0);	/* the relay ends by itself */
 	free(in.json);
 	free(in.buf);
 	return rc;

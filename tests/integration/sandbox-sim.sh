@@ -21,12 +21,9 @@ CROWD=$B/tests/integration/crowd
 crowd_pid=""
 trap 'kill $crowd_pid 2>/dev/null; sim_cleanup' EXIT
 
-# sandboxes HOST: the pre-authentication processes under HOST's relocd
-sandboxes() {
-	for w in $(pgrep -P "$(cat "$T/$1/relocd.pid")" -f -- "-W in"); do
-		pgrep -P "$w" -f -- "-W preauth"
-	done
-}
+# sandboxes HOST: the pre-authentication processes of HOST's relocd, by
+# their configuration (a relay outlives its worker for a few seconds)
+sandboxes() { pgrep -f -- "-W preauth .*-c $T/$1/" || true; }
 # field PID KEY: a line of its /proc status, the values space-separated
 field() { awk -v k="$2:" '$1 == k { $1 = ""; print substr($0, 2) }' "/proc/$1/status" | sed 's/ *$//'; }
 
@@ -106,7 +103,7 @@ if X a migrate --localhost --plain --port "$PB" plain 127.0.0.1 > "$T/out" 2>&1 
 	ok "a plaintext migration: the socket handed over"
 else bad "a plaintext migration through the sandbox"; fi
 left=""
-for _ in $(seq 200); do
+for _ in $(seq 300); do	# a relay lingers 10 s at most for its peer
 	left=$(sandboxes b)
 	[ -z "$left" ] && break
 	sleep 0.1
