@@ -17,6 +17,8 @@
 #include "mig/conn.h"
 #include "preauth.h"
 
+static int	sv[2];		/* a socket that carries no kernel TLS */
+
 /* A good answer: the relay's, with a HELLO from "peer". */
 static void
 answer(struct preauth_answer *a)
@@ -59,9 +61,6 @@ test_good(void **state)
 	struct preauth_answer	a;
 	struct mig_msg		them;
 	struct mig_err		err;
-	int			sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	answer(&a);
 	assert_int_equal(preauth_answer_check(1, &a, sv[0], &them, &err), 0);
 	assert_int_equal(them.type, MIG_MSG_HELLO);
@@ -69,8 +68,6 @@ test_good(void **state)
 	/* plain port: the socket itself */
 	a.handoff = HANDOFF_SOCKET;
 	assert_int_equal(preauth_answer_check(0, &a, sv[0], &them, &err), 0);
-	close(sv[0]);
-	close(sv[1]);
 }
 
 static void
@@ -80,9 +77,6 @@ test_lies(void **state)
 	struct mig_msg		m;
 	struct mig_err		err;
 	size_t			len;
-	int			sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	/* a bare socket on the TLS port; a relay on the plain one */
 	answer(&a);
 	a.handoff = HANDOFF_SOCKET;
@@ -119,8 +113,6 @@ test_lies(void **state)
 	    &err), 0);
 	a.hello_len = (uint32_t)len;
 	refused(1, &a, sv[0], "no HELLO");
-	close(sv[0]);
-	close(sv[1]);
 }
 
 static void
@@ -129,17 +121,26 @@ test_strings_bounded(void **state)
 	struct preauth_answer	a;
 	struct mig_msg		them;
 	struct mig_err		err;
-	int			sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	answer(&a);
 	memset(a.subject, 'x', sizeof(a.subject));
 	memset(a.fpr, 'y', sizeof(a.fpr));
 	assert_int_equal(preauth_answer_check(1, &a, sv[0], &them, &err), 0);
 	assert_int_equal(strlen(a.subject), sizeof(a.subject) - 1);
 	assert_int_equal(strlen(a.fpr), sizeof(a.fpr) - 1);
+}
+
+static int
+setup(void **state)
+{
+	return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+}
+
+static int
+teardown(void **state)
+{
 	close(sv[0]);
 	close(sv[1]);
+	return 0;
 }
 
 int
@@ -151,5 +152,5 @@ main(void)
 		cmocka_unit_test(test_strings_bounded),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
