@@ -8,7 +8,7 @@
  *                   [--tls13-suites LIST]
  *                   [--xen [--no-xl-header]] [-v]
  *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] [--sha256] [--hop]
- *                   [--xen [--no-xl-header]] [-v]
+ *                   [--sandbox] [--xen [--no-xl-header]] [-v]
  *
  * The relay thread reads stdin (send) or writes stdout (recv) itself: the
  * program before or after it in the pipeline plays libxl-save-helper,
@@ -20,11 +20,15 @@
  * bytes are opaque.  STREAM_END carries XXH3-128, as between two relocd;
  * --sha256 (on both ends) measures the SHA-256 fallback.  --tls13-suites
  * LIST overrides libmig's TLS 1.3 suite order (to measure a cipher; relocd
- * has no such knob).  RATE is bytes/s with an optional k, M or G (powers
+ * has no such knob).  --sandbox (recv) keeps the connection in a child
+ * process that relays it to a socketpair (mig_conn_pipe), the relay
+ * reading the other end: relocd's receiving side when TLS stays in its
+ * pre-authentication sandbox.  RATE is bytes/s with an optional k, M or G (powers
  * of 1000).  PKI DIR holds ca.pem, server.pem/.key and client.pem/.key.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -57,6 +61,7 @@ struct opts {
 	unsigned	 flags;
 	int		 verbose;
 	int		 hop;
+	int		 sandbox;
 };
 
 static void
@@ -68,7 +73,8 @@ usage(void)
 	    "LIST]\n"
 	    "                  [--xen [--no-xl-header]] [-v]\n"
 	    "       relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] "
-	    "[--sha256] [--hop] [--xen [--no-xl-header]] [-v]\n");
+	    "[--sha256] [--hop] [--sandbox]\n"
+	    "                  [--xen [--no-xl-header]] [-v]\n");
 	exit(2);
 }
 
@@ -121,6 +127,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->flags |= MIG_RELAY_F_NO_XL_HEADER;
 		else if (strcmp(a, "--hop") == 0)
 			o->hop = 1;
+		else if (strcmp(a, "--sandbox") == 0 && !o->send)
+			o->sandbox = 1;
 		else if (strcmp(a, "-v") == 0)
 			o->verbose = 1;
 		else if (v == NULL)
@@ -216,6 +224,36 @@ open_conn(const struct opts *o, SSL_CTX **ctx, struct mig_err *err)
 	return c;
 }
 
+/*
+ * --sandbox: the connection goes to a child that relays it to one end of
+ * a socketpair, as relocd's sandbox does; the other end is returned, and
+ * *pid is the child, waited for at the end so that its work is timed.
+ */
+static struct mig_conn *
+sandbox_relay(struct mig_conn *c, pid_t *pid, struct mig_err *err)
+{
+	int	sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+	    sv) == -1) {
+		mig_seterrno(err, MIG_E_IO, "socketpair");
+		die("sandbox", err);
+	}
+	if ((*pid = fork()) == -1) {
+		mig_seterrno(err, MIG_E_IO, "fork");
+		die("sandbox", err);
+	}
+	if (*pid == 0) {
+		close(sv[1]);
+		if (mig_conn_pipe(c, sv[0], TIMEOUT_MS, err) == -1)
+			die("sandbox relay", err);
+		_exit(0);
+	}
+	close(sv[0]);
+	mig_conn_close(c);		/* the child's now */
+	return mig_conn_new(sv[1], err);
+}
+
 /* As libxl-save-helper would: one copy of the data into the socket. */
 static int
 copy(int in, int out)
@@ -265,10 +303,13 @@ main(int argc, char **argv)
 	struct mig_relay_stats	 st;
 	SSL_CTX			*ctx = NULL;
 	int			 sv[2] = { -1, -1 }, copy_rc = 0, saved = 0;
-	int			 ok;
+	int			 ok, wst;
+	pid_t			 sandbox = -1;
 
 	parse_opts(argc, argv, &o);
 	conn = open_conn(&o, &ctx, &err);
+	if (o.sandbox && (conn = sandbox_relay(conn, &sandbox, &err)) == NULL)
+		die("sandbox", &err);
 	if (o.hop && mig_relay_socketpair(sv, &err) == -1)
 		die("socketpair", &err);
 	memset(&rc, 0, sizeof(rc));
@@ -308,6 +349,11 @@ main(int argc, char **argv)
 		(void)mig_conn_shutdown(conn, mig_deadline(TIMEOUT_MS),
 		    NULL);
 	mig_conn_close(conn);
+	if (sandbox > 0 && (waitpid(sandbox, &wst, 0) == -1 ||
+	    !WIFEXITED(wst) || WEXITSTATUS(wst) != 0)) {
+		fprintf(stderr, "relay-pipe: the sandbox relay failed\n");
+		ok = 0;
+	}
 	if (o.hop)
 		close(sv[1]);
 	SSL_CTX_free(ctx);

@@ -89,6 +89,8 @@ static const struct key keys[] = {
 	{ "receive_backend_domains",	K_LIST, O(recv.backend_domains), 0, 0, NULL },
 	{ "receive_allow",		K_LIST, O(recv.allow), 0, 0, NULL },
 	{ "dump_dir",			K_PATH, O(dump_dir), 0, 0, NULL },
+	{ "sandbox_user",		K_LIST, O(sandbox_user), 0, 0, NULL },
+	{ "sandbox_dir",		K_PATH, O(sandbox_dir), 0, 0, NULL },
 	/* xend-config.sxp names, accepted so an old configuration carries over */
 	{ "xend_relocation_server",	K_BOOL, O(plain_enabled), 0, 1,
 	    "relocation_server" },
@@ -185,6 +187,10 @@ config_defaults(struct relocd_conf *c)
 	if (policy_defaults(&c->recv) == -1)
 		c->state_dir = NULL;	/* reported as no memory */
 	c->dump_dir = strdup(RELOCD_DUMP_DIR);
+	/* The packages' user, then the one every system has. */
+	if (strlist_add(&c->sandbox_user, "_relocd", 7) == -1 ||
+	    strlist_add(&c->sandbox_user, "nobody", 6) == -1)
+		c->state_dir = NULL;	/* reported as no memory */
 }
 
 void
@@ -202,6 +208,8 @@ config_free(struct relocd_conf *c)
 	free(c->pid_file);
 	policy_free(&c->recv);
 	free(c->dump_dir);
+	strlist_free(&c->sandbox_user);
+	free(c->sandbox_dir);
 	memset(c, 0, sizeof(*c));
 }
 

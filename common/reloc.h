@@ -118,6 +118,11 @@ struct relocd_conf {
 	struct recv_policy recv;
 	/* the domains relocd looks after */
 	char		*dump_dir;		/* coredump-* actions */
+	/* the pre-authentication sandbox (relocd/sandbox.c): the users it
+	 * runs as, the first that exists; its empty root, NULL for
+	 * STATE_DIR/empty */
+	struct strlist	 sandbox_user;
+	char		*sandbox_dir;
 };
 
 /* config.c */

@@ -31,6 +31,9 @@ struct mig_conn {
 	struct sockaddr_storage	 peer_sa;
 	socklen_t		 peer_salen;
 	char			 peer[MIG_PEERLEN];
+	int			 kernel_tls;	/* MIG_KTLS_*: TLS the kernel
+						 * does, set up by another
+						 * process (no SSL here) */
 };
 
 enum ssl_op { OP_HANDSHAKE, OP_READ, OP_WRITE, OP_SHUTDOWN };
@@ -588,7 +591,9 @@ mig_conn_recv(struct mig_conn *c, void *buf, size_t len,
 				return -1;
 			continue;
 		}
-		if ((n = recv(c->fd, buf, len, 0)) >= 0)
+		if ((n = c->kernel_tls & MIG_KTLS_RX ?
+		    conn_ktls_recv(c->fd, buf, len) :
+		    recv(c->fd, buf, len, 0)) >= 0)
 			return n;
 		if (errno == EINTR)
 			continue;
@@ -751,6 +756,11 @@ mig_conn_shutdown(struct mig_conn *c, uint64_t deadline, struct mig_err *err)
 	    (ret = conn_ssl_call(c, OP_SHUTDOWN, NULL, 0, &io)) < 0)
 		if (conn_ssl_retry(c, OP_SHUTDOWN, ret, &io, err) == -1)
 			return -1;
+	if ((c->kernel_tls & MIG_KTLS_TX) &&
+	    conn_ktls_close_notify(c->fd) == -1 && errno != EPIPE &&
+	    errno != ENOTCONN && errno != ECONNRESET)
+		return mig_seterrno(err, MIG_E_IO, "TLS shutdown of %s",
+		    c->peer);
 	if (shutdown(c->fd, SHUT_WR) == -1 && errno != ENOTCONN)
 		return mig_seterrno(err, MIG_E_IO, "shutdown of %s", c->peer);
 	return 0;
@@ -773,7 +783,7 @@ mig_conn_ktls(const struct mig_conn *c)
 	int	bits = 0;
 
 	if (c->ssl == NULL)
-		return 0;
+		return c->kernel_tls;
 	if (BIO_get_ktls_send(SSL_get_wbio(c->ssl)))
 		bits |= MIG_KTLS_TX;
 	if (BIO_get_ktls_recv(SSL_get_rbio(c->ssl)))
@@ -801,7 +811,7 @@ mig_conn_stream_fd(const struct mig_conn *c, struct mig_err *err)
 int
 mig_conn_is_tls(const struct mig_conn *c)
 {
-	return c->ssl != NULL;
+	return c->ssl != NULL || c->kernel_tls != 0;
 }
 
 int
@@ -836,4 +846,36 @@ mig_conn_peer_addr(const struct mig_conn *c, socklen_t *len)
 {
 	*len = c->peer_salen;
 	return (const struct sockaddr *)&c->peer_sa;
+}
+
+/*
+ * Handing a connection to another process.  A plain connection, or one
+ * whose records the kernel encrypts and decrypts both ways with nothing
+ * decrypted left in OpenSSL, is its socket alone: the fd, and *ktls says
+ * which.  The SSL is freed without a word to the peer (the kernel goes on
+ * with the session) and c keeps no fd.
+ */
+int
+mig_conn_handoff(struct mig_conn *c, int *ktls, struct mig_err *err)
+{
+	int	fd;
+
+	*ktls = mig_conn_ktls(c);
+	if (c->ssl != NULL && *ktls != (MIG_KTLS_TX | MIG_KTLS_RX))
+		return mig_seterr(err, MIG_E_NOTSUP, "%s: TLS in user space",
+		    c->peer);
+	if (c->ssl != NULL && SSL_has_pending(c->ssl))
+		return mig_seterr(err, MIG_E_NOTSUP, "%s: OpenSSL holds bytes "
+		    "it read past the handshake", c->peer);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	fd = c->fd;
+	c->fd = -1;
+	return fd;
+}
+
+void
+mig_conn_adopt_ktls(struct mig_conn *c, int ktls)
+{
+	c->kernel_tls = ktls;
 }

@@ -13,4 +13,8 @@
 int	 mig_conn_fd(const struct mig_conn *);
 SSL	*mig_conn_ssl(const struct mig_conn *);
 
+/* conn_ktls.c: a socket whose TLS the kernel does, with no SSL object */
+ssize_t	 conn_ktls_recv(int, void *, size_t);
+int	 conn_ktls_close_notify(int);
+
 #endif

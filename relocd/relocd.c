@@ -159,7 +159,8 @@ load_config(const char *path, struct relocd_conf *conf, struct mig_acl **acl,
 	mig_acl_free(peers);
 	/* The parent never waits for DNS: names are confirmed by dns.c. */
 	mig_acl_set_nodns(a, 1);
-	if (tls_check(path, &c, err) == -1) {
+	if (tls_check(path, &c, err) == -1 || sandbox_check(path, &c,
+	    err) == -1) {
 		mig_acl_free(a);
 		config_free(&c);
 		return -1;

@@ -219,6 +219,7 @@ struct mig_relay_stats;
 struct worker {
 	uint64_t		 job;
 	const char		*conf_path;
+	char			**argv;		/* as started (preauth.c) */
 	struct relocd_conf	 conf;
 	struct event_base	*base;
 	struct mig_hv		*hv;
@@ -269,6 +270,17 @@ int		 relocd_main(int, char **, const struct mig_hv_ops *);
 /* listen.c */
 int		 listen_start(struct relocd *, struct mig_err *);
 void		 listen_stop(struct relocd *);
+
+/* preauth.c, sandbox.c: the pre-authentication sandbox */
+int		 preauth_child(struct worker *);
+int		 preauth_open(struct worker *, const struct mig_msg *,
+		    struct mig_msg *, struct mig_conn **, pid_t *,
+		    struct mig_err *);
+void		 preauth_end(pid_t, int);
+int		 sandbox_enter(const struct relocd_conf *, struct mig_err *);
+int		 sandbox_check(const char *, const struct relocd_conf *,
+		    struct mig_err *);
+void		 sandbox_dir_path(const struct relocd_conf *, char *, size_t);
 
 /* gate.c: what a connection passes before it gets a worker */
 struct sockaddr_storage;

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mig/acl.h"
 #include "mig/conn.h"
 #include "mig/domcfg.h"
 #include "mig/hv.h"
@@ -21,7 +20,6 @@
 #include "mig/proto.h"
 #include "mig/relay.h"
 #include "relocd.h"
-#include "mig/tls.h"
 #include "worker_in.h"
 
 static int
@@ -49,41 +47,6 @@ refuse(struct in *in, uint16_t reason, const char *fmt, ...)
 	peer_send(in->conn, &m, worker_deadline(in->w), &err);
 	mig_seterr(&err, MIG_E_DENIED, "refused %s: %s", in->req.name, text);
 	return worker_result(in->w, CTL_ST_REFUSED, &err);
-}
-
-/*
- * The TLS handshake, when the peer came to the TLS port.  The parent's
- * gate admitted the peer's address or name already; from here to its
- * HELLO the peer has preauth_timeout seconds, whatever peer_timeout is.
- */
-static int
-admit(struct in *in, uint64_t deadline, struct mig_err *err)
-{
-	struct worker		*w = in->w;
-	struct mig_tls_conf	 tc;
-	uint64_t		 now = mig_now_ms();
-
-	if ((in->conn = mig_conn_new(w->conn_fd, err)) == NULL)
-		return -1;
-	w->conn_fd = -1;
-	if (w->peer != NULL)
-		mig_conn_set_peer(in->conn, w->peer);
-	if (!w->tls)
-		return 0;
-	config_tls(&w->conf, &tc);
-	/* The context borrows the ACL: both are ours until the job ends. */
-	if (w->conf.tls_peers_allow.n > 0 && (in->peers = mig_acl_new(
-	    (const char *const *)w->conf.tls_peers_allow.v,
-	    w->conf.tls_peers_allow.n, err)) == NULL)
-		return -1;
-	tc.peers_allow = in->peers;
-	if ((in->tls = mig_tls_server_ctx(&tc, err)) == NULL)
-		return -1;
-	if (mig_conn_tls_server(in->conn, in->tls, deadline > now ?
-	    (int)(deadline - now) : 0, err) == -1)
-		return -1;
-	peer_note_cert(in->conn);
-	return 0;
 }
 
 /*
@@ -585,19 +548,21 @@ run(struct in *in)
 	struct worker	*w = in->w;
 	struct mig_msg	 us, them, m;
 	struct mig_err	 err;
-	uint64_t	 preauth;
+	int		 st;
 
-	preauth = mig_deadline((int)w->conf.preauth_timeout * 1000);
-	if (admit(in, preauth, &err) == -1) {
+	/* The handshake, certificate checks, preamble and HELLOs run in
+	 * the sandbox (preauth.c); the parent's gate admitted the address
+	 * or name already. */
+	if (peer_hello_fill(w->hv, &us, &err) == -1) {
 		mig_log_info("connection from %s: %s", w->peer != NULL ?
 		    w->peer : "?", err.msg);
-		return worker_result(w, CTL_ST_REFUSED, &err);
-	}
-	if (peer_hello_fill(w->hv, &us, &err) == -1 ||
-	    peer_open(in->conn, &us, in->buf, &them, preauth, &err) == -1) {
-		mig_log_info("connection from %s: %s", mig_conn_peer(in->conn),
-		    err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	if ((st = preauth_open(w, &us, &them, &in->conn, &in->sandbox,
+	    &err)) != CTL_ST_OK) {
+		mig_log_info("connection from %s: %s", w->peer != NULL ?
+		    w->peer : "?", err.msg);
+		return worker_result(w, st, &err);
 	}
 	/* Out of the parent's pre-authentication budget. */
 	worker_reserve_msg(w, CTL_AUTHENTICATED);
@@ -639,9 +604,7 @@ worker_in(struct worker *w)
 	rc = run(&in);
 	if (in.conn != NULL)
 		mig_conn_close(in.conn);
-	if (in.tls != NULL)
-		SSL_CTX_free(in.tls);
-	mig_acl_free(in.peers);
+	preauth_end(in.sandbox, 0);	/* the relay ends by itself */
 	free(in.json);
 	free(in.buf);
 	return rc;

@@ -20,8 +20,7 @@ struct mig_domcfg;
 struct in {
 	struct worker		*w;
 	struct mig_conn		*conn;
-	SSL_CTX			*tls;
-	struct mig_acl		*peers;		/* tls_peers_allow */
+	pid_t			 sandbox;	/* its TLS relay, or 0 */
 	struct peer_buf		*buf;
 	struct mig_msg_reserve	 req;
 	char			*json;		/* NUL-terminated copy */

@@ -28,6 +28,7 @@
 #define WK_ANSWER	0x2	/* a question: a failure is its CTL_ERROR
 				 * answer, not a job's RESULT */
 #define WK_SERVICE	0x4	/* not a job: its log lines carry its kind */
+#define WK_SANDBOX	0x8	/* no hypervisor, no journal (preauth.c) */
 
 static int	worker_save(struct worker *);
 static int	worker_restore(struct worker *);
@@ -39,6 +40,7 @@ static const struct worker_kind {
 } worker_kinds[] = {
 	{ "out",	worker_out,	0 },		/* worker_out.c */
 	{ "in",		worker_in,	WK_CONN },	/* worker_in.c */
+	{ "preauth",	preauth_child,	WK_CONN | WK_SANDBOX },
 	{ "save",	worker_save,	0 },		/* worker_file.c */
 	{ "restore",	worker_restore,	0 },
 	{ "query",	worker_query,	WK_ANSWER },	/* worker_query.c */
@@ -177,6 +179,7 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	w.started_ms = w.rate_ms = mig_now_ms();
 	w.page_size = 4096;
 	w.conf_path = RELOCD_CONF_FILE;
+	w.argv = argv;
 	optind = 3;
 	while ((ch = getopt(argc, argv, "j:c:fvTRP:")) != -1) {
 		switch (ch) {
@@ -214,6 +217,8 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	if (kind->flags & WK_CONN)
 		w.conn_fd = RELOCD_WORKER_FD_CONN;
 
+	if (kind->flags & WK_SANDBOX)
+		return kind->run(&w);	/* opens nothing of the worker's */
 	if (worker_open(&w, ops, &err) == 0)
 		rc = kind->run(&w);
 	else if (kind->flags & WK_ANSWER) {

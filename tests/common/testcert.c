@@ -336,3 +336,12 @@ testcert_cleanup(struct testcert *tc)
 		perror(tc->dir);
 	tc->dir[0] = '\0';
 }
+
+void
+testcert_pattern(uint8_t *p, size_t len, unsigned seed)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 31 + seed + (i >> 10));
+}

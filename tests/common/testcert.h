@@ -9,6 +9,8 @@
 #define TESTCERT_H
 
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct testcert_pair {
 	char	cert[PATH_MAX];
@@ -45,5 +47,8 @@ struct testcert {
 int	testcert_make(struct testcert *);
 /* Remove the files and the directory. */
 void	testcert_cleanup(struct testcert *);
+/* Payload for a test connection: len bytes that depend on seed and on
+ * their offset, so that a byte lost, doubled or moved shows. */
+void	testcert_pattern(uint8_t *, size_t, unsigned seed);
 
 #endif

@@ -9,7 +9,8 @@
 # a timeout, that let them pass (preauth_timeout is 300 s here).  A peer
 # that closes, resets or stops inside its preamble, or that no
 # relocation_hosts_allow pattern could admit, starts no worker; a name
-# pattern is confirmed through the hosts file.  Refusal lines are
+# pattern is confirmed through the hosts file, with and without a name
+# server (a name only the hosts file has).  Refusal lines are
 # rate-limited per host.  And the protocol's deviations: COMMIT straight
 # after RESERVED, zstd DATA when compression was not granted and a zstd
 # bomb are each answered with an ERROR frame that says what happened.
@@ -19,10 +20,10 @@ PORT_SALT=13 LOCALHOST_OK=1
 . "$(dirname "$0")/sim-lib.sh"
 RAWPEER=$B/tests/integration/rawpeer
 CROWD=$B/tests/integration/crowd
-PC=$((PT + 1)) PD=$((PT + 2))
+PC=$((PT + 1)) PD=$((PT + 2)) PE=$((PT + 3))
 crowds=""
 stop_crowds() { for c in $crowds; do kill "$c" 2>/dev/null; done; crowds=""; }
-trap stop_crowds EXIT
+trap 'stop_crowds; sim_cleanup' EXIT
 
 # crowd NAME SRC PORT N MODE: N connections in the background, their
 # output in $T/NAME; returns once all have connected (2 minutes at most:
@@ -148,6 +149,34 @@ else echo "# /etc/hosts does not name 127.0.0.1 localhost: name case skipped"; f
 if [ "$rc" -eq 1 ] && until_n 1 loglines d "refused connection from 127.0.0.2:"; then
 	ok "refused by name: 127.0.0.2"
 else bad "refused by name: 127.0.0.2 (rc $rc)"; fi
+
+# 6b. With no name server (an empty resolv.conf), a name that only the
+#    hosts file knows, and that is not localhost, is confirmed from it:
+#    relocd e sees its own hosts file and resolv.conf through a mount
+#    namespace of its own.
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	printf '127.0.0.1 localhost\n127.0.0.8 peer-eight.relocd.test\n' > "$T/hosts"
+	: > "$T/resolv.conf"
+	cat > "$T/ns-relocd" <<NS
+#!/bin/sh
+exec unshare -m sh -c 'mount --bind "$T/hosts" /etc/hosts &&
+    mount --bind "$T/resolv.conf" /etc/resolv.conf && exec "\$0" "\$@"' "$RELOCD" "\$@"
+NS
+	chmod +x "$T/ns-relocd"
+	RELOCD_REAL=$RELOCD RELOCD=$T/ns-relocd
+	start e "$PE" 'relocation_hosts_allow = [ "peer-eight\\.relocd\\.test" ]'
+	RELOCD=$RELOCD_REAL
+	if grep -q "no name server in /etc/resolv.conf" "$T/e/log" &&
+	    "$RAWPEER" -s 127.0.0.8 "$PE" hostsfile > "$T/out" 2>&1 &&
+	    grep -q "^reserved " "$T/out" &&
+	    grep -q "admitted by name\|(migrate-in hostsfile)" "$T/e/log"; then
+		ok "no name server: a name only in the hosts file is confirmed"
+	else bad "no name server: peer-eight.relocd.test from the hosts file"; fi
+	"$RAWPEER" -s 127.0.0.9 "$PE" nothosts > "$T/out" 2>&1; rc=$?
+	if [ "$rc" -eq 1 ] && until_n 1 loglines e "refused connection from 127.0.0.9:"; then
+		ok "no name server: an address the hosts file does not name is refused"
+	else bad "no name server: 127.0.0.9 (rc $rc)"; fi
+else echo "# not root, or no mount namespaces: the hosts-file-only case skipped"; fi
 
 # 7. Deviations: each answered with ERROR, each logged as it happened
 #    (one after the other: they reserve for the same uuid).

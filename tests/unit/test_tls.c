@@ -45,22 +45,13 @@ struct side {
 	int		 ktls;		/* mig_conn_ktls() after the handshake */
 };
 
-static void
-pattern(uint8_t *p, size_t len, unsigned seed)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(i * 31 + seed + (i >> 10));
-}
-
 static int
 verify(const uint8_t *p, size_t len, unsigned seed)
 {
 	uint8_t	*want = malloc(len);
 	int	 ok;
 
-	pattern(want, len, seed);
+	testcert_pattern(want, len, seed);
 	ok = memcmp(want, p, len) == 0;
 	free(want);
 	return ok;
@@ -90,7 +81,7 @@ server_main(void *arg)
 	if (mig_conn_read_full(s->conn, buf, sizeof(HELLO), dl, &s->err) ||
 	    memcmp(buf, HELLO, sizeof(HELLO)) != 0)
 		goto out;
-	pattern(buf, DOWN_LEN, 2);
+	testcert_pattern(buf, DOWN_LEN, 2);
 	if (mig_conn_write_all(s->conn, buf, DOWN_LEN, dl, &s->err) == 0 &&
 	    mig_conn_read_full(s->conn, buf, UP_LEN, dl, &s->err) == 0)
 		s->data_ok = verify(buf, UP_LEN, 1);
@@ -119,7 +110,7 @@ client_run(struct side *c, const char *host)
 	    &c->err) == 0 &&
 	    mig_conn_read_full(c->conn, buf, DOWN_LEN, dl, &c->err) == 0 &&
 	    verify(buf, DOWN_LEN, 2)) {
-		pattern(buf, UP_LEN, 1);
+		testcert_pattern(buf, UP_LEN, 1);
 		c->data_ok = mig_conn_write_all(c->conn, buf, UP_LEN, dl,
 		    &c->err) == 0;
 	}

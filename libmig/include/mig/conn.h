@@ -130,6 +130,29 @@ int		 mig_conn_ktls(const struct mig_conn *);
  */
 int		 mig_conn_stream_fd(const struct mig_conn *, struct mig_err *);
 int		 mig_conn_is_tls(const struct mig_conn *);
+
+/*
+ * Handing an authenticated connection to another process (relocd's
+ * pre-authentication sandbox).  mig_conn_handoff(): the socket alone, when
+ * it carries the connection by itself (plain, or kernel TLS both ways with
+ * nothing left decrypted in OpenSSL): its fd, *ktls the MIG_KTLS_* bits;
+ * c keeps no fd.  Else -1 (MIG_E_NOTSUP) and c is unchanged.  The process
+ * that receives the fd wraps it (mig_conn_new) and, for kernel TLS, says
+ * so with mig_conn_adopt_ktls(): mig_conn_ktls() and mig_conn_stream_fd()
+ * then answer as for the original, and the connection reads and writes
+ * records the kernel decrypts (a close_notify is the end of the stream).
+ */
+int		 mig_conn_handoff(struct mig_conn *, int *ktls,
+		    struct mig_err *);
+void		 mig_conn_adopt_ktls(struct mig_conn *, int ktls);
+/*
+ * Else the connection stays where it is, and mig_conn_pipe() carries its
+ * bytes to and from fd (a socket) both ways: until both ends have closed;
+ * once one has, the other has linger_ms to follow.  A peer's close becomes
+ * shutdown(fd, SHUT_WR) and fd's EOF becomes mig_conn_shutdown().
+ */
+int		 mig_conn_pipe(struct mig_conn *, int fd, int linger_ms,
+		    struct mig_err *);
 /* The certificate the peer presented (mig_tls_peer_cert); -1 if none. */
 int		 mig_conn_peer_cert(const struct mig_conn *, char *subject,
 		    size_t, char *fpr, size_t);
