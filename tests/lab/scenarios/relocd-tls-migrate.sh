@@ -43,5 +43,9 @@ grep -q "ACTIVATED" /run/rb/state/journal || { relocd_logs a b; fail "B's journa
 grep -q "witness: byte path: direct (kernel TLS)" /run/ra/log &&
     grep -q "witness: byte path: direct (kernel TLS)" /run/rb/log ||
 	{ relocd_logs a b; fail "kernel TLS did not carry the stream at both ends"; }
+# b's sandbox did the handshake; with the kernel holding the keys both ways it
+# hands the worker the socket itself rather than relaying TLS to it.
+grep -q "kernel TLS socket handed over" /run/rb/log ||
+	{ relocd_logs a b; fail "B's sandbox did not hand the kernel TLS socket to its worker"; }
 relocd_logs a b
 pass "over TLS ${ELAPSED_MS}ms, guest gap ${DOWNTIME_MS}ms"
