@@ -250,6 +250,12 @@ in_direct_ok(struct in *in, const char **why)
 		*why = "direct_stream = 0";
 		return 0;
 	}
+	/* A sandbox that still runs relays TLS it keeps in user space; the
+	 * socketpair it hands over is plaintext only on this host. */
+	if (in->sandbox > 0) {
+		*why = "TLS in user space: no kernel TLS";
+		return 0;
+	}
 	if (!byte_path_can(in->conn, why))
 		return 0;
 	if (!(in->req.features & MIG_FEAT_DIRECT)) {
