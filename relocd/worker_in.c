@@ -444,6 +444,14 @@ reserve(struct in *in, const struct mig_msg_hello *us, struct mig_err *err)
 	return 0;
 }
 
+/* STREAM_ACKs to send: granted, and asked for by STREAM_START. */
+static unsigned
+in_credit(const struct in *in, const struct mig_msg_stream_start *ss)
+{
+	return (in->granted & MIG_FEAT_CREDIT) &&
+	    (ss->flags & MIG_STREAM_F_CREDIT) ? MIG_RELAY_F_CREDIT : 0;
+}
+
 /*
  * An incoming migration from a relocd, top to bottom, the mirror of
  * worker_out.c's run(): reserve, RESERVED, STREAM_START, receive,
@@ -466,7 +474,7 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	m.u.reserved.id = in->resv;
 	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
 	m.u.reserved.features = in->granted = in->req.features &
-	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3);
+	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3 | MIG_FEAT_CREDIT);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
 	    peer_send(in->conn, &m, worker_deadline(w), &err) == -1)
 		return in_undo(in, &err);
@@ -485,7 +493,8 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	if (in_receive(in, MIG_RELAY_RECV, (m.u.stream_start.flags &
 	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0) | ((in->granted &
 	    MIG_FEAT_ZSTD) && (m.u.stream_start.flags & MIG_STREAM_F_ZSTD) ?
-	    MIG_RELAY_F_ZSTD : 0), &err) == -1)
+	    MIG_RELAY_F_ZSTD : 0) | in_credit(in, &m.u.stream_start), &err) ==
+	    -1)
 		return in_abandon(in, &err);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)

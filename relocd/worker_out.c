@@ -41,6 +41,7 @@ struct out {
 	char			*json;
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
+	int			 granted_credit; /* STREAM_ACK, with zstd */
 	int			 suspended;
 	int			 save_failed;	/* the hypervisor's save did, */
 	struct mig_err		 save_err;	/* with this error */
@@ -328,9 +329,11 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	    0) | (o->req.flags & CTL_MF_LOCALHOST ? MIG_RESERVE_F_LOCALHOST :
 	    0) | (o->req.flags & CTL_MF_PAUSED ? MIG_RESERVE_F_START_PAUSED :
 	    0) | (o->req.flags & CTL_MF_NO_ADOPT ? MIG_RESERVE_F_NO_ADOPT : 0);
+	/* Credit only with compression: uncompressed, TCP's own window
+	 * already bounds the stream bytes in flight (relay_credit.c). */
 	m->u.reserve.features = MIG_FEAT_XXH3 |
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
-	    MIG_FEAT_ZSTD : 0);
+	    MIG_FEAT_ZSTD | MIG_FEAT_CREDIT : 0);
 	if (peer_send(o->conn, m, worker_deadline(w), err) == -1 ||
 	    peer_recv(o->conn, o->buf, m, worker_deadline(w), err) == -1)
 		return -1;
@@ -346,6 +349,8 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		mig_log_info("%s: %s agreed to zstd compression", o->dom.name,
 		    o->req.host);
 	o->granted_xxh3 = (m->u.reserved.features & MIG_FEAT_XXH3) != 0;
+	o->granted_credit = o->granted_zstd &&
+	    (m->u.reserved.features & MIG_FEAT_CREDIT) != 0;
 	return 0;
 }
 
@@ -364,14 +369,16 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	m.type = MIG_MSG_STREAM_START;
 	m.u.stream_start.reservation_id = resv;
 	m.u.stream_start.flags = (o->granted_zstd ? MIG_STREAM_F_ZSTD : 0) |
-	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0);
+	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0) |
+	    (o->granted_credit ? MIG_STREAM_F_CREDIT : 0);
 	if (peer_send(o->conn, &m, worker_deadline(w), err) == -1)
 		return -1;
 	memset(&rc, 0, sizeof(rc));
 	rc.dir = MIG_RELAY_SEND;
 	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
 	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0) |
-	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0);
+	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0) |
+	    (o->granted_credit ? MIG_RELAY_F_CREDIT : 0);
 	rc.conn = o->conn;
 	rc.zstd_level = w->conf.compression_level;
 	rc.bw_limit = o->req.bandwidth ? o->req.bandwidth :
