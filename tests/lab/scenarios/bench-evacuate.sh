@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS, XLAB_ROLE...)
+# xlab: hosts=2 xen=shadow timeout=2400 default=no
+# xlab-desc: benchmark (bench/lab-evacuate): 8 small guests evacuated a <-> b, --parallel 1 against 4
+# Eight witnesses (64 MiB, 16 pages/tick, 4 MiB working set) on host a;
+# xl-reloc evacuate moves all of them to b, then b evacuates them back to
+# a, with --parallel 1 and --parallel 4 in turn (the order alternating by
+# round), ROUNDS times over: every figure of one run shares the machine's
+# mood.  Plain TCP, and compression = 1 in both relocd (the guests' pages
+# are mostly zeros, and QEMU's link between the hosts moves ~3.5 MB/s: an
+# uncompressed evacuation only measures the link).  Per evacuation:
+# <host>.evac_p<N>_ms (wall time of the whole xl-reloc evacuate, on the
+# host it empties); each arrival is checked (all eight run on the
+# receiver, none is left on the sender), never timed against anything.
+ROUNDS=$(cat /etc/xlab/evac-rounds 2>/dev/null || echo 1)
+NG=8
+[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
+case $XLAB_ROLE in
+a) me=a ;;
+b) me=b ;;
+*) fail "needs two hosts" ;;
+esac
+echo "compression = 1" > /tmp/r.extra
+relocd_start "$me" 8002 /tmp/r.extra
+xe() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
+guests() { seq 1 $NG | sed 's/^/g/' | tr '\n' ' '; }
+
+if [ "$me" = a ]; then
+	for g in $(guests); do
+		witness_create "$g" 64 16 4
+	done
+	say "$NG guests up: $(xl list | awk 'NR > 2 { print $1 }' | tr '\n' ' ')"
+fi
+# b waits while a creates the guests (60 s per xl create were seen on a
+# loaded machine)
+barrier 7201 900
+port=7202
+# evacuate P: this host's guests to the peer, --parallel P, timed; the
+# peer checks the arrival after the barrier
+evacuate() {
+	say "xl-reloc evacuate --to $XLAB_PEER --plain --parallel $1 ($NG guests)"
+	# shellcheck disable=SC2046 # the guests' names
+	if ! timed xe evacuate --to "$XLAB_PEER" --plain --port 8002 \
+	    --parallel "$1" $(guests) > /tmp/evac.out 2>&1; then
+		sed 's/^/  | /' /tmp/evac.out
+		relocd_logs "$me"
+		peer_fail "$port" "evacuate --parallel $1 failed"
+	fi
+	sed 's/^/  | /' /tmp/evac.out
+	metric "evac_p$1_ms" "$ELAPSED_MS"
+	check_domains
+}
+# arrived: all the guests run here, and tick
+arrived() {
+	# shellcheck disable=SC2046
+	check_domains $(guests)
+	for g in $(guests); do
+		check_advancing "$g"
+	done
+}
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	order="1 4"
+	[ $((r % 2)) -eq 0 ] && order="4 1"
+	for p in $order; do
+		[ "$me" = a ] && evacuate "$p"
+		barrier $port 900; port=$((port + 1))
+		[ "$me" = b ] && { arrived; evacuate "$p"; }
+		barrier $port 900; port=$((port + 1))
+		[ "$me" = a ] && arrived
+	done
+	r=$((r + 1))
+done
+relocd_logs "$me"
+pass "$ROUNDS round(s) of $NG guests a -> b -> a, --parallel 1 and 4"
