@@ -243,6 +243,19 @@ conf_init(struct mig_relay_conf *c, enum mig_relay_dir dir, unsigned flags,
 
 /* --- end to end --- */
 
+/* The connections and what is left of the two socketpairs (libxl's end
+ * of the sending one, ls[0], was closed by its writer). */
+static void
+pair_close(struct mig_conn *a, struct mig_conn *b, const int ls[2],
+    const int lr[2])
+{
+	mig_conn_close(a);
+	mig_conn_close(b);
+	close(ls[1]);
+	close(lr[0]);
+	close(lr[1]);
+}
+
 struct e2e {
 	bool			 tls;
 	unsigned		 sflags, rflags;
@@ -304,11 +317,7 @@ e2e_run(struct e2e *e, const uint8_t *p, size_t len)
 	assert_int_equal(e->ss.frames, e->rs.frames);
 	assert_true(e->ss.frames >= 1);
 	free(r.got);
-	mig_conn_close(a);
-	mig_conn_close(b);
-	close(ls[1]);
-	close(lr[0]);
-	close(lr[1]);
+	pair_close(a, b, ls, lr);
 }
 
 /* --- credit --- */
@@ -422,11 +431,7 @@ credit_stalled_target(bool tls, bool credit)
 		assert_true(rs.acks >= len / (2 * MIG_CREDIT_ACK_UNIT));
 	free(r.got);
 	free(p);
-	mig_conn_close(a);
-	mig_conn_close(b);
-	close(ls[1]);
-	close(lr[0]);
-	close(lr[1]);
+	pair_close(a, b, ls, lr);
 }
 
 static void test_credit_plain(void **s) { (void)s; credit_stalled_target(false, true); }
@@ -616,11 +621,7 @@ test_tls_after_end(void **state)
 	assert_memory_equal(next, "NEXT", 4);
 	free(rd.got);
 	free(p);
-	mig_conn_close(a);
-	mig_conn_close(b);
-	close(ls[1]);
-	close(lr[0]);
-	close(lr[1]);
+	pair_close(a, b, ls, lr);
 }
 
 /* The limit changes (to none, then higher) mid-stream; a shared bucket too. */

@@ -2,7 +2,8 @@
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS, XLAB_ROLE...)
 # xlab: hosts=2 xen=shadow timeout=2400 default=no
 # xlab-desc: benchmark (bench/lab-evacuate): 8 small guests evacuated a <-> b, --parallel 1 against 4
-# Eight witnesses (64 MiB, 16 pages/tick, 4 MiB working set) on host a;
+# Eight witnesses (96 MiB, the least the guest kernel boots in here with
+# room to run; 16 pages/tick, 4 MiB working set) on host a;
 # xl-reloc evacuate moves all of them to b, then b evacuates them back to
 # a, with --parallel 1 and --parallel 4 in turn (the order alternating by
 # round), ROUNDS times over: every figure of one run shares the machine's
@@ -25,16 +26,46 @@ relocd_start "$me" 8002 /tmp/r.extra
 xe() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
 guests() { seq 1 $NG | sed 's/^/g/' | tr '\n' ' '; }
 
+# meet PORT SECONDS: both hosts reach this point before either goes on,
+# like lib.sh's barrier, but a peer that failed meanwhile says so (XF) and
+# this host fails too, instead of waiting out SECONDS.
+port=7201
+meet() {
+	# -e: a plain "nc -l" with stdin at EOF stops after its first read
+	printf '#!/bin/sh\nexec cat > /tmp/meet.%s\n' "$1" > "/tmp/meet-$1"
+	chmod +x "/tmp/meet-$1"
+	nc -l -p "$1" -e "/tmp/meet-$1" &
+	_lp=$!
+	_end=$(($(now_ms) + $2 * 1000))
+	until echo OK | nc -w 2 "$XLAB_PEER" "$1" >/dev/null 2>&1; do
+		grep -q '^XF' "/tmp/meet.$1" 2>/dev/null && break
+		[ "$(now_ms)" -gt $_end ] && { kill $_lp; FAIL_HOOK=; fail "meet $1: no peer after $2 s"; }
+		sleep 1
+	done
+	wait $_lp
+	grep -q '^XF' "/tmp/meet.$1" && { FAIL_HOOK=; fail "$XLAB_PEER failed: $(sed -n 's/^XF //p' "/tmp/meet.$1")"; }
+	port=$(($1 + 1))
+}
+# On our failure, tell the peer where it waits (or will wait) for us.
+tell_peer() {
+	_end=$(($(now_ms) + 600000))
+	until echo "XF $(cut -c6- "$XLAB_RESULT")" | nc -w 2 "$XLAB_PEER" "$port" >/dev/null 2>&1; do
+		[ "$(now_ms)" -gt $_end ] && return
+		sleep 2
+	done
+}
+# shellcheck disable=SC2034 # lib.sh's fail runs it
+FAIL_HOOK=tell_peer
+
 if [ "$me" = a ]; then
 	for g in $(guests); do
-		witness_create "$g" 64 16 4
+		witness_create "$g" 96 16 4
 	done
 	say "$NG guests up: $(xl list | awk 'NR > 2 { print $1 }' | tr '\n' ' ')"
 fi
 # b waits while a creates the guests (60 s per xl create were seen on a
 # loaded machine)
-barrier 7201 900
-port=7202
+meet $port 900
 # evacuate P: this host's guests to the peer, --parallel P, timed; the
 # peer checks the arrival after the barrier
 evacuate() {
@@ -44,7 +75,7 @@ evacuate() {
 	    --parallel "$1" $(guests) > /tmp/evac.out 2>&1; then
 		sed 's/^/  | /' /tmp/evac.out
 		relocd_logs "$me"
-		peer_fail "$port" "evacuate --parallel $1 failed"
+		fail "evacuate --parallel $1 failed"
 	fi
 	sed 's/^/  | /' /tmp/evac.out
 	metric "evac_p$1_ms" "$ELAPSED_MS"
@@ -64,9 +95,9 @@ while [ $r -le "$ROUNDS" ]; do
 	[ $((r % 2)) -eq 0 ] && order="4 1"
 	for p in $order; do
 		[ "$me" = a ] && evacuate "$p"
-		barrier $port 900; port=$((port + 1))
+		meet $port 900
 		[ "$me" = b ] && { arrived; evacuate "$p"; }
-		barrier $port 900; port=$((port + 1))
+		meet $port 900
 		[ "$me" = a ] && arrived
 	done
 	r=$((r + 1))
