@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154 # sourced after /lab/lib.sh
-# xlab: hosts=1 xen=shadow timeout=420 default=yes
+# xlab: hosts=1 xen=shadow timeout=600 default=yes
 # xlab-desc: an xl save image restored by xl-reloc, an xl-reloc save image restored by stock xl; timings against xl
 # Three rounds on one guest, the order of the two pairs alternating by
 # round: (xl save -> xl-reloc restore) and (xl-reloc save -> xl restore).
