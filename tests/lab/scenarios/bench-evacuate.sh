@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS, XLAB_ROLE...)
-# xlab: hosts=2 xen=shadow timeout=2400 default=no
+# xlab: hosts=2 xen=shadow timeout=5400 default=no
 # xlab-desc: benchmark (bench/lab-evacuate): 8 small guests evacuated a <-> b, --parallel 1 against 4
 # Eight witnesses (96 MiB, the least the guest kernel boots in here with
 # room to run; 16 pages/tick, 4 MiB working set) on host a;
@@ -63,9 +63,10 @@ if [ "$me" = a ]; then
 	done
 	say "$NG guests up: $(xl list | awk 'NR > 2 { print $1 }' | tr '\n' ' ')"
 fi
-# b waits while a creates the guests (60 s per xl create were seen on a
-# loaded machine)
-meet $port 900
+# b waits while a creates the guests: 15-165 s per xl create were seen
+# (2026-12-07, load 10-17), the later ones slower, as the guests already
+# running take their share of a's emulated CPUs
+meet $port 3000
 # evacuate P: this host's guests to the peer, --parallel P, timed; the
 # peer checks the arrival after the barrier
 evacuate() {
