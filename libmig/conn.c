@@ -147,6 +147,8 @@ conn_wait_send(struct mig_conn *c, const struct mig_io *io,
 	if (!(rev & (POLLIN | POLLHUP | POLLERR)) || (rev & POLLOUT) ||
 	    (rev & POLLERR))
 		return 0;	/* room, or an error the write reports */
+	if (io->peer_spoke != NULL)
+		return io->peer_spoke(io->peer_arg, err);
 	n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	if (n == 0)
 		return mig_seterr(err, MIG_E_EOF, "%s closed the connection "

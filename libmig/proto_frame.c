@@ -37,6 +37,9 @@ static const struct msgtype msgtypes[MIG_MSG__MAX] = {
 	[MIG_MSG_XL_TUNNEL] =	 { "XL_TUNNEL", true },
 	[MIG_MSG_QUERY] =	 { "QUERY", true },
 	[MIG_MSG_ANSWER] =	 { "ANSWER", true },
+	/* Sent only when negotiated (MIG_STREAM_F_CREDIT); optional all
+	 * the same, so that a stray one is skipped, never fatal. */
+	[MIG_MSG_STREAM_ACK] =	 { "STREAM_ACK", false },
 };
 
 static const char *const query_state_names[MIG_QUERY__MAX] = {

@@ -352,6 +352,14 @@ enc_ping(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
 }
 
 static int
+enc_stream_ack(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	wire_put_be64(w, msg->u.stream_ack.bytes);
+	return 0;
+}
+
+static int
 enc_xl_tunnel(const struct mig_msg *msg, struct wire_wr *w,
     struct mig_err *err)
 {
@@ -547,6 +555,13 @@ dec_ping(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 }
 
 static int
+dec_stream_ack(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	msg->u.stream_ack.bytes = wire_get_be64(r);
+	return 0;
+}
+
+static int
 dec_xl_tunnel(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 {
 	struct mig_msg_xl_tunnel	*m = &msg->u.xl_tunnel;
@@ -641,6 +656,7 @@ static const struct codec codecs[MIG_MSG__MAX] = {
 	[MIG_MSG_XL_TUNNEL] = { enc_xl_tunnel, dec_xl_tunnel },
 	[MIG_MSG_QUERY] = { enc_query, dec_query },
 	[MIG_MSG_ANSWER] = { enc_answer, dec_answer },
+	[MIG_MSG_STREAM_ACK] = { enc_stream_ack, dec_stream_ack },
 };
 
 int

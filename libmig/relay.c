@@ -161,7 +161,7 @@ relay_send(struct mig_relay *r)
 	ssize_t	 n;
 
 	for (;;) {
-		if (relay_cancelled(r) == -1)
+		if (relay_cancelled(r) == -1 || relay_credit_wait(r) == -1)
 			return -1;
 		n = relay_fd_gather(r, r->conf.local_fd, body, r->conf.chunk,
 		    "the local stream");
@@ -173,6 +173,7 @@ relay_send(struct mig_relay *r)
 		if (relay_account(r, body, n) == -1 ||
 		    relay_send_chunk(r, body, n) == -1)
 			return -1;
+		relay_credit_sent(r);
 	}
 	return relay_send_end(r);
 }
@@ -210,7 +211,7 @@ relay_recv_end(struct mig_relay *r, const struct mig_frame_hdr *h,
 }
 
 /* The peer ended the stream with CANCEL or ERROR: pass its word on. */
-static int
+int
 relay_recv_abort(struct mig_relay *r, const struct mig_frame_hdr *h,
     const uint8_t *body)
 {
@@ -292,7 +293,7 @@ relay_recv_data(struct mig_relay *r, const struct mig_frame_hdr *h,
 	    relay_fd_write(r, r->conf.local_fd, p, n, "the local stream") == -1)
 		return -1;
 	ctr_add(&r->local_bytes, n);
-	return 0;
+	return relay_credit_delivered(r, n);
 }
 
 static int
@@ -503,8 +504,12 @@ relay_check_conf(const struct mig_relay_conf *c, struct mig_err *err)
 	if (!net && (c->flags & MIG_RELAY_F_ZSTD))
 		return mig_seterr(err, MIG_E_INVAL, "relay: zstd needs DATA "
 		    "frames; a file relay copies raw bytes");
+	if ((c->flags & MIG_RELAY_F_CREDIT) && c->dir != MIG_RELAY_SEND &&
+	    c->dir != MIG_RELAY_RECV)
+		return mig_seterr(err, MIG_E_INVAL, "relay: credit is of a "
+		    "framed stream (SEND, RECV)");
 	if (c->flags & ~(MIG_RELAY_F_NO_XL_HEADER | MIG_RELAY_F_NO_PARSE |
-	    MIG_RELAY_F_ZSTD | MIG_RELAY_F_XXH3))
+	    MIG_RELAY_F_ZSTD | MIG_RELAY_F_XXH3 | MIG_RELAY_F_CREDIT))
 		return mig_seterr(err, MIG_E_INVAL, "relay: unknown flags "
 		    "0x%x", c->flags);
 	if (c->chunk != 0 && (c->chunk < 4096 ||
@@ -563,6 +568,7 @@ relay_alloc(struct mig_relay *r)
 		atomic_store(&r->phase, mig_stream_phase(r->ps));
 	} else
 		atomic_store(&r->phase, MIG_PHASE_ERROR);
+	relay_credit_init(r);
 	return relay_zstd_init(r);
 }
 
@@ -623,6 +629,14 @@ mig_relay_stats(const struct mig_relay *cr, struct mig_relay_stats *s)
 	s->failed = atomic_load(&r->failed);
 	/* Written before failed, which orders it. */
 	s->peer_word = s->failed && r->peer_word;
+	s->stream_acked = atomic_load(&r->stream_acked);
+	/* acked was read last, and may count bytes sent since */
+	s->stream_queued = r->credit && r->conf.dir == MIG_RELAY_SEND &&
+	    s->stream_bytes > s->stream_acked ?
+	    s->stream_bytes - s->stream_acked : 0;
+	s->inflight_max = atomic_load(&r->inflight_max);
+	s->acks = atomic_load(&r->acks);
+	s->credit_waits = atomic_load(&r->credit_waits);
 }
 
 void

@@ -6,6 +6,7 @@
  *   relay_bw.c    token buckets
  *   relay_zstd.c  per-frame compression
  *   relay_digest.c the end-to-end digest of STREAM_END
+ *   relay_credit.c the stream bytes in flight, bounded (STREAM_ACK)
  */
 #ifndef MIG_RELAY_INT_H
 #define MIG_RELAY_INT_H
@@ -53,6 +54,10 @@ struct mig_relay {
 	atomic_bool		 libxl_end;
 	atomic_bool		 done;
 	atomic_bool		 failed;	/* on its own: see relay_main */
+	_Atomic uint64_t	 stream_acked;	/* credit: see the stats */
+	_Atomic uint64_t	 inflight_max;
+	_Atomic uint64_t	 acks;
+	_Atomic uint64_t	 credit_waits;
 
 	/* the thread's own */
 	uint8_t			*buf;		/* header room + a chunk */
@@ -67,6 +72,14 @@ struct mig_relay {
 	bool			 stopped;	/* it ended at our cancel */
 	bool			 peer_word;	/* err is the peer's ERROR/CANCEL */
 	uint64_t		 nrec;
+	/* credit (relay_credit.c) */
+	bool			 credit;	/* MIG_RELAY_F_CREDIT */
+	bool			 cr_failed;	/* peer_spoke set err */
+	uint64_t		 window;	/* SEND: stream bytes unacked */
+	uint64_t		 delivered;	/* RECV: handed to libxl */
+	uint8_t			 cr_in[MIG_FRAME_HDR_LEN + 1024];
+	size_t			 cr_have, cr_need;	/* of cr_in */
+	uint64_t		 cr_skip;	/* of an optional frame */
 	int			 rc;
 	struct mig_err		 err;
 };
@@ -82,6 +95,19 @@ int	relay_fd_write(struct mig_relay *, int, const void *, size_t,
 ssize_t	relay_conn_read(struct mig_relay *, void *, size_t);
 int	relay_conn_read_full(struct mig_relay *, void *, size_t);
 int	relay_conn_write(struct mig_relay *, const void *, size_t);
+int	relay_conn_write_ctl(struct mig_relay *, const void *, size_t);
+ssize_t	relay_conn_read_ctl(struct mig_relay *, void *, size_t, bool);
+
+/* relay.c */
+int	relay_recv_abort(struct mig_relay *, const struct mig_frame_hdr *,
+	    const uint8_t *);
+
+/* relay_credit.c */
+void	relay_credit_init(struct mig_relay *);
+int	relay_credit_delivered(struct mig_relay *, size_t);
+int	relay_credit_wait(struct mig_relay *);
+void	relay_credit_sent(struct mig_relay *);
+int	relay_credit_peer_spoke(void *, struct mig_err *);
 
 /* relay_bw.c */
 void	relay_bw_init(struct mig_bw *, uint64_t);

@@ -52,6 +52,8 @@ relay_io(const struct mig_relay *r, struct mig_io *io, int conn)
 	io->idle_ms = conn ? r->conf.idle_ms : 0;
 	io->cancel_fd = r->cancel_fd;
 	io->flags = MIG_IO_SIGPIPE_BLOCKED;
+	io->peer_spoke = NULL;
+	io->peer_arg = NULL;
 }
 
 /* 1..len bytes, 0 at EOF, -1 on error. */
@@ -155,8 +157,53 @@ relay_conn_write(struct mig_relay *r, const void *buf, size_t len)
 
 	relay_io(r, &io, 1);
 	io.flags |= MIG_IO_QUIET_PEER;
+	/* Under credit the peer speaks on purpose: its STREAM_ACKs are read
+	 * while we wait for room (relay_credit.c). */
+	if (r->credit) {
+		io.peer_spoke = relay_credit_peer_spoke;
+		io.peer_arg = r;
+	}
 	if (mig_conn_send(r->conf.conn, buf, len, &io, &e) == -1)
-		return relay_fail(r, &e);
+		return r->cr_failed ? -1 : relay_fail(r, &e);
 	atomic_fetch_add_explicit(&r->wire_bytes, len, memory_order_relaxed);
 	return 0;
+}
+
+/*
+ * The credit frames, which the counters of the stream leave out: a write
+ * that waits on however the peer streams to us meanwhile, and a read
+ * that, unless told to wait, returns 0 at once when nothing is there.
+ */
+int
+relay_conn_write_ctl(struct mig_relay *r, const void *buf, size_t len)
+{
+	struct mig_io	io;
+	struct mig_err	e;
+
+	relay_io(r, &io, 1);
+	if (mig_conn_send(r->conf.conn, buf, len, &io, &e) == -1)
+		return relay_fail(r, &e);
+	return 0;
+}
+
+ssize_t
+relay_conn_read_ctl(struct mig_relay *r, void *buf, size_t len, bool wait)
+{
+	struct mig_io	io;
+	struct mig_err	e;
+	ssize_t		n;
+
+	relay_io(r, &io, 1);
+	if (!wait)
+		io.deadline = 1;	/* long past: no wait at all */
+	if ((n = mig_conn_recv(r->conf.conn, buf, len, &io, &e)) == -1) {
+		if (!wait && e.code == MIG_E_TIMEOUT)
+			return -2;
+		return relay_fail(r, &e);
+	}
+	if (n == 0)
+		return mig_seterr(&r->err, MIG_E_EOF, "%s: %s closed the "
+		    "connection during the stream", r->name,
+		    mig_conn_peer(r->conf.conn));
+	return n;
 }

@@ -58,7 +58,10 @@ peer_recv(struct mig_conn *c, struct peer_buf *p, struct mig_msg *m,
 			    mig_conn_peer(c));
 		if (mig_conn_read_full(c, p->body, h.len, deadline, err) == -1)
 			return -1;
-		if (!mig_msg_known(h.type))
+		/* A STREAM_ACK the target sent before it read our
+		 * STREAM_END reaches us after the relay stopped reading
+		 * them: it says nothing more. */
+		if (!mig_msg_known(h.type) || h.type == MIG_MSG_STREAM_ACK)
 			continue;
 		if (mig_msg_decode(&h, p->body, m, err) == -1)
 			return -1;
@@ -156,7 +159,7 @@ peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 	m->u.hello.mem_total_kib = hi.total_kib;
 	m->u.hello.mem_free_kib = hi.free_kib;
 	m->u.hello.features = MIG_FEAT_ZSTD | MIG_FEAT_RESUME | MIG_FEAT_XXH3 |
-	    MIG_FEAT_XL_TUNNEL | MIG_FEAT_XL_REASONS |
+	    MIG_FEAT_XL_TUNNEL | MIG_FEAT_XL_REASONS | MIG_FEAT_CREDIT |
 	    (hi.pv_logdirty != 0 ? MIG_FEAT_LIVE : 0);
 	m->u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
 	return 0;

@@ -251,6 +251,8 @@ struct worker {
 	uint64_t		 dirty_left;
 	uint64_t		 bytes_wire;
 	uint64_t		 bytes_stream;
+	uint64_t		 bytes_queued;	/* sent, not yet handed to the
+						 * target's libxl (credit) */
 	uint64_t		 rate;		/* bytes/s */
 	uint64_t		 rate_ms, rate_bytes;
 	uint32_t		 page_size;

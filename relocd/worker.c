@@ -89,6 +89,7 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
 		mig_relay_stats(w->relay, &st);
 		w->bytes_wire = st.wire_bytes;
 		w->bytes_stream = st.stream_bytes;
+		w->bytes_queued = st.stream_queued;
 		w->pages_sent = st.pages;
 	} else if (w->direct != NULL)
 		direct_progress(w->direct);
@@ -111,12 +112,16 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
  * What stop-and-copy of this many pages would cost now, at the rate the
  * link has been doing; 0 while there is no rate yet.  The rate is of
  * bytes on the wire, so a compressed stream's pages are counted at the
- * size compression has been giving them.
+ * size compression has been giving them.  What was sent and is still
+ * queued before the target's libxl (credit's bytes in flight) comes
+ * first: the pause waits for it too.  Under credit the wire runs at the
+ * pace the target takes the stream, so the same rate prices both.
  */
 uint32_t
 worker_downtime_ms(const struct worker *w, uint64_t pages)
 {
-	double	bytes = (double)pages * w->page_size, ms;
+	double	bytes = (double)pages * w->page_size + (double)w->bytes_queued,
+		ms;
 
 	if (w->rate == 0)
 		return 0;
@@ -125,7 +130,7 @@ worker_downtime_ms(const struct worker *w, uint64_t pages)
 	ms = bytes * 1000 / (double)w->rate;
 	if (ms >= UINT32_MAX)
 		return UINT32_MAX;
-	return ms < 1 && pages > 0 ? 1 : (uint32_t)ms;
+	return ms < 1 && bytes > 0 ? 1 : (uint32_t)ms;
 }
 
 /* Sends the job's end to the parent; returns the worker's exit status. */
@@ -347,7 +352,13 @@ worker_stream_end(struct worker *w, int rc_op, int local_fd,
 	close(local_fd);
 	w->bytes_wire = st.wire_bytes;
 	w->bytes_stream = st.stream_bytes;
+	w->bytes_queued = 0;
 	w->pages_sent = st.pages;
+	if (st.acks > 0)
+		mig_log_info("%s: credit: %" PRIu64 " STREAM_ACKs, at most %"
+		    PRIu64 " stream bytes in flight, %" PRIu64 " waits for the "
+		    "target", w->rec.name, st.acks, st.inflight_max,
+		    st.credit_waits);
 	if (w->op != NULL) {
 		mig_hv_op_free(w->op);
 		w->op = NULL;

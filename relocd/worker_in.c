@@ -281,8 +281,8 @@ in_byte_path(struct in *in, uint16_t flags, const char *why,
 	if (!(in->granted & MIG_FEAT_DIRECT) || flags != MIG_STREAM_F_DIRECT)
 		return mig_seterr(err, MIG_E_PROTO, "%s set STREAM_START flag "
 		    "DIRECT %s", mig_conn_peer(in->conn), !(in->granted &
-		    MIG_FEAT_DIRECT) ? "without the grant" : "with ZSTD or "
-		    "XXH3");
+		    MIG_FEAT_DIRECT) ? "without the grant" : "with ZSTD, XXH3 "
+		    "or CREDIT");
 	byte_path_log(in->req.name, 1, why);
 	return 1;
 }
@@ -478,6 +478,14 @@ reserve(struct in *in, const struct mig_msg_hello *us, struct mig_err *err)
 	return 0;
 }
 
+/* STREAM_ACKs to send: granted, and asked for by STREAM_START. */
+static unsigned
+in_credit(const struct in *in, const struct mig_msg_stream_start *ss)
+{
+	return (in->granted & MIG_FEAT_CREDIT) &&
+	    (ss->flags & MIG_STREAM_F_CREDIT) ? MIG_RELAY_F_CREDIT : 0;
+}
+
 /*
  * An incoming migration from a relocd, top to bottom, the mirror of
  * worker_out.c's run(): reserve, RESERVED, STREAM_START, receive,
@@ -501,7 +509,7 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	m.u.reserved.id = in->resv;
 	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
 	m.u.reserved.features = in->granted = (in->req.features &
-	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3)) |
+	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3 | MIG_FEAT_CREDIT)) |
 	    (in_direct_ok(in, &why) ? MIG_FEAT_DIRECT : 0);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
 	    peer_send(in->conn, &m, worker_deadline(w), &err) == -1)
@@ -524,7 +532,8 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	    in_receive(in, MIG_RELAY_RECV, (m.u.stream_start.flags &
 	    MIG_STREAM_F_XXH3 ? MIG_RELAY_F_XXH3 : 0) | ((in->granted &
 	    MIG_FEAT_ZSTD) && (m.u.stream_start.flags & MIG_STREAM_F_ZSTD) ?
-	    MIG_RELAY_F_ZSTD : 0), &err) == -1)
+	    MIG_RELAY_F_ZSTD : 0) | in_credit(in, &m.u.stream_start), &err) ==
+	    -1)
 		return in_abandon(in, &err);
 	w->rec.domid = (int)in->domid;
 	if (worker_journal(w, J_RECEIVED, &err) == -1)

@@ -44,6 +44,7 @@ struct out {
 	int			 granted_xxh3;	/* else SHA-256 */
 	int			 direct;	/* wanted, then granted */
 	const char		*path_why;	/* byte path: the reason */
+	int			 granted_credit; /* STREAM_ACK, with zstd */
 	int			 suspended;
 	int			 save_failed;	/* the hypervisor's save did, */
 	struct mig_err		 save_err;	/* with this error */
@@ -361,10 +362,12 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	    0) | (o->req.flags & CTL_MF_LOCALHOST ? MIG_RESERVE_F_LOCALHOST :
 	    0) | (o->req.flags & CTL_MF_PAUSED ? MIG_RESERVE_F_START_PAUSED :
 	    0) | (o->req.flags & CTL_MF_NO_ADOPT ? MIG_RESERVE_F_NO_ADOPT : 0);
+	/* Credit only with compression: uncompressed, TCP's own window
+	 * already bounds the stream bytes in flight (relay_credit.c). */
 	m->u.reserve.features = MIG_FEAT_XXH3 |
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
-	    MIG_FEAT_ZSTD : 0) | ((o->direct = direct_wanted(o)) ?
-	    MIG_FEAT_DIRECT : 0);
+	    MIG_FEAT_ZSTD | MIG_FEAT_CREDIT : 0) | ((o->direct =
+	    direct_wanted(o)) ? MIG_FEAT_DIRECT : 0);
 	if (peer_send(o->conn, m, worker_deadline(w), err) == -1 ||
 	    peer_recv(o->conn, o->buf, m, worker_deadline(w), err) == -1)
 		return -1;
@@ -384,6 +387,8 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		o->direct = 0;
 		o->path_why = "the target did not grant DIRECT";
 	}
+	o->granted_credit = o->granted_zstd &&
+	    (m->u.reserved.features & MIG_FEAT_CREDIT) != 0;
 	return 0;
 }
 
@@ -431,7 +436,8 @@ stream_relay(struct out *o, struct mig_err *err)
 	rc.dir = MIG_RELAY_SEND;
 	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
 	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0) |
-	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0);
+	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0) |
+	    (o->granted_credit ? MIG_RELAY_F_CREDIT : 0);
 	rc.conn = o->conn;
 	rc.zstd_level = w->conf.compression_level;
 	rc.bw_limit = bw_limit(o);
@@ -461,7 +467,8 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	m.u.stream_start.reservation_id = resv;
 	m.u.stream_start.flags = o->direct ? MIG_STREAM_F_DIRECT :
 	    (o->granted_zstd ? MIG_STREAM_F_ZSTD : 0) |
-	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0);
+	    (o->granted_xxh3 ? MIG_STREAM_F_XXH3 : 0) |
+	    (o->granted_credit ? MIG_STREAM_F_CREDIT : 0);
 	if (peer_send(o->conn, &m, worker_deadline(w), err) == -1)
 		return -1;
 	byte_path_log(o->dom.name, o->direct, o->path_why);

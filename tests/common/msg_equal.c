@@ -102,6 +102,8 @@ test_msg_equal(const struct mig_msg *a, const struct mig_msg *b)
 	case MIG_MSG_ANSWER:
 		return a->u.answer.state == b->u.answer.state &&
 		    strcmp(a->u.answer.text, b->u.answer.text) == 0;
+	case MIG_MSG_STREAM_ACK:
+		return a->u.stream_ack.bytes == b->u.stream_ack.bytes;
 	default:
 		return false;
 	}

@@ -220,6 +220,12 @@ expected_downtime(void **state)
 	w.bytes_stream = 10 * 1048576;
 	w.bytes_wire = 1048576;			/* zstd: a tenth */
 	assert_int_equal(worker_downtime_ms(&w, 1000), 100);
+	/* Credit's backlog: 4 MiB of stream not yet at the target's libxl,
+	 * priced like the pages (a tenth on the wire). */
+	w.bytes_queued = 4 * 1048576;
+	assert_int_equal(worker_downtime_ms(&w, 1000), 202);
+	assert_int_equal(worker_downtime_ms(&w, 0), 102);
+	w.bytes_queued = 0;
 	w.rate = 1;
 	assert_int_equal(worker_downtime_ms(&w, UINT64_MAX / 8192),
 	    UINT32_MAX);

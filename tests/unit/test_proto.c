@@ -119,6 +119,9 @@ sample(uint16_t type, struct mig_msg *m)
 		m->u.answer.state = MIG_QUERY_COMMITTED;
 		strcpy(m->u.answer.text, "committed at 12:00, runs as 7");
 		break;
+	case MIG_MSG_STREAM_ACK:
+		m->u.stream_ack.bytes = 0x123456789abull;
+		break;
 	default:
 		fail_msg("no sample for type %u", type);
 	}
@@ -555,7 +558,7 @@ test_encoder_validation(void **state)
 	m.u.refused.reason = 0;
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	sample(MIG_MSG_STREAM_START, &m);
-	m.u.stream_start.flags = 8;	/* unknown bit */
+	m.u.stream_start.flags = MIG_STREAM_F_ALL + 1;	/* unknown bit */
 	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
 	sample(MIG_MSG_RECEIVED, &m);
 	m.u.received.domid = 0x7ff0;
@@ -708,7 +711,7 @@ test_decoder_validation(void **state)
 	/* STREAM_START flags live in the last two bytes. */
 	sample(MIG_MSG_STREAM_START, &m);
 	len = encode_ok(&m, buf, sizeof(buf));
-	buf[len - 1] = 0x0f;	/* ZSTD, XXH3, DIRECT and an unknown bit */
+	buf[len - 1] = 0x1f;	/* ZSTD, XXH3, DIRECT, CREDIT, an unknown bit */
 	assert_int_equal(decode_frame(buf, len, &d, &err), -1);
 	assert_int_equal(err.code, MIG_E_PROTO);
 

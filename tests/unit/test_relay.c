@@ -243,6 +243,19 @@ conf_init(struct mig_relay_conf *c, enum mig_relay_dir dir, unsigned flags,
 
 /* --- end to end --- */
 
+/* The connections and what is left of the two socketpairs (libxl's end
+ * of the sending one, ls[0], was closed by its writer). */
+static void
+pair_close(struct mig_conn *a, struct mig_conn *b, const int ls[2],
+    const int lr[2])
+{
+	mig_conn_close(a);
+	mig_conn_close(b);
+	close(ls[1]);
+	close(lr[0]);
+	close(lr[1]);
+}
+
 struct e2e {
 	bool			 tls;
 	unsigned		 sflags, rflags;
@@ -304,12 +317,126 @@ e2e_run(struct e2e *e, const uint8_t *p, size_t len)
 	assert_int_equal(e->ss.frames, e->rs.frames);
 	assert_true(e->ss.frames >= 1);
 	free(r.got);
-	mig_conn_close(a);
-	mig_conn_close(b);
-	close(ls[1]);
-	close(lr[0]);
-	close(lr[1]);
+	pair_close(a, b, ls, lr);
 }
+
+/* --- credit --- */
+
+/*
+ * Incompressible bytes under credit: the wire is as big as the stream, so
+ * the sender's writes wait for room while STREAM_ACKs come back, and are
+ * read there (conn.c's peer_spoke) rather than taken for a peer that
+ * stopped reading.
+ */
+static void
+credit_incompressible(bool tls)
+{
+	struct e2e	 e = { .tls = tls };
+	size_t		 len = 48u << 20;
+	uint8_t		*p = random_bytes(len);
+
+	e.sflags = e.rflags = MIG_RELAY_F_NO_PARSE | MIG_RELAY_F_ZSTD |
+	    MIG_RELAY_F_CREDIT;
+	e2e_run(&e, p, len);
+	assert_true(e.ss.acks > 0);
+	assert_true(e.rs.acks >= e.ss.acks);
+	assert_true(e.ss.inflight_max <= MIG_RELAY_CREDIT_WINDOW);
+	free(p);
+}
+
+static void test_credit_raw_plain(void **s) { (void)s; credit_incompressible(false); }
+static void test_credit_raw_tls(void **s) { (void)s; credit_incompressible(true); }
+
+/* Waits (10 ms steps, 60 s at most: a liveness bound, not a timing
+ * assertion) until the send relay is done or its window is full. */
+static void
+credit_wait_stall(struct mig_relay *sr, struct mig_relay_stats *ss,
+    uint64_t window)
+{
+	int	i;
+
+	for (i = 0; i < 6000; i++) {
+		mig_relay_stats(sr, ss);
+		if (ss->done || ss->stream_queued + MIG_RELAY_CHUNK_DEFAULT >
+		    window)
+			return;
+		usleep(10000);
+	}
+	fail_msg("the send relay neither finished nor filled its window");
+}
+
+/*
+ * 64 MiB of zeros, compressed to a few KiB, to a target whose libxl does
+ * not read yet.  Without credit, TCP holds nothing back: the whole stream
+ * leaves the source.  With it, the source stops once a window's worth is
+ * unacknowledged, and what it sent is at most a window ahead of what the
+ * target handed to libxl.  Then libxl reads, and all of it arrives.
+ */
+static void
+credit_stalled_target(bool tls, bool credit)
+{
+	const size_t		 len = 64u << 20;
+	const uint64_t		 window = MIG_RELAY_CREDIT_WINDOW;
+	unsigned		 f = MIG_RELAY_F_NO_PARSE | MIG_RELAY_F_ZSTD |
+				    (credit ? MIG_RELAY_F_CREDIT : 0);
+	struct mig_relay_conf	 sc, rc;
+	struct mig_relay_stats	 ss, rs;
+	struct mig_relay	*sr, *rr;
+	struct mig_conn		*a, *b;
+	struct mig_err		 err;
+	struct io		 w, r;
+	pthread_t		 wt, rt;
+	uint8_t			*p;
+	int			 ls[2], lr[2];
+
+	assert_non_null(p = calloc(1, len));
+	conn_pair(tls, &a, &b);
+	assert_int_equal(mig_relay_socketpair(ls, &err), 0);
+	assert_int_equal(mig_relay_socketpair(lr, &err), 0);
+	conf_init(&sc, MIG_RELAY_SEND, f, ls[1], a);
+	conf_init(&rc, MIG_RELAY_RECV, f, lr[1], b);
+	assert_non_null(sr = mig_relay_start(&sc, &err));
+	assert_non_null(rr = mig_relay_start(&rc, &err));
+	writer_start(&w, &wt, ls[0], p, len, false);
+	credit_wait_stall(sr, &ss, window);
+	mig_relay_stats(rr, &rs);
+	if (credit) {
+		assert_false(ss.done);
+		assert_true(ss.stream_bytes < len);
+		assert_true(ss.stream_bytes <= rs.local_bytes + window);
+		assert_true(ss.stream_queued <= window);
+	} else {
+		/* the backlog credit exists for: all of it sent, most of
+		 * it still short of libxl */
+		assert_int_equal(ss.stream_bytes, len);
+		assert_true(rs.local_bytes + window < len);
+		assert_int_equal(ss.acks, 0);
+	}
+	memset(&r, 0, sizeof(r));
+	r.fd = lr[0];
+	assert_int_equal(pthread_create(&rt, NULL, reader_main, &r), 0);
+	if (mig_relay_join(sr, &ss, &err) == -1)
+		fail_msg("send relay: %s", err.msg);
+	if (mig_relay_join(rr, &rs, &err) == -1)
+		fail_msg("receive relay: %s", err.msg);
+	pthread_join(wt, NULL);
+	pthread_join(rt, NULL);
+	assert_int_equal(r.gotlen, len);
+	assert_memory_equal(r.got, p, len);
+	assert_true(ss.inflight_max <= (credit ? window : 0));
+	/* the last STREAM_ACKs cross STREAM_END: the caller drops them */
+	assert_true(ss.stream_acked <= rs.stream_acked);
+	assert_true(rs.stream_acked <= len);
+	if (credit)	/* at least one per 2 MiB handed to libxl */
+		assert_true(rs.acks >= len / (2 * MIG_CREDIT_ACK_UNIT));
+	free(r.got);
+	free(p);
+	pair_close(a, b, ls, lr);
+}
+
+static void test_credit_plain(void **s) { (void)s; credit_stalled_target(false, true); }
+static void test_credit_tls(void **s) { (void)s; credit_stalled_target(true, true); }
+static void test_no_credit(void **s) { (void)s; credit_stalled_target(false, false); }
 
 /* A Xen stream: counted, compressed or not, verified at the far end. */
 static void
@@ -494,11 +621,7 @@ test_tls_after_end(void **state)
 	assert_memory_equal(next, "NEXT", 4);
 	free(rd.got);
 	free(p);
-	mig_conn_close(a);
-	mig_conn_close(b);
-	close(ls[1]);
-	close(lr[0]);
-	close(lr[1]);
+	pair_close(a, b, ls, lr);
 }
 
 /* The limit changes (to none, then higher) mid-stream; a shared bucket too. */
@@ -1189,6 +1312,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_plain_zstd),
+		cmocka_unit_test(test_credit_plain),
+		cmocka_unit_test(test_credit_tls),
+		cmocka_unit_test(test_no_credit),
+		cmocka_unit_test(test_credit_raw_plain),
+		cmocka_unit_test(test_credit_raw_tls),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_tls_zstd),
 		cmocka_unit_test(test_no_xl_header),

@@ -27,13 +27,21 @@ struct mig_io {
 	int		 idle_ms;
 	int		 cancel_fd;
 	unsigned	 flags;		/* MIG_IO_* */
+	/*
+	 * With MIG_IO_QUIET_PEER: called when the peer has spoken while a
+	 * write waits for room.  It may read what the peer said (the relay
+	 * reads STREAM_ACK frames) and return 0 to go on waiting, or -1 with
+	 * err set to stop.  NULL: stop, as below.
+	 */
+	int		(*peer_spoke)(void *arg, struct mig_err *);
+	void		*peer_arg;
 };
 
 /*
  * A sender that has to wait for room stops, rather than wait forever, if
  * the peer speaks or closes meanwhile: a peer that sent ERROR or CANCEL in
  * the middle of a stream will not read on.  Its bytes stay unread for the
- * caller.  For streams only.
+ * caller, unless peer_spoke reads them.  For streams only.
  */
 #define MIG_IO_QUIET_PEER	0x1
 /*

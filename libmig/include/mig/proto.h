@@ -65,6 +65,7 @@ enum mig_msg_type {
 	MIG_MSG_XL_TUNNEL,
 	MIG_MSG_QUERY,
 	MIG_MSG_ANSWER,
+	MIG_MSG_STREAM_ACK,
 	MIG_MSG__MAX
 };
 
@@ -87,6 +88,9 @@ enum mig_msg_type {
 #define MIG_FEAT_XL_REASONS	(1ull << 5)	/* accepts MIG_XLT_F_REASONS */
 #define MIG_FEAT_DIRECT		(1ull << 6)	/* libxl's stream raw on the
 						 * connection, no DATA frames */
+#define MIG_FEAT_CREDIT		(1ull << 7)	/* target acknowledges the stream
+						 * bytes handed to libxl
+						 * (STREAM_ACK) */
 
 /* RESERVE flags; unknown bits are refused */
 #define MIG_RESERVE_F_LIVE		0x0001
@@ -101,7 +105,16 @@ enum mig_msg_type {
 #define MIG_STREAM_F_XXH3	0x0002	/* STREAM_END carries XXH3-128, not SHA-256 */
 #define MIG_STREAM_F_DIRECT	0x0004	/* libxl's stream follows, raw, up
 						 * to its END record */
-#define MIG_STREAM_F_ALL	0x0007
+#define MIG_STREAM_F_CREDIT	0x0008	/* the target sends STREAM_ACK */
+#define MIG_STREAM_F_ALL	0x000f
+
+/*
+ * With MIG_STREAM_F_CREDIT the target sends STREAM_ACK once at least this
+ * many stream bytes handed to libxl are unacknowledged (checked after each
+ * DATA frame), so a source's window must be at least its largest DATA
+ * payload plus this.
+ */
+#define MIG_CREDIT_ACK_UNIT	(1024u * 1024)
 
 /* XL_TUNNEL flags (mirror "xl migrate-receive" options); unknown refused */
 #define MIG_XLT_F_PAUSED	0x0001	/* -p: leave the domain paused */
@@ -262,6 +275,11 @@ struct mig_msg_answer {
 	char		text[MIG_TEXT_MAX + 1];
 };
 
+struct mig_msg_stream_ack {
+	uint64_t	bytes;		/* uncompressed stream bytes handed to
+					 * libxl so far */
+};
+
 struct mig_msg {
 	uint16_t	type;		/* enum mig_msg_type */
 	union {
@@ -281,6 +299,7 @@ struct mig_msg {
 		struct mig_msg_xl_tunnel	xl_tunnel;
 		struct mig_msg_query		query;
 		struct mig_msg_answer		answer;
+		struct mig_msg_stream_ack	stream_ack;
 	} u;				/* COMMIT has no fields */
 };
 

@@ -90,6 +90,16 @@ enum mig_relay_dir {
 					 * zstd DATA frames are allowed */
 #define MIG_RELAY_F_XXH3	0x8	/* SEND, RECV: STREAM_END digest is
 					 * XXH3-128 (MIG_STREAM_F_XXH3) */
+#define MIG_RELAY_F_CREDIT	0x10	/* SEND: at most credit_window stream
+					 * bytes unacknowledged; RECV: send
+					 * STREAM_ACK (MIG_STREAM_F_CREDIT) */
+
+/*
+ * The default credit window: about what TCP's own buffers hold on a
+ * plain connection, so that a compressed stream leaves no more backlog
+ * at the target than an uncompressed one (bench/RESULTS.md).
+ */
+#define MIG_RELAY_CREDIT_WINDOW	(4u * 1024 * 1024)
 
 /* Bytes read from the local fd (or file) at a time, by default. */
 #define MIG_RELAY_CHUNK_DEFAULT	(1024u * 1024)
@@ -124,6 +134,10 @@ struct mig_relay_conf {
 	/* Longest wait on conn, for data or for room to send, before the
 	 * relay fails with MIG_E_TIMEOUT: a stuck peer.  0 = forever. */
 	int			 idle_ms;
+	/* With MIG_RELAY_F_CREDIT on SEND: the most stream bytes sent and
+	 * not acknowledged; 0 = MIG_RELAY_CREDIT_WINDOW.  Raised to a chunk
+	 * plus MIG_CREDIT_ACK_UNIT if smaller. */
+	uint64_t		 credit_window;
 };
 
 /*
@@ -149,6 +163,17 @@ struct mig_relay_stats {
 					 * shut the local socket down */
 	bool		peer_word;	/* ... with the peer's ERROR or
 					 * CANCEL frame */
+	/* With MIG_RELAY_F_CREDIT; 0 otherwise. */
+	uint64_t	stream_acked;	/* SEND: the peer's last STREAM_ACK;
+					 * RECV: the last one we sent */
+	uint64_t	inflight_max;	/* SEND: most stream bytes ever sent
+					 * and not acknowledged */
+	uint64_t	stream_queued;	/* SEND: sent and not acknowledged,
+					 * i.e. not yet handed to the target's
+					 * libxl */
+	uint64_t	acks;		/* STREAM_ACK frames read / sent */
+	uint64_t	credit_waits;	/* SEND: STREAM_ACKs waited for with
+					 * the window full */
 };
 
 /*

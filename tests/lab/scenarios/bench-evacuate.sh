@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh (ELAPSED_MS, XLAB_ROLE...)
+# xlab: hosts=2 xen=shadow timeout=5400 default=no
+# xlab-desc: benchmark (bench/lab-evacuate): 8 small guests evacuated a <-> b, --parallel 1 against 4
+# Eight witnesses (96 MiB, the least the guest kernel boots in here with
+# room to run; 16 pages/tick, 4 MiB working set) on host a;
+# xl-reloc evacuate moves all of them to b, then b evacuates them back to
+# a, with --parallel 1 and --parallel 4 in turn (the order alternating by
+# round), ROUNDS times over: every figure of one run shares the machine's
+# mood.  Plain TCP, and compression = 1 in both relocd (the guests' pages
+# are mostly zeros, and QEMU's link between the hosts moves ~3.5 MB/s: an
+# uncompressed evacuation only measures the link).  Per evacuation:
+# <host>.evac_p<N>_ms (wall time of the whole xl-reloc evacuate, on the
+# host it empties); each arrival is checked (all eight run on the
+# receiver, none is left on the sender), never timed against anything.
+ROUNDS=$(cat /etc/xlab/evac-rounds 2>/dev/null || echo 1)
+NG=8
+[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
+case $XLAB_ROLE in
+a) me=a ;;
+b) me=b ;;
+*) fail "needs two hosts" ;;
+esac
+echo "compression = 1" > /tmp/r.extra
+relocd_start "$me" 8002 /tmp/r.extra
+xe() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
+guests() { seq 1 $NG | sed 's/^/g/' | tr '\n' ' '; }
+
+# meet PORT SECONDS: both hosts reach this point before either goes on,
+# like lib.sh's barrier, but a peer that failed meanwhile says so (XF) and
+# this host fails too, instead of waiting out SECONDS.
+port=7201
+meet() {
+	# -e: a plain "nc -l" with stdin at EOF stops after its first read
+	printf '#!/bin/sh\nexec cat > /tmp/meet.%s\n' "$1" > "/tmp/meet-$1"
+	chmod +x "/tmp/meet-$1"
+	nc -l -p "$1" -e "/tmp/meet-$1" &
+	_lp=$!
+	_end=$(($(now_ms) + $2 * 1000))
+	until echo OK | nc -w 2 "$XLAB_PEER" "$1" >/dev/null 2>&1; do
+		grep -q '^XF' "/tmp/meet.$1" 2>/dev/null && break
+		[ "$(now_ms)" -gt $_end ] && { kill $_lp; FAIL_HOOK=; fail "meet $1: no peer after $2 s"; }
+		sleep 1
+	done
+	wait $_lp
+	grep -q '^XF' "/tmp/meet.$1" && { FAIL_HOOK=; fail "$XLAB_PEER failed: $(sed -n 's/^XF //p' "/tmp/meet.$1")"; }
+	port=$(($1 + 1))
+}
+# On our failure, tell the peer where it waits (or will wait) for us.
+tell_peer() {
+	_end=$(($(now_ms) + 600000))
+	until echo "XF $(cut -c6- "$XLAB_RESULT")" | nc -w 2 "$XLAB_PEER" "$port" >/dev/null 2>&1; do
+		[ "$(now_ms)" -gt $_end ] && return
+		sleep 2
+	done
+}
+# shellcheck disable=SC2034 # lib.sh's fail runs it
+FAIL_HOOK=tell_peer
+
+if [ "$me" = a ]; then
+	for g in $(guests); do
+		witness_create "$g" 96 16 4
+	done
+	say "$NG guests up: $(xl list | awk 'NR > 2 { print $1 }' | tr '\n' ' ')"
+fi
+# b waits while a creates the guests: 15-165 s per xl create were seen
+# (2026-12-07, load 10-17), the later ones slower, as the guests already
+# running take their share of a's emulated CPUs
+meet $port 3000
+# evacuate P: this host's guests to the peer, --parallel P, timed; the
+# peer checks the arrival after the barrier
+evacuate() {
+	say "xl-reloc evacuate --to $XLAB_PEER --plain --parallel $1 ($NG guests)"
+	# shellcheck disable=SC2046 # the guests' names
+	if ! timed xe evacuate --to "$XLAB_PEER" --plain --port 8002 \
+	    --parallel "$1" $(guests) > /tmp/evac.out 2>&1; then
+		sed 's/^/  | /' /tmp/evac.out
+		relocd_logs "$me"
+		fail "evacuate --parallel $1 failed"
+	fi
+	sed 's/^/  | /' /tmp/evac.out
+	metric "evac_p$1_ms" "$ELAPSED_MS"
+	check_domains
+}
+# arrived: all the guests run here, and tick
+arrived() {
+	# shellcheck disable=SC2046
+	check_domains $(guests)
+	for g in $(guests); do
+		check_advancing "$g"
+	done
+}
+r=1
+while [ $r -le "$ROUNDS" ]; do
+	order="1 4"
+	[ $((r % 2)) -eq 0 ] && order="4 1"
+	for p in $order; do
+		[ "$me" = a ] && evacuate "$p"
+		meet $port 900
+		[ "$me" = b ] && { arrived; evacuate "$p"; }
+		meet $port 900
+		[ "$me" = a ] && arrived
+	done
+	r=$((r + 1))
+done
+relocd_logs "$me"
+pass "$ROUNDS round(s) of $NG guests a -> b -> a, --parallel 1 and 4"
