@@ -37,6 +37,7 @@ static const struct msgtype msgtypes[MIG_MSG__MAX] = {
 	[MIG_MSG_XL_TUNNEL] =	 { "XL_TUNNEL", true },
 	[MIG_MSG_QUERY] =	 { "QUERY", true },
 	[MIG_MSG_ANSWER] =	 { "ANSWER", true },
+	[MIG_MSG_DISK] =	 { "DISK", true },
 };
 
 static const char *const query_state_names[MIG_QUERY__MAX] = {
@@ -59,6 +60,7 @@ static const char *const refuse_names[MIG_REFUSE__MAX] = {
 	[MIG_REFUSE_INTERNAL] = "internal",
 	[MIG_REFUSE_FEATURE] = "feature",
 	[MIG_REFUSE_SHUTTING_DOWN] = "shutting-down",
+	[MIG_REFUSE_NO_SPACE] = "no-space",
 };
 
 static const char *const phase_names[MIG_PHASE__MAX] = {

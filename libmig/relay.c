@@ -623,6 +623,10 @@ mig_relay_stats(const struct mig_relay *cr, struct mig_relay_stats *s)
 	s->failed = atomic_load(&r->failed);
 	/* Written before failed, which orders it. */
 	s->peer_word = s->failed && r->peer_word;
+	if (s->done)
+		memcpy(s->digest, r->final_digest, sizeof(s->digest));
+	else
+		memset(s->digest, 0, sizeof(s->digest));
 }
 
 void

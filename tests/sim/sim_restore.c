@@ -125,6 +125,8 @@ create(struct restorer *r)
 	if (j->faults.restore_nomem)
 		return mig_seterr(&j->err, MIG_E_NOMEM, "domain %s: not "
 		    "enough free memory (simulated)", j->cfg.name);
+	if (sim_disks_check(&j->cfg, &j->err) == -1)
+		return -1;
 	if (sim_begin(&t, j->dir, 1, &j->err) == -1)
 		return -1;
 	if ((d = sim_dom_add(t.h, j->cfg.name, j->cfg.max_memkb,
@@ -151,6 +153,9 @@ create(struct restorer *r)
 		sim_mem_unlink(j->dir, r->domid);
 		return -1;
 	}
+	/* Destroying the domain (on a failed restore too) removes it. */
+	if (sim_disks_save(j->dir, r->domid, &j->cfg, &j->err) == -1)
+		return -1;
 	if ((r->memfd = sim_mem_open(j->dir, r->domid, &j->err)) == -1)
 		return -1;
 	return 0;

@@ -149,6 +149,9 @@ struct mig_relay_stats {
 					 * shut the local socket down */
 	bool		peer_word;	/* ... with the peer's ERROR or
 					 * CANCEL frame */
+	/* SEND, RECV: the STREAM_END digest (as its field), once the
+	 * relay has finished; zeroes before. */
+	uint8_t		digest[MIG_DIGEST_LEN];
 };
 
 /*
