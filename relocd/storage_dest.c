@@ -135,6 +135,11 @@ dest_check(uint8_t kind, const char *path, char *why, size_t size)
 			    path), 1;
 		return 0;
 	}
+	/* A raw image never becomes a node under /dev, a VG's included. */
+	if (strncmp(path, "/dev/", 5) == 0)
+		return snprintf(why, size, "%s: an image file moves to a file "
+		    "in a directory, not under /dev (see storage_map)", path),
+		    1;
 	parent(path, dir, sizeof(dir));
 	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
 		return snprintf(why, size, "%s: no directory %s here", path,
