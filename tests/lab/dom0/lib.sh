@@ -379,6 +379,56 @@ relocd_logs() {
 	for _r in "$@"; do say "--- relocd $_r"; sed 's/^/  /' "/run/r$_r/log"; done
 }
 
+# block_lab: /etc/xen/scripts/block-lab, for a guest's phy: disk.  Xen's
+# block script is bash, which dom0 lacks; this one does its job for a
+# block device: tell blkback which device, then say it is connected.
+block_lab() {
+	cat > /etc/xen/scripts/block-lab <<'EOF'
+#!/bin/sh
+[ "$1" = add ] || exit 0
+dev=$(xenstore-read "$XENBUS_PATH/params") &&
+mm=$(stat -L -c '%t:%T' "$dev") &&
+xenstore-write "$XENBUS_PATH/physical-device" "$mm" \
+	"$XENBUS_PATH/physical-device-path" "$dev" \
+	"$XENBUS_PATH/hotplug-status" connected
+EOF
+	chmod 755 /etc/xen/scripts/block-lab
+}
+
+# lvm_lab VG MIB: the kernel's device-mapper and loop modules
+# (load-order-lvm), and a volume group VG of MIB on a loop device over a
+# file in /run (dom0 has no disk of its own).
+lvm_lab() {
+	_k=$(uname -r)
+	read -r _mods < "/lib/modules/$_k/load-order-lvm" || fail "no load-order-lvm"
+	for _m in $_mods; do
+		grep -q "^$(echo "$_m" | tr - _) " /proc/modules ||
+			insmod "/lib/modules/$_k/$_m.ko" || fail "insmod $_m failed"
+	done
+	command -v lvcreate >/dev/null || fail "no lvm in dom0 (tests/lab/lab build)"
+	truncate -s "${2}M" "/run/pv-$1.img" &&
+	_dev=$(losetup -f) && losetup "$_dev" "/run/pv-$1.img" &&
+	pvcreate -q "$_dev" && vgcreate -q "$1" "$_dev" ||
+		fail "cannot make volume group $1 on a loop device"
+}
+
+# storage_lab ME PEER: the storage-* scenarios' host: volume group vgME
+# (made once per boot), block-lab, and relocd ME on 8002 admitting the
+# peer, receiving disks under /dev/vgME, its storage_map sending the
+# peer's volume group there; xr runs xl-reloc against it.
+storage_lab() {
+	block_lab
+	vgs "vg$1" >/dev/null 2>&1 || lvm_lab "vg$1" 96
+	cat > /tmp/st.extra <<EOF
+relocation_hosts_allow = [ "10\\\\.0\\\\.0\\\\.[12]" ]
+receive_disk_paths = [ "/dev/vg$1" ]
+receive_hotplug_scripts = [ "block-lab" ]
+storage_map = [ "/dev/vg$2=/dev/vg$1" ]
+EOF
+	relocd_start "$1" 8002 /tmp/st.extra
+	xr() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
+}
+
 # --- two hosts ---------------------------------------------------------------
 
 # send_logs PORT BEFORE FILE...: console logs to the peer's recv_logs,

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
+# xlab: hosts=2 xen=shadow timeout=480 default=yes
+# xlab-desc: b's relocd killed while a's witness's disk is copied to it: the guest runs on at a on its own disk, b's restart removes the volume it created
+# As storage-cold (the same volume groups, made once per boot), with the
+# copy slowed down (--bandwidth) so that b's relocd, and its worker, can
+# be killed (-9) while the disk's bytes arrive.  a's xl-reloc fails and the
+# witness runs on at a, on its own unchanged volume; b, restarted,
+# reconciles: the container goes, and /dev/vgb/wdisk2, which it had
+# created for the move, is removed (STATE_DIR/storage says it never
+# committed).
+[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
+case $XLAB_ROLE in
+a) me=a peer=b ;;
+b) me=b peer=a ;;
+*) fail "needs two hosts" ;;
+esac
+storage_lab "$me" "$peer"
+
+if [ "$me" = a ]; then
+	lvcreate -q -n wdisk2 -L 64M vga || fail "lvcreate vga/wdisk2 failed"
+	dd if=/dev/urandom of=/dev/vga/wdisk2 bs=1M count=64 2>/dev/null
+	sum=$(sha256sum /dev/vga/wdisk2 | cut -d' ' -f1)
+	witness_cfg wk 64 16 8
+	echo 'disk = [ "phy:/dev/vga/wdisk2,xvda,w,script=block-lab" ]' >> /tmp/wk.cfg
+	timed xl create -q /tmp/wk.cfg || fail "xl create of the witness failed"
+	wait_tick wk 5 60 || fail "witness did not start ticking within 60s"
+	barrier 7301 300
+	xr migrate --plain --port 8002 --non-live --with-storage --bandwidth 2M \
+	    --json wk "$XLAB_PEER" > /tmp/stk.out 2>&1 &
+	mig=$!
+	wait_for 300 logged /tmp/stk.out '"bytes_disk":[1-9]' ||
+		{ kill "$mig"; fail "the disk copy never started"; }
+	echo kill | nc "$XLAB_PEER" 7302
+	wait "$mig" && fail "xl-reloc migrate succeeded though b's relocd was killed"
+	tail -1 /tmp/stk.out
+	check_domains wk
+	check_advancing wk
+	[ "$(sha256sum /dev/vga/wdisk2 | cut -d' ' -f1)" = "$sum" ] ||
+		fail "a's own volume changed"
+	barrier 7303 300
+	xl destroy wk
+	wait_for 30 gone wk
+	lvremove -q -f vga/wdisk2
+	relocd_logs a
+	pass "the guest runs on at a on its own disk after b's relocd was killed mid-copy"
+else
+	barrier 7301 300
+	nc -l -p 7302 >/dev/null
+	wait_for 60 lvs vgb/wdisk2 || fail "b never created vgb/wdisk2"
+	kill -9 $(cat /run/rb/relocd.pid) $(grep -l "^PPid:.$(cat /run/rb/relocd.pid)$" /proc/[0-9]*/status 2>/dev/null |
+	    cut -d/ -f3)
+	say "killed relocd b and its workers while the disk was copied"
+	relocd_run b
+	wait_for 60 gone wk--incoming || fail "wk--incoming is still here after the restart"
+	lvs vgb/wdisk2 >/dev/null 2>&1 &&
+		{ lvs; relocd_logs b; fail "vgb/wdisk2 is still here after the restart"; }
+	grep -q "removed /dev/vgb/wdisk2: the migration never committed" /run/rb/log ||
+		{ relocd_logs b; fail "b's log does not say it removed vgb/wdisk2"; }
+	check_domains
+	barrier 7303 300
+	relocd_logs b
+	pass "b restarted: the container and its partial volume vgb/wdisk2 are gone"
+fi
