@@ -18,6 +18,9 @@ PORT_SALT=27
 trap sim_cleanup EXIT
 
 mkdir -p "$T/a/disks" "$T/a/other" "$T/b/disks" "$T/b/other"
+mkdir -p "$T/b"
+"$SIMCTL" -d "$T/b/host" init --mem-mib 1024 >/dev/null
+"$SIMCTL" -d "$T/b/host" host attach_disks 1
 start a "$PA"
 start b "$PB" "receive_disk_paths = [ \"$T/b/disks\" ]
 storage_map = [ \"$T/a/disks=$T/b/disks\", \"$T/a/other=$T/b/other\" ]"

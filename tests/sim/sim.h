@@ -39,6 +39,10 @@ struct sim_host {
 	/* Length of a pre-copy round for the dirtying model; 0 = the
 	 * real time the round took.  Tests set it to be deterministic. */
 	uint32_t		round_ms;
+	/* A restore opens every disk its configuration names, as Xen
+	 * attaches them (sim_disk.c); off by default: most tests' configs
+	 * name disks that are not there. */
+	int			attach_disks;
 	uint32_t		next_domid;
 	int			ndoms;
 	struct hv_sim_dom	doms[SIM_MAXDOMS];

@@ -7,9 +7,10 @@
  * libxl_retrieve_domain_configuration would.  What the guest writes to
  * them is the tests' business: a disk is any file the test made.
  *
- * A restore opens every disk read-write before it reads the stream, as
- * libxl's block hotplug script or qemu would when it attaches them: a
- * destination that is not there fails the restore, as on Xen.
+ * With the host fact attach_disks, a restore opens every disk read-write
+ * before it reads the stream, as libxl's block hotplug script or qemu
+ * would when it attaches them: a destination that is not there fails the
+ * restore, as on Xen.
  */
 #include <errno.h>
 #include <fcntl.h>

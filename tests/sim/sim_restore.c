@@ -125,10 +125,12 @@ create(struct restorer *r)
 	if (j->faults.restore_nomem)
 		return mig_seterr(&j->err, MIG_E_NOMEM, "domain %s: not "
 		    "enough free memory (simulated)", j->cfg.name);
-	if (sim_disks_check(&j->cfg, &j->err) == -1)
-		return -1;
 	if (sim_begin(&t, j->dir, 1, &j->err) == -1)
 		return -1;
+	if (t.h->attach_disks && sim_disks_check(&j->cfg, &j->err) == -1) {
+		sim_end(&t);
+		return -1;
+	}
 	if ((d = sim_dom_add(t.h, j->cfg.name, j->cfg.max_memkb,
 	    &j->err)) == NULL) {
 		sim_end(&t);

@@ -11,23 +11,11 @@
 # (as libxl has it) that names /dev/vgb/wdisk, whose digest is a's, and
 # a's volume is left as it was.  (The witness does not write its disk:
 # that, and the live copy, are the next steps of doc/architecture.md.)
-[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
-case $XLAB_ROLE in
-a) me=a peer=b ;;
-b) me=b peer=a ;;
-*) fail "needs two hosts" ;;
-esac
-storage_lab "$me" "$peer"
+storage_lab
 
 if [ "$me" = a ]; then
-	lvcreate -q -n wdisk -L 64M vga || fail "lvcreate vga/wdisk failed"
-	dd if=/dev/urandom of=/dev/vga/wdisk bs=1M count=64 2>/dev/null ||
-		fail "cannot fill /dev/vga/wdisk"
-	sum=$(sha256sum /dev/vga/wdisk | cut -d' ' -f1)
-	witness_cfg witness 64 16 8
-	echo 'disk = [ "phy:/dev/vga/wdisk,xvda,w,script=block-lab" ]' >> /tmp/witness.cfg
-	timed xl create -q /tmp/witness.cfg || fail "xl create of the witness with its disk failed"
-	wait_tick witness 5 60 || fail "witness did not start ticking within 60s"
+	storage_witness witness wdisk
+	sum=$SUM
 	barrier 7201 300
 	before=$(last_tick witness)
 	say "witness at tick $before, disk /dev/vga/wdisk sha256 $sum: xl-reloc migrate --non-live --with-storage"

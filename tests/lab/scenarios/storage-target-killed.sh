@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
+# shellcheck shell=sh disable=SC2154,SC2015,SC2046 # sourced after /lab/lib.sh; pids split
 # xlab: hosts=2 xen=shadow timeout=480 default=yes
 # xlab-desc: b's relocd killed while a's witness's disk is copied to it: the guest runs on at a on its own disk, b's restart removes the volume it created
 # As storage-cold (the same volume groups, made once per boot), with the
@@ -9,22 +9,11 @@
 # reconciles: the container goes, and /dev/vgb/wdisk2, which it had
 # created for the move, is removed (STATE_DIR/storage says it never
 # committed).
-[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
-case $XLAB_ROLE in
-a) me=a peer=b ;;
-b) me=b peer=a ;;
-*) fail "needs two hosts" ;;
-esac
-storage_lab "$me" "$peer"
+storage_lab
 
 if [ "$me" = a ]; then
-	lvcreate -q -n wdisk2 -L 64M vga || fail "lvcreate vga/wdisk2 failed"
-	dd if=/dev/urandom of=/dev/vga/wdisk2 bs=1M count=64 2>/dev/null
-	sum=$(sha256sum /dev/vga/wdisk2 | cut -d' ' -f1)
-	witness_cfg wk 64 16 8
-	echo 'disk = [ "phy:/dev/vga/wdisk2,xvda,w,script=block-lab" ]' >> /tmp/wk.cfg
-	timed xl create -q /tmp/wk.cfg || fail "xl create of the witness failed"
-	wait_tick wk 5 60 || fail "witness did not start ticking within 60s"
+	storage_witness wk wdisk2
+	sum=$SUM
 	barrier 7301 300
 	xr migrate --plain --port 8002 --non-live --with-storage --bandwidth 2M \
 	    --json wk "$XLAB_PEER" > /tmp/stk.out 2>&1 &
