@@ -224,8 +224,10 @@ reconcile_run(struct worker *w)
 		return 1;
 	}
 	/* Disks created for jobs that never committed (storage_journal.c),
-	 * once their domains are settled. */
-	if (!w->retry && storage_reconcile(w) == -1)
+	 * once their domains are settled: at start, and for a job whose
+	 * worker died; not in the background pass, which settles only the
+	 * sources in doubt. */
+	if ((w->job != 0 || !w->retry) && storage_reconcile(w) == -1)
 		c.failed = 1;
 	if (c.failed)
 		return 1;

@@ -139,6 +139,30 @@ if [ "$mid" -gt 0 ] && [ "$rc" -ne 0 ] && [ "$partial" = yes ] &&
 	ok "target killed mid-copy: runs at the source, its disk removed at restart"
 else bad "target killed mid-copy (mid $mid, rc $rc, partial ${partial:-no})"; fi
 
+# 6b. Only the target's worker killed in the middle of the copy: its
+#     relocd reconciles the job at once and removes the partial disk.
+guest big2 4 24
+X a migrate --plain --port "$PB" --non-live --with-storage --json \
+	--bandwidth 2M big2 127.0.0.1 > "$T/out" 2>&1 &
+xr=$!
+for _ in $(seq 300); do
+	grep -q '"bytes_disk":[1-9]' "$T/out" && break
+	sleep 0.1
+done
+mid=$(grep -c '"bytes_disk":[1-9]' "$T/out")
+# shellcheck disable=SC2046	# pids: words
+kill -9 $(pgrep -P "$(cat "$T/b/relocd.pid")") 2>/dev/null
+wait "$xr"; rc=$?
+for _ in $(seq 100); do
+	[ -e "$T/b/disks/big2.0.img" ] || break
+	sleep 0.1
+done
+if [ "$mid" -gt 0 ] && [ "$rc" -ne 0 ] && [ ! -e "$T/b/disks/big2.0.img" ] &&
+    [ "$(state a big2)" = running ] && [ -z "$(state b big2--incoming)" ] &&
+    grep -qF "removed $T/b/disks/big2.0.img: the migration never committed" "$T/b/log"; then
+	ok "target worker killed mid-copy: its relocd removes the disk at once"
+else bad "target worker killed mid-copy (mid $mid, rc $rc)"; fi
+
 # 7. --remove-source-storage: the source's disk goes once B has it.
 guest tmp 8 1
 s=$(sha256sum < "$T/a/disks/tmp.0.img")
