@@ -427,7 +427,7 @@ storage_lab() {
 	esac
 	set -- "$me" "$peer"
 	block_lab
-	vgs "vg$1" >/dev/null 2>&1 || lvm_lab "vg$1" 96
+	vgs "vg$1" >/dev/null 2>&1 || lvm_lab "vg$1" 160
 	cat > /tmp/st.extra <<EOF
 relocation_hosts_allow = [ "10\\\\.0\\\\.0\\\\.[12]" ]
 receive_disk_paths = [ "/dev/vg$1" ]
@@ -439,16 +439,17 @@ EOF
 	xr() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
 }
 
-# storage_witness NAME LV: a witness NAME (64 MiB) whose disk is a new
-# 64 MiB volume vga/LV that dom0 fills with random bytes; SUM is their
-# sha256.
+# storage_witness NAME LV: a witness NAME (96 MiB) whose disk is a new
+# 64 MiB volume vga/LV (one an earlier failed run left goes first) that
+# dom0 fills with random bytes; SUM is their sha256.
 storage_witness() {
+	lvremove -q -f "vga/$2" >/dev/null 2>&1
 	lvcreate -q -n "$2" -L 64M vga || fail "lvcreate vga/$2 failed"
 	dd if=/dev/urandom of="/dev/vga/$2" bs=1M count=64 2>/dev/null ||
 		fail "cannot fill /dev/vga/$2"
 	# shellcheck disable=SC2034 # for the scenario
 	SUM=$(sha256sum "/dev/vga/$2" | cut -d' ' -f1)
-	witness_cfg "$1" 64 16 8
+	witness_cfg "$1" 96 16 8
 	echo "disk = [ \"phy:/dev/vga/$2,xvda,w,script=block-lab\" ]" >> "/tmp/$1.cfg"
 	timed xl create -q "/tmp/$1.cfg" || fail "xl create of witness $1 with its disk failed"
 	wait_tick "$1" 5 60 || fail "witness $1 did not start ticking within 60s"
