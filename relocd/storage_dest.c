@@ -26,6 +26,8 @@
 #include "mig/log.h"
 #include "storage.h"
 
+#define DEST_REMOVE_TRIES	5
+
 /* /dev/VG/LV: its VG and LV, each a name LVM accepts. */
 static int
 lv_split(const char *path, char *vg, char *lv, size_t size)
@@ -247,6 +249,7 @@ dest_remove(uint8_t kind, const char *path, struct mig_err *err)
 	char	vg[NAME_MAX + 1], lv[NAME_MAX + 1], spec[2 * NAME_MAX + 2];
 	char	*argv[] = { "lvremove", "-q", "-f", spec, NULL };
 	struct stat st;
+	int	try;
 
 	if (kind == MIG_DISK_BLOCK) {
 		if (lv_split(path, vg, lv, sizeof(vg)) == -1)
@@ -255,7 +258,14 @@ dest_remove(uint8_t kind, const char *path, struct mig_err *err)
 		if (lstat(path, &st) == -1 && errno == ENOENT)
 			return 0;
 		snprintf(spec, sizeof(spec), "%s/%s", vg, lv);
-		return run(argv, NULL, 0, err);
+		/* The backend of a domain just destroyed may hold the
+		 * volume open a moment longer ("in use"). */
+		for (try = 0; run(argv, NULL, 0, err) == -1; try++) {
+			if (try == DEST_REMOVE_TRIES - 1)
+				return -1;
+			sleep(1);
+		}
+		return 0;
 	}
 	if (unlink(path) == -1 && errno != ENOENT)
 		return mig_seterrno(err, MIG_E_IO, "%s", path);
