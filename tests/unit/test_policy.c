@@ -207,6 +207,52 @@ test_identity(void **state)
 }
 
 /* Several items: the first refused one is reported. */
+/* storage_map: what relocd.conf accepts, and where a disk then goes. */
+static void
+test_storage_map(void **state)
+{
+	static const char *const bad[] = {
+		"/dev/vg0", "/dev/vg0=", "=/dev/vg1", "dev/vg0=/dev/vg1",
+		"/dev/vg0=/dev/vg1/", "/dev//vg0=/dev/vg1", "/=/srv",
+		"/srv/../etc=/srv/x", "/srv=/",
+	};
+	struct relocd_conf	 c;
+	struct mig_err		 err;
+	char			 text[256], out[PATH_MAX];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "storage_map = [ \"%s\" ]\n",
+		    bad[i]);
+		config_defaults(&c);
+		if (config_load_data("t.conf", text, strlen(text), &c,
+		    &err) != -1)
+			fail_msg("storage_map %s accepted", bad[i]);
+		assert_non_null(strstr(err.msg, "storage_map"));
+		config_free(&c);
+	}
+	conf(&c, "storage_map = [ \"/dev/vg0=/dev/vg_guests\", "
+	    "\"/srv/xen=/var/lib/xen/images\", \"/srv=/data\" ]\n");
+	assert_int_equal(storage_map_apply(&c.recv.storage_map,
+	    "/dev/vg0/web", out, sizeof(out)), 0);
+	assert_string_equal(out, "/dev/vg_guests/web");
+	/* A prefix is a whole component: /dev/vg01 is not under /dev/vg0. */
+	assert_int_equal(storage_map_apply(&c.recv.storage_map,
+	    "/dev/vg01/web", out, sizeof(out)), 0);
+	assert_string_equal(out, "/dev/vg01/web");
+	/* The first entry that matches wins. */
+	assert_int_equal(storage_map_apply(&c.recv.storage_map,
+	    "/srv/xen/a/web.img", out, sizeof(out)), 0);
+	assert_string_equal(out, "/var/lib/xen/images/a/web.img");
+	assert_int_equal(storage_map_apply(&c.recv.storage_map,
+	    "/srv/other.img", out, sizeof(out)), 0);
+	assert_string_equal(out, "/data/other.img");
+	assert_int_equal(storage_map_apply(&c.recv.storage_map,
+	    "/dev/vg0/web", out, 10), -1);
+	config_free(&c);
+}
+
 static void
 test_first_refusal(void **state)
 {
@@ -239,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_scripts_backends_named),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_storage_map),
 		cmocka_unit_test(test_first_refusal),
 	};
 
