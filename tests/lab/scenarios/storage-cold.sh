@@ -35,20 +35,18 @@ if [ "$me" = a ]; then
 	check_domains
 	[ "$(sha256sum /dev/vga/wdisk | cut -d' ' -f1)" = "$sum" ] ||
 		peer_fail 7203 "a's own volume changed"
-	echo "$sum" | nc "$XLAB_PEER" 7202 || fail "cannot send the digest to b"
-	send_logs 7203 "$before" $(wlogs witness) ||
+	# the digest travels with the console log, on a line of its own
+	echo "XSUM $sum" > /tmp/st.sum
+	send_logs 7203 "$before" /tmp/st.sum $(wlogs witness) ||
 		fail "cannot send the console log to $XLAB_PEER"
 	lvremove -q -f vga/wdisk
 	relocd_logs a
 	pass "a -> b with its 64 MiB disk in ${ELAPSED_MS}ms, paused ${paused}ms"
 else
-	nc -l -p 7202 > /tmp/st.sum &
-	sum_pid=$!
 	recv_logs_start 7203 "$CONSLOG/guest-witness--source.log"
 	barrier 7201 300
 	recv_logs_wait
-	wait "$sum_pid"
-	sum=$(cat /tmp/st.sum)
+	sum=$(awk '$1 == "XSUM" { print $2; exit }' "$RECV_FILE")
 	check_domains witness
 	check_witness witness "$PEER_BEFORE"
 	metric downtime_ms "$DOWNTIME_MS"
