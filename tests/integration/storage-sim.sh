@@ -112,26 +112,42 @@ if [ "$rc" -ne 0 ] && [ ! -e "$T/b/disks/app.0.img" ] &&
 	ok "a failure after creation removes the destination"
 else bad "a failure after creation removes the destination (rc $rc)"; fi
 
+# killed_mid_copy DOMAIN WHAT: a new domain with a 24 MiB disk moves to
+# B slowly (--bandwidth); once disk bytes move, WHAT of B is killed with
+# -9 (relocd: it and its workers; worker: its workers only).  MID: disk
+# bytes had moved; RC: xl-reloc's status.
+killed_mid_copy() {
+	guest "$1" 4 24
+	X a migrate --plain --port "$PB" --non-live --with-storage --json \
+		--bandwidth 2M "$1" 127.0.0.1 > "$T/out" 2>&1 &
+	_xr=$!
+	for _ in $(seq 300); do
+		grep -q '"bytes_disk":[1-9]' "$T/out" && break
+		sleep 0.1
+	done
+	mid=$(grep -c '"bytes_disk":[1-9]' "$T/out")
+	# shellcheck disable=SC2046	# pids: words
+	case $2 in
+	relocd) kill -9 $(pids_of b) 2>/dev/null ;;
+	worker) kill -9 $(pgrep -P "$(cat "$T/b/relocd.pid")") 2>/dev/null ;;
+	esac
+	wait "$_xr"; rc=$?
+}
+# gone_soon FILE: FILE is removed within 10 s
+gone_soon() {
+	for _ in $(seq 100); do
+		[ -e "$1" ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # 6. The target relocd killed in the middle of the copy: the domain runs
 #    at the source, and the target's restart removes its partial disk.
-guest big 4 24
-X a migrate --plain --port "$PB" --non-live --with-storage --json \
-	--bandwidth 2M big 127.0.0.1 > "$T/out" 2>&1 &
-xr=$!
-for _ in $(seq 300); do
-	grep -q '"bytes_disk":[1-9]' "$T/out" && break
-	sleep 0.1
-done
-mid=$(grep -c '"bytes_disk":[1-9]' "$T/out")
-# shellcheck disable=SC2046	# pids: words
-kill -9 $(pids_of b) 2>/dev/null
-wait "$xr"; rc=$?
+killed_mid_copy big relocd
 partial=$([ -e "$T/b/disks/big.0.img" ] && echo yes)
 daemon_start b
-for _ in $(seq 100); do
-	[ -e "$T/b/disks/big.0.img" ] || break
-	sleep 0.1
-done
+gone_soon "$T/b/disks/big.0.img"
 if [ "$mid" -gt 0 ] && [ "$rc" -ne 0 ] && [ "$partial" = yes ] &&
     [ ! -e "$T/b/disks/big.0.img" ] && [ "$(state a big)" = running ] &&
     [ -z "$(state b big)" ] && [ -z "$(state b big--incoming)" ] &&
@@ -141,23 +157,8 @@ else bad "target killed mid-copy (mid $mid, rc $rc, partial ${partial:-no})"; fi
 
 # 6b. Only the target's worker killed in the middle of the copy: its
 #     relocd reconciles the job at once and removes the partial disk.
-guest big2 4 24
-X a migrate --plain --port "$PB" --non-live --with-storage --json \
-	--bandwidth 2M big2 127.0.0.1 > "$T/out" 2>&1 &
-xr=$!
-for _ in $(seq 300); do
-	grep -q '"bytes_disk":[1-9]' "$T/out" && break
-	sleep 0.1
-done
-mid=$(grep -c '"bytes_disk":[1-9]' "$T/out")
-# shellcheck disable=SC2046	# pids: words
-kill -9 $(pgrep -P "$(cat "$T/b/relocd.pid")") 2>/dev/null
-wait "$xr"; rc=$?
-for _ in $(seq 100); do
-	[ -e "$T/b/disks/big2.0.img" ] || break
-	sleep 0.1
-done
-if [ "$mid" -gt 0 ] && [ "$rc" -ne 0 ] && [ ! -e "$T/b/disks/big2.0.img" ] &&
+killed_mid_copy big2 worker
+if [ "$mid" -gt 0 ] && [ "$rc" -ne 0 ] && gone_soon "$T/b/disks/big2.0.img" &&
     [ "$(state a big2)" = running ] && [ -z "$(state b big2--incoming)" ] &&
     grep -qF "removed $T/b/disks/big2.0.img: the migration never committed" "$T/b/log"; then
 	ok "target worker killed mid-copy: its relocd removes the disk at once"

@@ -216,6 +216,14 @@ test_storage_map(void **state)
 		"/dev/vg0=/dev/vg1/", "/dev//vg0=/dev/vg1", "/=/srv",
 		"/srv/../etc=/srv/x", "/srv=/",
 	};
+	/* A prefix is a whole component (/dev/vg01 is not under
+	 * /dev/vg0); the first entry that matches wins. */
+	static const char *const maps[][2] = {
+		{ "/dev/vg0/web", "/dev/vg_guests/web" },
+		{ "/dev/vg01/web", "/dev/vg01/web" },
+		{ "/srv/xen/a/web.img", "/var/lib/xen/images/a/web.img" },
+		{ "/srv/other.img", "/data/other.img" },
+	};
 	struct relocd_conf	 c;
 	struct mig_err		 err;
 	char			 text[256], out[PATH_MAX];
@@ -234,20 +242,11 @@ test_storage_map(void **state)
 	}
 	conf(&c, "storage_map = [ \"/dev/vg0=/dev/vg_guests\", "
 	    "\"/srv/xen=/var/lib/xen/images\", \"/srv=/data\" ]\n");
-	assert_int_equal(storage_map_apply(&c.recv.storage_map,
-	    "/dev/vg0/web", out, sizeof(out)), 0);
-	assert_string_equal(out, "/dev/vg_guests/web");
-	/* A prefix is a whole component: /dev/vg01 is not under /dev/vg0. */
-	assert_int_equal(storage_map_apply(&c.recv.storage_map,
-	    "/dev/vg01/web", out, sizeof(out)), 0);
-	assert_string_equal(out, "/dev/vg01/web");
-	/* The first entry that matches wins. */
-	assert_int_equal(storage_map_apply(&c.recv.storage_map,
-	    "/srv/xen/a/web.img", out, sizeof(out)), 0);
-	assert_string_equal(out, "/var/lib/xen/images/a/web.img");
-	assert_int_equal(storage_map_apply(&c.recv.storage_map,
-	    "/srv/other.img", out, sizeof(out)), 0);
-	assert_string_equal(out, "/data/other.img");
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		assert_int_equal(storage_map_apply(&c.recv.storage_map,
+		    maps[i][0], out, sizeof(out)), 0);
+		assert_string_equal(out, maps[i][1]);
+	}
 	assert_int_equal(storage_map_apply(&c.recv.storage_map,
 	    "/dev/vg0/web", out, 10), -1);
 	config_free(&c);
