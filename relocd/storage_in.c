@@ -281,6 +281,7 @@ receive_one(struct worker *w, struct mig_conn *conn, struct peer_buf *buf,
 	if (storage_pump(w, &rc, fd, &rs, err) == -1)
 		goto fail;
 	w->bytes_disk += rs.stream_bytes;
+	w->bytes_wire += rs.wire_bytes;
 	if (rs.stream_bytes != d->d.size) {
 		mig_seterr(err, MIG_E_CORRUPT, "disks[%u]: %" PRIu64 " bytes "
 		    "arrived, not %" PRIu64, d->d.index, rs.stream_bytes,
