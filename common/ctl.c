@@ -73,6 +73,7 @@ static const struct field f_event[] = {
 	U32(ctl_event, downtime_ms),
 	U64(ctl_event, elapsed_ms),
 	STR(ctl_event, text, CTL_TEXT_MAX),
+	U64(ctl_event, bytes_disk),
 	END
 };
 static const struct field f_result[] = {
@@ -86,6 +87,7 @@ static const struct field f_result[] = {
 	U64(ctl_result, bytes_wire),
 	U64(ctl_result, bytes_stream),
 	U32(ctl_result, rounds),
+	U64(ctl_result, bytes_disk),
 	END
 };
 static const struct field f_jobrow[] = {

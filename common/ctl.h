@@ -86,7 +86,10 @@ enum ctl_type {
 #define CTL_MF_LOCALHOST	0x0040	/* the target may be this host */
 #define CTL_MF_NO_ADOPT		0x0080	/* the target does not look after it
 					 * (xl migrate -e) */
-#define CTL_MF_ALL		0x00ff
+#define CTL_MF_STORAGE		0x0100	/* its local disks move too */
+#define CTL_MF_STORAGE_REMOVE	0x0200	/* ... and are removed here once
+					 * the target committed */
+#define CTL_MF_ALL		0x03ff
 
 /* CTL_SAVE / CTL_RESTORE flags */
 #define CTL_SF_COMPRESS		0x0001
@@ -164,11 +167,12 @@ struct ctl_event {
 	uint64_t	pages_sent;	/* this job so far */
 	uint64_t	pages_total;	/* of the domain */
 	uint64_t	dirty_left;
-	uint64_t	bytes_wire;
+	uint64_t	bytes_wire;	/* memory and disks */
 	uint64_t	rate;		/* bytes/s, recent */
 	uint32_t	downtime_ms;	/* expected */
 	uint64_t	elapsed_ms;
 	char		text[CTL_TEXT_MAX + 1];
+	uint64_t	bytes_disk;	/* disks (--with-storage) so far */
 };
 
 struct ctl_result {
@@ -182,6 +186,7 @@ struct ctl_result {
 	uint64_t	bytes_wire;
 	uint64_t	bytes_stream;
 	uint32_t	rounds;
+	uint64_t	bytes_disk;	/* disks moved, uncompressed */
 };
 
 struct ctl_job {

@@ -68,6 +68,7 @@ policy_free(struct recv_policy *p)
 	strlist_free(&p->hotplug_scripts);
 	strlist_free(&p->backend_domains);
 	strlist_free(&p->allow);
+	strlist_free(&p->storage_map);
 }
 
 static bool
@@ -83,8 +84,8 @@ in_list(const struct strlist *l, const char *s)
 
 /* An absolute path without "." or ".." components or empty ones: the
  * string is then the path the kernel resolves, up to symlinks. */
-static bool
-path_plain(const char *p)
+bool
+policy_path_plain(const char *p)
 {
 	const char	*c;
 	size_t		 len;
@@ -117,12 +118,14 @@ policy_conf_check(const char *file, const struct recv_policy *p,
 		while (len > 1 && dir[len - 1] == '/')
 			dir[--len] = '\0';
 		if (strlen(p->disk_paths.v[i]) >= sizeof(dir) ||
-		    !path_plain(dir))
+		    !policy_path_plain(dir))
 			return mig_seterr(err, MIG_E_INVAL, "%s: "
 			    "receive_disk_paths: `%s' is not an absolute path "
 			    "without `.', `..' or `//'", file,
 			    p->disk_paths.v[i]);
 	}
+	if (storage_map_check(file, &p->storage_map, err) == -1)
+		return -1;
 	for (i = 0; i < p->hotplug_scripts.n; i++)
 		if (p->hotplug_scripts.v[i][0] == '\0' ||
 		    strchr(p->hotplug_scripts.v[i], '/') != NULL)
@@ -143,22 +146,32 @@ policy_conf_check(const char *file, const struct recv_policy *p,
 	return 0;
 }
 
+/* The length of dir (without trailing slashes) when path is dir or
+ * under it, else 0. */
+size_t
+policy_path_under(const char *dir, const char *path)
+{
+	size_t	len = strlen(dir);
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len == 0 || strncmp(path, dir, len) != 0)
+		return 0;
+	if (path[len] == '\0' || path[len] == '/' ||
+	    (len == 1 && dir[0] == '/'))
+		return len;
+	return 0;
+}
+
 /* Whether path is one of the entries or under one of them. */
 static bool
 path_allowed(const struct strlist *l, const char *path)
 {
-	size_t	i, len;
+	size_t	i;
 
-	for (i = 0; i < l->n; i++) {
-		len = strlen(l->v[i]);
-		while (len > 1 && l->v[i][len - 1] == '/')
-			len--;
-		if (strncmp(path, l->v[i], len) != 0)
-			continue;
-		if (path[len] == '\0' || path[len] == '/' ||
-		    (len == 1 && l->v[i][0] == '/'))
+	for (i = 0; i < l->n; i++)
+		if (policy_path_under(l->v[i], path) > 0)
 			return true;
-	}
 	return false;
 }
 
@@ -183,7 +196,7 @@ check_disk(const struct recv_policy *p, const struct mig_domcfg_item *it,
 	    !in_list(&p->disk_backends, it->what))
 		return deny(why, size, it, "the ", it->what, " disk backend "
 		    "is not in receive_disk_backends");
-	if (!path_plain(it->value))
+	if (!policy_path_plain(it->value))
 		return deny(why, size, it, "", "", "not an absolute path "
 		    "without `.', `..' or `//'");
 	if (p->disk_paths.n == 0)

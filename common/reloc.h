@@ -63,6 +63,8 @@ struct recv_policy {
 	struct strlist	 hotplug_scripts;	/* names in Xen's scripts dir */
 	struct strlist	 backend_domains;	/* driver domains by name */
 	struct strlist	 allow;			/* "pci", "iomem", ... */
+	/* Where moved disks go: "FROM=TO" path prefixes (storage_map.c) */
+	struct strlist	 storage_map;
 };
 
 /* Connections relocd holds before their preamble, from all hosts (gate.c);
@@ -144,6 +146,19 @@ int	policy_defaults(struct recv_policy *);
 void	policy_free(struct recv_policy *);
 int	policy_conf_check(const char *, const struct recv_policy *,
 	    struct mig_err *);
+/* Whether path is an absolute one without `.', `..' or `//'. */
+bool	policy_path_plain(const char *);
+/* The length of dir (less trailing slashes) if path is dir or under it,
+ * else 0. */
+size_t	policy_path_under(const char *, const char *);
+
+/* storage_map.c: "FROM=TO" prefixes, where a moved disk goes here */
+int	storage_map_check(const char *, const struct strlist *,
+	    struct mig_err *);
+/* The destination of the source's path: the first entry whose FROM is
+ * path or a directory above it, else path itself; -1 if too long. */
+int	storage_map_apply(const struct strlist *, const char *, char *,
+	    size_t);
 int	policy_check(const struct recv_policy *, const struct mig_domcfg *,
 	    char *, size_t);
 int	policy_name(const char *, char *, size_t);

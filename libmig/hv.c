@@ -303,6 +303,22 @@ mig_hv_config_set_uuid(struct mig_hv *hv, const char *json,
 	return hv->ops->config_set_uuid(hv, json, uuid, err);
 }
 
+char *
+mig_hv_config_set_disks(struct mig_hv *hv, const char *json,
+    const struct mig_hv_disk_path *d, size_t n, struct mig_err *err)
+{
+	if (json == NULL) {
+		mig_seterr(err, MIG_E_INVAL, "no domain configuration");
+		return NULL;
+	}
+	if (hv->ops->config_set_disks == NULL) {
+		mig_seterr(err, MIG_E_NOTSUP, "the %s backend cannot move "
+		    "disks", hv->ops->name);
+		return NULL;
+	}
+	return hv->ops->config_set_disks(hv, json, d, n, err);
+}
+
 /* --- asynchronous operations --- */
 
 static struct mig_hv_op *

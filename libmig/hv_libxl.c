@@ -422,6 +422,41 @@ hvx_config_set_uuid(struct mig_hv *hv, const char *json,
 	return out;
 }
 
+static char *
+hvx_config_set_disks(struct mig_hv *hv, const char *json,
+    const struct mig_hv_disk_path *d, size_t n, struct mig_err *err)
+{
+	struct hvx		*x = hvx_begin(hv);
+	libxl_domain_config	 dc;
+	libxl_device_disk	*disk;
+	char			*out = NULL, *p;
+	size_t			 i;
+
+	if (hvx_config_parse(x, json, &dc, err) == -1)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (d[i].index >= (unsigned)dc.num_disks) {
+			mig_seterr(err, MIG_E_INVAL, "disks[%u]: the "
+			    "configuration has %d disks", d[i].index,
+			    dc.num_disks);
+			goto out;
+		}
+		if ((p = strdup(d[i].path)) == NULL) {
+			mig_seterrno(err, MIG_E_NOMEM, "disk path");
+			goto out;
+		}
+		disk = &dc.disks[d[i].index];
+		free(disk->pdev_path);
+		disk->pdev_path = p;
+	}
+	if ((out = libxl_domain_config_to_json(x->ctx, &dc)) == NULL)
+		mig_seterr(err, MIG_E_HV, "cannot write a domain "
+		    "configuration as JSON");
+ out:
+	libxl_domain_config_dispose(&dc);
+	return out;
+}
+
 static int
 hvx_config_describe(struct mig_hv *hv, const char *json,
     struct mig_domcfg *c, struct mig_err *err)
@@ -719,6 +754,7 @@ const struct mig_hv_ops mig_hv_libxl_ops = {
 	.config_memory = hvx_config_memory,
 	.config_describe = hvx_config_describe,
 	.config_set_uuid = hvx_config_set_uuid,
+	.config_set_disks = hvx_config_set_disks,
 	.save_start = hvx_save_start,
 	.restore_start = hvx_restore_start,
 	.abort = hvx_abort,

@@ -40,6 +40,7 @@ static const struct msgtype msgtypes[MIG_MSG__MAX] = {
 	/* Sent only when negotiated (MIG_STREAM_F_CREDIT); optional all
 	 * the same, so that a stray one is skipped, never fatal. */
 	[MIG_MSG_STREAM_ACK] =	 { "STREAM_ACK", false },
+	[MIG_MSG_DISK] =	 { "DISK", true },
 };
 
 static const char *const query_state_names[MIG_QUERY__MAX] = {
@@ -62,6 +63,7 @@ static const char *const refuse_names[MIG_REFUSE__MAX] = {
 	[MIG_REFUSE_INTERNAL] = "internal",
 	[MIG_REFUSE_FEATURE] = "feature",
 	[MIG_REFUSE_SHUTTING_DOWN] = "shutting-down",
+	[MIG_REFUSE_NO_SPACE] = "no-space",
 };
 
 static const char *const phase_names[MIG_PHASE__MAX] = {

@@ -146,6 +146,38 @@ hello_check(const struct mig_msg_hello *m, int ecode, struct mig_err *err)
 	return 0;
 }
 
+/* The disk list: with STORAGE only, in increasing index order. */
+static int
+disks_check(const struct mig_msg_reserve *m, int ecode, struct mig_err *err)
+{
+	const struct mig_disk_desc	*d;
+	uint16_t			 i;
+
+	if (!(m->flags & MIG_RESERVE_F_STORAGE))
+		return m->ndisks == 0 ? 0 : mig_seterr(err, ecode,
+		    "RESERVE: disks without the STORAGE flag");
+	if (m->ndisks == 0 || m->ndisks > MIG_DISKS_MAX)
+		return mig_seterr(err, ecode, "RESERVE: %u disks, not 1..%u",
+		    m->ndisks, MIG_DISKS_MAX);
+	for (i = 0; i < m->ndisks; i++) {
+		d = &m->disks[i];
+		if (d->index > MIG_DISK_INDEX_MAX || (i > 0 &&
+		    d->index <= m->disks[i - 1].index))
+			return mig_seterr(err, ecode, "RESERVE: disk index %u "
+			    "out of order or above %u", d->index,
+			    MIG_DISK_INDEX_MAX);
+		if (d->kind == 0 || d->kind >= MIG_DISK__MAX)
+			return mig_seterr(err, ecode, "RESERVE: disks[%u]: "
+			    "unknown kind %u", d->index, d->kind);
+		if (d->size == 0 || d->size % MIG_DISK_SECTOR != 0)
+			return mig_seterr(err, ecode, "RESERVE: disks[%u]: "
+			    "size %llu is not a positive multiple of %u",
+			    d->index, (unsigned long long)d->size,
+			    MIG_DISK_SECTOR);
+	}
+	return 0;
+}
+
 static int
 reserve_check(const struct mig_msg_reserve *m, int ecode,
     struct mig_err *err)
@@ -161,7 +193,7 @@ reserve_check(const struct mig_msg_reserve *m, int ecode,
 	if (m->flags & ~MIG_RESERVE_F_ALL)
 		return mig_seterr(err, ecode, "RESERVE: unknown flags 0x%x",
 		    m->flags & ~MIG_RESERVE_F_ALL);
-	return 0;
+	return disks_check(m, ecode, err);
 }
 
 static int
@@ -200,6 +232,7 @@ static int
 enc_reserve(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
 {
 	const struct mig_msg_reserve	*m = &msg->u.reserve;
+	uint16_t			 i;
 
 	if (reserve_check(m, MIG_E_INVAL, err) == -1 ||
 	    put_text(w, &tc_name, "RESERVE name", m->name, err) == -1)
@@ -216,6 +249,14 @@ enc_reserve(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
 	/* Last, being the large one: a reader sees every small field first. */
 	wire_put_be32(w, m->config_len);
 	wire_put_bytes(w, m->config, m->config_len);
+	if (!(m->flags & MIG_RESERVE_F_STORAGE))
+		return 0;
+	wire_put_be16(w, m->ndisks);
+	for (i = 0; i < m->ndisks; i++) {
+		wire_put_be16(w, m->disks[i].index);
+		wire_put_u8(w, m->disks[i].kind);
+		wire_put_be64(w, m->disks[i].size);
+	}
 	return 0;
 }
 
@@ -401,6 +442,7 @@ dec_reserve(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 {
 	struct mig_msg_reserve	*m = &msg->u.reserve;
 	const uint8_t		*uuid;
+	uint16_t		 i;
 
 	if (get_text(r, &tc_name, "RESERVE name", m->name, err) == -1)
 		return -1;
@@ -416,9 +458,22 @@ dec_reserve(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 	m->features = wire_get_be64(r);
 	m->config_len = wire_get_be32(r);
 	m->config = wire_get_bytes(r, m->config_len);
+	m->ndisks = 0;
+	if (!r->bad && (m->flags & MIG_RESERVE_F_STORAGE)) {
+		m->ndisks = wire_get_be16(r);
+		if (m->ndisks > MIG_DISKS_MAX)
+			return mig_seterr(err, MIG_E_PROTO, "RESERVE: %u "
+			    "disks, not 1..%u", m->ndisks, MIG_DISKS_MAX);
+		for (i = 0; i < m->ndisks; i++) {
+			m->disks[i].index = wire_get_be16(r);
+			m->disks[i].kind = wire_get_u8(r);
+			m->disks[i].size = wire_get_be64(r);
+		}
+	}
 	if (r->bad) {
 		m->config = NULL;
 		m->config_len = 0;
+		m->ndisks = 0;
 		return 0;
 	}
 	return reserve_check(m, MIG_E_PROTO, err);
@@ -631,6 +686,49 @@ dec_answer(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 	return get_text(r, &tc_text, "ANSWER text", m->text, err);
 }
 
+/* DISK: a disk's contents follow, as DATA frames and a STREAM_END. */
+static int
+disk_check(const struct mig_msg_disk *m, int ecode, struct mig_err *err)
+{
+	if (m->index > MIG_DISK_INDEX_MAX)
+		return mig_seterr(err, ecode, "DISK: index %u above %u",
+		    m->index, MIG_DISK_INDEX_MAX);
+	if (m->size == 0 || m->size % MIG_DISK_SECTOR != 0)
+		return mig_seterr(err, ecode, "DISK: size %llu is not a "
+		    "positive multiple of %u", (unsigned long long)m->size,
+		    MIG_DISK_SECTOR);
+	if (m->flags & ~MIG_STREAM_F_ALL)
+		return mig_seterr(err, ecode, "DISK: unknown flags 0x%x",
+		    m->flags & ~MIG_STREAM_F_ALL);
+	return 0;
+}
+
+static int
+enc_disk(const struct mig_msg *msg, struct wire_wr *w, struct mig_err *err)
+{
+	const struct mig_msg_disk	*m = &msg->u.disk;
+
+	if (disk_check(m, MIG_E_INVAL, err) == -1)
+		return -1;
+	wire_put_be16(w, m->index);
+	wire_put_be64(w, m->size);
+	wire_put_be16(w, m->flags);
+	return 0;
+}
+
+static int
+dec_disk(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_disk	*m = &msg->u.disk;
+
+	m->index = wire_get_be16(r);
+	m->size = wire_get_be64(r);
+	m->flags = wire_get_be16(r);
+	if (r->bad)
+		return 0;
+	return disk_check(m, MIG_E_PROTO, err);
+}
+
 struct codec {
 	int	(*enc)(const struct mig_msg *, struct wire_wr *,
 		    struct mig_err *);
@@ -657,6 +755,7 @@ static const struct codec codecs[MIG_MSG__MAX] = {
 	[MIG_MSG_QUERY] = { enc_query, dec_query },
 	[MIG_MSG_ANSWER] = { enc_answer, dec_answer },
 	[MIG_MSG_STREAM_ACK] = { enc_stream_ack, dec_stream_ack },
+	[MIG_MSG_DISK] = { enc_disk, dec_disk },
 };
 
 int

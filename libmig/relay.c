@@ -637,6 +637,10 @@ mig_relay_stats(const struct mig_relay *cr, struct mig_relay_stats *s)
 	s->inflight_max = atomic_load(&r->inflight_max);
 	s->acks = atomic_load(&r->acks);
 	s->credit_waits = atomic_load(&r->credit_waits);
+	if (s->done)
+		memcpy(s->digest, r->final_digest, sizeof(s->digest));
+	else
+		memset(s->digest, 0, sizeof(s->digest));
 }
 
 void

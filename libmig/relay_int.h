@@ -67,6 +67,7 @@ struct mig_relay {
 	ZSTD_CCtx		*cctx;
 	ZSTD_DCtx		*dctx;
 	struct img_digest	 digest;	/* STREAM_END's */
+	uint8_t			 final_digest[MIG_DIGEST_LEN];	/* once final */
 	struct mig_stream	*ps;		/* NULL: not parsing */
 	bool			 parsing;	/* false after END or an error */
 	bool			 stopped;	/* it ended at our cancel */

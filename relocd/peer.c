@@ -160,6 +160,7 @@ peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 	m->u.hello.mem_free_kib = hi.free_kib;
 	m->u.hello.features = MIG_FEAT_ZSTD | MIG_FEAT_RESUME | MIG_FEAT_XXH3 |
 	    MIG_FEAT_XL_TUNNEL | MIG_FEAT_XL_REASONS | MIG_FEAT_CREDIT |
+	    MIG_FEAT_STORAGE |
 	    (hi.pv_logdirty != 0 ? MIG_FEAT_LIVE : 0);
 	m->u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
 	return 0;

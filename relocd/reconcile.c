@@ -32,6 +32,7 @@
 #include "mig/hv.h"
 #include "mig/log.h"
 #include "relocd.h"
+#include "storage.h"
 
 struct rec_ctx {
 	struct worker	*w;
@@ -222,6 +223,12 @@ reconcile_run(struct worker *w)
 		mig_log_warnx("%s", err.msg);
 		return 1;
 	}
+	/* Disks created for jobs that never committed (storage_journal.c),
+	 * once their domains are settled: at start, and for a job whose
+	 * worker died; not in the background pass, which settles only the
+	 * sources in doubt. */
+	if ((w->job != 0 || !w->retry) && storage_reconcile(w) == -1)
+		c.failed = 1;
 	if (c.failed)
 		return 1;
 	return c.open ? RECONCILE_IN_DOUBT : 0;

@@ -253,6 +253,9 @@ struct worker {
 	uint64_t		 bytes_stream;
 	uint64_t		 bytes_queued;	/* sent, not yet handed to the
 						 * target's libxl (credit) */
+	uint64_t		 bytes_disk;	/* storage: disk bytes moved */
+	int			 relay_disk;	/* relay moves a disk, whose
+						 * counts add to the above */
 	uint64_t		 rate;		/* bytes/s */
 	uint64_t		 rate_ms, rate_bytes;
 	uint32_t		 page_size;

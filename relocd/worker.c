@@ -85,7 +85,12 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
 	m.u.event.round = w->round;
 	m.u.event.pages_total = w->pages_total;
 	m.u.event.dirty_left = w->dirty_left;
-	if (w->relay != NULL) {
+	m.u.event.bytes_disk = w->bytes_disk;
+	if (w->relay != NULL && w->relay_disk) {
+		mig_relay_stats(w->relay, &st);
+		m.u.event.bytes_disk += st.stream_bytes;
+		m.u.event.bytes_wire = st.wire_bytes;
+	} else if (w->relay != NULL) {
 		mig_relay_stats(w->relay, &st);
 		w->bytes_wire = st.wire_bytes;
 		w->bytes_stream = st.stream_bytes;
@@ -94,12 +99,12 @@ worker_event(struct worker *w, uint16_t phase, const char *text)
 	} else if (w->direct != NULL)
 		direct_progress(w->direct);
 	m.u.event.pages_sent = w->pages_sent;
-	m.u.event.bytes_wire = w->bytes_wire;
+	m.u.event.bytes_wire += w->bytes_wire;
 	if (now > w->rate_ms + 200) {
-		w->rate = (w->bytes_wire - w->rate_bytes) * 1000 /
+		w->rate = (m.u.event.bytes_wire - w->rate_bytes) * 1000 /
 		    (now - w->rate_ms);
 		w->rate_ms = now;
-		w->rate_bytes = w->bytes_wire;
+		w->rate_bytes = m.u.event.bytes_wire;
 	}
 	m.u.event.rate = w->rate;
 	m.u.event.downtime_ms = worker_downtime_ms(w, w->dirty_left);
@@ -151,6 +156,7 @@ worker_result(struct worker *w, uint16_t status, const struct mig_err *err)
 		    mig_now_ms()) - w->suspended_ms;
 	m.u.result.bytes_wire = w->bytes_wire;
 	m.u.result.bytes_stream = w->bytes_stream;
+	m.u.result.bytes_disk = w->bytes_disk;
 	m.u.result.rounds = w->round;
 	worker_send(w, &m);
 	return status == CTL_ST_OK ? 0 : 1;

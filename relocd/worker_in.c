@@ -20,6 +20,7 @@
 #include "mig/proto.h"
 #include "mig/relay.h"
 #include "relocd.h"
+#include "storage.h"
 #include "worker_in.h"
 
 static int
@@ -170,6 +171,11 @@ check(struct in *in, const struct mig_msg_hello *us, uint64_t *need,
 	if (localhost && !w->conf.allow_localhost)
 		return refuse(in, MIG_REFUSE_NOT_ALLOWED, "localhost migration "
 		    "is off (allow_localhost_migration)");
+	/* Disks that come along: the configuration names where they will
+	 * be here, and the policy judges that. */
+	if (in->storage != NULL && storage_plan(w, r, &in->json, in->storage,
+	    &reason, why, sizeof(why)) != 0)
+		return refuse(in, reason, "%s", why);
 	/* Before anything here is touched: libxl would act on all of it. */
 	if (mig_hv_config_describe(w->hv, in->json, &dc, &err) == -1)
 		return refuse(in, MIG_REFUSE_BAD_CONFIG, "%s", err.msg);
@@ -301,6 +307,8 @@ in_undo(struct in *in, const struct mig_err *why)
 	if (in->domid != MIG_HV_INVALID_DOMID &&
 	    mig_hv_destroy(w->hv, in->domid, &err) == -1)
 		mig_log_warnx("%s", err.msg);
+	if (in->storage != NULL)
+		storage_undo(w, in->storage);
 	if (in->resv != 0)
 		worker_reserve_msg(w, CTL_RESERVE_RELEASE);
 	if (w->rec.state != J_NONE && worker_journal(w, J_ABORTED, &err) == -1)
@@ -402,6 +410,8 @@ activate(struct in *in, struct mig_err *err)
 
 	if (in_commit(in, err) == -1)
 		return in_abandon(in, err);
+	if (in->storage != NULL && storage_keep(w, in->storage, &e2) == -1)
+		mig_log_warnx("%s", e2.msg);	/* COMMITTED says it too */
 	worker_adopt(w, in->domid, in->req.name);
 	/* Ours now.  The source renamed its copy out of the way before it
 	 * sent COMMIT, so the name is free even on one host. */
@@ -432,6 +442,8 @@ activate(struct in *in, struct mig_err *err)
 			mig_log_warnx("%s", e2.msg);
 		else if (worker_journal(w, J_ABORTED, &e2) == -1)
 			mig_log_warnx("%s", e2.msg);
+		else if (in->storage != NULL)
+			storage_undo(w, in->storage);
 		return worker_result(w, CTL_ST_FAILED, err);
 	}
 	if (worker_journal(w, J_ACTIVATED, err) == -1)
@@ -457,8 +469,13 @@ reserve(struct in *in, const struct mig_msg_hello *us, struct mig_err *err)
 	uint64_t	 need = 0;
 	int		 refused;
 
+	char		 why[MIG_TEXT_MAX + 1];
+	uint16_t	 reason;
+
 	if ((in->json = strndup((const char *)in->req.config,
-	    in->req.config_len)) == NULL)
+	    in->req.config_len)) == NULL ||
+	    ((in->req.flags & MIG_RESERVE_F_STORAGE) && (in->storage =
+	    calloc(1, sizeof(*in->storage))) == NULL))
 		return mig_seterrno(err, MIG_E_NOMEM, "config");
 	snprintf(in->incoming, sizeof(in->incoming), "%s" INCOMING_SUFFIX,
 	    in->req.name);
@@ -474,6 +491,12 @@ reserve(struct in *in, const struct mig_msg_hello *us, struct mig_err *err)
 		    "needed, %" PRIu64 " KiB free)", w->reserve_ans.text, need,
 		    us->mem_free_kib);
 	in->resv = w->reserve_ans.id;
+	if (in->storage != NULL && storage_create(w, in->storage, &reason, why,
+	    sizeof(why)) != 0) {
+		worker_reserve_msg(w, CTL_RESERVE_RELEASE);
+		in->resv = 0;
+		return refuse(in, reason, "%s", why);
+	}
 	in_journal_begin(in, mig_conn_peer(in->conn));
 	return 0;
 }
@@ -536,6 +559,9 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	    -1)
 		return in_abandon(in, &err);
 	w->rec.domid = (int)in->domid;
+	if (in->storage != NULL && storage_receive(w, in->conn, in->buf,
+	    in->storage, in->granted, &err) == -1)
+		return in_abandon(in, &err);
 	if (worker_journal(w, J_RECEIVED, &err) == -1)
 		return in_abandon(in, &err);
 
@@ -620,6 +646,7 @@ worker_in(struct worker *w)
 	if (in.conn != NULL)
 		mig_conn_close(in.conn);
 	preauth_end(in.sandbox, 0);	/* the relay ends by itself */
+	free(in.storage);
 	free(in.json);
 	free(in.buf);
 	return rc;

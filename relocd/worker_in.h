@@ -16,6 +16,7 @@
 
 struct mig_acl;
 struct mig_domcfg;
+struct storage;
 
 struct in {
 	struct worker		*w;
@@ -28,6 +29,8 @@ struct in {
 	uint32_t		 domid;		/* of the container */
 	uint64_t		 resv;
 	uint64_t		 granted;	/* RESERVED's features */
+	struct storage		*storage;	/* disks that come too, or
+						 * NULL (storage_in.c) */
 };
 
 /* worker_in.c */

@@ -31,6 +31,7 @@
 #include "mig/relay.h"
 #include "relocd.h"
 #include "mig/tls.h"
+#include "storage.h"
 
 struct out {
 	struct worker		*w;
@@ -40,6 +41,7 @@ struct out {
 	SSL_CTX			*tls;
 	struct peer_buf		*buf;
 	char			*json;
+	struct storage		*storage;	/* --with-storage: the disks */
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
 	int			 direct;	/* wanted, then granted */
@@ -287,6 +289,10 @@ check_target(struct out *o, const struct mig_msg_hello *us,
 		return mig_seterr(err, MIG_E_INVAL, "%s is this host (%s); "
 		    "use --localhost to migrate to it", o->req.host,
 		    them->hostname);
+	if ((o->req.flags & CTL_MF_STORAGE) &&
+	    !(them->features & MIG_FEAT_STORAGE))
+		return mig_seterr(err, MIG_E_NOTSUP, "%s's relocd cannot "
+		    "receive disks (--with-storage): upgrade it", o->req.host);
 	if (them->mem_free_kib < o->dom.maxmem_kib)
 		mig_log_info("%s reports %" PRIu64 " KiB free for a %" PRIu64
 		    " KiB domain; asking anyway", o->req.host,
@@ -368,6 +374,11 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
 	    MIG_FEAT_ZSTD | MIG_FEAT_CREDIT : 0) | ((o->direct =
 	    direct_wanted(o)) ? MIG_FEAT_DIRECT : 0);
+	if (o->storage != NULL) {
+		if (storage_describe(w->hv, o->json, o->storage, err) == -1)
+			return -1;
+		storage_reserve_fill(o->storage, &m->u.reserve);
+	}
 	if (peer_send(o->conn, m, worker_deadline(w), err) == -1 ||
 	    peer_recv(o->conn, o->buf, m, worker_deadline(w), err) == -1)
 		return -1;
@@ -599,6 +610,8 @@ commit(struct out *o, struct mig_err *err)
 	if (mig_hv_destroy(w->hv, o->dom.domid, err) == -1)
 		mig_log_warnx("%s: the domain runs on %s; destroy %s here by hand",
 		    err->msg, o->req.host, away);
+	else if (o->storage != NULL && (o->req.flags & CTL_MF_STORAGE_REMOVE))
+		storage_remove_source(o->storage, o->req.host);
 	if (worker_journal(w, J_DONE, err) == -1)
 		mig_log_warnx("%s", err->msg);
 	worker_event(w, MIG_PHASE_ACTIVATION, "done");
@@ -698,6 +711,11 @@ run(struct out *o)
 		return abandon(o, &err);
 	}
 	rc = stream(o, m.u.reserved.id, &err);
+	/* The guest is suspended now: its disks hold still. */
+	if (rc == 0 && o->storage != NULL)
+		rc = storage_send(w, o->conn, o->storage, (o->granted_zstd ?
+		    MIG_RELAY_F_ZSTD : 0) | (o->granted_xxh3 ?
+		    MIG_RELAY_F_XXH3 : 0), bw_limit(o), &err);
 	cap_restore(o);
 	if (rc == -1) {
 		if (o->conv_aborted)
@@ -735,7 +753,16 @@ worker_out(struct worker *w)
 		    o.req.flags);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
-	if ((o.buf = malloc(sizeof(*o.buf))) == NULL) {
+	if ((o.req.flags & CTL_MF_STORAGE) && (o.req.flags & CTL_MF_LIVE)) {
+		mig_seterr(&err, MIG_E_NOTSUP, "disks are moved with the "
+		    "guest paused only: a migration with storage must be "
+		    "non-live");
+		return worker_result(w, CTL_ST_FAILED, &err);
+	}
+	if ((o.buf = malloc(sizeof(*o.buf))) == NULL ||
+	    ((o.req.flags & CTL_MF_STORAGE) && (o.storage =
+	    calloc(1, sizeof(*o.storage))) == NULL)) {
+		free(o.buf);
 		mig_seterrno(&err, MIG_E_NOMEM, "buffer");
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
@@ -746,5 +773,6 @@ worker_out(struct worker *w)
 		SSL_CTX_free(o.tls);
 	free(o.json);
 	free(o.buf);
+	free(o.storage);
 	return rc;
 }

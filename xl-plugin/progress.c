@@ -25,6 +25,20 @@ fmt_mib(char *buf, size_t len, uint64_t bytes)
 	return snprintf(buf, len, "%.1f", (double)bytes / MIB);
 }
 
+/* PRE, the disks' MiB, POST; "" when no disk moved. */
+static void
+fmt_disks(char *buf, size_t len, uint64_t bytes, const char *pre,
+    const char *post)
+{
+	char	mib[32];
+
+	buf[0] = '\0';
+	if (bytes == 0)
+		return;
+	fmt_mib(mib, sizeof(mib), bytes);
+	snprintf(buf, len, "%s%s MiB%s", pre, mib, post);
+}
+
 /* "850ms", "12.3s", "2m05s", "1h02m": short enough for a table column. */
 int
 fmt_duration(char *buf, size_t len, uint64_t ms)
@@ -115,15 +129,16 @@ progress_line(char *buf, size_t len, const struct ctl_event *ev)
 int
 progress_phase_line(char *buf, size_t len, const struct ctl_event *ev)
 {
-	char	el[32], sent[32], total[32], rate[32];
+	char	el[32], sent[32], total[32], rate[32], disk[64];
 
 	fmt_duration(el, sizeof(el), ev->elapsed_ms);
 	fmt_mib(sent, sizeof(sent), ev->pages_sent * XR_PAGE_SIZE);
 	fmt_mib(total, sizeof(total), ev->pages_total * XR_PAGE_SIZE);
 	fmt_mib(rate, sizeof(rate), ev->rate);
-	return snprintf(buf, len, "[%s] %s: round %" PRIu32 ", %s/%s MiB, "
+	fmt_disks(disk, sizeof(disk), ev->bytes_disk, ", disks ", "");
+	return snprintf(buf, len, "[%s] %s: round %" PRIu32 ", %s/%s MiB%s, "
 	    "%s MiB/s%s%s", el, mig_phase_name(ev->phase), ev->round, sent,
-	    total, rate, ev->text[0] != '\0' ? ": " : "", ev->text);
+	    total, disk, rate, ev->text[0] != '\0' ? ": " : "", ev->text);
 }
 
 /* A JSON string literal, quotes included.  Control text is already
@@ -173,10 +188,11 @@ progress_json_event(char *buf, size_t len, const struct ctl_event *ev)
 	    ",\"pages_sent\":%" PRIu64 ",\"pages_total\":%" PRIu64
 	    ",\"dirty_left\":%" PRIu64 ",\"bytes_wire\":%" PRIu64
 	    ",\"rate\":%" PRIu64 ",\"downtime_ms\":%" PRIu32
-	    ",\"elapsed_ms\":%" PRIu64 ",\"text\":%s}", ev->job,
+	    ",\"elapsed_ms\":%" PRIu64 ",\"text\":%s,\"bytes_disk\":%" PRIu64
+	    "}", ev->job,
 	    mig_phase_name(ev->phase), ev->phase, ev->round, ev->pages_sent,
 	    ev->pages_total, ev->dirty_left, ev->bytes_wire, ev->rate,
-	    ev->downtime_ms, ev->elapsed_ms, text);
+	    ev->downtime_ms, ev->elapsed_ms, text, ev->bytes_disk);
 }
 
 int
@@ -189,16 +205,19 @@ progress_json_result(char *buf, size_t len, const struct ctl_result *r)
 	    ",\"status\":\"%s\",\"exit\":%d,\"code\":\"%s\",\"text\":%s"
 	    ",\"domid\":%" PRIu32 ",\"total_ms\":%" PRIu64
 	    ",\"paused_ms\":%" PRIu64 ",\"bytes_wire\":%" PRIu64
-	    ",\"bytes_stream\":%" PRIu64 ",\"rounds\":%" PRIu32 "}", r->job,
+	    ",\"bytes_stream\":%" PRIu64 ",\"rounds\":%" PRIu32
+	    ",\"bytes_disk\":%" PRIu64 "}", r->job,
 	    ctl_status_name(r->status), client_exit_status(r->status),
 	    mig_errcode_name(r->code), text, r->domid, r->total_ms,
-	    r->paused_ms, r->bytes_wire, r->bytes_stream, r->rounds);
+	    r->paused_ms, r->bytes_wire, r->bytes_stream, r->rounds,
+	    r->bytes_disk);
 }
 
 int
 progress_summary(char *buf, size_t len, const struct ctl_result *r)
 {
 	char	total[32], paused[32], wire[32], stream[32], rounds[32];
+	char	disk[64];
 
 	fmt_duration(total, sizeof(total), r->total_ms);
 	fmt_duration(paused, sizeof(paused), r->paused_ms);
@@ -208,8 +227,10 @@ progress_summary(char *buf, size_t len, const struct ctl_result *r)
 	if (r->rounds != 0)
 		snprintf(rounds, sizeof(rounds), ", %" PRIu32 " round%s",
 		    r->rounds, r->rounds == 1 ? "" : "s");
+	fmt_disks(disk, sizeof(disk), r->bytes_disk, " and ", " of disks");
 	return snprintf(buf, len, "done in %s: guest paused %s, %s MiB on the "
-	    "wire (%s MiB of stream)%s", total, paused, wire, stream, rounds);
+	    "wire (%s MiB of stream%s)%s", total, paused, wire, stream, disk,
+	    rounds);
 }
 
 int

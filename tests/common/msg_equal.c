@@ -10,6 +10,21 @@
 #include "msg_equal.h"
 
 static bool
+disks_equal(const struct mig_msg_reserve *a, const struct mig_msg_reserve *b)
+{
+	uint16_t	i;
+
+	if (a->ndisks != b->ndisks)
+		return false;
+	for (i = 0; i < a->ndisks && i < MIG_DISKS_MAX; i++)
+		if (a->disks[i].index != b->disks[i].index ||
+		    a->disks[i].kind != b->disks[i].kind ||
+		    a->disks[i].size != b->disks[i].size)
+			return false;
+	return true;
+}
+
+static bool
 reserve_equal(const struct mig_msg_reserve *a, const struct mig_msg_reserve *b)
 {
 	return strcmp(a->name, b->name) == 0 &&
@@ -20,7 +35,7 @@ reserve_equal(const struct mig_msg_reserve *a, const struct mig_msg_reserve *b)
 	    a->mem_kib == b->mem_kib && a->xen_major == b->xen_major &&
 	    a->xen_minor == b->xen_minor && strcmp(a->arch, b->arch) == 0 &&
 	    a->page_size == b->page_size && a->flags == b->flags &&
-	    a->features == b->features;
+	    a->features == b->features && disks_equal(a, b);
 }
 
 static bool
@@ -104,6 +119,10 @@ test_msg_equal(const struct mig_msg *a, const struct mig_msg *b)
 		    strcmp(a->u.answer.text, b->u.answer.text) == 0;
 	case MIG_MSG_STREAM_ACK:
 		return a->u.stream_ack.bytes == b->u.stream_ack.bytes;
+	case MIG_MSG_DISK:
+		return a->u.disk.index == b->u.disk.index &&
+		    a->u.disk.size == b->u.disk.size &&
+		    a->u.disk.flags == b->u.disk.flags;
 	default:
 		return false;
 	}

@@ -156,11 +156,16 @@ static char *
 sim_config_json(struct mig_hv *hv, uint32_t domid, struct mig_err *err)
 {
 	struct hv_sim_dom	 d;
+	struct sim_cfg		 dk;
 	char			*json;
 
 	if (sim_dom_get(D(hv), domid, &d, err) == -1)
 		return NULL;
-	if ((json = sim_json_write(&d)) == NULL)
+	if (sim_disks_load(D(hv), domid, &dk) == -1) {
+		mig_seterrno(err, MIG_E_IO, "disks of domain %" PRIu32, domid);
+		return NULL;
+	}
+	if ((json = sim_json_write(&d, &dk)) == NULL)
 		mig_seterrno(err, MIG_E_NOMEM, "configuration of domain %"
 		    PRIu32, domid);
 	return json;
@@ -192,6 +197,14 @@ sim_config_set_uuid(struct mig_hv *hv, const char *json,
 {
 	(void)hv;
 	return sim_json_set_uuid(json, uuid, err);
+}
+
+static char *
+sim_config_set_disks(struct mig_hv *hv, const char *json,
+    const struct mig_hv_disk_path *d, size_t n, struct mig_err *err)
+{
+	(void)hv;
+	return sim_json_set_disks(json, d, n, err);
 }
 
 /* --- save / restore --- */
@@ -370,6 +383,7 @@ const struct mig_hv_ops hv_sim_ops = {
 	.config_memory = sim_config_memory,
 	.config_describe = sim_config_describe,
 	.config_set_uuid = sim_config_set_uuid,
+	.config_set_disks = sim_config_set_disks,
 	.save_start = sim_save_start,
 	.restore_start = sim_restore_start,
 	.abort = sim_abort,
@@ -536,6 +550,7 @@ hv_sim_destroy(const char *dir, uint32_t domid, struct mig_err *err)
 	if (sim_commit(&t, err) == -1)
 		return -1;
 	sim_mem_unlink(dir, domid);
+	sim_disks_unlink(dir, domid);
 	/* Domids are never reused: no save can want this lock again. */
 	snprintf(name, sizeof(name), "save.%" PRIu32, domid);
 	(void)unlink(sim_path(dir, name, path, sizeof(path)));

@@ -55,6 +55,9 @@ int	hv_sim_create(const char *dir, const char *name, uint64_t mem_mib,
 	    uint64_t dirty_rate, const char *uuid, const char *type,
 	    uint32_t *domid, struct mig_err *);
 /* spec: a domid or a name.  MIG_E_NOTFOUND if there is none. */
+/* The domain (name or domid) gets the disk at path (simctl disk). */
+int	hv_sim_add_disk(const char *dir, const char *spec, const char *path,
+	    struct mig_err *);
 int	hv_sim_lookup(const char *dir, const char *spec, struct hv_sim_dom *,
 	    struct mig_err *);
 int	hv_sim_set_rate(const char *dir, uint32_t domid, uint64_t rate,

@@ -39,6 +39,10 @@ struct sim_host {
 	/* Length of a pre-copy round for the dirtying model; 0 = the
 	 * real time the round took.  Tests set it to be deterministic. */
 	uint32_t		round_ms;
+	/* A restore opens every disk its configuration names, as Xen
+	 * attaches them (sim_disk.c); off by default: most tests' configs
+	 * name disks that are not there. */
+	int			attach_disks;
 	uint32_t		next_domid;
 	int			ndoms;
 	struct hv_sim_dom	doms[SIM_MAXDOMS];
@@ -110,6 +114,8 @@ int	sim_mem_touch(int, uint64_t);
 int	sim_mem_sha256(const char *, uint32_t, char[65], struct mig_err *);
 
 /* sim_json.c: the minimal libxl domain config the host keeps */
+#define SIM_DISKS	8
+#define SIM_DISK_PATH	512
 struct sim_cfg {
 	char		name[MIG_HV_NAMELEN];
 	int		has_uuid;
@@ -119,8 +125,11 @@ struct sim_cfg {
 	uint32_t	vcpus;
 	int		cap;		/* b_info.sched_params.cap; 0 = none */
 	int		on[MIG_HV_SHUTDOWN__MAX];	/* on_poweroff...; 0 unset */
+	int		ndisks;		/* disks[i].pdev_path, "" none */
+	char		disks[SIM_DISKS][SIM_DISK_PATH];
 };
-char	*sim_json_write(const struct hv_sim_dom *);
+/* The domain's configuration, its disks (sim_disks_load) included. */
+char	*sim_json_write(const struct hv_sim_dom *, const struct sim_cfg *);
 int	sim_json_parse(const char *, struct sim_cfg *, struct mig_err *);
 struct mig_domcfg;
 int	sim_json_describe(const char *, struct mig_domcfg *,
@@ -129,6 +138,15 @@ int	sim_json_describe(const char *, struct mig_domcfg *,
  * (libxl's writer would keep what the simulated host does not read). */
 char	*sim_json_set_uuid(const char *, const uint8_t [16],
 	    struct mig_err *);
+char	*sim_json_set_disks(const char *, const struct mig_hv_disk_path *,
+	    size_t, struct mig_err *);
+
+/* sim_disk.c: a domain's disks, in disks.DOMID */
+int	sim_disks_check(const struct sim_cfg *, struct mig_err *);
+int	sim_disks_save(const char *, uint32_t, const struct sim_cfg *,
+	    struct mig_err *);
+int	sim_disks_load(const char *, uint32_t, struct sim_cfg *);
+void	sim_disks_unlink(const char *, uint32_t);
 
 /* sim_job.c: a save or restore run in a thread, reporting to the loop */
 struct sim_job {

@@ -16,6 +16,9 @@
 
 #define MAXDEPTH	64
 
+static const char *elem(const char *, int);
+static void put_escaped(FILE *, const char *);
+
 static const char *
 ws(const char *p)
 {
@@ -211,6 +214,64 @@ sim_json_set_uuid(const char *json, const uint8_t uuid[16],
 	return out;
 }
 
+/* The document with disks[index].pdev_path set to path (JSON-escaped). */
+static char *
+set_disk(const char *json, unsigned index, const char *path,
+    struct mig_err *err)
+{
+	const char	*top = ws(json), *e, *at, *cut;
+	char		*out = NULL;
+	size_t		 len = 0;
+	FILE		*f;
+
+	if ((e = elem(member(top, "disks"), (int)index)) == NULL ||
+	    (at = member(e, "pdev_path")) == NULL) {
+		mig_seterr(err, MIG_E_INVAL, "disks[%u]: not in the "
+		    "configuration", index);
+		return NULL;
+	}
+	cut = value(at, 0);
+	if ((f = open_memstream(&out, &len)) == NULL) {
+		mig_seterrno(err, MIG_E_NOMEM, "domain configuration");
+		return NULL;
+	}
+	fprintf(f, "%.*s\"", (int)(at - json), json);
+	put_escaped(f, path);
+	fprintf(f, "\"%s", cut);
+	if (fclose(f) != 0) {
+		free(out);
+		mig_seterrno(err, MIG_E_NOMEM, "domain configuration");
+		return NULL;
+	}
+	return out;
+}
+
+char *
+sim_json_set_disks(const char *json, const struct mig_hv_disk_path *d,
+    size_t n, struct mig_err *err)
+{
+	const char	*end;
+	char		*cur, *next;
+	size_t		 i;
+
+	end = value(ws(json), 0);
+	if (end == NULL || *ws(end) != '\0' || *ws(json) != '{') {
+		mig_seterr(err, MIG_E_INVAL, "bad domain configuration JSON");
+		return NULL;
+	}
+	if ((cur = strdup(json)) == NULL) {
+		mig_seterrno(err, MIG_E_NOMEM, "domain configuration");
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		next = set_disk(cur, d[i].index, d[i].path, err);
+		free(cur);
+		if ((cur = next) == NULL)
+			return NULL;
+	}
+	return cur;
+}
+
 static int
 get_u64(const char *obj, const char *key, uint64_t *v)
 {
@@ -256,6 +317,25 @@ actions_parse(const char *obj, struct sim_cfg *c, struct mig_err *err)
 			return mig_seterr(err, MIG_E_INVAL, "domain "
 			    "configuration: bad %s", on_keys[i]);
 		c->on[i] = a;
+	}
+	return 0;
+}
+
+/* disks[i].pdev_path of each disk, as a restore attaches them. */
+static int
+disks_parse(const char *arr, struct sim_cfg *c, struct mig_err *err)
+{
+	const char	*e, *p;
+
+	for (c->ndisks = 0; (e = elem(arr, c->ndisks)) != NULL; c->ndisks++) {
+		if (c->ndisks == SIM_DISKS)
+			return mig_seterr(err, MIG_E_INVAL, "domain "
+			    "configuration: more than %d disks", SIM_DISKS);
+		if ((p = member(e, "pdev_path")) != NULL && *p == '"' &&
+		    string(p, c->disks[c->ndisks], SIM_DISK_PATH) == NULL)
+			return mig_seterr(err, MIG_E_INVAL, "domain "
+			    "configuration: disks[%d].pdev_path too long",
+			    c->ndisks);
 	}
 	return 0;
 }
@@ -308,6 +388,8 @@ sim_json_parse(const char *json, struct sim_cfg *c, struct mig_err *err)
 	if (get_u64(member(bi, "sched_params"), "cap", &v) == 0 &&
 	    v <= 100 * 512)
 		c->cap = (int)v;
+	if (disks_parse(member(ws(json), "disks"), c, err) == -1)
+		return -1;
 	return actions_parse(ws(json), c, err);
 }
 
@@ -548,7 +630,7 @@ put_escaped(FILE *f, const char *s)
 }
 
 char *
-sim_json_write(const struct hv_sim_dom *d)
+sim_json_write(const struct hv_sim_dom *d, const struct sim_cfg *dk)
 {
 	char	*buf = NULL, u[37];
 	size_t	 len = 0;
@@ -573,6 +655,14 @@ sim_json_write(const struct hv_sim_dom *d)
 		    d->on[i] < MIG_HV_ACT__MAX)
 			fprintf(f, ",\n    \"%s\": \"%s\"", on_keys[i],
 			    libxl_actions[d->on[i]]);
+	for (i = 0; i < dk->ndisks; i++) {
+		fprintf(f, "%s{\"pdev_path\": \"", i == 0 ?
+		    ",\n    \"disks\": [\n        " : ",\n        ");
+		put_escaped(f, dk->disks[i]);
+		fprintf(f, "\", \"vdev\": \"xvd%c\", \"backend\": \"qdisk\", "
+		    "\"format\": \"raw\", \"readwrite\": 1}%s", 'a' + i,
+		    i + 1 == dk->ndisks ? "\n    ]" : "");
+	}
 	fprintf(f, "\n}\n");
 	if (fclose(f) != 0) {
 		free(buf);

@@ -127,6 +127,10 @@ create(struct restorer *r)
 		    "enough free memory (simulated)", j->cfg.name);
 	if (sim_begin(&t, j->dir, 1, &j->err) == -1)
 		return -1;
+	if (t.h->attach_disks && sim_disks_check(&j->cfg, &j->err) == -1) {
+		sim_end(&t);
+		return -1;
+	}
 	if ((d = sim_dom_add(t.h, j->cfg.name, j->cfg.max_memkb,
 	    &j->err)) == NULL) {
 		sim_end(&t);
@@ -151,6 +155,9 @@ create(struct restorer *r)
 		sim_mem_unlink(j->dir, r->domid);
 		return -1;
 	}
+	/* Destroying the domain (on a failed restore too) removes it. */
+	if (sim_disks_save(j->dir, r->domid, &j->cfg, &j->err) == -1)
+		return -1;
 	if ((r->memfd = sim_mem_open(j->dir, r->domid, &j->err)) == -1)
 		return -1;
 	return 0;

@@ -167,6 +167,7 @@ sim_host_set(struct sim_host *h, const char *key, const char *val,
 	SETU(nr_cpus, 4096)
 	SETU(pv_logdirty, 1)
 	SETU(round_ms, 3600000)
+	SETU(attach_disks, 1)
 	SETU(next_domid, 0x7fef)
 #undef SETU
 	return mig_seterr(err, MIG_E_INVAL, "unknown host fact %s", key);
@@ -223,9 +224,9 @@ host_print(FILE *f, const struct sim_host *h)
 		fprintf(f, "xen_extra %s\n", h->xen_extra);
 	fprintf(f, "arch %s\npage_size %" PRIu32 "\ntotal_kib %" PRIu64
 	    "\nfree_kib %" PRIu64 "\nnr_cpus %" PRIu32 "\npv_logdirty %d\n"
-	    "round_ms %" PRIu32 "\nnext_domid %" PRIu32 "\n", h->arch,
-	    h->page_size, h->total_kib, h->free_kib, h->nr_cpus,
-	    h->pv_logdirty, h->round_ms, h->next_domid);
+	    "round_ms %" PRIu32 "\nattach_disks %d\nnext_domid %" PRIu32 "\n",
+	    h->arch, h->page_size, h->total_kib, h->free_kib, h->nr_cpus,
+	    h->pv_logdirty, h->round_ms, h->attach_disks, h->next_domid);
 	for (i = 0; i < h->ndoms; i++) {
 		d = &h->doms[i];
 		mig_hv_uuid_format(d->uuid, u);

@@ -30,6 +30,8 @@ usage(void)
 	    "  host [KEY VALUE]               show host facts, or set one\n"
 	    "  create NAME --mem-mib N [--dirty-rate P] [--uuid U] "
 	    "[--type pv|pvh|hvm]\n"
+	    "  disk NAME|DOMID PATH           one more disk (an existing "
+	    "file)\n"
 	    "  list                           domid name state mem-MiB\n"
 	    "  info NAME|DOMID\n"
 	    "  checksum NAME|DOMID            SHA-256 of its memory\n"
@@ -343,6 +345,18 @@ cmd_fault(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_disk(int argc, char **argv)
+{
+	struct mig_err	e;
+
+	if (argc != 3)
+		usage();
+	if (hv_sim_add_disk(dir, argv[1], argv[2], &e) == -1)
+		die(&e);
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -350,6 +364,7 @@ static const struct {
 	{ "init", cmd_init },
 	{ "host", cmd_host },
 	{ "create", cmd_create },
+	{ "disk", cmd_disk },
 	{ "list", cmd_list },
 	{ "info", cmd_info },
 	{ "checksum", cmd_checksum },

@@ -207,6 +207,51 @@ test_identity(void **state)
 }
 
 /* Several items: the first refused one is reported. */
+/* storage_map: what relocd.conf accepts, and where a disk then goes. */
+static void
+test_storage_map(void **state)
+{
+	static const char *const bad[] = {
+		"/dev/vg0", "/dev/vg0=", "=/dev/vg1", "dev/vg0=/dev/vg1",
+		"/dev/vg0=/dev/vg1/", "/dev//vg0=/dev/vg1", "/=/srv",
+		"/srv/../etc=/srv/x", "/srv=/",
+	};
+	/* A prefix is a whole component (/dev/vg01 is not under
+	 * /dev/vg0); the first entry that matches wins. */
+	static const char *const maps[][2] = {
+		{ "/dev/vg0/web", "/dev/vg_guests/web" },
+		{ "/dev/vg01/web", "/dev/vg01/web" },
+		{ "/srv/xen/a/web.img", "/var/lib/xen/images/a/web.img" },
+		{ "/srv/other.img", "/data/other.img" },
+	};
+	struct relocd_conf	 c;
+	struct mig_err		 err;
+	char			 text[256], out[PATH_MAX];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "storage_map = [ \"%s\" ]\n",
+		    bad[i]);
+		config_defaults(&c);
+		if (config_load_data("t.conf", text, strlen(text), &c,
+		    &err) != -1)
+			fail_msg("storage_map %s accepted", bad[i]);
+		assert_non_null(strstr(err.msg, "storage_map"));
+		config_free(&c);
+	}
+	conf(&c, "storage_map = [ \"/dev/vg0=/dev/vg_guests\", "
+	    "\"/srv/xen=/var/lib/xen/images\", \"/srv=/data\" ]\n");
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		assert_int_equal(storage_map_apply(&c.recv.storage_map,
+		    maps[i][0], out, sizeof(out)), 0);
+		assert_string_equal(out, maps[i][1]);
+	}
+	assert_int_equal(storage_map_apply(&c.recv.storage_map,
+	    "/dev/vg0/web", out, 10), -1);
+	config_free(&c);
+}
+
 static void
 test_first_refusal(void **state)
 {
@@ -239,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_scripts_backends_named),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_storage_map),
 		cmocka_unit_test(test_first_refusal),
 	};
 

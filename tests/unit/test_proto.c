@@ -49,8 +49,15 @@ sample(uint16_t type, struct mig_msg *m)
 		strcpy(m->u.reserve.arch, "x86_64");
 		m->u.reserve.page_size = 4096;
 		m->u.reserve.flags = MIG_RESERVE_F_LIVE |
-		    MIG_RESERVE_F_START_PAUSED;
+		    MIG_RESERVE_F_START_PAUSED | MIG_RESERVE_F_STORAGE;
 		m->u.reserve.features = MIG_FEAT_ZSTD;
+		m->u.reserve.ndisks = 2;
+		m->u.reserve.disks[0].index = 0;
+		m->u.reserve.disks[0].kind = MIG_DISK_BLOCK;
+		m->u.reserve.disks[0].size = 64ull << 20;
+		m->u.reserve.disks[1].index = 3;
+		m->u.reserve.disks[1].kind = MIG_DISK_FILE;
+		m->u.reserve.disks[1].size = 1ull << 40;
 		break;
 	case MIG_MSG_RESERVED:
 		m->u.reserved.id = 0x1122334455667788ull;
@@ -121,6 +128,11 @@ sample(uint16_t type, struct mig_msg *m)
 		break;
 	case MIG_MSG_STREAM_ACK:
 		m->u.stream_ack.bytes = 0x123456789abull;
+		break;
+	case MIG_MSG_DISK:
+		m->u.disk.index = 3;
+		m->u.disk.size = 1ull << 40;
+		m->u.disk.flags = MIG_STREAM_F_ZSTD | MIG_STREAM_F_XXH3;
 		break;
 	default:
 		fail_msg("no sample for type %u", type);
@@ -727,10 +739,11 @@ test_decoder_validation(void **state)
 	assert_int_equal(decode_frame(buf, len, &d, &err), -1);
 	assert_non_null(strstr(err.msg, "page size"));
 
-	/* An embedded NUL in the config JSON. */
+	/* An embedded NUL in the config JSON (before the list of two
+	 * disks, u16 count and 11 bytes each). */
 	sample(MIG_MSG_RESERVE, &m);
 	len = encode_ok(&m, buf, sizeof(buf));
-	buf[len - 3] = '\0';
+	buf[len - (2 + 2 * 11) - 3] = '\0';
 	assert_int_equal(decode_frame(buf, len, &d, &err), -1);
 	assert_non_null(strstr(err.msg, "NUL"));
 
@@ -788,6 +801,68 @@ test_data_frames(void **state)
 	assert_int_equal(d.u.data.len, 0);
 }
 
+/* The disk list of RESERVE (STORAGE) and DISK: what each refuses. */
+static void
+test_storage(void **state)
+{
+	uint8_t			buf[BUFSZ];
+	struct mig_msg		m, d;
+	struct mig_err		err;
+	size_t			len;
+	static const uint8_t	disk_bad[][12] = {
+		/* index 256, size 512, flags 0 */
+		{ 0x01, 0x00, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0, 0 },
+		/* size 0 */
+		{ 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		/* size 513 */
+		{ 0, 1, 0, 0, 0, 0, 0, 0, 0x02, 0x01, 0, 0 },
+		/* flags 4 */
+		{ 0, 1, 0, 0, 0, 0, 0, 0, 0x02, 0x00, 0, 4 },
+	};
+	size_t			i;
+
+	(void)state;
+	/* Encoder: each rule on the list. */
+	sample(MIG_MSG_RESERVE, &m);
+	m.u.reserve.disks[1].index = 0;		/* not increasing */
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	sample(MIG_MSG_RESERVE, &m);
+	m.u.reserve.disks[0].kind = MIG_DISK__MAX;
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	sample(MIG_MSG_RESERVE, &m);
+	m.u.reserve.disks[0].size = 4097;
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	sample(MIG_MSG_RESERVE, &m);
+	m.u.reserve.ndisks = 0;			/* STORAGE without disks */
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	sample(MIG_MSG_RESERVE, &m);
+	m.u.reserve.flags &= ~MIG_RESERVE_F_STORAGE;	/* disks without it */
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	/* Without STORAGE the list is not on the wire, and bytes after the
+	 * config are ignored as any trailing field. */
+	m.u.reserve.ndisks = 0;
+	len = encode_ok(&m, buf, sizeof(buf));
+	assert_int_equal(decode_frame(buf, len, &d, &err), 0);
+	assert_int_equal(d.u.reserve.ndisks, 0);
+	/* Decoder: a list longer than MIG_DISKS_MAX, before reading it. */
+	sample(MIG_MSG_RESERVE, &m);
+	len = encode_ok(&m, buf, sizeof(buf));
+	buf[len - 2 * 11 - 2] = 0;
+	buf[len - 2 * 11 - 1] = MIG_DISKS_MAX + 1;
+	assert_int_equal(decode_frame(buf, len, &d, &err), -1);
+	assert_int_equal(err.code, MIG_E_PROTO);
+	/* DISK: index, size and flags. */
+	for (i = 0; i < sizeof(disk_bad) / sizeof(disk_bad[0]); i++) {
+		len = frame_wrap(buf, MIG_MSG_DISK, disk_bad[i],
+		    sizeof(disk_bad[i]));
+		if (decode_frame(buf, len, &d, &err) != -1)
+			fail_msg("bad DISK %zu accepted", i);
+		assert_int_equal(err.code, MIG_E_PROTO);
+	}
+	assert_string_equal(mig_refuse_reason_name(MIG_REFUSE_NO_SPACE),
+	    "no-space");
+}
+
 static void
 test_names(void **state)
 {
@@ -836,6 +911,7 @@ main(void)
 		cmocka_unit_test(test_query_answer),
 		cmocka_unit_test(test_query_name_old_and_new),
 		cmocka_unit_test(test_data_frames),
+		cmocka_unit_test(test_storage),
 		cmocka_unit_test(test_names),
 	};
 

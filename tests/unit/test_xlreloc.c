@@ -575,7 +575,8 @@ test_json_lines(void **state)
 	    "\"phase\":\"pre-copy\",\"phase_id\":2,\"round\":3,"
 	    "\"pages_sent\":65536,\"pages_total\":262144,\"dirty_left\":120,"
 	    "\"bytes_wire\":268435456,\"rate\":104857600,\"downtime_ms\":40,"
-	    "\"elapsed_ms\":2500,\"text\":\"say \\\"hi\\\" \\\\o/\"}");
+	    "\"elapsed_ms\":2500,\"text\":\"say \\\"hi\\\" \\\\o/\","
+	    "\"bytes_disk\":0}");
 }
 
 static void
@@ -593,7 +594,7 @@ test_json_result(void **state)
 	    "\"status\":\"refused\",\"exit\":3,\"code\":\"%s\","
 	    "\"text\":\"no-memory: 512 MiB free\",\"domid\":12,"
 	    "\"total_ms\":4000,\"paused_ms\":120,\"bytes_wire\":123456789,"
-	    "\"bytes_stream\":223456789,\"rounds\":5}",
+	    "\"bytes_stream\":223456789,\"rounds\":5,\"bytes_disk\":0}",
 	    mig_errcode_name(MIG_E_DENIED));
 	assert_string_equal(b, want);
 

@@ -22,6 +22,7 @@
 #ifndef MIG_HV_H
 #define MIG_HV_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mig/clock.h"
@@ -150,6 +151,12 @@ struct mig_hv;
 struct mig_hv_op;
 struct mig_hv_watch;
 
+/* A disk's new place: disks[index].pdev_path becomes path. */
+struct mig_hv_disk_path {
+	unsigned	 index;
+	const char	*path;
+};
+
 typedef void	(*mig_hv_progress_cb)(struct mig_hv_op *,
 		    const struct mig_hv_progress *, void *);
 /* Called once, from the event loop, when the operation has finished;
@@ -183,6 +190,10 @@ struct mig_hv_ops {
 		    struct mig_domcfg *, struct mig_err *);
 	char	*(*config_set_uuid)(struct mig_hv *, const char *,
 		    const uint8_t [16], struct mig_err *);
+	/* NULL: the backend cannot (moving storage is then refused). */
+	char	*(*config_set_disks)(struct mig_hv *, const char *,
+		    const struct mig_hv_disk_path *, size_t,
+		    struct mig_err *);
 	int	(*save_start)(struct mig_hv *, struct mig_hv_op *, uint32_t,
 		    int, int, struct mig_err *);
 	/* Leaves the new domain paused; hv.c unpauses it if asked to. */
@@ -279,6 +290,13 @@ int		 mig_hv_config_describe(struct mig_hv *, const char *,
  * domain keeps its own); the caller frees it. */
 char		*mig_hv_config_set_uuid(struct mig_hv *, const char *,
 		    const uint8_t [16], struct mig_err *);
+/* The configuration with each disks[index].pdev_path replaced, through
+ * the backend's own parser and writer (a disk moved with its domain);
+ * an index the configuration does not have is MIG_E_INVAL.  The caller
+ * frees it. */
+char		*mig_hv_config_set_disks(struct mig_hv *, const char *,
+		    const struct mig_hv_disk_path *, size_t,
+		    struct mig_err *);
 
 /* --- save and restore: asynchronous --- */
 /* Writes domid's stream to fd (the fd stays the caller's, and must stay

@@ -66,6 +66,7 @@ enum mig_msg_type {
 	MIG_MSG_QUERY,
 	MIG_MSG_ANSWER,
 	MIG_MSG_STREAM_ACK,
+	MIG_MSG_DISK,		/* a local disk's contents follow (storage) */
 	MIG_MSG__MAX
 };
 
@@ -91,6 +92,7 @@ enum mig_msg_type {
 #define MIG_FEAT_CREDIT		(1ull << 7)	/* target acknowledges the stream
 						 * bytes handed to libxl
 						 * (STREAM_ACK) */
+#define MIG_FEAT_STORAGE	(1ull << 8)	/* receives local disks (DISK) */
 
 /* RESERVE flags; unknown bits are refused */
 #define MIG_RESERVE_F_LIVE		0x0001
@@ -98,7 +100,24 @@ enum mig_msg_type {
 #define MIG_RESERVE_F_START_PAUSED	0x0004
 #define MIG_RESERVE_F_NO_ADOPT		0x0008	/* the target does not look
 						 * after it (xl migrate -e) */
-#define MIG_RESERVE_F_ALL		0x000f
+#define MIG_RESERVE_F_STORAGE		0x0010	/* the disks listed after
+						 * the config travel too */
+#define MIG_RESERVE_F_ALL		0x001f
+
+/* A local disk that travels with the domain (RESERVE with STORAGE). */
+#define MIG_DISKS_MAX		16	/* per domain */
+#define MIG_DISK_INDEX_MAX	255	/* disks[] of the libxl config */
+#define MIG_DISK_SECTOR		512	/* sizes are multiples of it */
+enum mig_disk_kind {
+	MIG_DISK_BLOCK = 1,	/* a block device (an LVM volume) */
+	MIG_DISK_FILE = 2,	/* a regular file (a raw image) */
+	MIG_DISK__MAX
+};
+struct mig_disk_desc {
+	uint16_t	index;		/* disks[index] of the config */
+	uint8_t		kind;		/* enum mig_disk_kind */
+	uint64_t	size;		/* bytes, > 0, sector multiple */
+};
 
 /* STREAM_START flags; unknown bits are refused */
 #define MIG_STREAM_F_ZSTD	0x0001
@@ -138,6 +157,8 @@ enum mig_refuse_reason {
 	MIG_REFUSE_INTERNAL,
 	MIG_REFUSE_FEATURE,		/* a required feature is not offered */
 	MIG_REFUSE_SHUTTING_DOWN,
+	MIG_REFUSE_NO_SPACE,		/* a disk does not fit, or cannot be
+					 * created, where it would go */
 	MIG_REFUSE__MAX
 };
 
@@ -190,6 +211,10 @@ struct mig_msg_reserve {
 	uint32_t	 page_size;
 	uint32_t	 flags;		/* MIG_RESERVE_F_* */
 	uint64_t	 features;	/* requested MIG_FEAT_* */
+	/* With MIG_RESERVE_F_STORAGE (1..MIG_DISKS_MAX, increasing
+	 * distinct indexes), else 0: trails the config on the wire. */
+	uint16_t		 ndisks;
+	struct mig_disk_desc	 disks[MIG_DISKS_MAX];
 };
 
 struct mig_msg_reserved {
@@ -270,6 +295,13 @@ struct mig_msg_query {
 	char		name[MIG_NAME_MAX + 1];	/* the domain's; "" = not sent */
 };
 
+/* Before each disk's DATA frames and STREAM_END (doc/protocol.md 9). */
+struct mig_msg_disk {
+	uint16_t	index;		/* as in RESERVE's list, in its order */
+	uint64_t	size;		/* as in RESERVE's list */
+	uint16_t	flags;		/* MIG_STREAM_F_*, as STREAM_START's */
+};
+
 struct mig_msg_answer {
 	uint16_t	state;		/* enum mig_query_state */
 	char		text[MIG_TEXT_MAX + 1];
@@ -300,6 +332,7 @@ struct mig_msg {
 		struct mig_msg_query		query;
 		struct mig_msg_answer		answer;
 		struct mig_msg_stream_ack	stream_ack;
+		struct mig_msg_disk		disk;
 	} u;				/* COMMIT has no fields */
 };
 

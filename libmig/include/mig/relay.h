@@ -174,6 +174,9 @@ struct mig_relay_stats {
 	uint64_t	acks;		/* STREAM_ACK frames read / sent */
 	uint64_t	credit_waits;	/* SEND: STREAM_ACKs waited for with
 					 * the window full */
+	/* SEND, RECV: the STREAM_END digest (as its field), once the
+	 * relay has finished; zeroes before. */
+	uint8_t		digest[MIG_DIGEST_LEN];
 };
 
 /*

@@ -379,6 +379,82 @@ relocd_logs() {
 	for _r in "$@"; do say "--- relocd $_r"; sed 's/^/  /' "/run/r$_r/log"; done
 }
 
+# block_lab: /etc/xen/scripts/block-lab, for a guest's phy: disk.  Xen's
+# block script is bash, which dom0 lacks; this one does its job for a
+# block device: tell blkback which device, then say it is connected.
+block_lab() {
+	cat > /etc/xen/scripts/block-lab <<'EOF'
+#!/bin/sh
+[ "$1" = add ] || exit 0
+dev=$(xenstore-read "$XENBUS_PATH/params") &&
+mm=$(stat -L -c '%t:%T' "$dev") &&
+xenstore-write "$XENBUS_PATH/physical-device" "$mm" \
+	"$XENBUS_PATH/physical-device-path" "$dev" \
+	"$XENBUS_PATH/hotplug-status" connected
+EOF
+	chmod 755 /etc/xen/scripts/block-lab
+}
+
+# lvm_lab VG MIB: the kernel's device-mapper and loop modules
+# (load-order-lvm), and a volume group VG of MIB on a loop device over a
+# file in /run (dom0 has no disk of its own).
+lvm_lab() {
+	_k=$(uname -r)
+	read -r _mods < "/lib/modules/$_k/load-order-lvm" || fail "no load-order-lvm"
+	for _m in $_mods; do
+		grep -q "^$(echo "$_m" | tr - _) " /proc/modules ||
+			insmod "/lib/modules/$_k/$_m.ko" || fail "insmod $_m failed"
+	done
+	command -v lvcreate >/dev/null || fail "no lvm in dom0 (tests/lab/lab build)"
+	if ! { truncate -s "${2}M" "/run/pv-$1.img" &&
+	    _dev=$(losetup -f) && losetup "$_dev" "/run/pv-$1.img" &&
+	    pvcreate -q "$_dev" && vgcreate -q "$1" "$_dev"; }; then
+		fail "cannot make volume group $1 on a loop device"
+	fi
+}
+
+# storage_lab: the storage-* scenarios' host, me (a or b, with peer the
+# other): volume group vgME (made once per boot), block-lab, and relocd
+# ME on 8002 admitting the peer, receiving disks under /dev/vgME, its
+# storage_map sending the peer's volume group there; xr runs xl-reloc
+# against it.
+storage_lab() {
+	[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
+	case $XLAB_ROLE in
+	a) me=a peer=b ;;
+	b) me=b peer=a ;;
+	*) fail "needs two hosts" ;;
+	esac
+	set -- "$me" "$peer"
+	block_lab
+	vgs "vg$1" >/dev/null 2>&1 || lvm_lab "vg$1" 160
+	cat > /tmp/st.extra <<EOF
+relocation_hosts_allow = [ "10\\\\.0\\\\.0\\\\.[12]" ]
+receive_disk_paths = [ "/dev/vg$1" ]
+receive_hotplug_scripts = [ "block-lab" ]
+storage_map = [ "/dev/vg$2=/dev/vg$1" ]
+EOF
+	relocd_start "$1" 8002 /tmp/st.extra
+	# shellcheck disable=SC2317 # called by the scenario
+	xr() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
+}
+
+# storage_witness NAME LV: a witness NAME (96 MiB) whose disk is a new
+# 64 MiB volume vga/LV (one an earlier failed run left goes first) that
+# dom0 fills with random bytes; SUM is their sha256.
+storage_witness() {
+	lvremove -q -f "vga/$2" >/dev/null 2>&1
+	lvcreate -q -n "$2" -L 64M vga || fail "lvcreate vga/$2 failed"
+	dd if=/dev/urandom of="/dev/vga/$2" bs=1M count=64 2>/dev/null ||
+		fail "cannot fill /dev/vga/$2"
+	# shellcheck disable=SC2034 # for the scenario
+	SUM=$(sha256sum "/dev/vga/$2" | cut -d' ' -f1)
+	witness_cfg "$1" 96 16 8
+	echo "disk = [ \"phy:/dev/vga/$2,xvda,w,script=block-lab\" ]" >> "/tmp/$1.cfg"
+	timed xl create -q "/tmp/$1.cfg" || fail "xl create of witness $1 with its disk failed"
+	wait_tick "$1" 5 60 || fail "witness $1 did not start ticking within 60s"
+}
+
 # --- two hosts ---------------------------------------------------------------
 
 # send_logs PORT BEFORE FILE...: console logs to the peer's recv_logs,

@@ -10,18 +10,7 @@
 # migration goes through with the disk attached at B.
 relocd_pair
 
-# Xen's block script is bash, which dom0 lacks; this one does its job for
-# a block device: tell blkback which device, then say it is connected.
-cat > /etc/xen/scripts/block-lab <<'EOF'
-#!/bin/sh
-[ "$1" = add ] || exit 0
-dev=$(xenstore-read "$XENBUS_PATH/params") &&
-mm=$(stat -L -c '%t:%T' "$dev") &&
-xenstore-write "$XENBUS_PATH/physical-device" "$mm" \
-	"$XENBUS_PATH/physical-device-path" "$dev" \
-	"$XENBUS_PATH/hotplug-status" connected
-EOF
-chmod 755 /etc/xen/scripts/block-lab
+block_lab
 [ -b /dev/ram0 ] || fail "no /dev/ram0 in dom0 (brd not loaded)"
 
 witness_cfg wdisk 128 256
