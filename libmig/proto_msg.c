@@ -697,9 +697,9 @@ disk_check(const struct mig_msg_disk *m, int ecode, struct mig_err *err)
 		return mig_seterr(err, ecode, "DISK: size %llu is not a "
 		    "positive multiple of %u", (unsigned long long)m->size,
 		    MIG_DISK_SECTOR);
-	if (m->flags & ~MIG_STREAM_F_ALL)
+	if (m->flags & ~MIG_DISK_F_ALL)
 		return mig_seterr(err, ecode, "DISK: unknown flags 0x%x",
-		    m->flags & ~MIG_STREAM_F_ALL);
+		    m->flags & ~MIG_DISK_F_ALL);
 	return 0;
 }
 

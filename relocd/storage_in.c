@@ -261,12 +261,6 @@ receive_one(struct worker *w, struct mig_conn *conn, struct peer_buf *buf,
 		return mig_seterr(err, MIG_E_PROTO, "DISK for disks[%u] of %"
 		    PRIu64 " bytes, expected disks[%u] of %" PRIu64,
 		    m.u.disk.index, m.u.disk.size, d->d.index, d->d.size);
-	/* A disk always travels in DATA frames: DIRECT and CREDIT are the
-	 * memory stream's. */
-	if (m.u.disk.flags & ~(MIG_STREAM_F_ZSTD | MIG_STREAM_F_XXH3))
-		return mig_seterr(err, MIG_E_PROTO, "DISK: flags 0x%x are not "
-		    "a disk's", m.u.disk.flags & ~(MIG_STREAM_F_ZSTD |
-		    MIG_STREAM_F_XXH3));
 	if ((m.u.disk.flags & MIG_STREAM_F_ZSTD) && !(granted & MIG_FEAT_ZSTD))
 		return mig_seterr(err, MIG_E_PROTO, "DISK: zstd was not "
 		    "granted");

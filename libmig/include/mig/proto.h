@@ -126,6 +126,9 @@ struct mig_disk_desc {
 						 * to its END record */
 #define MIG_STREAM_F_CREDIT	0x0008	/* the target sends STREAM_ACK */
 #define MIG_STREAM_F_ALL	0x000f
+/* DISK flags: a disk always travels in DATA frames, so of STREAM_START's
+ * flags only these two. */
+#define MIG_DISK_F_ALL		(MIG_STREAM_F_ZSTD | MIG_STREAM_F_XXH3)
 
 /*
  * With MIG_STREAM_F_CREDIT the target sends STREAM_ACK once at least this
