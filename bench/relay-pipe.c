@@ -25,9 +25,11 @@
  * reading the other end: relocd's receiving side when TLS stays in its
  * pre-authentication sandbox.  --raw is the direct stream through TLS in
  * user space: the sender's relay in MIG_RELAY_SEND_RAW mode (no frames,
- * no digest), the receiver no relay at all, its main thread reading the
- * connection's socket (the sandbox's socketpair with --sandbox) with
- * read(2) into stdout, as libxl's restore reads it.  RATE is bytes/s with an optional k, M or G (powers
+ * no digest), the receiver no relay at all: its main thread splices the
+ * connection's socket (the sandbox's socketpair with --sandbox) into
+ * stdout, where the next program reads it as libxl's restore reads the
+ * socket it is lent (one kernel copy more than relocd, where libxl reads
+ * the socketpair itself).  RATE is bytes/s with an optional k, M or G (powers
  * of 1000).  PKI DIR holds ca.pem, server.pem/.key and client.pem/.key.
  */
 #include <sys/socket.h>
@@ -261,13 +263,13 @@ sandbox_relay(struct mig_conn *c, pid_t *pid, struct mig_err *err)
 	return mig_conn_new(sv[1], err);
 }
 
-/* As libxl-save-helper would: one copy of the data into the socket;
- * can_splice 0 for a reader that takes the bytes into its memory. */
+/* As libxl-save-helper would: one copy of the data into the socket. */
 static int
-copy(int in, int out, int can_splice)
+copy(int in, int out)
 {
 	static char	buf[COPY_CHUNK];
 	ssize_t		n, w, off;
+	int		can_splice = 1;
 
 	for (;;) {
 		if (can_splice) {
@@ -299,8 +301,8 @@ copy(int in, int out, int can_splice)
 	}
 }
 
-/* recv --raw: the connection's socket read straight into stdout, as
- * libxl's restore reads the socket it is lent (relocd's byte_path.c). */
+/* recv --raw: the connection's socket spliced into stdout, for a reader
+ * that plays libxl's restore reading the socket it is lent (byte_path.c). */
 static int
 recv_raw(struct mig_conn *conn, pid_t sandbox)
 {
@@ -314,7 +316,7 @@ recv_raw(struct mig_conn *conn, pid_t sandbox)
 		perror("relay-pipe: raw");
 		return 1;
 	}
-	if (!(ok = copy(fd, STDOUT_FILENO, 0) == 0))
+	if (!(ok = copy(fd, STDOUT_FILENO) == 0))
 		perror("relay-pipe: raw copy");
 	close(STDOUT_FILENO);
 	mig_conn_close(conn);
@@ -361,8 +363,8 @@ main(int argc, char **argv)
 	if ((r = mig_relay_start(&rc, &err)) == NULL)
 		die("relay", &err);
 	if (o.hop) {
-		copy_rc = o.send ? copy(STDIN_FILENO, sv[0], 1) :
-		    copy(sv[0], STDOUT_FILENO, 1);
+		copy_rc = o.send ? copy(STDIN_FILENO, sv[0]) :
+		    copy(sv[0], STDOUT_FILENO);
 		saved = errno;
 		close(sv[0]);	/* the sender's EOF, as libxl's end closes */
 	}

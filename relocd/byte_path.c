@@ -10,7 +10,11 @@
  * its pipe: its save writes the stream straight into it, and its restore
  * reads exactly the stream's records, up to libxl's END record, after
  * which the framed protocol goes on on the same connection
- * (doc/protocol.md, DIRECT).
+ * (doc/protocol.md, DIRECT).  With TLS in user space the stream is direct
+ * as well, without the kernel at the source: its relay passes libxl's
+ * bytes through OpenSSL unframed (MIG_RELAY_SEND_RAW, byte_path_raw),
+ * and the target lends libxl the socketpair of the sandbox that keeps
+ * the TLS (byte_path_sandbox).
  *
  * Nothing then touches the bytes: what the relay used to count comes from
  * the kernel's own counters (TCP_INFO: bytes acknowledged by the peer when

@@ -134,20 +134,17 @@ else bad "TLS direct: $rc1$rc2 stream $ds [$(path a t1)] [$(path b t1)] [$(path 
 # 4. direct_stream = 0 at the target: not granted, the relay, both say so.
 echo "direct_stream = 0" >> "$T/b/relocd.conf"
 hup b
-"$SIMCTL" -d "$T/a/host" create r4 --mem-mib 16 >/dev/null
-before=$(sum a r4)
-if mig r4 --non-live && arrived r4 "$before" &&
-    [ "$(path a r4)" = "relay (the target did not grant DIRECT)" ] &&
-    [ "$(path b r4)" = "relay (direct_stream = 0)" ]; then
-	ok "direct_stream = 0 at the target: relay"
-else bad "direct_stream = 0: [$(path a r4)] [$(path b r4)] $(tail -1 "$T/out")"; fi
-"$SIMCTL" -d "$T/a/host" create r5 --mem-mib 16 >/dev/null
-before=$(sum a r5)
-if migt r5 --non-live && arrived r5 "$before" &&
-    [ "$(path a r5)" = "relay (the target did not grant DIRECT)" ] &&
-    [ "$(path b r5)" = "relay (direct_stream = 0)" ]; then
-	ok "direct_stream = 0 at the target, TLS: the framed relay"
-else bad "direct_stream = 0, TLS: [$(path a r5)] [$(path b r5)] $(tail -1 "$T/out")"; fi
+ungranted() {	# MIG NAME WHAT: the framed relay, both ends saying why
+	"$SIMCTL" -d "$T/a/host" create "$2" --mem-mib 16 >/dev/null
+	before=$(sum a "$2")
+	if "$1" "$2" --non-live && arrived "$2" "$before" &&
+	    [ "$(path a "$2")" = "relay (the target did not grant DIRECT)" ] &&
+	    [ "$(path b "$2")" = "relay (direct_stream = 0)" ]; then
+		ok "direct_stream = 0 at the target, $3: relay"
+	else bad "direct_stream = 0, $3: [$(path a "$2")] [$(path b "$2")] $(tail -1 "$T/out")"; fi
+}
+ungranted mig r4 "plain TCP"
+ungranted migt r5 TLS
 sed -i '/^direct_stream = 0$/d' "$T/b/relocd.conf"
 hup b
 
@@ -161,57 +158,43 @@ else bad "DIRECT without the grant: rc $rc $out"; fi
 
 # 6. Cancel mid-stream (the source's writer stalls after 1 MiB): the
 #    socket is shut, libxl fails, the guest runs here, B has nothing.
-"$SIMCTL" -d "$T/a/host" create c1 --mem-mib 16 --dirty-rate 500 >/dev/null
-"$SIMCTL" -d "$T/a/host" fault stall_after 1048576 >/dev/null
-mig c1 & mpid=$!
-job=$(await_out job_of c1)
-X a cancel "${job:-0}" >/dev/null 2>&1
-wait "$mpid"; rc=$?
-if [ -n "$job" ] && [ "$rc" -eq 5 ] && running_a c1 && await 10 none_at_b c1 &&
-    [ "$(path a c1)" = "direct (plain TCP)" ]; then
-	ok "cancel during a direct stream: runs here, nothing there"
-else bad "cancel during a direct stream: job '$job' rc $rc [$(names b)] $(tail -1 "$T/out")"; fi
-
-# 6b. The same through TLS in user space (the source's raw relay).
-"$SIMCTL" -d "$T/a/host" create c2 --mem-mib 16 --dirty-rate 500 >/dev/null
-migt c2 & mpid=$!
-job=$(await_out job_of c2)
-X a cancel "${job:-0}" >/dev/null 2>&1
-wait "$mpid"; rc=$?
-if [ -n "$job" ] && [ "$rc" -eq 5 ] && running_a c2 && await 10 none_at_b c2 &&
-    [ "$(path a c2)" = "$TLS_A" ] && [ "$(path b c2)" = "$TLS_B" ]; then
-	ok "cancel during a direct TLS stream: runs here, nothing there"
-else bad "cancel during a direct TLS stream: job '$job' rc $rc [$(path a c2)] [$(names b)] $(tail -1 "$T/out")"; fi
-
 # 7. The target's worker killed mid-stream (the writer stalled, so only
 #    the connection can tell): the source sees the peer gone, the guest
-#    runs here, and B's relocd clears its half-built container.
-"$SIMCTL" -d "$T/a/host" create k1 --mem-mib 16 --dirty-rate 500 >/dev/null
-mig k1 & mpid=$!
-await_out job_of k1 >/dev/null
-wpid=$(await_out worker_pid b in)
-[ -n "$wpid" ] && kill -9 "$wpid"
-wait "$mpid"; rc=$?
-if [ -n "$wpid" ] && [ "$rc" -ne 0 ] && running_a k1 && await 20 none_at_b k1 &&
-    grep -q "closed the connection during the stream" "$T/out"; then
-	ok "target killed mid-stream: runs here"
-else bad "target killed mid-stream: pid '$wpid' rc $rc [$(names b)] $(tail -1 "$T/out")"; fi
-
-# 7b. The same through TLS in user space: the sandbox, left alone, ends
-#     the TLS session, and the source's raw relay, waiting for libxl,
-#     sees it.
-"$SIMCTL" -d "$T/a/host" create k2 --mem-mib 16 --dirty-rate 500 >/dev/null
-migt k2 & mpid=$!
-await_out job_of k2 >/dev/null
-wpid=$(await_out worker_pid b in)
-[ -n "$wpid" ] && kill -9 "$wpid"
-wait "$mpid"; rc=$?
+#    runs here, and B's relocd clears its half-built container.  Through
+#    TLS in user space, the sandbox, left alone, ends the TLS session, and
+#    the source's raw relay, waiting for libxl, sees it.
+# Each both ways: MIG (mig, plain TCP; migt, TLS), a guest NAME, and the
+# byte path lines expected at A and B.
+"$SIMCTL" -d "$T/a/host" fault stall_after 1048576 >/dev/null
+cancel_case() {		# MIG NAME PATH_A PATH_B
+	"$SIMCTL" -d "$T/a/host" create "$2" --mem-mib 16 --dirty-rate 500 >/dev/null
+	"$1" "$2" & mpid=$!
+	job=$(await_out job_of "$2")
+	X a cancel "${job:-0}" >/dev/null 2>&1
+	wait "$mpid"; rc=$?
+	if [ -n "$job" ] && [ "$rc" -eq 5 ] && running_a "$2" && await 10 none_at_b "$2" &&
+	    [ "$(path a "$2")" = "$3" ] && [ "$(path b "$2")" = "$4" ]; then
+		ok "cancel during a $3 stream: runs here, nothing there"
+	else bad "cancel during a $3 stream: job '$job' rc $rc [$(path a "$2")] [$(names b)] $(tail -1 "$T/out")"; fi
+}
+killed_case() {		# MIG NAME PATH_A PATH_B
+	"$SIMCTL" -d "$T/a/host" create "$2" --mem-mib 16 --dirty-rate 500 >/dev/null
+	"$1" "$2" & mpid=$!
+	await_out job_of "$2" >/dev/null
+	wpid=$(await_out worker_pid b in)
+	[ -n "$wpid" ] && kill -9 "$wpid"
+	wait "$mpid"; rc=$?
+	if [ -n "$wpid" ] && [ "$rc" -ne 0 ] && running_a "$2" && await 20 none_at_b "$2" &&
+	    grep -q "closed the connection during the stream" "$T/out" &&
+	    [ "$(path a "$2")" = "$3" ] && [ "$(path b "$2")" = "$4" ]; then
+		ok "target killed during a $3 stream: runs here"
+	else bad "target killed during a $3 stream: pid '$wpid' rc $rc [$(path a "$2")] [$(names b)] $(tail -1 "$T/out")"; fi
+}
+cancel_case mig c1 "direct (plain TCP)" "direct (plain TCP)"
+cancel_case migt c2 "$TLS_A" "$TLS_B"
+killed_case mig k1 "direct (plain TCP)" "direct (plain TCP)"
+killed_case migt k2 "$TLS_A" "$TLS_B"
 "$SIMCTL" -d "$T/a/host" fault stall_after off >/dev/null
-if [ -n "$wpid" ] && [ "$rc" -ne 0 ] && running_a k2 && await 20 none_at_b k2 &&
-    grep -q "closed the connection during the stream" "$T/out" &&
-    [ "$(path a k2)" = "$TLS_A" ]; then
-	ok "target killed mid-stream, TLS: runs here"
-else bad "target killed mid-stream, TLS: pid '$wpid' rc $rc [$(path a k2)] [$(names b)] $(tail -1 "$T/out")"; fi
 
 no_leftovers a b
 finish
