@@ -194,6 +194,18 @@ cancel_case mig c1 "direct (plain TCP)" "direct (plain TCP)"
 cancel_case migt c2 "$TLS_A" "$TLS_B"
 killed_case mig k1 "direct (plain TCP)" "direct (plain TCP)"
 killed_case migt k2 "$TLS_A" "$TLS_B"
+
+# 8. A source that sends nothing through the sandbox (its writer stalled,
+#    nobody cancels): the target's worker, counting the TCP socket the
+#    sandbox reads, stops the stream after peer_timeout and names the
+#    source; its ERROR ends the source's raw relay, the guest runs here.
+"$SIMCTL" -d "$T/a/host" create s1 --mem-mib 16 --dirty-rate 500 >/dev/null
+migt s1; rc=$?
+if [ "$rc" -ne 0 ] && running_a s1 && await 20 none_at_b s1 &&
+    grep -q "no stream byte from 127.0.0.1:[0-9]* for [0-9]* s" "$T/b/log" &&
+    [ "$(path b s1)" = "$TLS_B" ]; then
+	ok "a source stalled in a direct TLS stream: the target stops it"
+else bad "stalled source, TLS: rc $rc [$(path b s1)] [$(names b)] $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" fault stall_after off >/dev/null
 
 no_leftovers a b
