@@ -9,7 +9,7 @@
  * rate for the source's convergence) and pass the bytes through OpenSSL.
  *
  * While libxl writes nothing (a guest being suspended, a stalled writer)
- * the relay watches the connection too: a target that closed it, or
+ * before its END record, the relay watches the connection too: a target that closed it, or
  * reset it, during the stream is noticed then, not at libxl's next
  * write, as the kernel's counters tell it on the direct path; a message
  * (its ERROR) ends the relay too, and is left for the caller to read, as
@@ -54,19 +54,24 @@ raw_peer(struct mig_relay *r, int fd)
 	    "during the stream", r->name, peer);
 }
 
-/* 0 once the local fd has bytes or its end, -1 when cancelled or the
- * peer spoke or went away. */
+/*
+ * 0 once the local fd has bytes or its end, -1 when cancelled or the
+ * peer spoke or went away.  Only until libxl's END record has passed
+ * (the parser says so, r->parsing): from then on the peer may answer
+ * (RECEIVED) before libxl's end of the socketpair is closed.
+ */
 static int
 raw_wait(struct mig_relay *r)
 {
 	struct pollfd	p[3];
+	bool		watch = r->parsing;
 
 	p[0].fd = r->conf.local_fd;
 	p[1].fd = r->cancel_fd;
-	p[2].fd = mig_conn_fd(r->conf.conn);
+	p[2].fd = watch ? mig_conn_fd(r->conf.conn) : -1;
 	p[0].events = p[1].events = p[2].events = POLLIN;
 	for (;;) {
-		if (mig_conn_pending(r->conf.conn) > 0)
+		if (watch && mig_conn_pending(r->conf.conn) > 0)
 			return raw_peer(r, p[2].fd);
 		p[0].revents = p[1].revents = p[2].revents = 0;
 		if (poll(p, 3, -1) == -1) {
