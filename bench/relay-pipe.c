@@ -3,12 +3,12 @@
  * relay-pipe: libmig's relay between stdin/stdout and a TCP or TLS
  * connection, for bench/transport.
  *
- *   relay-pipe send --host H --port P [--tls --pki DIR] [--zstd]
+ *   relay-pipe send --host H --port P [--tls --pki DIR] [--zstd] [--raw]
  *                   [--sha256] [--hop] [--level N] [--bw RATE] [--chunk BYTES]
  *                   [--tls13-suites LIST]
  *                   [--xen [--no-xl-header]] [-v]
  *   relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] [--sha256] [--hop]
- *                   [--sandbox] [--xen [--no-xl-header]] [-v]
+ *                   [--sandbox] [--raw] [--xen [--no-xl-header]] [-v]
  *
  * The relay thread reads stdin (send) or writes stdout (recv) itself: the
  * program before or after it in the pipeline plays libxl-save-helper,
@@ -23,7 +23,13 @@
  * has no such knob).  --sandbox (recv) keeps the connection in a child
  * process that relays it to a socketpair (mig_conn_pipe), the relay
  * reading the other end: relocd's receiving side when TLS stays in its
- * pre-authentication sandbox.  RATE is bytes/s with an optional k, M or G (powers
+ * pre-authentication sandbox.  --raw is the direct stream through TLS in
+ * user space: the sender's relay in MIG_RELAY_SEND_RAW mode (no frames,
+ * no digest), the receiver no relay at all: its main thread splices the
+ * connection's socket (the sandbox's socketpair with --sandbox) into
+ * stdout, where the next program reads it as libxl's restore reads the
+ * socket it is lent (one kernel copy more than relocd, where libxl reads
+ * the socketpair itself).  RATE is bytes/s with an optional k, M or G (powers
  * of 1000).  PKI DIR holds ca.pem, server.pem/.key and client.pem/.key.
  */
 #include <sys/socket.h>
@@ -62,6 +68,7 @@ struct opts {
 	int		 verbose;
 	int		 hop;
 	int		 sandbox;
+	int		 raw;
 };
 
 static void
@@ -70,10 +77,10 @@ usage(void)
 	fprintf(stderr, "usage: relay-pipe send --host H --port P [--tls "
 	    "--pki DIR] [--zstd] [--sha256] [--hop] [--level N]\n"
 	    "                  [--bw RATE] [--chunk BYTES] [--tls13-suites "
-	    "LIST]\n"
+	    "LIST] [--raw]\n"
 	    "                  [--xen [--no-xl-header]] [-v]\n"
 	    "       relay-pipe recv --port P [--bind ADDR] [--tls --pki DIR] "
-	    "[--sha256] [--hop] [--sandbox]\n"
+	    "[--sha256] [--hop] [--sandbox] [--raw]\n"
 	    "                  [--xen [--no-xl-header]] [-v]\n");
 	exit(2);
 }
@@ -129,6 +136,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			o->hop = 1;
 		else if (strcmp(a, "--sandbox") == 0 && !o->send)
 			o->sandbox = 1;
+		else if (strcmp(a, "--raw") == 0)
+			o->raw = 1;
 		else if (strcmp(a, "-v") == 0)
 			o->verbose = 1;
 		else if (v == NULL)
@@ -292,6 +301,33 @@ copy(int in, int out)
 	}
 }
 
+/* recv --raw: the connection's socket spliced into stdout, for a reader
+ * that plays libxl's restore reading the socket it is lent (byte_path.c). */
+static int
+recv_raw(struct mig_conn *conn, pid_t sandbox)
+{
+	struct mig_err	err;
+	int		fd, fl, ok, wst;
+
+	if ((fd = mig_conn_stream_fd(conn, &err)) == -1)
+		die("raw", &err);
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		perror("relay-pipe: raw");
+		return 1;
+	}
+	if (!(ok = copy(fd, STDOUT_FILENO) == 0))
+		perror("relay-pipe: raw copy");
+	close(STDOUT_FILENO);
+	mig_conn_close(conn);
+	if (sandbox > 0 && (waitpid(sandbox, &wst, 0) == -1 ||
+	    !WIFEXITED(wst) || WEXITSTATUS(wst) != 0)) {
+		fprintf(stderr, "relay-pipe: the sandbox relay failed\n");
+		ok = 0;
+	}
+	return ok ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -310,11 +346,14 @@ main(int argc, char **argv)
 	conn = open_conn(&o, &ctx, &err);
 	if (o.sandbox && (conn = sandbox_relay(conn, &sandbox, &err)) == NULL)
 		die("sandbox", &err);
+	if (o.raw && !o.send)
+		return recv_raw(conn, sandbox);
 	if (o.hop && mig_relay_socketpair(sv, &err) == -1)
 		die("socketpair", &err);
 	memset(&rc, 0, sizeof(rc));
-	rc.dir = o.send ? MIG_RELAY_SEND : MIG_RELAY_RECV;
-	rc.flags = o.flags;
+	rc.dir = o.raw ? MIG_RELAY_SEND_RAW : o.send ? MIG_RELAY_SEND :
+	    MIG_RELAY_RECV;
+	rc.flags = o.raw ? o.flags & ~MIG_RELAY_F_XXH3 : o.flags;
 	rc.local_fd = o.hop ? sv[1] : o.send ? STDIN_FILENO : STDOUT_FILENO;
 	rc.conn = conn;
 	rc.file_fd = -1;

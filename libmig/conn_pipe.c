@@ -115,6 +115,7 @@ mig_conn_pipe(struct mig_conn *c, int fd, int linger_ms, struct mig_err *err)
 	uint8_t			*buf;
 	ssize_t			 n;
 	int			 conn_open = 1, fd_open = 1, ready, rc = -1;
+	int			 full = 0;
 
 	if ((buf = malloc(PIPE_BUF_LEN)) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "relay buffer");
@@ -128,7 +129,12 @@ mig_conn_pipe(struct mig_conn *c, int fd, int linger_ms, struct mig_err *err)
 		/* Once one side is done, the other has linger_ms. */
 		if ((!conn_open || !fd_open) && io.deadline == 0)
 			io.deadline = mig_deadline(linger_ms);
-		if (!conn_open) {
+		if (conn_open && full) {
+			/* A buffer filled at a record's end may leave whole
+			 * records read ahead in OpenSSL, which neither poll(2)
+			 * nor SSL_pending() sees: read on first. */
+			ready = MIG_READY_CONN;
+		} else if (!conn_open) {
 			/* mig_conn_wait cannot wait for fd alone */
 			if (mig_io_wait(fd, POLLIN, &io, "relay from",
 			    "the worker", err) == -1)
@@ -141,6 +147,7 @@ mig_conn_pipe(struct mig_conn *c, int fd, int linger_ms, struct mig_err *err)
 			if ((n = pipe_from_conn(c, buf, PIPE_BUF_LEN,
 			    err)) == -1)
 				goto out;
+			full = n == PIPE_BUF_LEN;
 			if (n == -2)
 				;	/* the rest of a record is on its way */
 			else if (n == 0) {

@@ -26,6 +26,7 @@ static const char *const dir_names[] = {
 	[MIG_RELAY_TO_FILE] = "save relay",
 	[MIG_RELAY_FROM_FILE] = "restore relay",
 	[MIG_RELAY_RECV_RAW] = "xl stream from",
+	[MIG_RELAY_SEND_RAW] = "raw stream to",
 };
 
 static inline void
@@ -67,13 +68,14 @@ relay_publish_parse(struct mig_relay *r)
  * the counters.  A stream the parser does not understand is still moved
  * (libxl at the far end is the judge); only the page counts stop.
  */
-static int
+int
 relay_account(struct mig_relay *r, const uint8_t *p, size_t n)
 {
 	struct mig_err	perr;
 	ssize_t		used;
 
-	if (relay_digest_update(r, p, n) == -1)
+	if (r->conf.dir != MIG_RELAY_SEND_RAW &&
+	    relay_digest_update(r, p, n) == -1)
 		return -1;
 	ctr_add(&r->stream_bytes, n);
 	if (!r->parsing)
@@ -460,6 +462,9 @@ relay_main(void *arg)
 	case MIG_RELAY_RECV_RAW:
 		r->rc = relay_recv_raw(r);
 		break;
+	case MIG_RELAY_SEND_RAW:
+		r->rc = relay_send_raw(r);
+		break;
 	default:
 		r->rc = relay_copy(r);
 	}
@@ -485,9 +490,9 @@ static int
 relay_check_conf(const struct mig_relay_conf *c, struct mig_err *err)
 {
 	bool	net = c->dir == MIG_RELAY_SEND || c->dir == MIG_RELAY_RECV ||
-		    c->dir == MIG_RELAY_RECV_RAW;
+		    c->dir == MIG_RELAY_RECV_RAW || c->dir == MIG_RELAY_SEND_RAW;
 
-	if (c->dir < MIG_RELAY_SEND || c->dir > MIG_RELAY_RECV_RAW)
+	if (c->dir < MIG_RELAY_SEND || c->dir > MIG_RELAY_SEND_RAW)
 		return mig_seterr(err, MIG_E_INVAL, "relay: bad direction %d",
 		    (int)c->dir);
 	if (c->local_fd < 0)
@@ -501,6 +506,10 @@ relay_check_conf(const struct mig_relay_conf *c, struct mig_err *err)
 		return mig_seterr(err, MIG_E_INVAL, "relay: a raw stream ends "
 		    "where the parser finds END, and has no frames to "
 		    "compress");
+	if (c->dir == MIG_RELAY_SEND_RAW && (c->flags & (MIG_RELAY_F_ZSTD |
+	    MIG_RELAY_F_XXH3)))
+		return mig_seterr(err, MIG_E_INVAL, "relay: a raw stream has "
+		    "no frames to compress and no STREAM_END digest");
 	if (!net && (c->flags & MIG_RELAY_F_ZSTD))
 		return mig_seterr(err, MIG_E_INVAL, "relay: zstd needs DATA "
 		    "frames; a file relay copies raw bytes");

@@ -87,6 +87,10 @@ struct mig_relay {
 
 /* relay_io.c */
 int	relay_cancelled(struct mig_relay *);
+/* relay.c: the counters, page count and digest of stream bytes */
+int	relay_account(struct mig_relay *, const uint8_t *, size_t);
+/* relay_raw.c */
+int	relay_send_raw(struct mig_relay *);
 int	relay_sleep(struct mig_relay *, uint64_t ns);
 ssize_t	relay_fd_read(struct mig_relay *, int, void *, size_t, const char *);
 ssize_t	relay_fd_gather(struct mig_relay *, int, uint8_t *, size_t,

@@ -10,7 +10,11 @@
  * its pipe: its save writes the stream straight into it, and its restore
  * reads exactly the stream's records, up to libxl's END record, after
  * which the framed protocol goes on on the same connection
- * (doc/protocol.md, DIRECT).
+ * (doc/protocol.md, DIRECT).  With TLS in user space the stream is direct
+ * as well, without the kernel at the source: its relay passes libxl's
+ * bytes through OpenSSL unframed (MIG_RELAY_SEND_RAW, byte_path_raw),
+ * and the target lends libxl the socketpair of the sandbox that keeps
+ * the TLS (byte_path_sandbox).
  *
  * Nothing then touches the bytes: what the relay used to count comes from
  * the kernel's own counters (TCP_INFO: bytes acknowledged by the peer when
@@ -41,6 +45,8 @@ struct direct {
 	struct event	*tick;
 	const char	*peer;		/* the connection's name for it */
 	int		 fd;		/* the connection's: lent, not ours */
+	int		 cfd;		/* the TCP socket counted: fd, or the
+					 * sandbox's (byte_path_sandbox) */
 	int		 fl;		/* its fcntl flags before */
 	int		 sending;
 	uint64_t	 base;		/* the counter at the start */
@@ -122,6 +128,42 @@ byte_path_can(const struct mig_conn *c, const char **what)
 	return 1;
 }
 
+/*
+ * The source's case of a connection that cannot carry the stream itself
+ * because OpenSSL keeps TLS (byte_path_can said so): the relay can still
+ * pass libxl's bytes through TLS as they are, with no DATA frame and no
+ * digest (MIG_RELAY_SEND_RAW), the AEAD of every record checking them as
+ * kernel TLS would.  1 with the log line's reason, else 0.
+ */
+int
+byte_path_raw(const struct mig_conn *c, const char **what)
+{
+	if (!mig_conn_is_tls(c))
+		return 0;
+	*what = mig_conn_ktls(c) == 0 ? "TLS in user space, relayed raw" :
+	    "TLS partly in user space, relayed raw";
+	return 1;
+}
+
+/*
+ * The target's case of a connection whose TLS the pre-authentication
+ * sandbox keeps (preauth.c): libxl reads the sandbox's plaintext
+ * socketpair, the sandbox having checked every record.  A socketpair has
+ * no counters: the TCP socket's (tcp_fd, a copy the worker keeps for
+ * them and never reads) count what arrived, TLS records' overhead and
+ * what the sandbox holds included, and tell a source that sends nothing.
+ */
+int
+byte_path_sandbox(int tcp_fd, const char **what)
+{
+	struct direct_count	n;
+
+	if (tcp_fd == -1 || direct_count(tcp_fd, 0, &n) == -1)
+		return 0;
+	*what = "TLS kept in the sandbox";
+	return 1;
+}
+
 /* The one line per job that says which way its bytes went. */
 void
 byte_path_log(const char *name, int direct, const char *why)
@@ -136,7 +178,7 @@ direct_sample(struct direct *d, struct direct_count *n)
 {
 	struct worker	*w = d->w;
 
-	if (direct_count(d->fd, d->sending, n) == -1)
+	if (direct_count(d->cfd, d->sending, n) == -1)
 		return -1;
 	/* No compression here: what went over the wire is the stream. */
 	w->bytes_wire = w->bytes_stream = n->bytes - d->base;
@@ -202,11 +244,12 @@ direct_tick(evutil_socket_t unused, short ev, void *arg)
  * Lends the connection's socket to libxl for one stream: *fd is for
  * mig_hv_save/restore, and stays the connection's.  libxl's helper
  * reads and writes it with plain blocking calls, so it is blocking until
- * direct_end().
+ * direct_end().  count_fd is the TCP socket whose counters tell progress
+ * and stalls, -1 for the connection's own.
  */
 struct direct *
-direct_begin(struct worker *w, struct mig_conn *c, int sending, int *fd,
-    struct mig_err *err)
+direct_begin(struct worker *w, struct mig_conn *c, int count_fd, int sending,
+    int *fd, struct mig_err *err)
 {
 	struct direct		*d;
 	struct direct_count	 n;
@@ -225,7 +268,8 @@ direct_begin(struct worker *w, struct mig_conn *c, int sending, int *fd,
 	d->peer = mig_conn_peer(c);
 	d->sending = sending;
 	if ((d->fd = mig_conn_stream_fd(c, err)) == -1 ||
-	    direct_count(d->fd, sending, &n) == -1 ||
+	    direct_count(d->cfd = count_fd != -1 ? count_fd : d->fd, sending,
+	    &n) == -1 ||
 	    (d->fl = fcntl(d->fd, F_GETFL)) == -1 ||
 	    fcntl(d->fd, F_SETFL, d->fl & ~O_NONBLOCK) == -1) {
 		if (d->fd != -1)

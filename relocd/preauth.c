@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -301,8 +302,9 @@ preauth_open(struct worker *w, const struct mig_msg *us, struct mig_msg *them,
 	}
 	*pid = preauth_spawn(w, sv[1], err);
 	close(sv[1]);
-	close(w->conn_fd);		/* the sandbox's now */
-	w->conn_fd = -1;
+	/* The socket is the sandbox's now.  The worker's copy is kept, only
+	 * for its TCP_INFO counters (byte_path_sandbox), if the sandbox
+	 * stays as the relay; nothing here reads or writes it. */
 	if (*pid == -1) {
 		*pid = 0;
 		goto out_sock;
@@ -344,6 +346,11 @@ out_sock:
 out:
 	if (fd != -1)
 		close(fd);
+	if (st != CTL_ST_OK || a->handoff != HANDOFF_RELAY ||
+	    fcntl(w->conn_fd, F_SETFD, FD_CLOEXEC) == -1) {
+		close(w->conn_fd);
+		w->conn_fd = -1;
+	}
 	/* Only a relay outlives the answer. */
 	if (*pid > 0 && (st != CTL_ST_OK || a->handoff != HANDOFF_RELAY)) {
 		if (st != CTL_ST_OK)

@@ -228,7 +228,9 @@ struct worker {
 	int			 pipe;		/* to the parent */
 	struct event		*pipe_ev;
 	struct event		*sig_ev;
-	int			 conn_fd;	/* incoming: the socket */
+	int			 conn_fd;	/* incoming: the socket; with
+						 * the sandbox's relay, a copy
+						 * for TCP_INFO only */
 	int			 tls;		/* incoming on the TLS port */
 	const char		*peer;		/* incoming: as the parent saw it */
 	int			 retry;		/* reconcile: -R */
@@ -441,9 +443,11 @@ int		 worker_stream_cause(const struct mig_relay_stats *,
 /* byte_path.c */
 struct direct;
 int		 byte_path_can(const struct mig_conn *, const char **);
+int		 byte_path_raw(const struct mig_conn *, const char **);
+int		 byte_path_sandbox(int, const char **);
 void		 byte_path_log(const char *, int, const char *);
-struct direct	*direct_begin(struct worker *, struct mig_conn *, int sending,
-		    int *fd, struct mig_err *);
+struct direct	*direct_begin(struct worker *, struct mig_conn *, int count_fd,
+		    int sending, int *fd, struct mig_err *);
 void		 direct_cancel(struct direct *);
 void		 direct_progress(struct direct *);
 int		 direct_end(struct direct *, int rc_op, struct mig_err *);

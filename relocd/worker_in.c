@@ -240,7 +240,8 @@ in_receive_direct(struct in *in, struct mig_err *err)
 	struct direct	*d;
 	int		 fd;
 
-	if ((d = direct_begin(in->w, in->conn, 0, &fd, err)) == NULL)
+	if ((d = direct_begin(in->w, in->conn, in->sandbox > 0 ?
+	    in->w->conn_fd : -1, 0, &fd, err)) == NULL)
 		return -1;
 	return direct_end(d, restore_from(in, fd, err), err);
 }
@@ -256,13 +257,10 @@ in_direct_ok(struct in *in, const char **why)
 		*why = "direct_stream = 0";
 		return 0;
 	}
-	/* A sandbox that still runs relays TLS it keeps in user space; the
-	 * socketpair it hands over is plaintext only on this host. */
-	if (in->sandbox > 0) {
-		*why = "TLS in user space: no kernel TLS";
-		return 0;
-	}
-	if (!byte_path_can(in->conn, why))
+	/* A sandbox that still runs keeps TLS in user space: libxl reads
+	 * the plaintext socketpair it hands over. */
+	if (in->sandbox > 0 ? !byte_path_sandbox(in->w->conn_fd, why) :
+	    !byte_path_can(in->conn, why))
 		return 0;
 	if (!(in->req.features & MIG_FEAT_DIRECT)) {
 		*why = "the source did not ask for DIRECT";
@@ -645,6 +643,11 @@ worker_in(struct worker *w)
 	rc = run(&in);
 	if (in.conn != NULL)
 		mig_conn_close(in.conn);
+	if (w->conn_fd != -1) {		/* the TCP socket's last copy is the
+					 * sandbox's, whose close ends it */
+		close(w->conn_fd);
+		w->conn_fd = -1;
+	}
 	preauth_end(in.sandbox, 0);	/* the relay ends by itself */
 	free(in.storage);
 	free(in.json);

@@ -45,6 +45,8 @@ struct out {
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
 	int			 direct;	/* wanted, then granted */
+	int			 raw;		/* ... through TLS in user
+						 * space: the relay, raw */
 	const char		*path_why;	/* byte path: the reason */
 	int			 granted_credit; /* STREAM_ACK, with zstd */
 	int			 suspended;
@@ -215,8 +217,17 @@ on_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
 static void
 on_tick(evutil_socket_t fd, short ev, void *arg)
 {
-	struct out	*o = arg;
+	struct out		*o = arg;
+	struct mig_relay_stats	 st;
 
+	/* A raw relay that failed (the target went away) stops libxl even
+	 * when it is not writing, as the direct path's timer does. */
+	if (o->raw && o->w->relay != NULL && o->w->op != NULL &&
+	    !mig_hv_op_done(o->w->op)) {
+		mig_relay_stats(o->w->relay, &st);
+		if (st.failed)
+			mig_hv_abort(o->w->op, NULL);
+	}
 	worker_event(o->w, o->suspended ? MIG_PHASE_STOPCOPY :
 	    MIG_PHASE_PRECOPY, conv_text(o));
 }
@@ -325,7 +336,8 @@ direct_wanted(struct out *o)
 		o->path_why = "direct_stream = 0";
 		return 0;
 	}
-	return byte_path_can(o->conn, &o->path_why);
+	return byte_path_can(o->conn, &o->path_why) ||
+	    (o->raw = byte_path_raw(o->conn, &o->path_why));
 }
 
 static int
@@ -395,7 +407,7 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 		    o->req.host);
 	o->granted_xxh3 = (m->u.reserved.features & MIG_FEAT_XXH3) != 0;
 	if (o->direct && !(m->u.reserved.features & MIG_FEAT_DIRECT)) {
-		o->direct = 0;
+		o->direct = o->raw = 0;
 		o->path_why = "the target did not grant DIRECT";
 	}
 	o->granted_credit = o->granted_zstd &&
@@ -430,12 +442,13 @@ stream_direct(struct out *o, struct mig_err *err)
 	struct direct	*d;
 	int		 fd;
 
-	if ((d = direct_begin(o->w, o->conn, 1, &fd, err)) == NULL)
+	if ((d = direct_begin(o->w, o->conn, -1, 1, &fd, err)) == NULL)
 		return -1;
 	return direct_end(d, save_into(o, fd, err), err);
 }
 
-/* The relay's way: libxl writes into a socketpair, the relay frames it. */
+/* The relay's way: libxl writes into a socketpair, the relay frames it,
+ * or passes it on raw through TLS in user space (direct, o->raw). */
 static int
 stream_relay(struct out *o, struct mig_err *err)
 {
@@ -444,11 +457,11 @@ stream_relay(struct out *o, struct mig_err *err)
 	int			 xfd, rc_save;
 
 	memset(&rc, 0, sizeof(rc));
-	rc.dir = MIG_RELAY_SEND;
-	rc.flags = MIG_RELAY_F_NO_XL_HEADER |
+	rc.dir = o->raw ? MIG_RELAY_SEND_RAW : MIG_RELAY_SEND;
+	rc.flags = MIG_RELAY_F_NO_XL_HEADER | (o->raw ? 0 :
 	    (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0) |
 	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0) |
-	    (o->granted_credit ? MIG_RELAY_F_CREDIT : 0);
+	    (o->granted_credit ? MIG_RELAY_F_CREDIT : 0));
 	rc.conn = o->conn;
 	rc.zstd_level = w->conf.compression_level;
 	rc.bw_limit = bw_limit(o);
@@ -489,7 +502,8 @@ stream(struct out *o, uint64_t resv, struct mig_err *err)
 	tick = event_new(w->base, -1, EV_PERSIST, on_tick, o);
 	if (tick != NULL)
 		event_add(tick, &half);
-	rc = o->direct ? stream_direct(o, err) : stream_relay(o, err);
+	rc = o->direct && !o->raw ? stream_direct(o, err) :
+	    stream_relay(o, err);
 	if (tick != NULL)
 		event_free(tick);
 	return rc;

@@ -35,6 +35,11 @@
  *         the same read is MIG_E_PROTO (xl says nothing more before the
  *         receiver's "ready" message), a stream the parser refuses is
  *         MIG_E_CORRUPT, a close before END MIG_E_EOF.
+ *   SEND_RAW  reads the local fd to EOF, as SEND, and writes the bytes to
+ *         the connection as they are: no frame, no digest, no STREAM_END
+ *         (a DIRECT stream through TLS in user space, whose records' AEAD
+ *         checks them; the receiver's libxl finds the stream's end).  The
+ *         connection is left positioned after the stream.
  *
  * Ownership: the caller owns the local fd, the connection, the file fd and
  * a shared bandwidth bucket; the relay borrows them from start until
@@ -79,7 +84,8 @@ enum mig_relay_dir {
 	MIG_RELAY_RECV,		/* DATA frames on conn -> local fd */
 	MIG_RELAY_TO_FILE,	/* local fd -> file fd (save) */
 	MIG_RELAY_FROM_FILE,	/* file fd -> local fd (restore) */
-	MIG_RELAY_RECV_RAW	/* raw stream on conn -> local fd, to END */
+	MIG_RELAY_RECV_RAW,	/* raw stream on conn -> local fd, to END */
+	MIG_RELAY_SEND_RAW	/* local fd -> raw stream on conn (DIRECT) */
 };
 
 /* mig_relay_conf.flags */
