@@ -436,14 +436,20 @@ job_spawn_in(struct relocd *rd, int connfd, int tls, const char *peer,
 	return j;
 }
 
-/* The job moving a domain of that name, if any (queries hold nothing). */
+/*
+ * The job moving a domain of that name, if any (queries hold nothing).  A
+ * job whose result has come holds nothing either: its worker is done with
+ * the domain and only exiting, and the requester, told the outcome, may
+ * rightly ask again at once.
+ */
 struct job *
 job_busy_with(struct relocd *rd, const char *domain)
 {
 	struct job	*j;
 
 	TAILQ_FOREACH(j, &rd->jobs, entry)
-		if (j->kind != CTL_JOB_QUERY && strcmp(j->domain, domain) == 0)
+		if (j->kind != CTL_JOB_QUERY && !j->result_seen &&
+		    strcmp(j->domain, domain) == 0)
 			return j;
 	return NULL;
 }
