@@ -104,8 +104,15 @@ else bad "sender gone mid-stream: NAME--incoming destroyed (rc $rc, B: $(names b
 "$SIMCTL" -d "$T/a/host" create slow --mem-mib 16 >/dev/null
 before=$(sum a slow)
 xlsend b "$PB" -n slow & sender=$!
-sleep 1.5	# B waits for the go-ahead: the job shows who sends
-"$XLRELOC" -c "$T/b/relocd.conf" jobs > "$T/jobs" 2>&1
+# B waits peer_timeout for the go-ahead: meanwhile its job shows who
+# sends.  Asked until it does (or the sender has given up), not after a
+# guessed delay.
+while : > "$T/jobs"; do
+	"$XLRELOC" -c "$T/b/relocd.conf" jobs > "$T/jobs" 2>&1
+	grep -q "slow.*xl via tunnel from 127.0.0.1" "$T/jobs" && break
+	kill -0 "$sender" 2>/dev/null || break
+	sleep 0.1
+done
 wait "$sender"; rc=$?
 cat "$T/jobs" >> "$T/out"
 if [ "$rc" -eq 1 ] && [ "$(state a slow)" = running ] && settled b &&
