@@ -89,6 +89,7 @@ static const struct key keys[] = {
 	{ "receive_backend_domains",	K_LIST, O(recv.backend_domains), 0, 0, NULL },
 	{ "receive_allow",		K_LIST, O(recv.allow), 0, 0, NULL },
 	{ "storage_map",		K_LIST, O(recv.storage_map), 0, 0, NULL },
+	{ "storage_min_free",		K_SIZE, O(recv.storage_min_free), 0, 0, NULL },
 	{ "dump_dir",			K_PATH, O(dump_dir), 0, 0, NULL },
 	{ "sandbox_user",		K_LIST, O(sandbox_user), 0, 0, NULL },
 	{ "sandbox_dir",		K_PATH, O(sandbox_dir), 0, 0, NULL },

@@ -65,6 +65,8 @@ struct recv_policy {
 	struct strlist	 allow;			/* "pci", "iomem", ... */
 	/* Where moved disks go: "FROM=TO" path prefixes (storage_map.c) */
 	struct strlist	 storage_map;
+	/* What a moved disk must leave free in its VG or file system */
+	uint64_t	 storage_min_free;
 };
 
 /* Connections relocd holds before their preamble, from all hosts (gate.c);

@@ -48,7 +48,7 @@ void	storage_remove_source(const struct storage *, const char *);
 /* storage_in.c; plan and create return 1 when refused (why, reason) */
 int	storage_plan(struct worker *, const struct mig_msg_reserve *,
 	    char **, struct storage *, uint16_t *, char *, size_t);
-int	storage_space(const struct storage *, char *, size_t);
+int	storage_space(const struct storage *, uint64_t, char *, size_t);
 int	storage_create(struct worker *, struct storage *, uint16_t *, char *,
 	    size_t);
 int	storage_receive(struct worker *, struct mig_conn *, struct peer_buf *,

@@ -124,9 +124,10 @@ storage_plan(struct worker *w, const struct mig_msg_reserve *r, char **json,
 }
 
 /* Free space, each pool (volume group, file system) for all the disks
- * that take from it. */
+ * that take from it, less the storage_min_free margin. */
 int
-storage_space(const struct storage *st, char *why, size_t size)
+storage_space(const struct storage *st, uint64_t min_free, char *why,
+    size_t size)
 {
 	char		key[MIG_DISKS_MAX][64];
 	uint64_t	need, avail;
@@ -152,6 +153,14 @@ storage_space(const struct storage *st, char *why, size_t size)
 			return snprintf(why, size, "%s: %" PRIu64 " MiB free "
 			    "where it goes, the disks need %" PRIu64 " MiB",
 			    st->disk[i].dst, MIB(avail), MIB(need)), 1;
+		/* A move must not fill the host's pool: other guests'
+		 * volumes and dom0's own files live there too. */
+		if (avail - need < min_free)
+			return snprintf(why, size, "%s: the disks need %" PRIu64
+			    " MiB of the %" PRIu64 " MiB free where it goes, "
+			    "which would leave less than storage_min_free (%"
+			    PRIu64 " MiB)", st->disk[i].dst, MIB(need),
+			    MIB(avail), MIB(min_free)), 1;
 	}
 	return 0;
 }
@@ -196,7 +205,7 @@ storage_create(struct worker *w, struct storage *st, uint16_t *reason,
 	*reason = MIG_REFUSE_NO_SPACE;
 	if (st->n == 0)
 		return 0;
-	if (storage_space(st, why, size))
+	if (storage_space(st, w->conf.recv.storage_min_free, why, size))
 		return 1;
 	/* The job's lock, before its first line: reconciliation never
 	 * settles a job whose worker still runs. */

@@ -109,6 +109,23 @@ if [ -n "$small" ]; then
 		ok "not enough space: refused at reservation"
 	else bad "not enough space: refused at reservation (rc $rc)"; fi
 	rm -f "$T/a/small/huge.img"
+	# 4b. It fits, but would leave less than storage_min_free.
+	"$SIMCTL" -d "$T/a/host" create near --mem-mib 8 >/dev/null
+	truncate -s 4M "$T/a/small/near.img"
+	"$SIMCTL" -d "$T/a/host" disk near "$T/a/small/near.img"
+	cp "$T/b/relocd.conf" "$T/b/relocd.conf.orig"
+	echo "storage_min_free = \"14M\"" >> "$T/b/relocd.conf"
+	hup b
+	mig near; rc=$?
+	if [ "$rc" -eq 3 ] && grep -qF "no-space" "$T/out" &&
+	    grep -qF "which would leave less than storage_min_free (14 MiB)" "$T/out" &&
+	    [ ! -e "$T/b/small/near.img" ] && [ "$(state a near)" = running ]; then
+		ok "storage_min_free: refused at reservation, nothing created"
+	else bad "storage_min_free: refused at reservation (rc $rc)"; fi
+	mv "$T/b/relocd.conf.orig" "$T/b/relocd.conf"
+	hup b
+	"$SIMCTL" -d "$T/a/host" destroy near >/dev/null 2>&1
+	rm -f "$T/a/small/near.img"
 else
 	echo "# skipped: not enough space (needs root to mount a small tmpfs)"
 fi
