@@ -22,6 +22,11 @@
  * the create line and the job's first record).  A job whose record is still open (its settling
  * failed) is left for the next pass.  Until COMMIT the source's disks
  * are the truth, so removing ours loses nothing.
+ *
+ * The startup pass, which runs before any worker can append, then
+ * rewrites the file with only the jobs still to settle: a host that
+ * receives many domains must not read every move it ever made at each
+ * start.
  */
 #include <sys/file.h>
 #include <errno.h>
@@ -94,6 +99,7 @@ struct sj_job {
 	uint64_t	 job;
 	int		 kept;		/* keep seen */
 	int		 dropped;	/* drop seen: nothing left */
+	int		 final;		/* settled for good: compacted away */
 	unsigned	 n;
 	uint8_t		 kind[MIG_DISKS_MAX];
 	char		*path[MIG_DISKS_MAX];
@@ -212,7 +218,9 @@ target_job(const struct jrec *r, void *arg)
 	return r->role == JR_TARGET && r->job == *(const uint64_t *)arg;
 }
 
-/* Settles one job's disks by its record; -1 when it must wait. */
+/* Settles one job's disks by its record; -1 when it must wait, 1 when
+ * nothing can change any more (the disks removed, or kept with a job
+ * that is done). */
 static int
 sj_settle(struct worker *w, const struct sj_job *j)
 {
@@ -239,6 +247,8 @@ sj_settle(struct worker *w, const struct sj_job *j)
 		if (!j->kept && sj_append(dir, j->job, SJ_KEEP, 0, NULL,
 		    &err) == -1)
 			mig_log_warnx("%s", err.msg);
+		else if (!found || r.state == J_DONE)
+			rc = 1;
 		goto out;
 	}
 	if (found && r.state != J_ABORTED) {
@@ -256,11 +266,60 @@ sj_settle(struct worker *w, const struct sj_job *j)
 		mig_log_info("job %" PRIu64 ": removed %s: the migration never "
 		    "committed", j->job, j->path[k]);
 	}
-	if (rc == 0 && sj_append(dir, j->job, SJ_DROP, 0, NULL, &err) == -1)
-		mig_log_warnx("%s", err.msg);
+	if (rc == 0) {
+		if (sj_append(dir, j->job, SJ_DROP, 0, NULL, &err) == -1)
+			mig_log_warnx("%s", err.msg);
+		else
+			rc = 1;
+	}
  out:
 	journal_unlock_job(dir, j->job, fd, 0);
 	return rc;
+}
+
+/* The lines of the jobs still to settle, as sj_append wrote them. */
+static void
+sj_fill(FILE *f, const void *arg)
+{
+	const struct sj_set	*s = arg;
+	const struct sj_job	*j;
+	size_t			 i;
+	unsigned		 k;
+
+	for (i = 0; i < s->n; i++) {
+		j = &s->v[i];
+		if (j->final || j->dropped || j->n == 0)
+			continue;
+		for (k = 0; k < j->n; k++)
+			fprintf(f, "%" PRIu64 " %s %s %s\n", j->job,
+			    verbs[SJ_CREATE], kind_name(j->kind[k]),
+			    j->path[k]);
+		if (j->kept)
+			fprintf(f, "%" PRIu64 " %s\n", j->job, verbs[SJ_KEEP]);
+	}
+}
+
+/* The startup pass only: no worker runs yet to append meanwhile. */
+static void
+sj_compact(const char *dir, const struct sj_set *s)
+{
+	char		file[PATH_MAX], tmp[PATH_MAX];
+	struct mig_err	err;
+	int		dfd;
+
+	snprintf(file, sizeof(file), "%s/" SJ_FILE, dir);
+	snprintf(tmp, sizeof(tmp), "%s/" SJ_FILE ".new", dir);
+	if (replace_file(file, tmp, 1, sj_fill, s, &err) == -1) {
+		mig_log_warnx("%s: not compacted: %s", file, err.msg);
+		return;
+	}
+	/* The rename durable too: else a crash could bring back lines
+	 * whose disks this pass already removed or kept, which is
+	 * harmless (settling is idempotent) but would be read again. */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
 }
 
 int
@@ -269,16 +328,22 @@ storage_reconcile(struct worker *w)
 	struct sj_set	s = { NULL, 0, 0 };
 	struct mig_err	err;
 	size_t		i;
-	int		rc = 0;
+	int		rc = 0, r, startup = w->job == 0 && !w->retry;
 
 	if (sj_read(w->conf.state_dir, &s, &err) == -1) {
 		mig_log_warnx("%s", err.msg);
 		return -1;
 	}
-	for (i = 0; i < s.n; i++)
-		if (!s.v[i].dropped && s.v[i].n > 0 && (w->job == 0 ||
-		    s.v[i].job == w->job) && sj_settle(w, &s.v[i]) == -1)
+	for (i = 0; i < s.n; i++) {
+		if (s.v[i].dropped || s.v[i].n == 0 || (w->job != 0 &&
+		    s.v[i].job != w->job))
+			continue;
+		if ((r = sj_settle(w, &s.v[i])) == -1)
 			rc = -1;
+		s.v[i].final = r == 1;
+	}
+	if (startup && s.n > 0)
+		sj_compact(w->conf.state_dir, &s);
 	sj_free(&s);
 	return rc;
 }
