@@ -125,7 +125,8 @@ copy_from_image(void *arg)
 
 /*
  * Restore with libxl reading the file itself: the whole image read and
- * checked beside it, the same bytes from the page cache.  Stops early
+ * checked beside it, the same bytes from the page cache (the page
+ * contents of an image without a digest stepped over).  Stops early
  * (unverified, so never run) when libxl has given up.
  */
 static void *
@@ -134,7 +135,7 @@ verify_image(void *arg)
 	struct copier	*c = arg;
 	ssize_t		 n = 0;
 
-	while (!c->stop && (n = mig_image_reader_read(c->rd, c->buf,
+	while (!c->stop && (n = mig_image_reader_check(c->rd, c->buf,
 	    sizeof(c->buf), &c->err)) > 0)
 		c->bytes += (uint64_t)n;
 	/* Stopped: what is left is read, if at all, by whoever looks for
