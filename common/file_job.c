@@ -42,6 +42,8 @@
 #include "save_check.h"
 
 #define COPY_CHUNK	65536
+/* The least time between two progress reports of a save passed on. */
+#define PROGRESS_EVERY_MS	250
 
 struct copier {
 	int			 fd;	/* our end of the socketpair */
@@ -263,6 +265,7 @@ on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
 {
 	struct file_job		*j = arg;
 	struct mig_hv_progress	 capped = *rep, *p = &capped;
+	uint64_t		 now = mig_now_ms();
 
 	mig_hv_progress_cap(p, j->mem_kib, MIG_PAGE_SIZE);
 	switch (p->kind) {
@@ -272,6 +275,14 @@ on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
 		if (p->round == 0)
 			j->pages_total = p->pages_total;
 		j->pages_sent = p->pages_done;
+		/* libxc reports every batch (4 MiB); each report passed on
+		 * wakes relocd and the client and redraws a line, which a
+		 * busy one-vCPU dom0 pays for in the save's time.  A few a
+		 * second is what a person reads; the end is reported
+		 * anyway (save_direct, copy_run). */
+		if (now - j->reported_ms < PROGRESS_EVERY_MS)
+			break;
+		j->reported_ms = now;
 		fj_event(j, MIG_PHASE_STOPCOPY, NULL);
 		break;
 	case MIG_HV_PROGRESS_SUSPENDED:
