@@ -42,6 +42,8 @@
 #include "save_check.h"
 
 #define COPY_CHUNK	65536
+/* The least time between two progress reports of a save passed on. */
+#define PROGRESS_EVERY_MS	250
 
 struct copier {
 	int			 fd;	/* our end of the socketpair */
@@ -125,7 +127,8 @@ copy_from_image(void *arg)
 
 /*
  * Restore with libxl reading the file itself: the whole image read and
- * checked beside it, the same bytes from the page cache.  Stops early
+ * checked beside it, the same bytes from the page cache (the page
+ * contents of an image without a digest stepped over).  Stops early
  * (unverified, so never run) when libxl has given up.
  */
 static void *
@@ -134,7 +137,7 @@ verify_image(void *arg)
 	struct copier	*c = arg;
 	ssize_t		 n = 0;
 
-	while (!c->stop && (n = mig_image_reader_read(c->rd, c->buf,
+	while (!c->stop && (n = mig_image_reader_check(c->rd, c->buf,
 	    sizeof(c->buf), &c->err)) > 0)
 		c->bytes += (uint64_t)n;
 	/* Stopped: what is left is read, if at all, by whoever looks for
@@ -262,6 +265,7 @@ on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
 {
 	struct file_job		*j = arg;
 	struct mig_hv_progress	 capped = *rep, *p = &capped;
+	uint64_t		 now = mig_now_ms();
 
 	mig_hv_progress_cap(p, j->mem_kib, MIG_PAGE_SIZE);
 	switch (p->kind) {
@@ -271,6 +275,14 @@ on_save_progress(struct mig_hv_op *op, const struct mig_hv_progress *rep,
 		if (p->round == 0)
 			j->pages_total = p->pages_total;
 		j->pages_sent = p->pages_done;
+		/* libxc reports every batch (4 MiB); each report passed on
+		 * wakes relocd and the client and redraws a line, which a
+		 * busy one-vCPU dom0 pays for in the save's time.  A few a
+		 * second is what a person reads; the end is reported
+		 * anyway (save_direct, copy_run). */
+		if (now - j->reported_ms < PROGRESS_EVERY_MS)
+			break;
+		j->reported_ms = now;
 		fj_event(j, MIG_PHASE_STOPCOPY, NULL);
 		break;
 	case MIG_HV_PROGRESS_SUSPENDED:

@@ -64,6 +64,7 @@ struct file_job {
 	uint64_t		  bytes;	/* libxl stream moved */
 	uint64_t		  suspended_ms;	/* guest stopped (now_ms) */
 	uint64_t		  resumed_ms;	/* guest runs again */
+	uint64_t		  reported_ms;	/* last progress passed on */
 	uint32_t		  result_domid;	/* MIG_HV_INVALID_DOMID: none */
 	char			  followed[MIG_ERRLEN];	/* what the cause of a
 						 * failure brought on */

@@ -732,6 +732,23 @@ img_source_read(struct img_source *src, void *buf, size_t len,
 	return (ssize_t)got;
 }
 
+uint64_t
+img_source_skip(struct img_source *src, uint64_t len)
+{
+	struct stat	st;
+	off_t		off;
+
+	if (src->split || fstat(src->fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode) ||
+	    (off = lseek(src->fd, 0, SEEK_CUR)) == -1 || off >= st.st_size)
+		return 0;
+	if (len > (uint64_t)(st.st_size - off))
+		len = (uint64_t)(st.st_size - off);
+	if (lseek(src->fd, (off_t)len, SEEK_CUR) == -1)
+		return 0;
+	return len;
+}
+
 unsigned
 img_source_parts(const struct img_source *src)
 {

@@ -84,6 +84,11 @@ void	img_source_fdopen(struct img_source *, int);
 /* Up to len image bytes; fewer only at the end of the image. */
 ssize_t	img_source_read(struct img_source *, void *, size_t,
 	    struct mig_err *);
+/*
+ * Steps over up to len image bytes without reading them, never past the
+ * end of the file: how many, 0 when it cannot (split, not seekable).
+ */
+uint64_t img_source_skip(struct img_source *, uint64_t);
 /* Parts read so far (0: not split). */
 unsigned img_source_parts(const struct img_source *);
 void	img_source_close(struct img_source *);

@@ -850,6 +850,50 @@ mig_stream_feed(struct mig_stream *s, const void *buf, size_t len,
 	return (ssize_t)off;
 }
 
+uint64_t
+mig_stream_unseen(const struct mig_stream *s)
+{
+	uint64_t	pages = 0;
+	uint32_t	i;
+
+	if (s->st == ST_SKIP)
+		return s->left;
+	if (s->st != ST_PDPAGE || s->have != 0 || s->cbs.on_page != NULL)
+		return 0;
+	/* A record's pages are contiguous: its data-less pfns have none. */
+	for (i = s->pd_idx; i < s->pd_count; i++)
+		if (mig_pfinfo_has_data((unsigned)(s->pfn[i] >>
+		    MIG_PFN_TYPE_SHIFT)))
+			pages++;
+	return pages * MIG_PAGE_SIZE;
+}
+
+int
+mig_stream_skip(struct mig_stream *s, uint64_t n, struct mig_err *err)
+{
+	if (n > mig_stream_unseen(s) || (s->st == ST_PDPAGE &&
+	    n % MIG_PAGE_SIZE != 0))
+		return mig_seterr(err, MIG_E_INVAL, "stream parser: %llu "
+		    "bytes cannot be skipped here", (unsigned long long)n);
+	if (s->st == ST_SKIP) {
+		s->stats.bytes += n;
+		s->left -= n;
+		if (s->left == 0 && passed(s) == -1)
+			goto fail;
+		return 0;
+	}
+	for (; n > 0; n -= MIG_PAGE_SIZE) {
+		s->stats.bytes += MIG_PAGE_SIZE;
+		if (pd_page(s, NULL) == -1)
+			goto fail;
+	}
+	return 0;
+ fail:
+	if (err != NULL)
+		*err = s->err;
+	return -1;
+}
+
 static const char *
 state_what(const struct mig_stream *s)
 {

@@ -652,6 +652,114 @@ test_stock_xl_image(void **state)
 	    "no integrity trailer");
 }
 
+/* Reads every byte (no skipping): the outcome before readers stepped
+ * over unchecked page contents. */
+static int
+verify_reading_all(const char *path, struct mig_image_summary *sum,
+    struct mig_err *err)
+{
+	struct mig_image_reader	*r;
+	uint8_t			 buf[4096];
+	ssize_t			 n;
+	int			 rc;
+
+	if ((r = mig_image_reader_open(path, NULL, 0, err)) == NULL)
+		return -1;
+	while ((n = mig_image_reader_read(r, buf, sizeof(buf), err)) > 0)
+		;
+	rc = n == -1 ? -1 : mig_image_reader_verify_end(r, err);
+	mig_image_reader_summary(r, sum);
+	mig_image_reader_close(r);
+	return rc;
+}
+
+/* Two rounds of 48 pages, two PAGE_DATA records, as xl save writes. */
+#define SKIP_PAGES	48
+
+static void
+two_records(struct sg_buf *b)
+{
+	struct sg_opts	o = { .config = CONFIG, .config_len = sizeof(CONFIG),
+	    .p2m_size = 4096 };
+	struct sg	g;
+	uint64_t	pfns[SKIP_PAGES];
+	size_t		i;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < SKIP_PAGES; i++)
+		pfns[i] = i * 3;
+	assert_int_equal(sg_begin(&g, &o, sg_buf_write, b), 0);
+	assert_int_equal(sg_pages(&g, pfns, SKIP_PAGES, sg_pattern_page,
+	    NULL), 0);
+	assert_int_equal(sg_pages(&g, pfns, SKIP_PAGES, sg_pattern_page,
+	    NULL), 0);
+	assert_int_equal(sg_end(&g), 0);
+}
+
+/* Changes byte off, checks, changes it back: the two checks agree. */
+static void
+flip_agrees(struct fx *f, size_t off)
+{
+	struct mig_image_summary a, b;
+	struct mig_err		 ea, eb;
+	int			 ra, rb;
+
+	flip(f->path, (off_t)off);
+	ra = mig_image_verify(f->path, NULL, 0, &a, &ea);
+	rb = verify_reading_all(f->path, &b, &eb);
+	flip(f->path, (off_t)off);
+	if (ra != rb || (ra == -1 && ea.code != eb.code))
+		fail_msg("byte %zu changed: %s against %s", off,
+		    ra == 0 ? "ok" : ea.msg, rb == 0 ? "ok" : eb.msg);
+}
+
+/*
+ * A check that steps over the page contents of an image without a
+ * digest decides as one that reads them all: whole, cut anywhere, or a
+ * byte changed in any record header, pfn list or page.
+ */
+static void
+test_stock_xl_skipped(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 xl;
+	struct mig_image_summary a, b;
+	struct mig_err		 ea, eb;
+	uint8_t			 rec[8];
+	size_t			 off, second = 0, len;
+
+	two_records(&xl);
+	spew(f->path, xl.p, xl.len);
+	assert_int_equal(mig_image_verify(f->path, NULL, 0, &a, &ea), 0);
+	assert_int_equal(verify_reading_all(f->path, &b, &eb), 0);
+	assert_int_equal(a.pages, 2 * SKIP_PAGES);
+	assert_int_equal(a.stream_bytes, b.stream_bytes);
+	assert_int_equal(a.file_bytes, xl.len);
+	/* The second PAGE_DATA record's header: after 48 skipped pages. */
+	len = 8 + 8 * SKIP_PAGES + (size_t)SKIP_PAGES * MIG_PAGE_SIZE;
+	memcpy(rec, "\1\0\0\0", 4);
+	rec[4] = (uint8_t)len;
+	rec[5] = (uint8_t)(len >> 8);
+	rec[6] = (uint8_t)(len >> 16);
+	rec[7] = 0;
+	for (off = 0; off + 8 <= xl.len; off++)
+		if (memcmp(xl.p + off, rec, 8) == 0)
+			second = off;
+	assert_true(second > len);
+	for (off = second - 64; off < second + 16 + 8 * SKIP_PAGES; off++)
+		flip_agrees(f, off);
+	for (off = 0; off < xl.len; off += off < 4096 ? 7 : 2039)
+		flip_agrees(f, off);
+	/* Cut anywhere: truncated, never accepted. */
+	for (off = xl.len - 1; off > 37; off -= off > 4096 ? 1999 : 37) {
+		assert_int_equal(truncate(f->path, (off_t)off), 0);
+		assert_int_equal(mig_image_verify(f->path, NULL, 0, &a, &ea),
+		    -1);
+		assert_int_equal(ea.code, MIG_E_TRUNC);
+	}
+	sg_buf_free(&xl);
+}
+
 /* An xl save image of a guest of config TYPE, its memory of libxc type
  * HVM (PVH and HVM guests) or PV. */
 static void
@@ -1460,6 +1568,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_roundtrip_compressed_encrypted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stock_xl_skipped, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_digest_sha256, setup,
 		    teardown),

@@ -167,6 +167,14 @@ int	mig_image_reader_stream_fd(struct mig_image_reader *,
 ssize_t	mig_image_reader_read(struct mig_image_reader *, void *, size_t,
 	    struct mig_err *);
 /*
+ * As mig_image_reader_read() for a caller that only checks the image
+ * and uses none of the bytes: what no check needs (the page contents of
+ * an image without a digest) may be stepped over unread.  Returns how
+ * much of the stream it passed.
+ */
+ssize_t	mig_image_reader_check(struct mig_image_reader *, void *, size_t,
+	    struct mig_err *);
+/*
  * Reads whatever stream is left, then checks the trailer: 0 if the image
  * is whole.  An image without trailer (stock xl) passes unless
  * MIG_IMAGE_REQUIRE_TRAILER was given; the summary says so.

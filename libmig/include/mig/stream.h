@@ -217,6 +217,15 @@ void	mig_stream_set_cbs(struct mig_stream *, const struct mig_stream_cbs *);
  */
 ssize_t	mig_stream_feed(struct mig_stream *, const void *, size_t,
 	    struct mig_err *);
+/*
+ * How many of the next bytes the parser would take without looking at
+ * them: the rest of a PAGE_DATA record's pages when there is no on_page
+ * callback, or the rest of a body it skips.  0 when it needs to see the
+ * next byte.
+ */
+uint64_t mig_stream_unseen(const struct mig_stream *);
+/* Takes n of those bytes (n <= mig_stream_unseen()) as if fed. */
+int	mig_stream_skip(struct mig_stream *, uint64_t, struct mig_err *);
 /* Fails with MIG_E_TRUNC unless the libxl END record was seen. */
 int	mig_stream_finish(struct mig_stream *, struct mig_err *);
 enum mig_stream_phase mig_stream_phase(const struct mig_stream *);
