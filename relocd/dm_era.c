@@ -478,6 +478,7 @@ dm_era_attach(const char *dev, uint32_t block, const char *state_dir,
 {
 	struct dm_era	*e;
 	char		 attr[32], sib[SIB_MAX], path[REC_PATH_MAX];
+	char		*version[] = { "era_invalidate", "-V", NULL };
 	struct mig_err	 uerr, first;
 	int		 ex;
 
@@ -491,8 +492,10 @@ dm_era_attach(const char *dev, uint32_t block, const char *state_dir,
 		return mig_seterrno(err, MIG_E_NOMEM, "dm-era");
 	e->lock = -1;
 	e->block = block;
+	/* era_invalidate missing would fail the first take: better before
+	 * anything changes. */
 	if (volume(dev, e->rec.name, sizeof(e->rec.name), &e->size,
-	    err) == -1 ||
+	    err) == -1 || cmd_run(version, NULL, 0, err) == -1 ||
 	    dm_table(e->rec.name, e->rec.table, sizeof(e->rec.table),
 	    err) == -1 ||
 	    dm_attr(e->rec.name, attr, sizeof(attr), err) == -1)

@@ -33,7 +33,10 @@ int	dm_era_attach(const char *, uint32_t, const char *, struct dm_era **,
  * Starts a new era; out (appended to; the caller frees it) gets the byte
  * ranges, merged and clipped to the device's size, of every block
  * written since the previous take or the attach.  Every write those
- * ranges cover has completed when it returns.
+ * ranges cover has completed when it returns.  Each take stalls the
+ * volume's I/O for a suspend and resume.  After a failure the handle
+ * is good only for dm_era_detach (the volume may be suspended until
+ * then).
  */
 int	dm_era_take(struct dm_era *, struct extents *, struct mig_err *);
 /* Puts dev's own table back, removes what attach made, drops the

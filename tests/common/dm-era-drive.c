@@ -16,11 +16,13 @@
  * Exit 0 when every check held; otherwise one line on stderr saying
  * which did not.
  */
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,15 +129,24 @@ check(const char *ref, const char *state)
 	char		 before[4096], after[4096];
 	struct dm_era	*e;
 	struct mig_err	 err;
+	uint64_t	 size, last;
 	int		 dfd, rfd;
-	/* blocks 3, 10-12, a 4 KiB write inside block 20, and 1022 */
-	const struct extent one[] = {
+	/* blocks 3, 10-12, a 4 KiB write inside block 20, and the one
+	 * before the last */
+	struct extent	 one[] = {
 		{ 3 * BLK, BLK }, { 10 * BLK, 3 * BLK }, { 20 * BLK, BLK },
-		{ 1022 * BLK, BLK },
+		{ 0, BLK },
 	};
 	const struct extent two[] = { { 0, 2 * BLK }, { 7 * BLK, BLK } };
 
 	table(before, sizeof(before));
+	if ((dfd = open(dev, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    ioctl(dfd, BLKGETSIZE64, &size) == -1)
+		die("%s: %s", dev, strerror(errno));
+	close(dfd);
+	if (size < 32 * BLK)
+		die("%s: %" PRIu64 " bytes, fewer than 32 blocks", dev, size);
+	last = one[3].off = (size / BLK - 2) * BLK;
 	if (dm_era_attach(dev, 0, state, &e, &err) == -1)
 		die("attach: %s", err.msg);
 	printf("attached\n");
@@ -146,7 +157,7 @@ check(const char *ref, const char *state)
 	put(dfd, rfd, 10 * BLK + 8192, 3 * BLK - 8192, 2);
 	put(dfd, rfd, 10 * BLK, 4096, 3);
 	put(dfd, rfd, 20 * BLK + 16384, 4096, 4);
-	put(dfd, rfd, 1022 * BLK + BLK - 4096, 4096, 5);
+	put(dfd, rfd, last + BLK - 4096, 4096, 5);
 	take_expect(e, "take 1", one, 4);
 	take_expect(e, "take 2 (nothing written)", NULL, 0);
 	/* a write across a block boundary marks both blocks */
