@@ -106,21 +106,49 @@ dms(char *out, size_t size, const char *in, struct mig_err *err, ...)
 	return cmd_exec(argv, in, NULL, err);
 }
 
+/* All of fd (a finished command's output), NUL-terminated. */
+static char *
+slurp_all(int fd, const char *what, struct mig_err *err)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+
+	if (fstat(fd, &st) == -1 || (buf = malloc((size_t)st.st_size +
+	    1)) == NULL) {
+		mig_seterrno(err, MIG_E_NOMEM, "%s's output", what);
+		return NULL;
+	}
+	if ((n = pread(fd, buf, (size_t)st.st_size, 0)) != st.st_size) {
+		mig_seterrno(err, MIG_E_IO, "%s's output", what);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* 1 when a device-mapper device of that name exists. */
 static int
 dm_exists(const char *name, struct mig_err *err)
 {
-	char	 buf[16384], *l, *save;
-	size_t	 n = strlen(name);
+	char		*argv[] = { "dmsetup", "ls", NULL }, *buf, *l, *save;
+	size_t		 n = strlen(name);
+	int		 fd, rc = 0;
 
-	if (dms(buf, sizeof(buf), NULL, err, "ls", NULL) == -1)
+	if (cmd_exec(argv, NULL, &fd, err) == -1)
+		return -1;
+	buf = slurp_all(fd, "dmsetup ls", err);
+	close(fd);
+	if (buf == NULL)
 		return -1;
 	/* NAME<TAB>(MAJOR:MINOR), or "No devices found" */
-	for (l = strtok_r(buf, "\n", &save); l != NULL;
+	for (l = strtok_r(buf, "\n", &save); l != NULL && rc == 0;
 	    l = strtok_r(NULL, "\n", &save))
 		if (strncmp(l, name, n) == 0 && (l[n] == '\t' || l[n] == ' '))
-			return 1;
-	return 0;
+			rc = 1;
+	free(buf);
+	return rc;
 }
 
 /* Its attributes: L live, I an inactive table, s suspended ... */
@@ -477,7 +505,7 @@ dm_era_attach(const char *dev, uint32_t block, const char *state_dir,
     struct dm_era **out, struct mig_err *err)
 {
 	struct dm_era	*e;
-	char		 attr[32], sib[SIB_MAX], path[REC_PATH_MAX];
+	char		 attr[32], sib[SIB_MAX], path[REC_PATH_MAX], bad[32];
 	char		*version[] = { "era_invalidate", "-V", NULL };
 	struct mig_err	 uerr, first;
 	int		 ex;
@@ -503,6 +531,12 @@ dm_era_attach(const char *dev, uint32_t block, const char *state_dir,
 	if (era_table_has(e->rec.table, "era")) {
 		mig_seterr(err, MIG_E_INVAL, "%s has dm-era under it already",
 		    dev);
+		goto fail;
+	}
+	if (!era_table_plain(e->rec.table, bad, sizeof(bad))) {
+		mig_seterr(err, MIG_E_NOTSUP, "%s: its table has a `%s' "
+		    "target: dm-era goes only under a linear or striped "
+		    "volume", dev, bad);
 		goto fail;
 	}
 	if (attr[0] != 'L' || strpbrk(attr, "Is") != NULL) {
@@ -561,28 +595,6 @@ dm_era_attach(const char *dev, uint32_t block, const char *state_dir,
 
 /* --- taking ---------------------------------------------------------- */
 
-/* All of fd (a finished command's output), NUL-terminated. */
-static char *
-slurp_all(int fd, struct mig_err *err)
-{
-	struct stat	 st;
-	char		*buf;
-	ssize_t		 n;
-
-	if (fstat(fd, &st) == -1 || (buf = malloc((size_t)st.st_size +
-	    1)) == NULL) {
-		mig_seterrno(err, MIG_E_NOMEM, "era_invalidate's output");
-		return NULL;
-	}
-	if ((n = pread(fd, buf, (size_t)st.st_size, 0)) != st.st_size) {
-		mig_seterrno(err, MIG_E_IO, "era_invalidate's output");
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 int
 dm_era_take(struct dm_era *e, struct extents *out, struct mig_err *err)
 {
@@ -607,7 +619,7 @@ dm_era_take(struct dm_era *e, struct extents *out, struct mig_err *err)
 	    NULL) == -1)
 		return -1;
 	if (cmd_exec(argv, NULL, &ofd, err) == 0 &&
-	    (xml = slurp_all(ofd, err)) != NULL) {
+	    (xml = slurp_all(ofd, "era_invalidate", err)) != NULL) {
 		if (era_blocks_parse(xml, e->block, e->size, out, why,
 		    sizeof(why)) == -1)
 			mig_seterr(err, MIG_E_IO, "era_invalidate on %s: %s",

@@ -30,6 +30,12 @@ int	era_rec_parse(const char *, struct era_rec *, char *, size_t);
 int	era_name_ok(const char *);
 /* Whether a table (dmsetup table's output) has a line of target type. */
 int	era_table_has(const char *, const char *);
+/* 1 when every line of a table maps plainly (linear, striped), so that a
+ * second device with the same table is only a second view of the same
+ * blocks; 0 with the first other target type in bad (empty for no
+ * line at all).  A thin volume, a snapshot, a mirror or RAID cannot be
+ * mapped twice. */
+int	era_table_plain(const char *, char *, size_t);
 
 /*
  * era_invalidate's XML (<blocks> of <block block="B"/> and <range

@@ -48,25 +48,55 @@ table_ok(const char *t)
 	return 0;
 }
 
+/* The target type of the table line at l, its end in *next. */
+static size_t
+target_type(const char *l, const char **type, const char **next)
+{
+	const char	*p = l;
+	int		 f;
+
+	/* START LENGTH TYPE ARGS... */
+	for (f = 0; f < 2; f++) {
+		p += strcspn(p, " \n");
+		p += strspn(p, " ");
+	}
+	*type = p;
+	*next = p + strcspn(p, "\n");
+	if (**next == '\n')
+		(*next)++;
+	return strcspn(p, " \n");
+}
+
 int
 era_table_has(const char *table, const char *type)
 {
-	const char	*l, *p;
-	size_t		 n = strlen(type);
-	int		 f;
+	const char	*l, *t;
+	size_t		 n;
 
-	for (l = table; *l != '\0'; l = *p == '\n' ? p + 1 : p) {
-		/* START LENGTH TYPE ARGS... */
-		for (p = l, f = 0; f < 2; f++) {
-			p += strcspn(p, " \n");
-			p += strspn(p, " ");
-		}
-		if (strncmp(p, type, n) == 0 && (p[n] == ' ' || p[n] == '\n' ||
-		    p[n] == '\0'))
+	for (l = table; *l != '\0';) {
+		n = target_type(l, &t, &l);
+		if (n == strlen(type) && strncmp(t, type, n) == 0)
 			return 1;
-		p += strcspn(p, "\n");
 	}
 	return 0;
+}
+
+int
+era_table_plain(const char *table, char *bad, size_t size)
+{
+	const char	*l, *t;
+	size_t		 n;
+
+	bad[0] = '\0';
+	for (l = table; *l != '\0';) {
+		n = target_type(l, &t, &l);
+		if (!(n == 6 && strncmp(t, "linear", 6) == 0) &&
+		    !(n == 7 && strncmp(t, "striped", 7) == 0)) {
+			snprintf(bad, size, "%.*s", (int)n, t);
+			return 0;
+		}
+	}
+	return table[0] != '\0';
 }
 
 int

@@ -8,6 +8,13 @@
  *	exactly what was written since the last (a second take: nothing);
  *	detach; check DEV's table is its own again.  The guest whose disk
  *	DEV is must not write to it meanwhile.
+ *   dm-era-drive stress DEV STATE_DIR
+ *	attach; a child process makes 12000 writes of 4 KiB over the first
+ *	three quarters of DEV's blocks (the bytes that were there: DEV's
+ *	data does not change), one after another, while this one takes
+ *	again and again; once the child is done, a last take.  Each write
+ *	must be listed by a take no later than the first that began after
+ *	it landed, and no block of the last quarter by any.  Then detach.
  *   dm-era-drive hold DEV STATE_DIR
  *	attach, say "attached", and wait to be killed.
  *   dm-era-drive recover STATE_DIR
@@ -17,8 +24,10 @@
  * which did not.
  */
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -70,6 +79,19 @@ table(char *buf, size_t size)
 	argv[2] = name;
 	if (cmd_run(argv, buf, size, &err) == -1)
 		die("%s", err.msg);
+}
+
+static uint64_t
+dev_size(void)
+{
+	uint64_t	size;
+	int		fd;
+
+	if ((fd = open(dev, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    ioctl(fd, BLKGETSIZE64, &size) == -1)
+		die("%s: %s", dev, strerror(errno));
+	close(fd);
+	return size;
 }
 
 /* len bytes at off, of a pattern made of seed, to DEV and REF. */
@@ -140,11 +162,7 @@ check(const char *ref, const char *state)
 	const struct extent two[] = { { 0, 2 * BLK }, { 7 * BLK, BLK } };
 
 	table(before, sizeof(before));
-	if ((dfd = open(dev, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    ioctl(dfd, BLKGETSIZE64, &size) == -1)
-		die("%s: %s", dev, strerror(errno));
-	close(dfd);
-	if (size < 32 * BLK)
+	if ((size = dev_size()) < 32 * BLK)
 		die("%s: %" PRIu64 " bytes, fewer than 32 blocks", dev, size);
 	last = one[3].off = (size / BLK - 2) * BLK;
 	if (dm_era_attach(dev, 0, state, &e, &err) == -1)
@@ -175,6 +193,142 @@ check(const char *ref, const char *state)
 	return 0;
 }
 
+#define STRESS_WRITES	12000
+#define STRESS_TAKES	64
+
+/* What the writer and the taker share. */
+struct shared {
+	uint32_t	begun;			/* takes begun so far */
+	struct {
+		uint32_t	blk;
+		uint32_t	started;	/* begun, as the write began */
+		uint32_t	landed;		/* begun, once it completed */
+	}		w[STRESS_WRITES];
+};
+
+/* Block i of a spread over the first three quarters of the disk (7919 is
+ * prime: the steps visit them all). */
+static uint64_t
+stress_block(unsigned i, uint64_t nblocks)
+{
+	uint64_t	span = nblocks * 3 / 4;
+
+	return ((uint64_t)i * 7919) % span;
+}
+
+/* The writer: rewrites what is there, noting when each write began and
+ * landed against the takes. */
+static void __attribute__((noreturn))
+rewriter(uint64_t nblocks, struct shared *sh)
+{
+	unsigned char	*b;
+	uint64_t	 blk, off;
+	unsigned	 i;
+	int		 fd;
+
+	if ((fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC)) == -1 ||
+	    posix_memalign((void **)&b, 4096, 4096) != 0)
+		_exit(1);
+	for (i = 0; i < STRESS_WRITES; i++) {
+		blk = stress_block(i, nblocks);
+		off = blk * BLK + (i % (BLK / 4096)) * 4096;
+		if (pread(fd, b, 4096, (off_t)off) != 4096)
+			_exit(1);
+		sh->w[i].blk = (uint32_t)blk;
+		sh->w[i].started = __atomic_load_n(&sh->begun,
+		    __ATOMIC_SEQ_CST);
+		if (pwrite(fd, b, 4096, (off_t)off) != 4096)
+			_exit(1);
+		sh->w[i].landed = __atomic_load_n(&sh->begun,
+		    __ATOMIC_SEQ_CST);
+	}
+	_exit(0);
+}
+
+/*
+ * Each write must be in a take that began no earlier than the one in
+ * progress as it began (an earlier one had listed its era already) and
+ * no later than the first that began after it landed: a write is never
+ * lost, nor put off past the next take.  No block outside the writer's
+ * spread may be listed at all.
+ */
+static int
+stress(const char *state)
+{
+	struct dm_era		*e;
+	struct extents		 got = { 0 };
+	struct mig_err		 err, derr;
+	struct shared		*sh;
+	unsigned char		*seen;		/* [take][block] */
+	uint64_t		 nblocks = dev_size() / BLK, b;
+	unsigned		 t, takes = 0, late = 0, extra = 0, i;
+	size_t			 k;
+	pid_t			 pid;
+	int			 st = 0, last = 0;
+
+	if (nblocks < 8 || nblocks > UINT32_MAX)
+		die("%s: %" PRIu64 " blocks", dev, nblocks);
+	if ((sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED |
+	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED ||
+	    (seen = calloc(STRESS_TAKES + 1, nblocks)) == NULL)
+		die("out of memory");
+	if (dm_era_attach(dev, 0, state, &e, &err) == -1)
+		die("attach: %s", err.msg);
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0)
+		rewriter(nblocks, sh);
+	/* take until one has begun after the writer was done */
+	while (!last) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			last = 1;
+		else if (takes == STRESS_TAKES - 1) {
+			if (waitpid(pid, &st, 0) == -1)
+				die("wait: %s", strerror(errno));
+			last = 1;
+		}
+		__atomic_store_n(&sh->begun, takes + 1, __ATOMIC_SEQ_CST);
+		if (dm_era_take(e, &got, &err) == -1) {
+			if (dm_era_detach(e, &derr) == -1)
+				fprintf(stderr, "dm-era-drive: detach: %s\n",
+				    derr.msg);
+			die("take %u: %s", takes + 1, err.msg);
+		}
+		takes++;
+		for (k = 0; k < got.n; k++)
+			for (b = got.x[k].off / BLK; b * BLK < got.x[k].off +
+			    got.x[k].len; b++)
+				seen[takes * nblocks + b] = 1;
+		extents_free(&got);
+	}
+	if (dm_era_detach(e, &err) == -1)
+		die("detach: %s", err.msg);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("the writer failed");
+	for (i = 0; i < STRESS_WRITES; i++) {
+		for (t = sh->w[i].started > 0 ? sh->w[i].started : 1;
+		    t <= sh->w[i].landed + 1 && t <= takes; t++)
+			if (seen[t * nblocks + sh->w[i].blk])
+				break;
+		if (t > sh->w[i].landed + 1 || t > takes) {
+			if (late++ == 0)
+				fprintf(stderr, "dm-era-drive: write %u (block "
+				    "%u, between takes %u and %u) in none of "
+				    "them\n", i, sh->w[i].blk,
+				    sh->w[i].started, sh->w[i].landed + 1);
+		}
+	}
+	for (b = nblocks * 3 / 4; b < nblocks; b++)
+		for (t = 1; t <= takes; t++)
+			extra += seen[t * nblocks + b];
+	printf("stress: %u takes amid %u writes: %u writes not in the take "
+	    "due, %u blocks listed that nothing wrote\n", takes,
+	    STRESS_WRITES, late, extra);
+	if (late != 0 || extra != 0)
+		die("the takes did not list exactly the blocks written");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -186,6 +340,10 @@ main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "check") == 0) {
 		dev = argv[2];
 		return check(argv[3], argv[4]);
+	}
+	if (argc == 4 && strcmp(argv[1], "stress") == 0) {
+		dev = argv[2];
+		return stress(argv[3]);
 	}
 	if (argc == 4 && strcmp(argv[1], "hold") == 0) {
 		dev = argv[2];
@@ -202,6 +360,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: dm-era-drive check DEV REF STATE_DIR | "
-	    "hold DEV STATE_DIR | recover STATE_DIR\n");
+	    "stress DEV STATE_DIR | hold DEV STATE_DIR | recover STATE_DIR\n");
 	return 2;
 }

@@ -116,6 +116,25 @@ table_target_types(void **state)
 	assert_false(era_table_has("", "era"));
 }
 
+static void
+table_plain_or_not(void **state)
+{
+	char	bad[32];
+
+	(void)state;
+	assert_true(era_table_plain("0 8 linear 7:0 0\n8 8 striped 2 128 "
+	    "7:0 0 7:1 0\n", bad, sizeof(bad)));
+	assert_false(era_table_plain("0 8 linear 7:0 0\n8 8 thin 253:2 1\n",
+	    bad, sizeof(bad)));
+	assert_string_equal(bad, "thin");
+	assert_false(era_table_plain("0 8 snapshot-origin 253:4\n", bad,
+	    sizeof(bad)));
+	assert_string_equal(bad, "snapshot-origin");
+	assert_false(era_table_plain("0 8 linearx 7:0 0\n", bad, sizeof(bad)));
+	assert_false(era_table_plain("", bad, sizeof(bad)));
+	assert_string_equal(bad, "");
+}
+
 /* --- era_invalidate's output ---------------------------------------- */
 
 static void
@@ -366,6 +385,7 @@ main(void)
 		cmocka_unit_test(record_refused_when_it_cannot_be_one),
 		cmocka_unit_test(record_cut_short_or_altered_refused),
 		cmocka_unit_test(table_target_types),
+		cmocka_unit_test(table_plain_or_not),
 		cmocka_unit_test(blocks_to_bytes_merged),
 		cmocka_unit_test(blocks_empty_lists),
 		cmocka_unit_test(last_block_clipped_to_size),

@@ -6,7 +6,10 @@
 # the witness's disk while the guest runs on it, write known blocks
 # through the volume (and the same to a copy made before), take (exactly
 # those blocks), take again (none), write, take, detach; the table is the
-# volume's own again and the volume equals the copy.  Then a dmsetup first
+# volume's own again and the volume equals the copy.  stress: takes again
+# and again while a process rewrites blocks (with what is there): each
+# write is in a take no later than the first that began after it landed,
+# and blocks nothing wrote are in none.  Then a dmsetup first
 # in PATH fails each step of attach and of a take in turn: the driver's
 # error path leaves the volume as it was.  Then that dmsetup
 # kills the driver with -9 right after a step of attach: after the
@@ -47,6 +50,9 @@ cp /dev/vga/wera /run/era-ref.img
 "$drive" check /dev/vga/wera /run/era-ref.img $st || fail "dm-era-drive check failed (above)"
 untouched "after check" $st
 at "check done"
+"$drive" stress /dev/vga/wera $st || fail "dm-era-drive stress failed (above)"
+untouched "after stress" $st
+at "stress done"
 
 # dmsetup that fails, once, when asked for $FAIL_AT (without doing it),
 # and kills its caller (the driver) once it has done $KILL_AT
