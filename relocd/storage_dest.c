@@ -10,10 +10,8 @@
  * LVM is driven through its commands, as an administrator would, with
  * argument vectors (never a shell): lvm2's library interface is gone.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
