@@ -15,6 +15,10 @@
  *	again and again; once the child is done, a last take.  Each write
  *	must be listed by a take no later than the first that began after
  *	it landed, and no block of the last quarter by any.  Then detach.
+ *   dm-era-drive watch DEV STATE_DIR
+ *	attach, say "attached", then per line on stdin: "take" takes and
+ *	prints the ranges; "detach" (or the end of stdin) detaches.  For a
+ *	guest that writes its disk itself.
  *   dm-era-drive hold DEV STATE_DIR
  *	attach, say "attached", and wait to be killed.
  *   dm-era-drive recover STATE_DIR
@@ -329,6 +333,53 @@ stress(const char *state)
 	return 0;
 }
 
+/* One take, printed as "take N: R range(s), B bytes: OFF+LEN ...". */
+static void
+take_print(struct dm_era *e, unsigned n)
+{
+	struct extents	 got = { 0 };
+	struct mig_err	 err, derr;
+	size_t		 i;
+
+	if (dm_era_take(e, &got, &err) == -1) {
+		if (dm_era_detach(e, &derr) == -1)
+			fprintf(stderr, "dm-era-drive: detach: %s\n", derr.msg);
+		die("take %u: %s", n, err.msg);
+	}
+	printf("take %u: %zu range(s), %" PRIu64 " bytes:", n, got.n,
+	    got.bytes);
+	for (i = 0; i < got.n; i++)
+		printf(" %" PRIu64 "+%" PRIu64, got.x[i].off, got.x[i].len);
+	printf("\n");
+	extents_free(&got);
+}
+
+static int
+watch(const char *state)
+{
+	struct dm_era	*e;
+	struct mig_err	 err;
+	char		 line[64];
+	unsigned	 n = 0;
+
+	if (dm_era_attach(dev, 0, state, &e, &err) == -1)
+		die("attach: %s", err.msg);
+	printf("attached\n");
+	while (fgets(line, sizeof(line), stdin) != NULL &&
+	    strcmp(line, "detach\n") != 0) {
+		if (strcmp(line, "take\n") != 0) {
+			fprintf(stderr, "dm-era-drive: `take' or `detach', not "
+			    "%s", line);
+			continue;
+		}
+		take_print(e, ++n);
+	}
+	if (dm_era_detach(e, &err) == -1)
+		die("detach: %s", err.msg);
+	printf("detached\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -345,6 +396,10 @@ main(int argc, char **argv)
 		dev = argv[2];
 		return stress(argv[3]);
 	}
+	if (argc == 4 && strcmp(argv[1], "watch") == 0) {
+		dev = argv[2];
+		return watch(argv[3]);
+	}
 	if (argc == 4 && strcmp(argv[1], "hold") == 0) {
 		dev = argv[2];
 		if (dm_era_attach(dev, 0, argv[3], &e, &err) == -1)
@@ -360,6 +415,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: dm-era-drive check DEV REF STATE_DIR | "
-	    "stress DEV STATE_DIR | hold DEV STATE_DIR | recover STATE_DIR\n");
+	    "stress DEV STATE_DIR | watch DEV STATE_DIR | hold DEV STATE_DIR | "
+	    "recover STATE_DIR\n");
 	return 2;
 }

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015 # sourced after /lab/lib.sh
-# xlab: hosts=1 xen=shadow timeout=360 default=no
-# xlab-desc: dm-era under a running witness's LVM disk (relocd/dm_era.c): takes list exactly the blocks written, detach restores the table and the data; a driver killed mid-attach, and one killed with the volume suspended, are undone by dm_era_recover and by relocd's start
+# xlab: hosts=1 xen=shadow timeout=600 default=no
+# xlab-desc: dm-era under a running witness's LVM disk (relocd/dm_era.c): takes list exactly the blocks written, amid writes too; every dmsetup step failed in turn, a kill mid-attach and one with the volume suspended are undone (dm_era_recover, relocd's start); a writing witness's disk intact through it all
 # tests/common/dm-era-drive links relocd's dm_era.c.  check: attach under
 # the witness's disk while the guest runs on it, write known blocks
 # through the volume (and the same to a copy made before), take (exactly
@@ -17,6 +17,10 @@
 # left suspended, the guest's disk I/O held); dm_era_recover, then
 # relocd's startup reconciliation, put the volume's own table back, resume
 # it and remove the rest, with the guest running on, its disk unchanged.
+# Last, a witness that writes its disk throughout (merged from the
+# witness branch): takes under its writes list some, detach and a kill at
+# checkpoint with dm_era_recover put its table back, and it reads its
+# whole disk back as it wrote it.
 drive=/usr/local/sbin/dm-era-drive
 [ -x "$drive" ] || fail "no dm-era-drive in dom0 (lab build --bindir DIR)"
 command -v era_invalidate >/dev/null || fail "no era_invalidate in dom0 (tests/lab/lab build)"
@@ -24,7 +28,14 @@ block_lab
 vgs vga >/dev/null 2>&1 || lvm_lab vga 160
 t0=$(cut -d' ' -f1 /proc/uptime)
 at() { say "$1 at +$(awk -v t="$t0" '{ printf "%.0f", $1 - t }' /proc/uptime) s"; }
-storage_witness we wera 16
+# we: a witness that does not write its disk, for the exact checks
+lvremove -q -f vga/wera >/dev/null 2>&1
+lvcreate -q -n wera -L 16M vga || fail "lvcreate vga/wera failed"
+dd if=/dev/urandom of=/dev/vga/wera bs=1M count=16 2>/dev/null || fail "cannot fill /dev/vga/wera"
+witness_cfg we 96 16 8
+echo "disk = [ \"phy:/dev/vga/wera,xvda,w,script=block-lab\" ]" >> /tmp/we.cfg
+timed xl create -q /tmp/we.cfg || fail "xl create of witness we with its disk failed"
+wait_tick we 5 60 || fail "witness we did not start ticking within 60s"
 at "witness up"
 dm=vga-wera
 own=$(dmsetup table $dm)
@@ -84,14 +95,18 @@ for step in create resume suspend take_metadata_snap; do
 done
 at "error paths done"
 
-# kill_at STEP STATE_DIR: the driver killed right after STEP of attach
+# kill_at STEP STATE_DIR [DEV]: the driver killed right after STEP of
+# attach under DEV (/dev/vga/wera)
 kill_at() {
 	rm -f /run/era-kill/failed
-	KILL_AT=$1 PATH=/run/era-kill:$PATH "$drive" hold /dev/vga/wera "$2" > /run/era-hold.out 2>&1
+	_dev=${3:-/dev/vga/wera}
+	KILL_AT=$1 PATH=/run/era-kill:$PATH "$drive" hold "$_dev" "$2" > /run/era-hold.out 2>&1
 	rc=$?
 	[ $rc -eq 137 ] || { cat /run/era-hold.out; fail "the driver was not killed at $1 (exit $rc)"; }
 	grep -q attached /run/era-hold.out && fail "attach returned before $1"
-	dmsetup table $dm | grep -q " era " || fail "killed at $1, yet $dm has no era table"
+	# /dev/VG/LV is VG-LV to device-mapper (no hyphen in these names)
+	dmsetup table "$(echo "${_dev#/dev/}" | tr / -)" | grep -q " era " ||
+		fail "killed at $1, yet $_dev has no era table"
 }
 
 kill_at checkpoint $st
@@ -120,4 +135,47 @@ xl destroy we
 wait_for 30 gone we
 lvremove -q -f vga/wera
 rm -f /run/era-ref.img
-pass "takes listed exactly the blocks written; detach, dm_era_recover and relocd's start each put $dm's own table back, data intact, the guest running"
+
+# ww: a witness writing its disk throughout (10 durable blocks a second):
+# attach, takes, detach, then a kill at checkpoint and dm_era_recover,
+# all under its writes; then it reads its whole disk back
+WDISK_MIB=16 storage_witness ww wwr
+at "writing witness up"
+own2=$(dmsetup table vga-wwr)
+own_again() {
+	[ "$(dmsetup table vga-wwr)" = "$own2" ] ||
+		fail "$1: vga-wwr's table is \`$(dmsetup table vga-wwr)', not its own \`$own2'"
+	dmsetup ls | grep -q relocd && { dmsetup ls; fail "$1: relocd's devices left"; }
+	check_advancing ww
+}
+rm -f /run/era-cmd
+mkfifo /run/era-cmd
+"$drive" watch /dev/vga/wwr $st < /run/era-cmd > /run/era-watch.out 2>&1 &
+wpid=$!
+exec 3> /run/era-cmd
+within 120 logged /run/era-watch.out '^attached' ||
+	{ cat /run/era-watch.out; fail "watch: no attach"; }
+for t in 1 2; do
+	n=$(disk_writes ww)
+	within 120 disk_writes_past ww $((n + 10)) || fail "witness ww stopped writing (at $n writes)"
+	echo take >&3
+	within 120 logged /run/era-watch.out "^take $t:" ||
+		{ cat /run/era-watch.out; fail "watch: no take $t"; }
+	grep -q "^take $t: 0 range" /run/era-watch.out &&
+		{ cat /run/era-watch.out; fail "take $t listed none of the 10 blocks or more the guest wrote"; }
+done
+echo detach >&3
+exec 3>&-
+wait $wpid || { cat /run/era-watch.out; fail "watch failed"; }
+grep '^take' /run/era-watch.out
+own_again "after detach under the guest's writes"
+kill_at checkpoint $st /dev/vga/wwr
+out=$("$drive" recover $st) || fail "dm_era_recover failed"
+[ "$out" = "recovered 1" ] || fail "dm_era_recover said \`$out', not \`recovered 1'"
+own_again "recovered after a kill at checkpoint, under the guest's writes"
+check_disk ww
+at "the writing witness's disk checked"
+xl destroy ww
+wait_for 30 gone ww
+lvremove -q -f vga/wwr
+pass "takes listed exactly the blocks written (and those of a writing guest); detach, dm_era_recover and relocd's start each put the volume's own table back, data intact (the guest's own read-back: $DISK_VERDICT), the guest running"
