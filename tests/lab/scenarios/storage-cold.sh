@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015,SC2046 # sourced after /lab/lib.sh; wlogs splits
-# xlab: hosts=2 xen=shadow timeout=480 default=yes
+# xlab: hosts=2 xen=shadow timeout=720 default=yes
 # xlab-desc: a witness writing its two disks (an LVM volume, a raw image file) moves a -> b with them (--with-storage --non-live): b creates both, the config names them, the guest reads back every write it completed
 # Each host has a volume group on a loop device (vga on a, vgb on b, so
 # that b's storage_map sends /dev/vga/... to /dev/vgb/...), and an image
