@@ -98,7 +98,7 @@ move() {
 	else
 		if [ "$1" = ddxl ]; then
 			wait "$cpid" "$dpid" "$ipid"
-			timed xl restore -q /tmp/bw-b.cfg /run/bw.save ||
+			timed xl restore /tmp/bw-b.cfg /run/bw.save >/dev/null ||
 				fail "$row: xl restore on b failed"
 			metric "${row}_restore_ms" "$ELAPSED_MS"
 			rm -f /run/bw.save
