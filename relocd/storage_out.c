@@ -107,6 +107,17 @@ storage_send(struct worker *w, struct mig_conn *conn,
 			return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
 		if ((fd = open(d->src, O_RDONLY | O_CLOEXEC)) == -1)
 			return mig_seterrno(err, MIG_E_IO, "disk %s", d->src);
+		/*
+		 * The guest's block backend writes a volume beneath the page
+		 * cache, not through it, and holds it open, so cached pages
+		 * outlive their readers: what a failed move's read (or an
+		 * administrator's) left would be sent for the blocks the
+		 * guest has written since.  Dropped before reading.
+		 */
+		if (mig_disk_flush(fd, d->src, err) == -1) {
+			close(fd);
+			return -1;
+		}
 		memset(&m, 0, sizeof(m));
 		m.type = MIG_MSG_DISK;
 		m.u.disk.index = d->d.index;

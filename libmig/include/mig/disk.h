@@ -21,7 +21,8 @@ int	mig_disk_probe(const char *path, uint8_t *kind, uint64_t *size,
 /*
  * Writes what fd holds to stable storage and drops the kernel's cached
  * copy of it, so that a read that follows sees the medium, not the
- * pages just written.
+ * pages just written, nor pages an earlier read left behind writes that
+ * bypassed the cache (a guest's block backend).
  */
 int	mig_disk_flush(int fd, const char *name, struct mig_err *);
 /*

@@ -108,19 +108,6 @@ stream(uint64_t *w, size_t n, uint64_t key)
 		w[i] = splitmix64(&st);
 }
 
-static uint64_t
-fnv(const uint64_t *w, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= w[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 /* Block b's content before the guest ever writes it (on any disk). */
 static void
 initial(uint64_t *w, uint64_t b)
@@ -138,7 +125,7 @@ written(uint64_t *w, unsigned d, uint64_t b, uint32_t s)
 	w[3] = run_id;
 	stream(w + 4, WORDS - 5, run_id ^ w[1] * 0x9e3779b97f4a7c15ULL ^
 	    (uint64_t)s << 32);
-	w[WORDS - 1] = fnv(w, WORDS - 1);
+	w[WORDS - 1] = checksum(w, WORDS - 1);
 }
 
 /* One line; a verdict (must) waits up to 5 s for a full console. */
@@ -275,7 +262,7 @@ holds(const uint64_t *got, uint64_t b, char *s, size_t size)
 	initial(w, b);
 	if (memcmp(got, w, BLK) == 0)
 		return "its initial content";
-	if (got[0] == MAGIC && got[WORDS - 1] == fnv(got, WORDS - 1)) {
+	if (got[0] == MAGIC && got[WORDS - 1] == checksum(got, WORDS - 1)) {
 		snprintf(s, size, "write %" PRIu64 " of disk %" PRIu64 " block "
 		    "%" PRIu64 "%s", got[2], got[1] >> 56,
 		    got[1] & ((UINT64_C(1) << 56) - 1), got[3] == run_id ? "" :

@@ -7,6 +7,12 @@
 #ifndef WITNESS_DISKW_H
 #define WITNESS_DISKW_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* witness.c: FNV-1a over 64-bit words (the blocks' checksum too). */
+uint64_t checksum(const uint64_t *, size_t);
+
 /* Starts writing RATE blocks a second over NDISKS disks (PREFIXa...,
  * /dev/xvda... if PREFIX is NULL); a RATE of 0 starts nothing (the
  * witness without a disk). */

@@ -90,7 +90,7 @@ fill_const(uint64_t *p, size_t n)
 }
 
 /* FNV-1a over 64-bit words: cheap, and any flipped bit changes it. */
-static uint64_t
+uint64_t
 checksum(const uint64_t *p, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;

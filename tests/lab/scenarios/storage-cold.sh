@@ -1,24 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015,SC2046 # sourced after /lab/lib.sh; wlogs splits
-# xlab: hosts=2 xen=shadow timeout=480 default=yes
-# xlab-desc: a witness writing its LVM disk moves a -> b with it (--with-storage --non-live): b creates the LV, the config names it, the guest reads back every write it completed
+# xlab: hosts=2 xen=shadow timeout=720 default=yes
+# xlab-desc: a witness writing its two disks (an LVM volume, a raw image file) moves a -> b with them (--with-storage --non-live): b creates both, the config names them, the guest reads back every write it completed
 # Each host has a volume group on a loop device (vga on a, vgb on b, so
-# that b's storage_map sends /dev/vga/... to /dev/vgb/...).  a's witness
-# has a 64 MiB logical volume as its disk, filled by dom0 with the
-# pattern the witness computes too, and writes numbered, checksummed
-# blocks to it, durably, ten a second, keeping in its memory which write
-# each block last got.  xl-reloc moves it a -> b with its disk: b's
-# relocd creates /dev/vgb/wdisk itself, receives it after the memory,
-# reads it back and checks it; the guest runs on b with a configuration
-# (as libxl has it) that names /dev/vgb/wdisk, writes on, and on cue
-# reads its whole disk back: every write it completed before the pause
-# is there, every block it never wrote holds the pattern.  a's volume is
-# left as the move found it: nobody writes it after (its digest right
-# after the move and once b's guest has written for a while are one).
+# that b's storage_map sends /dev/vga/... to /dev/vgb/...), and an image
+# directory (/run/imga, /run/imgb, mapped the same way).  a's witness has
+# two 64 MiB disks, a logical volume (phy:, xvda) and a raw image file
+# (file:, xvdb: a loop device of its own in dom0, as Xen's block script
+# gives a file; there is no qemu here for a qdisk backend), filled by
+# dom0 with the pattern the witness computes too, and writes numbered,
+# checksummed blocks across them, durably, ten a second, keeping in its
+# memory which write each block last got.  xl-reloc moves it a -> b with
+# its disks: b's relocd creates /dev/vgb/wdisk and /run/imgb/wdisk.img
+# itself, receives them after the memory, reads them back and checks
+# them; the guest runs on b with a configuration (as libxl has it) that
+# names them, writes on, and on cue reads its whole disks back: every
+# write it completed before the pause is there, every block it never
+# wrote holds the pattern.  a's disks are left as the move found them:
+# nobody writes them after (their digests right after the move and once
+# b's guest has written for a while are the same).
 storage_lab
 
 if [ "$me" = a ]; then
-	storage_witness witness wdisk
+	storage_witness witness wdisk /run/imga/wdisk.img
 	barrier 7201 300
 	before=$(last_tick witness)
 	say "witness at tick $before, $(disk_writes witness) disk writes: xl-reloc migrate --non-live --with-storage"
@@ -34,17 +38,21 @@ if [ "$me" = a ]; then
 	metric migrate_ms "$ELAPSED_MS"
 	metric paused_ms "$paused"
 	metric disk_bytes "$disk"
-	[ "$disk" = 67108864 ] || peer_fail 7203 "bytes_disk $disk, not 67108864"
+	[ "$disk" = 134217728 ] || peer_fail 7203 "bytes_disk $disk, not 134217728 (two 64 MiB disks)"
 	check_domains
-	sum=$(sha256sum /dev/vga/wdisk | cut -d' ' -f1)
+	sum=$(cat /dev/vga/wdisk /run/imga/wdisk.img | sha256sum)
 	send_logs 7203 "$before" $(wlogs witness) ||
 		fail "cannot send the console log to $XLAB_PEER"
 	barrier 7204 600
-	[ "$(sha256sum /dev/vga/wdisk | cut -d' ' -f1)" = "$sum" ] ||
-		fail "a's own volume changed after the move"
+	[ "$(cat /dev/vga/wdisk /run/imga/wdisk.img | sha256sum)" = "$sum" ] ||
+		fail "a's own volume or image changed after the move"
+	# the image's loop device went with the domain (block-lab remove)
+	! losetup -a | grep -q /run/imga/wdisk.img ||
+		fail "a still has a loop device on /run/imga/wdisk.img"
 	lvremove -q -f vga/wdisk
+	rm -f /run/imga/wdisk.img
 	relocd_logs a
-	pass "a -> b with its 64 MiB disk in ${ELAPSED_MS}ms, paused ${paused}ms; a's volume untouched since"
+	pass "a -> b with its two 64 MiB disks in ${ELAPSED_MS}ms, paused ${paused}ms; a's untouched since"
 else
 	recv_logs_start 7203 "$CONSLOG/guest-witness--source.log"
 	barrier 7201 300
@@ -53,8 +61,11 @@ else
 	check_domains witness
 	check_witness witness "$PEER_BEFORE"
 	metric downtime_ms "$DOWNTIME_MS"
-	xl list -l witness | grep -q '"pdev_path": "/dev/vgb/wdisk"' ||
-		{ xl list -l witness; relocd_logs b; fail "the configuration does not name /dev/vgb/wdisk"; }
+	for p in /dev/vgb/wdisk /run/imgb/wdisk.img; do
+		xl list -l witness | grep -q "\"pdev_path\": \"$p\"" ||
+			{ xl list -l witness; relocd_logs b; fail "the configuration does not name $p"; }
+	done
+	[ -f /run/imgb/wdisk.img ] || fail "/run/imgb/wdisk.img is not a file"
 	check_disk witness
 	[ "$DISK_WRITES" -gt "$moved" ] ||
 		fail "the witness completed no disk write on b ($DISK_WRITES, $moved at a)"
@@ -64,6 +75,7 @@ else
 	xl destroy witness
 	wait_for 30 gone witness
 	lvremove -q -f vgb/wdisk
+	rm -f /run/imgb/wdisk.img
 	relocd_logs b
-	pass "received with its disk; the guest read back its $DISK_WRITES writes ($moved before the move); gap ${DOWNTIME_MS}ms"
+	pass "received with its two disks; the guest read back its $DISK_WRITES writes ($moved before the move); gap ${DOWNTIME_MS}ms"
 fi

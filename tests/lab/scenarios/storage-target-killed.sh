@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=sh disable=SC2154,SC2015,SC2046 # sourced after /lab/lib.sh; pids split
-# xlab: hosts=2 xen=shadow timeout=480 default=yes
-# xlab-desc: b's relocd killed while a's witness's disk is copied to it: the guest runs on at a and reads back every write it made, b's restart removes the volume it created
+# xlab: hosts=2 xen=shadow timeout=720 default=yes
+# xlab-desc: b's relocd killed while a's witness's disk is copied to it: the guest runs on at a and reads back every write it made, b's restart removes the volume it created; moved again, it reads them all back on b
 # As storage-cold (the same volume groups, made once per boot); a tells
 # b when its disk's bytes are on their way (its progress shows disk bytes)
 # and b kills its relocd, and the worker, with -9.  b suspends its new
@@ -14,7 +14,10 @@
 # blocks, and the pause lost none of its writes); b, restarted,
 # reconciles: the container goes, and /dev/vgb/wdisk2, which it had
 # created for the move, is removed (STATE_DIR/storage says it never
-# committed).
+# committed).  Then a moves the guest to b again, and the guest reads
+# its whole disk back there: the failed move's read left a's volume in
+# a's page cache, beneath which the guest's backend wrote on, and none
+# of those stale pages may be sent.
 storage_lab
 
 if [ "$me" = a ]; then
@@ -32,11 +35,19 @@ if [ "$me" = a ]; then
 	check_advancing wk
 	check_disk wk
 	barrier 7303 300
-	xl destroy wk
-	wait_for 30 gone wk
+	# the guest writes on meanwhile (its writes since the failed read
+	# are what stale pages would lose)
+	wait_for 60 disk_writes_past wk $((DISK_WRITES + 20)) ||
+		fail "wk wrote no more after its verdict"
+	timed xr migrate --plain --port 8002 --non-live --with-storage \
+	    --json wk "$XLAB_PEER" > /tmp/stk.out 2>&1 ||
+		{ cat /tmp/stk.out; relocd_logs a; fail "the second move a -> b failed"; }
+	tail -1 /tmp/stk.out
+	check_domains
+	barrier 7304 600
 	lvremove -q -f vga/wdisk2
 	relocd_logs a
-	pass "the guest runs on at a after b's relocd was killed mid-copy, its $DISK_WRITES disk writes all there"
+	pass "the guest ran on at a after b's relocd was killed mid-copy, its $DISK_WRITES disk writes all there; moved again in ${ELAPSED_MS}ms"
 else
 	nc -l -p 7302 >/dev/null &
 	told=$!
@@ -60,6 +71,12 @@ else
 		{ relocd_logs b; fail "b's log does not say it removed vgb/wdisk2"; }
 	check_domains
 	barrier 7303 300
+	barrier 7304 600
+	check_domains wk
+	check_disk wk
+	xl destroy wk
+	wait_for 30 gone wk
+	lvremove -q -f vgb/wdisk2
 	relocd_logs b
-	pass "b restarted: the container and its partial volume vgb/wdisk2 are gone"
+	pass "b restarted: the container and its partial volume vgb/wdisk2 were gone; the second move's guest read back its $DISK_WRITES writes"
 fi
