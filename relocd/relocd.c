@@ -80,6 +80,23 @@ tls_check(const char *path, const struct relocd_conf *c, struct mig_err *err)
 	return 0;
 }
 
+struct conf_check {
+	const char		*path;
+	const struct relocd_conf *conf;
+};
+
+/* Run apart (apart.c): what they load would stay in the parent for good. */
+static int
+conf_check(const void *arg, struct mig_err *err)
+{
+	const struct conf_check	*k = arg;
+
+	if (tls_check(k->path, k->conf, err) == -1 ||
+	    sandbox_check(k->path, k->conf, err) == -1)
+		return -1;
+	return 0;
+}
+
 struct run_conf {
 	const char		*from;		/* relocd.conf's path */
 	const struct relocd_conf *conf;
@@ -159,7 +176,7 @@ load_config(const char *path, struct relocd_conf *conf, struct mig_acl **acl,
 	mig_acl_free(peers);
 	/* The parent never waits for DNS: names are confirmed by dns.c. */
 	mig_acl_set_nodns(a, 1);
-	if (tls_check(path, &c, err) == -1 || sandbox_check(path, &c,
+	if (run_apart(conf_check, &(struct conf_check){ path, &c },
 	    err) == -1) {
 		mig_acl_free(a);
 		config_free(&c);

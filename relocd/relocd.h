@@ -288,6 +288,9 @@ int		 sandbox_enter(const struct relocd_conf *, struct mig_err *);
 int		 sandbox_check(const char *, const struct relocd_conf *,
 		    struct mig_err *);
 void		 sandbox_dir_path(const struct relocd_conf *, char *, size_t);
+/* apart.c */
+int		 run_apart(int (*)(const void *, struct mig_err *),
+		    const void *, struct mig_err *);
 
 /* gate.c: what a connection passes before it gets a worker */
 struct sockaddr_storage;
