@@ -10,16 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct extent {
-	uint64_t	off;
-	uint64_t	len;
-};
+#include "mig/proto.h"
 
+/* Each range a struct mig_disk_range, as DISK_DELTA carries them. */
 struct extents {
-	struct extent	*x;
-	size_t		 n;
-	size_t		 cap;
-	uint64_t	 bytes;		/* the sum of every len */
+	struct mig_disk_range	*x;
+	size_t			 n;
+	size_t			 cap;
+	uint64_t		 bytes;		/* the sum of every len */
 };
 
 /*
