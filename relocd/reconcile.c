@@ -31,6 +31,7 @@
 
 #include "mig/hv.h"
 #include "mig/log.h"
+#include "dm_era.h"
 #include "relocd.h"
 #include "storage.h"
 
@@ -212,6 +213,7 @@ reconcile_run(struct worker *w)
 {
 	struct rec_ctx	c = { w, wall_ms(), 0, 0 };
 	struct mig_err	err;
+	int		n;
 
 	w->lock_fd = -2;	/* settle() locks each job it settles */
 	/* Only the startup pass compacts (a single job's pass runs while
@@ -229,6 +231,16 @@ reconcile_run(struct worker *w)
 	 * sources in doubt. */
 	if ((w->job != 0 || !w->retry) && storage_reconcile(w) == -1)
 		c.failed = 1;
+	/* A source's dm-era left under a live volume (dm_era.c): only those
+	 * whose process is gone, so a job's pass spares the others'. */
+	if (w->job != 0 || !w->retry) {
+		if ((n = dm_era_recover(w->conf.state_dir, &err)) == -1) {
+			mig_log_warnx("%s", err.msg);
+			c.failed = 1;
+		} else if (n > 0)
+			mig_log_info("put back the own table of %d volume(s) "
+			    "a dead worker left on dm-era", n);
+	}
 	if (c.failed)
 		return 1;
 	return c.open ? RECONCILE_IN_DOUBT : 0;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "mig/log.h"
+#include "cmd.h"
 #include "storage.h"
 
 #define DEST_REMOVE_TRIES	5
@@ -56,68 +57,6 @@ parent(const char *path, char *dir, size_t size)
 	const char	*s = strrchr(path, '/');
 
 	snprintf(dir, size, "%.*s", s == path ? 1 : (int)(s - path), path);
-}
-
-/* What a finished command wrote to fd, from the start: up to size - 1
- * bytes, NUL-terminated. */
-static void
-slurp(int fd, char *buf, size_t size)
-{
-	ssize_t	n = pread(fd, buf, size - 1, 0);
-
-	buf[n > 0 ? (size_t)n : 0] = '\0';
-}
-
-/*
- * Runs argv (LVM's commands), its output in out (may be NULL); a
- * non-zero exit is MIG_E_IO with the first line it wrote to stderr.
- * Output goes to memory files, read once the command has exited: no
- * pipe to fill up while we wait.
- */
-static int
-run(char *const argv[], char *out, size_t size, struct mig_err *err)
-{
-	char	ebuf[512];
-	int	ofd, efd, st, rc = -1;
-	pid_t	pid;
-
-	if ((ofd = memfd_create("lvm-out", MFD_CLOEXEC)) == -1)
-		return mig_seterrno(err, MIG_E_IO, "%s: memfd", argv[0]);
-	if ((efd = memfd_create("lvm-err", MFD_CLOEXEC)) == -1) {
-		close(ofd);
-		return mig_seterrno(err, MIG_E_IO, "%s: memfd", argv[0]);
-	}
-	if ((pid = fork()) == -1) {
-		mig_seterrno(err, MIG_E_IO, "%s: fork", argv[0]);
-		goto out;
-	}
-	if (pid == 0) {
-		if (dup2(ofd, 1) == -1 || dup2(efd, 2) == -1)
-			_exit(127);
-		/* LVM warns about every descriptor it inherits. */
-		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR) {
-			mig_seterrno(err, MIG_E_IO, "%s: wait", argv[0]);
-			goto out;
-		}
-	if (out != NULL)
-		slurp(ofd, out, size);
-	slurp(efd, ebuf, sizeof(ebuf));
-	ebuf[strcspn(ebuf, "\n")] = '\0';
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		mig_seterr(err, MIG_E_IO, "%s failed: %s", argv[0],
-		    ebuf[0] != '\0' ? ebuf : "(no message)");
-	else
-		rc = 0;
- out:
-	close(ofd);
-	close(efd);
-	return rc;
 }
 
 /* 1 with why when path cannot be a destination of that kind here. */
@@ -186,7 +125,7 @@ dest_free(uint8_t kind, const char *path, uint64_t *avail, char *why,
 		if (lv_split(path, vg, lv, sizeof(vg)) == -1)
 			return snprintf(why, size, "%s: not /dev/VG/LV", path),
 			    1;
-		if (run(argv, out, sizeof(out), &err) == -1)
+		if (cmd_run(argv, out, sizeof(out), &err) == -1)
 			return snprintf(why, size, "volume group %s: %s", vg,
 			    err.msg), 1;
 		errno = 0;
@@ -218,7 +157,7 @@ dest_create(uint8_t kind, const char *path, uint64_t bytes,
 			return mig_seterr(err, MIG_E_INVAL, "%s: not /dev/VG/LV",
 			    path);
 		snprintf(sz, sizeof(sz), "%" PRIu64 "b", bytes);
-		return run(argv, NULL, 0, err);
+		return cmd_run(argv, NULL, 0, err);
 	}
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1)
@@ -260,7 +199,7 @@ dest_remove(uint8_t kind, const char *path, struct mig_err *err)
 		snprintf(spec, sizeof(spec), "%s/%s", vg, lv);
 		/* The backend of a domain just destroyed may hold the
 		 * volume open a moment longer ("in use"). */
-		for (try = 0; run(argv, NULL, 0, err) == -1; try++) {
+		for (try = 0; cmd_run(argv, NULL, 0, err) == -1; try++) {
 			if (try == DEST_REMOVE_TRIES - 1)
 				return -1;
 			sleep(1);

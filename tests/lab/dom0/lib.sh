@@ -439,13 +439,14 @@ EOF
 	xr() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
 }
 
-# storage_witness NAME LV: a witness NAME (96 MiB) whose disk is a new
-# 64 MiB volume vga/LV (one an earlier failed run left goes first) that
-# dom0 fills with random bytes; SUM is their sha256.
+# storage_witness NAME LV [MIB]: a witness NAME (96 MiB) whose disk is a
+# new volume vga/LV of MIB (default 64) MiB (one an earlier failed run
+# left goes first) that dom0 fills with random bytes; SUM is their sha256.
 storage_witness() {
+	_sz=${3:-64}
 	lvremove -q -f "vga/$2" >/dev/null 2>&1
-	lvcreate -q -n "$2" -L 64M vga || fail "lvcreate vga/$2 failed"
-	dd if=/dev/urandom of="/dev/vga/$2" bs=1M count=64 2>/dev/null ||
+	lvcreate -q -n "$2" -L "${_sz}M" vga || fail "lvcreate vga/$2 failed"
+	dd if=/dev/urandom of="/dev/vga/$2" bs=1M count="$_sz" 2>/dev/null ||
 		fail "cannot fill /dev/vga/$2"
 	# shellcheck disable=SC2034 # for the scenario
 	SUM=$(sha256sum "/dev/vga/$2" | cut -d' ' -f1)
