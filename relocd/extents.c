@@ -7,8 +7,8 @@
 int
 extents_add(struct extents *e, uint64_t off, uint64_t len)
 {
-	struct mig_disk_range	*last, *nx;
-	size_t			 cap;
+	struct extent	*last, *nx;
+	size_t		 cap;
 
 	if (len == 0)
 		return 0;

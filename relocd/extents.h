@@ -10,14 +10,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mig/proto.h"
+struct extent {
+	uint64_t	off;
+	uint64_t	len;
+};
 
-/* Each range a struct mig_disk_range, as DISK_DELTA carries them. */
 struct extents {
-	struct mig_disk_range	*x;
-	size_t			 n;
-	size_t			 cap;
-	uint64_t		 bytes;		/* the sum of every len */
+	struct extent	*x;
+	size_t		 n;
+	size_t		 cap;
+	uint64_t	 bytes;		/* the sum of every len */
 };
 
 /*

@@ -27,6 +27,9 @@
 /* A delta this small is left to the last pass whatever the rate. */
 #define DELTA_SMALL		(1024u * 1024)
 
+/* One piece's ranges, as DISK_DELTA carries them. */
+static struct mig_disk_range	piece[MIG_DELTA_RANGES_MAX];
+
 int
 storage_live_check(const struct storage *st, struct mig_err *err)
 {
@@ -104,7 +107,7 @@ send_delta(struct worker *w, struct mig_conn *conn,
     int last, struct storage_live *sl, struct track *track,
     struct mig_err *err)
 {
-	size_t		 at = 0, n;
+	size_t		 at = 0, n, i;
 	int		 fd, rc = 0;
 
 	if (x->n == 0)
@@ -115,7 +118,11 @@ send_delta(struct worker *w, struct mig_conn *conn,
 	while (rc == 0 && at < x->n) {
 		n = x->n - at < MIG_DELTA_RANGES_MAX ? x->n - at :
 		    MIG_DELTA_RANGES_MAX;
-		rc = send_piece(w, conn, d, fd, x->x + at, (uint32_t)n, pass,
+		for (i = 0; i < n; i++) {
+			piece[i].off = x->x[at + i].off;
+			piece[i].len = x->x[at + i].len;
+		}
+		rc = send_piece(w, conn, d, fd, piece, (uint32_t)n, pass,
 		    last && at + n == x->n, sl, track, err);
 		at += n;
 	}
