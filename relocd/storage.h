@@ -50,6 +50,7 @@ int	storage_describe(struct mig_hv *, const char *, struct storage *,
 void	storage_reserve_fill(const struct storage *, struct mig_msg_reserve *);
 int	storage_send(struct worker *, struct mig_conn *,
 	    const struct storage *, unsigned, uint64_t, struct mig_err *);
+int	storage_open_source(const struct storage_disk *, struct mig_err *);
 void	storage_relay_conf(struct worker *, struct mig_conn *, unsigned,
 	    uint64_t, const char *, struct mig_relay_conf *);
 uint16_t storage_disk_flags(unsigned);

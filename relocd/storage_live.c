@@ -10,7 +10,6 @@
  * until COMMIT they are the truth.  Every end, success or failure, stops
  * the trackers (storage_live_stop), which removes what they put in place.
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,8 +112,8 @@ send_delta(struct worker *w, struct mig_conn *conn,
 	if (x->n == 0)
 		return last ? send_piece(w, conn, d, -1, NULL, 0, pass, 1, sl,
 		    track, err) : 0;
-	if ((fd = open(d->src, O_RDONLY | O_CLOEXEC)) == -1)
-		return mig_seterrno(err, MIG_E_IO, "disk %s", d->src);
+	if ((fd = storage_open_source(d, err)) == -1)
+		return -1;
 	while (rc == 0 && at < x->n) {
 		n = x->n - at < MIG_DELTA_RANGES_MAX ? x->n - at :
 		    MIG_DELTA_RANGES_MAX;

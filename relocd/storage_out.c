@@ -84,6 +84,24 @@ storage_reserve_fill(const struct storage *st, struct mig_msg_reserve *r)
 		r->disks[i] = st->disk[i].d;
 }
 
+/*
+ * A source disk, for reading.  A block device is read around the page
+ * cache (O_DIRECT): blkback writes it with bios of its own, which leave
+ * this host's cached pages of it as they were, so a cached read could
+ * send what the guest has since overwritten.  A file's cache is kept
+ * coherent by the kernel, whoever writes it.
+ */
+int
+storage_open_source(const struct storage_disk *d, struct mig_err *err)
+{
+	int	fd;
+
+	if ((fd = open(d->src, O_RDONLY | O_CLOEXEC | (d->d.kind ==
+	    MIG_DISK_BLOCK ? O_DIRECT : 0))) == -1)
+		return mig_seterrno(err, MIG_E_IO, "disk %s", d->src);
+	return fd;
+}
+
 /* The network relay's conf for one pass of a disk: rflags, the memory
  * stream's relay flags that apply (MIG_RELAY_F_ZSTD, MIG_RELAY_F_XXH3). */
 void
@@ -126,8 +144,8 @@ storage_send_disk(struct worker *w, struct mig_conn *conn,
 
 	if (w->cancelled)
 		return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
-	if ((fd = open(d->src, O_RDONLY | O_CLOEXEC)) == -1)
-		return mig_seterrno(err, MIG_E_IO, "disk %s", d->src);
+	if ((fd = storage_open_source(d, err)) == -1)
+		return -1;
 	memset(&m, 0, sizeof(m));
 	m.type = MIG_MSG_DISK;
 	m.u.disk.index = d->d.index;

@@ -185,8 +185,11 @@ side_main(void *arg)
 	struct side	*s = arg;
 	uint8_t		*buf;
 
-	if ((buf = malloc(PIECE)) == NULL)
+	/* Aligned for a block device read with O_DIRECT. */
+	if ((errno = posix_memalign((void **)&buf, 4096, PIECE)) != 0) {
+		buf = NULL;
 		s->rc = mig_seterrno(&s->err, MIG_E_NOMEM, "%s", s->name);
+	}
 	else
 		s->rc = s->to_disk ? write_ranges(s, buf) :
 		    read_ranges(s, buf);
