@@ -129,16 +129,12 @@ downtime_abort(struct out *o, uint32_t expected)
 		direct_cancel(w->direct);
 }
 
-/* A live disk copy's delta pass, judged as a memory round is: what
- * stopping now would cost is that delta (storage_live.c). */
+/* The policy's decision on a round (or a disk pass) that would cost
+ * expected ms, acted on; -1 when it gave up. */
 static int
-disk_judge(void *arg, uint32_t expected)
+act(struct out *o, uint32_t expected, bool final)
 {
-	struct out	*o = arg;
-
-	if (o->conv.limit_ms == 0 || o->conv_aborted)
-		return o->conv_aborted ? -1 : 0;
-	switch (converge_round(&o->conv, expected, false)) {
+	switch (converge_round(&o->conv, expected, final)) {
 	case CONV_NONE:
 		break;
 	case CONV_THROTTLE:
@@ -149,6 +145,18 @@ disk_judge(void *arg, uint32_t expected)
 		return -1;
 	}
 	return 0;
+}
+
+/* A live disk copy's delta pass, judged as a memory round is: what
+ * stopping now would cost is that delta (storage_live.c). */
+static int
+disk_judge(void *arg, uint32_t expected)
+{
+	struct out	*o = arg;
+
+	if (o->conv.limit_ms == 0 || o->conv_aborted)
+		return o->conv_aborted ? -1 : 0;
+	return act(o, expected, false);
 }
 
 /* Once per round, at its first report: what stopping now would cost
@@ -167,16 +175,7 @@ judge(struct out *o, const struct mig_hv_progress *p)
 		return;
 	o->judged = p->round + 1;
 	expected = worker_downtime_ms(o->w, p->pages_total);
-	switch (converge_round(&o->conv, expected, o->suspended)) {
-	case CONV_NONE:
-		break;
-	case CONV_THROTTLE:
-		throttle(o, expected);
-		break;
-	case CONV_ABORT:
-		downtime_abort(o, expected);
-		break;
-	}
+	(void)act(o, expected, o->suspended);
 }
 
 /* The guest's own cap again, whatever happened: this copy may yet run

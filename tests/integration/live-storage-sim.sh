@@ -61,14 +61,6 @@ writer_stop() {
 	writer=
 }
 state() { "$SIMCTL" -d "$T/$1/host" list | awk -v n="$2" '$2 == n { print $3 }'; }
-# held POINT: A's save stands at the simulated host's hold POINT (60 s)
-held() {
-	for _ in $(seq 600); do
-		grep -q "^$1 " "$T/a/host/held" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # seen TEXT: the migration's progress (in $T/out) shows TEXT (60 s)
 seen() {
 	for _ in $(seq 600); do
@@ -88,10 +80,10 @@ write_blocks "$T/a/disks/web.img" & writer=$!
 "$SIMCTL" -d "$T/a/host" fault hold save
 X a migrate --plain --port "$PB" --with-storage --json --bandwidth 4M \
 	web 127.0.0.1 > "$T/out" 2>&1 & xr=$!
-held save && printf 'after the last delta pass' |
+held a save && printf 'after the last delta pass' |
 	dd of="$T/a/disks/web.img" bs=65536 seek=3 conv=notrunc status=none
 "$SIMCTL" -d "$T/a/host" fault hold suspended
-held suspended && writer_stop
+held a suspended && writer_stop
 at_pause=$(sha256sum < "$T/a/disks/web.img")
 "$SIMCTL" -d "$T/a/host" fault hold off
 wait "$xr"; rc=$?
@@ -105,13 +97,21 @@ if [ "$rc" -eq 0 ] && [ "$(state b web)" = running ] && [ -z "$(state a web)" ] 
 	ok "moved live while written: the target's file is the source's at the pause"
 else bad "moved live while written (rc $rc)"; fi
 
+# mid_pass NAME: NAME (a new domain with a 4 MiB disk that a writer
+# rewrites whole, again and again) moves to B at 1 MiB/s; returns once
+# its progress shows delta pass 1 (the move's xl-reloc is $xr, its JSON
+# in $T/out)
+mid_pass() {
+	guest "$1" 4
+	rewrite_all "$T/a/disks/$1.img" & writer=$!
+	X a migrate --plain --port "$PB" --with-storage --json --bandwidth 1M \
+		"$1" 127.0.0.1 > "$T/out" 2>&1 & xr=$!
+	seen "disks[0] pass 1"
+}
+
 # 2. Cancelled in the middle of a delta pass: the domain runs at the
 #    source, the target's file is gone, the source's is the writer's.
-guest can 4
-rewrite_all "$T/a/disks/can.img" & writer=$!
-X a migrate --plain --port "$PB" --with-storage --json --bandwidth 1M \
-	can 127.0.0.1 > "$T/out" 2>&1 & xr=$!
-seen "disks[0] pass 1" && X a cancel "$(sed -n 's/.*"event":"accepted","job":\([0-9]*\).*/\1/p' "$T/out")" >/dev/null 2>&1
+mid_pass can && X a cancel "$(sed -n 's/.*"event":"accepted","job":\([0-9]*\).*/\1/p' "$T/out")" >/dev/null 2>&1
 wait "$xr"; rc=$?
 writer_stop
 if [ "$rc" -ne 0 ] && grep -q '"code":"cancelled"' "$T/out" &&
@@ -124,13 +124,9 @@ else bad "cancelled in a delta pass (rc $rc)"; fi
 # 3. The target relocd killed in the middle of a delta pass: the source
 #    says so and its guest runs on; the target's restart removes the
 #    partial file.
-guest kil 4
-rewrite_all "$T/a/disks/kil.img" & writer=$!
-X a migrate --plain --port "$PB" --with-storage --json --bandwidth 1M \
-	kil 127.0.0.1 > "$T/out" 2>&1 & xr=$!
 mid=0
 # shellcheck disable=SC2046	# pids: words
-seen "disks[0] pass 1" && mid=1 && kill -9 $(pids_of b) 2>/dev/null
+mid_pass kil && mid=1 && kill -9 $(pids_of b) 2>/dev/null
 wait "$xr"; rc=$?
 writer_stop
 daemon_start b
