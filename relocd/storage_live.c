@@ -26,6 +26,10 @@
 /* A delta this small is left to the last pass whatever the rate. */
 #define DELTA_SMALL		(1024u * 1024)
 
+/* A take that reads a whole file may outlast the target's patience
+ * (peer_timeout, 5 s at least): it hears from us this often. */
+#define KEEPALIVE_MS		2000
+
 /* One piece's ranges, as DISK_DELTA carries them. */
 static struct mig_disk_range	piece[MIG_DELTA_RANGES_MAX];
 
@@ -133,11 +137,41 @@ send_delta(struct worker *w, struct mig_conn *conn,
 	return rc;
 }
 
+struct keepalive {
+	struct worker	*w;
+	struct mig_conn	*conn;
+	uint64_t	 last_ms;
+	int		 failed;
+};
+
+/* During a take: PROGRESS to the target, which takes it as a sign of
+ * life; a failure to send shows again in the pass that follows. */
+static void
+keepalive(void *arg)
+{
+	struct keepalive	*k = arg;
+	struct mig_msg		 m;
+	struct mig_err		 err;
+	uint64_t		 now = mig_now_ms();
+
+	if (k->failed || now < k->last_ms + KEEPALIVE_MS)
+		return;
+	k->last_ms = now;
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_PROGRESS;
+	m.u.progress.phase = k->w->phase;
+	m.u.progress.bytes = k->w->bytes_disk;
+	if (peer_send(k->conn, &m, worker_deadline(k->w), &err) == -1)
+		k->failed = 1;
+	worker_event(k->w, k->w->phase, "disks: looking for what was written");
+}
+
 /* One pass over every disk: take, send.  *bytes: the pass's total. */
 static int
 pass_all(struct worker *w, struct mig_conn *conn, const struct storage *st,
     struct storage_live *sl, int last, uint64_t *bytes, struct mig_err *err)
 {
+	struct keepalive k = { w, conn, mig_now_ms(), 0 };
 	struct extents	 x;
 	unsigned	 i;
 	int		 rc = 0;
@@ -146,12 +180,14 @@ pass_all(struct worker *w, struct mig_conn *conn, const struct storage *st,
 	*bytes = 0;
 	sl->passes++;
 	for (i = 0; rc == 0 && i < st->n; i++) {
+		track_tick(sl->track[i], keepalive, &k);
 		if (w->cancelled)
 			rc = mig_seterr(err, MIG_E_CANCELLED, "cancelled");
 		else if ((rc = track_take(sl->track[i], &x, err)) == 0 &&
 		    (rc = send_delta(w, conn, &st->disk[i], &x, sl->passes,
 		    last, sl, sl->track[i], err)) == 0)
 			*bytes += x.bytes;
+		track_tick(sl->track[i], NULL, NULL);
 	}
 	extents_free(&x);
 	return rc;

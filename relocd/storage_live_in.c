@@ -128,6 +128,8 @@ storage_receive_live(struct worker *w, struct mig_conn *conn,
 			    granted, ranges, err) == -1)
 				return -1;
 			break;
+		case MIG_MSG_PROGRESS:
+			break;	/* the source looks for what was written */
 		case MIG_MSG_STREAM_START:
 			if (whole < st->n)
 				return mig_seterr(err, MIG_E_PROTO, "STREAM_"
@@ -139,6 +141,20 @@ storage_receive_live(struct worker *w, struct mig_conn *conn,
 			    "STREAM_START", err);
 		}
 	}
+}
+
+/* The next DISK_DELTA, PROGRESS (the source reading a whole file for
+ * its last pass, the guest paused) skipped. */
+static int
+next_delta(struct worker *w, struct mig_conn *conn, struct peer_buf *buf,
+    struct mig_msg *m, struct mig_err *err)
+{
+	do {
+		if (peer_recv(conn, buf, m, worker_deadline(w), err) == -1)
+			return -1;
+	} while (m->type == MIG_MSG_PROGRESS);
+	return m->type == MIG_MSG_DISK_DELTA ? 0 : peer_unexpected(conn, m,
+	    "DISK_DELTA", err);
 }
 
 int
@@ -153,8 +169,7 @@ storage_receive_final(struct worker *w, struct mig_conn *conn,
 	for (i = 0; i < st->n; i++) {
 		d = &st->disk[i];
 		do {
-			if (peer_expect(conn, buf, MIG_MSG_DISK_DELTA, &m,
-			    worker_deadline(w), err) == -1)
+			if (next_delta(w, conn, buf, &m, err) == -1)
 				return -1;
 			if (m.u.disk_delta.index != d->d.index ||
 			    m.u.disk_delta.size != d->d.size)

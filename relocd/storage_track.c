@@ -64,6 +64,13 @@ track_start(uint8_t kind, const char *path, uint64_t size,
 }
 
 void
+track_tick(struct track *t, void (*fn)(void *), void *arg)
+{
+	t->tick = fn;
+	t->tick_arg = arg;
+}
+
+void
 track_saw(struct track *t, uint64_t off, const uint8_t *p, size_t n)
 {
 	if (t != NULL && t->ops->saw != NULL)

@@ -52,6 +52,10 @@ struct track {
 	uint64_t		 size;
 	const char		*state_dir;
 	volatile int		*cancelled;
+	/* Called now and then by a long take (a whole file read): the
+	 * copy keeps its peer informed (storage_live.c). */
+	void			(*tick)(void *);
+	void			*tick_arg;
 	void			*priv;		/* the kind's own */
 	int			 started;
 };
@@ -66,6 +70,7 @@ int	track_can(uint8_t kind, const char *path, struct mig_err *);
 int	track_start(uint8_t kind, const char *path, uint64_t size,
 	    const char *state_dir, volatile int *cancelled, struct track **out,
 	    struct mig_err *);
+void	track_tick(struct track *, void (*)(void *), void *);
 void	track_saw(struct track *, uint64_t, const uint8_t *, size_t);
 int	track_take(struct track *, struct extents *, struct mig_err *);
 /* Removes it and frees it; NULL or stopped already: nothing.  A failure

@@ -111,6 +111,8 @@ file_take(struct track *t, struct extents *out, struct mig_err *err)
 	while (off < t->size) {
 		if (t->cancelled != NULL && *t->cancelled)
 			return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
+		if (t->tick != NULL)
+			t->tick(t->tick_arg);
 		want = t->size - off < READ_CHUNK ? (size_t)(t->size - off) :
 		    READ_CHUNK;
 		for (got = 0; got < want; got += (size_t)n) {
