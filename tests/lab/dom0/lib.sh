@@ -379,18 +379,32 @@ relocd_logs() {
 	for _r in "$@"; do say "--- relocd $_r"; sed 's/^/  /' "/run/r$_r/log"; done
 }
 
-# block_lab: /etc/xen/scripts/block-lab, for a guest's phy: disk.  Xen's
-# block script is bash, which dom0 lacks; this one does its job for a
-# block device: tell blkback which device, then say it is connected.
+# block_lab: /etc/xen/scripts/block-lab, for a guest's phy: (or file:)
+# disk.  Xen's block script is bash, which dom0 lacks; this one does its
+# job: tell blkback which device, then say it is connected.  A raw image
+# file goes through a loop device of its own (libxl takes the phy backend
+# for a file when a script is named), which its removal detaches.
 block_lab() {
 	cat > /etc/xen/scripts/block-lab <<'EOF'
 #!/bin/sh
-[ "$1" = add ] || exit 0
-dev=$(xenstore-read "$XENBUS_PATH/params") &&
-mm=$(stat -L -c '%t:%T' "$dev") &&
-xenstore-write "$XENBUS_PATH/physical-device" "$mm" \
-	"$XENBUS_PATH/physical-device-path" "$dev" \
-	"$XENBUS_PATH/hotplug-status" connected
+case $1 in
+add)
+	dev=$(xenstore-read "$XENBUS_PATH/params") || exit 1
+	if [ -f "$dev" ]; then
+		img=$dev
+		dev=$(losetup -f) && losetup "$dev" "$img" &&
+			xenstore-write "$XENBUS_PATH/node" "$dev" || exit 1
+	fi
+	mm=$(stat -L -c '%t:%T' "$dev") &&
+	xenstore-write "$XENBUS_PATH/physical-device" "$mm" \
+		"$XENBUS_PATH/physical-device-path" "$dev" \
+		"$XENBUS_PATH/hotplug-status" connected
+	;;
+remove)
+	dev=$(xenstore-read "$XENBUS_PATH/node" 2>/dev/null) || exit 0
+	losetup -d "$dev"
+	;;
+esac
 EOF
 	chmod 755 /etc/xen/scripts/block-lab
 }
@@ -414,9 +428,10 @@ lvm_lab() {
 }
 
 # storage_lab: the storage-* scenarios' host, me (a or b, with peer the
-# other): volume group vgME (made once per boot), block-lab, and relocd
-# ME on 8002 admitting the peer, receiving disks under /dev/vgME, its
-# storage_map sending the peer's volume group there; xr runs xl-reloc
+# other): volume group vgME (made once per boot), a directory for raw
+# images /run/imgME, block-lab, and relocd ME on 8002 admitting the peer,
+# receiving disks under /dev/vgME and /run/imgME, its storage_map sending
+# the peer's volume group and image directory there; xr runs xl-reloc
 # against it.
 storage_lab() {
 	[ -x /usr/local/sbin/relocd ] || fail "no relocd in dom0 (lab build --bindir DIR)"
@@ -428,32 +443,113 @@ storage_lab() {
 	set -- "$me" "$peer"
 	block_lab
 	vgs "vg$1" >/dev/null 2>&1 || lvm_lab "vg$1" 160
+	mkdir -p "/run/img$1"
 	cat > /tmp/st.extra <<EOF
 relocation_hosts_allow = [ "10\\\\.0\\\\.0\\\\.[12]" ]
-receive_disk_paths = [ "/dev/vg$1" ]
+receive_disk_paths = [ "/dev/vg$1", "/run/img$1" ]
 receive_hotplug_scripts = [ "block-lab" ]
-storage_map = [ "/dev/vg$2=/dev/vg$1" ]
+storage_map = [ "/dev/vg$2=/dev/vg$1", "/run/img$2=/run/img$1" ]
 EOF
 	relocd_start "$1" 8002 /tmp/st.extra
 	# shellcheck disable=SC2317 # called by the scenario
 	xr() { /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" "$@"; }
 }
 
-# storage_witness NAME LV [MIB]: a witness NAME (96 MiB) whose disk is a
-# new volume vga/LV of MIB (default 64) MiB (one an earlier failed run
-# left goes first) that dom0 fills with random bytes; SUM is their sha256.
+# witness_fill FILE: FILE (a volume, an image) gets the content the
+# witness's disk writer expects of every block it has not written, made
+# by the witness program itself ("init fill"), taken out of the guest's
+# initramfs once.
+witness_fill() {
+	_wt=/run/witness-tool
+	[ -x $_wt/init ] || { mkdir -p $_wt &&
+	    (cd $_wt && zcat "$GUEST_INITRD" | cpio -i init 2>/dev/null) &&
+	    [ -x $_wt/init ]; } ||
+		fail "cannot take the witness program out of $GUEST_INITRD"
+	$_wt/init fill "$1" || fail "cannot fill $1 with the witness's pattern"
+}
+
+# storage_witness NAME LV [FILE]: a witness NAME (96 MiB) whose disk xvda
+# is a new volume vga/LV and, with FILE, xvdb a new raw image FILE, each of
+# $WDISK_MIB (64) MiB (what an earlier failed run left goes first), filled
+# by witness_fill; the witness writes $WDISK_RATE (10) durable numbered
+# blocks a second across them from boot on (0: none).  Returns once it
+# has completed 20 writes.
 storage_witness() {
-	_sz=${3:-64}
+	_mib=${WDISK_MIB:-64}
 	lvremove -q -f "vga/$2" >/dev/null 2>&1
-	lvcreate -q -n "$2" -L "${_sz}M" vga || fail "lvcreate vga/$2 failed"
-	dd if=/dev/urandom of="/dev/vga/$2" bs=1M count="$_sz" 2>/dev/null ||
-		fail "cannot fill /dev/vga/$2"
-	# shellcheck disable=SC2034 # for the scenario
-	SUM=$(sha256sum "/dev/vga/$2" | cut -d' ' -f1)
+	lvcreate -q -n "$2" -L "${_mib}M" vga || fail "lvcreate vga/$2 failed"
+	witness_fill "/dev/vga/$2"
+	_disks="\"phy:/dev/vga/$2,xvda,w,script=block-lab\""
+	_nd=1
+	if [ -n "${3:-}" ]; then
+		rm -f "$3"
+		mkdir -p "${3%/*}"
+		truncate -s "${_mib}M" "$3" || fail "cannot make $3"
+		witness_fill "$3"
+		_disks="$_disks, \"file:$3,xvdb,w,script=block-lab\""
+		_nd=2
+	fi
+	_wk=${WITNESS_KARGS:-}
+	WITNESS_KARGS="disk=${WDISK_RATE:-10} disks=$_nd${_wk:+ $_wk}"
 	witness_cfg "$1" 96 16 8
-	echo "disk = [ \"phy:/dev/vga/$2,xvda,w,script=block-lab\" ]" >> "/tmp/$1.cfg"
+	WITNESS_KARGS=$_wk
+	echo "disk = [ $_disks ]" >> "/tmp/$1.cfg"
 	timed xl create -q "/tmp/$1.cfg" || fail "xl create of witness $1 with its disk failed"
-	wait_tick "$1" 5 60 || fail "witness $1 did not start ticking within 60s"
+	say "witness $1 created in ${ELAPSED_MS}ms, $_nd disk(s) of $_mib MiB"
+	within 120 tick_past "$1" 5 || fail "witness $1 did not start ticking within 120s"
+	[ "${WDISK_RATE:-10}" -eq 0 ] || within 180 disk_writes_past "$1" 20 ||
+		fail "witness $1 did not complete 20 disk writes in 180s: $(wall "$1" | grep '^X[SDEV]' | tail -3 | xargs)"
+}
+
+tick_past() { [ "$(last_tick "$1")" -gt "$2" ]; }
+
+# within SECONDS CMD...: CMD succeeds within SECONDS of dom0's clock
+# (wait_for counts its polls, which a loaded dom0 stretches: each polls
+# the whole console log here).
+within() {
+	_end=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt $_end ] || return 1
+		usleep 200000
+	done
+}
+
+# disk_writes NAME [LOG]: the writes NAME's disk writer has completed (its
+# latest XD line), in all its logs or in LOG alone; disk_writes_past NAME
+# N: more than N.
+disk_writes() {
+	{ if [ $# -gt 1 ]; then tr -d '\r' < "$2"; else wall "$1"; fi; } |
+	    awk '$1 == "XD" && NF == 4 && $3 + 0 > m { m = $3 + 0 }
+	    END { print m + 0 }'
+}
+disk_writes_past() { [ "$(disk_writes "$1")" -gt "$2" ]; }
+
+# disk_verdict NAME K: DISK_VERDICT = NAME's latest verdict after its
+# verdict K (they count on across moves: the count is in its memory).
+disk_verdict() {
+	DISK_VERDICT=$(wall "$1" | awk -v k="$2" '$1 == "XV" && $2 + 0 > k + 0 {
+	    l = $0 } END { print l }')
+	[ -n "$DISK_VERDICT" ]
+}
+
+# check_disk NAME: cues NAME (V) to read its whole disks back against
+# what its memory says they must hold, and fails the scenario on a bad
+# verdict, or none within 5 minutes (TCG reads slowly).  Sets
+# DISK_VERDICT, and DISK_WRITES, the writes it had completed.
+check_disk() {
+	disk_verdict "$1" -1
+	_k=$(echo "$DISK_VERDICT" | awk '{ print $2 + 0 }')
+	cue "$1" V
+	within 300 disk_verdict "$1" "$_k" ||
+		fail "witness $1 gave no disk verdict within 300s of the V cue"
+	say "witness $1: $DISK_VERDICT"
+	case $DISK_VERDICT in
+	"XV "*" OK "*) ;;
+	*) fail "witness $1's disk is not what it wrote: $DISK_VERDICT" ;;
+	esac
+	DISK_WRITES=$(echo "$DISK_VERDICT" | sed -n 's/.* writes=\([0-9]*\).*/\1/p')
+	metric disk_writes "$DISK_WRITES"
 }
 
 # --- two hosts ---------------------------------------------------------------

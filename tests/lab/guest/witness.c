@@ -25,6 +25,10 @@
  *   R  reboot          P  power off          K  crash (init exits: a panic,
  *                                               which Xen sees as a crash)
  * It says so first ("XQ reboot"), so its log shows the shutdown was asked.
+ *   V  read its disks back and print a verdict (diskw.c: with "disk=RATE"
+ *      on the command line it writes numbered blocks to them as it ticks)
+ * Run as "init fill FILE" (in dom0), it fills FILE with the initial
+ * content the guest expects of a disk's unwritten blocks.
  * A cue on the console rather than the command line: a restarted guest
  * boots with the same command line and must not shut down again.
  */
@@ -39,6 +43,8 @@
 #include <sys/reboot.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "diskw.h"
 
 #define PAGE		4096
 #define CONST_BYTES	(4u << 20)	/* the region whose checksum must hold */
@@ -140,12 +146,15 @@ cue(void)
 		case 'K':
 			emit("XQ crash\n");
 			_exit(1);
+		case 'V':
+			diskw_verify_cue();
+			break;
 		}
 	}
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	long dirty = env_long("dirty", 256, 0, 1 << 20);
 	long wss = env_long("wss", 32, 1, 4096);
@@ -158,6 +167,8 @@ main(void)
 	struct timespec next;
 	long i;
 
+	if (argc == 3 && strcmp(argv[1], "fill") == 0)
+		return diskw_fill(argv[2]);
 	work = malloc(pages * PAGE);
 	cst = malloc(CONST_BYTES);
 	if (work == NULL || cst == NULL) {
@@ -175,6 +186,8 @@ main(void)
 	fcntl(STDIN_FILENO, F_SETFL,
 	    fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
+	diskw_start(env_long("disk", 0, 0, 10000), env_long("disks", 1, 1, 8),
+	    getenv("diskdev"));
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	last_rt = clock_ms(CLOCK_REALTIME);
 	for (n = 1;; n++) {
@@ -189,9 +202,11 @@ main(void)
 		if (emit("XW %llu %lld %lld %lld\n", n, rt,
 		    clock_ms(CLOCK_MONOTONIC), gap))
 			gap = 0;
-		if (n % 10 == 0)
+		if (n % 10 == 0) {
 			emit("XC %llu %016" PRIx64 "\n", n,
 			    checksum(cst, cwords));
+			diskw_progress(n);
+		}
 		cue();
 		/* Absolute deadlines: a slow tick does not shift later ones. */
 		next.tv_nsec += TICK_NS;
