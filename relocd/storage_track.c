@@ -22,6 +22,16 @@ ops_of(uint8_t kind)
 	}
 }
 
+uint32_t
+track_block(uint64_t size)
+{
+	uint32_t	b = TRACK_BLOCK_MIN;
+
+	while (b < TRACK_PIECE && size / b > TRACK_BLOCKS_MAX)
+		b *= 2;
+	return b;
+}
+
 int
 track_can(uint8_t kind, const char *path, struct mig_err *err)
 {
@@ -52,6 +62,7 @@ track_start(uint8_t kind, const char *path, uint64_t size,
 	t->ops = ops_of(kind);
 	t->path = path;
 	t->size = size;
+	t->block = track_block(size);
 	t->state_dir = state_dir;
 	t->cancelled = cancelled;
 	if (t->ops->start(t, err) == -1) {

@@ -6,7 +6,7 @@
  *
  *   track_start  before pass 0, with the guest running
  *   track_saw    the bytes a pass read, as it read them, in pieces that
- *                start on a block (TRACK_BLOCK) and are whole blocks but
+ *                start on a block (track->block) and are whole blocks but
  *                at the disk's end: a tracker that compares contents
  *                remembers exactly what was sent
  *   track_take   starts a new interval and returns, as whole blocks
@@ -33,7 +33,16 @@
 
 #include "extents.h"
 
-#define TRACK_BLOCK	(64u * 1024)	/* bytes: what a take reports in */
+/*
+ * What a take reports in: a block a guest write dirties is resent whole,
+ * so small blocks keep the paused pass small; but a tracker's state
+ * grows with their number (dm-era's metadata, a digest each), so a disk
+ * has at most TRACK_BLOCKS_MAX of them.  4 KiB up to 4 GiB, then
+ * doubling; never more than TRACK_PIECE, which readers align to.
+ */
+#define TRACK_BLOCK_MIN		4096u
+#define TRACK_BLOCKS_MAX	(1u << 20)
+#define TRACK_PIECE		(1024u * 1024)
 
 struct mig_err;
 struct track;
@@ -50,6 +59,7 @@ struct track {
 	const struct track_ops	*ops;
 	const char		*path;		/* the source disk */
 	uint64_t		 size;
+	uint32_t		 block;		/* track_block(size) */
 	const char		*state_dir;
 	volatile int		*cancelled;
 	/* Called now and then by a long take (a whole file read): the
@@ -63,6 +73,7 @@ struct track {
 extern const struct track_ops	track_file_ops;
 extern const struct track_ops	track_era_ops;
 
+uint32_t track_block(uint64_t);
 /* Whether a disk of this kind can be tracked by this relocd: 0, or -1
  * with a one-line error naming path and what to do instead. */
 int	track_can(uint8_t kind, const char *path, struct mig_err *);

@@ -26,7 +26,7 @@
 #include "storage_track.h"
 
 /* Pieces start on a tracker block: what track_saw() asks. */
-#define PIECE	(16u * TRACK_BLOCK)
+#define PIECE	TRACK_PIECE
 
 struct wait {
 	struct worker	*w;

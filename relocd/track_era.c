@@ -17,7 +17,7 @@ era_start(struct track *t, struct mig_err *err)
 {
 	struct dm_era	*e;
 
-	if (dm_era_attach(t->path, TRACK_BLOCK, t->state_dir, &e, err) == -1)
+	if (dm_era_attach(t->path, t->block, t->state_dir, &e, err) == -1)
 		return -1;
 	t->priv = e;
 	return 0;

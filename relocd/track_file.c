@@ -2,7 +2,7 @@
 /*
  * The write tracker of a raw image file (storage_track.h).  qdisk and
  * blkback open the file themselves, so nothing can be put between the
- * guest and it: instead each 64 KiB block's fingerprint is taken from
+ * guest and it: instead each block's fingerprint is taken from
  * the very bytes a pass sent (track_saw), and a take reads the whole
  * file again and reports the blocks whose fingerprint changed.  Taken
  * from the bytes sent, never from a read of its own, so that a block
@@ -22,7 +22,7 @@
 #include "mig/error.h"
 #include "storage_track.h"
 
-#define READ_CHUNK	(16u * TRACK_BLOCK)
+#define READ_CHUNK	TRACK_PIECE
 
 struct files {
 	int		 fd;
@@ -32,11 +32,6 @@ struct files {
 	uint8_t		*buf;
 };
 
-static uint64_t
-nblocks_of(uint64_t size)
-{
-	return (size + TRACK_BLOCK - 1) / TRACK_BLOCK;
-}
 
 static void
 files_free(struct files *f)
@@ -56,7 +51,7 @@ file_start(struct track *t, struct mig_err *err)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return mig_seterrno(err, MIG_E_NOMEM, "%s", t->path);
-	f->nblocks = nblocks_of(t->size);
+	f->nblocks = (t->size + t->block - 1) / t->block;
 	if ((f->fd = open(t->path, O_RDONLY | O_CLOEXEC)) == -1) {
 		mig_seterrno(err, MIG_E_IO, "disk %s", t->path);
 		f->fd = -1;
@@ -83,19 +78,17 @@ static void
 file_saw(struct track *t, uint64_t off, const uint8_t *p, size_t n)
 {
 	struct files	*f = t->priv;
-	uint64_t	 b, end = off + n;
+	uint64_t	 b, at, end = off + n, bs = t->block;
 	size_t		 len;
 
-	for (b = off / TRACK_BLOCK; b < f->nblocks &&
-	    b * TRACK_BLOCK < end; b++) {
-		len = t->size - b * TRACK_BLOCK < TRACK_BLOCK ?
-		    (size_t)(t->size - b * TRACK_BLOCK) : TRACK_BLOCK;
-		if (b * TRACK_BLOCK < off || b * TRACK_BLOCK + len > end) {
+	for (b = off / bs; b < f->nblocks && b * bs < end; b++) {
+		at = b * bs;
+		len = t->size - at < bs ? (size_t)(t->size - at) : (size_t)bs;
+		if (at < off || at + len > end) {
 			f->known[b] = 0;
 			continue;
 		}
-		f->hash[b] = mig_disk_block_hash(p + (b * TRACK_BLOCK - off),
-		    len);
+		f->hash[b] = mig_disk_block_hash(p + (at - off), len);
 		f->known[b] = 1;
 	}
 }
@@ -132,8 +125,8 @@ file_take(struct track *t, struct extents *out, struct mig_err *err)
 				    t->size);
 		}
 		for (i = 0; i < want; i += len) {
-			b = (off + i) / TRACK_BLOCK;
-			len = want - i < TRACK_BLOCK ? want - i : TRACK_BLOCK;
+			b = (off + i) / t->block;
+			len = want - i < t->block ? want - i : t->block;
 			if (f->known[b] && f->hash[b] ==
 			    mig_disk_block_hash(f->buf + i, len))
 				continue;

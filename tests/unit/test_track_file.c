@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * relocd/track_file.c, an image file's write tracker: a take reports the
- * 64 KiB blocks whose contents differ from what was last shown to it as
+ * blocks whose contents differ from what was last shown to it as
  * sent, the short last block included, until they are sent; a block
  * written back to what it held before it was sent is still reported;
  * a piece shown to it off a block's start is forgotten, never trusted.
@@ -21,8 +21,8 @@
 #include "mig/proto.h"
 #include "storage_track.h"
 
-#define BLK	TRACK_BLOCK
-#define SIZE	(5 * BLK + 4096)	/* a short last block */
+#define BLK	TRACK_BLOCK_MIN		/* a small disk's */
+#define SIZE	(5 * BLK + 1024)	/* a short last block */
 
 struct fx {
 	char		 path[64];
@@ -111,17 +111,17 @@ written_blocks_until_sent(void **state)
 	take(f);
 	assert_int_equal(f->x.n, 0);
 	put(f, 2 * BLK + 100, 'b', 10);
-	put(f, 5 * BLK + 4000, 'c', 96);	/* the short last block */
+	put(f, 5 * BLK + 1000, 'c', 24);	/* the short last block */
 	take(f);
 	assert_int_equal(f->x.n, 2);
 	assert_int_equal(f->x.x[0].off, 2 * BLK);
 	assert_int_equal(f->x.x[0].len, BLK);
 	assert_int_equal(f->x.x[1].off, 5 * BLK);
-	assert_int_equal(f->x.x[1].len, 4096);
+	assert_int_equal(f->x.x[1].len, 1024);
 	take(f);			/* not sent yet: still there */
 	assert_int_equal(f->x.n, 2);
 	sent(f, 2 * BLK, BLK);
-	sent(f, 5 * BLK, 4096);
+	sent(f, 5 * BLK, 1024);
 	take(f);
 	assert_int_equal(f->x.n, 0);
 }
@@ -170,6 +170,19 @@ shrunk_file_fails(void **state)
 	assert_int_equal(f->x.n, 0);
 }
 
+/* 4 KiB blocks up to 4 GiB, then doubling to stay within a million,
+ * never past a reader's piece. */
+static void
+block_sizes(void **state)
+{
+	(void)state;
+	assert_int_equal(track_block(16 << 20), 4096);
+	assert_int_equal(track_block(4ull << 30), 4096);
+	assert_int_equal(track_block((4ull << 30) + 4096), 8192);
+	assert_int_equal(track_block(64ull << 30), 65536);
+	assert_int_equal(track_block(1ull << 50), TRACK_PIECE);
+}
+
 int
 main(void)
 {
@@ -184,6 +197,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(shrunk_file_fails, setup,
 		    teardown),
+		cmocka_unit_test(block_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
