@@ -70,6 +70,7 @@ static const struct key keys[] = {
 	{ "bandwidth_total",		K_SIZE, O(bandwidth_total), 0, 0, NULL },
 	{ "compression",		K_BOOL, O(compression), 0, 1, NULL },
 	{ "direct_stream",		K_BOOL, O(direct_stream), 0, 1, NULL },
+	{ "storage_live",		K_BOOL, O(storage_live), 0, 1, NULL },
 	{ "compression_level",		K_UINT, O(compression_level), 1, 19, NULL },
 	{ "max_downtime_ms",		K_UINT, O(max_downtime_ms), 0, 600000, NULL },
 	{ "auto_converge",		K_BOOL, O(auto_converge), 0, 1, NULL },
@@ -175,6 +176,7 @@ config_defaults(struct relocd_conf *c)
 	c->max_outgoing = 4;
 	c->compression_level = 1;
 	c->direct_stream = true;
+	c->storage_live = true;
 	c->downtime_rounds = CONVERGE_ROUNDS;
 	c->reservation_ttl = 60;
 	c->peer_timeout = 60;

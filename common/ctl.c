@@ -88,6 +88,8 @@ static const struct field f_result[] = {
 	U64(ctl_result, bytes_stream),
 	U32(ctl_result, rounds),
 	U64(ctl_result, bytes_disk),
+	U32(ctl_result, disk_passes),
+	U64(ctl_result, disk_last),
 	END
 };
 static const struct field f_jobrow[] = {

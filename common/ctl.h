@@ -187,6 +187,8 @@ struct ctl_result {
 	uint64_t	bytes_stream;
 	uint32_t	rounds;
 	uint64_t	bytes_disk;	/* disks moved, uncompressed */
+	uint32_t	disk_passes;	/* live storage: delta passes */
+	uint64_t	disk_last;	/* ... the last one's bytes, paused */
 };
 
 struct ctl_job {

@@ -103,6 +103,7 @@ struct relocd_conf {
 	uint64_t	 bandwidth_total;	/* bytes/s all jobs, 0 = none */
 	bool		 compression;
 	bool		 direct_stream;	/* libxl's stream on the socket */
+	bool		 storage_live;	/* receives disks, guest running */
 	unsigned	 compression_level;
 	unsigned	 max_downtime_ms;	/* 0 = no limit */
 	bool		 auto_converge;

@@ -74,16 +74,46 @@ mig_disk_flush(int fd, const char *name, struct mig_err *err)
 	return 0;
 }
 
-int
-mig_disk_digest(int fd, uint64_t size, int xxh3, const char *name,
-    volatile int *cancelled, uint8_t out[MIG_DIGEST_LEN],
+/* Adds [off, off + len) of fd to d, through buf (DIGEST_CHUNK bytes). */
+static int
+digest_range(struct img_digest *d, int fd, uint64_t off, uint64_t len,
+    uint8_t *buf, const char *name, volatile int *cancelled,
     struct mig_err *err)
+{
+	uint64_t	end = off + len;
+	size_t		want;
+	ssize_t		n;
+
+	while (off < end) {
+		if (cancelled != NULL && *cancelled)
+			return mig_seterr(err, MIG_E_CANCELLED, "%s: cancelled",
+			    name);
+		want = end - off < DIGEST_CHUNK ? (size_t)(end - off) :
+		    DIGEST_CHUNK;
+		if ((n = pread(fd, buf, want, (off_t)off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return mig_seterrno(err, MIG_E_IO, "%s: read at %"
+			    PRIu64, name, off);
+		}
+		if (n == 0)
+			return mig_seterr(err, MIG_E_CORRUPT, "%s: ends at %"
+			    PRIu64 " bytes, not %" PRIu64, name, off, end);
+		if (img_digest_update(d, buf, (size_t)n, err) == -1)
+			return -1;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int
+mig_disk_digest_ranges(int fd, const struct mig_disk_range *r, size_t n,
+    int xxh3, const char *name, volatile int *cancelled,
+    uint8_t out[MIG_DIGEST_LEN], struct mig_err *err)
 {
 	struct img_digest	 d;
 	uint8_t			*buf, md[IMG_DIGEST_MAX];
-	uint64_t		 off = 0;
-	size_t			 want;
-	ssize_t			 n;
+	size_t			 i;
 	int			 rc = -1;
 
 	if ((buf = malloc(DIGEST_CHUNK)) == NULL)
@@ -93,29 +123,10 @@ mig_disk_digest(int fd, uint64_t size, int xxh3, const char *name,
 		free(buf);
 		return -1;
 	}
-	while (off < size) {
-		if (cancelled != NULL && *cancelled) {
-			mig_seterr(err, MIG_E_CANCELLED, "%s: cancelled", name);
+	for (i = 0; i < n; i++)
+		if (digest_range(&d, fd, r[i].off, r[i].len, buf, name,
+		    cancelled, err) == -1)
 			goto out;
-		}
-		want = size - off < DIGEST_CHUNK ? (size_t)(size - off) :
-		    DIGEST_CHUNK;
-		if ((n = pread(fd, buf, want, (off_t)off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			mig_seterrno(err, MIG_E_IO, "%s: read at %" PRIu64,
-			    name, off);
-			goto out;
-		}
-		if (n == 0) {
-			mig_seterr(err, MIG_E_CORRUPT, "%s: ends at %" PRIu64
-			    " bytes, not %" PRIu64, name, off, size);
-			goto out;
-		}
-		if (img_digest_update(&d, buf, (size_t)n, err) == -1)
-			goto out;
-		off += (uint64_t)n;
-	}
 	if (img_digest_final(&d, md, err) == -1)
 		goto out;
 	memset(out, 0, MIG_DIGEST_LEN);
@@ -126,4 +137,21 @@ mig_disk_digest(int fd, uint64_t size, int xxh3, const char *name,
 	img_digest_free(&d);
 	free(buf);
 	return rc;
+}
+
+int
+mig_disk_digest(int fd, uint64_t size, int xxh3, const char *name,
+    volatile int *cancelled, uint8_t out[MIG_DIGEST_LEN],
+    struct mig_err *err)
+{
+	struct mig_disk_range	all = { 0, size };
+
+	return mig_disk_digest_ranges(fd, &all, 1, xxh3, name, cancelled, out,
+	    err);
+}
+
+uint64_t
+mig_disk_block_hash(const void *p, size_t len)
+{
+	return XXH3_64bits(p, len);
 }

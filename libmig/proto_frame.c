@@ -41,6 +41,7 @@ static const struct msgtype msgtypes[MIG_MSG__MAX] = {
 	 * the same, so that a stray one is skipped, never fatal. */
 	[MIG_MSG_STREAM_ACK] =	 { "STREAM_ACK", false },
 	[MIG_MSG_DISK] =	 { "DISK", true },
+	[MIG_MSG_DISK_DELTA] =	 { "DISK_DELTA", true },
 };
 
 static const char *const query_state_names[MIG_QUERY__MAX] = {

@@ -729,6 +729,118 @@ dec_disk(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
 	return disk_check(m, MIG_E_PROTO, err);
 }
 
+/* DISK_DELTA: the header, then nranges x (u64 off, u64 len). */
+static int
+delta_check(const struct mig_msg_disk_delta *m, int ecode,
+    struct mig_err *err)
+{
+	struct mig_msg_disk	d = { m->index, m->size, m->flags &
+				    MIG_DISK_F_ALL };
+
+	if (disk_check(&d, ecode, err) == -1)
+		return -1;
+	if (m->flags & ~MIG_DELTA_F_ALL)
+		return mig_seterr(err, ecode, "DISK_DELTA: unknown flags 0x%x",
+		    m->flags & ~MIG_DELTA_F_ALL);
+	if (m->pass == 0)
+		return mig_seterr(err, ecode, "DISK_DELTA: pass 0 is DISK");
+	if (m->nranges > MIG_DELTA_RANGES_MAX || (m->nranges == 0 &&
+	    !(m->flags & MIG_DELTA_F_LAST)))
+		return mig_seterr(err, ecode, "DISK_DELTA: %u ranges, not "
+		    "%u..%u", m->nranges, m->flags & MIG_DELTA_F_LAST ? 0 : 1,
+		    MIG_DELTA_RANGES_MAX);
+	return 0;
+}
+
+/* Range i after the previous one's end (prev_end), within size. */
+static int
+range_check(const struct mig_disk_range *x, uint64_t prev_end,
+    uint64_t size, int ecode, struct mig_err *err)
+{
+	if (x->len == 0 || x->off % MIG_DISK_SECTOR != 0 ||
+	    x->len % MIG_DISK_SECTOR != 0 || x->off < prev_end ||
+	    x->off > size || x->len > size - x->off)
+		return mig_seterr(err, ecode, "DISK_DELTA: range %llu+%llu: "
+		    "not whole sectors, overlapping or out of order, or past "
+		    "the disk's %llu bytes", (unsigned long long)x->off,
+		    (unsigned long long)x->len, (unsigned long long)size);
+	return 0;
+}
+
+static int
+enc_disk_delta(const struct mig_msg *msg, struct wire_wr *w,
+    struct mig_err *err)
+{
+	const struct mig_msg_disk_delta	*m = &msg->u.disk_delta;
+	struct mig_disk_range		 x;
+	uint64_t			 end = 0;
+	uint32_t			 i;
+
+	if (delta_check(m, MIG_E_INVAL, err) == -1)
+		return -1;
+	if (m->nranges > 0 && m->ranges == NULL && m->wire == NULL)
+		return mig_seterr(err, MIG_E_INVAL, "DISK_DELTA: no ranges");
+	wire_put_be16(w, m->index);
+	wire_put_be64(w, m->size);
+	wire_put_be16(w, m->flags);
+	wire_put_be32(w, m->pass);
+	wire_put_be32(w, m->nranges);
+	for (i = 0; i < m->nranges; i++) {
+		x = mig_delta_range(m, i);
+		if (range_check(&x, end, m->size, MIG_E_INVAL, err) == -1)
+			return -1;
+		end = x.off + x.len;
+		wire_put_be64(w, x.off);
+		wire_put_be64(w, x.len);
+	}
+	return 0;
+}
+
+static int
+dec_disk_delta(struct wire_rd *r, struct mig_msg *msg, struct mig_err *err)
+{
+	struct mig_msg_disk_delta	*m = &msg->u.disk_delta;
+	struct mig_disk_range		 x;
+	uint64_t			 end = 0;
+	uint32_t			 i;
+
+	m->index = wire_get_be16(r);
+	m->size = wire_get_be64(r);
+	m->flags = wire_get_be16(r);
+	m->pass = wire_get_be32(r);
+	m->nranges = wire_get_be32(r);
+	if (r->bad)
+		return 0;
+	if (delta_check(m, MIG_E_PROTO, err) == -1)
+		return -1;
+	m->ranges = NULL;
+	m->wire = r->p + r->off;
+	for (i = 0; i < m->nranges; i++) {
+		x.off = wire_get_be64(r);
+		x.len = wire_get_be64(r);
+		if (r->bad)
+			return 0;
+		if (range_check(&x, end, m->size, MIG_E_PROTO, err) == -1)
+			return -1;
+		end = x.off + x.len;
+	}
+	return 0;
+}
+
+struct mig_disk_range
+mig_delta_range(const struct mig_msg_disk_delta *m, uint32_t i)
+{
+	struct mig_disk_range	x = { 0, 0 };
+	struct wire_rd		r;
+
+	if (m->ranges != NULL)
+		return m->ranges[i];
+	wire_rd_init(&r, m->wire + (size_t)i * 16, 16);
+	x.off = wire_get_be64(&r);
+	x.len = wire_get_be64(&r);
+	return x;
+}
+
 struct codec {
 	int	(*enc)(const struct mig_msg *, struct wire_wr *,
 		    struct mig_err *);
@@ -756,6 +868,7 @@ static const struct codec codecs[MIG_MSG__MAX] = {
 	[MIG_MSG_ANSWER] = { enc_answer, dec_answer },
 	[MIG_MSG_STREAM_ACK] = { enc_stream_ack, dec_stream_ack },
 	[MIG_MSG_DISK] = { enc_disk, dec_disk },
+	[MIG_MSG_DISK_DELTA] = { enc_disk_delta, dec_disk_delta },
 };
 
 int

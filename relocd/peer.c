@@ -77,16 +77,12 @@ peer_recv(struct mig_conn *c, struct peer_buf *p, struct mig_msg *m,
 	}
 }
 
-/* Reads a frame that must be of type want; CANCEL and ERROR from the peer
- * become errors that quote it. */
+/* A frame other than the one(s) due (wanted names them): CANCEL and
+ * ERROR from the peer become errors that quote it. */
 int
-peer_expect(struct mig_conn *c, struct peer_buf *p, uint16_t want,
-    struct mig_msg *m, uint64_t deadline, struct mig_err *err)
+peer_unexpected(struct mig_conn *c, const struct mig_msg *m,
+    const char *wanted, struct mig_err *err)
 {
-	if (peer_recv(c, p, m, deadline, err) == -1)
-		return -1;
-	if (m->type == want)
-		return 0;
 	switch (m->type) {
 	case MIG_MSG_CANCEL:
 		return mig_seterr(err, MIG_E_CANCELLED, "%s cancelled: %s",
@@ -97,9 +93,20 @@ peer_expect(struct mig_conn *c, struct peer_buf *p, uint16_t want,
 		    "%s: %s", mig_conn_peer(c), m->u.error.text);
 	default:
 		return mig_seterr(err, MIG_E_PROTO, "%s sent %s where %s was "
-		    "due", mig_conn_peer(c), mig_msg_name(m->type),
-		    mig_msg_name(want));
+		    "due", mig_conn_peer(c), mig_msg_name(m->type), wanted);
 	}
+}
+
+/* Reads a frame that must be of type want (peer_unexpected else). */
+int
+peer_expect(struct mig_conn *c, struct peer_buf *p, uint16_t want,
+    struct mig_msg *m, uint64_t deadline, struct mig_err *err)
+{
+	if (peer_recv(c, p, m, deadline, err) == -1)
+		return -1;
+	if (m->type == want)
+		return 0;
+	return peer_unexpected(c, m, mig_msg_name(want), err);
 }
 
 /* Tells the peer why we stop; best effort, the connection may be gone. */
@@ -160,7 +167,7 @@ peer_hello_fill(struct mig_hv *hv, struct mig_msg *m, struct mig_err *err)
 	m->u.hello.mem_free_kib = hi.free_kib;
 	m->u.hello.features = MIG_FEAT_ZSTD | MIG_FEAT_RESUME | MIG_FEAT_XXH3 |
 	    MIG_FEAT_XL_TUNNEL | MIG_FEAT_XL_REASONS | MIG_FEAT_CREDIT |
-	    MIG_FEAT_STORAGE |
+	    MIG_FEAT_STORAGE | MIG_FEAT_STORAGE_LIVE |
 	    (hi.pv_logdirty != 0 ? MIG_FEAT_LIVE : 0);
 	m->u.hello.max_data_frame = MIG_FRAME_DATA_MAX;
 	return 0;

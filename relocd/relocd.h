@@ -256,6 +256,10 @@ struct worker {
 	uint64_t		 bytes_queued;	/* sent, not yet handed to the
 						 * target's libxl (credit) */
 	uint64_t		 bytes_disk;	/* storage: disk bytes moved */
+	uint64_t		 disk_pending;	/* live storage: the last delta,
+						 * what the pause will send */
+	uint32_t		 disk_passes;	/* live storage: delta passes */
+	uint64_t		 disk_last;	/* ... the paused one's bytes */
 	int			 relay_disk;	/* relay moves a disk, whose
 						 * counts add to the above */
 	uint64_t		 rate;		/* bytes/s */
@@ -460,6 +464,8 @@ int		 peer_send(struct mig_conn *, const struct mig_msg *, uint64_t,
 		    struct mig_err *);
 int		 peer_recv(struct mig_conn *, struct peer_buf *,
 		    struct mig_msg *, uint64_t, struct mig_err *);
+int		 peer_unexpected(struct mig_conn *, const struct mig_msg *,
+		    const char *, struct mig_err *);
 int		 peer_expect(struct mig_conn *, struct peer_buf *, uint16_t,
 		    struct mig_msg *, uint64_t, struct mig_err *);
 void		 peer_abort(struct mig_conn *, uint16_t, const struct mig_err *);

@@ -235,15 +235,17 @@ storage_create(struct worker *w, struct storage *st, uint16_t *reason,
 	return 0;
 }
 
-/* What was written, read back, against what the source read. */
-static int
-verify(struct worker *w, const struct storage_disk *d, int fd, int xxh3,
+/* What was written at the ranges, read back, against what the source
+ * read: the pass's digest. */
+int
+storage_verify(struct worker *w, const struct storage_disk *d, int fd,
+    const struct mig_disk_range *r, size_t n, int xxh3,
     const uint8_t want[MIG_DIGEST_LEN], struct mig_err *err)
 {
 	uint8_t	got[MIG_DIGEST_LEN];
 
 	if (mig_disk_flush(fd, d->dst, err) == -1 ||
-	    mig_disk_digest(fd, d->d.size, xxh3, d->dst, &w->cancelled, got,
+	    mig_disk_digest_ranges(fd, r, n, xxh3, d->dst, &w->cancelled, got,
 	    err) == -1)
 		return -1;
 	if (memcmp(got, want, sizeof(got)) != 0)
@@ -253,41 +255,52 @@ verify(struct worker *w, const struct storage_disk *d, int fd, int xxh3,
 	return 0;
 }
 
-static int
-receive_one(struct worker *w, struct mig_conn *conn, struct peer_buf *buf,
-    const struct storage_disk *d, uint64_t granted, struct mig_err *err)
+/* The relay's conf for one pass received: flags as the source's
+ * DISK or DISK_DELTA says, each checked against the grant. */
+int
+storage_recv_conf(struct mig_conn *conn, uint16_t flags, uint64_t granted,
+    const char *name, struct mig_relay_conf *rc,
+    struct mig_err *err)
+{
+	if ((flags & MIG_STREAM_F_ZSTD) && !(granted & MIG_FEAT_ZSTD))
+		return mig_seterr(err, MIG_E_PROTO, "%s: zstd was not "
+		    "granted", name);
+	if ((flags & MIG_STREAM_F_XXH3) && !(granted & MIG_FEAT_XXH3))
+		return mig_seterr(err, MIG_E_PROTO, "%s: XXH3 was not "
+		    "granted", name);
+	memset(rc, 0, sizeof(*rc));
+	rc->dir = MIG_RELAY_RECV;
+	rc->flags = MIG_RELAY_F_NO_PARSE | (flags & MIG_STREAM_F_XXH3 ?
+	    MIG_RELAY_F_XXH3 : 0) | (granted & MIG_FEAT_ZSTD ?
+	    MIG_RELAY_F_ZSTD : 0);
+	rc->conn = conn;
+	rc->name = name;
+	return 0;
+}
+
+/* One disk whole (DISK m, read already), written and checked. */
+int
+storage_receive_disk(struct worker *w, struct mig_conn *conn,
+    const struct storage_disk *d, const struct mig_msg_disk *m,
+    uint64_t granted, struct mig_err *err)
 {
 	struct mig_relay_conf	 rc;
 	struct mig_relay_stats	 rs;
-	struct mig_msg		 m;
+	struct mig_disk_range	 all = { 0, d->d.size };
 	char			 name[64];
-	int			 fd, xxh3;
+	int			 fd;
 
-	if (peer_expect(conn, buf, MIG_MSG_DISK, &m, worker_deadline(w),
-	    err) == -1)
-		return -1;
-	if (m.u.disk.index != d->d.index || m.u.disk.size != d->d.size)
+	if (m->index != d->d.index || m->size != d->d.size)
 		return mig_seterr(err, MIG_E_PROTO, "DISK for disks[%u] of %"
 		    PRIu64 " bytes, expected disks[%u] of %" PRIu64,
-		    m.u.disk.index, m.u.disk.size, d->d.index, d->d.size);
-	if ((m.u.disk.flags & MIG_STREAM_F_ZSTD) && !(granted & MIG_FEAT_ZSTD))
-		return mig_seterr(err, MIG_E_PROTO, "DISK: zstd was not "
-		    "granted");
-	if ((m.u.disk.flags & MIG_STREAM_F_XXH3) && !(granted & MIG_FEAT_XXH3))
-		return mig_seterr(err, MIG_E_PROTO, "DISK: XXH3 was not "
-		    "granted");
-	xxh3 = (m.u.disk.flags & MIG_STREAM_F_XXH3) != 0;
+		    m->index, m->size, d->d.index, d->d.size);
+	snprintf(name, sizeof(name), "disks[%u]", d->d.index);
+	if (storage_recv_conf(conn, m->flags, granted, name, &rc, err) == -1)
+		return -1;
 	if ((fd = open(d->dst, O_RDWR | O_CLOEXEC)) == -1)
 		return mig_seterrno(err, MIG_E_IO, "%s", d->dst);
-	snprintf(name, sizeof(name), "disks[%u]", d->d.index);
-	worker_event(w, MIG_PHASE_STOPCOPY, name);
-	memset(&rc, 0, sizeof(rc));
-	rc.dir = MIG_RELAY_RECV;
-	rc.flags = MIG_RELAY_F_NO_PARSE | (xxh3 ? MIG_RELAY_F_XXH3 : 0) |
-	    (granted & MIG_FEAT_ZSTD ? MIG_RELAY_F_ZSTD : 0);
-	rc.conn = conn;
-	rc.name = name;
-	if (storage_pump(w, &rc, fd, &rs, err) == -1)
+	worker_event(w, w->phase, name);
+	if (storage_pump(w, &rc, fd, &all, 1, NULL, &rs, err) == -1)
 		goto fail;
 	w->bytes_disk += rs.stream_bytes;
 	w->bytes_wire += rs.wire_bytes;
@@ -297,7 +310,8 @@ receive_one(struct worker *w, struct mig_conn *conn, struct peer_buf *buf,
 		    d->d.size);
 		goto fail;
 	}
-	if (verify(w, d, fd, xxh3, rs.digest, err) == -1)
+	if (storage_verify(w, d, fd, &all, 1, m->flags & MIG_STREAM_F_XXH3,
+	    rs.digest, err) == -1)
 		goto fail;
 	close(fd);
 	mig_log_info("%s: disks[%u] written to %s and checked, %" PRIu64
@@ -313,10 +327,13 @@ storage_receive(struct worker *w, struct mig_conn *conn,
     struct peer_buf *buf, struct storage *st, uint64_t granted,
     struct mig_err *err)
 {
+	struct mig_msg	m;
 	unsigned	i;
 
 	for (i = 0; i < st->n; i++)
-		if (receive_one(w, conn, buf, &st->disk[i], granted, err) == -1)
+		if (peer_expect(conn, buf, MIG_MSG_DISK, &m, worker_deadline(w),
+		    err) == -1 || storage_receive_disk(w, conn, &st->disk[i],
+		    &m.u.disk, granted, err) == -1)
 			return -1;
 	return 0;
 }

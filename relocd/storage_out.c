@@ -85,73 +85,106 @@ storage_reserve_fill(const struct storage *st, struct mig_msg_reserve *r)
 }
 
 /*
- * Each disk, in RESERVE's order.  rflags: the memory stream's relay
- * flags that apply (MIG_RELAY_F_ZSTD, MIG_RELAY_F_XXH3).
+ * A source disk, for reading.  A block device is read around the page
+ * cache (O_DIRECT): blkback writes it with bios of its own, which leave
+ * this host's cached pages of it as they were, so a cached read could
+ * send what the guest has since overwritten.  A file's cache is kept
+ * coherent by the kernel, whoever writes it.
  */
+int
+storage_open_source(const struct storage_disk *d, struct mig_err *err)
+{
+	int	fd;
+
+	if ((fd = open(d->src, O_RDONLY | O_CLOEXEC | (d->d.kind ==
+	    MIG_DISK_BLOCK ? O_DIRECT : 0))) == -1)
+		return mig_seterrno(err, MIG_E_IO, "disk %s", d->src);
+	return fd;
+}
+
+/* The network relay's conf for one pass of a disk: rflags, the memory
+ * stream's relay flags that apply (MIG_RELAY_F_ZSTD, MIG_RELAY_F_XXH3). */
+void
+storage_relay_conf(struct worker *w, struct mig_conn *conn, unsigned rflags,
+    uint64_t bw, const char *name, struct mig_relay_conf *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->dir = MIG_RELAY_SEND;
+	rc->flags = MIG_RELAY_F_NO_PARSE | (rflags & (MIG_RELAY_F_ZSTD |
+	    MIG_RELAY_F_XXH3));
+	rc->conn = conn;
+	rc->zstd_level = w->conf.compression_level;
+	rc->bw_limit = bw;
+	rc->name = name;
+}
+
+/* DISK's and DISK_DELTA's flags for rflags. */
+uint16_t
+storage_disk_flags(unsigned rflags)
+{
+	return (rflags & MIG_RELAY_F_ZSTD ? MIG_STREAM_F_ZSTD : 0) |
+	    (rflags & MIG_RELAY_F_XXH3 ? MIG_STREAM_F_XXH3 : 0);
+}
+
+/*
+ * One disk whole: DISK, its bytes, STREAM_END.  A tracker, when given,
+ * sees the bytes as they are read (pass 0 of a live copy).
+ */
+int
+storage_send_disk(struct worker *w, struct mig_conn *conn,
+    const struct storage_disk *d, unsigned rflags, uint64_t bw,
+    struct track *track, struct mig_err *err)
+{
+	struct mig_disk_range	 all = { 0, d->d.size };
+	struct mig_relay_conf	 rc;
+	struct mig_relay_stats	 rs;
+	struct mig_msg		 m;
+	char			 name[64];
+	int			 fd, rv;
+
+	if (w->cancelled)
+		return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
+	if ((fd = storage_open_source(d, err)) == -1)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	m.type = MIG_MSG_DISK;
+	m.u.disk.index = d->d.index;
+	m.u.disk.size = d->d.size;
+	m.u.disk.flags = storage_disk_flags(rflags);
+	snprintf(name, sizeof(name), "disks[%u]", d->d.index);
+	worker_event(w, w->phase, name);
+	if (peer_send(conn, &m, worker_deadline(w), err) == -1) {
+		close(fd);
+		return -1;
+	}
+	storage_relay_conf(w, conn, rflags, bw, name, &rc);
+	rv = storage_pump(w, &rc, fd, &all, 1, track, &rs, err);
+	close(fd);
+	if (rv == -1)
+		return -1;
+	w->bytes_disk += rs.stream_bytes;
+	w->bytes_wire += rs.wire_bytes;
+	if (rs.stream_bytes != d->d.size)
+		return mig_seterr(err, MIG_E_IO, "disk %s: read %" PRIu64
+		    " bytes, not its %" PRIu64, d->src, rs.stream_bytes,
+		    d->d.size);
+	mig_log_info("%s: sent disks[%u] %s, %" PRIu64 " bytes", w->rec.name,
+	    d->d.index, d->src, d->d.size);
+	return 0;
+}
+
+/* Each disk, in RESERVE's order, the guest suspended (cold). */
 int
 storage_send(struct worker *w, struct mig_conn *conn,
     const struct storage *st, unsigned rflags, uint64_t bw,
     struct mig_err *err)
 {
-	const struct storage_disk	*d;
-	struct mig_relay_conf		 rc;
-	struct mig_relay_stats		 rs;
-	struct mig_msg			 m;
-	char				 name[64];
-	unsigned			 i;
-	int				 fd, rv;
+	unsigned	i;
 
-	for (i = 0; i < st->n; i++) {
-		d = &st->disk[i];
-		if (w->cancelled)
-			return mig_seterr(err, MIG_E_CANCELLED, "cancelled");
-		if ((fd = open(d->src, O_RDONLY | O_CLOEXEC)) == -1)
-			return mig_seterrno(err, MIG_E_IO, "disk %s", d->src);
-		/*
-		 * The guest's block backend writes a volume beneath the page
-		 * cache, not through it, and holds it open, so cached pages
-		 * outlive their readers: what a failed move's read (or an
-		 * administrator's) left would be sent for the blocks the
-		 * guest has written since.  Dropped before reading.
-		 */
-		if (mig_disk_flush(fd, d->src, err) == -1) {
-			close(fd);
+	for (i = 0; i < st->n; i++)
+		if (storage_send_disk(w, conn, &st->disk[i], rflags, bw, NULL,
+		    err) == -1)
 			return -1;
-		}
-		memset(&m, 0, sizeof(m));
-		m.type = MIG_MSG_DISK;
-		m.u.disk.index = d->d.index;
-		m.u.disk.size = d->d.size;
-		m.u.disk.flags = (rflags & MIG_RELAY_F_ZSTD ?
-		    MIG_STREAM_F_ZSTD : 0) | (rflags & MIG_RELAY_F_XXH3 ?
-		    MIG_STREAM_F_XXH3 : 0);
-		snprintf(name, sizeof(name), "disks[%u]", d->d.index);
-		worker_event(w, MIG_PHASE_STOPCOPY, name);
-		if (peer_send(conn, &m, worker_deadline(w), err) == -1) {
-			close(fd);
-			return -1;
-		}
-		memset(&rc, 0, sizeof(rc));
-		rc.dir = MIG_RELAY_SEND;
-		rc.flags = MIG_RELAY_F_NO_PARSE | (rflags & (MIG_RELAY_F_ZSTD |
-		    MIG_RELAY_F_XXH3));
-		rc.conn = conn;
-		rc.zstd_level = w->conf.compression_level;
-		rc.bw_limit = bw;
-		rc.name = name;
-		rv = storage_pump(w, &rc, fd, &rs, err);
-		close(fd);
-		if (rv == -1)
-			return -1;
-		w->bytes_disk += rs.stream_bytes;
-		w->bytes_wire += rs.wire_bytes;
-		if (rs.stream_bytes != d->d.size)
-			return mig_seterr(err, MIG_E_IO, "disk %s: read %"
-			    PRIu64 " bytes, not its %" PRIu64, d->src,
-			    rs.stream_bytes, d->d.size);
-		mig_log_info("%s: sent disks[%u] %s, %" PRIu64 " bytes",
-		    w->rec.name, d->d.index, d->src, d->d.size);
-	}
 	return 0;
 }
 

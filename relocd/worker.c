@@ -127,11 +127,14 @@ worker_downtime_ms(const struct worker *w, uint64_t pages)
 {
 	double	bytes = (double)pages * w->page_size + (double)w->bytes_queued,
 		ms;
+	/* A live disk copy's last delta goes in the same pause, raw. */
+	double	disk = (double)w->disk_pending;
 
 	if (w->rate == 0)
 		return 0;
 	if (w->bytes_stream > 0 && w->bytes_wire > 0)
 		bytes = bytes * (double)w->bytes_wire / (double)w->bytes_stream;
+	bytes += disk;
 	ms = bytes * 1000 / (double)w->rate;
 	if (ms >= UINT32_MAX)
 		return UINT32_MAX;
@@ -157,6 +160,8 @@ worker_result(struct worker *w, uint16_t status, const struct mig_err *err)
 	m.u.result.bytes_wire = w->bytes_wire;
 	m.u.result.bytes_stream = w->bytes_stream;
 	m.u.result.bytes_disk = w->bytes_disk;
+	m.u.result.disk_passes = w->disk_passes;
+	m.u.result.disk_last = w->disk_last;
 	m.u.result.rounds = w->round;
 	worker_send(w, &m);
 	return status == CTL_ST_OK ? 0 : 1;

@@ -499,6 +499,15 @@ reserve(struct in *in, const struct mig_msg_hello *us, struct mig_err *err)
 	return 0;
 }
 
+/* Disks that come while the guest runs: asked, live, and allowed. */
+static int
+in_live_disks(const struct in *in)
+{
+	return in->storage != NULL && (in->req.flags & MIG_RESERVE_F_LIVE) &&
+	    (in->req.features & MIG_FEAT_STORAGE_LIVE) &&
+	    in->w->conf.storage_live;
+}
+
 /* STREAM_ACKs to send: granted, and asked for by STREAM_START. */
 static unsigned
 in_credit(const struct in *in, const struct mig_msg_stream_start *ss)
@@ -531,13 +540,24 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	m.u.reserved.ttl_sec = w->reserve_ans.ttl_sec;
 	m.u.reserved.features = in->granted = (in->req.features &
 	    (MIG_FEAT_ZSTD | MIG_FEAT_XXH3 | MIG_FEAT_CREDIT)) |
-	    (in_direct_ok(in, &why) ? MIG_FEAT_DIRECT : 0);
+	    (in_direct_ok(in, &why) ? MIG_FEAT_DIRECT : 0) |
+	    (in_live_disks(in) ? MIG_FEAT_STORAGE_LIVE : 0);
 	if (worker_journal(w, J_RESERVED, &err) == -1 ||
 	    peer_send(in->conn, &m, worker_deadline(w), &err) == -1)
 		return in_undo(in, &err);
 
-	/* Phase 3.  The source has ttl seconds to start its stream. */
-	if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
+	/* Phase 3.  The source has ttl seconds to start its stream, or,
+	 * moving disks live, its disks: the reservation is held while
+	 * they come, however long. */
+	if (in->granted & MIG_FEAT_STORAGE_LIVE) {
+		if (worker_reserve_hold(w, in->resv, in->req.name,
+		    in->req.uuid, &err) == -1)
+			return in_abandon(in, &err);
+		worker_event(w, MIG_PHASE_PRECOPY, "receiving disks");
+		if (storage_receive_live(w, in->conn, in->buf, in->storage,
+		    in->granted, &m, &err) == -1)
+			return in_abandon(in, &err);
+	} else if (peer_expect(in->conn, in->buf, MIG_MSG_STREAM_START, &m,
 	    mig_deadline((int)w->reserve_ans.ttl_sec * 1000), &err) == -1)
 		return in_out_of_turn(in, &err);
 	/* The ledger checks the id and the domain it was made for: a stale
@@ -557,8 +577,10 @@ migrate(struct in *in, const struct mig_msg_hello *us)
 	    -1)
 		return in_abandon(in, &err);
 	w->rec.domid = (int)in->domid;
-	if (in->storage != NULL && storage_receive(w, in->conn, in->buf,
-	    in->storage, in->granted, &err) == -1)
+	if (in->storage != NULL && ((in->granted & MIG_FEAT_STORAGE_LIVE) ?
+	    storage_receive_final(w, in->conn, in->buf, in->storage,
+	    in->granted, &err) : storage_receive(w, in->conn, in->buf,
+	    in->storage, in->granted, &err)) == -1)
 		return in_abandon(in, &err);
 	if (worker_journal(w, J_RECEIVED, &err) == -1)
 		return in_abandon(in, &err);
@@ -597,6 +619,8 @@ run(struct in *in)
 		    w->peer : "?", err.msg);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
+	if (!w->conf.storage_live)
+		us.u.hello.features &= ~MIG_FEAT_STORAGE_LIVE;
 	if ((st = preauth_open(w, &us, &them, &in->conn, &in->sandbox,
 	    &err)) != CTL_ST_OK) {
 		mig_log_info("connection from %s: %s", w->peer != NULL ?

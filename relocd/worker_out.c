@@ -42,6 +42,8 @@ struct out {
 	struct peer_buf		*buf;
 	char			*json;
 	struct storage		*storage;	/* --with-storage: the disks */
+	struct storage_live	 live;		/* ... moved live: trackers */
+	int			 live_disks;
 	int			 granted_zstd;
 	int			 granted_xxh3;	/* else SHA-256 */
 	int			 direct;	/* wanted, then granted */
@@ -127,6 +129,36 @@ downtime_abort(struct out *o, uint32_t expected)
 		direct_cancel(w->direct);
 }
 
+/* The policy's decision on a round (or a disk pass) that would cost
+ * expected ms, acted on; -1 when it gave up. */
+static int
+act(struct out *o, uint32_t expected, bool final)
+{
+	switch (converge_round(&o->conv, expected, final)) {
+	case CONV_NONE:
+		break;
+	case CONV_THROTTLE:
+		throttle(o, expected);
+		break;
+	case CONV_ABORT:
+		downtime_abort(o, expected);
+		return -1;
+	}
+	return 0;
+}
+
+/* A live disk copy's delta pass, judged as a memory round is: what
+ * stopping now would cost is that delta (storage_live.c). */
+static int
+disk_judge(void *arg, uint32_t expected)
+{
+	struct out	*o = arg;
+
+	if (o->conv.limit_ms == 0 || o->conv_aborted)
+		return o->conv_aborted ? -1 : 0;
+	return act(o, expected, false);
+}
+
 /* Once per round, at its first report: what stopping now would cost
  * is what this round set out to send. */
 static void
@@ -143,16 +175,7 @@ judge(struct out *o, const struct mig_hv_progress *p)
 		return;
 	o->judged = p->round + 1;
 	expected = worker_downtime_ms(o->w, p->pages_total);
-	switch (converge_round(&o->conv, expected, o->suspended)) {
-	case CONV_NONE:
-		break;
-	case CONV_THROTTLE:
-		throttle(o, expected);
-		break;
-	case CONV_ABORT:
-		downtime_abort(o, expected);
-		break;
-	}
+	(void)act(o, expected, o->suspended);
 }
 
 /* The guest's own cap again, whatever happened: this copy may yet run
@@ -304,6 +327,11 @@ check_target(struct out *o, const struct mig_msg_hello *us,
 	    !(them->features & MIG_FEAT_STORAGE))
 		return mig_seterr(err, MIG_E_NOTSUP, "%s's relocd cannot "
 		    "receive disks (--with-storage): upgrade it", o->req.host);
+	if (o->live_disks && !(them->features & MIG_FEAT_STORAGE_LIVE))
+		return mig_seterr(err, MIG_E_NOTSUP, "%s's relocd does not "
+		    "receive disks while the guest runs (older than this one, "
+		    "or storage_live = 0 there): use --non-live, or upgrade "
+		    "it", o->req.host);
 	if (them->mem_free_kib < o->dom.maxmem_kib)
 		mig_log_info("%s reports %" PRIu64 " KiB free for a %" PRIu64
 		    " KiB domain; asking anyway", o->req.host,
@@ -385,9 +413,12 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	m->u.reserve.features = MIG_FEAT_XXH3 |
 	    ((o->req.flags & CTL_MF_COMPRESS) || w->conf.compression ?
 	    MIG_FEAT_ZSTD | MIG_FEAT_CREDIT : 0) | ((o->direct =
-	    direct_wanted(o)) ? MIG_FEAT_DIRECT : 0);
+	    direct_wanted(o)) ? MIG_FEAT_DIRECT : 0) |
+	    (o->live_disks ? MIG_FEAT_STORAGE_LIVE : 0);
 	if (o->storage != NULL) {
-		if (storage_describe(w->hv, o->json, o->storage, err) == -1)
+		if (storage_describe(w->hv, o->json, o->storage, err) == -1 ||
+		    (o->live_disks && storage_live_check(o->storage,
+		    err) == -1))
 			return -1;
 		storage_reserve_fill(o->storage, &m->u.reserve);
 	}
@@ -412,6 +443,14 @@ reserve(struct out *o, const struct mig_msg_hello *us,
 	}
 	o->granted_credit = o->granted_zstd &&
 	    (m->u.reserved.features & MIG_FEAT_CREDIT) != 0;
+	if (o->live_disks && !(m->u.reserved.features & MIG_FEAT_STORAGE_LIVE))
+		return mig_seterr(err, MIG_E_PROTO, "%s did not grant the live "
+		    "disk copy it offers", o->req.host);
+	o->live.rflags = (o->granted_zstd ? MIG_RELAY_F_ZSTD : 0) |
+	    (o->granted_xxh3 ? MIG_RELAY_F_XXH3 : 0);
+	o->live.bw = bw_limit(o);
+	o->live.judge = disk_judge;
+	o->live.arg = o;
 	return 0;
 }
 
@@ -724,12 +763,21 @@ run(struct out *o)
 		mig_seterr(&err, MIG_E_CANCELLED, "cancelled");
 		return abandon(o, &err);
 	}
-	rc = stream(o, m.u.reserved.id, &err);
+	/* Live: the disks first, with the guest running. */
+	rc = o->live_disks ? storage_live_precopy(w, o->conn, o->storage,
+	    &o->live, &err) : 0;
+	if (rc == 0)
+		rc = stream(o, m.u.reserved.id, &err);
 	/* The guest is suspended now: its disks hold still. */
-	if (rc == 0 && o->storage != NULL)
-		rc = storage_send(w, o->conn, o->storage, (o->granted_zstd ?
-		    MIG_RELAY_F_ZSTD : 0) | (o->granted_xxh3 ?
-		    MIG_RELAY_F_XXH3 : 0), bw_limit(o), &err);
+	if (rc == 0 && o->live_disks)
+		rc = storage_live_final(w, o->conn, o->storage, &o->live, &err);
+	else if (rc == 0 && o->storage != NULL)
+		rc = storage_send(w, o->conn, o->storage, o->live.rflags,
+		    o->live.bw, &err);
+	/* Nothing more to track, whatever comes: the trackers go. */
+	storage_live_stop(&o->live);
+	w->disk_passes = o->live.passes;
+	w->disk_last = o->live.last_bytes;
 	cap_restore(o);
 	if (rc == -1) {
 		if (o->conv_aborted)
@@ -767,12 +815,8 @@ worker_out(struct worker *w)
 		    o.req.flags);
 		return worker_result(w, CTL_ST_FAILED, &err);
 	}
-	if ((o.req.flags & CTL_MF_STORAGE) && (o.req.flags & CTL_MF_LIVE)) {
-		mig_seterr(&err, MIG_E_NOTSUP, "disks are moved with the "
-		    "guest paused only: a migration with storage must be "
-		    "non-live");
-		return worker_result(w, CTL_ST_FAILED, &err);
-	}
+	o.live_disks = (o.req.flags & CTL_MF_STORAGE) &&
+	    (o.req.flags & CTL_MF_LIVE);
 	if ((o.buf = malloc(sizeof(*o.buf))) == NULL ||
 	    ((o.req.flags & CTL_MF_STORAGE) && (o.storage =
 	    calloc(1, sizeof(*o.storage))) == NULL)) {
@@ -787,6 +831,7 @@ worker_out(struct worker *w)
 		SSL_CTX_free(o.tls);
 	free(o.json);
 	free(o.buf);
+	storage_live_stop(&o.live);
 	free(o.storage);
 	return rc;
 }

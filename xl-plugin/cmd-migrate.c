@@ -46,12 +46,6 @@ migrate_parse(const struct xr_cmd *self, int argc, char **argv,
 	if ((r->flags & CTL_MF_STORAGE_REMOVE) && !(r->flags & CTL_MF_STORAGE))
 		return mig_seterr(err, MIG_E_INVAL, "migrate: "
 		    "--remove-source-storage needs --with-storage");
-	/* Disks are copied with the guest stopped; copying them while it
-	 * runs (tracking its writes) is not built yet. */
-	if ((r->flags & CTL_MF_STORAGE) && (r->flags & CTL_MF_LIVE))
-		return mig_seterr(err, MIG_E_NOTSUP, "migrate: --with-storage "
-		    "copies the disks with the guest paused: add --non-live "
-		    "(live storage migration is not available yet)");
 	if (args_copy("migrate", argv[i], r->domain, sizeof(r->domain),
 	    err) == -1 || args_copy("migrate", argv[i + 1], r->host,
 	    sizeof(r->host), err) == -1)

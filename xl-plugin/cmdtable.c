@@ -48,7 +48,7 @@ static const struct xr_opt migrate_opts[] = {
 	  .help = "allow HOST to be this host" },
 	{ .name = "with-storage", .set = CTL_MF_STORAGE,
 	  XR_AT(MIG, req.flags),
-	  .help = "copy its local disks to HOST too (with --non-live)" },
+	  .help = "copy its local disks to HOST too (live: while it runs)" },
 	{ .name = "remove-source-storage", .set = CTL_MF_STORAGE_REMOVE,
 	  XR_AT(MIG, req.flags),
 	  .help = "with --with-storage: remove them here once HOST has it" },

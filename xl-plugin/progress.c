@@ -206,18 +206,19 @@ progress_json_result(char *buf, size_t len, const struct ctl_result *r)
 	    ",\"domid\":%" PRIu32 ",\"total_ms\":%" PRIu64
 	    ",\"paused_ms\":%" PRIu64 ",\"bytes_wire\":%" PRIu64
 	    ",\"bytes_stream\":%" PRIu64 ",\"rounds\":%" PRIu32
-	    ",\"bytes_disk\":%" PRIu64 "}", r->job,
+	    ",\"bytes_disk\":%" PRIu64 ",\"disk_passes\":%" PRIu32
+	    ",\"disk_last_bytes\":%" PRIu64 "}", r->job,
 	    ctl_status_name(r->status), client_exit_status(r->status),
 	    mig_errcode_name(r->code), text, r->domid, r->total_ms,
 	    r->paused_ms, r->bytes_wire, r->bytes_stream, r->rounds,
-	    r->bytes_disk);
+	    r->bytes_disk, r->disk_passes, r->disk_last);
 }
 
 int
 progress_summary(char *buf, size_t len, const struct ctl_result *r)
 {
 	char	total[32], paused[32], wire[32], stream[32], rounds[32];
-	char	disk[64];
+	char	disk[64], passes[96], last[32];
 
 	fmt_duration(total, sizeof(total), r->total_ms);
 	fmt_duration(paused, sizeof(paused), r->paused_ms);
@@ -228,9 +229,16 @@ progress_summary(char *buf, size_t len, const struct ctl_result *r)
 		snprintf(rounds, sizeof(rounds), ", %" PRIu32 " round%s",
 		    r->rounds, r->rounds == 1 ? "" : "s");
 	fmt_disks(disk, sizeof(disk), r->bytes_disk, " and ", " of disks");
+	passes[0] = '\0';
+	if (r->disk_passes != 0) {
+		fmt_mib(last, sizeof(last), r->disk_last);
+		snprintf(passes, sizeof(passes), ", disks in %" PRIu32 " delta "
+		    "pass%s, the paused one %s MiB", r->disk_passes,
+		    r->disk_passes == 1 ? "" : "es", last);
+	}
 	return snprintf(buf, len, "done in %s: guest paused %s, %s MiB on the "
-	    "wire (%s MiB of stream%s)%s", total, paused, wire, stream, disk,
-	    rounds);
+	    "wire (%s MiB of stream%s)%s%s", total, paused, wire, stream, disk,
+	    rounds, passes);
 }
 
 int

@@ -10,6 +10,26 @@
 #include "msg_equal.h"
 
 static bool
+delta_equal(const struct mig_msg_disk_delta *a,
+    const struct mig_msg_disk_delta *b)
+{
+	struct mig_disk_range	x, y;
+	uint32_t		i;
+
+	if (a->index != b->index || a->size != b->size ||
+	    a->flags != b->flags || a->pass != b->pass ||
+	    a->nranges != b->nranges)
+		return false;
+	for (i = 0; i < a->nranges; i++) {
+		x = mig_delta_range(a, i);
+		y = mig_delta_range(b, i);
+		if (x.off != y.off || x.len != y.len)
+			return false;
+	}
+	return true;
+}
+
+static bool
 disks_equal(const struct mig_msg_reserve *a, const struct mig_msg_reserve *b)
 {
 	uint16_t	i;
@@ -123,6 +143,8 @@ test_msg_equal(const struct mig_msg *a, const struct mig_msg *b)
 		return a->u.disk.index == b->u.disk.index &&
 		    a->u.disk.size == b->u.disk.size &&
 		    a->u.disk.flags == b->u.disk.flags;
+	case MIG_MSG_DISK_DELTA:
+		return delta_equal(&a->u.disk_delta, &b->u.disk_delta);
 	default:
 		return false;
 	}

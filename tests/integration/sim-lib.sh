@@ -133,6 +133,15 @@ hup() {
 }
 # migrate HOST DOMAIN PORT FLAGS: through the control protocol (ctlc)
 migrate() { "$CTLC" "$T/$1/relocd.sock" migrate "$2" 127.0.0.1 "$3" "$4" > "$T/out" 2>&1; }
+# held HOST POINT: a process of HOST stands at the simulated host's hold
+# point POINT (simctl fault hold POINT; 60 s at most)
+held() {
+	for _ in $(seq 600); do
+		grep -q "^$2 " "$T/$1/host/held" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # X HOST ARGS...: xl-reloc against HOST's daemon
 X() { h=$1; shift; "$XLRELOC" -c "$T/$h/relocd.conf" "$@"; }
 # json FILE KEY: a numeric field of the result line of xl-reloc --json

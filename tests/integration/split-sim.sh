@@ -26,14 +26,6 @@ PORT_SALT=23
 trap sim_cleanup EXIT
 XLRELOC_SIM=$B/tests/sim/xl-reloc-sim
 
-# held HOST POINT: a process of HOST stands at the hold point (20 s)
-held() {
-	for _ in $(seq 200); do
-		grep -q "^$2 " "$T/$1/host/held" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # direct HOST ARGS...: xl-reloc --direct in this process on HOST
 direct() {
 	h=$1

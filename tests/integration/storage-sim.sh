@@ -205,11 +205,4 @@ if mig tmp --remove-source-storage && [ "$(state b tmp)" = running ] &&
 	ok "--remove-source-storage: removed at the source after the commit"
 else bad "--remove-source-storage"; fi
 
-# 8. Live is refused with the reason, before anything happens.
-guest live 8 1
-X a migrate --plain --port "$PB" --with-storage live 127.0.0.1 > "$T/out" 2>&1; rc=$?
-if [ "$rc" -ne 0 ] && grep -qF "add --non-live" "$T/out" && [ "$(state a live)" = running ]; then
-	ok "--with-storage without --non-live: refused, says why"
-else bad "--with-storage without --non-live (rc $rc)"; fi
-
 finish

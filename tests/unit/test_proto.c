@@ -18,6 +18,10 @@ static const char config_json[] = "{\"c_info\":{\"name\":\"guest1\"}}";
 static const uint8_t payload[] = { 0x28, 0xb5, 0x2f, 0xfd, 0, 1, 2, 3 };
 
 /* One valid example of every message type, fields all non-trivial. */
+static const struct mig_disk_range	sample_ranges[] = {
+	{ 0, 65536 }, { 131072, 512 }, { 1ull << 39, 1ull << 20 },
+};
+
 static void
 sample(uint16_t type, struct mig_msg *m)
 {
@@ -134,6 +138,14 @@ sample(uint16_t type, struct mig_msg *m)
 		m->u.disk.size = 1ull << 40;
 		m->u.disk.flags = MIG_STREAM_F_ZSTD | MIG_STREAM_F_XXH3;
 		break;
+	case MIG_MSG_DISK_DELTA:
+		m->u.disk_delta.index = 3;
+		m->u.disk_delta.size = 1ull << 40;
+		m->u.disk_delta.flags = MIG_STREAM_F_XXH3 | MIG_DELTA_F_LAST;
+		m->u.disk_delta.pass = 2;
+		m->u.disk_delta.nranges = 3;
+		m->u.disk_delta.ranges = sample_ranges;
+		break;
 	default:
 		fail_msg("no sample for type %u", type);
 	}
@@ -148,6 +160,20 @@ encode_ok(const struct mig_msg *m, uint8_t *buf, size_t cap)
 	if (mig_msg_encode(m, buf, cap, &len, &err) != 0)
 		fail_msg("encode %s: %s", mig_msg_name(m->type), err.msg);
 	return len;
+}
+
+/* Writes range x big-endian at body offset off of the frame in buf. */
+static void
+put_range_at(uint8_t *buf, size_t len, size_t off,
+    const struct mig_disk_range *x)
+{
+	struct wire_wr	w;
+
+	assert_true(MIG_FRAME_HDR_LEN + off + 16 <= len);
+	wire_wr_init(&w, buf + MIG_FRAME_HDR_LEN + off, 16);
+	wire_put_be64(&w, x->off);
+	wire_put_be64(&w, x->len);
+	assert_false(w.bad);
 }
 
 /* Decodes a whole frame held in buf; returns the decoder's result. */
@@ -863,6 +889,73 @@ test_storage(void **state)
 	    "no-space");
 }
 
+/* DISK_DELTA: the header's rules, then each range's, both ends. */
+static void
+test_disk_delta(void **state)
+{
+	uint8_t				buf[BUFSZ];
+	struct mig_msg			m, d;
+	struct mig_err			err;
+	struct mig_disk_range		r[3];
+	size_t				len, i;
+	static const struct {
+		struct mig_disk_range	bad;
+		const char		*why;
+	} cases[] = {
+		{ { 65024, 1024 }, "overlapping the first" },
+		{ { 200000, 512 }, "not on a sector" },
+		{ { 131072, 100 }, "not whole sectors" },
+		{ { 131072, 0 }, "empty" },
+		{ { (1ull << 40) - 512, 1024 }, "past the end" },
+	};
+
+	(void)state;
+	sample(MIG_MSG_DISK_DELTA, &m);
+	len = encode_ok(&m, buf, sizeof(buf));
+	assert_int_equal(decode_frame(buf, len, &d, &err), 0);
+	assert_null(d.u.disk_delta.ranges);
+	for (i = 0; i < 3; i++) {
+		r[i] = mig_delta_range(&d.u.disk_delta, (uint32_t)i);
+		assert_true(r[i].off == sample_ranges[i].off &&
+		    r[i].len == sample_ranges[i].len);
+	}
+	/* Each bad second range: refused by the encoder and, written by
+	 * hand into a good frame, by the decoder. */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memcpy(r, sample_ranges, sizeof(r));
+		r[1] = cases[i].bad;
+		if (r[1].off + r[1].len > r[2].off)
+			r[2] = (struct mig_disk_range){ 0, 0 };
+		m.u.disk_delta.ranges = r;
+		m.u.disk_delta.nranges = r[2].len == 0 ? 2 : 3;
+		if (mig_msg_encode(&m, buf, sizeof(buf), &len, &err) != -1)
+			fail_msg("encoder took a range %s", cases[i].why);
+		m.u.disk_delta.ranges = sample_ranges;
+		m.u.disk_delta.nranges = 3;
+		len = encode_ok(&m, buf, sizeof(buf));
+		/* The second range: after 20 header bytes and the first. */
+		put_range_at(buf, len, 20 + 16, &cases[i].bad);
+		if (decode_frame(buf, len, &d, &err) != -1)
+			fail_msg("decoder took a range %s", cases[i].why);
+		assert_int_equal(err.code, MIG_E_PROTO);
+	}
+	/* No range is only for LAST; pass 0 is DISK's. */
+	sample(MIG_MSG_DISK_DELTA, &m);
+	m.u.disk_delta.nranges = 0;
+	encode_ok(&m, buf, sizeof(buf));
+	m.u.disk_delta.flags &= ~MIG_DELTA_F_LAST;
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	sample(MIG_MSG_DISK_DELTA, &m);
+	m.u.disk_delta.pass = 0;
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	sample(MIG_MSG_DISK_DELTA, &m);
+	m.u.disk_delta.flags |= MIG_STREAM_F_DIRECT;
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+	sample(MIG_MSG_DISK_DELTA, &m);
+	m.u.disk_delta.nranges = MIG_DELTA_RANGES_MAX + 1;
+	assert_int_equal(mig_msg_encode(&m, buf, sizeof(buf), &len, &err), -1);
+}
+
 static void
 test_names(void **state)
 {
@@ -912,6 +1005,7 @@ main(void)
 		cmocka_unit_test(test_query_name_old_and_new),
 		cmocka_unit_test(test_data_frames),
 		cmocka_unit_test(test_storage),
+		cmocka_unit_test(test_disk_delta),
 		cmocka_unit_test(test_names),
 	};
 

@@ -594,7 +594,8 @@ test_json_result(void **state)
 	    "\"status\":\"refused\",\"exit\":3,\"code\":\"%s\","
 	    "\"text\":\"no-memory: 512 MiB free\",\"domid\":12,"
 	    "\"total_ms\":4000,\"paused_ms\":120,\"bytes_wire\":123456789,"
-	    "\"bytes_stream\":223456789,\"rounds\":5,\"bytes_disk\":0}",
+	    "\"bytes_stream\":223456789,\"rounds\":5,\"bytes_disk\":0,"
+	    "\"disk_passes\":0,\"disk_last_bytes\":0}",
 	    mig_errcode_name(MIG_E_DENIED));
 	assert_string_equal(b, want);
 
@@ -619,6 +620,15 @@ test_summary_and_failures(void **state)
 	progress_summary(b, sizeof(b), &r);
 	assert_string_equal(b, "done in 4.0s: guest paused 120ms, 117.7 MiB on "
 	    "the wire (213.1 MiB of stream)");
+	/* A live disk copy: its delta passes and the paused one's size. */
+	r.bytes_disk = 3u << 30;
+	r.disk_passes = 3;
+	r.disk_last = 5u << 20;
+	progress_summary(b, sizeof(b), &r);
+	assert_string_equal(b, "done in 4.0s: guest paused 120ms, 117.7 MiB on "
+	    "the wire (213.1 MiB of stream and 3072.0 MiB of disks), disks in "
+	    "3 delta passes, the paused one 5.0 MiB");
+	r.bytes_disk = r.disk_passes = r.disk_last = 0;
 
 	strcpy(r.text, "no-memory: 512 MiB free");
 	r.status = CTL_ST_REFUSED;

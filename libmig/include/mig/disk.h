@@ -33,5 +33,12 @@ int	mig_disk_flush(int fd, const char *name, struct mig_err *);
 int	mig_disk_digest(int fd, uint64_t size, int xxh3, const char *name,
 	    volatile int *cancelled, uint8_t out[MIG_DIGEST_LEN],
 	    struct mig_err *);
+/* The same of the n ranges of fd one after another (a delta pass). */
+int	mig_disk_digest_ranges(int fd, const struct mig_disk_range *,
+	    size_t n, int xxh3, const char *name, volatile int *cancelled,
+	    uint8_t out[MIG_DIGEST_LEN], struct mig_err *);
+/* A block's fingerprint for a write tracker that compares contents
+ * (XXH3-64): equal blocks hash equal, a change almost surely not. */
+uint64_t mig_disk_block_hash(const void *, size_t);
 
 #endif

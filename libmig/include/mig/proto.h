@@ -67,6 +67,7 @@ enum mig_msg_type {
 	MIG_MSG_ANSWER,
 	MIG_MSG_STREAM_ACK,
 	MIG_MSG_DISK,		/* a local disk's contents follow (storage) */
+	MIG_MSG_DISK_DELTA,	/* ranges of a disk follow (live storage) */
 	MIG_MSG__MAX
 };
 
@@ -93,6 +94,9 @@ enum mig_msg_type {
 						 * bytes handed to libxl
 						 * (STREAM_ACK) */
 #define MIG_FEAT_STORAGE	(1ull << 8)	/* receives local disks (DISK) */
+#define MIG_FEAT_STORAGE_LIVE	(1ull << 9)	/* ... while the guest runs:
+						 * DISK before STREAM_START,
+						 * DISK_DELTA */
 
 /* RESERVE flags; unknown bits are refused */
 #define MIG_RESERVE_F_LIVE		0x0001
@@ -129,6 +133,13 @@ struct mig_disk_desc {
 /* DISK flags: a disk always travels in DATA frames, so of STREAM_START's
  * flags only these two. */
 #define MIG_DISK_F_ALL		(MIG_STREAM_F_ZSTD | MIG_STREAM_F_XXH3)
+/* DISK_DELTA flags: DISK's, and LAST, the end of a disk's final pass
+ * (after the memory stream only). */
+#define MIG_DELTA_F_LAST	0x0100
+#define MIG_DELTA_F_ALL		(MIG_DISK_F_ALL | MIG_DELTA_F_LAST)
+/* Ranges one DISK_DELTA carries at most (16 bytes each on the wire); a
+ * longer delta goes as several. */
+#define MIG_DELTA_RANGES_MAX	8192
 
 /*
  * With MIG_STREAM_F_CREDIT the target sends STREAM_ACK once at least this
@@ -305,6 +316,32 @@ struct mig_msg_disk {
 	uint16_t	flags;		/* MIG_STREAM_F_*, as STREAM_START's */
 };
 
+/* A byte range of a disk: sector-aligned, len > 0. */
+struct mig_disk_range {
+	uint64_t	off;
+	uint64_t	len;
+};
+
+/*
+ * Before the bytes of some ranges of a disk: DATA frames carrying the
+ * ranges' bytes one after another, then STREAM_END (doc/protocol.md 9).
+ * The ranges increase and never overlap (they may touch), are whole
+ * sectors and lie within size.
+ */
+struct mig_msg_disk_delta {
+	uint16_t	index;		/* as in RESERVE's list */
+	uint64_t	size;		/* as in RESERVE's list */
+	uint16_t	flags;		/* MIG_DELTA_F_* */
+	uint32_t	pass;		/* 1, 2, ...: the source's pass */
+	uint32_t	nranges;	/* 0 .. MIG_DELTA_RANGES_MAX; 0 only
+					 * with LAST, and then no bytes */
+	/* Encoding: the ranges (or, re-encoding, wire).  Decoded: NULL,
+	 * and wire points into the frame body (mig_delta_range() reads
+	 * one, either way). */
+	const struct mig_disk_range	*ranges;
+	const uint8_t			*wire;
+};
+
 struct mig_msg_answer {
 	uint16_t	state;		/* enum mig_query_state */
 	char		text[MIG_TEXT_MAX + 1];
@@ -336,6 +373,7 @@ struct mig_msg {
 		struct mig_msg_answer		answer;
 		struct mig_msg_stream_ack	stream_ack;
 		struct mig_msg_disk		disk;
+		struct mig_msg_disk_delta	disk_delta;
 	} u;				/* COMMIT has no fields */
 };
 
@@ -379,6 +417,9 @@ const char	*mig_msg_name(uint16_t type);		/* "HELLO", "unknown" */
 const char	*mig_refuse_reason_name(uint16_t);	/* "no-memory" */
 const char	*mig_phase_name(uint16_t);		/* "pre-copy" */
 const char	*mig_query_state_name(uint16_t);	/* "committed" */
+/* Range i of a decoded DISK_DELTA (i < nranges; checked by the decoder). */
+struct mig_disk_range mig_delta_range(const struct mig_msg_disk_delta *,
+		    uint32_t);
 
 /* proto_msg.c */
 /*

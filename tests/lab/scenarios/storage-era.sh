@@ -28,14 +28,9 @@ block_lab
 vgs vga >/dev/null 2>&1 || lvm_lab vga 160
 t0=$(cut -d' ' -f1 /proc/uptime)
 at() { say "$1 at +$(awk -v t="$t0" '{ printf "%.0f", $1 - t }' /proc/uptime) s"; }
-# we: a witness that does not write its disk, for the exact checks
-lvremove -q -f vga/wera >/dev/null 2>&1
-lvcreate -q -n wera -L 16M vga || fail "lvcreate vga/wera failed"
-dd if=/dev/urandom of=/dev/vga/wera bs=1M count=16 2>/dev/null || fail "cannot fill /dev/vga/wera"
-witness_cfg we 96 16 8
-echo "disk = [ \"phy:/dev/vga/wera,xvda,w,script=block-lab\" ]" >> /tmp/we.cfg
-timed xl create -q /tmp/we.cfg || fail "xl create of witness we with its disk failed"
-wait_tick we 5 60 || fail "witness we did not start ticking within 60s"
+# a disk the guest itself leaves alone: the checks below write it
+WDISK_MIB=16 WDISK_RATE=0
+storage_witness we wera
 at "witness up"
 dm=vga-wera
 own=$(dmsetup table $dm)
