@@ -561,6 +561,8 @@ undo(struct out *o, const struct mig_err *why)
 	uint16_t	 status = ctl_status_of(why, 0);
 
 	mig_log_failure(why->msg, w->followed);
+	/* Nothing more to track, before the guest runs here again. */
+	storage_live_stop(&o->live);
 	cap_restore(o);
 	if (o->dom.domid != 0 && o->dom.domid != MIG_HV_INVALID_DOMID &&
 	    mig_hv_recover_source(w->hv, o->dom.domid, o->save_failed ?
@@ -594,6 +596,7 @@ in_doubt(struct out *o, struct mig_err *err)
 	int		 rc;
 
 	mig_log_warnx("COMMIT sent to %s, no answer: %s", o->req.host, err->msg);
+	storage_live_stop(&o->live);
 	worker_event(w, MIG_PHASE_COMMITMENT, "in doubt: asking the target");
 	mig_conn_close(o->conn);
 	o->conn = NULL;
@@ -660,6 +663,12 @@ commit(struct out *o, struct mig_err *err)
 		return undo(o, err);
 	}
 	w->result_domid = m.u.activated.domid;
+	/* The disks' trackers go once the guest runs there: taking
+	 * dm-era's table off a volume is several dmsetup runs, which its
+	 * pause need not wait for; before the destroy and the removal
+	 * (lvremove would leave dm-era's devices), and before the result,
+	 * which promises a host as it was. */
+	storage_live_stop(&o->live);
 	if (mig_hv_destroy(w->hv, o->dom.domid, err) == -1)
 		mig_log_warnx("%s: the domain runs on %s; destroy %s here by hand",
 		    err->msg, o->req.host, away);
@@ -774,8 +783,6 @@ run(struct out *o)
 	else if (rc == 0 && o->storage != NULL)
 		rc = storage_send(w, o->conn, o->storage, o->live.rflags,
 		    o->live.bw, &err);
-	/* Nothing more to track, whatever comes: the trackers go. */
-	storage_live_stop(&o->live);
 	w->disk_passes = o->live.passes;
 	w->disk_last = o->live.last_bytes;
 	cap_restore(o);
@@ -831,7 +838,7 @@ worker_out(struct worker *w)
 		SSL_CTX_free(o.tls);
 	free(o.json);
 	free(o.buf);
-	storage_live_stop(&o.live);
+	storage_live_stop(&o.live);	/* any path that did not already */
 	free(o.storage);
 	return rc;
 }
