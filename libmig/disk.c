@@ -74,6 +74,28 @@ mig_disk_flush(int fd, const char *name, struct mig_err *err)
 	return 0;
 }
 
+int
+mig_disk_pread(int fd, void *buf, size_t len, uint64_t off,
+    const char *name, struct mig_err *err)
+{
+	size_t	got;
+	ssize_t	n;
+
+	for (got = 0; got < len; got += (size_t)n) {
+		n = pread(fd, (uint8_t *)buf + got, len - got,
+		    (off_t)(off + got));
+		if (n == -1 && errno == EINTR)
+			n = 0;
+		else if (n == -1)
+			return mig_seterrno(err, MIG_E_IO, "%s: read at %"
+			    PRIu64, name, off + got);
+		else if (n == 0)
+			return mig_seterr(err, MIG_E_IO, "%s: ends at %" PRIu64
+			    " bytes (it shrank?)", name, off + got);
+	}
+	return 0;
+}
+
 /* Adds [off, off + len) of fd to d, through buf (DIGEST_CHUNK bytes). */
 static int
 digest_range(struct img_digest *d, int fd, uint64_t off, uint64_t len,

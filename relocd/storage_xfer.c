@@ -21,6 +21,7 @@
 
 #include <event2/event.h>
 
+#include "mig/disk.h"
 #include "mig/relay.h"
 #include "storage.h"
 #include "storage_track.h"
@@ -106,20 +107,9 @@ read_ranges(struct side *s, uint8_t *buf)
 		    off += want) {
 			want = end - off < PIECE - off % PIECE ?
 			    (size_t)(end - off) : PIECE - off % PIECE;
-			for (got = 0; got < want; got += (size_t)n) {
-				n = pread(s->fd, buf + got, want - got,
-				    (off_t)(off + got));
-				if (n == -1 && errno == EINTR)
-					n = 0;
-				else if (n == -1)
-					return mig_seterrno(&s->err, MIG_E_IO,
-					    "%s: read at %" PRIu64, s->name,
-					    off + got);
-				else if (n == 0)
-					return mig_seterr(&s->err, MIG_E_IO,
-					    "%s: ends at %" PRIu64 " bytes",
-					    s->name, off + got);
-			}
+			if (mig_disk_pread(s->fd, buf, want, off, s->name,
+			    &s->err) == -1)
+				return -1;
 			track_saw(s->track, off, buf, want);
 			for (got = 0; got < want; got += (size_t)n)
 				if ((n = send(s->sock, buf + got, want - got,

@@ -98,8 +98,7 @@ file_take(struct track *t, struct extents *out, struct mig_err *err)
 {
 	struct files	*f = t->priv;
 	uint64_t	 off = 0, b;
-	size_t		 want, got, len, i;
-	ssize_t		 n;
+	size_t		 want, len, i;
 
 	while (off < t->size) {
 		if (t->cancelled != NULL && *t->cancelled)
@@ -108,22 +107,9 @@ file_take(struct track *t, struct extents *out, struct mig_err *err)
 			t->tick(t->tick_arg);
 		want = t->size - off < READ_CHUNK ? (size_t)(t->size - off) :
 		    READ_CHUNK;
-		for (got = 0; got < want; got += (size_t)n) {
-			n = pread(f->fd, f->buf + got, want - got,
-			    (off_t)(off + got));
-			if (n == -1 && errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			if (n == -1)
-				return mig_seterrno(err, MIG_E_IO, "disk %s: "
-				    "read at %" PRIu64, t->path, off + got);
-			if (n == 0)
-				return mig_seterr(err, MIG_E_IO, "disk %s: "
-				    "ends at %" PRIu64 " bytes, not %" PRIu64
-				    " (it shrank)", t->path, off + got,
-				    t->size);
-		}
+		if (mig_disk_pread(f->fd, f->buf, want, off, t->path,
+		    err) == -1)
+			return -1;
 		for (i = 0; i < want; i += len) {
 			b = (off + i) / t->block;
 			len = want - i < t->block ? want - i : t->block;

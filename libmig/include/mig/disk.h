@@ -26,6 +26,13 @@ int	mig_disk_probe(const char *path, uint8_t *kind, uint64_t *size,
  */
 int	mig_disk_flush(int fd, const char *name, struct mig_err *);
 /*
+ * Exactly len bytes of fd at off into buf (interrupted and short reads
+ * resumed); a disk that ends first is an error naming where, as one
+ * that shrank under a copy must be.
+ */
+int	mig_disk_pread(int fd, void *buf, size_t len, uint64_t off,
+	    const char *name, struct mig_err *);
+/*
  * The digest of the first size bytes of fd, in STREAM_END's form:
  * SHA-256, or with xxh3 XXH3-128 and 16 zero bytes.  cancelled, when
  * not NULL, is polled between chunks (MIG_E_CANCELLED).
