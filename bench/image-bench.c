@@ -191,7 +191,8 @@ main(int argc, char **argv)
 	uint64_t	*pfns;
 	size_t		 npages, i;
 	long		 mib = 512, rounds = 3, r;
-	int		 c, row, on[R_N];
+	int		 c, row, ref, on[R_N];
+	char		 ratio[16];
 	const char	*only = NULL;
 
 	while ((c = getopt(argc, argv, "m:o:r:")) != -1) {
@@ -249,12 +250,20 @@ main(int argc, char **argv)
 		}
 	printf("| row | MB/s | x raw / read | CPU-s/GiB |\n"
 	    "|---|---:|---:|---:|\n");
-	for (row = 0; row < R_N; row++)
-		if (on[row])
-			printf("| %s | %.0f | %.2f | %.2f |\n", names[row],
-		    (double)stream.len / best[row] / 1e6,
-		    best[row >= R_READ ? R_READ : R_RAW] / best[row],
+	for (row = 0; row < R_N; row++) {
+		if (!on[row])
+			continue;
+		/* The ratio only when its reference row ran too. */
+		ref = row >= R_READ ? R_READ : R_RAW;
+		if (on[ref])
+			snprintf(ratio, sizeof(ratio), "%.2f",
+			    best[ref] / best[row]);
+		else
+			snprintf(ratio, sizeof(ratio), "-");
+		printf("| %s | %.0f | %s | %.2f |\n", names[row],
+		    (double)stream.len / best[row] / 1e6, ratio,
 		    bcpu[row] * (double)(1U << 30) / (double)stream.len);
+	}
 	printf("\n%zu MiB of stream, best of %ld interleaved rounds\n",
 	    stream.len >> 20, rounds);
 	for (row = 0; row < R_N; row++)
