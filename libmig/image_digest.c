@@ -3,9 +3,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "image_digest.h"
+#include "mig/clock.h"
 
 /*
  * Which XXH3 code digests.  libxxhash's vector loop (SSE2, AVX2, NEON)
@@ -24,22 +24,13 @@
 static pthread_once_t	timed = PTHREAD_ONCE_INIT;
 static bool		scalar_faster;
 
-static double
-secs(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 time_both(void)
 {
 	struct img_xxh3s	*s;
 	XXH3_state_t		*v;
 	uint8_t			*buf, out[16];
-	double			 t, tv = 1e9, ts = 1e9;
+	uint64_t		 t, tv = UINT64_MAX, ts = UINT64_MAX;
 	size_t			 i;
 	int			 r;
 
@@ -48,25 +39,25 @@ time_both(void)
 	for (i = 0; i < TIME_LEN; i++)
 		buf[i] = (uint8_t)(i * 131 + (i >> 9));
 	for (r = 0; r < TIME_ROUNDS; r++) {
-		t = secs();
+		t = mig_now_ns();
 		if ((v = XXH3_createState()) != NULL &&
 		    XXH3_128bits_reset(v) == XXH_OK &&
 		    XXH3_128bits_update(v, buf, TIME_LEN) == XXH_OK)
 			(void)XXH3_128bits_digest(v);
 		XXH3_freeState(v);
-		if ((t = secs() - t) < tv)
+		if ((t = mig_now_ns() - t) < tv)
 			tv = t;
-		t = secs();
+		t = mig_now_ns();
 		if ((s = img_xxh3s_new()) != NULL) {
 			img_xxh3s_update(s, buf, TIME_LEN);
 			img_xxh3s_final(s, out);
 		}
 		img_xxh3s_free(s);
-		if ((t = secs() - t) < ts)
+		if ((t = mig_now_ns() - t) < ts)
 			ts = t;
 	}
 	free(buf);
-	scalar_faster = ts < tv * 0.75;
+	scalar_faster = ts < tv / 4 * 3;
 }
 
 static bool

@@ -1154,6 +1154,71 @@ test_old_plain_image(void **state)
 	assert_false(sum.encrypted);
 }
 
+/* libxl-save-helper, for the follower: the stream in small uneven
+ * pieces, yielding between them, so the follower catches up, waits and
+ * is woken many times before the end is known. */
+struct dribble {
+	int		 fd;
+	const uint8_t	*p;
+	size_t		 len;
+};
+
+static void *
+dribble_main(void *arg)
+{
+	struct dribble	*d = arg;
+	size_t		 off, n, i = 0;
+
+	for (off = 0; off < d->len; off += n, i++) {
+		n = 1 + (i * 7919) % 20000;
+		if (n > d->len - off)
+			n = d->len - off;
+		if (sg_fd_write(&d->fd, d->p + off, n) == -1)
+			return d;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void
+follow_write(struct fx *f, int fd, size_t len)
+{
+	struct dribble	 d = { fd, f->stream.p, len };
+	pthread_t	 t;
+	void		*rv;
+
+	assert_int_equal(pthread_create(&t, NULL, dribble_main, &d), 0);
+	assert_int_equal(pthread_join(t, &rv), 0);
+	assert_null(rv);
+}
+
+/* A direct save of the whole fixture stream, written at once or dribbled
+ * from another thread: the fd is given out once, the writer takes no
+ * bytes itself, and the image is ref byte for byte. */
+static void
+direct_save(struct fx *f, bool dribbled, const struct sg_buf *ref)
+{
+	struct mig_image_writer	*w;
+	struct mig_err		 err;
+	uint64_t		 bytes;
+	int			 fd;
+
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_non_null(w);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(mig_image_writer_stream_fd(w), -1);
+	assert_int_equal(mig_image_writer_write(w, "x", 1, &err), -1);
+	if (dribbled)
+		follow_write(f, fd, f->stream.len);
+	else
+		assert_int_equal(sg_fd_write(&fd, f->stream.p, f->stream.len),
+		    0);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
+	assert_int_equal(bytes, f->stream.len);
+	assert_int_equal(mig_image_writer_commit(w, &err), 0);
+	assert_only_image_bytes(f, ref);
+}
+
 /* libxl writing into the image's file itself, as into xl save's: the
  * same file as through mig_image_writer_write(), and a stream it would
  * not have taken is not committed either. */
@@ -1172,18 +1237,7 @@ test_stream_fd(void **state)
 	must_write(f, NULL);
 	slurp(f->path, &ref);
 	assert_int_equal(unlink(f->path), 0);
-	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
-	assert_non_null(w);
-	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
-	assert_int_equal(mig_image_writer_write(w, "x", 1, &err), -1);
-	assert_int_equal(sg_fd_write(&fd, f->stream.p, f->stream.len), 0);
-	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
-	assert_int_equal(bytes, f->stream.len);
-	assert_int_equal(mig_image_writer_commit(w, &err), 0);
-	slurp(f->path, &got);
-	assert_int_equal(got.len, ref.len);
-	assert_memory_equal(got.p, ref.p, ref.len);
-	sg_buf_free(&got);
+	direct_save(f, false, &ref);
 	read_back(f, NULL);
 
 	/* Cut short: refused at the commit, the old image untouched. */
@@ -1232,44 +1286,6 @@ test_stream_fd(void **state)
 	mig_image_writer_abort(w);
 }
 
-/* libxl-save-helper, for the follower: the stream in small uneven
- * pieces, yielding between them, so the follower catches up, waits and
- * is woken many times before the end is known. */
-struct dribble {
-	int		 fd;
-	const uint8_t	*p;
-	size_t		 len;
-};
-
-static void *
-dribble_main(void *arg)
-{
-	struct dribble	*d = arg;
-	size_t		 off, n, i = 0;
-
-	for (off = 0; off < d->len; off += n, i++) {
-		n = 1 + (i * 7919) % 20000;
-		if (n > d->len - off)
-			n = d->len - off;
-		if (sg_fd_write(&d->fd, d->p + off, n) == -1)
-			return d;
-		sched_yield();
-	}
-	return NULL;
-}
-
-static void
-follow_write(struct fx *f, int fd, size_t len)
-{
-	struct dribble	 d = { fd, f->stream.p, len };
-	pthread_t	 t;
-	void		*rv;
-
-	assert_int_equal(pthread_create(&t, NULL, dribble_main, &d), 0);
-	assert_int_equal(pthread_join(t, &rv), 0);
-	assert_null(rv);
-}
-
 /* The stream read back while libxl writes it: the same image as the
  * copying path's whatever the interleaving; a stream cut short, one the
  * parser refuses mid-way, and a save libxl failed are never published,
@@ -1280,29 +1296,14 @@ test_stream_follow(void **state)
 	struct fx		*f = *state;
 	struct mig_image_writer	*w;
 	struct mig_err		 err;
-	struct sg_buf		 ref, got, bad;
+	struct sg_buf		 ref, bad;
 	uint64_t		 bytes;
 	int			 fd, i;
 
 	must_write(f, NULL);
 	slurp(f->path, &ref);
-	for (i = 0; i < 3; i++) {
-		w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG),
-		    NULL, &err);
-		assert_non_null(w);
-		assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
-		/* Given out once: libxl has the file. */
-		assert_int_equal(mig_image_writer_stream_fd(w), -1);
-		follow_write(f, fd, f->stream.len);
-		assert_int_equal(mig_image_writer_stream_done(w, &bytes,
-		    &err), 0);
-		assert_int_equal(bytes, f->stream.len);
-		assert_int_equal(mig_image_writer_commit(w, &err), 0);
-		slurp(f->path, &got);
-		assert_int_equal(got.len, ref.len);
-		assert_memory_equal(got.p, ref.p, ref.len);
-		sg_buf_free(&got);
-	}
+	for (i = 0; i < 3; i++)
+		direct_save(f, true, &ref);
 	read_back(f, NULL);
 
 	/* Ends early, mid-record: the follower waits for more until
