@@ -19,10 +19,14 @@
  * while nothing comes: at most a few dozen wake-ups a second on a slow
  * save) and is woken at once when the end is known.  Its signals are
  * blocked: they stay the caller's (libxl's SIGCHLD handling, relocd's).
+ * A process that may run on one CPU only (a dom0 with one vCPU, or
+ * pinned to one) starts no follower: there it could not overlap libxl,
+ * only take turns with it, so the whole pass is made after libxl.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -143,6 +147,16 @@ follow(void *arg)
 	return NULL;
 }
 
+/* Whether this process may run on more than one CPU. */
+static bool
+cpus_to_spare(void)
+{
+	cpu_set_t	set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    CPU_COUNT(&set) > 1;
+}
+
 static void
 stop_thread(struct img_follow *f)
 {
@@ -184,8 +198,10 @@ img_follow_start(int fd, uint64_t off, struct mig_stream *parser,
 	pthread_cond_init(&f->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	(void)posix_fadvise(fd, (off_t)off, 0, POSIX_FADV_SEQUENTIAL);
-	/* Without a thread (none to be had) the pass comes after libxl,
-	 * all of it in img_follow_end: slower, the same bytes. */
+	/* Without a thread (one CPU, or none to be had) the pass comes
+	 * after libxl, all of it in img_follow_end: the same bytes. */
+	if (!cpus_to_spare())
+		return f;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	f->thread = pthread_create(&f->tid, NULL, follow, f) == 0;
