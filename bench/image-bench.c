@@ -17,9 +17,11 @@
  *   verify       mig_image_verify() of the direct row's image
  *   verify-sha   the same of direct-sha's
  * and prints each row's best MB/s (stream bytes) and its ratio to raw (or
- * to read, for the reading rows), and the least CPU time (user + system
- * of this process) it took per GiB: the machine's load moves the first,
- * hardly the second.
+ * to read, for the reading rows), the median over the rounds of that
+ * ratio within each round (the rows of one round share the machine's
+ * load of the moment: on a busy machine the ratio to trust), and the
+ * least CPU time (user + system of this process, its threads included)
+ * it took per GiB: the machine's load moves the first, hardly the last.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,10 @@ static const char *const names[R_N] = { "raw", "direct", "direct-sha",
 	"copied", "read", "verify", "verify-sha" };
 
 static struct sg_buf	stream;
+static double		*took[R_N];	/* seconds, per round */
+/* Of the direct row's time, what stream_done took once the stream was
+ * written (the read-back left when libxl returns), least and most. */
+static double		 tail_min = 1e30, tail_max;
 static char		path[R_N][4096];
 
 static double
@@ -62,6 +68,33 @@ cpu(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median over the rounds of row's time against ref's, in the same
+ * round. */
+static double
+round_ratio(int row, int ref, long rounds)
+{
+	double	*q = calloc((size_t)rounds, sizeof(*q)), m;
+	long	 r;
+
+	if (q == NULL)
+		return 0;
+	for (r = 0; r < rounds; r++)
+		q[r] = took[ref][r] / took[row][r];
+	qsort(q, (size_t)rounds, sizeof(*q), by_value);
+	m = rounds % 2 ? q[rounds / 2] :
+	    (q[rounds / 2 - 1] + q[rounds / 2]) / 2;
+	free(q);
+	return m;
 }
 
 static void
@@ -120,6 +153,7 @@ image_write(const char *p, enum mig_image_digest digest, int direct)
 	struct mig_err		 err;
 	uint64_t		 bytes;
 	size_t			 off, n;
+	double			 t;
 	int			 fd;
 
 	if ((w = mig_image_writer_open(p, CONFIG, strlen(CONFIG), &o,
@@ -130,8 +164,14 @@ image_write(const char *p, enum mig_image_digest digest, int direct)
 			die("no stream fd", NULL);
 		if (stream_out(fd) == -1)
 			die(p, NULL);
+		t = now();
 		if (mig_image_writer_stream_done(w, &bytes, &err) == -1)
 			die(p, &err);
+		if (digest == MIG_IMAGE_DIGEST_DEFAULT) {
+			t = now() - t;
+			tail_min = t < tail_min ? t : tail_min;
+			tail_max = t > tail_max ? t : tail_max;
+		}
 	} else
 		for (off = 0; off < stream.len; off += n) {
 			n = stream.len - off < PIECE ? stream.len - off : PIECE;
@@ -191,7 +231,8 @@ main(int argc, char **argv)
 	uint64_t	*pfns;
 	size_t		 npages, i;
 	long		 mib = 512, rounds = 3, r;
-	int		 c, row, on[R_N];
+	int		 c, row, ref, on[R_N];
+	char		 ratio[32];
 	const char	*only = NULL;
 
 	while ((c = getopt(argc, argv, "m:o:r:")) != -1) {
@@ -215,6 +256,9 @@ main(int argc, char **argv)
 		snprintf(path[row], sizeof(path[row]), "%s/image-bench.%s",
 		    argv[optind], names[row]);
 		best[row] = bcpu[row] = 1e30;
+		if ((took[row] = calloc((size_t)rounds, sizeof(double))) ==
+		    NULL)
+			die("out of memory", NULL);
 		on[row] = only == NULL || strstr(only, names[row]) != NULL;
 	}
 	npages = (size_t)mib * 256;
@@ -242,24 +286,39 @@ main(int argc, char **argv)
 			run(row);
 			t = now() - t;
 			c0 = cpu() - c0;
+			took[row][r] = t;
 			if (t < best[row])
 				best[row] = t;
 			if (c0 < bcpu[row])
 				bcpu[row] = c0;
 		}
-	printf("| row | MB/s | x raw / read | CPU-s/GiB |\n"
-	    "|---|---:|---:|---:|\n");
-	for (row = 0; row < R_N; row++)
-		if (on[row])
-			printf("| %s | %.0f | %.2f | %.2f |\n", names[row],
-		    (double)stream.len / best[row] / 1e6,
-		    best[row >= R_READ ? R_READ : R_RAW] / best[row],
+	printf("| row | MB/s | x raw / read | per round | CPU-s/GiB |\n"
+	    "|---|---:|---:|---:|---:|\n");
+	for (row = 0; row < R_N; row++) {
+		if (!on[row])
+			continue;
+		/* The ratio only when its reference row ran too. */
+		ref = row >= R_READ ? R_READ : R_RAW;
+		if (on[ref])
+			snprintf(ratio, sizeof(ratio), "%.2f | %.2f",
+			    best[ref] / best[row],
+			    round_ratio(row, ref, rounds));
+		else
+			snprintf(ratio, sizeof(ratio), "- | -");
+		printf("| %s | %.0f | %s | %.2f |\n", names[row],
+		    (double)stream.len / best[row] / 1e6, ratio,
 		    bcpu[row] * (double)(1U << 30) / (double)stream.len);
+	}
 	printf("\n%zu MiB of stream, best of %ld interleaved rounds\n",
 	    stream.len >> 20, rounds);
-	for (row = 0; row < R_N; row++)
+	if (on[R_DIRECT])
+		printf("direct: the read-back left once the stream was "
+		    "written: %.1f-%.1f ms\n", tail_min * 1e3, tail_max * 1e3);
+	for (row = 0; row < R_N; row++) {
 		if (row != R_READ)
 			unlink(path[row]);
+		free(took[row]);
+	}
 	sg_buf_free(&stream);
 	return 0;
  usage:

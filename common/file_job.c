@@ -7,10 +7,10 @@
  * hears about progress through j->event.
  *
  * A plain image in one file is as xl's: libxl writes its stream straight
- * into the image's temporary file, and the writer reads it back to check
- * and digest it before the commit (save); libxl reads the stream from the
- * file while a thread reads and checks the whole image beside it
- * (restore).  A compressed, encrypted or split image needs every byte in
+ * into the image's temporary file, and a thread of the writer's reads it
+ * back as libxl writes it, to check and digest it before the commit
+ * (save); libxl reads the stream from the file while a thread reads and
+ * checks the whole image beside it (restore).  A compressed, encrypted or split image needs every byte in
  * our hands: libxl writes and reads its stream with blocking I/O on one
  * end of a socketpair while the event loop must keep running, so a copy
  * thread moves the bytes between the other end and the image writer or

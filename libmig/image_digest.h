@@ -6,6 +6,10 @@
  * recomputed); the key's AES-GCM is.  So the default is the one that
  * costs a few per cent of a save instead of doubling it.
  * doc/image-format.md, "Trailer", is the reference.
+ *
+ * XXH3 runs as libxxhash's vector code or as its scalar build
+ * (xxh3_scalar.c), whichever is faster on the CPU at hand: the same
+ * digest either way.
  */
 #ifndef MIG_IMAGE_DIGEST_H
 #define MIG_IMAGE_DIGEST_H
@@ -18,13 +22,15 @@
 
 #include "mig/error.h"
 #include "mig/image.h"
+#include "xxh3_scalar.h"
 
 #define IMG_DIGEST_MAX	32	/* the trailer's field; shorter ones padded */
 
 struct img_digest {
 	enum mig_image_digest	 alg;	/* SHA256 or XXH3, never DEFAULT */
 	EVP_MD_CTX		*md;
-	XXH3_state_t		*xxh;
+	XXH3_state_t		*xxh;	/* libxxhash's code, or */
+	struct img_xxh3s	*xs;	/* the scalar build */
 };
 
 int	img_digest_init(struct img_digest *, enum mig_image_digest,

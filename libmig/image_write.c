@@ -9,9 +9,11 @@
  *
  * A plain image in one file can also take its stream straight from libxl
  * (mig_image_writer_stream_fd): libxl writes into the file as xl save
- * does, and the writer then reads the stream back from the page cache to
- * parse and digest it before it may commit.  That is one read where the
- * copying path had a socketpair, a thread and two copies.
+ * does, and the writer reads the stream back from the page cache to
+ * parse and digest it before it may commit -- while libxl writes, a
+ * thread following the file (image_follow.c), so that where a core is
+ * free the save ends when libxl's writing does.  That is one read where
+ * the copying path had a socketpair, a thread and two copies.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@
 #include "image_digest.h"
 #include "image_file.h"
 #include "image_fmt.h"
+#include "image_follow.h"
 #include "mig/wire.h"
 #include "zchunk.h"
 
@@ -46,6 +49,7 @@ struct mig_image_writer {
 	enum mig_image_digest	 alg;
 	uint64_t		 written;	/* file bytes so far */
 	bool			 direct;	/* libxl writes the stream */
+	struct img_follow	*follow;	/* ... and this reads it back */
 	struct mig_stream	 parser;
 };
 
@@ -266,28 +270,31 @@ mig_image_writer_write(struct mig_image_writer *w, const void *buf,
 int
 mig_image_writer_stream_fd(struct mig_image_writer *w)
 {
+	struct mig_err	err;
+
 	if (w->failed || w->chunk_size != 0 || w->sink.split != 0 ||
-	    w->sink.write_fn != write)
+	    w->sink.write_fn != write || w->direct)
+		return -1;
+	/* Out of memory: the copying path, which will say so if it is. */
+	if ((w->follow = img_follow_start(w->sink.fd, w->written, &w->parser,
+	    &w->digest, w->path, w->sink.fs_type, &err)) == NULL)
 		return -1;
 	w->direct = true;
 	return w->sink.fd;
 }
 
-/* The stream libxl wrote, read back: what the copying path would have
- * fed the parser and the digest on its way to the file. */
+/* The stream libxl wrote, read back to its end: what the copying path
+ * would have fed the parser and the digest on its way to the file. */
 int
 mig_image_writer_stream_done(struct mig_image_writer *w, uint64_t *bytes,
     struct mig_err *err)
 {
 	struct stat	st;
-	struct mig_err	perr;
-	uint8_t		*buf;
-	uint64_t	 off = w->written;
-	ssize_t		 n;
-	off_t		 end;
+	off_t		end;
+	int		rc;
 
 	*bytes = 0;
-	if (w->failed || !w->direct)
+	if (w->failed || !w->direct || w->follow == NULL)
 		return fail(w, err, MIG_E_INVAL, "no stream from libxl");
 	if (fstat(w->sink.fd, &st) == -1 ||
 	    (end = lseek(w->sink.fd, 0, SEEK_CUR)) == -1) {
@@ -296,40 +303,17 @@ mig_image_writer_stream_done(struct mig_image_writer *w, uint64_t *bytes,
 	}
 	/* libxl appends with write(2), as into xl save's file: anything
 	 * else (a hole, a seek back) is not a stream we can vouch for. */
-	if (end != st.st_size || (uint64_t)end < off)
+	if (end != st.st_size || (uint64_t)end < w->written)
 		return fail(w, err, MIG_E_CORRUPT, "the stream was not "
 		    "written in one sequence");
-	if ((buf = malloc(IMG_CHUNK_SIZE)) == NULL)
-		return fail(w, err, MIG_E_NOMEM, "out of memory");
-	(void)posix_fadvise(w->sink.fd, (off_t)off, end - (off_t)off,
-	    POSIX_FADV_SEQUENTIAL);
-	while (off < (uint64_t)end) {
-		n = pread(w->sink.fd, buf, IMG_CHUNK_SIZE, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			mig_seterrno(err, MIG_E_IO, "image %s: reading the "
-			    "stream back", w->path);
-			break;
-		}
-		if (mig_stream_feed(&w->parser, buf, (size_t)n, &perr) == -1) {
-			mig_seterr(err, perr.code, "image %s: %s", w->path,
-			    perr.msg);
-			break;
-		}
-		if (img_digest_update(&w->digest, buf, (size_t)n, err) == -1)
-			break;
-		off += (uint64_t)n;
-		*bytes += (uint64_t)n;
-	}
-	free(buf);
-	if (off < (uint64_t)end) {
+	rc = img_follow_end(w->follow, (uint64_t)end, bytes, err);
+	img_follow_free(w->follow);
+	w->follow = NULL;
+	if (rc == -1) {
 		w->failed = true;
 		return -1;
 	}
-	w->written = off;
+	w->written = (uint64_t)end;
 	w->direct = false;
 	return 0;
 }
@@ -345,6 +329,9 @@ mig_image_writer_probe(struct mig_image_writer *w, struct mig_err *err)
 
 	if (!w->direct)
 		return 0;
+	/* libxl failed: what follows in the file is not a stream. */
+	img_follow_free(w->follow);
+	w->follow = NULL;
 	for (done = 0; done < PROBE_LEN; done += sizeof(zero))
 		if (img_sink_write(&w->sink, zero, sizeof(zero), err) == -1) {
 			w->failed = true;
@@ -376,6 +363,9 @@ mig_image_writer_abort(struct mig_image_writer *w)
 {
 	if (w == NULL)
 		return;
+	/* The follower stops before the fd it reads is closed. */
+	img_follow_free(w->follow);
+	w->follow = NULL;
 	img_sink_abort(&w->sink);
 	writer_free(w);
 }

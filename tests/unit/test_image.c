@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -553,27 +555,32 @@ bad_fsync(int fd)
 	return -1;
 }
 
+/* Only the image at its path, with exactly these bytes. */
 static void
-assert_only_image(struct fx *f, const char *content)
+assert_only_image_bytes(struct fx *f, const struct sg_buf *want)
 {
 	DIR		*d = opendir(f->dir);
 	struct dirent	*e;
 	struct sg_buf	 b;
-	int		 n = 0;
 
 	assert_non_null(d);
 	while ((e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 &&
-		    strcmp(e->d_name, "..") != 0) {
+		    strcmp(e->d_name, "..") != 0)
 			assert_string_equal(e->d_name, "dom.save");
-			n++;
-		}
 	closedir(d);
-	assert_int_equal(n, 1);
 	slurp(f->path, &b);
-	assert_int_equal(b.len, strlen(content));
-	assert_memory_equal(b.p, content, b.len);
+	assert_int_equal(b.len, want->len);
+	assert_memory_equal(b.p, want->p, b.len);
 	sg_buf_free(&b);
+}
+
+static void
+assert_only_image(struct fx *f, const char *content)
+{
+	struct sg_buf	b = { .p = (uint8_t *)content, .len = strlen(content) };
+
+	assert_only_image_bytes(f, &b);
 }
 
 static void
@@ -1147,6 +1154,71 @@ test_old_plain_image(void **state)
 	assert_false(sum.encrypted);
 }
 
+/* libxl-save-helper, for the follower: the stream in small uneven
+ * pieces, yielding between them, so the follower catches up, waits and
+ * is woken many times before the end is known. */
+struct dribble {
+	int		 fd;
+	const uint8_t	*p;
+	size_t		 len;
+};
+
+static void *
+dribble_main(void *arg)
+{
+	struct dribble	*d = arg;
+	size_t		 off, n, i = 0;
+
+	for (off = 0; off < d->len; off += n, i++) {
+		n = 1 + (i * 7919) % 20000;
+		if (n > d->len - off)
+			n = d->len - off;
+		if (sg_fd_write(&d->fd, d->p + off, n) == -1)
+			return d;
+		sched_yield();
+	}
+	return NULL;
+}
+
+static void
+follow_write(struct fx *f, int fd, size_t len)
+{
+	struct dribble	 d = { fd, f->stream.p, len };
+	pthread_t	 t;
+	void		*rv;
+
+	assert_int_equal(pthread_create(&t, NULL, dribble_main, &d), 0);
+	assert_int_equal(pthread_join(t, &rv), 0);
+	assert_null(rv);
+}
+
+/* A direct save of the whole fixture stream, written at once or dribbled
+ * from another thread: the fd is given out once, the writer takes no
+ * bytes itself, and the image is ref byte for byte. */
+static void
+direct_save(struct fx *f, bool dribbled, const struct sg_buf *ref)
+{
+	struct mig_image_writer	*w;
+	struct mig_err		 err;
+	uint64_t		 bytes;
+	int			 fd;
+
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_non_null(w);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(mig_image_writer_stream_fd(w), -1);
+	assert_int_equal(mig_image_writer_write(w, "x", 1, &err), -1);
+	if (dribbled)
+		follow_write(f, fd, f->stream.len);
+	else
+		assert_int_equal(sg_fd_write(&fd, f->stream.p, f->stream.len),
+		    0);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
+	assert_int_equal(bytes, f->stream.len);
+	assert_int_equal(mig_image_writer_commit(w, &err), 0);
+	assert_only_image_bytes(f, ref);
+}
+
 /* libxl writing into the image's file itself, as into xl save's: the
  * same file as through mig_image_writer_write(), and a stream it would
  * not have taken is not committed either. */
@@ -1165,18 +1237,7 @@ test_stream_fd(void **state)
 	must_write(f, NULL);
 	slurp(f->path, &ref);
 	assert_int_equal(unlink(f->path), 0);
-	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
-	assert_non_null(w);
-	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
-	assert_int_equal(mig_image_writer_write(w, "x", 1, &err), -1);
-	assert_int_equal(sg_fd_write(&fd, f->stream.p, f->stream.len), 0);
-	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
-	assert_int_equal(bytes, f->stream.len);
-	assert_int_equal(mig_image_writer_commit(w, &err), 0);
-	slurp(f->path, &got);
-	assert_int_equal(got.len, ref.len);
-	assert_memory_equal(got.p, ref.p, ref.len);
-	sg_buf_free(&got);
+	direct_save(f, false, &ref);
 	read_back(f, NULL);
 
 	/* Cut short: refused at the commit, the old image untouched. */
@@ -1223,6 +1284,124 @@ test_stream_fd(void **state)
 	assert_non_null(w);
 	assert_int_equal(mig_image_writer_stream_fd(w), -1);
 	mig_image_writer_abort(w);
+}
+
+/* The stream read back while libxl writes it: the same image as the
+ * copying path's whatever the interleaving; a stream cut short, one the
+ * parser refuses mid-way, and a save libxl failed are never published,
+ * and leave nothing behind. */
+static void
+test_stream_follow(void **state)
+{
+	struct fx		*f = *state;
+	struct mig_image_writer	*w;
+	struct mig_err		 err;
+	struct sg_buf		 ref, bad;
+	cpu_set_t		 cpus, one;
+	uint64_t		 bytes;
+	int			 fd, i;
+
+	must_write(f, NULL);
+	slurp(f->path, &ref);
+	for (i = 0; i < 3; i++)
+		direct_save(f, true, &ref);
+	read_back(f, NULL);
+
+	/* On one CPU there is no follower: the pass comes after libxl,
+	 * the image the same. */
+	assert_int_equal(sched_getaffinity(0, sizeof(cpus), &cpus), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	direct_save(f, true, &ref);
+	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+
+	/* Ends early, mid-record: the follower waits for more until
+	 * libxl returns, then the commit finds no END. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	follow_write(f, fd, f->stream.len / 3 + 5);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), 0);
+	assert_int_equal(mig_image_writer_commit(w, &err), -1);
+	assert_non_null(strstr(err.msg, "incomplete stream"));
+	mig_image_writer_abort(w);
+	assert_only_image_bytes(f, &ref);
+
+	/* A record header damaged mid-stream: the follower stops there
+	 * and the end reports the parser's reason. */
+	bad.len = f->stream.len;
+	bad.p = malloc(bad.len);
+	assert_non_null(bad.p);
+	memcpy(bad.p, f->stream.p, bad.len);
+	memset(bad.p + 32, 0xff, 8);	/* the first record's type, length */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(sg_fd_write(&fd, bad.p, bad.len), 0);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), -1);
+	assert_non_null(strstr(err.msg, f->path));
+	assert_int_equal(mig_image_writer_commit(w, &err), -1);
+	mig_image_writer_abort(w);
+	free(bad.p);
+	assert_only_image_bytes(f, &ref);
+
+	/* libxl failed half way (the writer's error): the probe stops the
+	 * follower, the abort removes the file. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	follow_write(f, fd, f->stream.len / 2);
+	assert_int_equal(mig_image_writer_probe(w, &err), 0);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), -1);
+	mig_image_writer_abort(w);
+	assert_only_image_bytes(f, &ref);
+
+	/* Aborted while the follower waits for more. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	follow_write(f, fd, 4096);
+	sched_yield();
+	mig_image_writer_abort(w);
+	assert_only_image_bytes(f, &ref);
+
+	/* Written out of sequence (a seek back): never vouched for. */
+	w = mig_image_writer_open(f->path, CONFIG, strlen(CONFIG), NULL, &err);
+	assert_true((fd = mig_image_writer_stream_fd(w)) >= 0);
+	assert_int_equal(sg_fd_write(&fd, f->stream.p, f->stream.len), 0);
+	assert_true(lseek(fd, -4096, SEEK_CUR) > 0);
+	assert_int_equal(mig_image_writer_stream_done(w, &bytes, &err), -1);
+	assert_non_null(strstr(err.msg, "not written in one sequence"));
+	mig_image_writer_abort(w);
+	assert_only_image_bytes(f, &ref);
+	sg_buf_free(&ref);
+}
+
+/* libxxhash's vector code and the scalar build (the faster under TCG)
+ * write the same image and each reads the other's: the trailer holds
+ * XXH3-128 of what precedes it, whichever ran. */
+static void
+test_xxh3_both(void **state)
+{
+	struct fx		*f = *state;
+	struct sg_buf		 a, b;
+	XXH128_canonical_t	 c;
+
+	assert_int_equal(setenv("MIG_XXH3", "scalar", 1), 0);
+	must_write(f, NULL);
+	slurp(f->path, &a);
+	assert_int_equal(setenv("MIG_XXH3", "vector", 1), 0);
+	read_back(f, NULL);
+	must_write(f, NULL);
+	slurp(f->path, &b);
+	assert_int_equal(setenv("MIG_XXH3", "scalar", 1), 0);
+	read_back(f, NULL);
+	assert_int_equal(unsetenv("MIG_XXH3"), 0);
+	read_back(f, NULL);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.p, b.p, a.len);
+	XXH128_canonicalFromHash(&c, XXH3_128bits(a.p, a.len - TRAILER));
+	assert_memory_equal(a.p + a.len - TRAILER + 24, c.digest,
+	    sizeof(c.digest));
+	sg_buf_free(&a);
+	sg_buf_free(&b);
 }
 
 /* A restore hands libxl the image's own file at its stream, while the
@@ -1579,6 +1758,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flagless_trailer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stream_fd, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stream_follow, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_xxh3_both, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reader_stream_fd, setup,
 		    teardown),

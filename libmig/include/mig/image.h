@@ -107,10 +107,12 @@ int	mig_image_writer_write(struct mig_image_writer *, const void *, size_t,
  * The fd libxl may write the libxl stream into itself, as into xl save's
  * file, or -1 when this image needs every byte passed to
  * mig_image_writer_write() (chunked, split, an injected write function).
- * Once given out, the stream comes only from there, and
+ * Once given out, the stream comes only from there: a thread of the
+ * writer's reads it back as libxl writes it, to check and digest it, and
  * mig_image_writer_stream_done() must follow libxl's success before a
- * commit: it reads the stream back, checks and digests it, and counts it.
- * The fd stays the writer's.
+ * commit: it finishes that pass at the file's end and counts the stream.
+ * The fd stays the writer's; the thread ends with the writer (commit,
+ * abort) or the probe.
  */
 int	mig_image_writer_stream_fd(struct mig_image_writer *);
 int	mig_image_writer_stream_done(struct mig_image_writer *, uint64_t *,
