@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,6 +107,13 @@ receive_job(int pipe, int *argcp, char ***argvp, struct mig_err *err)
 		close(conn);
 	} else
 		close(RELOCD_WORKER_FD_CONN);
+	/* ps and /proc/PID/cmdline show the job's argv, as for a fresh
+	 * worker (CAP_SYS_RESOURCE, which relocd as root has). */
+	if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)job_buf, 0,
+	    0) == -1 || prctl(PR_SET_MM, PR_SET_MM_ARG_END,
+	    (unsigned long)(job_buf + n), 0, 0) == -1)
+		mig_log_debug("spare: its command line stays the spare's: %s",
+		    strerror(errno));
 	*argcp = argc;
 	*argvp = job_argv;
 	return 1;
