@@ -103,7 +103,7 @@ worker_exec_peer(struct relocd *rd, const char *kind, uint64_t id,
     int connfd, int flags, const char *peer, pid_t *pidp, int *pipefd,
     struct mig_err *err)
 {
-	char		 idbuf[32], *argv[16];
+	char		 idbuf[32], *argv[16], pad[SPARE_TITLE_PAD + 1];
 	sigset_t	 none;
 	int		 sv[2], a, b, argc = 0, i;
 	pid_t		 pid;
@@ -129,6 +129,11 @@ worker_exec_peer(struct relocd *rd, const char *kind, uint64_t id,
 	}
 	if (flags & WORKER_RETRY)
 		argv[argc++] = "-R";
+	if (flags & WORKER_TITLE) {
+		memset(pad, ' ', SPARE_TITLE_PAD);
+		pad[SPARE_TITLE_PAD] = '\0';
+		argv[argc++] = pad;	/* an operand: getopt stops at it */
+	}
 	argv[argc] = NULL;
 	/* The spare is this same worker, already exec'd and set up. */
 	if ((flags & WORKER_SPARE) &&

@@ -337,6 +337,8 @@ int		 client_forward(struct client *, const struct ctl_msg *);
 #define WORKER_TLS		0x1	/* the connection came to the TLS port */
 #define WORKER_RETRY		0x4	/* reconcile: ask until settled */
 #define WORKER_SPARE		0x8	/* a job: the spare may take it */
+#define WORKER_TITLE		0x10	/* the spare: room in its argv for a
+					 * job's (SPARE_TITLE_PAD) */
 int		 job_ids_open(struct relocd *, struct mig_err *);
 int		 worker_exec(struct relocd *, const char *kind, uint64_t id,
 		    int connfd, int flags, pid_t *, int *pipefd,
@@ -372,6 +374,7 @@ int		 monitor_reaped(struct relocd *, pid_t, int);
 /* spare_ctl.c: the parent keeps one worker started ahead of jobs */
 #define SPARE_JOB_MAX		(2 * PATH_MAX + 512)	/* a job's argv */
 #define SPARE_ARGV_MAX		16
+#define SPARE_TITLE_PAD		160	/* > a job's -j, -T, -P peer, -R */
 void		 spare_start(struct relocd *);
 void		 spare_stop(struct relocd *);
 void		 spare_renew(struct relocd *);
@@ -439,6 +442,7 @@ int		 worker_open(struct worker *, const struct mig_hv_ops *,
 /* spare.c: a worker set up ahead, waiting for its job */
 int		 spare_wait(struct worker *, const struct mig_hv_ops *,
 		    int *, char ***, struct mig_err *);
+void		 spare_retitle(int, char **, int, char **);
 
 /* worker.c: below the phase machines */
 uint64_t	 wall_ms(void);

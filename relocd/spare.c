@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -107,13 +106,6 @@ receive_job(int pipe, int *argcp, char ***argvp, struct mig_err *err)
 		close(conn);
 	} else
 		close(RELOCD_WORKER_FD_CONN);
-	/* ps and /proc/PID/cmdline show the job's argv, as for a fresh
-	 * worker (CAP_SYS_RESOURCE, which relocd as root has). */
-	if (prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)job_buf, 0,
-	    0) == -1 || prctl(PR_SET_MM, PR_SET_MM_ARG_END,
-	    (unsigned long)(job_buf + n), 0, 0) == -1)
-		mig_log_debug("spare: its command line stays the spare's: %s",
-		    strerror(errno));
 	*argcp = argc;
 	*argvp = job_argv;
 	return 1;
@@ -143,4 +135,36 @@ spare_wait(struct worker *w, const struct mig_hv_ops *ops, int *argcp,
 	if (evsignal_add(w->sig_ev, NULL) == -1)
 		return mig_seterr(err, MIG_E_IO, "spare: SIGTERM");
 	return 1;
+}
+
+/*
+ * ps, pgrep -f and /proc/PID/cmdline show the job's argv from now on, as
+ * for a fresh worker: written over the spare's own, whose last argument
+ * (SPARE_TITLE_PAD spaces, spare_ctl.c) makes room for what a job adds
+ * (its kind, id, -T, -P peer, -R).  The strings the spare's argv pointed
+ * to are no longer read after this.
+ */
+void
+spare_retitle(int argc, char **argv, int jargc, char **jargv)
+{
+	char	*end = argv[0];
+	size_t	 off = 0, n;
+	int	 i;
+
+	for (i = 0; i < argc; i++)
+		if (argv[i] + strlen(argv[i]) + 1 > end)
+			end = argv[i] + strlen(argv[i]) + 1;
+	for (i = 0; i < jargc; i++)
+		off += strlen(jargv[i]) + 1;
+	if (off > (size_t)(end - argv[0])) {
+		mig_log_debug("spare: the job's command line does not fit "
+		    "in the spare's");
+		return;
+	}
+	for (i = 0, off = 0; i < jargc; i++) {
+		n = strlen(jargv[i]) + 1;
+		memcpy(argv[0] + off, jargv[i], n);
+		off += n;
+	}
+	memset(argv[0] + off, '\0', end - argv[0] - off);
 }

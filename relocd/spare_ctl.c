@@ -32,8 +32,8 @@ spare_start(struct relocd *rd)
 
 	if (rd->stopping || !rd->conf.spare_worker || rd->spare_pid != 0)
 		return;
-	if (worker_exec(rd, "spare", 0, -1, 0, &rd->spare_pid, &rd->spare_fd,
-	    &err) == -1) {
+	if (worker_exec(rd, "spare", 0, -1, WORKER_TITLE, &rd->spare_pid,
+	    &rd->spare_fd, &err) == -1) {
 		rd->spare_pid = 0;
 		rd->spare_fd = -1;
 		mig_log_warnx("%s; jobs start their own worker", err.msg);

@@ -223,13 +223,15 @@ worker_log(const struct worker *w, const char *kind, unsigned flags,
  * job's options taken; NULL to exit with *rc (retired, or failed).
  */
 static const struct worker_kind *
-worker_from_spare(struct worker *w, const struct mig_hv_ops *ops,
-    int *foreground, int *verbose, int *rc)
+worker_from_spare(struct worker *w, int spare_argc, char **spare_argv,
+    const struct mig_hv_ops *ops, int *foreground, int *verbose, int *rc)
 {
 	const struct worker_kind	*kind;
+	const char			*conf = w->conf_path;	/* the
+					 * spare's: read before retitling */
 	struct mig_err			 err;
 	char				**argv;
-	int				 argc;
+	int				 argc, same;
 
 	worker_log(w, "spare", WK_SERVICE, *foreground, *verbose);
 	if ((*rc = spare_wait(w, ops, &argc, &argv, &err)) != 1) {
@@ -245,6 +247,12 @@ worker_from_spare(struct worker *w, const struct mig_hv_ops *ops,
 		return NULL;
 	}
 	worker_args(w, argc, argv, foreground, verbose);
+	same = strcmp(conf, w->conf_path) == 0;
+	spare_retitle(spare_argc, spare_argv, argc, argv);
+	/* The parent retires its spare on reload, so the job names the
+	 * configuration the spare read: never otherwise, but never wrong. */
+	if (!same)
+		worker_close(w);
 	/* The job's clock starts at the handoff, as a fresh one's at exec. */
 	w->started_ms = w->rate_ms = mig_now_ms();
 	return kind;
@@ -257,7 +265,6 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	struct worker			 w;
 	struct ctl_msg			 m;
 	struct mig_err			 err;
-	const char			*spare_conf = NULL;
 	int				 foreground, verbose, rc;
 
 	if (argc < 3)
@@ -277,9 +284,8 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	w.conf_path = RELOCD_CONF_FILE;
 	worker_args(&w, argc, argv, &foreground, &verbose);
 	if (kind == NULL) {
-		spare_conf = w.conf_path;
-		if ((kind = worker_from_spare(&w, ops, &foreground, &verbose,
-		    &rc)) == NULL) {
+		if ((kind = worker_from_spare(&w, argc, argv, ops,
+		    &foreground, &verbose, &rc)) == NULL) {
 			worker_close(&w);
 			return rc;
 		}
@@ -290,9 +296,6 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 
 	if (kind->flags & WK_SANDBOX)
 		return kind->run(&w);	/* opens nothing of the worker's */
-	if (spare_conf != NULL && strcmp(spare_conf, w.conf_path) != 0)
-		worker_close(&w);	/* the parent retires a spare on
-					 * reload: never, but never wrong */
 	if (w.base != NULL || worker_open(&w, ops, &err) == 0)
 		rc = kind->run(&w);
 	else if (kind->flags & WK_ANSWER) {

@@ -66,12 +66,8 @@ loglines() { grep -c -- "$2" "$T/$1/log"; }
 
 pki
 start a "$PA" "$(tls_conf a)"
-# b's incoming workers are counted by their command line, which a job
-# handed to the spare worker shows only where it may rewrite it
-# (CAP_SYS_RESOURCE): so every job of b's execs its own here.
 start b "$PB" "$(tls_on b "$PT")
-preauth_timeout = 300
-spare_worker = 0"
+preauth_timeout = 300"
 "$SIMCTL" -d "$T/a/host" create web --mem-mib 16 >/dev/null
 
 # 1. The crowd: 500 idle from 127.0.0.3, twelve ClientHellos from

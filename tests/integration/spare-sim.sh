@@ -38,10 +38,7 @@ gone() {
 
 pki
 start a "$PA" "$(tls_conf a)"
-start b "$PB" "$(tls_conf b)
-relocation_ssl_server = 1
-relocation_ssl_port = $PT
-relocation_hosts_allow = [ \"127.0.0.1\" ]"
+start b "$PB" "$(tls_on b "$PT")"
 mkdir -p "$T/img"
 for n in g1 g2 g3; do
 	"$SIMCTL" -d "$T/a/host" create "$n" --mem-mib 8 >/dev/null
