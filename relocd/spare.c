@@ -53,7 +53,8 @@ hold_conn_fd(struct mig_err *err)
 /* 1 and *argcp, *argvp, fd 4 set for the job; 0 the parent retired us;
  * -1 on error. */
 static int
-receive_job(int pipe, int *argcp, char ***argvp, struct mig_err *err)
+receive_job(int pipe, int flags, int *argcp, char ***argvp,
+    struct mig_err *err)
 {
 	char		 cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec	 iov = { job_buf, SPARE_JOB_MAX };
@@ -69,7 +70,7 @@ receive_job(int pipe, int *argcp, char ***argvp, struct mig_err *err)
 	msg.msg_control = cbuf;
 	msg.msg_controllen = sizeof(cbuf);
 	do
-		n = recvmsg(pipe, &msg, MSG_CMSG_CLOEXEC);
+		n = recvmsg(pipe, &msg, MSG_CMSG_CLOEXEC | flags);
 	while (n == -1 && errno == EINTR);
 	if (n == 0)
 		return 0;
@@ -114,23 +115,31 @@ receive_job(int pipe, int *argcp, char ***argvp, struct mig_err *err)
 /*
  * The spare's life up to its job: opens what every worker opens, then
  * waits.  1 with the job's argv (w is open; SIGTERM cancels it from now
- * on); 0 when retired before any job, or -1 (w half open, err set): the
- * caller closes w and exits either way.
+ * on); 2 with the job's argv and w not open (err says why: the job fails
+ * as a fresh worker's would, or opens again); 0 when retired before any
+ * job, or -1 (err set): the caller closes w and exits.
  */
 int
 spare_wait(struct worker *w, const struct mig_hv_ops *ops, int *argcp,
     char ***argvp, struct mig_err *err)
 {
+	struct mig_err	e2;
 	uint64_t	t0 = mig_now_ms();
 	int		rc;
 
-	if (hold_conn_fd(err) == -1 || worker_open(w, ops, err) == -1)
-		return -1;
+	if (hold_conn_fd(err) == -1 || worker_open(w, ops, err) == -1) {
+		/* No job from now on: the parent's next handoff fails
+		 * (EPIPE) and it execs the job's worker; one it sent
+		 * before is still ours to answer. */
+		shutdown(w->pipe, SHUT_RD);
+		return receive_job(w->pipe, MSG_DONTWAIT, argcp, argvp,
+		    &e2) == 1 ? 2 : -1;
+	}
 	/* Until it has a job, the default action: nothing to cancel. */
 	if (evsignal_del(w->sig_ev) == -1)
 		return mig_seterr(err, MIG_E_IO, "spare: SIGTERM");
 	mig_log_debug("ready in %" PRIu64 " ms", mig_now_ms() - t0);
-	if ((rc = receive_job(w->pipe, argcp, argvp, err)) != 1)
+	if ((rc = receive_job(w->pipe, 0, argcp, argvp, err)) != 1)
 		return rc;
 	if (evsignal_add(w->sig_ev, NULL) == -1)
 		return mig_seterr(err, MIG_E_IO, "spare: SIGTERM");

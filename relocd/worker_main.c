@@ -217,6 +217,25 @@ worker_log(const struct worker *w, const char *kind, unsigned flags,
 		mig_log_field("JOB_ID", "%" PRIu64, w->job);
 }
 
+/* A worker that could not open: a question's one answer is then the
+ * reason; a job's result says it failed before touching anything. */
+static int
+worker_failed(struct worker *w, const struct worker_kind *kind,
+    struct mig_err *err)
+{
+	struct ctl_msg	m;
+
+	mig_log_warnx("%s", err->msg);
+	if (!(kind->flags & WK_ANSWER))
+		return worker_result(w, CTL_ST_FAILED, err);
+	memset(&m, 0, sizeof(m));
+	m.type = CTL_ERROR;
+	m.u.error.status = CTL_ST_FAILED;
+	ctl_text_set(m.u.error.text, err->msg);
+	worker_send(w, &m);
+	return 1;
+}
+
 /*
  * A spare (spare.c): set up ahead, then handed its job's argv, which
  * makes it the worker that argv names.  The kind, with w open and the
@@ -231,13 +250,15 @@ worker_from_spare(struct worker *w, int spare_argc, char **spare_argv,
 					 * spare's: read before retitling */
 	struct mig_err			 err;
 	char				**argv;
-	int				 argc, same;
+	int				 argc, same, opened;
 
 	worker_log(w, "spare", WK_SERVICE, *foreground, *verbose);
-	if ((*rc = spare_wait(w, ops, &argc, &argv, &err)) != 1) {
-		if (*rc == -1)
+	switch (opened = spare_wait(w, ops, &argc, &argv, &err)) {
+	case 0:
+	case -1:
+		if (opened == -1)
 			mig_log_warnx("%s", err.msg);
-		*rc = *rc == -1;
+		*rc = opened == -1;
 		return NULL;
 	}
 	if ((kind = worker_kind(argv[2])) == NULL ||
@@ -249,12 +270,22 @@ worker_from_spare(struct worker *w, int spare_argc, char **spare_argv,
 	worker_args(w, argc, argv, foreground, verbose);
 	same = strcmp(conf, w->conf_path) == 0;
 	spare_retitle(spare_argc, spare_argv, argc, argv);
+	/* The job's clock starts at the handoff, as a fresh one's at exec. */
+	w->started_ms = w->rate_ms = mig_now_ms();
+	if (opened != 1) {
+		/* Handed the job as it failed to open, after which it hears
+		 * nothing more on its pipe: the job fails, as a fresh
+		 * worker's would have. */
+		worker_log(w, kind->name, kind->flags, *foreground, *verbose);
+		*rc = worker_failed(w, kind, &err);
+		if (kind->flags & WK_CONN)
+			close(RELOCD_WORKER_FD_CONN);
+		return NULL;
+	}
 	/* The parent retires its spare on reload, so the job names the
 	 * configuration the spare read: never otherwise, but never wrong. */
 	if (!same)
-		worker_close(w);
-	/* The job's clock starts at the handoff, as a fresh one's at exec. */
-	w->started_ms = w->rate_ms = mig_now_ms();
+		worker_close(w);	/* worker_main opens it again */
 	return kind;
 }
 
@@ -263,7 +294,6 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 {
 	const struct worker_kind	*kind = NULL;
 	struct worker			 w;
-	struct ctl_msg			 m;
 	struct mig_err			 err;
 	int				 foreground, verbose, rc;
 
@@ -298,20 +328,8 @@ worker_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		return kind->run(&w);	/* opens nothing of the worker's */
 	if (w.base != NULL || worker_open(&w, ops, &err) == 0)
 		rc = kind->run(&w);
-	else if (kind->flags & WK_ANSWER) {
-		/* A question's one answer is then the reason. */
-		mig_log_warnx("%s", err.msg);
-		memset(&m, 0, sizeof(m));
-		m.type = CTL_ERROR;
-		m.u.error.status = CTL_ST_FAILED;
-		ctl_text_set(m.u.error.text, err.msg);
-		worker_send(&w, &m);
-		rc = 1;
-	} else {
-		/* A job's result says it failed before touching anything. */
-		mig_log_warnx("%s", err.msg);
-		rc = worker_result(&w, CTL_ST_FAILED, &err);
-	}
+	else
+		rc = worker_failed(&w, kind, &err);
 	if (w.conn_fd != -1)
 		close(w.conn_fd);
 	worker_close(&w);

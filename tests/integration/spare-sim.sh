@@ -5,8 +5,9 @@
 # connection (a save, and both ends of a TLS migration, whose incoming end
 # is handed its socket) run in the worker started ahead of them, and a new
 # spare follows each job; a reload replaces it; a spare killed before its
-# job costs that job nothing but the fresh exec; spare_worker = 0 turns it
-# off; relocd leaves no spare behind when it stops.
+# job, or one that cannot open the hypervisor, costs the next job nothing
+# but the fresh exec; spare_worker = 0 turns it off; relocd leaves no
+# spare behind when it stops.
 set -u
 PORT_SALT=11
 RELOCD_FLAGS=-v
@@ -77,6 +78,20 @@ if X a restore "$T/img/g1" > "$T/out" 2>&1 && [ "$(info a g1 state)" = running ]
     grep -q "the spare worker was killed by signal 9" "$T/a/log"; then
 	ok "a dead spare: the job started its own ($j), a new spare followed"
 else bad "dead spare: job $(job_pid a), spare $(spare a)"; fi
+
+# 4b. A spare that cannot open the hypervisor (the simulated host gone as
+#     it starts) exits, and says so; the next job starts its own.
+mv "$T/a/host" "$T/a/host.away"
+hup a
+for _ in $(seq 100); do
+	grep -q "the spare worker exited with status 1" "$T/a/log" && break
+	sleep 0.1
+done
+mv "$T/a/host.away" "$T/a/host"
+if grep -q "the spare worker exited with status 1" "$T/a/log" &&
+    X a save g1 "$T/img/g1b" > "$T/out" 2>&1 && [ -n "$(spare a)" ]; then
+	ok "a spare that cannot open exits; the next job starts its own"
+else bad "spare that cannot open: $(grep -c 'spare worker exited' "$T/a/log") exits, spare $(spare a)"; fi
 
 # 5. spare_worker = 0: no spare after the reload; jobs still run.
 old=$(spare a)
