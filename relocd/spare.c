@@ -115,8 +115,8 @@ receive_job(int pipe, int flags, int *argcp, char ***argvp,
 /*
  * The spare's life up to its job: opens what every worker opens, then
  * waits.  1 with the job's argv (w is open; SIGTERM cancels it from now
- * on); 2 with the job's argv and w not open (err says why: the job fails
- * as a fresh worker's would, or opens again); 0 when retired before any
+ * on); 2 with the job's argv and w not open (err says why, which the
+ * job fails with, as a fresh worker's would); 0 when retired before any
  * job, or -1 (err set): the caller closes w and exits.
  */
 int
@@ -149,7 +149,7 @@ spare_wait(struct worker *w, const struct mig_hv_ops *ops, int *argcp,
 /*
  * ps, pgrep -f and /proc/PID/cmdline show the job's argv from now on, as
  * for a fresh worker: written over the spare's own, whose last argument
- * (SPARE_TITLE_PAD spaces, spare_ctl.c) makes room for what a job adds
+ * (SPARE_TITLE_PAD spaces, job.c) makes room for what a job adds
  * (its kind, id, -T, -P peer, -R).  The strings the spare's argv pointed
  * to are no longer read after this.
  */
