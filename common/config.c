@@ -83,6 +83,7 @@ static const struct key keys[] = {
 	{ "max_preauth_per_host",	K_UINT, O(max_preauth_per_host), 1, 256, NULL },
 	{ "max_pending_per_host",	K_UINT, O(max_pending_per_host), 1, RELOCD_PENDING_MAX, NULL },
 	{ "allow_localhost_migration",	K_BOOL, O(allow_localhost), 0, 1, NULL },
+	{ "spare_worker",		K_BOOL, O(spare_worker), 0, 1, NULL },
 	{ "receive_policy",		K_BOOL, O(recv.enabled), 0, 1, NULL },
 	{ "receive_disk_paths",		K_LIST, O(recv.disk_paths), 0, 0, NULL },
 	{ "receive_disk_backends",	K_LIST, O(recv.disk_backends), 0, 0, NULL },
@@ -184,6 +185,7 @@ config_defaults(struct relocd_conf *c)
 	c->max_preauth = 16;
 	c->max_preauth_per_host = 4;
 	c->max_pending_per_host = 32;
+	c->spare_worker = true;
 	/* Allocation failures here leave NULL; config_load() checks. */
 	c->state_dir = strdup(STATEDIR);
 	c->control_socket = strdup("/run/relocd.sock");

@@ -120,6 +120,7 @@ struct relocd_conf {
 	unsigned	 max_preauth_per_host;
 	unsigned	 max_pending_per_host;
 	bool		 allow_localhost;
+	bool		 spare_worker;		/* a worker set up ahead of jobs */
 	struct recv_policy recv;
 	/* the domains relocd looks after */
 	char		*dump_dir;		/* coredump-* actions */

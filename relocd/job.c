@@ -84,7 +84,8 @@ lift(int fd)
  * Starts "relocd -W KIND -j ID ..." with its pipe on fd 3 and, for an
  * incoming connection, the socket on fd 4.  Everything else is closed by
  * close-on-exec: the worker inherits no listener, no other job's pipe and
- * no event loop.
+ * no event loop.  A job (WORKER_SPARE) goes to the spare worker instead,
+ * if there is one: the same argv and fd 4, without the fork and exec.
  */
 int
 worker_exec(struct relocd *rd, const char *kind, uint64_t id, int connfd,
@@ -102,13 +103,11 @@ worker_exec_peer(struct relocd *rd, const char *kind, uint64_t id,
     int connfd, int flags, const char *peer, pid_t *pidp, int *pipefd,
     struct mig_err *err)
 {
-	char		 idbuf[32], *argv[16];
+	char		 idbuf[32], *argv[16], pad[SPARE_TITLE_PAD + 1];
 	sigset_t	 none;
 	int		 sv[2], a, b, argc = 0, i;
 	pid_t		 pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return mig_seterrno(err, MIG_E_IO, "worker pipe");
 	snprintf(idbuf, sizeof(idbuf), "%" PRIu64, id);
 	argv[argc++] = rd->self;
 	argv[argc++] = "-W";
@@ -130,7 +129,18 @@ worker_exec_peer(struct relocd *rd, const char *kind, uint64_t id,
 	}
 	if (flags & WORKER_RETRY)
 		argv[argc++] = "-R";
+	if (flags & WORKER_TITLE) {
+		memset(pad, ' ', SPARE_TITLE_PAD);
+		pad[SPARE_TITLE_PAD] = '\0';
+		argv[argc++] = pad;	/* an operand: getopt stops at it */
+	}
 	argv[argc] = NULL;
+	/* The spare is this same worker, already exec'd and set up. */
+	if ((flags & WORKER_SPARE) &&
+	    spare_take(rd, argv, connfd, pidp, pipefd) == 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return mig_seterrno(err, MIG_E_IO, "worker pipe");
 
 	switch (pid = fork()) {
 	case -1:
@@ -381,8 +391,8 @@ job_start(struct relocd *rd, uint16_t kind, int connfd, int flags,
 	j->id = next_id(rd);
 	j->started_ms = mig_now_ms();
 	j->watcher = watcher;
-	if (worker_exec_peer(rd, kind_names[kind], j->id, connfd, flags, peer,
-	    &j->pid, &j->fd, err) == -1)
+	if (worker_exec_peer(rd, kind_names[kind], j->id, connfd,
+	    flags | WORKER_SPARE, peer, &j->pid, &j->fd, err) == -1)
 		goto fail;
 	if (connfd != -1) {
 		close(connfd);
@@ -526,7 +536,8 @@ job_reap(struct relocd *rd)
 			if (j->pid == pid)
 				break;
 		if (j == NULL) {
-			if (monitor_reaped(rd, pid, status))
+			if (monitor_reaped(rd, pid, status) ||
+			    spare_reaped(rd, pid, status))
 				continue;
 			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 				mig_log_warnx("reconcile worker %ld failed",
@@ -542,6 +553,9 @@ job_reap(struct relocd *rd)
 		/* Its room in the gate's budgets goes to who waits for it. */
 		if (kind == CTL_JOB_MIGRATE_IN && !rd->stopping)
 			gate_wake(rd);
+		/* The next job's worker, started now that this one's CPU is
+		 * free (spare_ctl.c). */
+		spare_start(rd);
 	}
 }
 

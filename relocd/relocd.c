@@ -251,7 +251,9 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 	TAILQ_FOREACH(j, &rd->jobs, entry)
 		job_cancel(j);
 	monitor_stop(rd);
-	if (TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0)
+	spare_stop(rd);
+	if (TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0 &&
+	    rd->spare_pid == 0)
 		event_base_loopexit(rd->base, NULL);
 }
 
@@ -286,8 +288,10 @@ on_sighup(evutil_socket_t sig, short ev, void *arg)
 		if (listen_start(rd, &e2) == -1)
 			mig_log_warnx("reload: the running configuration cannot "
 			    "listen again: %s", e2.msg);
-	} else
+	} else {
 		mig_log_info("configuration reloaded from %s", rd->conf_path);
+		spare_renew(rd);
+	}
 	/* Running jobs keep the configuration they started with (workers
 	 * read their own); this one is no longer anybody's. */
 	config_free(&c);
@@ -300,7 +304,8 @@ on_sigchld(evutil_socket_t sig, short ev, void *arg)
 	struct relocd	*rd = arg;
 
 	job_reap(rd);
-	if (rd->stopping && TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0)
+	if (rd->stopping && TAILQ_EMPTY(&rd->jobs) && rd->monitor_pid == 0 &&
+	    rd->spare_pid == 0)
 		event_base_loopexit(rd->base, NULL);
 }
 
@@ -338,6 +343,7 @@ relocd_free(struct relocd *rd)
 		event_free(rd->monitor_ev);
 	if (rd->monitor_fd != -1)
 		close(rd->monitor_fd);
+	spare_stop(rd);
 	ledger_free(rd->ledger);
 	mig_acl_free(rd->acl);
 	config_free(&rd->conf);
@@ -424,6 +430,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 	rd.ops = ops;
 	rd.ctl_fd = -1;
 	rd.monitor_fd = -1;
+	rd.spare_fd = -1;
 	TAILQ_INIT(&rd.listeners);
 	TAILQ_INIT(&rd.pending);
 	TAILQ_INIT(&rd.clients);
@@ -510,6 +517,7 @@ relocd_main(int argc, char **argv, const struct mig_hv_ops *ops)
 		reconcile_background(&rd);
 	/* After reconciliation: the domains it finished are ours too. */
 	monitor_start(&rd);
+	spare_start(&rd);
 	mig_log_info("ready (pid %ld)", (long)getpid());
 	notify_systemd("READY=1\nSTATUS=ready, no jobs");
 	event_base_dispatch(rd.base);

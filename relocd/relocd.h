@@ -172,6 +172,11 @@ struct relocd {
 	uint64_t		 monitor_started_ms;
 	unsigned		 monitor_delay;	/* seconds before a respawn */
 	struct event		*monitor_ev;	/* the respawn timer */
+	/* the spare worker (spare_ctl.c): 0 / -1 none; its pipe closed
+	 * once retired, its pid kept until reaped */
+	pid_t			 spare_pid;
+	int			 spare_fd;
+	int			 spare_renew;	/* start another once reaped */
 	struct evdns_base	*dns;		/* names of peers (dns.c) */
 	size_t			 npending;
 	size_t			 npreauth;	/* incoming, not authenticated */
@@ -331,6 +336,9 @@ int		 client_forward(struct client *, const struct ctl_msg *);
 /* job.c; worker_exec flags */
 #define WORKER_TLS		0x1	/* the connection came to the TLS port */
 #define WORKER_RETRY		0x4	/* reconcile: ask until settled */
+#define WORKER_SPARE		0x8	/* a job: the spare may take it */
+#define WORKER_TITLE		0x10	/* the spare: room in its argv for a
+					 * job's (SPARE_TITLE_PAD) */
 int		 job_ids_open(struct relocd *, struct mig_err *);
 int		 worker_exec(struct relocd *, const char *kind, uint64_t id,
 		    int connfd, int flags, pid_t *, int *pipefd,
@@ -362,6 +370,17 @@ void		 notify_jobs(struct relocd *);
 void		 monitor_start(struct relocd *);
 void		 monitor_stop(struct relocd *);
 int		 monitor_reaped(struct relocd *, pid_t, int);
+
+/* spare_ctl.c: the parent keeps one worker started ahead of jobs */
+#define SPARE_JOB_MAX		(2 * PATH_MAX + 512)	/* a job's argv */
+#define SPARE_ARGV_MAX		16
+#define SPARE_TITLE_PAD		160	/* > a job's -j, -T, -P peer, -R */
+void		 spare_start(struct relocd *);
+void		 spare_stop(struct relocd *);
+void		 spare_renew(struct relocd *);
+int		 spare_reaped(struct relocd *, pid_t, int);
+int		 spare_take(struct relocd *, char *const [], int, pid_t *,
+		    int *);
 
 /* ledger.c */
 struct ledger	*ledger_new(unsigned);
@@ -417,6 +436,13 @@ int		 xend_convert(const char *file, const char *text, FILE *,
 
 /* worker_main.c: a worker process, by the kind its arguments name */
 int		 worker_main(int, char **, const struct mig_hv_ops *);
+int		 worker_open(struct worker *, const struct mig_hv_ops *,
+		    struct mig_err *);
+
+/* spare.c: a worker set up ahead, waiting for its job */
+int		 spare_wait(struct worker *, const struct mig_hv_ops *,
+		    int *, char ***, struct mig_err *);
+void		 spare_retitle(int, char **, int, char **);
 
 /* worker.c: below the phase machines */
 uint64_t	 wall_ms(void);

@@ -178,9 +178,11 @@ else bad "cancel during pre-copy: job '$job' rc $rc $(tail -1 "$T/out")"; fi
 idle_pids=$!
 for _ in $(seq 300); do grep -q "^ready" "$T/crowd" && break; sleep 0.1; done
 # B's own job workers only: other tests may run relocd-sim at the same
-# time, and B's domain monitor (-W monitor) runs for as long as B does
+# time, B's domain monitor (-W monitor) runs for as long as B does, and
+# its spare worker (-W spare) waits for a job
 workers=$(for p in $(pgrep -P "$(cat "$T/b/relocd.pid")"); do
-	tr '\0' ' ' < "/proc/$p/cmdline" | grep -qv -- '-W monitor ' && echo "$p"
+	tr '\0' ' ' < "/proc/$p/cmdline" | grep -Eqv -- '-W (monitor|spare) ' &&
+	    echo "$p"
 done | wc -l)
 "$SIMCTL" -d "$T/a/host" create calm2 --mem-mib 16 >/dev/null
 migrate a calm2 "$PB" "$F_LOCALHOST"; rc=$?
