@@ -130,6 +130,25 @@ requested(const struct client *c, const struct job *j, uint16_t kind,
 	    c->uid, c->pid, c->loginuid[0] ? ", loginuid " : "", c->loginuid);
 }
 
+/*
+ * max_outgoing bounds the migrations under way.  A job whose worker has
+ * sent its result is over, only the worker's exit is left (libxl's
+ * teardown: seconds in a busy dom0), so it holds no slot: a client that
+ * starts its next job on a result, as evacuate --parallel does, must not
+ * be refused for the one that just ended.
+ */
+static size_t
+outgoing_under_way(struct relocd *rd)
+{
+	struct job	*j;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(j, &rd->jobs, entry)
+		if (j->kind == CTL_JOB_MIGRATE_OUT && !j->result_seen)
+			n++;
+	return n;
+}
+
 static void
 start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
     const char *domain, const char *peer)
@@ -138,6 +157,7 @@ start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
 	struct job	*j;
 	struct ctl_msg	 ok;
 	struct mig_err	 err;
+	size_t		 n;
 
 	if (rd->stopping) {
 		send_error(c, CTL_ST_REFUSED, "relocd is shutting down");
@@ -149,10 +169,9 @@ start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
 		return;
 	}
 	if (kind == CTL_JOB_MIGRATE_OUT &&
-	    job_count(rd, kind) >= rd->conf.max_outgoing) {
+	    (n = outgoing_under_way(rd)) >= rd->conf.max_outgoing) {
 		send_error(c, CTL_ST_REFUSED, "%zu outgoing migrations "
-		    "already (max_outgoing %u)", job_count(rd, kind),
-		    rd->conf.max_outgoing);
+		    "already (max_outgoing %u)", n, rd->conf.max_outgoing);
 		return;
 	}
 	if ((j = job_spawn(rd, kind, -1, 0, m, c, &err)) == NULL) {

@@ -542,6 +542,25 @@ if [ "$rc" -eq 4 ] && grep -q "Connection refused" "$T/out" &&
 else bad "no relocd at the target: rc $rc $(tail -1 "$T/out")"; fi
 "$SIMCTL" -d "$T/a/host" destroy knock >/dev/null 2>&1
 
+# 26h. A job whose worker has sent its result holds no max_outgoing slot,
+#      though the worker has not exited (libxl's teardown: seconds in a
+#      busy dom0): the next migration, asked for on that result as
+#      evacuate --parallel does, is not refused.  The first worker is held
+#      where it lets go of the host, so it is surely still there.
+sed -i 's/^max_outgoing = 8$/max_outgoing = 1/' "$T/a/relocd.conf"
+hup a
+for d in o1 o2; do "$SIMCTL" -d "$T/a/host" create $d --mem-mib 16 >/dev/null; done
+"$SIMCTL" -d "$T/a/host" fault hold close >/dev/null
+migrate a o1 "$PB" "$F_LOCALHOST"; rc=$?
+held a close; hrc=$?
+migrate a o2 "$PB" "$F_LOCALHOST"; rc2=$?
+"$SIMCTL" -d "$T/a/host" fault hold off >/dev/null
+if [ "$rc" -eq 0 ] && [ "$hrc" -eq 0 ] && [ "$rc2" -eq 0 ] &&
+    [ "$(names b | tr ' ' '\n' | grep -c '^o[12]$')" -eq 2 ]; then
+	ok "max_outgoing 1: a worker past its result holds no slot"
+else bad "max_outgoing 1, worker past its result: rc $rc held $hrc rc2 $rc2 $(tail -1 "$T/out")"; fi
+for d in o1 o2; do "$SIMCTL" -d "$T/b/host" destroy $d >/dev/null 2>&1; done
+
 # 27. Nothing is left half-way on any host.
 if no_leftovers a b c; then
 	ok "no --incoming or --migratedaway left"

@@ -86,8 +86,11 @@ sim_open(struct mig_hv *hv, void *arg, struct mig_err *err)
 static void
 sim_close(struct mig_hv *hv)
 {
-	sim_life_close(mig_hv_priv(hv));
-	free(mig_hv_priv(hv));
+	struct hv_sim	*s = mig_hv_priv(hv);
+
+	sim_hold(s->dir, "close");	/* a worker past its result, not yet gone */
+	sim_life_close(s);
+	free(s);
 	mig_hv_set_priv(hv, NULL);
 }
 
