@@ -57,7 +57,7 @@ target_dies() {	# NAME
 		why="the stream never started"
 		kill "$mpid"
 	else
-		kill -9 $(pids_of b)
+		kill9 b
 	fi
 	wait "$mpid"
 	rc=$?
@@ -95,7 +95,7 @@ X a migrate --plain --port "$PB" --localhost --bandwidth 2M "$dom" \
     127.0.0.1 > "$T/out" 2>&1 &
 mpid=$!
 if streaming "$dom"; then
-	kill -9 $(pids_of a)
+	kill9 a
 	wait "$mpid"
 	for _ in $(seq 100); do
 		grep -q "what followed:" "$T/b/log" && break

@@ -132,10 +132,10 @@ reached() {	# SIDE POINT DOM
 
 inject() {	# FAULT
 	case $1 in
-	kill9-src)		kill -9 $(pids_of a); dead="a" ;;
+	kill9-src)		kill9 a; dead="a" ;;
 	kill9-src-parent)	kill -9 "$(cat "$T/a/relocd.pid")"; dead="a" ;;
 	kill9-src-worker)	kill -9 $(pgrep -P "$(cat "$T/a/relocd.pid")") ;;
-	kill9-dst)		kill -9 $(pids_of b); dead="b" ;;
+	kill9-dst)		kill9 b; dead="b" ;;
 	cut)			kill $(pgrep -P "$SOCAT") 2>/dev/null ;;
 	stall-src|stall-dst)
 		[ "$1" = stall-src ] && h=a || h=b

@@ -125,8 +125,7 @@ else bad "cancelled in a delta pass (rc $rc)"; fi
 #    says so and its guest runs on; the target's restart removes the
 #    partial file.
 mid=0
-# shellcheck disable=SC2046	# pids: words
-mid_pass kil && mid=1 && kill -9 $(pids_of b) 2>/dev/null
+mid_pass kil && mid=1 && kill9 b
 wait "$xr"; rc=$?
 writer_stop
 daemon_start b

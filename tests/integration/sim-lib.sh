@@ -71,6 +71,19 @@ pids_of() {
 	echo $(pgrep -P "$p") "$p"
 }
 
+# kill9 HOST: its relocd and that relocd's workers die as one, as in a
+# crash of the host: all are stopped first, so that none of them sees
+# another go and acts on it (a parent that reaps its killed worker and
+# reconciles the job before its own SIGKILL lands, on a loaded machine)
+kill9() {
+	_k=$(pids_of "$1")
+	[ -n "$_k" ] || return 0
+	# shellcheck disable=SC2086	# pids: words
+	kill -STOP $_k 2>/dev/null
+	# shellcheck disable=SC2086
+	kill -9 $_k 2>/dev/null
+}
+
 # Runs relocd HOST on its existing configuration; the log is appended to,
 # so a restart keeps what came before.  Waits for its control socket.
 daemon_start() {	# HOST

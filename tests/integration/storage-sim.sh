@@ -158,7 +158,7 @@ killed_mid_copy() {
 	mid=$(grep -c '"bytes_disk":[1-9]' "$T/out")
 	# shellcheck disable=SC2046	# pids: words
 	case $2 in
-	relocd) kill -9 $(pids_of b) 2>/dev/null ;;
+	relocd) kill9 b ;;
 	worker) kill -9 $(pgrep -P "$(cat "$T/b/relocd.pid")") 2>/dev/null ;;
 	esac
 	wait "$_xr"; rc=$?
