@@ -36,11 +36,11 @@ guest() {
 	"$SIMCTL" -d "$T/a/host" disk "$1" "$T/a/disks/$1.img"
 }
 # write_blocks FILE: rewrites one random 64 KiB block of FILE after
-# another, in place, until killed (the guest's writes; a few dozen a
+# another, in place, until writer_stop (the guest's writes; a few dozen a
 # second, not to starve the daemons of a loaded machine)
 write_blocks() {
 	_n=$(($(stat -c %s "$1") / 65536))
-	while :; do
+	while [ ! -e "$T/writer.stop" ]; do
 		dd if=/dev/urandom of="$1" bs=65536 count=1 seek=$((RANDOM % _n)) \
 			conv=notrunc status=none
 		sleep 0.02
@@ -49,15 +49,19 @@ write_blocks() {
 # rewrite_all FILE: rewrites the whole of FILE again and again: at 1 MiB/s
 # every delta pass then holds all of it, and lasts seconds
 rewrite_all() {
-	while :; do
+	while [ ! -e "$T/writer.stop" ]; do
 		head -c "$(stat -c %s "$1")" /dev/urandom |
 			dd of="$1" bs=1M conv=notrunc iflag=fullblock status=none
 		sleep 0.2
 	done
 }
+# writer_stop: the writer finishes the write it is in and stops; once it
+# returns nothing writes any more (a kill would leave its dd running on,
+# writing after the caller took the file's digest, on a loaded machine)
 writer_stop() {
-	kill "$writer" 2>/dev/null
+	: > "$T/writer.stop"
 	wait "$writer" 2>/dev/null
+	rm -f "$T/writer.stop"
 	writer=
 }
 state() { "$SIMCTL" -d "$T/$1/host" list | awk -v n="$2" '$2 == n { print $3 }'; }
