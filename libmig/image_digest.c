@@ -92,8 +92,12 @@ img_digest_init(struct img_digest *d, enum mig_image_digest alg,
 			    "SHA-256 context");
 		return 0;
 	}
-	if (use_scalar() ? (d->xs = img_xxh3s_new()) == NULL :
-	    (d->xxh = XXH3_createState()) == NULL ||
+	if (use_scalar()) {
+		if ((d->xs = img_xxh3s_new()) == NULL)
+			return mig_seterr(err, MIG_E_NOMEM, "XXH3 state");
+		return 0;
+	}
+	if ((d->xxh = XXH3_createState()) == NULL ||
 	    XXH3_128bits_reset(d->xxh) != XXH_OK)
 		return mig_seterr(err, MIG_E_NOMEM, "XXH3 state");
 	return 0;

@@ -130,25 +130,6 @@ requested(const struct client *c, const struct job *j, uint16_t kind,
 	    c->uid, c->pid, c->loginuid[0] ? ", loginuid " : "", c->loginuid);
 }
 
-/*
- * max_outgoing bounds the migrations under way.  A job whose worker has
- * sent its result is over, only the worker's exit is left (libxl's
- * teardown: seconds in a busy dom0), so it holds no slot: a client that
- * starts its next job on a result, as evacuate --parallel does, must not
- * be refused for the one that just ended.
- */
-static size_t
-outgoing_under_way(struct relocd *rd)
-{
-	struct job	*j;
-	size_t		 n = 0;
-
-	TAILQ_FOREACH(j, &rd->jobs, entry)
-		if (j->kind == CTL_JOB_MIGRATE_OUT && !j->result_seen)
-			n++;
-	return n;
-}
-
 static void
 start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
     const char *domain, const char *peer)
@@ -168,8 +149,14 @@ start_job(struct client *c, uint16_t kind, const struct ctl_msg *m,
 		    PRIu64 " (%s)", domain, j->id, ctl_job_kind_name(j->kind));
 		return;
 	}
+	/* max_outgoing bounds the migrations under way.  A job whose worker
+	 * has sent its result is over, only the worker's exit is left
+	 * (libxl's teardown: seconds in a busy dom0), so it holds no slot: a
+	 * client that starts its next job on a result, as evacuate
+	 * --parallel does, must not be refused for the one that just
+	 * ended. */
 	if (kind == CTL_JOB_MIGRATE_OUT &&
-	    (n = outgoing_under_way(rd)) >= rd->conf.max_outgoing) {
+	    (n = job_count(rd, kind, true)) >= rd->conf.max_outgoing) {
 		send_error(c, CTL_ST_REFUSED, "%zu outgoing migrations "
 		    "already (max_outgoing %u)", n, rd->conf.max_outgoing);
 		return;

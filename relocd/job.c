@@ -570,13 +570,14 @@ job_forget_client(struct relocd *rd, struct client *c)
 }
 
 size_t
-job_count(struct relocd *rd, uint16_t kind)
+job_count(struct relocd *rd, uint16_t kind, bool under_way)
 {
 	struct job	*j;
 	size_t		 n = 0;
 
 	TAILQ_FOREACH(j, &rd->jobs, entry)
-		if (kind == 0 || j->kind == kind)
+		if ((kind == 0 || j->kind == kind) &&
+		    (!under_way || !j->result_seen))
 			n++;
 	return n;
 }

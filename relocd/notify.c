@@ -55,7 +55,7 @@ notify_systemd(const char *fmt, ...)
 void
 notify_jobs(struct relocd *rd)
 {
-	size_t	n = job_count(rd, 0);
+	size_t	n = job_count(rd, 0, false);
 
 	if (n == 0)
 		notify_systemd("STATUS=ready, no jobs");

@@ -239,7 +239,7 @@ on_sigterm(evutil_socket_t sig, short ev, void *arg)
 
 	if (!rd->stopping)
 		mig_log_info("%s: stopping; cancelling %zu job(s) that have not "
-		    "committed", strsignal(sig), job_count(rd, 0));
+		    "committed", strsignal(sig), job_count(rd, 0, false));
 	rd->stopping = 1;
 	notify_systemd("STOPPING=1");
 	listen_stop(rd);

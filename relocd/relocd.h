@@ -355,7 +355,8 @@ struct job	*job_busy_with(struct relocd *, const char *);
 void		 job_cancel(struct job *);
 void		 job_reap(struct relocd *);
 void		 job_forget_client(struct relocd *, struct client *);
-size_t		 job_count(struct relocd *, uint16_t);
+/* job_count: of KIND (0: any); under way: its result not yet known */
+size_t		 job_count(struct relocd *, uint16_t, bool under_way);
 int		 job_list(struct relocd *, struct client *);
 /* Answers HISTORY: the jobs the journal has finished records of, from
  * the last day (JOURNAL_KEEP_MS). */
