@@ -661,31 +661,36 @@ restore_built(struct file_job *j, struct mig_image_reader *rd,
 	return CTL_ST_OK;
 }
 
-/* A domain called NAME, or NAME--incoming, is there already. */
+/*
+ * A domain called NAME, or NAME--incoming, is there already: one list of
+ * the domains for both names (each entry's name is a xenstore read), and
+ * by name only, as libxl names them; an image's name is not a domid.
+ */
 static int
 name_taken(struct file_job *j, const char *name, uint16_t *st,
     struct mig_err *err)
 {
-	struct mig_hv_dominfo	other;
-	char			incoming[MIG_HV_NAMELEN + sizeof(INCOMING_SUFFIX)];
-	const char		*n[2] = { name, incoming };
-	int			i;
+	struct mig_hv_dominfo	*list;
+	char			 incoming[MIG_HV_NAMELEN + sizeof(INCOMING_SUFFIX)];
+	int			 n, i;
 
 	snprintf(incoming, sizeof(incoming), "%s" INCOMING_SUFFIX, name);
-	for (i = 0; i < 2; i++) {
-		if (mig_hv_find(j->hv, n[i], &other, err) == 0) {
-			mig_seterr(err, MIG_E_DENIED, "a domain called %s "
-			    "runs here already (domid %u): destroy or rename "
-			    "it first", n[i], other.domid);
-			*st = CTL_ST_REFUSED;
-			return 1;
-		}
-		if (err->code != MIG_E_NOTFOUND) {
-			*st = CTL_ST_FAILED;
-			return 1;
-		}
+	if (mig_hv_list(j->hv, &list, &n, err) == -1) {
+		*st = CTL_ST_FAILED;
+		return 1;
 	}
-	return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].name, name) == 0 ||
+		    strcmp(list[i].name, incoming) == 0)
+			break;
+	if (i < n) {
+		mig_seterr(err, MIG_E_DENIED, "a domain called %s runs here "
+		    "already (domid %u): destroy or rename it first",
+		    list[i].name, list[i].domid);
+		*st = CTL_ST_REFUSED;
+	}
+	free(list);
+	return i < n;
 }
 
 uint16_t

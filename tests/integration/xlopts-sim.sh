@@ -98,6 +98,20 @@ if [ "$rc" -eq 3 ] && grep -qF 'disks[0].pdev_path = "/dev/sda"' "$T/out" &&
     [ "$(names b)" = "db " ]; then
 	ok "restore CONFIG FILE: the receive policy judges CONFIG"
 else bad "restore CONFIG FILE: the policy judges it (rc $rc): $(tail -1 "$T/out")"; fi
+# A name taken, as itself or as NAME--incoming (a restore or migration
+# under way, or left by a crash): refused before anything is built.
+X b restore "$T/db.json" "$T/web.img" > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 3 ] && grep -q "a domain called db runs here already (domid [0-9]*)" "$T/out" &&
+    [ "$(names b)" = "db " ]; then
+	ok "restore: a domain of the image's name runs already: refused"
+else bad "restore over a running name (rc $rc): $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/b/host" create web--incoming --mem-mib 16 >/dev/null
+X b restore "$T/web.img" > "$T/out" 2>&1; rc=$?
+if [ "$rc" -eq 3 ] && grep -q "a domain called web--incoming runs here already" "$T/out" &&
+    [ "$(names b)" = "db web--incoming " ]; then
+	ok "restore: NAME--incoming there already: refused, nothing built"
+else bad "restore over NAME--incoming (rc $rc, $(names b)): $(tail -1 "$T/out")"; fi
+"$SIMCTL" -d "$T/b/host" destroy web--incoming >/dev/null
 # 6. jobs --history: the finished jobs, from the journal, with how they
 #    ended; the same in JSON; the running list has none of them.
 X a jobs --history > "$T/hist" 2>&1; rc=$?
