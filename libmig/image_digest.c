@@ -73,6 +73,12 @@ use_scalar(void)
 	return scalar_faster;
 }
 
+void
+mig_image_prepare(void)
+{
+	(void)use_scalar();
+}
+
 const char *
 img_digest_name(enum mig_image_digest alg)
 {

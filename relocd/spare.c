@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "mig/image.h"
 #include "mig/log.h"
 #include "relocd.h"
 
@@ -135,6 +136,9 @@ spare_wait(struct worker *w, const struct mig_hv_ops *ops, int *argcp,
 		return receive_job(w->pipe, MSG_DONTWAIT, argcp, argvp,
 		    &e2) == 1 ? 2 : -1;
 	}
+	/* The digest code's choice is timed once per process: here, not
+	 * in the job's save or restore. */
+	mig_image_prepare();
 	/* Until it has a job, the default action: nothing to cancel. */
 	if (evsignal_del(w->sig_ev) == -1)
 		return mig_seterr(err, MIG_E_IO, "spare: SIGTERM");

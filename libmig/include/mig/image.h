@@ -208,5 +208,9 @@ void	mig_image_reader_summary(const struct mig_image_reader *,
 /* Reads and checks a whole image; fills the summary (may be NULL). */
 int	mig_image_verify(const char *, const struct mig_image_key *,
 	    unsigned, struct mig_image_summary *, struct mig_err *);
+/* Does now what a process's first digest would do first (times both
+ * XXH3 codes, libmig/image_digest.c): for a process started ahead of its
+ * work, such as relocd's spare worker. */
+void	mig_image_prepare(void);
 
 #endif
