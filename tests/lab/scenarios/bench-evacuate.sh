@@ -31,11 +31,17 @@ esac
 # gate resets anyone else, and the evacuation's first probe of the target
 # fails "Connection reset by peer").  Pre-authentication at 120 s, not 10:
 # four sandboxes exec'd at once in an emulated dom0 on a loaded machine
-# must not be taken for a silent peer.
+# must not be taken for a silent peer.  peer_timeout 600 s, not 60: on
+# 2026-12-07 (five QEMU on 2 cores, load 10-12) b's QEMU ran at ~14 % of
+# a core, its dom0 logged soft lockups, and a's relocd failed two of four
+# incoming jobs of a --parallel 4 leg, its source silent for 60 s (the
+# sources resumed, nothing lost): a benchmark of time, not of how long a
+# frozen host is waited for.
 ip_re=$(echo "$XLAB_PEER" | sed 's/\./\\\\./g')	# 10\\.0\\.0\\.2 in the file
 {
 	echo "compression = 1"
 	echo "preauth_timeout = 120"
+	echo "peer_timeout = 600"
 	printf 'relocation_hosts_allow = [ "%s" ]\n' "$ip_re"
 } > /tmp/r.extra
 relocd_start "$me" 8002 /tmp/r.extra
@@ -58,7 +64,8 @@ meet() {
 		sleep 1
 	done
 	wait $_lp
-	grep -q '^XF' "/tmp/meet.$1" && { FAIL_HOOK=; fail "$XLAB_PEER failed: $(sed -n 's/^XF //p' "/tmp/meet.$1")"; }
+	# this host's relocd log as well: the peer's failure may be its doing
+	grep -q '^XF' "/tmp/meet.$1" && { FAIL_HOOK=; relocd_logs "$me"; fail "$XLAB_PEER failed: $(sed -n 's/^XF //p' "/tmp/meet.$1")"; }
 	port=$(($1 + 1))
 }
 # On our failure, show this host's relocd log, and tell the peer where it
