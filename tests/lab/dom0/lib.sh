@@ -23,6 +23,10 @@ fail() {
 }
 metric() { echo "XLAB METRIC $XLAB_SCEN $1 $2"; }
 now_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+# stamp NAME: a point in time on both clocks, dom0's (now_ms) here and
+# the machine's where the runner reads the line; a span timed between two
+# stamps survives a stalled QEMU, which makes dom0's clock run slow.
+stamp() { echo "XLAB STAMP $XLAB_SCEN $1 $(now_ms)"; }
 
 # timed cmd...: run cmd (its output on the console), ELAPSED_MS = its wall
 # time in ms; returns cmd's status.

@@ -14,7 +14,10 @@
 # <host>.evac_p<N>_ms (wall time of the whole xl-reloc evacuate, on the
 # host it empties); each arrival is checked (all eight run on the
 # receiver, none is left on the sender, each resumed rather than booted
-# again, its counter moving), never timed against anything.  At the end,
+# again, its counter moving), never timed against anything.  Each
+# evacuation is also stamped at its start and end (legN_pP_begin/_end,
+# N counting the evacuations of the run): dom0's clock runs slow when
+# QEMU stalls, the machine's, read by the runner, does not.  At the end,
 # <host>.relocd_idle_rss_kib: relocd's parent, idle, after all the jobs.
 ROUNDS=$(cat /etc/xlab/evac-rounds 2>/dev/null || echo 1)
 NG=8
@@ -28,11 +31,17 @@ esac
 # gate resets anyone else, and the evacuation's first probe of the target
 # fails "Connection reset by peer").  Pre-authentication at 120 s, not 10:
 # four sandboxes exec'd at once in an emulated dom0 on a loaded machine
-# must not be taken for a silent peer.
+# must not be taken for a silent peer.  peer_timeout 600 s, not 60: on
+# 2026-12-07 (five QEMU on 2 cores, load 10-12) b's QEMU ran at ~14 % of
+# a core, its dom0 logged soft lockups, and a's relocd failed two of four
+# incoming jobs of a --parallel 4 leg, its source silent for 60 s (the
+# sources resumed, nothing lost): a benchmark of time, not of how long a
+# frozen host is waited for.
 ip_re=$(echo "$XLAB_PEER" | sed 's/\./\\\\./g')	# 10\\.0\\.0\\.2 in the file
 {
 	echo "compression = 1"
 	echo "preauth_timeout = 120"
+	echo "peer_timeout = 600"
 	printf 'relocation_hosts_allow = [ "%s" ]\n' "$ip_re"
 } > /tmp/r.extra
 relocd_start "$me" 8002 /tmp/r.extra
@@ -55,7 +64,8 @@ meet() {
 		sleep 1
 	done
 	wait $_lp
-	grep -q '^XF' "/tmp/meet.$1" && { FAIL_HOOK=; fail "$XLAB_PEER failed: $(sed -n 's/^XF //p' "/tmp/meet.$1")"; }
+	# this host's relocd log as well: the peer's failure may be its doing
+	grep -q '^XF' "/tmp/meet.$1" && { FAIL_HOOK=; relocd_logs "$me"; fail "$XLAB_PEER failed: $(sed -n 's/^XF //p' "/tmp/meet.$1")"; }
 	port=$(($1 + 1))
 }
 # On our failure, show this host's relocd log, and tell the peer where it
@@ -102,13 +112,14 @@ fi
 # (2026-12-07, load 10-17), the later ones slower, as the guests already
 # running take their share of a's emulated CPUs
 meet $port 3000
-# evacuate P: this host's guests to the peer, --parallel P, timed; the
-# peer checks the arrival after the barrier.  Bounded (the one
+# evacuate P N: this host's guests to the peer, --parallel P, timed and
+# stamped as evacuation N; the peer checks the arrival after the barrier.  Bounded (the one
 # --parallel 1 leg measured at a load of 13-20 took 1787 s) so that a
 # hung host fails the run, naming the leg, rather than holding both.
 evacuate() {
 	say "xl-reloc evacuate --to $XLAB_PEER --plain --parallel $1 ($NG guests)"
 	_l0=$(wc -l < "/run/r$me/log")
+	stamp "leg$2_p$1_begin"
 	# shellcheck disable=SC2046 # the guests' names
 	if ! timed timeout 3000 /usr/local/sbin/xl-reloc -c "/run/r$me/relocd.conf" \
 	    evacuate --to "$XLAB_PEER" --plain --port 8002 \
@@ -116,6 +127,7 @@ evacuate() {
 		sed 's/^/  | /' /tmp/evac.out
 		fail "evacuate --parallel $1 $me -> $XLAB_PEER failed, or no outcome in 3000 s"
 	fi
+	stamp "leg$2_p$1_end"
 	sed 's/^/  | /' /tmp/evac.out
 	metric "evac_p$1_ms" "$ELAPSED_MS"
 	# each job's own time and pause, from relocd's result lines
@@ -141,10 +153,12 @@ arrived() {
 	done
 }
 # leg PA PB: a evacuates to b with --parallel PA, b back with PB
+nev=0
 leg() {
-	[ "$me" = a ] && evacuate "$1"
+	nev=$((nev + 2))
+	[ "$me" = a ] && evacuate "$1" $((nev - 1))
 	meet $port 3600
-	[ "$me" = b ] && { arrived; evacuate "$2"; }
+	[ "$me" = b ] && { arrived; evacuate "$2" $nev; }
 	meet $port 3600
 	[ "$me" = a ] && arrived
 }
