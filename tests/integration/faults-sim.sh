@@ -139,8 +139,7 @@ inject() {	# FAULT
 	cut)			kill $(pgrep -P "$SOCAT") 2>/dev/null ;;
 	stall-src|stall-dst)
 		[ "$1" = stall-src ] && h=a || h=b
-		stalled=$(pids_of "$h")
-		kill -STOP $stalled ;;
+		stop_unlocked "$h" || why="could not stall $h" ;;
 	esac
 }
 

@@ -84,6 +84,28 @@ kill9() {
 	kill -9 $_k 2>/dev/null
 }
 
+# stop_unlocked HOST: its relocd and that relocd's workers stopped
+# (SIGSTOP) at a moment when none of them holds the simulated host's lock,
+# into $stalled.  One stopped inside a simulated hypervisor call would
+# hold it, and every later call, simctl's own included, would wait for a
+# SIGCONT that only comes after them (an idle spare worker or the monitor
+# caught mid-call).  Locks are held for a call's length: a few retries.
+stop_unlocked() {
+	stalled=$(pids_of "$1")
+	_i=0
+	while [ $_i -lt 200 ]; do
+		# shellcheck disable=SC2086	# pids: words
+		kill -STOP $stalled 2>/dev/null
+		flock -n -x "$T/$1/host/lock" true && return 0
+		# shellcheck disable=SC2086
+		kill -CONT $stalled 2>/dev/null
+		_i=$((_i + 1))
+		sleep 0.01
+	done
+	echo "stop_unlocked: $1 kept its host's lock through 200 tries" >&2
+	return 1
+}
+
 # Runs relocd HOST on its existing configuration; the log is appended to,
 # so a restart keeps what came before.  Waits for its control socket.
 daemon_start() {	# HOST
