@@ -72,8 +72,11 @@ a)
 	before=$(last_tick witness)
 	monitor_loop /tmp/mon.log &
 	mpid=$!
+	# At 8 MiB/s the 96 MiB guest is on the wire for 12 s at least,
+	# however fast the machine: b's monitor, every 3 s, must see it as
+	# witness--incoming (at full speed the window could fall between two).
 	timed ra migrate_to OCF_RESKEY_CRM_meta_migrate_target="$XLAB_PEER" \
-	    OCF_RESKEY_CRM_meta_timeout=300000
+	    OCF_RESKEY_CRM_meta_timeout=300000 OCF_RESKEY_bandwidth=8M
 	mrc=$rc
 	touch /tmp/stop-loop
 	wait $mpid
