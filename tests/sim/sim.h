@@ -100,6 +100,7 @@ int	sim_faults_load(const char *, struct sim_faults *, struct mig_err *);
 int	sim_faults_set(const char *, const char *, const char *,
 	    struct mig_err *);
 void	sim_hold(const char *, const char *);
+void	sim_hold_until(const char *, const char *, atomic_int *);
 
 /* sim_mem.c: a domain's memory, a file of pages */
 const char *sim_mem_path(const char *, uint32_t, char *, size_t);

@@ -216,6 +216,14 @@ out:
 void
 sim_hold(const char *dir, const char *point)
 {
+	sim_hold_until(dir, point, NULL);
+}
+
+/* As sim_hold, but also let go once *stop is set: a job's hold point
+ * must not outlive the job's abort, which is what a test waits for. */
+void
+sim_hold_until(const char *dir, const char *point, atomic_int *stop)
+{
 	struct sim_faults	 f;
 	char			 path[PATH_MAX];
 	FILE			*fp;
@@ -227,7 +235,8 @@ sim_hold(const char *dir, const char *point)
 		fprintf(fp, "%s %ld\n", point, (long)getpid());
 		fclose(fp);
 	}
-	while (sim_faults_load(dir, &f, NULL) == 0 &&
+	while ((stop == NULL || !atomic_load(stop)) &&
+	    sim_faults_load(dir, &f, NULL) == 0 &&
 	    strcmp(f.hold, point) == 0)
 		usleep(20000);
 	unlink(path);

@@ -609,6 +609,10 @@ test_abort_before_suspend(void **state)
 
 	domid = mkdom(&e->a, "busy", 2000);
 	e->abort_at_round = 2;
+	/* The saver waits before round 3 until the abort that round 2's
+	 * progress sends: without it, a slow event loop let the rounds
+	 * converge and the guest suspend before the abort arrived. */
+	assert_int_equal(hv_sim_fault(e->a.dir, "hold", "round3", &err), 0);
 	assert_int_equal(save_to_buf(e, domid, MIG_HV_SAVE_LIVE, &s, &err), -1);
 	assert_int_equal(err.code, MIG_E_CANCELLED);
 	assert_int_equal(find_event(e, MIG_HV_PROGRESS_SUSPENDED), -1);
