@@ -22,6 +22,9 @@
  * A process that may run on one CPU only (a dom0 with one vCPU, or
  * pinned to one) starts no follower: there it could not overlap libxl,
  * only take turns with it, so the whole pass is made after libxl.
+ * The pass copies with pread(2), never maps the file: in a PV dom0 every
+ * page table entry of a mapping is written through Xen, which costs
+ * more than the copy (doc/architecture.md; bench/readback measures it).
  */
 #include <errno.h>
 #include <fcntl.h>
