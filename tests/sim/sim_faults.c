@@ -220,13 +220,18 @@ sim_hold(const char *dir, const char *point)
 }
 
 /* As sim_hold, but also let go once *stop is set: a job's hold point
- * must not outlive the job's abort, which is what a test waits for. */
+ * must not outlive the job's abort, which is what a test waits for.  Nor
+ * outlive HOLD_UNTIL_MAX polls (60 s): an abort that never comes then
+ * fails the test that waits for it, instead of hanging it. */
+#define HOLD_UNTIL_MAX	3000
+
 void
 sim_hold_until(const char *dir, const char *point, atomic_int *stop)
 {
 	struct sim_faults	 f;
 	char			 path[PATH_MAX];
 	FILE			*fp;
+	int			 polls = 0;
 
 	if (sim_faults_load(dir, &f, NULL) == -1 || strcmp(f.hold, point) != 0)
 		return;
@@ -235,7 +240,8 @@ sim_hold_until(const char *dir, const char *point, atomic_int *stop)
 		fprintf(fp, "%s %ld\n", point, (long)getpid());
 		fclose(fp);
 	}
-	while ((stop == NULL || !atomic_load(stop)) &&
+	while ((stop == NULL || (!atomic_load(stop) &&
+	    polls++ < HOLD_UNTIL_MAX)) &&
 	    sim_faults_load(dir, &f, NULL) == 0 &&
 	    strcmp(f.hold, point) == 0)
 		usleep(20000);

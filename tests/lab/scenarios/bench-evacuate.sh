@@ -113,9 +113,10 @@ fi
 # running take their share of a's emulated CPUs
 meet $port 3000
 # evacuate P N: this host's guests to the peer, --parallel P, timed and
-# stamped as evacuation N; the peer checks the arrival after the barrier.  Bounded (the one
-# --parallel 1 leg measured at a load of 13-20 took 1787 s) so that a
-# hung host fails the run, naming the leg, rather than holding both.
+# stamped as evacuation N; the peer checks the arrival after the barrier.
+# Bounded (the one --parallel 1 leg measured at a load of 13-20 took
+# 1787 s) so that a hung host fails the run, naming the leg, rather than
+# holding both.
 evacuate() {
 	say "xl-reloc evacuate --to $XLAB_PEER --plain --parallel $1 ($NG guests)"
 	_l0=$(wc -l < "/run/r$me/log")
